@@ -1,0 +1,3 @@
+from helpdesk_devstack.cli import main
+
+raise SystemExit(main())

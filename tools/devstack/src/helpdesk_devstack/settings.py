@@ -1,0 +1,26 @@
+"""Settings of the local stack, from ``HELPDESK_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StackSettings(BaseSettings):
+    # extra="ignore": the same prefix carries the services' own settings (HELPDESK_DATABASE_URL...).
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
+
+    kafka_port: int = Field(default=9092, ge=1, le=65535, description="Kafka client listener")
+    kafka_controller_port: int = Field(
+        default=9093, ge=1, le=65535, description="KRaft controller listener"
+    )
+    postgres_port: int = Field(default=5432, ge=1, le=65535)
+    kafka_heap: str = Field(
+        default="512m", pattern=r"^\d+[kmgKMG]?$", description="JVM -Xmx/-Xms of the broker"
+    )
+    database_name: str = Field(
+        default="helpdesk", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="the app database"
+    )
+    health_timeout: float = Field(
+        default=60.0, gt=0, description="seconds an app process gets to answer its health URL"
+    )
