@@ -1,0 +1,3 @@
+from ticket_service.entrypoints.cli import main
+
+raise SystemExit(main())

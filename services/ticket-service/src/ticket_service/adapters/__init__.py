@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL (event store, idempotency, migrations) and Kafka (outbox relay)."""

@@ -1,0 +1,222 @@
+"""The event log in PostgreSQL (asyncpg): append with expected version, read, tail.
+
+Appends go through the ``append_events`` SQL function (one round trip): it locks the streams,
+checks their versions and inserts. Tailing readers use :meth:`PostgresEventStore.read_after`,
+which returns events in (transaction_id, position) order and only from transactions older than
+every transaction still running — an event that commits late is never skipped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import orjson
+
+from helpdesk_events import EventEnvelope
+from ticket_service.domain.errors import VersionConflict
+
+CONFLICT_SQLSTATE = "HD409"
+
+
+class DuplicateEvent(Exception):
+    """An event with this event_id is already in the log (a retried command)."""
+
+
+@dataclass(frozen=True, order=True)
+class LogPosition:
+    """A point in the global order of the log: after every event at or before it."""
+
+    transaction_id: int
+    position: int
+
+    @classmethod
+    def start(cls) -> LogPosition:
+        return cls(0, 0)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored: its envelope, where it sits in the log, and its trace context."""
+
+    envelope: EventEnvelope
+    log_position: LogPosition
+    traceparent: str | None
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream, to append only if the stream is at ``expected_version``."""
+
+    stream_id: uuid.UUID
+    stream_type: str
+    expected_version: int | None
+    events: Sequence[EventEnvelope]
+
+
+async def init_connection(connection: asyncpg.Connection) -> None:
+    """Codecs for every pooled connection: jsonb via orjson, xid8 as int."""
+    await connection.set_type_codec(
+        "jsonb",
+        encoder=lambda value: orjson.dumps(value).decode(),
+        decoder=orjson.loads,
+        schema="pg_catalog",
+    )
+    await connection.set_type_codec(
+        "xid8", encoder=str, decoder=int, schema="pg_catalog", format="text"
+    )
+
+
+async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, init=init_connection
+    )
+    assert pool is not None
+    return pool
+
+
+def batch_document(appends: Sequence[StreamAppend], traceparent: str | None) -> list[Any]:
+    """The JSON ``append_events`` takes."""
+    return [
+        {
+            "stream_id": str(append.stream_id),
+            "stream_type": append.stream_type,
+            "expected_version": append.expected_version,
+            "events": [
+                {
+                    **envelope.model_dump(
+                        mode="json",
+                        include={
+                            "event_id",
+                            "event_type",
+                            "schema_version",
+                            "occurred_at",
+                            "actor",
+                            "correlation_id",
+                            "causation_id",
+                            "data",
+                        },
+                    ),
+                    "traceparent": traceparent,
+                }
+                for envelope in append.events
+            ],
+        }
+        for append in appends
+    ]
+
+
+def translate_append_error(error: asyncpg.PostgresError) -> Exception:
+    """Turn the database's refusal of an append into the domain's error."""
+    if error.sqlstate == CONFLICT_SQLSTATE:
+        detail = orjson.loads(getattr(error, "detail", None) or "{}")
+        return VersionConflict(
+            detail.get("stream_id"), detail.get("expected"), detail.get("actual")
+        )
+    if isinstance(error, asyncpg.UniqueViolationError) and "event_id" in (
+        getattr(error, "constraint_name", "") or ""
+    ):
+        return DuplicateEvent(str(error))
+    return error  # type: ignore[no-any-return]  # asyncpg's exception classes are untyped
+
+
+_COLUMNS = """stream_id, stream_type, stream_version, event_id, event_type, schema_version,
+              occurred_at, actor, correlation_id, causation_id, data, traceparent,
+              transaction_id, position"""
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    envelope = EventEnvelope(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        stream_id=row["stream_id"],
+        stream_type=row["stream_type"],
+        stream_version=row["stream_version"],
+        occurred_at=row["occurred_at"],
+        actor=row["actor"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        data=row["data"],
+    )
+    return RecordedEvent(
+        envelope=envelope,
+        log_position=LogPosition(row["transaction_id"], row["position"]),
+        traceparent=row["traceparent"],
+    )
+
+
+class PostgresEventStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        traceparent: str | None = None,
+        connection: asyncpg.Connection | None = None,
+    ) -> dict[uuid.UUID, int]:
+        """Append atomically to one or more streams; returns each stream's new version.
+
+        With ``connection`` the append joins the caller's transaction and must be its first
+        write (the database refuses otherwise); without it, it is a transaction of its own.
+        """
+        document = batch_document(appends, traceparent)
+        try:
+            if connection is not None:
+                result = await connection.fetchval("SELECT append_events($1)", document)
+            else:
+                result = await self._pool.fetchval("SELECT append_events($1)", document)
+        except asyncpg.PostgresError as error:
+            raise translate_append_error(error) from error
+        return {uuid.UUID(key): int(value) for key, value in result.items()}
+
+    async def read_stream(
+        self, stream_id: uuid.UUID, *, up_to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 - constant
+            " AND ($2::integer IS NULL OR stream_version <= $2) ORDER BY stream_version",
+            stream_id,
+            up_to_version,
+        )
+        return [_record(row) for row in rows]
+
+    async def read_after(self, after: LogPosition, limit: int = 500) -> list[RecordedEvent]:
+        """Events after ``after`` in global order, only from finished transactions.
+
+        Rows are read below the snapshot's xmin: every transaction with a smaller id has ended,
+        so no event can appear later before the returned ones.
+        """
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM events"  # noqa: S608 - constant
+            " WHERE (transaction_id, position) > ($1::text::xid8, $2)"
+            "   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY transaction_id, position LIMIT $3",
+            str(after.transaction_id),
+            after.position,
+            limit,
+        )
+        return [_record(row) for row in rows]
+
+    async def load_checkpoint(self, consumer: str) -> LogPosition:
+        row = await self._pool.fetchrow(
+            "SELECT transaction_id, position FROM outbox_checkpoints WHERE consumer = $1",
+            consumer,
+        )
+        return LogPosition(row["transaction_id"], row["position"]) if row else LogPosition.start()
+
+    async def save_checkpoint(self, consumer: str, position: LogPosition) -> None:
+        await self._pool.execute(
+            "INSERT INTO outbox_checkpoints (consumer, transaction_id, position)"
+            " VALUES ($1, $2::text::xid8, $3)"
+            " ON CONFLICT (consumer) DO UPDATE SET transaction_id = excluded.transaction_id,"
+            " position = excluded.position, updated_at = now()",
+            consumer,
+            str(position.transaction_id),
+            position.position,
+        )

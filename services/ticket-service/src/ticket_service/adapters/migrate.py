@@ -1,0 +1,30 @@
+"""Schema migrations with Alembic (plain SQL revisions in ``migrations/versions``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The asyncpg-style ``postgresql://`` URL, for SQLAlchemy's psycopg driver."""
+    scheme, sep, rest = database_url.partition("://")
+    if scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise ValueError(f"not a PostgreSQL URL: {database_url!r}")
+    return f"postgresql+psycopg://{rest}" if sep else database_url
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # ConfigParser interpolation: a literal % in a password must be doubled.
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)

@@ -1,0 +1,1 @@
+"""Pure domain of the ticket service: aggregates and rules, no I/O."""

@@ -1,0 +1,26 @@
+"""Domain errors; the HTTP layer maps each to a 4xx with its message."""
+
+
+class DomainError(Exception):
+    """A command that the rules refuse. The message says what to do instead."""
+
+
+class TicketNotFound(DomainError):
+    pass
+
+
+class InvalidTransition(DomainError):
+    pass
+
+
+class VersionConflict(DomainError):
+    """The stream moved on since the caller read it (optimistic concurrency)."""
+
+    def __init__(self, stream_id: object, expected: int, actual: int) -> None:
+        super().__init__(
+            f"stream {stream_id} is at version {actual}, not {expected}: "
+            "reload it and apply your change again"
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual

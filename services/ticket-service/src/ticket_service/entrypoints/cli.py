@@ -1,0 +1,45 @@
+"""Command line: ``ticket-service serve | relay | migrate`` (also ``python -m ticket_service``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ticket_service.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ticket-service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP API (HELPDESK_HTTP_HOST/PORT)")
+    commands.add_parser("relay", help="publish the event log to Kafka (the outbox relay)")
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("--revision", default="head")
+    args = parser.parse_args(argv)
+    settings = Settings()
+
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run(
+            "ticket_service.entrypoints.http:create_app",
+            factory=True,
+            host=settings.http_host,
+            port=settings.http_port,
+            workers=settings.http_workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_config=None,
+        )
+    elif args.command == "relay":
+        import uvloop
+
+        from ticket_service.entrypoints.relay import run_relay
+
+        uvloop.run(run_relay(settings))
+    elif args.command == "migrate":
+        from ticket_service.adapters.migrate import upgrade
+
+        upgrade(settings.database_url, args.revision)
+        print(f"database schema at {args.revision}")
+    return 0

@@ -1,0 +1,32 @@
+"""Run the outbox relay as a process (``python -m ticket_service relay``)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from helpdesk_platform.telemetry import setup_telemetry
+from ticket_service.adapters.event_store import PostgresEventStore, create_pool
+from ticket_service.adapters.kafka_relay import OutboxRelay
+from ticket_service.settings import Settings
+
+
+async def run_relay(settings: Settings) -> None:
+    setup_telemetry("ticket-relay")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    pool = await create_pool(settings.database_url, min_size=2, max_size=4)
+    try:
+        relay = OutboxRelay(
+            PostgresEventStore(pool),
+            pool,
+            settings.kafka_bootstrap,
+            name=settings.relay_name,
+            batch_size=settings.relay_batch_size,
+            idle_seconds=settings.relay_idle_seconds,
+        )
+        await relay.run(stop)
+    finally:
+        await pool.close()

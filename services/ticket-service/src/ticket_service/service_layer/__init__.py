@@ -1,0 +1,1 @@
+"""Use cases: load aggregates, decide with the domain, append events."""

@@ -1,0 +1,106 @@
+"""Fixtures for the ticket service on the real PostgreSQL and Kafka (see helpdesk_devstack)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import ConsumerRecord
+
+from helpdesk_devstack.tokens import mint_token
+from helpdesk_devstack.topic_reader import read_topic
+from helpdesk_events import EventEnvelope, decode_envelope
+from ticket_service.adapters.event_store import PostgresEventStore, create_pool
+from ticket_service.adapters.migrate import upgrade
+from ticket_service.entrypoints.http import create_app
+from ticket_service.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: Callable[[str], str]) -> str:
+    url = make_database("tickets")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, min_size=2, max_size=40)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def store(pool: asyncpg.Pool) -> PostgresEventStore:
+    return PostgresEventStore(pool)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, kafka_bootstrap: str, dev_keys: tuple[Path, Path]) -> Settings:
+    return Settings(
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        jwt_public_key_file=dev_keys[1],
+    )
+
+
+@pytest.fixture(scope="session")
+def token(dev_keys: tuple[Path, Path]) -> Callable[..., str]:
+    private_key = dev_keys[0].read_bytes()
+
+    def make(role: str = "agent", subject: str | None = None, **claims: str) -> str:
+        return mint_token(
+            private_key, role, subject or f"test-{role}", timedelta(hours=1), **claims
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The ticket service's HTTP API, in process, with its lifespan (pool, keys) running."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as client:
+            yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def consume_until(
+    bootstrap: str,
+    topic: str,
+    wanted: Callable[[list[tuple[EventEnvelope, dict[str, bytes], bytes | None]]], bool],
+    *,
+    timeout: float = 30.0,
+) -> list[tuple[EventEnvelope, dict[str, bytes], bytes | None]]:
+    """Read ``topic`` from the beginning until ``wanted(messages)`` holds (or time runs out)."""
+    decoded: list[tuple[EventEnvelope, dict[str, bytes], bytes | None]] = []
+
+    def enough(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        decoded.extend(
+            (decode_envelope(r.value or b""), dict(r.headers), r.key)
+            for r in records[len(decoded) :]
+        )
+        return wanted(decoded)
+
+    await read_topic(bootstrap, topic, enough, max_wait=timeout)
+    return decoded
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.05)
