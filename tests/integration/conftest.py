@@ -1,0 +1,74 @@
+"""Fixtures for end-to-end tests: the services run as real processes on the real stack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServiceProcess:
+    """A service started with its real command line; logs kept for failure reports."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_http(self, url: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited:\n{self.tail()}")
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"{self.name} not ready at {url} after {timeout}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def start_service(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str, list[str], dict[str, str]], ServiceProcess]]:
+    started: list[ServiceProcess] = []
+    log_dir = tmp_path_factory.mktemp("service-logs")
+
+    def start(name: str, args: list[str], env: dict[str, str]) -> ServiceProcess:
+        service = ServiceProcess(name, [sys.executable, *args], os.environ | env, log_dir)
+        started.append(service)
+        return service
+
+    yield start
+    for service in reversed(started):
+        service.stop()
