@@ -1,0 +1,1 @@
+"""SLA service: policies, business calendars and holidays; SLA timers, warnings and breaches."""

@@ -1,0 +1,53 @@
+"""Pure domain of the SLA service: business calendars, SLA policies and SLA clocks; no I/O."""
+
+from sla_service.domain.calendar import (
+    MAX_DAYS_WITHOUT_WORK,
+    WORKWEEK,
+    BusinessCalendar,
+    CalendarError,
+    Holiday,
+    HolidayDate,
+    HolidayRange,
+    Interval,
+    NaiveDatetimeError,
+    NoWorkingTimeError,
+    Weekday,
+    WorkingWindow,
+    YearlyHoliday,
+)
+from sla_service.domain.policy import (
+    DEFAULT_FULFILLING,
+    DEFAULT_PAUSING,
+    ClockTransitionError,
+    PriorityTargets,
+    SlaClock,
+    SlaMetric,
+    SlaPolicy,
+    StatusCategory,
+    UnknownPriorityError,
+)
+
+__all__ = [
+    "DEFAULT_FULFILLING",
+    "DEFAULT_PAUSING",
+    "MAX_DAYS_WITHOUT_WORK",
+    "WORKWEEK",
+    "BusinessCalendar",
+    "CalendarError",
+    "ClockTransitionError",
+    "Holiday",
+    "HolidayDate",
+    "HolidayRange",
+    "Interval",
+    "NaiveDatetimeError",
+    "NoWorkingTimeError",
+    "PriorityTargets",
+    "SlaClock",
+    "SlaMetric",
+    "SlaPolicy",
+    "StatusCategory",
+    "UnknownPriorityError",
+    "Weekday",
+    "WorkingWindow",
+    "YearlyHoliday",
+]
