@@ -1,0 +1,1174 @@
+"""Offline checks of the container deployment: docker-compose.yml, deploy/k8s and the Dockerfile.
+
+Neither Docker nor Kubernetes runs here, so these tests check what can be checked without them:
+
+- the compose file against the compose-spec JSON Schema (vendored in check-jsonschema);
+- the Kubernetes built-in kinds against the Kubernetes OpenAPI schemas (bundled in
+  kubernetes-validate, strict: unknown fields are errors), for the oldest Kubernetes the manifests
+  support and the newest the package knows;
+- the Strimzi and CloudNativePG custom resources by structural checks of their own;
+- everything against the code it deploys: the topics of ``helpdesk_events.topics.all_topics()``,
+  the environment ``ticket_service.settings.Settings`` reads, the CLI's commands, port 8001, the
+  image's user, the Kafka version pinned in tools/devstack/kafka/pom.xml, the uv version pinned in
+  the Makefile.
+
+Both validators get a deliberately broken document too, so a validator that accepts anything
+would fail the suite.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import tomllib
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from helpdesk_events.topics import TopicSpec, all_topics
+from ticket_service.entrypoints.cli import main as ticket_service_cli
+from ticket_service.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yml"
+K8S_DIR = REPO / "deploy" / "k8s"
+DEPLOY_README = REPO / "deploy" / "README.md"
+DOCKERFILE = REPO / "services" / "ticket-service" / "Dockerfile"
+DOCKERIGNORE = REPO / ".dockerignore"
+KAFKA_POM = REPO / "tools" / "devstack" / "kafka" / "pom.xml"
+MAKEFILE = REPO / "Makefile"
+ROOT_PYPROJECT = REPO / "pyproject.toml"
+SERVICE_PYPROJECT = REPO / "services" / "ticket-service" / "pyproject.toml"
+
+#: The ticket service's HTTP port (DESIGN.md §5, ``Settings.http_port``).
+HTTP_PORT = 8001
+#: PostgreSQL major version everywhere (DESIGN.md §5).
+POSTGRES_MAJOR = 15
+#: Partitions of the ticket-keyed topics on Kubernetes (production); topics.py's default is local.
+PRODUCTION_TICKET_PARTITIONS = 12
+#: Kubernetes versions to validate against: the oldest Strimzi 1.x supports, the newest bundled.
+K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
+#: Custom resources, checked structurally below instead of by kubernetes-validate.
+CUSTOM_KINDS = {
+    ("kafka.strimzi.io/v1", "Kafka"),
+    ("kafka.strimzi.io/v1", "KafkaNodePool"),
+    ("kafka.strimzi.io/v1", "KafkaTopic"),
+    ("postgresql.cnpg.io/v1", "Cluster"),
+}
+#: The workloads that run the ticket service image, and the CLI command each runs.
+TICKET_WORKLOADS = {
+    ("Deployment", "ticket-service"): "serve",
+    ("Deployment", "ticket-relay"): "relay",
+    ("Job", "ticket-service-migrate"): "migrate",
+}
+COMPOSE_TICKET_SERVICES = {
+    "ticket-service": "serve",
+    "ticket-relay": "relay",
+    "ticket-migrate": "migrate",
+}
+CLUSTER_SCOPED_KINDS = {"Namespace"}
+PULL_POLICIES = {"Always", "IfNotPresent", "Never"}
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+class StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate mapping keys, which PyYAML would silently resolve to
+    the last value while kubectl and Docker Compose reject the file."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in keys:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            keys.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
+
+
+def load_yaml_documents(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    docs = [doc for doc in yaml.load_all(text, Loader=StrictLoader) if doc is not None]
+    for doc in docs:
+        assert isinstance(doc, dict), f"{path}: every YAML document must be a mapping"
+    return docs
+
+
+def compose() -> dict[str, Any]:
+    data = load_yaml(COMPOSE_FILE)
+    assert isinstance(data, dict)
+    return data
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    services = compose()["services"]
+    assert isinstance(services, dict)
+    return services
+
+
+def kustomization() -> dict[str, Any]:
+    data = load_yaml(K8S_DIR / "kustomization.yaml")
+    assert isinstance(data, dict)
+    return data
+
+
+def kustomize_resource_paths() -> list[Path]:
+    return [K8S_DIR / entry for entry in kustomization()["resources"]]
+
+
+def k8s_documents() -> list[dict[str, Any]]:
+    """What ``kustomize build deploy/k8s`` produces, for the fields kustomization.yaml uses
+    (resources and namespace; ``test_kustomization_uses_only_supported_fields`` keeps it so)."""
+    namespace = kustomization().get("namespace")
+    docs: list[dict[str, Any]] = []
+    for path in kustomize_resource_paths():
+        for doc in load_yaml_documents(path):
+            doc = copy.deepcopy(doc)
+            if namespace and doc.get("kind") not in CLUSTER_SCOPED_KINDS:
+                doc.setdefault("metadata", {})["namespace"] = namespace
+            docs.append(doc)
+    return docs
+
+
+def docs_of(kind: str) -> list[dict[str, Any]]:
+    return [doc for doc in k8s_documents() if doc["kind"] == kind]
+
+
+def one_doc(kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [d for d in docs_of(kind) if name is None or d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    spec = workload["spec"]["template"]["spec"]
+    assert isinstance(spec, dict)
+    return spec
+
+
+def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    assert isinstance(labels, dict)
+    return labels
+
+
+def all_containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def workloads() -> list[dict[str, Any]]:
+    return [doc for doc in k8s_documents() if doc["kind"] in ("Deployment", "StatefulSet", "Job")]
+
+
+def pom_kafka_version() -> str:
+    root = ET.parse(KAFKA_POM).getroot()
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    version = root.findtext("m:properties/m:kafka.version", namespaces=namespace)
+    assert version, f"{KAFKA_POM} has no <kafka.version> property"
+    return version.strip()
+
+
+def service_version() -> str:
+    version = tomllib.loads(SERVICE_PYPROJECT.read_text())["project"]["version"]
+    assert isinstance(version, str)
+    return version
+
+
+def ticket_image() -> str:
+    """The image reference the deployment uses for the ticket service: its package version."""
+    return f"helpdesk/ticket-service:{service_version()}"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    name: str
+    tag: str | None
+    digest: str | None
+
+    @classmethod
+    def parse(cls, ref: str) -> ImageRef:
+        name, _, digest = ref.partition("@")
+        last = name.rsplit("/", 1)[-1]
+        tag = None
+        if ":" in last:
+            name, tag = name.rsplit(":", 1)
+        return cls(name, tag, digest or None)
+
+
+def settings_field(env_name: str) -> str | None:
+    """The Settings field an environment variable sets, or None when it sets none."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    if not env_name.startswith(prefix):
+        return None
+    field = env_name[len(prefix) :].lower()
+    return field if field in Settings.model_fields else None
+
+
+def settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
+    """Settings as the service would build them from exactly ``env`` (nothing from this shell)."""
+    for name in list(os.environ):
+        if name.startswith("HELPDESK_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+def assert_cli_command(command: str) -> None:
+    """``command`` is a subcommand of ``python -m ticket_service`` (its --help exits 0)."""
+    with pytest.raises(SystemExit) as exit_info:
+        ticket_service_cli([command, "--help"])
+    assert exit_info.value.code == 0, f"`ticket-service {command}` is not a command of the CLI"
+
+
+# --- Dockerfile ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    value: str
+    stage: int
+
+
+def dockerfile_instructions(text: str) -> list[Instruction]:
+    """Instructions of a Dockerfile: comments dropped, continuation lines joined."""
+    instructions: list[Instruction] = []
+    stage = -1
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        keyword, _, value = line.partition(" ")
+        keyword = keyword.upper()
+        if keyword == "FROM":
+            stage += 1
+        instructions.append(Instruction(keyword, value.strip(), stage))
+    assert not pending, "Dockerfile ends inside a continued line"
+    return instructions
+
+
+def dockerfile() -> list[Instruction]:
+    return dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8"))
+
+
+def final_stage() -> list[Instruction]:
+    instructions = dockerfile()
+    last = max(i.stage for i in instructions)
+    return [i for i in instructions if i.stage == last]
+
+
+def from_image(instruction: Instruction) -> str:
+    words = [w for w in instruction.value.split() if not w.startswith("--")]
+    return words[0]
+
+
+def exec_form(value: str) -> list[str]:
+    parsed = json.loads(value)
+    assert isinstance(parsed, list)
+    assert all(isinstance(item, str) for item in parsed)
+    return parsed
+
+
+def dockerfile_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for instruction in final_stage():
+        if instruction.keyword == "ENV":
+            for item in shlex.split(instruction.value):
+                name, sep, value = item.partition("=")
+                assert sep, f"use ENV NAME=value, not {instruction.value!r}"
+                env[name] = value
+    return env
+
+
+def dockerignore_patterns() -> list[str]:
+    lines = DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+        elif pattern.startswith("**", i):
+            out += ".*"
+            i += 2
+        elif pattern[i] == "*":
+            out += "[^/]*"
+            i += 1
+        elif pattern[i] == "?":
+            out += "[^/]"
+            i += 1
+        else:
+            out += re.escape(pattern[i])
+            i += 1
+    return re.compile(out + r"\Z")
+
+
+def dockerignored(path: str) -> bool:
+    """Whether Docker leaves ``path`` (relative to the context) out of the build context: it or
+    one of its parent directories matches the last matching pattern, which is not a ``!``."""
+    parts = path.strip("/").split("/")
+    candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    excluded = False
+    for pattern in dockerignore_patterns():
+        negate = pattern.startswith("!")
+        regex = _glob_regex(pattern.lstrip("!").strip("/"))
+        if any(regex.match(candidate) for candidate in candidates):
+            excluded = not negate
+    return excluded
+
+
+def workspace_dependencies(pyproject: Path) -> set[Path]:
+    """Directories of the workspace members ``pyproject`` depends on, transitively."""
+    members: dict[str, Path] = {}
+    for member in tomllib.loads(ROOT_PYPROJECT.read_text())["tool"]["uv"]["workspace"]["members"]:
+        project = tomllib.loads((REPO / member / "pyproject.toml").read_text())["project"]
+        members[project["name"]] = REPO / member
+    found: set[Path] = set()
+    todo = [pyproject]
+    while todo:
+        project = tomllib.loads(todo.pop().read_text())["project"]
+        for requirement in project.get("dependencies", []):
+            name = re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]
+            if name in members and members[name] not in found:
+                found.add(members[name])
+                todo.append(members[name] / "pyproject.toml")
+    return found
+
+
+def makefile_uv_version() -> str:
+    match = re.search(r"^UV_VERSION\s*:?=\s*(\S+)", MAKEFILE.read_text(), re.MULTILINE)
+    assert match, "the Makefile pins no UV_VERSION"
+    return match.group(1)
+
+
+def test_dockerfile_builds_and_runs_on_the_same_python_image() -> None:
+    froms = [i for i in dockerfile() if i.keyword == "FROM"]
+    images = {i.stage: from_image(i) for i in froms}
+    stage_names = {i.value.split()[-1] for i in froms if " AS " in i.value.upper()}
+    final = images[max(images)]
+    assert final.startswith("python:3.11"), final
+    # The venv built in the build stage links to that stage's interpreter: the runtime stage must
+    # be the same base image, or /app/.venv/bin/python points nowhere.
+    build_stages = [i for i in froms if i.value.split()[-1] == "build"]
+    assert build_stages, f"no stage named build among {stage_names}"
+    assert from_image(build_stages[0]) == final
+    copies = [i for i in final_stage() if i.keyword == "COPY" and "--from=build" in i.value]
+    assert any("/app/.venv" in i.value for i in copies), "the runtime stage must copy the venv"
+
+
+def test_dockerfile_installs_the_locked_service_without_dev_dependencies() -> None:
+    syncs = [i.value for i in dockerfile() if i.keyword == "RUN" and "uv sync" in i.value]
+    assert syncs, "the image must be built with uv sync"
+    for sync in syncs:
+        for flag in ("--frozen", "--no-dev", "--package ticket-service"):
+            assert flag in sync, f"{flag} missing from {sync!r}"
+    assert "--no-editable" in syncs[-1], "the installed venv must not point back at /src"
+    uv_images = [
+        from_image(i) for i in dockerfile() if i.keyword == "FROM" and "astral-sh/uv" in i.value
+    ]
+    assert uv_images, "uv must come from a pinned ghcr.io/astral-sh/uv image"
+    assert ImageRef.parse(uv_images[0]).tag == makefile_uv_version(), (
+        "Dockerfile and Makefile pin different uv versions"
+    )
+
+
+def test_dockerfile_copies_everything_the_service_is_built_from() -> None:
+    copies = [i for i in dockerfile() if i.keyword == "COPY" and "--from" not in i.value]
+    sources: list[str] = []
+    for instruction in copies:
+        words = [w for w in shlex.split(instruction.value) if not w.startswith("--")]
+        sources.extend(words[:-1])
+    for source in sources:
+        if source != "uv.lock":  # generated by `make` (uv lock); checked on its own below
+            assert (REPO / source).exists(), f"COPY {source}: not in the repository"
+        assert not dockerignored(source), f"COPY {source}: excluded by .dockerignore"
+    needed = {SERVICE_PYPROJECT.parent, *workspace_dependencies(SERVICE_PYPROJECT)}
+    for directory in needed:
+        relative = directory.relative_to(REPO).as_posix()
+        assert f"{relative}/pyproject.toml" in sources, f"{relative}/pyproject.toml is not copied"
+        assert relative in sources, f"the sources of {relative} are not copied"
+
+
+def test_uv_lock_exists_for_the_docker_build() -> None:
+    assert (REPO / "uv.lock").is_file(), "uv.lock is missing: `make setup` (uv lock) creates it"
+
+
+def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
+    for path in (".git", ".venv", ".local/jwt/private.pem", ".tools", "shared/events/.venv"):
+        assert dockerignored(path), f"{path} would be sent to the Docker daemon"
+    for path in ("services/ticket-service/src/ticket_service/__init__.py", "uv.lock"):
+        assert not dockerignored(path), f"{path} is needed by the build but ignored"
+    assert dockerignored("services/ticket-service/src/ticket_service/__pycache__/x.pyc")
+
+
+def test_dockerfile_runtime_user_port_and_entrypoint() -> None:
+    stage = final_stage()
+    users = [i.value for i in stage if i.keyword == "USER"]
+    assert users, "the image must not run as root"
+    uid, _, gid = users[-1].partition(":")
+    assert uid.isdigit() and int(uid) > 0, "USER must be a numeric uid (runAsNonRoot checks it)"
+    assert not gid or (gid.isdigit() and int(gid) > 0)
+    exposed = [
+        int(port.split("/")[0]) for i in stage if i.keyword == "EXPOSE" for port in i.value.split()
+    ]
+    assert exposed == [HTTP_PORT]
+    env = dockerfile_env()
+    assert env["HELPDESK_HTTP_HOST"] == "0.0.0.0", "in a container, listen on every interface"
+    for name in env:
+        if name.startswith("HELPDESK_"):
+            assert settings_field(name), f"ENV {name} is not a setting of the ticket service"
+    if "HELPDESK_HTTP_PORT" in env:
+        assert int(env["HELPDESK_HTTP_PORT"]) == HTTP_PORT
+    entrypoint = [exec_form(i.value) for i in stage if i.keyword == "ENTRYPOINT"][-1]
+    assert entrypoint == ["python", "-m", "ticket_service"]
+    cmd = [exec_form(i.value) for i in stage if i.keyword == "CMD"][-1]
+    assert cmd == ["serve"]
+    assert_cli_command(cmd[0])
+
+
+class _Health(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/healthz" else 404)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def health_server() -> Iterator[tuple[int, type[_Health]]]:
+    handler = type("Health", (_Health,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_healthcheck(port: int) -> int:
+    healthchecks = [i.value for i in final_stage() if i.keyword == "HEALTHCHECK"]
+    assert healthchecks, "the image needs a HEALTHCHECK"
+    command = exec_form(healthchecks[-1].split(" CMD ", 1)[1])
+    assert command[0] == "python", "slim images have no curl: the check must use python"
+    env = {**os.environ, "HELPDESK_HTTP_PORT": str(port)}
+    result = subprocess.run(
+        [sys.executable, *command[1:]], env=env, capture_output=True, timeout=30
+    )
+    return result.returncode
+
+
+def test_dockerfile_healthcheck_passes_only_when_healthz_answers(
+    health_server: tuple[int, type[_Health]],
+) -> None:
+    port, handler = health_server
+    assert run_healthcheck(port) == 0
+    handler.status = 503
+    assert run_healthcheck(port) != 0
+    assert run_healthcheck(unused_port()) != 0
+
+
+def unused_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- docker-compose.yml --------------------------------------------------------------------
+
+
+def check_compose_schema(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_compose_file_validates_against_the_compose_spec() -> None:
+    result = check_compose_schema(COMPOSE_FILE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        pytest.param(
+            lambda c: c["services"]["ticket-service"]["depends_on"]["ticket-migrate"].update(
+                condition="service_finished"
+            ),
+            id="unknown-depends-on-condition",
+        ),
+        pytest.param(
+            lambda c: c["services"]["postgres"]["healthcheck"].update(intervall="5s"),
+            id="misspelt-healthcheck-key",
+        ),
+    ],
+)
+def test_compose_spec_validation_rejects_a_broken_file(tmp_path: Path, break_it: Any) -> None:
+    broken = compose()
+    break_it(broken)
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(broken))
+    assert check_compose_schema(path).returncode != 0
+
+
+_INTERPOLATION = re.compile(
+    r"\$\$|\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}"
+    r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's variable interpolation: ``$$``, ``${VAR}``, ``${VAR:-default}``, ``$VAR``."""
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group("braced") or match.group("bare")
+        value = env.get(name)
+        op = match.group("op")
+        if op == ":-" and not value:
+            return match.group("default")
+        if op == "-" and value is None:
+            return match.group("default")
+        return value or ""
+
+    return _INTERPOLATION.sub(substitute, text)
+
+
+@dataclass(frozen=True)
+class CreatedTopic:
+    partitions: int
+    replication_factor: int
+    config: dict[str, str]
+
+
+def kafka_init_script(env: dict[str, str]) -> str:
+    service = compose_services()["kafka-init"]
+    assert service["entrypoint"][:1] == ["/bin/bash"], "kafka-init runs a bash script"
+    (script,) = service["command"]
+    assert isinstance(script, str)
+    return interpolate(script, env)
+
+
+def compose_topics(env: dict[str, str]) -> dict[str, CreatedTopic]:
+    """The topics kafka-init creates, read from its script as the shell would run it."""
+    lines = kafka_init_script(env).replace("\\\n", " ").splitlines()
+    common: list[str] = []
+    created: dict[str, CreatedTopic] = {}
+    for line in lines:
+        words = shlex.split(line)
+        if "kafka-topics.sh" in line and "--create" in words:
+            common = [w for w in words if w != "$@"]
+        elif words[:1] == ["create"]:
+            args = common + words[1:]
+            config: dict[str, str] = {}
+            for flag, value in itertools.pairwise(args):
+                if flag == "--config":
+                    key, _, val = value.partition("=")
+                    config[key] = val
+            topic = args[args.index("--topic") + 1]
+            created[topic] = CreatedTopic(
+                partitions=int(args[args.index("--partitions") + 1]),
+                replication_factor=int(args[args.index("--replication-factor") + 1]),
+                config=config,
+            )
+    assert common, "kafka-init defines no create() wrapper around kafka-topics.sh --create"
+    return created
+
+
+@pytest.mark.parametrize("ticket_partitions", [None, "9"])
+def test_compose_creates_every_topic_as_topics_py_specifies(
+    monkeypatch: pytest.MonkeyPatch, ticket_partitions: str | None
+) -> None:
+    # HELPDESK_TOPIC_PARTITIONS changes the ticket-keyed topics in topics.py and in compose alike.
+    if ticket_partitions is None:
+        monkeypatch.delenv("HELPDESK_TOPIC_PARTITIONS", raising=False)
+    else:
+        monkeypatch.setenv("HELPDESK_TOPIC_PARTITIONS", ticket_partitions)
+    expected: dict[str, TopicSpec] = {spec.name: spec for spec in all_topics()}
+    created = compose_topics(dict(os.environ))
+    assert set(created) == set(expected)
+    for name, spec in expected.items():
+        assert created[name].partitions == spec.partitions, name
+        assert created[name].config == spec.config(), name
+        assert created[name].replication_factor == 1, "one broker in compose"
+
+
+def test_compose_kafka_init_script_is_valid_bash() -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash on this machine")
+    result = subprocess.run(
+        [bash, "-n", "-c", kafka_init_script({})], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_kafka_is_the_version_the_project_pins() -> None:
+    images = {
+        ImageRef.parse(s["image"]) for s in compose_services().values() if "kafka" in s["image"]
+    }
+    assert images, "no Kafka image in docker-compose.yml"
+    for image in images:
+        assert image.name == "apache/kafka"
+        assert image.tag == pom_kafka_version(), (
+            f"compose runs {image.tag}, pom.xml pins {pom_kafka_version()}"
+        )
+
+
+def test_compose_postgres_is_postgresql_15() -> None:
+    image = ImageRef.parse(compose_services()["postgres"]["image"])
+    assert image.name == "postgres"
+    assert image.tag and image.tag.split(".")[0].split("-")[0] == str(POSTGRES_MAJOR)
+
+
+def depends_on(service: dict[str, Any]) -> dict[str, str]:
+    deps = service.get("depends_on", {})
+    if isinstance(deps, list):
+        return dict.fromkeys(deps, "service_started")
+    return {name: spec.get("condition", "service_started") for name, spec in deps.items()}
+
+
+def test_compose_starts_things_in_the_right_order() -> None:
+    services = compose_services()
+    edges = {
+        (name, dep, cond) for name, svc in services.items() for dep, cond in depends_on(svc).items()
+    }
+    required = {
+        ("kafka-init", "kafka", "service_healthy"),
+        ("ticket-migrate", "postgres", "service_healthy"),
+        ("ticket-service", "ticket-migrate", "service_completed_successfully"),
+        ("ticket-relay", "ticket-migrate", "service_completed_successfully"),
+        ("ticket-relay", "kafka-init", "service_completed_successfully"),
+    }
+    assert required <= edges, f"missing: {required - edges}"
+    for name, dep, condition in edges:
+        target = services[dep]
+        if condition == "service_healthy":
+            check = target.get("healthcheck", {})
+            assert check.get("test") and not check.get("disable"), (
+                f"{name} waits for {dep}'s health"
+            )
+        if condition == "service_completed_successfully":
+            assert target.get("restart", "no") == "no", f"{dep} is a one-shot; it must not restart"
+
+
+def compose_env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def test_compose_runs_each_ticket_service_command() -> None:
+    services = compose_services()
+    for name, command in COMPOSE_TICKET_SERVICES.items():
+        assert services[name]["image"] == ticket_image(), name
+        assert services[name]["command"] == [command], name
+        assert_cli_command(command)
+    built = [s for s in services.values() if "build" in s]
+    for service in built:
+        assert service["build"]["dockerfile"] == DOCKERFILE.relative_to(REPO).as_posix()
+        assert (REPO / service["build"]["context"]).resolve() == REPO
+
+
+def test_compose_environment_is_what_the_service_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    services = compose_services()
+    for name in COMPOSE_TICKET_SERVICES:
+        env = compose_env(services[name])
+        for key in env:
+            assert settings_field(key), f"{name}: {key} is not a setting of the ticket service"
+        settings = settings_from(monkeypatch, env)
+        # The addresses must be ones the other containers answer on.
+        kafka_env = compose_env(services["kafka"])
+        advertised = [
+            listener.split("://", 1)[1]
+            for listener in kafka_env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        ]
+        assert settings.kafka_bootstrap in advertised, name
+        pg_env = compose_env(services["postgres"])
+        expected_url = (
+            f"postgresql://{pg_env['POSTGRES_USER']}:{pg_env['POSTGRES_PASSWORD']}"
+            f"@postgres:5432/{pg_env['POSTGRES_DB']}"
+        )
+        assert settings.database_url == expected_url, name
+
+
+def published_ports(service: dict[str, Any]) -> list[list[str]]:
+    """``[host port, container port]`` of each short-syntax port mapping."""
+    return [str(port).rsplit(":", 2)[-2:] for port in service.get("ports", [])]
+
+
+def test_compose_kafka_init_talks_to_the_internal_listener() -> None:
+    kafka_env = compose_env(compose_services()["kafka"])
+    advertised = [
+        listener.split("://", 1)[1]
+        for listener in kafka_env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    ]
+    servers = re.findall(r"--bootstrap-server\s+(\S+)", kafka_init_script({}))
+    assert servers
+    assert set(servers) <= set(advertised)
+    # Host clients (the local tools, tests) use localhost:9092, as with the local stack.
+    assert "localhost:9092" in advertised
+    assert ["9092", "9092"] in published_ports(compose_services()["kafka"])
+    assert kafka_env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_compose_http_port_and_jwt_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    service = compose_services()["ticket-service"]
+    settings = settings_from(monkeypatch, {**dockerfile_env(), **compose_env(service)})
+    assert settings.http_port == HTTP_PORT
+    assert settings.http_host == "0.0.0.0"
+    assert [str(HTTP_PORT), str(HTTP_PORT)] in published_ports(service)
+    # The dev key that `make token` signs with, where the service's settings default looks for it.
+    default_key = Settings.model_fields["jwt_public_key_file"].default
+    mounts = [v for v in service["volumes"] if isinstance(v, dict) and v.get("type") == "bind"]
+    key_mounts = [m for m in mounts if m["target"] == str(settings.jwt_public_key_file)]
+    assert len(key_mounts) == 1, "the JWT public key must be mounted where the service reads it"
+    mount = key_mounts[0]
+    assert Path(mount["source"]) == Path(default_key)
+    assert mount.get("read_only") is True
+    assert mount.get("bind", {}).get("create_host_path") is False
+
+
+# --- deploy/k8s: kustomize and schemas -----------------------------------------------------
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    listed = {path.resolve() for path in kustomize_resource_paths()}
+    on_disk = {p.resolve() for p in K8S_DIR.rglob("*.yaml") if p.name != "kustomization.yaml"}
+    on_disk |= {p.resolve() for p in K8S_DIR.rglob("*.yml")}
+    assert listed == on_disk, f"unlisted: {on_disk - listed}, missing: {listed - on_disk}"
+
+
+def test_kustomization_uses_only_supported_fields() -> None:
+    # k8s_documents() renders these fields the way kustomize does; extend it before using more.
+    assert set(kustomization()) <= {"apiVersion", "kind", "namespace", "resources"}
+    assert kustomization()["namespace"] == "helpdesk"
+
+
+def canonical(docs: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(doc, sort_keys=True) for doc in docs)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_kustomize_renders_the_same_objects() -> None:
+    kubectl = shutil.which("kubectl")
+    assert kubectl
+    result = subprocess.run(
+        [kubectl, "kustomize", str(K8S_DIR)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    rendered = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert canonical(rendered) == canonical(k8s_documents())
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_builtin_kinds_validate_against_the_kubernetes_schema(version: str) -> None:
+    errors: list[str] = []
+    checked = 0
+    for doc in k8s_documents():
+        if (doc["apiVersion"], doc["kind"]) in CUSTOM_KINDS:
+            continue
+        where = f"{doc['kind']}/{doc['metadata']['name']}"
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+            checked += 1
+        except kubernetes_validate.ValidationError as error:
+            errors.append(f"{where}: {error.message} at {list(error.absolute_path)}")
+        except kubernetes_validate.SchemaNotFoundError as error:
+            errors.append(f"{where}: unknown kind ({error.message})")
+    assert not errors, "\n".join(errors)
+    assert checked >= len(TICKET_WORKLOADS) + 3  # workloads, Service, PDBs, SA, Namespace
+
+
+def test_kubernetes_schema_validation_catches_mistakes() -> None:
+    deployment = one_doc("Deployment", "ticket-service")
+    wrong_type = copy.deepcopy(deployment)
+    wrong_type["spec"]["replicas"] = "two"
+    misspelt = copy.deepcopy(deployment)
+    pod_spec(misspelt)["containers"][0]["livenesProbe"] = {"httpGet": {"path": "/healthz"}}
+    for broken in (wrong_type, misspelt):
+        with pytest.raises(kubernetes_validate.ValidationError):
+            kubernetes_validate.validate(broken, K8S_VERSIONS[0], strict=True)
+
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def test_every_object_has_a_unique_valid_name() -> None:
+    seen: set[tuple[str, str]] = set()
+    for doc in k8s_documents():
+        name = doc["metadata"]["name"]
+        assert len(name) <= 253 and _DNS_SUBDOMAIN.match(name), name
+        if doc["kind"] in ("Service", "Namespace"):
+            assert len(name) <= 63 and _DNS_LABEL.match(name), f"{doc['kind']} {name}"
+        assert (doc["kind"], name) not in seen, f"duplicate {doc['kind']} {name}"
+        seen.add((doc["kind"], name))
+
+
+# --- deploy/k8s: Strimzi -------------------------------------------------------------------
+
+
+def kafka_cluster() -> dict[str, Any]:
+    return one_doc("Kafka")
+
+
+def plain_listener() -> dict[str, Any]:
+    listeners = kafka_cluster()["spec"]["kafka"]["listeners"]
+    plain = [li for li in listeners if li["type"] == "internal" and li["tls"] is False]
+    assert plain, "the services need an internal plain listener"
+    return plain[0]  # type: ignore[no-any-return]
+
+
+def pool_replicas(role: str) -> int:
+    name = kafka_cluster()["metadata"]["name"]
+    pools = [
+        p for p in docs_of("KafkaNodePool") if p["metadata"]["labels"]["strimzi.io/cluster"] == name
+    ]
+    return sum(int(p["spec"]["replicas"]) for p in pools if role in p["spec"]["roles"])
+
+
+def test_strimzi_kafka_is_kraft_with_node_pools() -> None:
+    kafka = kafka_cluster()
+    name = kafka["metadata"]["name"]
+    assert kafka["apiVersion"] == "kafka.strimzi.io/v1"
+    spec = kafka["spec"]
+    assert "zookeeper" not in spec, "Kafka 4 has no ZooKeeper"
+    for moved in ("replicas", "storage"):
+        assert moved not in spec["kafka"], f"with node pools, {moved} belongs in the KafkaNodePool"
+    listeners = spec["kafka"]["listeners"]
+    assert len({li["name"] for li in listeners}) == len(listeners)
+    assert len({li["port"] for li in listeners}) == len(listeners)
+    for listener in listeners:
+        assert re.fullmatch(r"[a-z0-9]{1,11}", listener["name"]), listener["name"]
+        assert listener["type"] in (
+            "internal",
+            "route",
+            "loadbalancer",
+            "nodeport",
+            "ingress",
+            "cluster-ip",
+        )
+        assert isinstance(listener["tls"], bool)
+    assert plain_listener()["port"] == 9092
+    assert "topicOperator" in spec.get("entityOperator", {}), "KafkaTopic needs the Topic Operator"
+
+    pools = docs_of("KafkaNodePool")
+    assert pools
+    for pool in pools:
+        assert pool["apiVersion"] == "kafka.strimzi.io/v1"
+        assert pool["metadata"]["labels"]["strimzi.io/cluster"] == name
+        roles = pool["spec"]["roles"]
+        assert roles and set(roles) <= {"broker", "controller"}
+        assert isinstance(pool["spec"]["replicas"], int) and pool["spec"]["replicas"] >= 1
+        storage = pool["spec"]["storage"]
+        volumes = storage["volumes"] if storage["type"] == "jbod" else [storage]
+        for volume in volumes:
+            assert volume["type"] in ("persistent-claim", "ephemeral")
+            if volume["type"] == "persistent-claim":
+                assert re.fullmatch(r"\d+(Gi|Ti|Mi)", volume["size"])
+                assert volume.get("deleteClaim", False) is False, "never delete Kafka's data"
+    controllers, brokers = pool_replicas("controller"), pool_replicas("broker")
+    assert controllers >= 3 and controllers % 2 == 1, "a KRaft quorum needs an odd number >= 3"
+    assert brokers >= 3
+
+    config = spec["kafka"]["config"]
+    assert config["auto.create.topics.enable"] is False, "topics come from KafkaTopic resources"
+    assert int(config["default.replication.factor"]) <= brokers
+    assert int(config["offsets.topic.replication.factor"]) <= brokers
+    assert int(config["min.insync.replicas"]) < int(config["default.replication.factor"])
+
+
+def test_strimzi_kafka_version_follows_the_pin() -> None:
+    pinned = pom_kafka_version()
+    kafka = kafka_cluster()["spec"]["kafka"]
+    version = str(kafka["version"])
+    assert version == pinned, "one Kafka version for local, compose and Kubernetes (DESIGN.md §5)"
+    major_minor = ".".join(version.split(".")[:2])
+    assert version.split(".")[0] == pinned.split(".")[0], "same Kafka major version everywhere"
+    if "metadataVersion" in kafka:
+        assert str(kafka["metadataVersion"]).startswith(f"{major_minor}-IV")
+
+
+def test_kafka_topics_match_the_event_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HELPDESK_TOPIC_PARTITIONS", raising=False)
+    cluster = kafka_cluster()["metadata"]["name"]
+    brokers = pool_replicas("broker")
+    topics = {t["spec"].get("topicName", t["metadata"]["name"]): t for t in docs_of("KafkaTopic")}
+    expected = {spec.name: spec for spec in all_topics()}
+    assert set(topics) == set(expected)
+    ticket_keyed: set[int] = set()
+    for name, spec in expected.items():
+        topic = topics[name]
+        assert topic["apiVersion"] == "kafka.strimzi.io/v1"
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == cluster, name
+        partitions = topic["spec"]["partitions"]
+        if spec.key == "ticket id":
+            assert partitions == PRODUCTION_TICKET_PARTITIONS, name
+            ticket_keyed.add(partitions)
+        else:
+            assert partitions == spec.partitions, name
+        config = {key: str(value) for key, value in topic["spec"]["config"].items()}
+        for key, value in spec.config().items():
+            assert config.get(key) == value, f"{name}: {key}"
+        replicas = topic["spec"]["replicas"]
+        assert replicas <= brokers
+        assert int(config.get("min.insync.replicas", "1")) < replicas
+    assert len(ticket_keyed) == 1, "ticket-keyed topics must be co-partitioned"
+
+
+# --- deploy/k8s: CloudNativePG -------------------------------------------------------------
+
+
+def postgres_cluster() -> dict[str, Any]:
+    return one_doc("Cluster")
+
+
+def test_cloudnativepg_cluster() -> None:
+    cluster = postgres_cluster()
+    assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
+    spec = cluster["spec"]
+    assert spec["instances"] == 3
+    image = ImageRef.parse(spec["imageName"])
+    assert image.name == "ghcr.io/cloudnative-pg/postgresql"
+    assert image.tag and image.tag.split(".")[0] == str(POSTGRES_MAJOR)
+    compose_pg = ImageRef.parse(compose_services()["postgres"]["image"])
+    assert compose_pg.tag and image.tag.split("-")[0] == compose_pg.tag.split("-")[0], "same minor"
+    assert re.fullmatch(r"\d+(Gi|Ti)", spec["storage"]["size"])
+    initdb = spec["bootstrap"]["initdb"]
+    assert initdb["database"] and initdb["owner"]
+    for key in ("requests", "limits"):
+        assert spec["resources"][key]["memory"]
+
+
+def test_workloads_use_the_cloudnativepg_app_secret() -> None:
+    secret = f"{postgres_cluster()['metadata']['name']}-app"
+    for workload in workloads():
+        for container in all_containers(pod_spec(workload)):
+            env = {e["name"]: e for e in container.get("env", [])}
+            url = env.get("HELPDESK_DATABASE_URL")
+            assert url, f"{workload['metadata']['name']} has no HELPDESK_DATABASE_URL"
+            assert url["valueFrom"]["secretKeyRef"] == {"name": secret, "key": "uri"}
+
+
+# --- deploy/k8s: the ticket service --------------------------------------------------------
+
+
+def resolve_port(container: dict[str, Any], port: int | str) -> int:
+    if isinstance(port, int):
+        return port
+    named = [p["containerPort"] for p in container.get("ports", []) if p.get("name") == port]
+    assert named, f"no container port named {port}"
+    return int(named[0])
+
+
+def test_workloads_run_the_ticket_service_image_and_commands() -> None:
+    found = {(w["kind"], w["metadata"]["name"]): w for w in workloads()}
+    assert set(TICKET_WORKLOADS) <= set(found)
+    for key, command in TICKET_WORKLOADS.items():
+        containers = pod_spec(found[key])["containers"]
+        assert len(containers) == 1
+        assert (
+            containers[0]["image"]
+            == ticket_image()
+            == compose_services()["ticket-service"]["image"]
+        )
+        assert containers[0].get("args", ["serve"]) == [command]
+        assert "command" not in containers[0], "keep the image's entrypoint"
+        # The OpenAPI schemas do not carry this enum; a typo would only fail at apply time.
+        assert containers[0].get("imagePullPolicy", "IfNotPresent") in PULL_POLICIES
+        assert_cli_command(command)
+    assert found[("Deployment", "ticket-service")]["spec"]["replicas"] == 2
+    assert found[("Deployment", "ticket-relay")]["spec"]["replicas"] == 2
+    assert pod_spec(found[("Job", "ticket-service-migrate")])["restartPolicy"] in (
+        "Never",
+        "OnFailure",
+    )
+
+
+def test_workload_environment_is_what_the_service_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    kafka_bootstrap = (
+        f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
+    )
+    for workload in workloads():
+        for container in all_containers(pod_spec(workload)):
+            env: dict[str, str] = {}
+            for var in container.get("env", []):
+                assert settings_field(var["name"]), f"{var['name']} is not a setting"
+                # Values from Secrets: a stand-in of the right shape.
+                env[var["name"]] = var.get("value", "postgresql://user:pw@db:5432/helpdesk")
+            settings = settings_from(monkeypatch, {**dockerfile_env(), **env})
+            if container.get("args") in (["serve"], ["relay"]):
+                assert "HELPDESK_KAFKA_BOOTSTRAP" in env, workload["metadata"]["name"]
+                assert settings.kafka_bootstrap == kafka_bootstrap, workload["metadata"]["name"]
+
+
+def test_api_ports_probes_and_service() -> None:
+    deployment = one_doc("Deployment", "ticket-service")
+    spec = pod_spec(deployment)
+    (container,) = spec["containers"]
+    assert [p["containerPort"] for p in container["ports"]] == [HTTP_PORT]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert int(env.get("HELPDESK_HTTP_PORT") or HTTP_PORT) == HTTP_PORT
+    readiness, liveness = container["readinessProbe"], container["livenessProbe"]
+    assert readiness["httpGet"]["path"] == "/readyz"
+    assert liveness["httpGet"]["path"] == "/healthz"
+    for probe in (readiness, liveness, container.get("startupProbe")):
+        if probe:
+            assert resolve_port(container, probe["httpGet"]["port"]) == HTTP_PORT
+
+    service = one_doc("Service", "ticket-service")
+    selector = service["spec"]["selector"]
+    selected = [w for w in workloads() if selector.items() <= pod_labels(w).items()]
+    assert [w["metadata"]["name"] for w in selected] == ["ticket-service"], "only the API pods"
+    for port in service["spec"]["ports"]:
+        assert port["port"] == HTTP_PORT
+        assert resolve_port(container, port["targetPort"]) == HTTP_PORT
+
+
+def test_relay_and_migrations_serve_no_http() -> None:
+    for workload in (
+        one_doc("Deployment", "ticket-relay"),
+        one_doc("Job", "ticket-service-migrate"),
+    ):
+        (container,) = pod_spec(workload)["containers"]
+        assert not container.get("ports")
+        assert not container.get("readinessProbe") and not container.get("livenessProbe")
+
+
+def test_pod_disruption_budgets_protect_without_blocking_drains() -> None:
+    budgets = docs_of("PodDisruptionBudget")
+    assert budgets
+    covered = set()
+    for budget in budgets:
+        selector = budget["spec"]["selector"]["matchLabels"]
+        targets = [w for w in docs_of("Deployment") if selector.items() <= pod_labels(w).items()]
+        assert len(targets) == 1, f"{budget['metadata']['name']} must select one Deployment"
+        replicas = targets[0]["spec"]["replicas"]
+        assert 1 <= budget["spec"]["minAvailable"] < replicas, "a drain must still be possible"
+        covered.add(targets[0]["metadata"]["name"])
+    assert "ticket-service" in covered
+
+
+def test_pods_run_unprivileged_with_a_read_only_root() -> None:
+    user = next(i.value for i in reversed(final_stage()) if i.keyword == "USER")
+    uid = int(user.split(":")[0])
+    for workload in workloads():
+        name = workload["metadata"]["name"]
+        spec = pod_spec(workload)
+        pod_security = spec.get("securityContext", {})
+        assert spec.get("automountServiceAccountToken") is False, name
+        for container in all_containers(spec):
+            security = {**pod_security, **container.get("securityContext", {})}
+            assert security.get("runAsNonRoot") is True, name
+            assert security.get("runAsUser", uid) == uid, f"{name}: the image's user is {uid}"
+            assert security.get("allowPrivilegeEscalation") is False, name
+            assert security.get("readOnlyRootFilesystem") is True, name
+            assert "ALL" in security.get("capabilities", {}).get("drop", []), name
+            assert security.get("seccompProfile", {}).get("type") == "RuntimeDefault", name
+            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+            volumes = {v["name"]: v for v in spec.get("volumes", [])}
+            assert "/tmp" in mounts and "emptyDir" in volumes[mounts["/tmp"]], (
+                f"{name}: writable /tmp"
+            )
+            resources = container["resources"]
+            assert resources["requests"]["cpu"] and resources["requests"]["memory"], name
+            assert resources["limits"]["memory"], name
+
+
+def test_jwt_public_key_is_mounted_where_the_service_reads_it() -> None:
+    spec = pod_spec(one_doc("Deployment", "ticket-service"))
+    (container,) = spec["containers"]
+    path = next(e["value"] for e in container["env"] if e["name"] == "HELPDESK_JWT_PUBLIC_KEY_FILE")
+    assert path == dockerfile_env()["HELPDESK_JWT_PUBLIC_KEY_FILE"]
+    mount = next(m for m in container["volumeMounts"] if path.startswith(m["mountPath"] + "/"))
+    assert mount.get("readOnly") is True
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    source = volume.get("configMap") or volume.get("secret")
+    assert source, "the key comes from a ConfigMap or a Secret"
+    file_name = path[len(mount["mountPath"]) + 1 :]
+    assert [item["path"] for item in source["items"]] == [file_name]
+
+
+# --- across all of it ----------------------------------------------------------------------
+
+
+def every_image() -> list[tuple[str, str]]:
+    images = [(f"compose {name}", s["image"]) for name, s in compose_services().items()]
+    for workload in workloads():
+        for container in all_containers(pod_spec(workload)):
+            images.append((f"k8s {workload['metadata']['name']}", container["image"]))
+    images.append(("k8s Cluster", postgres_cluster()["spec"]["imageName"]))
+    froms = [i for i in dockerfile() if i.keyword == "FROM"]
+    stages = {i.value.split()[-1] for i in froms if " AS " in i.value.upper()}
+    images.extend(("Dockerfile", from_image(i)) for i in froms if from_image(i) not in stages)
+    return images
+
+
+def test_every_image_is_pinned() -> None:
+    images = every_image()
+    assert len(images) >= 10
+    for where, ref in images:
+        image = ImageRef.parse(ref)
+        assert image.tag or image.digest, f"{where}: {ref} has no tag"
+        assert image.tag != "latest", f"{where}: {ref}"
+        assert image.digest or re.search(r"\d", image.tag or ""), f"{where}: {ref} is not a version"
+
+
+def test_deploy_readme_describes_every_manifest() -> None:
+    readme = DEPLOY_README.read_text(encoding="utf-8")
+    for path in [K8S_DIR / "kustomization.yaml", *kustomize_resource_paths()]:
+        assert f"`{path.relative_to(K8S_DIR).as_posix()}`" in readme, path
