@@ -39,23 +39,18 @@ from ticket_service.adapters.event_store import (
     create_pool,
 )
 from ticket_service.adapters.migrate import upgrade
+from ticket_service.service_layer.tickets import CommandContext, envelope_for
 
 ACTOR = Actor(kind=ActorKind.AGENT, id="bench-agent", role="agent")
 
 
 def envelope(stream_id: uuid.UUID, version: int) -> EventEnvelope:
-    data = StatusChanged(from_status="Open", to_status="Pending", reason="waiting for the vendor")
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=data.event_type,
-        schema_version=data.schema_version,
+    return envelope_for(
+        StatusChanged(from_status="Open", to_status="Pending", reason="waiting for the vendor"),
         stream_id=stream_id,
-        stream_type="ticket",
         stream_version=version,
+        context=CommandContext(actor=ACTOR, correlation_id=uuid.uuid4()),
         occurred_at=datetime.now(UTC),
-        actor=ACTOR,
-        correlation_id=uuid.uuid4(),
-        data=data.model_dump(mode="json"),
     )
 
 

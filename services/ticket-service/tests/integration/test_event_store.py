@@ -20,6 +20,7 @@ from ticket_service.adapters.event_store import (
     StreamAppend,
 )
 from ticket_service.domain.errors import VersionConflict
+from ticket_service.service_layer.tickets import CommandContext, envelope_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,18 +28,12 @@ ACTOR = Actor(kind=ActorKind.SYSTEM, id="test")
 
 
 def event(stream_id: uuid.UUID, version: int, note: str = "") -> EventEnvelope:
-    data = StatusChanged(from_status="Open", to_status="Pending", reason=note or None)
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=data.event_type,
-        schema_version=data.schema_version,
+    return envelope_for(
+        StatusChanged(from_status="Open", to_status="Pending", reason=note or None),
         stream_id=stream_id,
-        stream_type="ticket",
         stream_version=version,
+        context=CommandContext(actor=ACTOR, correlation_id=uuid.uuid4()),
         occurred_at=datetime.now(UTC),
-        actor=ACTOR,
-        correlation_id=uuid.uuid4(),
-        data=data.model_dump(mode="json"),
     )
 
 

@@ -23,13 +23,14 @@ from helpdesk_events.registry import (
     parse_event,
     registered_events,
 )
-from helpdesk_events.tickets import StatusChanged, TicketCreated
+from helpdesk_events.tickets import StatusCategory, StatusChanged, TicketCreated
 
 __all__ = [
     "Actor",
     "ActorKind",
     "DomainEvent",
     "EventEnvelope",
+    "StatusCategory",
     "StatusChanged",
     "TicketCreated",
     "UnknownEventType",

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import EmailStr, Field
 
 from helpdesk_events.registry import DomainEvent, event_type
 
 TICKET = "ticket"
+
+
+class StatusCategory(StrEnum):
+    """What a ticket status means, whatever its name: SLAs pause or stop and views filter by it."""
+
+    NEW = "new"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
 
 
 @event_type("TicketCreated", version=1, stream_type=TICKET)

@@ -61,6 +61,7 @@ from pydantic import (
     model_validator,
 )
 
+from helpdesk_events import StatusCategory
 from sla_service.domain.calendar import BusinessCalendar, NaiveDatetimeError
 
 __all__ = [
@@ -82,16 +83,6 @@ class SlaMetric(StrEnum):
     FIRST_RESPONSE = "first_response"
     NEXT_RESPONSE = "next_response"
     RESOLUTION = "resolution"
-
-
-class StatusCategory(StrEnum):
-    """What a ticket status means for SLAs (the ticket service maps each status to one)."""
-
-    NEW = "new"
-    ACTIVE = "active"
-    PAUSED = "paused"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
 
 
 DEFAULT_PAUSING: dict[StatusCategory, frozenset[SlaMetric]] = {

@@ -11,21 +11,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 
-from helpdesk_events import DomainEvent, StatusChanged, TicketCreated
+from helpdesk_events import DomainEvent, StatusCategory, StatusChanged, TicketCreated
 from ticket_service.domain.errors import InvalidTransition
-
-
-class StatusCategory(StrEnum):
-    """What a status means for SLAs and views (a status's category, not its name)."""
-
-    NEW = "new"
-    ACTIVE = "active"
-    PAUSED = "paused"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
 
 #: Default statuses and their categories (admin-configurable lists come with the tickets issue).
 DEFAULT_STATUSES: dict[str, StatusCategory] = {
