@@ -154,6 +154,22 @@ def test_kafka_refuses_a_busy_port_with_a_clear_message(
     assert not kafka.is_running()
 
 
+def test_kafka_refuses_data_written_by_a_newer_version(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Changing the pin back to an older Kafka must say what to do, not crash in the broker."""
+    home = tmp_path_factory.mktemp("newer")
+    port = free_port()
+    kafka = LocalKafka(home, port, free_port(exclude=[port]))
+    kafka.data_dir.mkdir(parents=True)
+    (kafka.data_dir / "meta.properties").write_text("version=1\n")
+    (home / "formatted-by-version").write_text("99.0.0\n")
+    with pytest.raises(DevstackError, match=r"written by Kafka 99\.0\.0, newer than") as caught:
+        kafka.start()
+    assert f"remove {kafka.data_dir}" in str(caught.value)
+    assert not kafka.is_running()
+
+
 async def test_kill_9_and_restart_keeps_ports_topics_and_data(
     private_kafka_factory: PrivateKafkaFactory,
 ) -> None:

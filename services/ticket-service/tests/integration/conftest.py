@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,9 @@ from ticket_service.entrypoints.http import create_app
 from ticket_service.settings import Settings
 
 pytestmark = pytest.mark.integration
+
+# The tests read finished spans from an in-memory exporter, so every span must be recorded.
+os.environ.setdefault("OTEL_TRACES_SAMPLER", "parentbased_always_on")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """Tracing (OpenTelemetry) and structured logs that carry the trace id.
 
 Traces are exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; otherwise spans
-are still created (so trace ids flow into logs and Kafka headers) but not exported. Sampling
-follows the standard ``OTEL_TRACES_SAMPLER`` variables.
+are not recorded (trace ids still flow into logs and Kafka headers, at almost no cost). Sampling
+follows the standard ``OTEL_TRACES_SAMPLER`` variables when they are set.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -35,10 +36,18 @@ def setup_telemetry(
         for processor in extra_processors:
             provider.add_span_processor(processor)
         return provider
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-    ):
+    exporting = bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+    sampler: Sampler | None = None  # None: the SDK follows OTEL_TRACES_SAMPLER (default: all)
+    if not exporting and not extra_processors and "OTEL_TRACES_SAMPLER" not in os.environ:
+        # Nothing would receive the spans: keep trace ids (logs, Kafka headers) but record none.
+        sampler = ParentBased(ALWAYS_OFF)
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service_name}), sampler=sampler
+    )
+    if exporting:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

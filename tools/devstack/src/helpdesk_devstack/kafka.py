@@ -183,6 +183,10 @@ def _log4j2_config() -> str:
     )
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
 def _new_cluster_id() -> str:
     # Kafka's Uuid.toString(): URL-safe base64 of 16 random bytes, without padding. Like Kafka's
     # Uuid.randomUuid(), never one starting with "-": the format tool would take it for an option.
@@ -412,8 +416,27 @@ class LocalKafka:
                 "run `make setup` or `python -m helpdesk_devstack install` (needs Maven)",
             )
 
+    @property
+    def _formatted_by_path(self) -> Path:
+        return self.home / "formatted-by-version"
+
+    def _check_data_version(self) -> None:
+        """Refuse data written by a newer Kafka: brokers cannot be downgraded in place."""
+        if not self._formatted_by_path.is_file():
+            return
+        formatted_by = self._formatted_by_path.read_text().strip()
+        if _version_key(formatted_by) > _version_key(KAFKA_VERSION):
+            raise DevstackError(
+                f"the Kafka data in {self.data_dir} was written by Kafka {formatted_by}, "
+                f"newer than the pinned {KAFKA_VERSION}, which cannot read it",
+                f"remove {self.data_dir} (local Kafka data only: PostgreSQL keeps the event "
+                "log, and the relay republishes it if you also reset its checkpoint) or pin "
+                f"Kafka {formatted_by} again in tools/devstack/kafka/pom.xml",
+            )
+
     def _format_storage(self, java: str) -> None:
         if (self.data_dir / "meta.properties").is_file():
+            self._check_data_version()
             return  # formatted on an earlier start: formatting again would refuse anyway
         argv = self._java_argv(
             java,
@@ -435,6 +458,7 @@ class LocalKafka:
                 f"delete {self.data_dir} to start from scratch, or read the output below",
                 (done.stdout + done.stderr).strip(),
             )
+        self._formatted_by_path.write_text(KAFKA_VERSION + "\n")
 
     # lifecycle
 

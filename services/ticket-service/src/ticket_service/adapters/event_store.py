@@ -70,9 +70,24 @@ async def init_connection(connection: asyncpg.Connection) -> None:
     )
 
 
+async def reset_connection(connection: asyncpg.Connection) -> None:
+    """On release to the pool: end a transaction left open, nothing more.
+
+    asyncpg's default reset sends RESET ALL / UNLISTEN / advisory unlock on every release, a
+    round trip per request. This service keeps no session state on pooled connections (the
+    relay releases its session lock itself), so only an unfinished transaction needs undoing.
+    """
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        database_url, min_size=min_size, max_size=max_size, init=init_connection
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=init_connection,
+        reset=reset_connection,
     )
     assert pool is not None
     return pool

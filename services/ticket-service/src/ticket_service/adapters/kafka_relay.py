@@ -67,51 +67,62 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set, surviving Kafka and database outages."""
         async with self._pool.acquire() as lock_connection:
-            await self._become_active(lock_connection, stop)
-            backoff = 0.2
-            while not stop.is_set():
-                producer = self._producer()
-                try:
-                    await producer.start()
-                    log.info("relay publishing", bootstrap=self._bootstrap, relay=self._name)
-                    backoff = 0.2
-                    await self._publish_until(producer, stop)
-                except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError) as error:
-                    log.warning(
-                        "relay interrupted; will resume from its checkpoint",
-                        error=repr(error),
-                        retry_in_seconds=backoff,
-                    )
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), backoff)
-                    backoff = min(backoff * 2, self._max_backoff)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await producer.stop()
+            if not await self._become_active(lock_connection, stop):
+                return
+            try:
+                await self._publish_while_active(stop)
+            finally:
+                await lock_connection.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK_KEY)
 
-    async def _become_active(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
+    async def _publish_while_active(self, stop: asyncio.Event) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            producer = self._producer()
+            try:
+                await producer.start()
+                log.info("relay publishing", bootstrap=self._bootstrap, relay=self._name)
+                backoff = 0.2
+                await self._publish_until(producer, stop)
+            except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError) as error:
+                log.warning(
+                    "relay interrupted; will resume from its checkpoint",
+                    error=repr(error),
+                    retry_in_seconds=backoff,
+                )
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+            finally:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+
+    async def _become_active(self, connection: asyncpg.Connection, stop: asyncio.Event) -> bool:
+        """Wait for the relay lock; False when stopped before getting it."""
         waiting_logged = False
         while not stop.is_set():
             if await connection.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
-                return
+                return True
             if not waiting_logged:
                 log.info("another relay is active; standing by")
                 waiting_logged = True
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), 2.0)
+        return False
 
     async def _publish_until(self, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
         checkpoint = await self._store.load_checkpoint(self._name)
         while not stop.is_set():
             batch = await self._store.read_after(checkpoint, self._batch_size)
-            if not batch:
+            if batch:
+                await self.publish(producer, batch)
+                checkpoint = batch[-1].log_position
+                await self._store.save_checkpoint(self._name, checkpoint)
+                self.published += len(batch)
+            if len(batch) < self._batch_size:
+                # Caught up: let events gather for a moment instead of spinning on tiny batches
+                # (each loop costs a tail query, Kafka requests and a checkpoint write).
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._idle_seconds)
-                continue
-            await self.publish(producer, batch)
-            checkpoint = batch[-1].log_position
-            await self._store.save_checkpoint(self._name, checkpoint)
-            self.published += len(batch)
 
     async def publish(self, producer: AIOKafkaProducer, batch: list[RecordedEvent]) -> None:
         """Send a batch and wait until Kafka acknowledged every message of it."""

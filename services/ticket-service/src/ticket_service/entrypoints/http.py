@@ -120,12 +120,14 @@ class Problem(BaseModel):
 # --- dependencies ----------------------------------------------------------------------------
 
 
-def application(request: Request) -> TicketApplication:
+async def application(request: Request) -> TicketApplication:
     app: TicketApplication = request.app.state.tickets
     return app
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+async def principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
     verifier: TokenVerifier = request.app.state.verifier
     try:
         return verifier.verify(authorization)
@@ -135,7 +137,7 @@ def principal(request: Request, authorization: Annotated[str | None, Header()] =
         ) from None
 
 
-def staff(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+async def staff(caller: Annotated[Principal, Depends(principal)]) -> Principal:
     if not caller.is_staff:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only agents and managers may do this")
     return caller
@@ -153,6 +155,19 @@ def command_context(caller: Principal, correlation_header: str | None) -> Comman
         actor=Actor(kind=kind, id=caller.subject, role=caller.role.value, display_name=caller.name),
         correlation_id=correlation_id,
         traceparent=current_traceparent(),
+    )
+
+
+def ticket_response(
+    ticket: Ticket, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The ticket as JSON with its ETag. Built from a validated TicketView, so FastAPI's second
+    validation of the response model (measurable at hundreds of requests/s) is skipped."""
+    return Response(
+        content=TicketView.of(ticket).model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": f'"{ticket.version}"', **(headers or {})},
     )
 
 
@@ -220,12 +235,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def create_ticket(
         body: CreateTicketBody,
-        response: Response,
         caller: Annotated[Principal, Depends(principal)],
         tickets: Annotated[TicketApplication, Depends(application)],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
         x_correlation_id: Annotated[str | None, Header()] = None,
-    ) -> TicketView:
+    ) -> Response:
         """Open a ticket. Send an `Idempotency-Key` so a retry never opens a second one."""
         requester = body.requester
         if caller.role is Role.CUSTOMER:
@@ -257,20 +271,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(422, str(error)) from None
         except InvalidTransition as error:
             raise HTTPException(422, str(error)) from None
-        response.headers["Location"] = f"/tickets/{ticket.id}"
-        response.headers["ETag"] = f'"{ticket.version}"'
+        headers = {"Location": f"/tickets/{ticket.id}"}
         if replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-        return TicketView.of(ticket)
+            headers["Idempotent-Replayed"] = "true"
+        return ticket_response(ticket, status.HTTP_201_CREATED, headers)
 
     @app.get("/tickets/{ticket_id}", response_model=TicketView, responses=errors)
     async def get_ticket(
         ticket_id: uuid.UUID,
-        response: Response,
         caller: Annotated[Principal, Depends(principal)],
         tickets: Annotated[TicketApplication, Depends(application)],
         as_of: AwareDatetime | None = None,
-    ) -> TicketView:
+    ) -> Response:
         """A ticket now, or as it was at `as_of` (ISO 8601 with a time zone)."""
         try:
             ticket = await tickets.get_ticket(ticket_id, as_of=as_of)
@@ -278,19 +290,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(404, str(error)) from None
         if not visible_to(caller, ticket):
             raise HTTPException(404, f"no ticket {ticket_id}")
-        response.headers["ETag"] = f'"{ticket.version}"'
-        return TicketView.of(ticket)
+        return ticket_response(ticket)
 
     @app.post("/tickets/{ticket_id}/status", response_model=TicketView, responses=errors)
     async def change_status(
         ticket_id: uuid.UUID,
         body: ChangeStatusBody,
-        response: Response,
         caller: Annotated[Principal, Depends(staff)],
         tickets: Annotated[TicketApplication, Depends(application)],
         if_match: Annotated[str | None, Header()] = None,
         x_correlation_id: Annotated[str | None, Header()] = None,
-    ) -> TicketView:
+    ) -> Response:
         """Move a ticket to another status. Pass the version you saw (`expected_version` or
         `If-Match`) and a concurrent change makes this a 409 instead of a silent overwrite."""
         expected = body.expected_version
@@ -313,7 +323,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(409, str(error)) from None
         except InvalidTransition as error:
             raise HTTPException(422, str(error)) from None
-        response.headers["ETag"] = f'"{ticket.version}"'
-        return TicketView.of(ticket)
+        return ticket_response(ticket)
 
     return app

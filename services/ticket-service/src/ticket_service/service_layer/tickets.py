@@ -91,13 +91,11 @@ class TicketApplication:
         context: CommandContext,
         idempotency: IdempotencyRequest | None = None,
     ) -> tuple[Ticket, bool]:
-        """Open a ticket; returns it and whether this was a replay of an earlier request."""
-        if idempotency is not None:
-            earlier = await self._idempotency.lookup(
-                idempotency.scope, idempotency.key, idempotency.fingerprint
-            )
-            if earlier is not None:
-                return await self.get_ticket(uuid.UUID(earlier.body["ticket_id"])), True
+        """Open a ticket; returns it and whether this was a replay of an earlier request.
+
+        With an idempotency key the append and the key are written in one statement; a retry
+        (or a concurrent twin) loses on the key and gets the first request's ticket instead.
+        """
         created = tickets.create(
             subject=command.subject,
             description=command.description,
