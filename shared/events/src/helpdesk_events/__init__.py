@@ -7,6 +7,8 @@
 - :mod:`helpdesk_events.schemas` — JSON Schema and AsyncAPI generation (``make schemas``).
 """
 
+# Importing the event modules registers their types.
+from helpdesk_events import customers, directory  # noqa: F401
 from helpdesk_events.envelope import (
     Actor,
     ActorKind,
@@ -23,17 +25,45 @@ from helpdesk_events.registry import (
     parse_event,
     registered_events,
 )
-from helpdesk_events.tickets import StatusCategory, StatusChanged, TicketCreated
+from helpdesk_events.tickets import (
+    ChildTicketMerged,
+    ChildTicketUnmerged,
+    MessageAdded,
+    PriorityChanged,
+    StatusCategory,
+    StatusChanged,
+    TagsChanged,
+    TeamChanged,
+    TicketAssigned,
+    TicketCreated,
+    TicketFieldsChanged,
+    TicketMerged,
+    TicketUnassigned,
+    TicketUnmerged,
+    Visibility,
+)
 
 __all__ = [
     "Actor",
     "ActorKind",
+    "ChildTicketMerged",
+    "ChildTicketUnmerged",
     "DomainEvent",
     "EventEnvelope",
+    "MessageAdded",
+    "PriorityChanged",
     "StatusCategory",
     "StatusChanged",
+    "TagsChanged",
+    "TeamChanged",
+    "TicketAssigned",
     "TicketCreated",
+    "TicketFieldsChanged",
+    "TicketMerged",
+    "TicketUnassigned",
+    "TicketUnmerged",
     "UnknownEventType",
+    "Visibility",
     "decode_envelope",
     "derived_event_id",
     "encode_envelope",

@@ -1,10 +1,16 @@
-"""Ticket events (stream type ``ticket``, topic ``helpdesk.tickets.v1``, key = ticket id)."""
+"""Ticket events (stream type ``ticket``, topic ``helpdesk.tickets.v1``, key = ticket id).
+
+Fields added after a type was first published are optional, so older events still parse and
+older consumers keep working (the schema test enforces it).
+"""
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from helpdesk_events.registry import DomainEvent, event_type
 
@@ -21,6 +27,40 @@ class StatusCategory(StrEnum):
     CLOSED = "closed"
 
 
+class Visibility(StrEnum):
+    """Who may read a message: everyone on the ticket, or agents only (an internal note)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class AttachmentRef(BaseModel):
+    """A file kept in the blob store; events carry only this reference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attachment_id: uuid.UUID
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(max_length=255)
+    size_bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+TicketField = Literal[
+    "subject", "description", "type", "category", "business_unit", "brand", "channel"
+]
+
+
+class FieldChange(BaseModel):
+    """One field's old and new value (None: empty)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: TicketField
+    old: str | None
+    new: str | None
+
+
 @event_type("TicketCreated", version=1, stream_type=TICKET)
 class TicketCreated(DomainEvent):
     """A ticket was opened (from the portal, email, the agent portal, chat, …)."""
@@ -33,6 +73,20 @@ class TicketCreated(DomainEvent):
     status: str = Field(min_length=1, max_length=50)
     priority: str = Field(min_length=1, max_length=50)
     tags: tuple[str, ...] = ()
+    number: int | None = Field(default=None, ge=1, description="human-friendly number, #1042")
+    status_category: StatusCategory | None = None
+    customer_id: uuid.UUID | None = None
+    company_id: uuid.UUID | None = None
+    type: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    team_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    business_unit: str | None = Field(default=None, max_length=100)
+    brand: str | None = Field(default=None, max_length=100)
+    attachments: tuple[AttachmentRef, ...] = ()
+    follow_up_of: uuid.UUID | None = Field(
+        default=None, description="the closed ticket this one follows up"
+    )
 
 
 @event_type("StatusChanged", version=1, stream_type=TICKET)
@@ -42,3 +96,98 @@ class StatusChanged(DomainEvent):
     from_status: str
     to_status: str
     reason: str | None = Field(default=None, max_length=1000)
+    from_category: StatusCategory | None = None
+    to_category: StatusCategory | None = None
+
+
+@event_type("PriorityChanged", version=1, stream_type=TICKET)
+class PriorityChanged(DomainEvent):
+    from_priority: str
+    to_priority: str
+
+
+@event_type("TicketFieldsChanged", version=1, stream_type=TICKET)
+class TicketFieldsChanged(DomainEvent):
+    """Subject, description, type, category, business unit, brand or channel were edited."""
+
+    changes: tuple[FieldChange, ...] = Field(min_length=1)
+
+
+@event_type("TagsChanged", version=1, stream_type=TICKET)
+class TagsChanged(DomainEvent):
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@event_type("TeamChanged", version=1, stream_type=TICKET)
+class TeamChanged(DomainEvent):
+    """The ticket moved to another team (or out of any team)."""
+
+    from_team_id: uuid.UUID | None
+    to_team_id: uuid.UUID | None
+
+
+@event_type("TicketAssigned", version=1, stream_type=TICKET)
+class TicketAssigned(DomainEvent):
+    """An agent now owns the ticket, by hand or by an assignment rule."""
+
+    assignee_id: uuid.UUID
+    previous_assignee_id: uuid.UUID | None = None
+    method: Literal["manual", "rule"] = "manual"
+    rule_id: str | None = Field(default=None, max_length=100)
+
+
+@event_type("TicketUnassigned", version=1, stream_type=TICKET)
+class TicketUnassigned(DomainEvent):
+    previous_assignee_id: uuid.UUID
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@event_type("MessageAdded", version=1, stream_type=TICKET)
+class MessageAdded(DomainEvent):
+    """A public reply (agent or customer) or an internal note (agents only).
+
+    ``body_html`` is sanitised before it is stored; ``body_text`` is its plain-text form.
+    ``automated`` marks messages no person wrote (auto-replies, merge notes): they never count
+    as a first response.
+    """
+
+    message_id: uuid.UUID
+    visibility: Visibility
+    body_html: str = Field(max_length=1_000_000)
+    body_text: str = Field(max_length=1_000_000)
+    attachments: tuple[AttachmentRef, ...] = ()
+    channel: str | None = Field(default=None, max_length=50)
+    automated: bool = False
+    email_message_id: str | None = Field(
+        default=None, max_length=998, description="RFC 5322 Message-ID when it came by email"
+    )
+
+
+@event_type("TicketMerged", version=1, stream_type=TICKET)
+class TicketMerged(DomainEvent):
+    """This ticket (the child) was merged into ``parent_id`` and closed."""
+
+    parent_id: uuid.UUID
+    parent_number: int | None = None
+
+
+@event_type("ChildTicketMerged", version=1, stream_type=TICKET)
+class ChildTicketMerged(DomainEvent):
+    """``child_id`` was merged into this ticket (the parent); its messages show here."""
+
+    child_id: uuid.UUID
+    child_number: int | None = None
+
+
+@event_type("TicketUnmerged", version=1, stream_type=TICKET)
+class TicketUnmerged(DomainEvent):
+    """The merge into ``parent_id`` was undone; the ticket is back as it was before it."""
+
+    parent_id: uuid.UUID
+    restored_status: str
+
+
+@event_type("ChildTicketUnmerged", version=1, stream_type=TICKET)
+class ChildTicketUnmerged(DomainEvent):
+    child_id: uuid.UUID

@@ -72,4 +72,5 @@ TOPIC_BY_STREAM_TYPE: dict[str, str] = {
     "company": CUSTOMERS,
     "agent": DIRECTORY,
     "team": DIRECTORY,
+    "config": DIRECTORY,
 }

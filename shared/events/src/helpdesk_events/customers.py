@@ -1,0 +1,72 @@
+"""Customer and company events (topic ``helpdesk.customers.v1``, key = customer or company id)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from helpdesk_events.registry import DomainEvent, event_type
+
+CUSTOMER = "customer"
+COMPANY = "company"
+
+CustomerField = Literal[
+    "name", "email", "phone", "gender", "channel", "ip_address", "job_title", "role", "company_id"
+]
+CompanyField = Literal["name", "website", "city", "phone"]
+
+
+class CustomerFieldChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    field: CustomerField
+    old: str | None
+    new: str | None
+
+
+class CompanyFieldChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    field: CompanyField
+    old: str | None
+    new: str | None
+
+
+@event_type("CustomerRegistered", version=1, stream_type=CUSTOMER)
+class CustomerRegistered(DomainEvent):
+    """A contact: a person who asks for help. Contacts are unique by email."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=50)
+    tags: tuple[str, ...] = ()
+    gender: str | None = Field(default=None, max_length=50)
+    channel: str | None = Field(default=None, max_length=50, description="where they came from")
+    ip_address: str | None = Field(default=None, max_length=45)
+    company_id: uuid.UUID | None = None
+    job_title: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=200, description="role at the company")
+
+
+@event_type("CustomerProfileChanged", version=1, stream_type=CUSTOMER)
+class CustomerProfileChanged(DomainEvent):
+    changes: tuple[CustomerFieldChange, ...] = Field(min_length=1)
+
+
+@event_type("CustomerTagsChanged", version=1, stream_type=CUSTOMER)
+class CustomerTagsChanged(DomainEvent):
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@event_type("CompanyRegistered", version=1, stream_type=COMPANY)
+class CompanyRegistered(DomainEvent):
+    name: str = Field(min_length=1, max_length=200)
+    website: str | None = Field(default=None, max_length=500)
+    city: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+
+
+@event_type("CompanyProfileChanged", version=1, stream_type=COMPANY)
+class CompanyProfileChanged(DomainEvent):
+    changes: tuple[CompanyFieldChange, ...] = Field(min_length=1)

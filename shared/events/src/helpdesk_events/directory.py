@@ -1,0 +1,119 @@
+"""Directory events: agents, teams and the helpdesk's ticket options.
+
+Topic ``helpdesk.directory.v1`` (key = agent, team or configuration id). The assignment service
+and permission checks build their view of who is in which team from these.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from helpdesk_events.registry import DomainEvent, event_type
+from helpdesk_events.tickets import StatusCategory
+
+AGENT = "agent"
+TEAM = "team"
+CONFIG = "config"
+
+
+class AgentRole(StrEnum):
+    AGENT = "agent"
+    TECHNICIAN = "technician"
+    MANAGER = "manager"
+
+
+class Availability(StrEnum):
+    """Whether an agent takes new tickets: Active first, Away if needed, Unavailable never."""
+
+    ACTIVE = "active"
+    AWAY = "away"
+    UNAVAILABLE = "unavailable"
+
+
+@event_type("AgentInvited", version=1, stream_type=AGENT)
+class AgentInvited(DomainEvent):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    role: AgentRole
+
+
+@event_type("AgentRoleChanged", version=1, stream_type=AGENT)
+class AgentRoleChanged(DomainEvent):
+    from_role: AgentRole
+    to_role: AgentRole
+
+
+@event_type("AgentDeactivated", version=1, stream_type=AGENT)
+class AgentDeactivated(DomainEvent):
+    """The agent can no longer sign in or be assigned tickets."""
+
+
+@event_type("AgentReactivated", version=1, stream_type=AGENT)
+class AgentReactivated(DomainEvent):
+    pass
+
+
+@event_type("AgentAvailabilityChanged", version=1, stream_type=AGENT)
+class AgentAvailabilityChanged(DomainEvent):
+    from_availability: Availability
+    to_availability: Availability
+
+
+@event_type("TeamCreated", version=1, stream_type=TEAM)
+class TeamCreated(DomainEvent):
+    """A team (group). ``tier`` and ``escalates_to`` chain tiered teams (L1 → L2 → L3)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    lead_id: uuid.UUID | None = None
+    tier: int | None = Field(default=None, ge=1, le=9)
+    escalates_to: uuid.UUID | None = None
+
+
+@event_type("TeamDetailsChanged", version=1, stream_type=TEAM)
+class TeamDetailsChanged(DomainEvent):
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    tier: int | None = Field(default=None, ge=1, le=9)
+    escalates_to: uuid.UUID | None = None
+
+
+@event_type("TeamMemberAdded", version=1, stream_type=TEAM)
+class TeamMemberAdded(DomainEvent):
+    agent_id: uuid.UUID
+
+
+@event_type("TeamMemberRemoved", version=1, stream_type=TEAM)
+class TeamMemberRemoved(DomainEvent):
+    agent_id: uuid.UUID
+
+
+@event_type("TeamLeadChanged", version=1, stream_type=TEAM)
+class TeamLeadChanged(DomainEvent):
+    lead_id: uuid.UUID | None
+
+
+class StatusOption(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1, max_length=50)
+    category: StatusCategory
+
+
+class BusinessUnitOption(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    brands: tuple[str, ...] = ()
+
+
+@event_type("TicketOptionsConfigured", version=1, stream_type=CONFIG)
+class TicketOptionsConfigured(DomainEvent):
+    """The admin-configurable lists, replaced as a whole. Priorities are ordered low to high."""
+
+    priorities: tuple[str, ...] = Field(min_length=1)
+    statuses: tuple[StatusOption, ...] = Field(min_length=1)
+    types: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    business_units: tuple[BusinessUnitOption, ...] = ()
