@@ -1,0 +1,329 @@
+"""Customer and company use cases: register (contacts unique by email), read, edit, and
+``resolve_customer`` for opening a ticket for an existing or a new customer in one call.
+
+Each command loads the aggregate from its stream, decides, and appends with the version it read,
+so a concurrent change is a conflict, never a lost update. A command without an expected version
+from the caller simply retries on such a conflict (it re-reads and decides again).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import asyncpg
+
+from helpdesk_events import DomainEvent
+from helpdesk_events.customers import COMPANY, CUSTOMER, CompanyField, CustomerField
+from ticket_service.adapters.claims import CONTACT_EMAIL, Claim, Claims, ClaimTaken
+from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
+from ticket_service.domain import customers as rules
+from ticket_service.domain.customers import (
+    Company,
+    CompanyNotFound,
+    ContactExists,
+    Customer,
+    CustomerNotFound,
+    InvalidCustomerData,
+)
+from ticket_service.domain.errors import VersionConflict
+from ticket_service.service_layer.context import CommandContext, envelope_for
+
+#: Attempts for a command whose caller did not pin a version, when others write concurrently.
+UNPINNED_ATTEMPTS = 3
+
+T = TypeVar("T")
+
+
+class StreamWriter:
+    """Reads streams of one type and appends decided events (with claims when asked)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: PostgresEventStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.claims = Claims(pool, store)
+        self.clock = clock
+
+    async def read(self, stream_id: uuid.UUID, stream_type: str) -> list[RecordedEvent]:
+        """The stream's events, or [] when it does not exist or is of another type."""
+        recorded = await self.store.read_stream(stream_id)
+        if recorded and recorded[0].envelope.stream_type != stream_type:
+            return []  # an id of another kind (an agent's id given as a customer's)
+        return recorded
+
+    async def append(
+        self,
+        stream_id: uuid.UUID,
+        stream_type: str,
+        version: int,
+        events: Sequence[DomainEvent],
+        context: CommandContext,
+        *,
+        claim: Claim | None = None,
+        release: Claim | None = None,
+    ) -> datetime:
+        """Append ``events`` after ``version``; returns the time they are recorded as."""
+        now = self.clock()
+        envelopes = [
+            envelope_for(
+                event,
+                stream_id=stream_id,
+                stream_version=version + offset,
+                context=context,
+                occurred_at=now,
+            )
+            for offset, event in enumerate(events, start=1)
+        ]
+        append = StreamAppend(stream_id, stream_type, version, envelopes)
+        if claim is None and release is None:
+            await self.store.append([append], traceparent=context.traceparent)
+        else:
+            await self.claims.append(
+                append, claim=claim, release=release, traceparent=context.traceparent
+            )
+        return now
+
+
+async def pinned_or_retried(expected_version: int | None, attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt``; when the caller pinned no version, re-run it after a concurrent write."""
+    attempts = 1 if expected_version is not None else UNPINNED_ATTEMPTS
+    for remaining in range(attempts - 1, -1, -1):
+        try:
+            return await attempt()
+        except VersionConflict:
+            if remaining == 0:
+                raise
+    raise AssertionError("unreachable")
+
+
+def refuse_stale(stream_id: uuid.UUID, expected_version: int | None, actual: int) -> None:
+    if expected_version is not None and expected_version != actual:
+        raise VersionConflict(stream_id, expected_version, actual)
+
+
+def folded(recorded: list[RecordedEvent]) -> list[tuple[DomainEvent, datetime]]:
+    return [(r.envelope.payload(), r.envelope.occurred_at) for r in recorded]
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    tags: tuple[str, ...] = ()
+    gender: str | None = None
+    channel: str | None = None
+    ip_address: str | None = None
+    company_id: uuid.UUID | None = None
+    job_title: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerEdit:
+    """Only the fields present in ``profile`` change; ``tags`` (when given) replaces the tags."""
+
+    profile: dict[CustomerField, str | uuid.UUID | None] = field(default_factory=dict)
+    tags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class NewCompany:
+    name: str
+    website: str | None = None
+    city: str | None = None
+    phone: str | None = None
+
+
+class CustomerApplication:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: PostgresEventStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._streams = StreamWriter(pool, store, clock)
+
+    # --- customers ----------------------------------------------------------------------------
+
+    async def get_customer(self, customer_id: uuid.UUID) -> Customer:
+        recorded = await self._streams.read(customer_id, CUSTOMER)
+        if not recorded:
+            raise CustomerNotFound(f"no customer {customer_id}")
+        return rules.replay_customer(customer_id, folded(recorded))
+
+    async def find_customer_by_email(self, email: str) -> Customer | None:
+        """The contact with this email (any case), read from the log, not a lagging view."""
+        normalised = rules.normalise_email(email)
+        if normalised is None:
+            return None
+        owner = await self._streams.claims.owner(CONTACT_EMAIL, normalised)
+        if owner is None:
+            return None
+        return await self.get_customer(owner)
+
+    async def register_customer(self, new: NewCustomer, context: CommandContext) -> Customer:
+        """Register a contact; raises :class:`ContactExists` (with its id) if the email is taken."""
+        registered = rules.register_customer(
+            name=new.name,
+            email=new.email,
+            phone=new.phone,
+            tags=new.tags,
+            gender=new.gender,
+            channel=new.channel,
+            ip_address=new.ip_address,
+            company_id=new.company_id,
+            job_title=new.job_title,
+            role=new.role,
+        )
+        if registered.company_id is not None:
+            await self._require_company(registered.company_id)
+        customer_id = uuid.uuid4()
+        claim = None
+        if registered.email is not None:
+            # Cheap early answer for the common duplicate; the claim below settles races.
+            existing = await self._streams.claims.owner(CONTACT_EMAIL, registered.email)
+            if existing is not None:
+                raise ContactExists(registered.email, existing)
+            claim = Claim(CONTACT_EMAIL, registered.email, customer_id)
+        try:
+            now = await self._streams.append(
+                customer_id, CUSTOMER, 0, [registered], context, claim=claim
+            )
+        except ClaimTaken as taken:
+            raise ContactExists(taken.claim.key, taken.existing_owner) from None
+        return rules.apply_customer(None, customer_id, registered, now)
+
+    async def change_customer(
+        self,
+        customer_id: uuid.UUID,
+        edit: CustomerEdit,
+        context: CommandContext,
+        *,
+        expected_version: int | None = None,
+    ) -> Customer:
+        """Edit profile fields and/or tags; an edit that changes nothing returns the contact."""
+
+        async def attempt() -> Customer:
+            customer = await self.get_customer(customer_id)
+            refuse_stale(customer_id, expected_version, customer.version)
+            events: list[DomainEvent] = []
+            profile = rules.change_customer_profile(customer, edit.profile)
+            if profile is not None:
+                events.append(profile)
+            if edit.tags is not None:
+                tags = rules.change_customer_tags(customer, edit.tags)
+                if tags is not None:
+                    events.append(tags)
+            if not events:
+                return customer
+            claim = release = None
+            for change in profile.changes if profile is not None else ():
+                if change.field == "company_id" and change.new is not None:
+                    await self._require_company(uuid.UUID(change.new))
+                if change.field == "email":
+                    if change.old is not None:
+                        release = Claim(CONTACT_EMAIL, change.old, customer_id)
+                    if change.new is not None:
+                        claim = Claim(CONTACT_EMAIL, change.new, customer_id)
+            try:
+                now = await self._streams.append(
+                    customer_id,
+                    CUSTOMER,
+                    customer.version,
+                    events,
+                    context,
+                    claim=claim,
+                    release=release,
+                )
+            except ClaimTaken as taken:
+                raise ContactExists(taken.claim.key, taken.existing_owner) from None
+            for event in events:
+                customer = rules.apply_customer(customer, customer_id, event, now)
+            return customer
+
+        return await pinned_or_retried(expected_version, attempt)
+
+    async def resolve_customer(
+        self,
+        context: CommandContext,
+        *,
+        customer_id: uuid.UUID | None = None,
+        new_customer: NewCustomer | None = None,
+    ) -> uuid.UUID:
+        """The customer a new ticket is for: an existing one by id, or by new-customer details.
+
+        - ``customer_id``: it must exist (else :class:`CustomerNotFound`).
+        - ``new_customer``: when a contact has that email already, its id (the details given are
+          not applied to it); otherwise a new contact is registered. Concurrent calls with one
+          new email all get the same single contact.
+        Give exactly one of the two (else :class:`InvalidCustomerData`).
+        """
+        if (customer_id is None) == (new_customer is None):
+            raise InvalidCustomerData(
+                "give either customer_id (an existing customer) or the new customer's details"
+                " (name, email, phone), not both or neither"
+            )
+        if customer_id is not None:
+            await self.get_customer(customer_id)
+            return customer_id
+        assert new_customer is not None
+        email = rules.normalise_email(new_customer.email)
+        if email is not None:
+            existing = await self._streams.claims.owner(CONTACT_EMAIL, email)
+            if existing is not None:
+                return existing
+        try:
+            return (await self.register_customer(new_customer, context)).id
+        except ContactExists as exists:  # a concurrent twin registered it first
+            return exists.existing_id
+
+    # --- companies ----------------------------------------------------------------------------
+
+    async def get_company(self, company_id: uuid.UUID) -> Company:
+        recorded = await self._streams.read(company_id, COMPANY)
+        if not recorded:
+            raise CompanyNotFound(f"no company {company_id}")
+        return rules.replay_company(company_id, folded(recorded))
+
+    async def _require_company(self, company_id: uuid.UUID) -> None:
+        if not await self._streams.read(company_id, COMPANY):
+            raise InvalidCustomerData(
+                f"company_id: no company {company_id}; create it first (POST /companies)"
+            )
+
+    async def register_company(self, new: NewCompany, context: CommandContext) -> Company:
+        registered = rules.register_company(
+            name=new.name, website=new.website, city=new.city, phone=new.phone
+        )
+        company_id = uuid.uuid4()
+        now = await self._streams.append(company_id, COMPANY, 0, [registered], context)
+        return rules.apply_company(None, company_id, registered, now)
+
+    async def change_company(
+        self,
+        company_id: uuid.UUID,
+        changes: dict[CompanyField, str | None],
+        context: CommandContext,
+        *,
+        expected_version: int | None = None,
+    ) -> Company:
+        async def attempt() -> Company:
+            company = await self.get_company(company_id)
+            refuse_stale(company_id, expected_version, company.version)
+            changed = rules.change_company_profile(company, changes)
+            if changed is None:
+                return company
+            now = await self._streams.append(
+                company_id, COMPANY, company.version, [changed], context
+            )
+            return rules.apply_company(company, company_id, changed, now)
+
+        return await pinned_or_retried(expected_version, attempt)
