@@ -39,7 +39,7 @@ from ticket_service.adapters.event_store import (
     create_pool,
 )
 from ticket_service.adapters.migrate import upgrade
-from ticket_service.service_layer.tickets import CommandContext, envelope_for
+from ticket_service.service_layer.context import CommandContext, envelope_for
 
 ACTOR = Actor(kind=ActorKind.AGENT, id="bench-agent", role="agent")
 

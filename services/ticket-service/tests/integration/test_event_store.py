@@ -20,7 +20,7 @@ from ticket_service.adapters.event_store import (
     StreamAppend,
 )
 from ticket_service.domain.errors import VersionConflict
-from ticket_service.service_layer.tickets import CommandContext, envelope_for
+from ticket_service.service_layer.context import CommandContext, envelope_for
 
 pytestmark = pytest.mark.integration
 

@@ -190,6 +190,11 @@ class PostgresEventStore:
             raise translate_append_error(error) from error
         return {uuid.UUID(key): int(value) for key, value in result.items()}
 
+    async def next_ticket_number(self) -> int:
+        """A fresh ticket number, in its own statement: sequences are not transactional, and
+        the append must stay the first write of its transaction."""
+        return int(await self._pool.fetchval("SELECT nextval('ticket_numbers')"))
+
     async def read_stream(
         self, stream_id: uuid.UUID, *, up_to_version: int | None = None
     ) -> list[RecordedEvent]:
@@ -201,13 +206,19 @@ class PostgresEventStore:
         )
         return [_record(row) for row in rows]
 
-    async def read_after(self, after: LogPosition, limit: int = 500) -> list[RecordedEvent]:
+    async def read_after(
+        self,
+        after: LogPosition,
+        limit: int = 500,
+        *,
+        connection: asyncpg.Connection | None = None,
+    ) -> list[RecordedEvent]:
         """Events after ``after`` in global order, only from finished transactions.
 
         Rows are read below the snapshot's xmin: every transaction with a smaller id has ended,
         so no event can appear later before the returned ones.
         """
-        rows = await self._pool.fetch(
+        rows = await (connection or self._pool).fetch(
             f"SELECT {_COLUMNS} FROM events"  # noqa: S608 - constant
             " WHERE (transaction_id, position) > ($1::text::xid8, $2)"
             "   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
@@ -218,15 +229,23 @@ class PostgresEventStore:
         )
         return [_record(row) for row in rows]
 
-    async def load_checkpoint(self, consumer: str) -> LogPosition:
-        row = await self._pool.fetchrow(
+    async def load_checkpoint(
+        self, consumer: str, *, connection: asyncpg.Connection | None = None
+    ) -> LogPosition:
+        row = await (connection or self._pool).fetchrow(
             "SELECT transaction_id, position FROM outbox_checkpoints WHERE consumer = $1",
             consumer,
         )
         return LogPosition(row["transaction_id"], row["position"]) if row else LogPosition.start()
 
-    async def save_checkpoint(self, consumer: str, position: LogPosition) -> None:
-        await self._pool.execute(
+    async def save_checkpoint(
+        self,
+        consumer: str,
+        position: LogPosition,
+        *,
+        connection: asyncpg.Connection | None = None,
+    ) -> None:
+        await (connection or self._pool).execute(
             "INSERT INTO outbox_checkpoints (consumer, transaction_id, position)"
             " VALUES ($1, $2::text::xid8, $3)"
             " ON CONFLICT (consumer) DO UPDATE SET transaction_id = excluded.transaction_id,"

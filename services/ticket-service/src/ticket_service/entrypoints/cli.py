@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 from ticket_service.settings import Settings
 
@@ -14,6 +15,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("relay", help="publish the event log to Kafka (the outbox relay)")
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head")
+    projections = commands.add_parser("projections", help="read models built from the log")
+    projections.add_argument(
+        "action",
+        choices=["rebuild", "catch-up"],
+        help="rebuild: empty every read model and replay the whole log; catch-up: apply what "
+        "is new",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
 
@@ -42,4 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
         upgrade(settings.database_url, args.revision)
         print(f"database schema at {args.revision}")
+    elif args.command == "projections":
+        from ticket_service.entrypoints.projections import run_projections
+
+        applied = asyncio.run(run_projections(settings, rebuild=args.action == "rebuild"))
+        print(f"{args.action}: {applied} events applied")
     return 0

@@ -1,41 +1,30 @@
-"""Ticket use cases: create (idempotent), read (now or as of a time), change status."""
+"""Ticket use cases: create (idempotent, numbered), read (now or as of a time), edit, converse,
+merge and unmerge, configure the ticket options."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
-from helpdesk_events import Actor, DomainEvent, EventEnvelope
+from helpdesk_events import DomainEvent
+from helpdesk_events.directory import TicketOptionsConfigured
+from helpdesk_events.tickets import TicketField
 from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
 from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
 from ticket_service.domain import ticket as tickets
-from ticket_service.domain.errors import TicketNotFound, VersionConflict
-from ticket_service.domain.ticket import Ticket
+from ticket_service.domain.customers import CustomerNotFound
+from ticket_service.domain.errors import InvalidTransition, TicketNotFound, VersionConflict
+from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
+from ticket_service.domain.options import configure as configure_ticket_options
+from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket, plain_text
+from ticket_service.service_layer.context import CommandContext, envelope_for
+from ticket_service.service_layer.customers import NewCustomer
 
 TICKET_STREAM = "ticket"
-
-
-@dataclass(frozen=True)
-class CommandContext:
-    """Who asks, and the ids that tie the resulting events to the request."""
-
-    actor: Actor
-    correlation_id: uuid.UUID
-    traceparent: str | None = None
-    causation_id: uuid.UUID | None = None
-
-
-@dataclass(frozen=True)
-class CreateTicket:
-    subject: str
-    description: str
-    channel: str
-    priority: str
-    requester_email: str | None
-    requester_name: str | None
-    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -45,33 +34,64 @@ class IdempotencyRequest:
     fingerprint: str
 
 
-def envelope_for(
-    event: DomainEvent,
-    *,
-    stream_id: uuid.UUID,
-    stream_version: int,
-    context: CommandContext,
-    occurred_at: datetime,
-) -> EventEnvelope:
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        stream_id=stream_id,
-        stream_type=event.stream_type,
-        stream_version=stream_version,
-        occurred_at=occurred_at,
-        actor=context.actor,
-        correlation_id=context.correlation_id,
-        causation_id=context.causation_id,
-        data=event.model_dump(mode="json"),
-    )
-
-
-def fold(ticket_id: uuid.UUID, recorded: list[RecordedEvent]) -> Ticket:
+def fold(
+    ticket_id: uuid.UUID, recorded: list[RecordedEvent], options: TicketOptions = DEFAULT_OPTIONS
+) -> Ticket:
     return Ticket.replay(
-        ticket_id, ((r.envelope.payload(), r.envelope.occurred_at) for r in recorded)
+        ticket_id, ((r.envelope.payload(), r.envelope.occurred_at) for r in recorded), options
     )
+
+
+class Directory(Protocol):
+    """What ticket commands need to know about agents and teams (read from the directory)."""
+
+    async def team_exists(self, team_id: uuid.UUID) -> bool: ...
+    async def team_members(self, team_id: uuid.UUID) -> frozenset[uuid.UUID]: ...
+    async def agent_assignable(self, agent_id: uuid.UUID) -> bool: ...
+
+
+class Customers(Protocol):
+    """Finds or registers the contact a ticket is for."""
+
+    async def resolve_customer(
+        self,
+        context: CommandContext,
+        *,
+        customer_id: uuid.UUID | None = None,
+        new_customer: NewCustomer | None = None,
+    ) -> uuid.UUID: ...
+
+
+class NoDirectory:
+    """Used until the directory read model is wired in: knows no team and no agent."""
+
+    async def team_exists(self, team_id: uuid.UUID) -> bool:
+        return False
+
+    async def team_members(self, team_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        return frozenset()
+
+    async def agent_assignable(self, agent_id: uuid.UUID) -> bool:
+        return False
+
+
+OPTIONS_CACHE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    """An edit of a ticket; None leaves a field as it is."""
+
+    fields: dict[TicketField, str | None]
+    priority: str | None = None
+    status: str | None = None
+    status_reason: str | None = None
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    team_id: uuid.UUID | None = None
+    clear_team: bool = False
+    assignee_id: uuid.UUID | None = None
+    clear_assignee: bool = False
 
 
 class TicketApplication:
@@ -80,14 +100,64 @@ class TicketApplication:
         store: PostgresEventStore,
         idempotency: IdempotentAppender,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        directory: Directory | None = None,
+        customers: Customers | None = None,
     ) -> None:
         self._store = store
         self._idempotency = idempotency
         self._clock = clock
+        self._directory = directory or NoDirectory()
+        self._customers = customers
+        self._options: tuple[float, TicketOptions, int] | None = None
+
+    # --- options ---------------------------------------------------------------------------
+
+    async def options(self) -> tuple[TicketOptions, int]:
+        """The configured options and their stream version (0: defaults), cached for a second."""
+        now = time.monotonic()
+        if self._options is not None and now - self._options[0] < OPTIONS_CACHE_SECONDS:
+            return self._options[1], self._options[2]
+        recorded = await self._store.read_stream(CONFIG_STREAM_ID)
+        options, version = DEFAULT_OPTIONS, 0
+        if recorded:
+            latest = recorded[-1].envelope
+            event = latest.payload()
+            assert isinstance(event, TicketOptionsConfigured)
+            options, version = TicketOptions.from_event(event), latest.stream_version
+        self._options = (now, options, version)
+        return options, version
+
+    async def configure_options(
+        self, options: TicketOptions, context: CommandContext, expected_version: int | None
+    ) -> tuple[TicketOptions, int]:
+        event = configure_ticket_options(
+            options.priorities,
+            options.statuses,
+            options.types,
+            options.categories,
+            options.business_units,
+        )
+        _, current = await self.options()
+        expected = current if expected_version is None else expected_version
+        envelope = envelope_for(
+            event,
+            stream_id=CONFIG_STREAM_ID,
+            stream_version=expected + 1,
+            context=context,
+            occurred_at=self._clock(),
+        )
+        versions = await self._store.append(
+            [StreamAppend(CONFIG_STREAM_ID, "config", expected, [envelope])],
+            traceparent=context.traceparent,
+        )
+        self._options = None
+        return TicketOptions.from_event(event), versions[CONFIG_STREAM_ID]
+
+    # --- create ----------------------------------------------------------------------------
 
     async def create_ticket(
         self,
-        command: CreateTicket,
+        new: NewTicket,
         context: CommandContext,
         idempotency: IdempotencyRequest | None = None,
     ) -> tuple[Ticket, bool]:
@@ -96,14 +166,11 @@ class TicketApplication:
         With an idempotency key the append and the key are written in one statement; a retry
         (or a concurrent twin) loses on the key and gets the first request's ticket instead.
         """
+        options, _ = await self.options()
+        await self._check_team_and_assignee(new.team_id, new.assignee_id)
+        new = await self._with_customer(new, context)
         created = tickets.create(
-            subject=command.subject,
-            description=command.description,
-            channel=command.channel,
-            priority=command.priority,
-            requester_email=command.requester_email,
-            requester_name=command.requester_name,
-            tags=command.tags,
+            new, number=await self._store.next_ticket_number(), options=options
         )
         ticket_id = uuid.uuid4()
         now = self._clock()
@@ -113,7 +180,7 @@ class TicketApplication:
         append = StreamAppend(ticket_id, TICKET_STREAM, 0, [envelope])
         if idempotency is None:
             await self._store.append([append], traceparent=context.traceparent)
-            return tickets.apply(None, ticket_id, created, now), False
+            return tickets.apply(None, ticket_id, created, now, options), False
         response = StoredResponse(201, {"ticket_id": str(ticket_id)})
         stored = await self._idempotency.append(
             append,
@@ -125,15 +192,46 @@ class TicketApplication:
         )
         if stored is not response:  # a concurrent twin request won
             return await self.get_ticket(uuid.UUID(stored.body["ticket_id"])), True
-        return tickets.apply(None, ticket_id, created, now), False
+        return tickets.apply(None, ticket_id, created, now, options), False
+
+    async def _with_customer(self, new: NewTicket, context: CommandContext) -> NewTicket:
+        """Name the ticket's contact: the one given (it must exist), else the one with the
+        requester's email, registered on first contact (contacts are unique by email)."""
+        if self._customers is None:
+            return new
+        try:
+            if new.customer_id is not None:
+                await self._customers.resolve_customer(context, customer_id=new.customer_id)
+                return new
+            if new.requester_email is None:
+                return new
+            name = new.requester_name or new.requester_email.split("@")[0]
+            customer_id = await self._customers.resolve_customer(
+                context,
+                new_customer=NewCustomer(name=name, email=new.requester_email, channel=new.channel),
+            )
+        except CustomerNotFound as error:
+            raise InvalidTransition(str(error)) from None
+        return replace(new, customer_id=customer_id)
+
+    # --- read ------------------------------------------------------------------------------
 
     async def get_ticket(self, ticket_id: uuid.UUID, *, as_of: datetime | None = None) -> Ticket:
         recorded = await self._store.read_stream(ticket_id)
         if as_of is not None:
             recorded = [r for r in recorded if r.envelope.occurred_at <= as_of]
-        if not recorded:
+        if not recorded or recorded[0].envelope.stream_type != TICKET_STREAM:
             raise TicketNotFound(f"no ticket {ticket_id}" + (f" at {as_of}" if as_of else ""))
-        return fold(ticket_id, recorded)
+        options, _ = await self.options()
+        return fold(ticket_id, recorded, options)
+
+    async def timeline(self, ticket_id: uuid.UUID) -> list[RecordedEvent]:
+        recorded = await self._store.read_stream(ticket_id)
+        if not recorded or recorded[0].envelope.stream_type != TICKET_STREAM:
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        return recorded
+
+    # --- change ----------------------------------------------------------------------------
 
     async def change_status(
         self,
@@ -144,20 +242,157 @@ class TicketApplication:
         expected_version: int | None = None,
         reason: str | None = None,
     ) -> Ticket:
+        return await self.update_ticket(
+            ticket_id,
+            TicketChanges(fields={}, status=to_status, status_reason=reason),
+            context,
+            expected_version=expected_version,
+        )
+
+    async def update_ticket(
+        self,
+        ticket_id: uuid.UUID,
+        changes: TicketChanges,
+        context: CommandContext,
+        *,
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Apply an edit as one append of every event it implies (or none if nothing changes)."""
+        options, _ = await self.options()
         ticket = await self.get_ticket(ticket_id)
         if expected_version is not None and expected_version != ticket.version:
             raise VersionConflict(ticket_id, expected_version, ticket.version)
-        changed = tickets.change_status(ticket, to_status, reason)
+        decided: list[DomainEvent] = []
+        state = ticket
+
+        def take(event: DomainEvent | None) -> None:
+            nonlocal state
+            if event is not None:
+                decided.append(event)
+                state = tickets.apply(state, ticket_id, event, self._clock(), options)
+
+        if changes.fields:
+            take(tickets.edit_fields(state, changes.fields, options))
+        if changes.priority is not None:
+            take(tickets.change_priority(state, changes.priority, options))
+        if changes.add_tags or changes.remove_tags:
+            take(tickets.change_tags(state, changes.add_tags, changes.remove_tags))
+        if changes.team_id is not None or changes.clear_team:
+            team_id = None if changes.clear_team else changes.team_id
+            members = await self._directory.team_members(team_id) if team_id else frozenset()
+            for event in tickets.change_team(state, team_id, members):
+                take(event)
+        if changes.assignee_id is not None or changes.clear_assignee:
+            agent_id = None if changes.clear_assignee else changes.assignee_id
+            await self._check_team_and_assignee(state.team_id, agent_id)
+            take(tickets.assign(state, agent_id))
+        if changes.status is not None:
+            take(tickets.change_status(state, changes.status, changes.status_reason, options))
+        if decided:
+            await self._append(ticket, decided, context)
+        return state
+
+    async def add_message(
+        self, ticket_id: uuid.UUID, message: NewMessage, context: CommandContext
+    ) -> tuple[Ticket, uuid.UUID, Ticket | None]:
+        """Add a reply or note; returns the ticket, the message id, and the follow-up ticket
+        opened instead when a customer writes to a Closed ticket (else None)."""
+        options, _ = await self.options()
+        ticket = await self.get_ticket(ticket_id)
+        message_id = uuid.uuid4()
+        if ticket.is_closed and message.by_customer and ticket.merged_into is None:
+            follow_up, _ = await self.create_ticket(
+                NewTicket(
+                    subject=ticket.subject,
+                    description=plain_text(message.body_html),
+                    channel=message.channel or ticket.channel,
+                    priority=ticket.priority,
+                    requester_email=ticket.requester_email,
+                    requester_name=ticket.requester_name,
+                    customer_id=ticket.customer_id,
+                    company_id=ticket.company_id,
+                    type=ticket.type,
+                    category=ticket.category,
+                    team_id=ticket.team_id,
+                    tags=ticket.tags,
+                    business_unit=ticket.business_unit,
+                    brand=ticket.brand,
+                    attachments=message.attachments,
+                    follow_up_of=ticket.id,
+                ),
+                context,
+            )
+            return ticket, message_id, follow_up
+        if ticket.merged_into is not None:
+            # Messages to a merged ticket belong to its parent's conversation.
+            return await self.add_message(ticket.merged_into, message, context)
+        events = tickets.add_message(ticket, message, message_id=message_id, options=options)
+        state = ticket
+        for event in events:
+            state = tickets.apply(state, ticket_id, event, self._clock(), options)
+        await self._append(ticket, events, context)
+        return state, message_id, None
+
+    async def merge(
+        self, parent_id: uuid.UUID, child_ids: list[uuid.UUID], context: CommandContext
+    ) -> Ticket:
+        parent = await self.get_ticket(parent_id)
+        children = [await self.get_ticket(child_id) for child_id in child_ids]
+        decided = tickets.merge(parent, children)
+        await self._append_many({t.id: t for t in (parent, *children)}, decided, context)
+        return await self.get_ticket(parent_id)
+
+    async def unmerge(
+        self, parent_id: uuid.UUID, child_id: uuid.UUID, context: CommandContext
+    ) -> Ticket:
+        parent, child = await self.get_ticket(parent_id), await self.get_ticket(child_id)
+        decided = tickets.unmerge(parent, child)
+        await self._append_many({parent.id: parent, child.id: child}, decided, context)
+        return await self.get_ticket(child_id)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _check_team_and_assignee(
+        self, team_id: uuid.UUID | None, agent_id: uuid.UUID | None
+    ) -> None:
+        if team_id is not None and not await self._directory.team_exists(team_id):
+            raise InvalidTransition(f"no team {team_id}")
+        if agent_id is None:
+            return
+        if not await self._directory.agent_assignable(agent_id):
+            raise InvalidTransition(f"agent {agent_id} does not exist or is deactivated")
+        if team_id is not None and agent_id not in await self._directory.team_members(team_id):
+            raise InvalidTransition(f"agent {agent_id} is not a member of team {team_id}")
+
+    async def _append(
+        self, ticket: Ticket, events: list[DomainEvent], context: CommandContext
+    ) -> None:
+        await self._append_many({ticket.id: ticket}, {ticket.id: events}, context)
+
+    async def _append_many(
+        self,
+        current: dict[uuid.UUID, Ticket],
+        decided: dict[uuid.UUID, list[DomainEvent]],
+        context: CommandContext,
+    ) -> None:
         now = self._clock()
-        envelope = envelope_for(
-            changed,
-            stream_id=ticket_id,
-            stream_version=ticket.version + 1,
-            context=context,
-            occurred_at=now,
-        )
-        await self._store.append(
-            [StreamAppend(ticket_id, TICKET_STREAM, ticket.version, [envelope])],
-            traceparent=context.traceparent,
-        )
-        return tickets.apply(ticket, ticket_id, changed, now)
+        appends = [
+            StreamAppend(
+                ticket_id,
+                TICKET_STREAM,
+                current[ticket_id].version,
+                [
+                    envelope_for(
+                        event,
+                        stream_id=ticket_id,
+                        stream_version=current[ticket_id].version + offset,
+                        context=context,
+                        occurred_at=now,
+                    )
+                    for offset, event in enumerate(events, start=1)
+                ],
+            )
+            for ticket_id, events in decided.items()
+            if events
+        ]
+        await self._store.append(appends, traceparent=context.traceparent)

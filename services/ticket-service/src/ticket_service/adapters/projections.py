@@ -1,0 +1,119 @@
+"""Read models as projections of the event log, rebuilt from it on demand.
+
+A :class:`Projection` turns events into rows of its tables. The :class:`Projector` feeds every
+projection each event in global log order, one transaction per batch together with its
+checkpoint, so a crash never applies a batch twice or skips one. ``rebuild`` empties the tables
+and replays the whole log through the same code (``ticket-service projections rebuild``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from collections.abc import Sequence
+from typing import Protocol
+
+import asyncpg
+import structlog
+
+from ticket_service.adapters.event_store import LogPosition, PostgresEventStore, RecordedEvent
+
+log = structlog.get_logger()
+
+
+class Projection(Protocol):
+    """Keeps some tables up to date from events; ignores the event types it does not use."""
+
+    name: str
+    #: Emptied on rebuild, in this order.
+    tables: tuple[str, ...]
+
+    async def apply(self, connection: asyncpg.Connection, event: RecordedEvent) -> None: ...
+
+
+class Projector:
+    def __init__(
+        self,
+        store: PostgresEventStore,
+        pool: asyncpg.Pool,
+        projections: Sequence[Projection],
+        *,
+        name: str = "projections",
+        batch_size: int = 500,
+        idle_seconds: float = 0.02,
+    ) -> None:
+        self._store = store
+        self._pool = pool
+        self._projections = tuple(projections)
+        self._checkpoint_name = f"projector:{name}"
+        # Serialises catch-ups of this projector across processes without taking a transaction
+        # id (which would hold back the log's readable horizon).
+        self._lock_key = zlib.crc32(self._checkpoint_name.encode())
+        self._batch_size = batch_size
+        self._idle_seconds = idle_seconds
+
+    async def catch_up(self) -> int:
+        """Apply every event committed so far; returns how many were applied."""
+        async with self._pool.acquire() as connection:
+            return await self._catch_up_on(connection)
+
+    async def _catch_up_on(self, connection: asyncpg.Connection) -> int:
+        applied = 0
+        while True:
+            # One transaction per batch: it never holds back the log's readable horizon long.
+            async with connection.transaction():
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+                checkpoint = await self._store.load_checkpoint(
+                    self._checkpoint_name, connection=connection
+                )
+                batch = await self._store.read_after(
+                    checkpoint, self._batch_size, connection=connection
+                )
+                for event in batch:
+                    for projection in self._projections:
+                        await projection.apply(connection, event)
+                if batch:
+                    await self._store.save_checkpoint(
+                        self._checkpoint_name, batch[-1].log_position, connection=connection
+                    )
+            applied += len(batch)
+            if len(batch) < self._batch_size:
+                return applied
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep the read models current until ``stop`` is set."""
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                await self.catch_up()
+                backoff = 0.2
+                wait = self._idle_seconds
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("projector interrupted; retrying", error=repr(error))
+                wait = backoff
+                backoff = min(backoff * 2, 5.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+
+    async def rebuild(self) -> int:
+        """Empty every table and replay the whole log; returns the events applied.
+
+        A session lock held for the whole rebuild keeps other catch-ups (the API's background
+        projector) out until the replay is done; the replay's own batches run in the same
+        session, where that lock does not block them.
+        """
+        async with self._pool.acquire() as connection:
+            await connection.execute("SELECT pg_advisory_lock($1)", self._lock_key)
+            try:
+                async with connection.transaction():
+                    tables = [table for p in self._projections for table in p.tables]
+                    await connection.execute(f"TRUNCATE {', '.join(tables)}")  # our constants
+                    await self._store.save_checkpoint(
+                        self._checkpoint_name, LogPosition.start(), connection=connection
+                    )
+                applied = await self._catch_up_on(connection)
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1)", self._lock_key)
+        log.info("projections rebuilt", events=applied, tables=tables)
+        return applied

@@ -1,0 +1,170 @@
+"""Ticket read models: ``ticket_views`` (one row a ticket, for lists and search) and
+``ticket_messages`` (the conversation), projected from ticket events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from helpdesk_events import (
+    MessageAdded,
+    PriorityChanged,
+    StatusChanged,
+    TagsChanged,
+    TeamChanged,
+    TicketAssigned,
+    TicketCreated,
+    TicketFieldsChanged,
+    TicketMerged,
+    TicketUnassigned,
+    TicketUnmerged,
+)
+from helpdesk_events.directory import TicketOptionsConfigured
+from ticket_service.adapters.event_store import RecordedEvent
+from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
+
+TICKET_COLUMNS = (
+    "ticket_id, number, version, subject, description, status, status_category, priority,"
+    " priority_rank, type, category, channel, team_id, assignee_id, customer_id, company_id,"
+    " requester_email, requester_name, tags, business_unit, brand, follow_up_of, merged_into,"
+    " message_count, last_message_at, first_response_due, resolution_due, sla_breached,"
+    " created_at, updated_at"
+)
+
+
+class TicketsProjection:
+    name: str = "tickets"
+    tables: tuple[str, ...] = ("ticket_messages", "ticket_views")
+
+    def __init__(self) -> None:
+        # Priority order for sorting: the configured options, loaded on first use and then
+        # following TicketOptionsConfigured events in the log.
+        self._options: TicketOptions | None = None
+
+    async def _load_options(self, connection: asyncpg.Connection) -> TicketOptions:
+        data = await connection.fetchval(
+            "SELECT data FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1",
+            CONFIG_STREAM_ID,
+        )
+        if data is None:
+            return DEFAULT_OPTIONS
+        return TicketOptions.from_event(TicketOptionsConfigured.model_validate(data))
+
+    async def apply(self, connection: asyncpg.Connection, recorded: RecordedEvent) -> None:
+        if self._options is None:
+            self._options = await self._load_options(connection)
+        await self._apply(connection, recorded, self._options)
+
+    async def _apply(
+        self, connection: asyncpg.Connection, recorded: RecordedEvent, options: TicketOptions
+    ) -> None:
+        envelope = recorded.envelope
+        if envelope.stream_type == "config":
+            event = envelope.payload()
+            if isinstance(event, TicketOptionsConfigured):
+                self._options = TicketOptions.from_event(event)
+                await connection.execute(
+                    "UPDATE ticket_views SET priority_rank ="
+                    " coalesce(array_position($1::text[], priority) - 1, -1)",
+                    list(event.priorities),
+                )
+            return
+        if envelope.stream_type != "ticket":
+            return
+        event = envelope.payload()
+        ticket_id, at = envelope.stream_id, envelope.occurred_at
+        if isinstance(event, TicketCreated):
+            await self._created(connection, recorded, event, options)
+            return
+        changes: dict[str, Any] = {}
+        if isinstance(event, StatusChanged):
+            category = event.to_category or options.category_or_guess(event.to_status)
+            changes = {"status": event.to_status, "status_category": category.value}
+        elif isinstance(event, PriorityChanged):
+            changes = {
+                "priority": event.to_priority,
+                "priority_rank": options.priority_rank(event.to_priority),
+            }
+        elif isinstance(event, TicketFieldsChanged):
+            changes = {change.field: change.new or "" if change.field in ("subject", "description")
+                       else change.new for change in event.changes}  # fmt: skip
+        elif isinstance(event, TagsChanged):
+            await connection.execute(
+                "UPDATE ticket_views SET tags = ARRAY(SELECT DISTINCT t FROM unnest("
+                " array_cat(array(SELECT unnest(tags) EXCEPT SELECT unnest($2::text[])),"
+                " $3::text[])) AS t ORDER BY t) WHERE ticket_id = $1",
+                ticket_id,
+                list(event.removed),
+                list(event.added),
+            )
+        elif isinstance(event, TeamChanged):
+            changes = {"team_id": event.to_team_id}
+        elif isinstance(event, TicketAssigned):
+            changes = {"assignee_id": event.assignee_id}
+        elif isinstance(event, TicketUnassigned):
+            changes = {"assignee_id": None}
+        elif isinstance(event, TicketMerged):
+            changes = {"merged_into": event.parent_id}
+        elif isinstance(event, TicketUnmerged):
+            category = options.category_or_guess(event.restored_status)
+            changes = {
+                "merged_into": None,
+                "status": event.restored_status,
+                "status_category": category.value,
+            }
+        elif isinstance(event, MessageAdded):
+            await connection.execute(
+                "INSERT INTO ticket_messages (message_id, ticket_id, visibility, author,"
+                " body_html, body_text, attachments, channel, automated, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                " ON CONFLICT (message_id) DO NOTHING",
+                event.message_id,
+                ticket_id,
+                event.visibility.value,
+                envelope.actor.model_dump(mode="json"),
+                event.body_html,
+                event.body_text,
+                [a.model_dump(mode="json") for a in event.attachments],
+                event.channel,
+                event.automated,
+                at,
+            )
+            await connection.execute(
+                "UPDATE ticket_views SET message_count = message_count + 1, last_message_at = $2"
+                " WHERE ticket_id = $1",
+                ticket_id,
+                at,
+            )
+        changes |= {"version": envelope.stream_version, "updated_at": at}
+        assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+        await connection.execute(
+            f"UPDATE ticket_views SET {assignments} WHERE ticket_id = $1",  # noqa: S608 - column names are ours
+            ticket_id,
+            *changes.values(),
+        )
+
+    async def _created(
+        self,
+        connection: asyncpg.Connection,
+        recorded: RecordedEvent,
+        event: TicketCreated,
+        options: TicketOptions,
+    ) -> None:
+        envelope = recorded.envelope
+        category = event.status_category or options.category_or_guess(event.status)
+        values = (
+            envelope.stream_id, event.number, envelope.stream_version, event.subject,
+            event.description, event.status, category.value, event.priority,
+            options.priority_rank(event.priority), event.type, event.category,
+            event.channel, event.team_id, event.assignee_id, event.customer_id, event.company_id,
+            event.requester_email, event.requester_name, list(event.tags), event.business_unit,
+            event.brand, event.follow_up_of, None, 0, None, None, None, False,
+            envelope.occurred_at, envelope.occurred_at,
+        )  # fmt: skip
+        placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+        await connection.execute(
+            f"INSERT INTO ticket_views ({TICKET_COLUMNS}) VALUES ({placeholders})"  # noqa: S608
+            " ON CONFLICT (ticket_id) DO NOTHING",
+            *values,
+        )

@@ -1,0 +1,151 @@
+"""Queries over the ticket read models: views, filters, full-text search, the conversation."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import asyncpg
+
+from ticket_service.adapters.ticket_projection import TICKET_COLUMNS
+
+View = Literal["unsolved", "new", "solved", "closed", "all"]
+SortKey = Literal[
+    "created_at", "updated_at", "priority", "number", "first_response_due", "resolution_due"
+]
+VIEW_CATEGORIES: dict[str, tuple[str, ...] | None] = {
+    "unsolved": ("new", "active", "paused"),
+    "new": ("new",),
+    "solved": ("resolved",),
+    "closed": ("closed",),
+    "all": None,
+}
+SORT_COLUMNS: dict[str, str] = {
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "priority": "priority_rank",
+    "number": "number",
+    "first_response_due": "first_response_due",
+    "resolution_due": "resolution_due",
+}
+
+
+@dataclass
+class TicketFilter:
+    view: View = "unsolved"
+    status: str | None = None
+    team_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool = False
+    customer_id: uuid.UUID | None = None
+    requester_email: str | None = None
+    tag: str | None = None
+    priority: str | None = None
+    text: str | None = None
+    include_merged: bool = False
+    #: Customers only ever see their own tickets: (customer id, email).
+    owner: tuple[uuid.UUID | None, str | None] | None = None
+    sort: SortKey = "created_at"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 25
+    _where: list[str] = field(default_factory=list)
+    _args: list[Any] = field(default_factory=list)
+
+    def _add(self, clause: str, *args: Any) -> None:
+        for arg in args:
+            self._args.append(arg)
+            clause = clause.replace("?", f"${len(self._args)}", 1)
+        self._where.append(clause)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        self._where, self._args = [], []
+        categories = VIEW_CATEGORIES[self.view]
+        if categories is not None:
+            self._add("status_category = ANY(?::text[])", list(categories))
+        if not self.include_merged:
+            self._where.append("merged_into IS NULL")
+        for column, value in (
+            ("status", self.status),
+            ("team_id", self.team_id),
+            ("assignee_id", self.assignee_id),
+            ("customer_id", self.customer_id),
+            ("priority", self.priority),
+        ):
+            if value is not None:
+                self._add(f"{column} = ?", value)
+        if self.unassigned:
+            self._where.append("assignee_id IS NULL")
+        if self.requester_email:
+            self._add("lower(requester_email) = lower(?)", self.requester_email)
+        if self.tag:
+            self._add("tags @> ARRAY[?::text]", self.tag.strip().lower())
+        if self.owner is not None:
+            customer_id, email = self.owner
+            self._add("(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email)
+        if self.text:
+            self._text_clause(self.text.strip())
+        where = " AND ".join(self._where) or "true"
+        return where, self._args
+
+    def _text_clause(self, text: str) -> None:
+        number = re.fullmatch(r"#?(\d{1,9})", text)
+        clauses = []
+        args: list[Any] = [text]
+        clauses.append("search @@ plainto_tsquery('simple', ?)")
+        # Messages count too; a customer's search never looks into internal notes.
+        visibility = "" if self.owner is None else " AND m.visibility = 'public'"
+        clauses.append(
+            "EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = ticket_views.ticket_id"  # noqa: S608
+            f" AND m.search @@ plainto_tsquery('simple', ?){visibility})"
+        )
+        args.append(text)
+        clauses.append("lower(requester_email) = lower(?)")
+        args.append(text)
+        if number:
+            clauses.append("number = ?")
+            args.append(int(number.group(1)))
+        self._add("(" + " OR ".join(clauses) + ")", *args)
+
+
+class TicketQueries:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def search(self, where: TicketFilter) -> tuple[list[asyncpg.Record], int]:
+        clause, args = where.sql()
+        order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"
+        offset = (where.page - 1) * where.page_size
+        rows = await self._pool.fetch(
+            f"SELECT {TICKET_COLUMNS}, count(*) OVER () AS total FROM ticket_views"  # noqa: S608
+            f" WHERE {clause} ORDER BY {order}, ticket_id LIMIT {where.page_size}"
+            f" OFFSET {offset}",
+            *args,
+        )
+        total = rows[0]["total"] if rows else await self._count(clause, args)
+        return list(rows), int(total)
+
+    async def _count(self, clause: str, args: list[Any]) -> int:
+        return int(
+            await self._pool.fetchval(
+                f"SELECT count(*) FROM ticket_views WHERE {clause}",  # noqa: S608 - built above
+                *args,
+            )
+        )
+
+    async def conversation(
+        self, ticket_id: uuid.UUID, *, include_internal: bool
+    ) -> list[asyncpg.Record]:
+        """The ticket's messages and those of the tickets merged into it, oldest first."""
+        visibility = "" if include_internal else " AND m.visibility = 'public'"
+        return list(
+            await self._pool.fetch(
+                "SELECT m.*, v.number AS ticket_number FROM ticket_messages m"  # noqa: S608
+                " JOIN ticket_views v ON v.ticket_id = m.ticket_id"
+                " WHERE (m.ticket_id = $1 OR v.merged_into = $1)"
+                f"{visibility} ORDER BY m.created_at, m.message_id",
+                ticket_id,
+            )
+        )
