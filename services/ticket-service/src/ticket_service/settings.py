@@ -20,6 +20,9 @@ class Settings(BaseSettings):
         default=Path(".local/jwt/public.pem"),
         description="PEM public key that verifies bearer tokens (RS256)",
     )
+    blob_dir: Path = Field(
+        default=Path(".local/blobs"), description="where attachments are stored (local blob store)"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8001
     http_workers: int = Field(default=1, ge=1, description="uvicorn worker processes")

@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import ConsumerRecord
+from fastapi import FastAPI
 
 from helpdesk_devstack.tokens import mint_token
 from helpdesk_devstack.topic_reader import read_topic
@@ -47,11 +48,17 @@ def store(pool: asyncpg.Pool) -> PostgresEventStore:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, kafka_bootstrap: str, dev_keys: tuple[Path, Path]) -> Settings:
+def settings(
+    database_url: str,
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
     return Settings(
         database_url=database_url,
         kafka_bootstrap=kafka_bootstrap,
         jwt_public_key_file=dev_keys[1],
+        blob_dir=tmp_path_factory.mktemp("blobs"),
     )
 
 
@@ -68,13 +75,24 @@ def token(dev_keys: tuple[Path, Path]) -> Callable[..., str]:
 
 
 @pytest.fixture(scope="session")
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The ticket service's HTTP API, in process, with its lifespan (pool, keys) running."""
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The ticket service's app, in process, with its lifespan (pool, keys, projector) running."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as client:
-            yield client
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as client:
+        yield client
+
+
+@pytest.fixture
+def caught_up(app: FastAPI) -> Callable[[], Awaitable[int]]:
+    """Bring the read models up to date with the log (they follow it asynchronously)."""
+    return app.state.projector.catch_up  # type: ignore[no-any-return]
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -1,0 +1,101 @@
+"""Attachment routes: upload a file (up to 20 MB) and download it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from helpdesk_events.tickets import AttachmentRef
+from ticket_service.adapters.attachments import (
+    MAX_ATTACHMENT_BYTES,
+    Attachments,
+    UnknownAttachment,
+)
+from ticket_service.adapters.blob_store import BlobTooLarge
+from ticket_service.entrypoints.dependencies import Caller, Tickets
+from ticket_service.entrypoints.http_tickets import ERRORS, owns
+
+router = APIRouter(tags=["attachments"])
+TOO_LARGE = (
+    f"attachments are limited to {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB each; "
+    "compress the file or share a link instead"
+)
+
+
+def attachments_of(request: Request) -> Attachments:
+    store: Attachments = request.app.state.attachments
+    return store
+
+
+@router.post(
+    "/attachments",
+    status_code=201,
+    response_model=AttachmentRef,
+    responses={**ERRORS, 413: {"model": ERRORS[422]["model"]}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload(
+    request: Request,
+    caller: Caller,
+    filename: Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^/\\\x00]+$")],
+    content_type: Annotated[str, Header(max_length=255)] = "application/octet-stream",
+    content_length: Annotated[int | None, Header(ge=0)] = None,
+) -> AttachmentRef:
+    """Upload one file as the raw request body (`Content-Type` = the file's type), then name
+    its `attachment_id` in `attachment_ids` of a new ticket or message."""
+    if content_length is not None and content_length > MAX_ATTACHMENT_BYTES:
+        raise HTTPException(413, TOO_LARGE)
+    try:
+        return await attachments_of(request).upload(
+            filename,
+            content_type.split(";")[0].strip() or "application/octet-stream",
+            request.stream(),
+            uploaded_by=caller.subject,
+        )
+    except BlobTooLarge:
+        raise HTTPException(413, TOO_LARGE) from None
+
+
+@router.get("/attachments/{attachment_id}", responses=ERRORS)
+async def download(
+    request: Request, attachment_id: uuid.UUID, caller: Caller, tickets: Tickets
+) -> StreamingResponse:
+    """The file. Customers get files they uploaded or that are on a public message (or the
+    ticket itself) of one of their tickets — never a file from an internal note."""
+    store = attachments_of(request)
+    try:
+        row, chunks = await store.open(attachment_id)
+    except UnknownAttachment as error:
+        raise HTTPException(404, str(error)) from None
+    if not caller.is_staff and row["uploaded_by"] != caller.subject:
+        allowed = False
+        for ticket_id in await store.publicly_on(attachment_id):
+            try:
+                allowed = owns(caller, await tickets.get_ticket(ticket_id))
+            except Exception:  # noqa: S112 - a ticket that cannot be read grants nothing
+                continue
+            if allowed:
+                break
+        if not allowed:
+            raise HTTPException(404, f"no attachment {attachment_id}")
+    safe_name = re.sub(r"[^\w.\- ]", "_", row["filename"])
+    return StreamingResponse(
+        chunks,
+        media_type=row["content_type"],
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "Content-Length": str(row["size_bytes"]),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

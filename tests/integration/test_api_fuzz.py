@@ -1,0 +1,87 @@
+"""Schemathesis over the ticket service's own /openapi.json: generated requests, valid and
+invalid, for every operation. Whatever they send, the answer is never a 5xx."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from helpdesk_devstack.tokens import mint_token
+from ticket_service.adapters.migrate import upgrade
+
+from .conftest import ServiceProcess, free_port
+
+pytestmark = pytest.mark.integration
+
+EXAMPLES_PER_OPERATION = 30
+
+
+@pytest.fixture(scope="module")
+def ticket_service_url(
+    make_database: Callable[[str], str],
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+) -> str:
+    database_url = make_database("fuzz")
+    upgrade(database_url)
+    port = free_port()
+    service = start_service(
+        "ticket-service-fuzz",
+        ["-m", "ticket_service", "serve"],
+        {
+            "HELPDESK_DATABASE_URL": database_url,
+            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+            "HELPDESK_HTTP_PORT": str(port),
+        },
+    )
+    service.wait_http(f"http://127.0.0.1:{port}/readyz")
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def manager_headers(dev_keys: tuple[Path, Path]) -> dict[str, str]:
+    token = mint_token(
+        dev_keys[0].read_bytes(), "manager", str(uuid.uuid4()), timedelta(hours=1), "Fuzz"
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_no_request_makes_a_server_error(
+    ticket_service_url: str, manager_headers: dict[str, str]
+) -> None:
+    schema = schemathesis.openapi.from_url(f"{ticket_service_url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10, "the schema lost its operations"
+    failures: list[str] = []
+    calls = 0
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+        def probe(case: schemathesis.Case) -> None:
+            nonlocal calls
+            calls += 1
+            case.call_and_validate(
+                base_url=ticket_service_url, headers=manager_headers, checks=[not_a_server_error]
+            )
+
+        try:
+            probe()
+        except Exception as error:  # collect every operation's failure, then report them all
+            failures.append(f"{operation.label}: {error}")
+    assert not failures, "\n\n".join(failures)
+    assert calls >= 5 * len(operations), f"only {calls} requests were generated"
