@@ -36,10 +36,7 @@ def setup_telemetry(
         for processor in extra_processors:
             provider.add_span_processor(processor)
         return provider
-    exporting = bool(
-        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    )
+    exporting = traces_exported()
     sampler: Sampler | None = None  # None: the SDK follows OTEL_TRACES_SAMPLER (default: all)
     if not exporting and not extra_processors and "OTEL_TRACES_SAMPLER" not in os.environ:
         # Nothing would receive the spans: keep trace ids (logs, Kafka headers) but record none.
@@ -57,6 +54,19 @@ def setup_telemetry(
     setup_logging(service_name)
     _configured = True
     return provider
+
+
+def traces_exported() -> bool:
+    """Whether spans leave the process (an OTLP endpoint is configured)."""
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+
+
+def spans_recorded() -> bool:
+    """Whether this process records spans at all (exported, or sampled by explicit choice)."""
+    return traces_exported() or "OTEL_TRACES_SAMPLER" in os.environ
 
 
 def _add_trace_ids(

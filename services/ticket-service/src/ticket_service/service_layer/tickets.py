@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -76,6 +77,8 @@ class NoDirectory:
 
 
 OPTIONS_CACHE_SECONDS = 1.0
+CONTACT_CACHE_SECONDS = 60.0
+CONTACT_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ class TicketApplication:
         self._clock = clock
         self._directory = directory or NoDirectory()
         self._customers = customers
+        # email -> (contact id, expiry): contacts are unique by email and never deleted, so a
+        # minute-old answer is at worst the contact that had this address a moment ago.
+        self._contacts: OrderedDict[str, tuple[uuid.UUID, float]] = OrderedDict()
         self._options: tuple[float, TicketOptions, int] | None = None
 
     # --- options ---------------------------------------------------------------------------
@@ -205,11 +211,18 @@ class TicketApplication:
                 return new
             if new.requester_email is None:
                 return new
-            name = new.requester_name or new.requester_email.split("@")[0]
+            email = new.requester_email.strip().lower()
+            cached = self._contacts.get(email)
+            if cached is not None and cached[1] > time.monotonic():
+                return replace(new, customer_id=cached[0])
+            name = new.requester_name or email.split("@")[0]
             customer_id = await self._customers.resolve_customer(
                 context,
-                new_customer=NewCustomer(name=name, email=new.requester_email, channel=new.channel),
+                new_customer=NewCustomer(name=name, email=email, channel=new.channel),
             )
+            self._contacts[email] = (customer_id, time.monotonic() + CONTACT_CACHE_SECONDS)
+            if len(self._contacts) > CONTACT_CACHE_SIZE:
+                self._contacts.popitem(last=False)
         except CustomerNotFound as error:
             raise InvalidTransition(str(error)) from None
         return replace(new, customer_id=customer_id)
