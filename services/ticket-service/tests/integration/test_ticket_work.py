@@ -331,7 +331,7 @@ async def test_tickets_name_their_contact_and_a_contacts_tickets_are_listed(
 
 
 async def test_assignment_follows_the_directory(
-    api: httpx.AsyncClient, agent: dict[str, str], token: Callable[..., str]
+    api: httpx.AsyncClient, agent: dict[str, str], token: Callable[..., str], caught_up: CaughtUp
 ) -> None:
     manager = bearer(token("manager"))
 
@@ -355,6 +355,10 @@ async def test_assignment_follows_the_directory(
 
     ticket = await open_ticket(api, agent, team_id=team_id, assignee_id=sari)
     assert (ticket["team_id"], ticket["assignee_id"]) == (team_id, sari)
+    as_sari = bearer(token("agent", subject=sari))
+    await caught_up()
+    assert ticket["id"] in ids(await listing(api, as_sari, assignee="me"))
+    assert ticket["id"] not in ids(await listing(api, agent, assignee="none"))
     outsider = await api.patch(
         f"/tickets/{ticket['id']}", json={"assignee_id": joko}, headers=agent
     )

@@ -35,6 +35,7 @@ from ticket_service.entrypoints.dependencies import (
     command_context,
     subject_id,
 )
+from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.tickets import IdempotencyRequest, TicketChanges
 
 router = APIRouter(tags=["tickets"])
@@ -461,9 +462,13 @@ async def list_tickets(
         raise HTTPException(422, f"cannot sort by {sort_key!r}; use one of {SortKey.__args__}")  # type: ignore[attr-defined]
     assignee_id, unassigned = None, False
     if assignee == "me":
-        assignee_id = subject_id(caller)
-        if assignee_id is None:
-            raise HTTPException(422, "`assignee=me` needs a token whose subject is an agent id")
+        directory: DirectoryApplication = request.app.state.directory_application
+        me = await directory.find_agent(subject=caller.subject, email=caller.email)
+        if me is None:
+            raise HTTPException(
+                422, "`assignee=me` needs a token of an agent in the directory (by id or email)"
+            )
+        assignee_id = me.id
     elif assignee == "none":
         unassigned = True
     elif assignee is not None:
