@@ -131,6 +131,17 @@ async def test_bad_input_is_a_clear_422(
     assert fragment in response.text
 
 
+async def test_text_the_database_cannot_store_is_a_422_not_a_500(
+    api: httpx.AsyncClient, token: Callable[..., str]
+) -> None:
+    agent = bearer(token("agent"))
+    body = await api.post("/tickets", json={"subject": "null \x00 byte"}, headers=agent)
+    assert body.status_code == 422
+    assert "NUL" in body.json()["detail"]
+    query = await api.get("/tickets", params={"q": "a\x00b"}, headers=agent)
+    assert query.status_code == 422
+
+
 async def test_refused_transition_is_422(api: httpx.AsyncClient, token: Callable[..., str]) -> None:
     agent = bearer(token("agent"))
     ticket = (await create(api, token("agent"))).json()

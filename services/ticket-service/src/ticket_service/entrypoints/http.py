@@ -7,8 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
@@ -100,6 +102,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"database not ready: {error}"
             ) from None
         return {"status": "ready"}
+
+    @app.exception_handler(asyncpg.DataError)
+    async def unstorable_text(request: Request, error: asyncpg.DataError) -> JSONResponse:
+        # SQLSTATE class 22: the request carried a value PostgreSQL cannot store or compare,
+        # most often a NUL character in a string. That is bad input, not a server fault.
+        log.warning("request refused by the database", sqlstate=error.sqlstate, error=str(error))
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": "the request contains a value that cannot be stored "
+                f"({error.__class__.__name__}: {error}); remove control characters such as "
+                "NUL (\\u0000) and send it again"
+            },
+        )
 
     app.include_router(http_tickets.router)
     app.include_router(http_attachments.router)
