@@ -31,6 +31,8 @@ from helpdesk_events.registry import DomainEvent, event_type, upcaster
 from helpdesk_events.schemas import breaking_changes, render_all
 
 REPO = Path(__file__).resolve().parents[3]
+#: Names DESIGN.md and the issues fix that do not end like a past participle.
+NAMED_BY_THE_DESIGN = {"SlaWarning"}
 SCHEMA_DIR = REPO / "docs" / "events"
 
 
@@ -200,7 +202,11 @@ def test_every_event_names_its_topic_and_is_past_tense() -> None:
             continue
         schema = orjson.loads(content)
         assert schema["x-topic"].startswith("helpdesk.")
-        assert schema["title"].endswith(("ed", "Set")), f"{schema['title']} is not past tense"
+        if schema["title"] in NAMED_BY_THE_DESIGN:
+            continue
+        assert schema["title"].endswith(("ed", "Set", "Met")), (
+            f"{schema['title']} is not past tense"
+        )
 
 
 def test_now_is_aware() -> None:  # the services stamp events with aware UTC times

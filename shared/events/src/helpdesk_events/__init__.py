@@ -8,7 +8,7 @@
 """
 
 # Importing the event modules registers their types.
-from helpdesk_events import customers, directory  # noqa: F401
+from helpdesk_events import customers, directory, sla  # noqa: F401
 from helpdesk_events.envelope import (
     Actor,
     ActorKind,

@@ -73,4 +73,5 @@ TOPIC_BY_STREAM_TYPE: dict[str, str] = {
     "agent": DIRECTORY,
     "team": DIRECTORY,
     "config": DIRECTORY,
+    "sla": SLA,
 }

@@ -1,0 +1,32 @@
+"""``python -m sla_service worker``: run the SLA worker in the foreground (Ctrl-C stops it)."""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = "usage: python -m sla_service worker"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["worker"]:
+        print(USAGE, file=sys.stderr)
+        return 2
+    import faust
+
+    from helpdesk_platform.telemetry import setup_logging
+    from sla_service.entrypoints.worker import create_worker
+    from sla_service.settings import SlaSettings
+
+    settings = SlaSettings()
+    setup_logging("sla-service", settings.log_level)
+    worker = create_worker(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    faust.Worker(
+        worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
+    ).execute_from_commandline()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

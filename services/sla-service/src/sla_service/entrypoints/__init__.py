@@ -1,0 +1,1 @@
+"""Entry points of the SLA service: the Faust worker (stream processor and HTTP read API)."""

@@ -1,0 +1,308 @@
+"""The SLA worker: a Faust app that times every ticket's SLA.
+
+* One agent consumes ``helpdesk.tickets.v1`` (raw envelope JSON) together with the service's own
+  ``<app_id>-timer-ticks`` topic (same partition count, so a ticket's events and its ticks meet
+  on the same partition and are processed one at a time).
+* Per-ticket state (:class:`TicketSla`, as JSON) lives in the table ``sla-state``, kept in memory
+  and backed by the compacted changelog topic ``<app_id>-sla-state-changelog``, from which it is
+  recovered on start and on rebalance. Faust creates its internal topics itself.
+* Derived SLA events go to ``helpdesk.sla.v1`` keyed by ticket id; they are acknowledged by Kafka
+  before the table is updated, so a crash in between re-derives the same events (same ids).
+* Timers: an in-memory :class:`DueIndex` (rebuilt from the table after every assignment and
+  recovery) is looked at every ``timer_interval`` seconds; a ticket whose instant has come gets a
+  tick on its partition of the ticks topic, and the agent then emits its ``SlaWarning`` /
+  ``SlaBreached`` (a Faust table can only be changed from within a stream).
+* HTTP (aiohttp, Faust's web server): ``/healthz``, ``/readyz``, ``/openapi.json`` and
+  ``GET /tickets/{ticket_id}/sla``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+import structlog
+from faust.web import Request, Response, View
+from pydantic import ValidationError
+
+from helpdesk_events import decode_envelope, encode_envelope, kafka_headers
+from helpdesk_events import sla as _sla_events  # noqa: F401  (registers the SLA event types)
+from helpdesk_events.envelope import EventEnvelope
+from helpdesk_events.topics import SLA, TICKETS
+from sla_service.service_layer.due_index import DueIndex
+from sla_service.service_layer.tracker import SlaTracker, TicketSla
+from sla_service.settings import SlaSettings
+
+log = structlog.get_logger("sla_service.worker")
+
+TABLE_NAME = "sla-state"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SlaWorker:
+    """The Faust app with its topics, table, agent, timer and web pages."""
+
+    def __init__(self, settings: SlaSettings) -> None:
+        self.settings = settings
+        self.tracker = SlaTracker(settings.policy, settings.calendar, settings.warning_fraction)
+        self.index = DueIndex()
+        self._index_dirty = True
+        self._assigned = False
+        partitions = settings.topic_partitions
+        self.app = faust.App(
+            settings.app_id,
+            broker=f"kafka://{settings.kafka_bootstrap}",
+            store="memory://",
+            datadir=str(settings.data_dir),
+            topic_partitions=partitions,
+            topic_replication_factor=1,
+            topic_allow_declare=True,
+            table_standby_replicas=0,
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            broker_session_timeout=settings.session_timeout,
+            broker_heartbeat_interval=min(3.0, settings.session_timeout / 4),
+            web_enabled=True,
+            web_bind=settings.http_host,
+            web_port=settings.http_port,
+            web_in_thread=False,
+        )
+        self.ticks_topic_name = f"{settings.app_id}-timer-ticks"
+        self.source = self.app.topic(
+            TICKETS,
+            self.ticks_topic_name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            internal=True,  # creates the ticks topic; the tickets topic exists already
+        )
+        self.ticks = self.app.topic(
+            self.ticks_topic_name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            internal=True,
+        )
+        self.sla = self.app.topic(SLA, key_serializer="raw", value_serializer="raw")
+        self.table = self.app.Table(
+            TABLE_NAME,
+            default=None,
+            partitions=partitions,
+            schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
+        )
+        self.app.agent(self.source, name="sla-tracker")(self._process)
+        self.app.timer(settings.timer_interval)(self._look_at_timers)
+        self.app.on_partitions_assigned.connect(self._on_assigned)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.table.on_recover(self._on_recovered)
+        self._add_pages()
+
+    # --- stream ---------------------------------------------------------------------------------
+
+    async def _process(self, stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                if message.topic == self.ticks_topic_name:
+                    await self._on_tick(message.value)
+                else:
+                    await self._on_ticket_event(message.value, message.partition)
+            except (ValidationError, ValueError, orjson.JSONDecodeError) as error:
+                # A message that cannot be read is skipped (it stays in the topic for repair).
+                log.error(
+                    "skipping unreadable message",
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                    error=str(error),
+                )
+
+    async def _on_ticket_event(self, raw: bytes, partition: int) -> None:
+        envelope = decode_envelope(raw)
+        key = str(envelope.stream_id)
+        state = self._load(key)
+        outcome = self.tracker.apply(state, envelope, partition)
+        if outcome.state is None or outcome.state == state:
+            return
+        await self._publish(outcome.events)
+        self._store(key, outcome.state)
+
+    async def _on_tick(self, raw: bytes) -> None:
+        key = str(uuid.UUID(orjson.loads(raw)["ticket_id"]))
+        state = self._load(key)
+        if state is None:
+            return
+        outcome = self.tracker.fire(state, _now())
+        assert outcome.state is not None
+        if outcome.events:
+            await self._publish(outcome.events)
+            self._store(key, outcome.state)
+            for envelope in outcome.events:
+                log.info(
+                    envelope.event_type,
+                    ticket_id=key,
+                    metric=envelope.data.get("metric"),
+                    due_at=envelope.data.get("due_at"),
+                    event_id=str(envelope.event_id),
+                )
+        else:
+            self.index.set(key, state.partition, self.tracker.next_timer(state))
+
+    def _load(self, key: str) -> TicketSla | None:
+        value = self.table.get(key)
+        return None if value is None else TicketSla.model_validate(value)
+
+    def _store(self, key: str, state: TicketSla) -> None:
+        self.table[key] = state.model_dump(mode="json")
+        self.index.set(key, state.partition, self.tracker.next_timer(state))
+
+    async def _publish(self, events: list[EventEnvelope]) -> None:
+        """Send and wait until Kafka has every event (before the table is updated)."""
+        pending = [
+            await self.sla.send(
+                key=str(envelope.stream_id).encode(),
+                value=encode_envelope(envelope),
+                headers=kafka_headers(envelope, None),
+            )
+            for envelope in events
+        ]
+        await asyncio.gather(*pending)
+
+    # --- timers ---------------------------------------------------------------------------------
+
+    async def _on_assigned(self, *args: Any, **kwargs: Any) -> None:
+        self._assigned = True
+        self._index_dirty = True
+
+    async def _on_revoked(self, *args: Any, **kwargs: Any) -> None:
+        self._index_dirty = True
+
+    async def _on_recovered(self) -> None:
+        self._index_dirty = True
+
+    def _settled(self) -> bool:
+        return not (self.app.rebalancing or self.app.in_recovery)
+
+    def _rebuild_index(self) -> None:
+        self.index.clear()
+        for key, value in list(self.table.items()):
+            state = TicketSla.model_validate(value)
+            self.index.set(key, state.partition, self.tracker.next_timer(state))
+        self._index_dirty = False
+        log.info("due index rebuilt", tickets=len(self.index))
+
+    async def _look_at_timers(self) -> None:
+        if not self._settled():
+            return
+        if self._index_dirty:
+            self._rebuild_index()
+        for key, partition in self.index.pop_due(_now()):
+            await self.ticks.send(
+                key=key.encode(),
+                value=orjson.dumps({"ticket_id": key}),
+                partition=partition,
+            )
+
+    # --- HTTP -----------------------------------------------------------------------------------
+
+    def _add_pages(self) -> None:
+        app = self.app
+        worker = self
+
+        @app.page("/healthz")
+        async def healthz(web: View, request: Request) -> Response:
+            return web.json({"status": "ok"})
+
+        @app.page("/readyz")
+        async def readyz(web: View, request: Request) -> Response:
+            ready = worker._assigned and worker._settled() and not worker._index_dirty
+            return web.json(
+                {"status": "ready" if ready else "starting"}, status=200 if ready else 503
+            )
+
+        @app.page("/openapi.json")
+        async def openapi(web: View, request: Request) -> Response:
+            return web.json(OPENAPI)
+
+        @app.page("/tickets/{ticket_id}/sla")
+        async def ticket_sla(web: View, request: Request, ticket_id: str) -> Response:
+            try:
+                key = str(uuid.UUID(ticket_id))
+            except ValueError:
+                return web.json({"detail": "ticket id must be a UUID"}, status=422)
+            state = worker._load(key)
+            if state is None:
+                return web.json({"detail": "no SLA is tracked for this ticket"}, status=404)
+            return web.json(worker.view_of(state))
+
+    def view_of(self, state: TicketSla) -> dict[str, Any]:
+        now = _now()
+        calendar = self.tracker.calendar
+        metrics = {}
+        for name, metric in sorted(state.metrics.items()):
+            due = self.tracker.due_at(metric)
+            clock = metric.clock
+            metrics[name.value] = {
+                "state": "met" if clock.is_met else "running" if clock.is_running else "paused",
+                "target_seconds": metric.target.total_seconds(),
+                "elapsed_seconds": clock.elapsed(calendar, now).total_seconds(),
+                "due_at": due.isoformat() if due else None,
+                "met_at": clock.met_at.isoformat() if clock.met_at else None,
+                "breached": clock.breached,
+                "warned": metric.warned,
+            }
+        return {
+            "ticket_id": str(state.ticket_id),
+            "policy": state.policy,
+            "priority": state.priority,
+            "status_category": state.category.value,
+            "metrics": metrics,
+        }
+
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "SLA service", "version": "0.1.0"},
+    "paths": {
+        "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "up"}}}},
+        "/readyz": {
+            "get": {
+                "summary": "Readiness (partitions assigned, state recovered)",
+                "responses": {"200": {"description": "ready"}, "503": {"description": "not yet"}},
+            }
+        },
+        "/tickets/{ticket_id}/sla": {
+            "get": {
+                "summary": "The SLA clocks of one ticket",
+                "parameters": [
+                    {
+                        "name": "ticket_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                    }
+                ],
+                "responses": {
+                    "200": {"description": "targets, clocks and due instants per metric"},
+                    "404": {"description": "no SLA is tracked for this ticket"},
+                    "422": {"description": "the ticket id is not a UUID"},
+                },
+            }
+        },
+    },
+}
+
+
+def create_worker(settings: SlaSettings | None = None) -> SlaWorker:
+    return SlaWorker(settings or SlaSettings())

@@ -1,0 +1,373 @@
+"""The SLA worker on the real Kafka, run as a subprocess (``python -m sla_service worker``).
+
+Each test produces ticket envelopes to ``helpdesk.tickets.v1`` and reads ``helpdesk.sla.v1``
+from the beginning, keeping only its own tickets' events (other tests share the topics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+
+from helpdesk_devstack.procs import free_port
+from helpdesk_devstack.topic_reader import read_topic, topic_partitions
+from helpdesk_events import (
+    Actor,
+    ActorKind,
+    DomainEvent,
+    EventEnvelope,
+    MessageAdded,
+    StatusCategory,
+    StatusChanged,
+    TicketCreated,
+    Visibility,
+    decode_envelope,
+    encode_envelope,
+    kafka_headers,
+)
+from helpdesk_events.topics import SLA, TICKETS
+
+pytestmark = pytest.mark.integration
+
+TEST_POLICY = {
+    "name": "Test",
+    "default_priority": "Medium",
+    "targets": {
+        "Medium": {"first_response": 3600, "resolution": 4 * 3600},
+        "High": {"first_response": 1800, "resolution": 2 * 3600},
+        # Seconds: breaches the tests can wait for.
+        "Blitz": {"first_response": 2, "resolution": 6},
+    },
+}
+
+
+class WorkerProcess:
+    def __init__(self, bootstrap: str, app_id: str, data_dir: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "HELPDESK_KAFKA_BOOTSTRAP": bootstrap,
+            "HELPDESK_SLA_APP_ID": app_id,
+            "HELPDESK_SLA_HTTP_PORT": str(self.port),
+            "HELPDESK_SLA_DATA_DIR": str(data_dir),
+            "HELPDESK_SLA_CALENDAR": '{"time_zone": "UTC", "always_open": true}',
+            "HELPDESK_SLA_POLICY": orjson.dumps(TEST_POLICY).decode(),
+            "HELPDESK_SLA_SESSION_TIMEOUT": "6",
+            "HELPDESK_SLA_TIMER_INTERVAL": "0.1",
+        }
+        self.log_path = data_dir / f"worker-{app_id}-{time.monotonic_ns()}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "sla_service", "worker"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                assert self.proc is not None and self.proc.poll() is None, self.log_tail()
+                try:
+                    response = await client.get(f"http://127.0.0.1:{self.port}/readyz")
+                    if response.status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"worker not ready after {timeout}s\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture(scope="module")
+def worker_factory(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    base = tmp_path_factory.mktemp("sla-worker")
+
+    def make(app_id: str) -> WorkerProcess:
+        worker = WorkerProcess(kafka_bootstrap, app_id, base)
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+async def worker(worker_factory: Callable[[str], WorkerProcess]) -> AsyncIterator[WorkerProcess]:
+    process = worker_factory(f"sla-test-{uuid.uuid4().hex[:8]}")
+    process.start()
+    await process.wait_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+class Ticket:
+    """Writes one ticket's events, numbering its stream versions."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.id = uuid.uuid4()
+        self.version = 0
+        self.correlation_id = uuid.uuid4()
+        self.producer = producer
+
+    async def emit(
+        self, event: DomainEvent, at: datetime, actor: ActorKind = ActorKind.AGENT
+    ) -> EventEnvelope:
+        self.version += 1
+        envelope = EventEnvelope(
+            event_id=uuid.uuid4(),
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            stream_id=self.id,
+            stream_type="ticket",
+            stream_version=self.version,
+            occurred_at=at,
+            actor=Actor(kind=actor, id=f"{actor.value}-1"),
+            correlation_id=self.correlation_id,
+            data=event.model_dump(mode="json"),
+        )
+        await self.producer.send_and_wait(
+            TICKETS,
+            encode_envelope(envelope),
+            key=str(self.id).encode(),
+            headers=kafka_headers(envelope, None),
+        )
+        return envelope
+
+    async def create(self, priority: str, at: datetime) -> EventEnvelope:
+        return await self.emit(
+            TicketCreated(
+                subject="Printer on fire",
+                channel="email",
+                status="New",
+                status_category=StatusCategory.NEW,
+                priority=priority,
+            ),
+            at,
+            ActorKind.CUSTOMER,
+        )
+
+    async def status(self, category: StatusCategory, at: datetime) -> EventEnvelope:
+        return await self.emit(
+            StatusChanged(from_status="x", to_status=category.value, to_category=category), at
+        )
+
+
+SlaRecords = list[ConsumerRecord[bytes, bytes]]
+
+
+def _mine(records: SlaRecords, ticket: Ticket) -> list[EventEnvelope]:
+    return [
+        decode_envelope(r.value) for r in records if r.key == str(ticket.id).encode() and r.value
+    ]
+
+
+async def sla_events(
+    bootstrap: str,
+    ticket: Ticket,
+    until: Callable[[list[EventEnvelope]], bool],
+    max_wait: float = 30.0,
+) -> tuple[list[EventEnvelope], SlaRecords]:
+    records = await read_topic(
+        bootstrap, SLA, lambda rs: until(_mine(rs, ticket)), max_wait=max_wait
+    )
+    mine = [r for r in records if r.key == str(ticket.id).encode()]
+    return _mine(records, ticket), mine
+
+
+def _of_type(events: list[EventEnvelope], event_type: str, **data: Any) -> list[EventEnvelope]:
+    return [
+        e
+        for e in events
+        if e.event_type == event_type and all(e.data.get(k) == v for k, v in data.items())
+    ]
+
+
+def _has(event_type: str, count: int = 1, **data: Any) -> Callable[[list[EventEnvelope]], bool]:
+    return lambda events: len(_of_type(events, event_type, **data)) >= count
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def test_created_ticket_gets_targets_with_due_times(
+    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    ticket = Ticket(producer)
+    created_at = datetime.now(UTC).replace(microsecond=0)
+    created = await ticket.create("High", created_at)
+
+    events, _ = await sla_events(kafka_bootstrap, ticket, _has("SlaTargetsSet"))
+    (targets_set,) = _of_type(events, "SlaTargetsSet")
+    assert targets_set.stream_type == "sla"
+    assert targets_set.stream_id == ticket.id
+    assert targets_set.causation_id == created.event_id
+    assert targets_set.correlation_id == ticket.correlation_id
+    assert targets_set.actor.kind is ActorKind.SERVICE
+    assert targets_set.data["priority"] == "High"
+    dues = {t["metric"]: _dt(t["due_at"]) for t in targets_set.data["targets"]}
+    assert dues == {
+        "first_response": created_at + timedelta(minutes=30),
+        "resolution": created_at + timedelta(hours=2),
+    }
+
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{worker.port}/tickets/{ticket.id}/sla")
+        assert response.status_code == 200
+        assert response.json()["metrics"]["resolution"]["due_at"] == dues["resolution"].isoformat()
+        missing = await client.get(f"http://127.0.0.1:{worker.port}/tickets/{uuid.uuid4()}/sla")
+        assert missing.status_code == 404
+        assert (await client.get(f"http://127.0.0.1:{worker.port}/openapi.json")).status_code == 200
+
+
+async def test_pause_moves_the_due_by_the_paused_time_and_reply_meets_first_response(
+    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    ticket = Ticket(producer)
+    # Dated from now on, so that no timer fires while the test runs.
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    await ticket.create("Medium", t0)
+    await ticket.status(StatusCategory.PAUSED, t0 + timedelta(minutes=30))
+    resumed = await ticket.status(StatusCategory.ACTIVE, t0 + timedelta(minutes=75))
+    await ticket.emit(
+        MessageAdded(
+            message_id=uuid.uuid4(),
+            visibility=Visibility.INTERNAL,
+            body_html="note",
+            body_text="note",
+        ),
+        t0 + timedelta(minutes=80),
+    )
+    await ticket.emit(
+        MessageAdded(
+            message_id=uuid.uuid4(), visibility=Visibility.PUBLIC, body_html="hi", body_text="hi"
+        ),
+        t0 + timedelta(minutes=50),
+    )
+
+    events, _ = await sla_events(kafka_bootstrap, ticket, _has("SlaMet", metric="first_response"))
+    (paused,) = _of_type(events, "SlaPaused")
+    assert paused.data["metric"] == "resolution"
+    assert paused.data["elapsed_seconds"] == 30 * 60
+    (resumed_event,) = _of_type(events, "SlaResumed")
+    assert resumed_event.causation_id == resumed.event_id
+    # 4 h target, 45 min paused: due 45 min later than it was set.
+    assert _dt(resumed_event.data["due_at"]) == t0 + timedelta(hours=4, minutes=45)
+    (met,) = _of_type(events, "SlaMet")
+    assert met.data["metric"] == "first_response"
+    assert _dt(met.data["met_at"]) == t0 + timedelta(minutes=50)
+    assert met.data["within_target"] is True
+    assert [e.stream_version for e in events] == list(range(1, len(events) + 1))
+
+
+async def test_short_target_is_breached_on_time_once(
+    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    ticket = Ticket(producer)
+    await ticket.create("Blitz", datetime.now(UTC))
+
+    events, records = await sla_events(
+        kafka_bootstrap, ticket, _has("SlaBreached", metric="first_response")
+    )
+    (warning,) = _of_type(events, "SlaWarning", metric="first_response")
+    (breach,) = _of_type(events, "SlaBreached", metric="first_response")
+    due = _dt(breach.data["due_at"])
+    assert breach.occurred_at == due
+    assert warning.occurred_at < due
+    record = next(r for r in records if decode_envelope(r.value).event_id == breach.event_id)
+    lateness = record.timestamp / 1000 - due.timestamp()
+    print(f"breach published {lateness:.3f}s after its due instant")
+    assert -0.05 <= lateness < 1.5
+
+
+async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
+    worker_factory: Callable[[str], WorkerProcess],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+) -> None:
+    app_id = f"sla-restart-{uuid.uuid4().hex[:8]}"
+    first = worker_factory(app_id)
+    first.start()
+    await first.wait_ready()
+    early = Ticket(producer)  # breached before the kill
+    await early.create("Blitz", datetime.now(UTC))
+    await sla_events(kafka_bootstrap, early, _has("SlaBreached", metric="first_response"))
+    late = Ticket(producer)  # due while the worker is down
+    await late.create("Blitz", datetime.now(UTC))
+    await sla_events(kafka_bootstrap, late, _has("SlaTargetsSet"))
+    first.kill()
+    # The broker does not create topics on its own: the worker created its internal ones.
+    for internal in (f"{app_id}-sla-state-changelog", f"{app_id}-timer-ticks"):
+        assert len(await topic_partitions(kafka_bootstrap, internal)) == 6
+
+    second = worker_factory(app_id)
+    second.start()
+    await second.wait_ready()
+    # Resolution (6 s) of both and first response of the late one are due by now or soon.
+    for ticket in (early, late):
+        events, _ = await sla_events(
+            kafka_bootstrap,
+            ticket,
+            lambda es: (
+                _has("SlaBreached", metric="first_response")(es)
+                and _has("SlaBreached", metric="resolution")(es)
+            ),
+            max_wait=45,
+        )
+        for metric in ("first_response", "resolution"):
+            ids = {e.event_id for e in _of_type(events, "SlaBreached", metric=metric)}
+            assert len(ids) == 1, (metric, ids)
+        assert len({e.event_id for e in _of_type(events, "SlaTargetsSet")}) == 1
+    # Restarted state still answers (recovered from the changelog, not re-derived only).
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{second.port}/tickets/{early.id}/sla")
+    assert response.status_code == 200
+    assert response.json()["metrics"]["first_response"]["breached"] is True
+    second.stop()

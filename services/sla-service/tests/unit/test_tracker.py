@@ -1,0 +1,330 @@
+"""Ticket events and timers in, SLA events out (pure, no Kafka)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from helpdesk_events import (
+    Actor,
+    ActorKind,
+    DomainEvent,
+    EventEnvelope,
+    MessageAdded,
+    PriorityChanged,
+    StatusCategory,
+    StatusChanged,
+    TicketCreated,
+    TicketMerged,
+    Visibility,
+)
+from sla_service.domain import BusinessCalendar, PriorityTargets, SlaMetric, SlaPolicy
+from sla_service.service_layer.tracker import Outcome, SlaTracker, TicketSla
+from sla_service.settings import default_calendar, default_policy
+
+H = timedelta(hours=1)
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+POLICY = SlaPolicy(
+    name="Test",
+    targets={
+        "High": PriorityTargets(first_response=1 * H, resolution=4 * H),
+        "Low": PriorityTargets(first_response=8 * H, resolution=40 * H),
+    },
+    default_priority="Low",
+)
+
+
+class Ticket:
+    def __init__(self) -> None:
+        self.id = uuid.uuid4()
+        self.version = 0
+        self.correlation_id = uuid.uuid4()
+
+    def envelope(
+        self, event: DomainEvent, at: datetime, actor: ActorKind = ActorKind.AGENT
+    ) -> EventEnvelope:
+        self.version += 1
+        return EventEnvelope(
+            event_id=uuid.uuid4(),
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            stream_id=self.id,
+            stream_type="ticket",
+            stream_version=self.version,
+            occurred_at=at,
+            actor=Actor(kind=actor, id="someone"),
+            correlation_id=self.correlation_id,
+            data=event.model_dump(mode="json"),
+        )
+
+    def created(
+        self, priority: str = "High", category: StatusCategory = StatusCategory.NEW
+    ) -> EventEnvelope:
+        event = TicketCreated(
+            subject="s", channel="email", status="x", priority=priority, status_category=category
+        )
+        return self.envelope(event, T0, ActorKind.CUSTOMER)
+
+    def status(self, category: StatusCategory, at: datetime) -> EventEnvelope:
+        return self.envelope(
+            StatusChanged(from_status="a", to_status="b", to_category=category), at
+        )
+
+    def message(
+        self,
+        at: datetime,
+        actor: ActorKind = ActorKind.AGENT,
+        visibility: Visibility = Visibility.PUBLIC,
+        automated: bool = False,
+    ) -> EventEnvelope:
+        event = MessageAdded(
+            message_id=uuid.uuid4(),
+            visibility=visibility,
+            body_html="b",
+            body_text="b",
+            automated=automated,
+        )
+        return self.envelope(event, at, actor)
+
+
+@pytest.fixture
+def tracker() -> SlaTracker:
+    return SlaTracker(POLICY, BusinessCalendar.twenty_four_seven())
+
+
+def run(tracker: SlaTracker, *envelopes: EventEnvelope) -> tuple[TicketSla, Outcome]:
+    state: TicketSla | None = None
+    outcome = Outcome(None)
+    events = []
+    for envelope in envelopes:
+        outcome = tracker.apply(state, envelope, partition=3)
+        state = outcome.state
+        events.extend(outcome.events)
+    assert state is not None
+    return state, Outcome(state, events)
+
+
+def types(outcome: Outcome) -> list[str]:
+    return [e.event_type for e in outcome.events]
+
+
+def test_created_sets_targets_with_due_instants(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    created = ticket.created()
+    state, outcome = run(tracker, created)
+    (event,) = outcome.events
+    assert event.event_type == "SlaTargetsSet"
+    assert (event.stream_id, event.stream_type, event.stream_version) == (ticket.id, "sla", 1)
+    assert event.causation_id == created.event_id
+    assert event.correlation_id == ticket.correlation_id
+    assert event.actor.kind is ActorKind.SERVICE
+    assert event.actor.id == "sla-service"
+    assert event.occurred_at == T0
+    assert {t["metric"]: t["due_at"] for t in event.data["targets"]} == {
+        "first_response": "2026-11-23T10:00:00Z",
+        "resolution": "2026-11-23T13:00:00Z",
+    }
+    assert state.partition == 3
+    assert state.last_version == 1
+
+
+def test_unknown_priority_falls_back_to_the_default(tracker: SlaTracker) -> None:
+    state, _ = run(tracker, Ticket().created(priority="Whatever"))
+    assert state.priority == "Low"
+    assert state.metrics[SlaMetric.RESOLUTION].target == 40 * H
+
+
+def test_events_before_creation_and_of_other_streams_are_ignored(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    ticket.version = 4
+    assert tracker.apply(None, ticket.status(StatusCategory.PAUSED, T0), 0).state is None
+    foreign = ticket.created().model_copy(update={"stream_type": "customer"})
+    assert tracker.apply(None, foreign, 0).state is None
+
+
+def test_stale_versions_are_dropped(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(tracker, ticket.created())
+    paused = ticket.status(StatusCategory.PAUSED, T0 + H)
+    state, first = run_from(tracker, state, paused)
+    assert types(first) == ["SlaPaused"]
+    again, replay = run_from(tracker, state, paused)
+    assert replay.events == []
+    assert again == state
+
+
+def run_from(
+    tracker: SlaTracker, state: TicketSla, *envelopes: EventEnvelope
+) -> tuple[TicketSla, Outcome]:
+    events = []
+    for envelope in envelopes:
+        outcome = tracker.apply(state, envelope, partition=3)
+        assert outcome.state is not None
+        state = outcome.state
+        events.extend(outcome.events)
+    return state, Outcome(state, events)
+
+
+def test_pause_and_resume_move_the_due_by_the_paused_business_time(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    _, outcome = run(
+        tracker,
+        ticket.created(),
+        ticket.status(StatusCategory.PAUSED, T0 + H),
+        ticket.status(StatusCategory.ACTIVE, T0 + 3 * H),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaPaused", "SlaResumed"]
+    paused, resumed = outcome.events[1:]
+    assert paused.data["metric"] == "resolution"
+    assert paused.data["elapsed_seconds"] == 3600
+    assert paused.data["remaining_seconds"] == 3 * 3600
+    assert resumed.data["due_at"] == "2026-11-23T15:00:00Z"  # 13:00 + 2 h paused
+    assert [e.stream_version for e in outcome.events] == [1, 2, 3]
+
+
+def test_business_calendar_counts_only_working_time() -> None:
+    tracker = SlaTracker(default_policy(), default_calendar())
+    friday_afternoon = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    ticket = Ticket()
+    created = ticket.envelope(
+        TicketCreated(subject="s", channel="web", status="New", priority="Urgent"),
+        friday_afternoon,
+        ActorKind.CUSTOMER,
+    )
+    _, outcome = run(tracker, created)
+    dues = {t["metric"]: t["due_at"] for t in outcome.events[0].data["targets"]}
+    # 1 h first response: 16:00-17:00 Friday. 4 h resolution: 1 h Friday + 3 h Monday.
+    assert dues == {
+        "first_response": "2026-11-27T17:00:00Z",
+        "resolution": "2026-11-30T11:00:00Z",
+    }
+
+
+def test_only_a_public_human_agent_reply_meets_first_response(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    _, outcome = run(
+        tracker,
+        ticket.created(),
+        ticket.message(T0 + H / 6, actor=ActorKind.CUSTOMER),
+        ticket.message(T0 + H / 4, visibility=Visibility.INTERNAL),
+        ticket.message(T0 + H / 3, automated=True),
+        ticket.message(T0 + H / 2),
+        ticket.message(T0 + H),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaMet"]
+    met = outcome.events[1]
+    assert met.data["metric"] == "first_response"
+    assert met.data["met_at"] == "2026-11-23T09:30:00Z"
+    assert met.data["within_target"] is True
+
+
+def test_resolving_meets_resolution_and_reopening_resumes_it(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    state, outcome = run(
+        tracker,
+        ticket.created(),
+        ticket.message(T0 + H / 2),
+        ticket.status(StatusCategory.RESOLVED, T0 + 2 * H),
+        ticket.status(StatusCategory.ACTIVE, T0 + 5 * H),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaMet", "SlaMet", "SlaResumed"]
+    assert outcome.events[2].data["metric"] == "resolution"
+    assert outcome.events[3].data["due_at"] == "2026-11-23T16:00:00Z"  # 2 h left from 14:00
+    assert state.metrics[SlaMetric.FIRST_RESPONSE].clock.is_met
+
+
+def test_merged_child_stops_its_clocks(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    state, outcome = run(
+        tracker, ticket.created(), ticket.envelope(TicketMerged(parent_id=uuid.uuid4()), T0 + H)
+    )
+    assert tracker.next_timer(state) is None
+    assert "SlaMet" in types(outcome)
+
+
+def test_priority_change_keeps_time_used_and_sets_new_targets(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    _, outcome = run(
+        tracker,
+        ticket.created(priority="Low"),
+        ticket.envelope(PriorityChanged(from_priority="Low", to_priority="High"), T0 + 2 * H),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaTargetsSet"]
+    retargeted = outcome.events[1]
+    assert retargeted.data["priority"] == "High"
+    targets = {t["metric"]: t for t in retargeted.data["targets"]}
+    assert targets["resolution"]["due_at"] == "2026-11-23T13:00:00Z"
+    # 1 h first response, 2 h used: overdue from the change on.
+    assert targets["first_response"]["due_at"] == "2026-11-23T11:00:00Z"
+
+
+def test_timers_warn_then_breach_once_each_with_deterministic_envelopes(
+    tracker: SlaTracker,
+) -> None:
+    ticket = Ticket()
+    state, _ = run(tracker, ticket.created())
+    assert tracker.next_timer(state) == T0 + 45 * timedelta(minutes=1)
+    assert tracker.fire(state, T0 + H / 2).events == []
+
+    warned = tracker.fire(state, T0 + 50 * timedelta(minutes=1))
+    assert types(warned) == ["SlaWarning"]
+    warning = warned.events[0]
+    assert warning.occurred_at == T0 + 45 * timedelta(minutes=1)
+    assert warning.data["lead_seconds"] == 15 * 60
+    assert warning.data["due_at"] == "2026-11-23T10:00:00Z"
+    assert warned.state is not None
+    assert tracker.fire(warned.state, T0 + 55 * timedelta(minutes=1)).events == []
+
+    breached = tracker.fire(warned.state, T0 + H + timedelta(seconds=1))
+    assert types(breached) == ["SlaBreached"]
+    assert breached.events[0].occurred_at == T0 + H
+    assert breached.state is not None
+    assert tracker.fire(breached.state, T0 + 2 * H).events == []
+    assert tracker.next_timer(breached.state) == T0 + 3 * H  # resolution warning
+
+    # Firing again from the same state (a restart before the state was saved) derives the
+    # same envelopes, ids included.
+    assert tracker.fire(warned.state, T0 + H + timedelta(seconds=5)).events == breached.events
+
+
+def test_late_timer_emits_warning_and_breach_together(tracker: SlaTracker) -> None:
+    state, _ = run(tracker, Ticket().created())
+    outcome = tracker.fire(state, T0 + 5 * H)
+    assert types(outcome) == ["SlaWarning", "SlaBreached", "SlaWarning", "SlaBreached"]
+    assert [e.data["metric"] for e in outcome.events] == [
+        "first_response",
+        "first_response",
+        "resolution",
+        "resolution",
+    ]
+    assert outcome.state is not None
+    assert tracker.next_timer(outcome.state) is None
+
+
+def test_paused_and_met_clocks_do_not_fire(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(
+        tracker,
+        ticket.created(),
+        ticket.message(T0 + H / 2),
+        ticket.status(StatusCategory.PAUSED, T0 + H),
+    )
+    assert tracker.next_timer(state) is None
+    assert tracker.fire(state, T0 + 100 * H).events == []
+
+
+def test_late_reply_is_met_outside_the_target(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(tracker, ticket.created())
+    fired = tracker.fire(state, T0 + 2 * H)
+    assert fired.state is not None
+    _, outcome = run_from(tracker, fired.state, ticket.message(T0 + 2 * H))
+    (met,) = outcome.events
+    assert met.data["within_target"] is False
+
+
+def test_warning_fraction_must_be_a_fraction() -> None:
+    with pytest.raises(ValueError, match="warning_fraction"):
+        SlaTracker(POLICY, BusinessCalendar.twenty_four_seven(), warning_fraction=1.0)
