@@ -1,0 +1,1 @@
+"""The assignment service: assignment rules, agent load, and who gets which ticket."""
