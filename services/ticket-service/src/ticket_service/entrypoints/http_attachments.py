@@ -50,11 +50,12 @@ async def upload(
     caller: Caller,
     filename: Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^/\\\x00]+$")],
     content_type: Annotated[str, Header(max_length=255)] = "application/octet-stream",
-    content_length: Annotated[int | None, Header(ge=0)] = None,
 ) -> AttachmentRef:
     """Upload one file as the raw request body (`Content-Type` = the file's type), then name
     its `attachment_id` in `attachment_ids` of a new ticket or message."""
-    if content_length is not None and content_length > MAX_ATTACHMENT_BYTES:
+    # Content-Length is framing, not a parameter: read it here so the schema does not offer it.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ATTACHMENT_BYTES:
         raise HTTPException(413, TOO_LARGE)
     try:
         return await attachments_of(request).upload(
