@@ -28,8 +28,7 @@ TICKET_COLUMNS = (
     "ticket_id, number, version, subject, description, status, status_category, priority,"
     " priority_rank, type, category, channel, team_id, assignee_id, customer_id, company_id,"
     " requester_email, requester_name, tags, business_unit, brand, follow_up_of, merged_into,"
-    " message_count, last_message_at, first_response_due, resolution_due, sla_breached,"
-    " created_at, updated_at"
+    " message_count, last_message_at, created_at, updated_at"
 )
 
 
@@ -159,7 +158,7 @@ class TicketsProjection:
             options.priority_rank(event.priority), event.type, event.category,
             event.channel, event.team_id, event.assignee_id, event.customer_id, event.company_id,
             event.requester_email, event.requester_name, list(event.tags), event.business_unit,
-            event.brand, event.follow_up_of, None, 0, None, None, None, False,
+            event.brand, event.follow_up_of, None, 0, None,
             envelope.occurred_at, envelope.occurred_at,
         )  # fmt: skip
         placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))

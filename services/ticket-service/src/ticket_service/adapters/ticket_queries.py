@@ -22,13 +22,19 @@ VIEW_CATEGORIES: dict[str, tuple[str, ...] | None] = {
     "closed": ("closed",),
     "all": None,
 }
+#: Ticket rows with the SLA state the SLA service published for them (if any yet).
+FROM_VIEWS = "ticket_views LEFT JOIN ticket_sla s USING (ticket_id)"
+SLA_COLUMNS = (
+    "s.first_response_due, s.resolution_due,"
+    " coalesce(cardinality(s.breached_metrics) > 0, false) AS sla_breached"
+)
 SORT_COLUMNS: dict[str, str] = {
     "created_at": "created_at",
     "updated_at": "updated_at",
     "priority": "priority_rank",
     "number": "number",
-    "first_response_due": "first_response_due",
-    "resolution_due": "resolution_due",
+    "first_response_due": "s.first_response_due",
+    "resolution_due": "s.resolution_due",
 }
 
 
@@ -44,6 +50,7 @@ class TicketFilter:
     tag: str | None = None
     priority: str | None = None
     text: str | None = None
+    breached: bool | None = None
     include_merged: bool = False
     #: Customers only ever see their own tickets: (customer id, email).
     owner: tuple[uuid.UUID | None, str | None] | None = None
@@ -85,6 +92,11 @@ class TicketFilter:
         if self.owner is not None:
             customer_id, email = self.owner
             self._add("(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email)
+        if self.breached is not None:
+            self._where.append(
+                ("" if self.breached else "NOT ")
+                + "coalesce(cardinality(s.breached_metrics) > 0, false)"
+            )
         if self.text:
             self._text_clause(self.text.strip())
         where = " AND ".join(self._where) or "true"
@@ -119,8 +131,9 @@ class TicketQueries:
         order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"
         offset = (where.page - 1) * where.page_size
         rows = await self._pool.fetch(
-            f"SELECT {TICKET_COLUMNS}, count(*) OVER () AS total FROM ticket_views"  # noqa: S608
-            f" WHERE {clause} ORDER BY {order}, ticket_id LIMIT {where.page_size}"
+            f"SELECT {TICKET_COLUMNS}, {SLA_COLUMNS}, count(*) OVER () AS total"  # noqa: S608
+            f" FROM {FROM_VIEWS} WHERE {clause} ORDER BY {order}, ticket_id"
+            f" LIMIT {where.page_size}"
             f" OFFSET {offset}",
             *args,
         )
@@ -130,7 +143,7 @@ class TicketQueries:
     async def _count(self, clause: str, args: list[Any]) -> int:
         return int(
             await self._pool.fetchval(
-                f"SELECT count(*) FROM ticket_views WHERE {clause}",  # noqa: S608 - built above
+                f"SELECT count(*) FROM {FROM_VIEWS} WHERE {clause}",  # noqa: S608 - built above
                 *args,
             )
         )

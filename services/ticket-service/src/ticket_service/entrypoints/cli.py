@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the HTTP API (HELPDESK_HTTP_HOST/PORT)")
     commands.add_parser("relay", help="publish the event log to Kafka (the outbox relay)")
+    commands.add_parser(
+        "sla-projector", help="keep ticket SLA due times and breaches from helpdesk.sla.v1"
+    )
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head")
     projections = commands.add_parser("projections", help="read models built from the log")
@@ -45,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         from ticket_service.entrypoints.relay import run_relay
 
         uvloop.run(run_relay(settings))
+    elif args.command == "sla-projector":
+        import uvloop
+
+        from ticket_service.entrypoints.relay import run_sla_projector
+
+        uvloop.run(run_sla_projector(settings))
     elif args.command == "migrate":
         from ticket_service.adapters.migrate import upgrade
 

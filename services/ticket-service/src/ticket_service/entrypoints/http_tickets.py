@@ -449,6 +449,9 @@ async def list_tickets(
     requester_email: Annotated[str | None, Query(max_length=320)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     priority: Annotated[str | None, Query(max_length=50)] = None,
+    breached: Annotated[
+        bool | None, Query(description="only tickets whose SLA was (not) breached")
+    ] = None,
     include_merged: bool = False,
     sort: Annotated[str, Query(pattern=r"^-?[a-z_]+$")] = "-created_at",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -487,6 +490,7 @@ async def list_tickets(
         tag=tag,
         priority=priority,
         text=q,
+        breached=breached,
         include_merged=include_merged,
         owner=None if caller.is_staff else (subject_id(caller), caller.email or ""),
         sort=sort_key,  # type: ignore[arg-type]

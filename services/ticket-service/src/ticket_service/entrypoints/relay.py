@@ -1,4 +1,5 @@
-"""Run the outbox relay as a process (``python -m ticket_service relay``)."""
+"""Background processes: the outbox relay (``python -m ticket_service relay``) and the SLA
+projection (``python -m ticket_service sla-projector``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 from helpdesk_platform.telemetry import setup_telemetry
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
 from ticket_service.adapters.kafka_relay import OutboxRelay
+from ticket_service.adapters.sla_projection import SlaProjector
 from ticket_service.settings import Settings
 
 
@@ -28,5 +30,18 @@ async def run_relay(settings: Settings) -> None:
             idle_seconds=settings.relay_idle_seconds,
         )
         await relay.run(stop)
+    finally:
+        await pool.close()
+
+
+async def run_sla_projector(settings: Settings) -> None:
+    setup_telemetry("ticket-sla-projector")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        await SlaProjector(pool, settings.kafka_bootstrap).run(stop)
     finally:
         await pool.close()
