@@ -7,10 +7,13 @@ Neither Docker nor Kubernetes runs here, so these tests check what can be checke
   kubernetes-validate, strict: unknown fields are errors), for the oldest Kubernetes the manifests
   support and the newest the package knows;
 - the Strimzi and CloudNativePG custom resources by structural checks of their own;
-- everything against the code it deploys: the topics of ``helpdesk_events.topics.all_topics()``,
-  the environment ``ticket_service.settings.Settings`` reads, the CLI's commands, port 8001, the
-  image's user, the Kafka version pinned in tools/devstack/kafka/pom.xml, the uv version pinned in
-  the Makefile.
+- everything against the code it deploys: the topics of ``helpdesk_events.topics.all_topics()``
+  and the SLA worker's own Faust topics, the environment ``ticket_service.settings.Settings`` and
+  ``sla_service.settings.SlaSettings`` read, each CLI's commands, ports 8001 and 8002, the images'
+  user, the Kafka version pinned in tools/devstack/kafka/pom.xml, the uv version pinned in the
+  Makefile;
+- that every process of the local stack (tools/devstack/stack.toml) runs in compose and on
+  Kubernetes too, with the same command, image and health check.
 
 Both validators get a deliberately broken document too, so a validator that accepts anything
 would fail the suite.
@@ -30,6 +33,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,8 +44,12 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import AliasChoices
 
-from helpdesk_events.topics import TopicSpec, all_topics
+from helpdesk_events.topics import TICKETS, TopicSpec, all_topics
+from sla_service.__main__ import main as sla_service_cli
+from sla_service.entrypoints.worker import create_worker
+from sla_service.settings import SlaSettings
 from ticket_service.entrypoints.cli import main as ticket_service_cli
 from ticket_service.settings import Settings
 
@@ -55,9 +63,14 @@ KAFKA_POM = REPO / "tools" / "devstack" / "kafka" / "pom.xml"
 MAKEFILE = REPO / "Makefile"
 ROOT_PYPROJECT = REPO / "pyproject.toml"
 SERVICE_PYPROJECT = REPO / "services" / "ticket-service" / "pyproject.toml"
+SLA_DOCKERFILE = REPO / "services" / "sla-service" / "Dockerfile"
+SLA_PYPROJECT = REPO / "services" / "sla-service" / "pyproject.toml"
+STACK_TOML = REPO / "tools" / "devstack" / "stack.toml"
 
 #: The ticket service's HTTP port (DESIGN.md §5, ``Settings.http_port``).
 HTTP_PORT = 8001
+#: The SLA service's HTTP port (DESIGN.md §5, ``SlaSettings.http_port``).
+SLA_HTTP_PORT = 8002
 #: PostgreSQL major version everywhere (DESIGN.md §5).
 POSTGRES_MAJOR = 15
 #: Partitions of the ticket-keyed topics on Kubernetes (production); topics.py's default is local.
@@ -76,12 +89,16 @@ TICKET_WORKLOADS = {
     ("Deployment", "ticket-service"): "serve",
     ("Deployment", "ticket-relay"): "relay",
     ("Job", "ticket-service-migrate"): "migrate",
+    ("Deployment", "ticket-sla-projector"): "sla-projector",
 }
 COMPOSE_TICKET_SERVICES = {
     "ticket-service": "serve",
     "ticket-relay": "relay",
     "ticket-migrate": "migrate",
+    "ticket-sla-projector": "sla-projector",
 }
+#: Commands that talk to Kafka, so need HELPDESK_KAFKA_BOOTSTRAP.
+KAFKA_COMMANDS = {"serve", "relay", "sla-projector"}
 CLUSTER_SCOPED_KINDS = {"Namespace"}
 PULL_POLICIES = {"Always", "IfNotPresent", "Never"}
 
@@ -204,6 +221,13 @@ def ticket_image() -> str:
     return f"helpdesk/ticket-service:{service_version()}"
 
 
+def sla_image() -> str:
+    """The image reference the deployment uses for the SLA service: its package version."""
+    version = tomllib.loads(SLA_PYPROJECT.read_text())["project"]["version"]
+    assert isinstance(version, str)
+    return f"helpdesk/sla-service:{version}"
+
+
 @dataclass(frozen=True)
 class ImageRef:
     name: str
@@ -246,6 +270,137 @@ def assert_cli_command(command: str) -> None:
     assert exit_info.value.code == 0, f"`ticket-service {command}` is not a command of the CLI"
 
 
+def sla_env_names() -> set[str]:
+    """Every environment variable ``SlaSettings`` reads (upper case): its aliases where a field
+    has them, else the prefix and the field name."""
+    prefix = str(SlaSettings.model_config.get("env_prefix", ""))
+    names: set[str] = set()
+    for field_name, field in SlaSettings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice).upper() for choice in alias.choices)
+        elif isinstance(alias, str):
+            names.add(alias.upper())
+        else:
+            names.add(f"{prefix}{field_name}".upper())
+    return names
+
+
+def sla_settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> SlaSettings:
+    """SlaSettings as the worker would build them from exactly ``env``."""
+    for name in list(os.environ):
+        if name.startswith("HELPDESK_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return SlaSettings()
+
+
+class _WorkerReached(Exception):
+    pass
+
+
+def sla_cli_accepts(command: list[str]) -> bool:
+    """Whether ``python -m sla_service <command>`` goes on to build the worker (stopped right
+    there: nothing connects to Kafka) instead of printing its usage and exiting 2."""
+
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise _WorkerReached
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sla_service.entrypoints.worker.create_worker", stop)
+        patch.setattr("helpdesk_platform.telemetry.setup_logging", lambda *a, **k: None)
+        try:
+            code = sla_service_cli(command)
+        except _WorkerReached:
+            return True
+    assert code == 2, f"sla_service {command}: exit {code}"
+    return False
+
+
+def assert_sla_cli_command(command: str) -> None:
+    assert sla_cli_accepts([command]), f"`sla_service {command}` is not a command of the CLI"
+
+
+@dataclass(frozen=True)
+class ServiceImage:
+    """One of the project's images: how it is built and what it runs."""
+
+    name: str
+    dockerfile: Path
+    pyproject: Path
+    package: str
+    module: str
+    port: int
+    host_env: str
+    port_env: str
+    default_command: str
+
+    @property
+    def image(self) -> str:
+        return ticket_image() if self.name == "ticket-service" else sla_image()
+
+    def is_setting(self, env_name: str) -> bool:
+        if self.name == "ticket-service":
+            return settings_field(env_name) is not None
+        return env_name.upper() in sla_env_names()
+
+    def assert_command(self, command: str) -> None:
+        if self.name == "ticket-service":
+            assert_cli_command(command)
+        else:
+            assert_sla_cli_command(command)
+
+
+TICKET = ServiceImage(
+    "ticket-service",
+    DOCKERFILE,
+    SERVICE_PYPROJECT,
+    "ticket-service",
+    "ticket_service",
+    HTTP_PORT,
+    "HELPDESK_HTTP_HOST",
+    "HELPDESK_HTTP_PORT",
+    "serve",
+)
+SLA = ServiceImage(
+    "sla-service",
+    SLA_DOCKERFILE,
+    SLA_PYPROJECT,
+    "sla-service",
+    "sla_service",
+    SLA_HTTP_PORT,
+    "HELPDESK_SLA_HTTP_HOST",
+    "HELPDESK_SLA_HTTP_PORT",
+    "worker",
+)
+IMAGES = (TICKET, SLA)
+BY_IMAGE = pytest.mark.parametrize("image", IMAGES, ids=lambda i: i.name)
+
+
+def image_of(ref: str) -> ServiceImage:
+    found = [image for image in IMAGES if image.image == ref]
+    assert found, f"{ref} is none of the project's images"
+    return found[0]
+
+
+def test_sla_cli_check_rejects_what_the_worker_rejects() -> None:
+    # The helper above must be able to say no, or the command checks prove nothing.
+    assert sla_cli_accepts(["worker"])
+    for wrong in (["serve"], ["worker", "--help"], []):
+        assert not sla_cli_accepts(wrong)
+
+
+def test_sla_env_names_follow_the_settings() -> None:
+    names = sla_env_names()
+    assert {
+        "HELPDESK_KAFKA_BOOTSTRAP",
+        "HELPDESK_TOPIC_PARTITIONS",
+        "HELPDESK_SLA_DATA_DIR",
+    } <= names
+    assert "HELPDESK_SLA_HTTP_HOST" in names and "HELPDESK_HTTP_HOST" not in names
+
+
 # --- Dockerfile ----------------------------------------------------------------------------
 
 
@@ -279,12 +434,12 @@ def dockerfile_instructions(text: str) -> list[Instruction]:
     return instructions
 
 
-def dockerfile() -> list[Instruction]:
-    return dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8"))
+def dockerfile(path: Path = DOCKERFILE) -> list[Instruction]:
+    return dockerfile_instructions(path.read_text(encoding="utf-8"))
 
 
-def final_stage() -> list[Instruction]:
-    instructions = dockerfile()
+def final_stage(path: Path = DOCKERFILE) -> list[Instruction]:
+    instructions = dockerfile(path)
     last = max(i.stage for i in instructions)
     return [i for i in instructions if i.stage == last]
 
@@ -301,9 +456,9 @@ def exec_form(value: str) -> list[str]:
     return parsed
 
 
-def dockerfile_env() -> dict[str, str]:
+def dockerfile_env(path: Path = DOCKERFILE) -> dict[str, str]:
     env: dict[str, str] = {}
-    for instruction in final_stage():
+    for instruction in final_stage(path):
         if instruction.keyword == "ENV":
             for item in shlex.split(instruction.value):
                 name, sep, value = item.partition("=")
@@ -377,8 +532,9 @@ def makefile_uv_version() -> str:
     return match.group(1)
 
 
-def test_dockerfile_builds_and_runs_on_the_same_python_image() -> None:
-    froms = [i for i in dockerfile() if i.keyword == "FROM"]
+@BY_IMAGE
+def test_dockerfile_builds_and_runs_on_the_same_python_image(image: ServiceImage) -> None:
+    froms = [i for i in dockerfile(image.dockerfile) if i.keyword == "FROM"]
     images = {i.stage: from_image(i) for i in froms}
     stage_names = {i.value.split()[-1] for i in froms if " AS " in i.value.upper()}
     final = images[max(images)]
@@ -388,19 +544,27 @@ def test_dockerfile_builds_and_runs_on_the_same_python_image() -> None:
     build_stages = [i for i in froms if i.value.split()[-1] == "build"]
     assert build_stages, f"no stage named build among {stage_names}"
     assert from_image(build_stages[0]) == final
-    copies = [i for i in final_stage() if i.keyword == "COPY" and "--from=build" in i.value]
+    copies = [
+        i
+        for i in final_stage(image.dockerfile)
+        if i.keyword == "COPY" and "--from=build" in i.value
+    ]
     assert any("/app/.venv" in i.value for i in copies), "the runtime stage must copy the venv"
 
 
-def test_dockerfile_installs_the_locked_service_without_dev_dependencies() -> None:
-    syncs = [i.value for i in dockerfile() if i.keyword == "RUN" and "uv sync" in i.value]
+@BY_IMAGE
+def test_dockerfile_installs_the_locked_service_without_dev_dependencies(
+    image: ServiceImage,
+) -> None:
+    instructions = dockerfile(image.dockerfile)
+    syncs = [i.value for i in instructions if i.keyword == "RUN" and "uv sync" in i.value]
     assert syncs, "the image must be built with uv sync"
     for sync in syncs:
-        for flag in ("--frozen", "--no-dev", "--package ticket-service"):
+        for flag in ("--frozen", "--no-dev", f"--package {image.package}"):
             assert flag in sync, f"{flag} missing from {sync!r}"
     assert "--no-editable" in syncs[-1], "the installed venv must not point back at /src"
     uv_images = [
-        from_image(i) for i in dockerfile() if i.keyword == "FROM" and "astral-sh/uv" in i.value
+        from_image(i) for i in instructions if i.keyword == "FROM" and "astral-sh/uv" in i.value
     ]
     assert uv_images, "uv must come from a pinned ghcr.io/astral-sh/uv image"
     assert ImageRef.parse(uv_images[0]).tag == makefile_uv_version(), (
@@ -408,8 +572,11 @@ def test_dockerfile_installs_the_locked_service_without_dev_dependencies() -> No
     )
 
 
-def test_dockerfile_copies_everything_the_service_is_built_from() -> None:
-    copies = [i for i in dockerfile() if i.keyword == "COPY" and "--from" not in i.value]
+@BY_IMAGE
+def test_dockerfile_copies_everything_the_service_is_built_from(image: ServiceImage) -> None:
+    copies = [
+        i for i in dockerfile(image.dockerfile) if i.keyword == "COPY" and "--from" not in i.value
+    ]
     sources: list[str] = []
     for instruction in copies:
         words = [w for w in shlex.split(instruction.value) if not w.startswith("--")]
@@ -418,7 +585,7 @@ def test_dockerfile_copies_everything_the_service_is_built_from() -> None:
         if source != "uv.lock":  # generated by `make` (uv lock); checked on its own below
             assert (REPO / source).exists(), f"COPY {source}: not in the repository"
         assert not dockerignored(source), f"COPY {source}: excluded by .dockerignore"
-    needed = {SERVICE_PYPROJECT.parent, *workspace_dependencies(SERVICE_PYPROJECT)}
+    needed = {image.pyproject.parent, *workspace_dependencies(image.pyproject)}
     for directory in needed:
         relative = directory.relative_to(REPO).as_posix()
         assert f"{relative}/pyproject.toml" in sources, f"{relative}/pyproject.toml is not copied"
@@ -437,8 +604,22 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
     assert dockerignored("services/ticket-service/src/ticket_service/__pycache__/x.pyc")
 
 
-def test_dockerfile_runtime_user_port_and_entrypoint() -> None:
-    stage = final_stage()
+def test_sla_dockerfile_copies_the_whole_workspace_definition() -> None:
+    # uv resolves the workspace from the root pyproject.toml's member list: every member's
+    # pyproject.toml must be in the build stage, not only the service's dependencies.
+    copied = {
+        shlex.split(i.value)[0]
+        for i in dockerfile(SLA_DOCKERFILE)
+        if i.keyword == "COPY" and "--from" not in i.value
+    }
+    members = tomllib.loads(ROOT_PYPROJECT.read_text())["tool"]["uv"]["workspace"]["members"]
+    for member in members:
+        assert f"{member}/pyproject.toml" in copied, f"{member}/pyproject.toml is not copied"
+
+
+@BY_IMAGE
+def test_dockerfile_runtime_user_port_and_entrypoint(image: ServiceImage) -> None:
+    stage = final_stage(image.dockerfile)
     users = [i.value for i in stage if i.keyword == "USER"]
     assert users, "the image must not run as root"
     uid, _, gid = users[-1].partition(":")
@@ -447,19 +628,32 @@ def test_dockerfile_runtime_user_port_and_entrypoint() -> None:
     exposed = [
         int(port.split("/")[0]) for i in stage if i.keyword == "EXPOSE" for port in i.value.split()
     ]
-    assert exposed == [HTTP_PORT]
-    env = dockerfile_env()
-    assert env["HELPDESK_HTTP_HOST"] == "0.0.0.0", "in a container, listen on every interface"
+    assert exposed == [image.port]
+    env = dockerfile_env(image.dockerfile)
+    assert env[image.host_env] == "0.0.0.0", "in a container, listen on every interface"
     for name in env:
         if name.startswith("HELPDESK_"):
-            assert settings_field(name), f"ENV {name} is not a setting of the ticket service"
-    if "HELPDESK_HTTP_PORT" in env:
-        assert int(env["HELPDESK_HTTP_PORT"]) == HTTP_PORT
+            assert image.is_setting(name), f"ENV {name} is not a setting of {image.name}"
+    if image.port_env in env:
+        assert int(env[image.port_env]) == image.port
     entrypoint = [exec_form(i.value) for i in stage if i.keyword == "ENTRYPOINT"][-1]
-    assert entrypoint == ["python", "-m", "ticket_service"]
+    assert entrypoint == ["python", "-m", image.module]
     cmd = [exec_form(i.value) for i in stage if i.keyword == "CMD"][-1]
-    assert cmd == ["serve"]
-    assert_cli_command(cmd[0])
+    assert cmd == [image.default_command]
+    image.assert_command(cmd[0])
+    # Both images run as the same user (the Kubernetes securityContexts name one uid).
+    assert users[-1] == [i.value for i in final_stage(DOCKERFILE) if i.keyword == "USER"][-1]
+
+
+def test_sla_image_owns_its_data_directory() -> None:
+    # A named volume (compose) starts out with the ownership of the image's directory: the data
+    # directory must exist in the image and belong to the service user, or Faust cannot write.
+    stage = final_stage(SLA_DOCKERFILE)
+    data_dir = dockerfile_env(SLA_DOCKERFILE)["HELPDESK_SLA_DATA_DIR"]
+    user = [i.value for i in stage if i.keyword == "USER"][-1]
+    runs = " ".join(i.value for i in stage if i.keyword == "RUN")
+    assert f"mkdir -p {data_dir}" in runs
+    assert f"chown {user} {data_dir}" in runs
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -486,26 +680,27 @@ def health_server() -> Iterator[tuple[int, type[_Health]]]:
         server.server_close()
 
 
-def run_healthcheck(port: int) -> int:
-    healthchecks = [i.value for i in final_stage() if i.keyword == "HEALTHCHECK"]
+def run_healthcheck(port: int, image: ServiceImage = TICKET) -> int:
+    healthchecks = [i.value for i in final_stage(image.dockerfile) if i.keyword == "HEALTHCHECK"]
     assert healthchecks, "the image needs a HEALTHCHECK"
     command = exec_form(healthchecks[-1].split(" CMD ", 1)[1])
     assert command[0] == "python", "slim images have no curl: the check must use python"
-    env = {**os.environ, "HELPDESK_HTTP_PORT": str(port)}
+    env = {**os.environ, image.port_env: str(port)}
     result = subprocess.run(
         [sys.executable, *command[1:]], env=env, capture_output=True, timeout=30
     )
     return result.returncode
 
 
+@BY_IMAGE
 def test_dockerfile_healthcheck_passes_only_when_healthz_answers(
-    health_server: tuple[int, type[_Health]],
+    health_server: tuple[int, type[_Health]], image: ServiceImage
 ) -> None:
     port, handler = health_server
-    assert run_healthcheck(port) == 0
+    assert run_healthcheck(port, image) == 0
     handler.status = 503
-    assert run_healthcheck(port) != 0
-    assert run_healthcheck(unused_port()) != 0
+    assert run_healthcheck(port, image) != 0
+    assert run_healthcheck(unused_port(), image) != 0
 
 
 def unused_port() -> int:
@@ -691,6 +886,10 @@ def test_compose_starts_things_in_the_right_order() -> None:
         ("ticket-service", "ticket-migrate", "service_completed_successfully"),
         ("ticket-relay", "ticket-migrate", "service_completed_successfully"),
         ("ticket-relay", "kafka-init", "service_completed_successfully"),
+        ("ticket-service", "ticket-blobs-init", "service_completed_successfully"),
+        ("ticket-sla-projector", "ticket-migrate", "service_completed_successfully"),
+        ("ticket-sla-projector", "kafka-init", "service_completed_successfully"),
+        ("sla-service", "kafka-init", "service_completed_successfully"),
     }
     assert required <= edges, f"missing: {required - edges}"
     for name, dep, condition in edges:
@@ -717,9 +916,16 @@ def test_compose_runs_each_ticket_service_command() -> None:
         assert services[name]["image"] == ticket_image(), name
         assert services[name]["command"] == [command], name
         assert_cli_command(command)
+    sla = services["sla-service"]
+    assert sla["image"] == sla_image()
+    assert sla["command"] == ["worker"]
+    assert_sla_cli_command(sla["command"][0])
     built = [s for s in services.values() if "build" in s]
+    assert len(built) >= len(COMPOSE_TICKET_SERVICES) + 1
     for service in built:
-        assert service["build"]["dockerfile"] == DOCKERFILE.relative_to(REPO).as_posix()
+        # Each image is built from its own Dockerfile, whichever service names it.
+        dockerfile_path = image_of(service["image"]).dockerfile
+        assert service["build"]["dockerfile"] == dockerfile_path.relative_to(REPO).as_posix()
         assert (REPO / service["build"]["context"]).resolve() == REPO
 
 
@@ -763,6 +969,67 @@ def test_compose_kafka_init_talks_to_the_internal_listener() -> None:
     assert "localhost:9092" in advertised
     assert ["9092", "9092"] in published_ports(compose_services()["kafka"])
     assert kafka_env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def compose_named_volume(service: dict[str, Any], target: str) -> str:
+    """The named volume (declared at the top level) mounted at ``target`` in ``service``."""
+    names = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, _, rest = volume.partition(":")
+            if rest.split(":")[0] == target:
+                names.append(source)
+        elif volume.get("target") == target and volume.get("type", "volume") == "volume":
+            names.append(volume["source"])
+    assert len(names) == 1, f"one named volume must be mounted at {target}"
+    assert names[0] in (compose().get("volumes") or {}), f"volume {names[0]} is not declared"
+    return names[0]
+
+
+@pytest.mark.parametrize("ticket_partitions", [None, "9"])
+def test_compose_sla_service_settings(
+    monkeypatch: pytest.MonkeyPatch, ticket_partitions: str | None
+) -> None:
+    host_env = {} if ticket_partitions is None else {"HELPDESK_TOPIC_PARTITIONS": ticket_partitions}
+    service = compose_services()["sla-service"]
+    env = {k: interpolate(v, host_env) for k, v in compose_env(service).items()}
+    for key in env:
+        assert key.upper() in sla_env_names(), f"sla-service: {key} is not an SLA setting"
+    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA_DOCKERFILE), **env})
+    assert settings.http_host == "0.0.0.0"
+    assert settings.http_port == SLA_HTTP_PORT
+    assert [str(SLA_HTTP_PORT), str(SLA_HTTP_PORT)] in published_ports(service)
+    kafka_env = compose_env(compose_services()["kafka"])
+    advertised = [
+        listener.split("://", 1)[1]
+        for listener in kafka_env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    ]
+    assert settings.kafka_bootstrap in advertised
+    # The worker's topics and table are co-partitioned with the tickets topic kafka-init creates.
+    assert settings.topic_partitions == compose_topics(host_env)[TICKETS].partitions
+    # Faust's data directory is on a volume, not in the container's writable layer.
+    compose_named_volume(service, str(settings.data_dir))
+    check = " ".join(service["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{SLA_HTTP_PORT}/readyz" in check, "healthy means ready"
+
+
+def test_compose_ticket_attachments_are_on_a_volume_the_service_can_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = compose_services()
+    service = services["ticket-service"]
+    settings = settings_from(monkeypatch, {**dockerfile_env(), **compose_env(service)})
+    blob_dir = settings.blob_dir
+    assert blob_dir.is_absolute(), "the default (.local/blobs under /app) is not writable"
+    volume = compose_named_volume(service, str(blob_dir))
+    # A new named volume is root's: a one-shot hands it to the image's user before the API starts.
+    user = [i.value for i in final_stage() if i.keyword == "USER"][-1]
+    init = services["ticket-blobs-init"]
+    assert compose_named_volume(init, str(blob_dir)) == volume
+    assert init["entrypoint"] == ["chown", user, str(blob_dir)]
+    assert init["user"] in ("0", "0:0", "root")
+    assert init.get("restart", "no") == "no"
+    assert depends_on(service)["ticket-blobs-init"] == "service_completed_successfully"
 
 
 def test_compose_http_port_and_jwt_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -943,13 +1210,47 @@ def test_strimzi_kafka_version_follows_the_pin() -> None:
         assert str(kafka["metadataVersion"]).startswith(f"{major_minor}-IV")
 
 
+def kafka_topics() -> dict[str, dict[str, Any]]:
+    return {t["spec"].get("topicName", t["metadata"]["name"]): t for t in docs_of("KafkaTopic")}
+
+
+@dataclass(frozen=True)
+class FaustTopic:
+    partitions: int
+    compacted: bool
+    replicas: int
+
+
+def sla_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, FaustTopic]:
+    """The internal topics the SLA worker (Faust) declares, as configured by its Deployment."""
+    (container,) = pod_spec(one_doc("Deployment", "sla-service"))["containers"]
+    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA_DOCKERFILE), **env})
+    worker = create_worker(settings)
+    changelog = worker.table.changelog_topic
+    replicas = int(worker.app.conf.topic_replication_factor)
+    return {
+        worker.ticks_topic_name: FaustTopic(
+            int(worker.ticks.partitions or 0), compacted=False, replicas=replicas
+        ),
+        changelog.get_topic_name(): FaustTopic(
+            int(changelog.partitions or 0), compacted=True, replicas=replicas
+        ),
+        # faust.assignor.leader_assignor: one partition, always.
+        f"{worker.app.conf.id}-__assignor-__leader": FaustTopic(
+            1, compacted=False, replicas=replicas
+        ),
+    }
+
+
 def test_kafka_topics_match_the_event_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HELPDESK_TOPIC_PARTITIONS", raising=False)
     cluster = kafka_cluster()["metadata"]["name"]
     brokers = pool_replicas("broker")
-    topics = {t["spec"].get("topicName", t["metadata"]["name"]): t for t in docs_of("KafkaTopic")}
+    topics = kafka_topics()
     expected = {spec.name: spec for spec in all_topics()}
-    assert set(topics) == set(expected)
+    faust_topics = sla_worker_topics(monkeypatch)
+    assert set(topics) == set(expected) | set(faust_topics)
     ticket_keyed: set[int] = set()
     for name, spec in expected.items():
         topic = topics[name]
@@ -968,6 +1269,33 @@ def test_kafka_topics_match_the_event_contract(monkeypatch: pytest.MonkeyPatch) 
         assert replicas <= brokers
         assert int(config.get("min.insync.replicas", "1")) < replicas
     assert len(ticket_keyed) == 1, "ticket-keyed topics must be co-partitioned"
+
+
+def test_sla_worker_topics_are_declared_with_replicas(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Faust would create these with one replica, which min.insync.replicas=2 and acks=all refuse.
+    cluster = kafka_cluster()["metadata"]["name"]
+    broker_min_isr = int(kafka_cluster()["spec"]["kafka"]["config"]["min.insync.replicas"])
+    topics = kafka_topics()
+    faust_topics = sla_worker_topics(monkeypatch)
+    assert len(faust_topics) == 3
+    for name, faust_topic in faust_topics.items():
+        assert name in topics, f"{name} is not declared as a KafkaTopic"
+        topic = topics[name]
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == cluster, name
+        assert topic["spec"]["partitions"] == faust_topic.partitions, name
+        config = {key: str(value) for key, value in topic["spec"]["config"].items()}
+        min_isr = int(config.get("min.insync.replicas", broker_min_isr))
+        assert min_isr < topic["spec"]["replicas"] <= pool_replicas("broker"), name
+        assert (config.get("cleanup.policy") == "compact") == faust_topic.compacted, name
+        # The worker itself would declare them with this many replicas: the same number.
+        assert faust_topic.replicas == topic["spec"]["replicas"], name
+    # Ticks and state are co-partitioned with the tickets topic they are joined with.
+    ticket_partitions = topics[TICKETS]["spec"]["partitions"]
+    assert sorted(t.partitions for t in faust_topics.values()) == [
+        1,
+        ticket_partitions,
+        ticket_partitions,
+    ]
 
 
 # --- deploy/k8s: CloudNativePG -------------------------------------------------------------
@@ -998,6 +1326,9 @@ def test_workloads_use_the_cloudnativepg_app_secret() -> None:
     secret = f"{postgres_cluster()['metadata']['name']}-app"
     for workload in workloads():
         for container in all_containers(pod_spec(workload)):
+            if container["image"] != ticket_image():
+                assert "HELPDESK_DATABASE_URL" not in {e["name"] for e in container.get("env", [])}
+                continue
             env = {e["name"]: e for e in container.get("env", [])}
             url = env.get("HELPDESK_DATABASE_URL")
             assert url, f"{workload['metadata']['name']} has no HELPDESK_DATABASE_URL"
@@ -1043,17 +1374,106 @@ def test_workload_environment_is_what_the_service_reads(monkeypatch: pytest.Monk
     kafka_bootstrap = (
         f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
     )
+    checked = 0
     for workload in workloads():
         for container in all_containers(pod_spec(workload)):
+            if container["image"] != ticket_image():
+                continue
+            checked += 1
             env: dict[str, str] = {}
             for var in container.get("env", []):
                 assert settings_field(var["name"]), f"{var['name']} is not a setting"
                 # Values from Secrets: a stand-in of the right shape.
                 env[var["name"]] = var.get("value", "postgresql://user:pw@db:5432/helpdesk")
             settings = settings_from(monkeypatch, {**dockerfile_env(), **env})
-            if container.get("args") in (["serve"], ["relay"]):
+            if container.get("args", ["serve"])[0] in KAFKA_COMMANDS:
                 assert "HELPDESK_KAFKA_BOOTSTRAP" in env, workload["metadata"]["name"]
                 assert settings.kafka_bootstrap == kafka_bootstrap, workload["metadata"]["name"]
+    assert checked == len(TICKET_WORKLOADS)
+
+
+def test_sla_workload_environment_is_what_the_worker_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kafka_bootstrap = (
+        f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
+    )
+    deployment = one_doc("Deployment", "sla-service")
+    spec = pod_spec(deployment)
+    (container,) = spec["containers"]
+    env: dict[str, str] = {}
+    for var in container.get("env", []):
+        assert var["name"].upper() in sla_env_names(), f"{var['name']} is not an SLA setting"
+        env[var["name"]] = var["value"]
+    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA_DOCKERFILE), **env})
+    assert settings.kafka_bootstrap == kafka_bootstrap
+    assert settings.http_host == "0.0.0.0"
+    assert settings.http_port == SLA_HTTP_PORT
+    assert settings.topic_partitions == kafka_topics()[TICKETS]["spec"]["partitions"], (
+        "the worker's topics and table are co-partitioned with helpdesk.tickets.v1"
+    )
+    # Faust's data directory: writable, and nothing there must outlive the pod (the state is in
+    # the changelog topic), so an emptyDir.
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    mount = mounts.get(str(settings.data_dir))
+    assert mount and not mount.get("readOnly"), "the data directory must be mounted writable"
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    assert "emptyDir" in volume
+
+
+def test_sla_workload_runs_the_sla_image_and_worker() -> None:
+    deployment = one_doc("Deployment", "sla-service")
+    (container,) = pod_spec(deployment)["containers"]
+    assert container["image"] == sla_image() == compose_services()["sla-service"]["image"]
+    assert "command" not in container, "keep the image's entrypoint"
+    assert container.get("imagePullPolicy", "IfNotPresent") in PULL_POLICIES
+    args = container.get("args", ["worker"])
+    assert args == ["worker"]
+    assert_sla_cli_command(args[0])
+    # One worker: several would split the partitions, and each one's HTTP read API answers only
+    # for the tickets on its own partitions (deploy/k8s/sla-service/deployment.yaml).
+    assert deployment["spec"]["replicas"] == 1
+
+
+def test_sla_ports_probes_and_service() -> None:
+    (container,) = pod_spec(one_doc("Deployment", "sla-service"))["containers"]
+    assert [p["containerPort"] for p in container["ports"]] == [SLA_HTTP_PORT]
+    readiness, liveness = container["readinessProbe"], container["livenessProbe"]
+    assert readiness["httpGet"]["path"] == "/readyz"
+    assert liveness["httpGet"]["path"] == "/healthz", "liveness must not wait for recovery"
+    for probe in (readiness, liveness, container.get("startupProbe")):
+        if probe:
+            assert resolve_port(container, probe["httpGet"]["port"]) == SLA_HTTP_PORT
+    service = one_doc("Service", "sla-service")
+    selector = service["spec"]["selector"]
+    selected = [w for w in workloads() if selector.items() <= pod_labels(w).items()]
+    assert [w["metadata"]["name"] for w in selected] == ["sla-service"]
+    assert service["spec"]["ports"]
+    for port in service["spec"]["ports"]:
+        assert port["port"] == SLA_HTTP_PORT
+        assert resolve_port(container, port["targetPort"]) == SLA_HTTP_PORT
+
+
+def test_ticket_attachments_are_on_a_shared_writable_volume() -> None:
+    deployment = one_doc("Deployment", "ticket-service")
+    spec = pod_spec(deployment)
+    (container,) = spec["containers"]
+    blob_dir = next(e["value"] for e in container["env"] if e["name"] == "HELPDESK_BLOB_DIR")
+    assert Path(blob_dir).is_absolute()
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == blob_dir)
+    assert not mount.get("readOnly")
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    claim = one_doc("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    if deployment["spec"]["replicas"] > 1:
+        # Every replica serves every attachment: one volume, mounted on several nodes.
+        assert "ReadWriteMany" in claim["spec"]["accessModes"]
+    assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsUser"]
+
+
+def test_every_workload_has_its_service_account() -> None:
+    accounts = {doc["metadata"]["name"] for doc in docs_of("ServiceAccount")}
+    for workload in workloads():
+        assert pod_spec(workload).get("serviceAccountName") in accounts, workload["metadata"]
 
 
 def test_api_ports_probes_and_service() -> None:
@@ -1082,6 +1502,7 @@ def test_api_ports_probes_and_service() -> None:
 def test_relay_and_migrations_serve_no_http() -> None:
     for workload in (
         one_doc("Deployment", "ticket-relay"),
+        one_doc("Deployment", "ticket-sla-projector"),
         one_doc("Job", "ticket-service-migrate"),
     ):
         (container,) = pod_spec(workload)["containers"]
@@ -1104,14 +1525,17 @@ def test_pod_disruption_budgets_protect_without_blocking_drains() -> None:
 
 
 def test_pods_run_unprivileged_with_a_read_only_root() -> None:
-    user = next(i.value for i in reversed(final_stage()) if i.keyword == "USER")
-    uid = int(user.split(":")[0])
     for workload in workloads():
         name = workload["metadata"]["name"]
         spec = pod_spec(workload)
         pod_security = spec.get("securityContext", {})
         assert spec.get("automountServiceAccountToken") is False, name
         for container in all_containers(spec):
+            image = image_of(container["image"])
+            user = next(
+                i.value for i in reversed(final_stage(image.dockerfile)) if i.keyword == "USER"
+            )
+            uid = int(user.split(":")[0])
             security = {**pod_security, **container.get("securityContext", {})}
             assert security.get("runAsNonRoot") is True, name
             assert security.get("runAsUser", uid) == uid, f"{name}: the image's user is {uid}"
@@ -1152,9 +1576,14 @@ def every_image() -> list[tuple[str, str]]:
         for container in all_containers(pod_spec(workload)):
             images.append((f"k8s {workload['metadata']['name']}", container["image"]))
     images.append(("k8s Cluster", postgres_cluster()["spec"]["imageName"]))
-    froms = [i for i in dockerfile() if i.keyword == "FROM"]
-    stages = {i.value.split()[-1] for i in froms if " AS " in i.value.upper()}
-    images.extend(("Dockerfile", from_image(i)) for i in froms if from_image(i) not in stages)
+    for image in IMAGES:
+        froms = [i for i in dockerfile(image.dockerfile) if i.keyword == "FROM"]
+        stages = {i.value.split()[-1] for i in froms if " AS " in i.value.upper()}
+        images.extend(
+            (image.dockerfile.relative_to(REPO).as_posix(), from_image(i))
+            for i in froms
+            if from_image(i) not in stages
+        )
     return images
 
 
@@ -1172,3 +1601,92 @@ def test_deploy_readme_describes_every_manifest() -> None:
     readme = DEPLOY_README.read_text(encoding="utf-8")
     for path in [K8S_DIR / "kustomization.yaml", *kustomize_resource_paths()]:
         assert f"`{path.relative_to(K8S_DIR).as_posix()}`" in readme, path
+
+
+# --- the local stack, compose and Kubernetes in step ------------------------------------------
+
+
+def stack_processes() -> list[dict[str, Any]]:
+    processes = tomllib.loads(STACK_TOML.read_text(encoding="utf-8"))["process"]
+    assert isinstance(processes, list) and processes
+    return processes
+
+
+def stack_command(argv: list[str]) -> tuple[ServiceImage, list[str]]:
+    """The image and the arguments of a stack.toml command ``{python} -m <module> <args>``."""
+    assert argv[:2] == ["{python}", "-m"], f"not a `python -m` command: {argv}"
+    images = {image.module: image for image in IMAGES}
+    assert argv[2] in images, f"no image runs python -m {argv[2]}"
+    return images[argv[2]], argv[3:]
+
+
+def container_of(kind: str, name: str) -> dict[str, Any]:
+    containers = pod_spec(one_doc(kind, name))["containers"]
+    assert len(containers) == 1, f"{kind}/{name}"
+    return containers[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("process", stack_processes(), ids=lambda p: p["name"])
+def test_every_local_process_runs_in_compose_and_on_kubernetes(process: dict[str, Any]) -> None:
+    name = process["name"]
+    image, args = stack_command(process["command"])
+    image.assert_command(args[0])
+
+    service = compose_services().get(name)
+    assert service, f"docker-compose.yml has no service {name}"
+    assert service["image"] == image.image, name
+    assert service["command"] == args, name
+    container = container_of("Deployment", name)
+    assert container["image"] == image.image, name
+    assert container.get("args", [image.default_command]) == args, name
+
+    health = process.get("health")
+    if health:
+        url = urllib.parse.urlsplit(health)
+        assert url.port == image.port, f"{name}: stack.toml and the image disagree on the port"
+        check = " ".join(service["healthcheck"]["test"])
+        assert f"127.0.0.1:{url.port}{url.path}" in check, f"compose {name}: {check}"
+        assert [str(url.port), str(url.port)] in published_ports(service), name
+        readiness = container["readinessProbe"]["httpGet"]
+        assert readiness["path"] == url.path, name
+        assert resolve_port(container, readiness["port"]) == url.port, name
+    else:
+        assert service.get("healthcheck", {}).get("disable") is True, f"compose {name}"
+        assert "readinessProbe" not in container and "livenessProbe" not in container, name
+
+    # One-shot commands the local stack runs first: a one-shot compose service the process waits
+    # for, and a Kubernetes Job.
+    for pre in process.get("pre", []):
+        pre_image, pre_args = stack_command(pre)
+        one_shots = [
+            other
+            for other, svc in compose_services().items()
+            if svc["image"] == pre_image.image
+            and svc.get("command") == pre_args
+            and svc.get("restart", "no") == "no"
+        ]
+        assert one_shots, f"compose has no one-shot {pre_args} for {name}"
+        assert any(
+            depends_on(service).get(other) == "service_completed_successfully"
+            for other in one_shots
+        ), f"compose {name} does not wait for {pre_args}"
+        jobs = [
+            job
+            for job in docs_of("Job")
+            if [c["image"] for c in pod_spec(job)["containers"]] == [pre_image.image]
+            and pod_spec(job)["containers"][0].get("args") == pre_args
+        ]
+        assert jobs, f"Kubernetes has no Job running {pre_args} for {name}"
+
+
+def test_compose_and_kubernetes_run_nothing_the_local_stack_does_not() -> None:
+    names = {process["name"] for process in stack_processes()}
+    project_images = {image.image for image in IMAGES}
+    long_running = {
+        name
+        for name, service in compose_services().items()
+        if service["image"] in project_images and service.get("restart", "no") != "no"
+    }
+    assert long_running == names, "compose and tools/devstack/stack.toml differ"
+    deployments = {d["metadata"]["name"] for d in docs_of("Deployment")}
+    assert deployments == names, "deploy/k8s and tools/devstack/stack.toml differ"

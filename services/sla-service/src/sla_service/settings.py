@@ -71,6 +71,12 @@ class SlaSettings(BaseSettings):
         description="partitions of the ticket-keyed topics; the state table uses the same",
     )
     app_id: str = Field(default="sla-service", description="consumer group and topic prefix")
+    topic_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="replicas of the worker's own topics (changelog, ticks): 1 on the local "
+        "single broker, 3 on a cluster whose min.insync.replicas is 2",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8002, ge=0, le=65535)
     data_dir: Path = Field(default_factory=lambda: Path(tempfile.gettempdir()) / "sla-service")

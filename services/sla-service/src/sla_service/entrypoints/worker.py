@@ -62,7 +62,7 @@ class SlaWorker:
             store="memory://",
             datadir=str(settings.data_dir),
             topic_partitions=partitions,
-            topic_replication_factor=1,
+            topic_replication_factor=settings.topic_replication_factor,
             topic_allow_declare=True,
             table_standby_replicas=0,
             consumer_auto_offset_reset="earliest",
