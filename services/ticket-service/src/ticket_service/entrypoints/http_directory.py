@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -230,6 +230,18 @@ class ChangeCustomerBody(BaseModel):
     role: Medium | None = None
 
 
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class ListPage(BaseModel, Generic[ItemT]):
+    """One page of a list, and how many items there are in all."""
+
+    items: list[ItemT]
+    page: int
+    page_size: int
+    total: int
+
+
 class CustomerView(BaseModel):
     id: uuid.UUID
     version: int
@@ -249,34 +261,15 @@ class CustomerView(BaseModel):
 
     @classmethod
     def of(cls, customer: Customer, company_name: str | None = None) -> CustomerView:
-        return cls(
-            id=customer.id,
-            version=customer.version,
-            name=customer.name,
-            email=customer.email,
-            phone=customer.phone,
-            tags=list(customer.tags),
-            gender=customer.gender,
-            channel=customer.channel,
-            ip_address=customer.ip_address,
-            company_id=customer.company_id,
-            company_name=company_name,
-            job_title=customer.job_title,
-            role=customer.role,
-            created_at=customer.created_at,
-            updated_at=customer.updated_at,
-        )
+        view = cls.model_validate(customer, from_attributes=True)
+        return view.model_copy(update={"company_name": company_name})
 
     @classmethod
     def of_row(cls, row: asyncpg.Record) -> CustomerView:
         return cls(id=row["customer_id"], **{k: row[k] for k in cls.model_fields if k != "id"})
 
 
-class CustomerPage(BaseModel):
-    items: list[CustomerView]
-    page: int
-    page_size: int
-    total: int
+CustomerPage = ListPage[CustomerView]
 
 
 class CreateCompanyBody(BaseModel):
@@ -309,27 +302,14 @@ class CompanyView(BaseModel):
 
     @classmethod
     def of(cls, company: Company) -> CompanyView:
-        return cls(
-            id=company.id,
-            version=company.version,
-            name=company.name,
-            website=company.website,
-            city=company.city,
-            phone=company.phone,
-            created_at=company.created_at,
-            updated_at=company.updated_at,
-        )
+        return cls.model_validate(company, from_attributes=True)
 
     @classmethod
     def of_row(cls, row: asyncpg.Record) -> CompanyView:
         return cls(id=row["company_id"], **{k: row[k] for k in cls.model_fields if k != "id"})
 
 
-class CompanyPage(BaseModel):
-    items: list[CompanyView]
-    page: int
-    page_size: int
-    total: int
+CompanyPage = ListPage[CompanyView]
 
 
 def is_own_contact(caller: Principal, customer: Customer) -> bool:
@@ -558,28 +538,14 @@ class AgentView(BaseModel):
 
     @classmethod
     def of(cls, agent: Agent) -> AgentView:
-        return cls(
-            id=agent.id,
-            version=agent.version,
-            email=agent.email,
-            name=agent.name,
-            role=agent.role,
-            active=agent.active,
-            availability=agent.availability,
-            created_at=agent.created_at,
-            updated_at=agent.updated_at,
-        )
+        return cls.model_validate(agent, from_attributes=True)
 
     @classmethod
     def of_row(cls, row: asyncpg.Record) -> AgentView:
         return cls(id=row["agent_id"], **{k: row[k] for k in cls.model_fields if k != "id"})
 
 
-class AgentPage(BaseModel):
-    items: list[AgentView]
-    page: int
-    page_size: int
-    total: int
+AgentPage = ListPage[AgentView]
 
 
 def agent_response(agent: Agent, status_code: int = 200, location: str | None = None) -> Response:
@@ -785,11 +751,7 @@ class TeamView(BaseModel):
         return cls(id=row["team_id"], members=members, **fields)
 
 
-class TeamPage(BaseModel):
-    items: list[TeamView]
-    page: int
-    page_size: int
-    total: int
+TeamPage = ListPage[TeamView]
 
 
 async def team_response(
