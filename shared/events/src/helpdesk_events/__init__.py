@@ -8,7 +8,14 @@
 """
 
 # Importing the event modules registers their types.
-from helpdesk_events import customers, directory, sla  # noqa: F401
+from helpdesk_events import (  # noqa: F401
+    assignment,
+    commands,
+    customers,
+    directory,
+    sla,
+    sla_policies,
+)
 from helpdesk_events.envelope import (
     Actor,
     ActorKind,

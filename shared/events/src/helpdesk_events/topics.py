@@ -50,6 +50,9 @@ DIRECTORY = "helpdesk.directory.v1"
 SLA = "helpdesk.sla.v1"
 TICKET_COMMANDS = "helpdesk.ticket-commands.v1"
 NOTIFICATIONS = "helpdesk.notifications.v1"
+#: Configuration kept as events, one partition each so that every reader folds one order.
+SLA_POLICIES = "helpdesk.sla-policies.v1"
+ASSIGNMENT_RULES = "helpdesk.assignment-rules.v1"
 
 
 def all_topics() -> list[TopicSpec]:
@@ -62,6 +65,8 @@ def all_topics() -> list[TopicSpec]:
         TopicSpec(CUSTOMERS, 3, FOREVER, key="customer or company id"),
         TopicSpec(DIRECTORY, 1, FOREVER, key="agent or team id"),
         TopicSpec(NOTIFICATIONS, 3, SEVEN_DAYS_MS, key="recipient id"),
+        TopicSpec(SLA_POLICIES, 1, FOREVER, key="configuration id"),
+        TopicSpec(ASSIGNMENT_RULES, 1, FOREVER, key="configuration id"),
     ]
 
 
@@ -74,4 +79,7 @@ TOPIC_BY_STREAM_TYPE: dict[str, str] = {
     "team": DIRECTORY,
     "config": DIRECTORY,
     "sla": SLA,
+    "ticket-command": TICKET_COMMANDS,
+    "sla-policies": SLA_POLICIES,
+    "assignment-rules": ASSIGNMENT_RULES,
 }
