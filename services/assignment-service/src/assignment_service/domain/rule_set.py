@@ -1,0 +1,57 @@
+"""The saved assignment rules, folded from the ``helpdesk.assignment-rules.v1`` events (pure).
+
+The fold is what :class:`helpdesk_platform.config_log.ConfigLog` runs on every replica; raising
+``ValueError`` refuses an event (an invalid rule, or deleting a rule that does not exist), so
+every replica refuses it alike and the writer gets the reason back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+
+from pydantic import ValidationError
+
+from assignment_service.domain.rules import AssignmentRule, default_rule_for_team
+
+__all__ = ["RuleSet", "effective_rules", "fold_rules", "parse_rule"]
+
+#: rule id -> rule; replaced as a whole on every change (immutable by convention).
+RuleSet = Mapping[str, AssignmentRule]
+
+
+def parse_rule(raw: object) -> AssignmentRule:
+    """A rule from its JSON; ``ValueError`` with a readable reason when it is not valid."""
+    try:
+        return AssignmentRule.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or 'rule'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ValueError(problems) from None
+
+
+def fold_rules(rules: RuleSet, event_type: str, data: Mapping[str, object]) -> RuleSet:
+    """The rule set after one configuration event; ``ValueError`` refuses the event."""
+    if event_type == "AssignmentRuleSaved":
+        rule = parse_rule(data.get("rule"))
+        return {**rules, rule.rule_id: rule}
+    if event_type == "AssignmentRuleDeleted":
+        rule_id = str(data.get("rule_id"))
+        if rule_id not in rules:
+            raise ValueError(f"there is no saved rule {rule_id!r}")
+        return {key: rule for key, rule in rules.items() if key != rule_id}
+    return rules
+
+
+def effective_rules(saved: RuleSet, teams: Iterable[tuple[uuid.UUID, str]]) -> list[AssignmentRule]:
+    """The saved rules and the implied default rule of every team a saved rule does not replace.
+
+    A saved rule whose id is a team default's (``team-<team id>``) overrides that default.
+    """
+    rules = dict(saved)
+    for team_id, name in teams:
+        default = default_rule_for_team(team_id, name)
+        rules.setdefault(default.rule_id, default)
+    return sorted(rules.values(), key=lambda rule: (rule.order, rule.rule_id))

@@ -1,0 +1,1 @@
+"""Entry points: the Faust worker and its web pages."""

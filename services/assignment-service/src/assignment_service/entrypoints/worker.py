@@ -1,0 +1,505 @@
+"""The assignment worker: a Faust app that assigns tickets by the rules of their team.
+
+Three agents, three tables (kept in memory, backed by compacted changelog topics):
+
+* ``ticket-facts`` (stage 1) consumes ``helpdesk.tickets.v1`` and ``helpdesk.sla.v1`` (same
+  partitions, same key: the ticket id). It folds each ticket's facts
+  (:func:`~assignment_service.domain.ticket_facts.fold_ticket`) and forwards the facts to the
+  ticket's team (old and new team on a team change) - and an ``SlaBreached`` - on the internal
+  topic ``<app_id>-team-requests``, keyed by team id: the repartition by team.
+* ``directory`` (stage 1b) consumes ``helpdesk.directory.v1`` (one partition): agents'
+  availability, activity and teams; it fans out member changes to each team concerned, and team
+  details (name, escalation target: a created team gets its default rule).
+* ``team-state`` (stage 2) consumes the team topic and runs
+  :func:`~assignment_service.service_layer.team_stage.handle`: it chooses agents, sends
+  ``AssignTicket`` / ``EscalateTicket`` on ``helpdesk.ticket-commands.v1``, and waits for Kafka's
+  acknowledgement before it writes the table, so a crash in between makes the same choice again
+  (same command id; the ticket service applies it once).
+
+Forwarded messages, too, are acknowledged before a stage's table is written. The saved rules come
+from ``helpdesk.assignment-rules.v1`` through :class:`helpdesk_platform.config_log.ConfigLog`.
+
+HTTP (aiohttp, Faust's web server): ``/healthz``, ``/readyz``, ``/openapi.json`` and the rules
+API for managers: ``GET /rules``, ``PUT /rules/{rule_id}``, ``DELETE /rules/{rule_id}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+import structlog
+from faust.web import Request, Response, View
+from pydantic import ValidationError
+
+from assignment_service.domain.rule_set import RuleSet, effective_rules, fold_rules, parse_rule
+from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket
+from assignment_service.service_layer import team_stage
+from assignment_service.settings import AssignmentSettings
+from helpdesk_events import (
+    Actor,
+    ActorKind,
+    EventEnvelope,
+    decode_envelope,
+    encode_envelope,
+    kafka_headers,
+)
+from helpdesk_events.assignment import (
+    ASSIGNMENT_RULES_STREAM,
+    AssignmentRuleDeleted,
+    AssignmentRuleSaved,
+)
+from helpdesk_events.topics import ASSIGNMENT_RULES, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
+from helpdesk_platform.auth import AuthenticationError, Role, TokenVerifier
+from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
+
+log = structlog.get_logger("assignment_service.worker")
+
+#: The one stream of the rules topic (a fixed id, the same on every replica).
+RULES_STREAM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "helpdesk:assignment-rules")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fold_rules(rules: RuleSet, envelope: EventEnvelope) -> RuleSet:
+    return fold_rules(rules, envelope.event_type, envelope.data)
+
+
+class AssignmentWorker:
+    """The Faust app with its topics, tables, agents and web pages."""
+
+    def __init__(self, settings: AssignmentSettings) -> None:
+        self.settings = settings
+        self._assigned = False
+        self._verifier: TokenVerifier | None = None
+        partitions = settings.topic_partitions
+        self.app = faust.App(
+            settings.app_id,
+            broker=f"kafka://{settings.kafka_bootstrap}",
+            store="memory://",
+            datadir=str(settings.data_dir),
+            topic_partitions=partitions,
+            topic_replication_factor=settings.topic_replication_factor,
+            topic_allow_declare=True,
+            table_standby_replicas=0,
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            broker_session_timeout=settings.session_timeout,
+            broker_heartbeat_interval=min(3.0, settings.session_timeout / 4),
+            web_enabled=True,
+            web_bind=settings.http_host,
+            web_port=settings.http_port,
+            web_in_thread=False,
+        )
+        self.team_topic_name = f"{settings.app_id}-team-requests"
+        self.ticket_source = self._raw_topic(TICKETS, SLA, partitions=partitions)
+        self.directory_source = self._raw_topic(DIRECTORY, partitions=1)
+        self.team_topic = self._raw_topic(
+            self.team_topic_name, partitions=partitions, internal=True
+        )
+        self.commands = self.app.topic(
+            TICKET_COMMANDS, key_serializer="raw", value_serializer="raw"
+        )
+        schema: faust.Schema[str, Any] = faust.Schema(
+            key_type=str, key_serializer="json", value_serializer="json"
+        )
+        self.facts_table = self.app.Table(
+            "ticket-facts", default=None, partitions=partitions, schema=schema
+        )
+        self.directory_table = self.app.Table(
+            "directory", default=None, partitions=1, schema=schema
+        )
+        self.team_table = self.app.Table(
+            "team-state", default=None, partitions=partitions, schema=schema
+        )
+        self.rules: ConfigLog[RuleSet] = ConfigLog(
+            bootstrap=settings.kafka_bootstrap,
+            topic=ASSIGNMENT_RULES,
+            stream_id=RULES_STREAM_ID,
+            stream_type=ASSIGNMENT_RULES_STREAM,
+            initial={},
+            fold=_fold_rules,
+            client_id=settings.app_id,
+        )
+        #: team id -> name, for GET /rules (the teams' implied default rules).
+        self.team_names: dict[uuid.UUID, str] = {}
+        self.app.agent(self.ticket_source, name="ticket-facts")(self._process_tickets)
+        self.app.agent(self.directory_source, name="directory")(self._process_directory)
+        self.app.agent(self.team_topic, name="team-state")(self._process_teams)
+        self.app.task(self._start_rules)
+        self.app.on_partitions_assigned.connect(self._on_assigned)
+        self._add_pages()
+
+    def _raw_topic(self, *names: str, partitions: int, internal: bool = False) -> Any:
+        """A topic of raw bytes (envelopes are decoded by the agents, not by Faust)."""
+        return self.app.topic(
+            *names,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            internal=internal,
+        )
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def _start_rules(self) -> None:
+        await self.rules.start()
+
+    async def _on_assigned(self, *args: Any, **kwargs: Any) -> None:
+        self._assigned = True
+
+    def ready(self) -> bool:
+        settled = not (self.app.rebalancing or self.app.in_recovery)
+        return self._assigned and settled and self.rules.caught_up.is_set()
+
+    # --- streams ----------------------------------------------------------------------------
+
+    async def _each(self, stream: Any, handler: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                await handler(message.topic, message.value)
+            except (ValidationError, ValueError, KeyError, orjson.JSONDecodeError) as error:
+                # A message that cannot be read is skipped (it stays in the topic for repair).
+                log.error(
+                    "skipping unreadable message",
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                    error=str(error),
+                )
+
+    async def _process_tickets(self, stream: Any) -> None:
+        await self._each(stream, self._on_ticket_or_sla_event)
+
+    async def _process_directory(self, stream: Any) -> None:
+        await self._each(stream, self._on_directory_event)
+
+    async def _process_teams(self, stream: Any) -> None:
+        await self.rules.caught_up.wait()
+        await self._each(stream, self._on_team_message)
+
+    async def _forward(self, messages: list[dict[str, Any]]) -> None:
+        """Send to the team topic and wait until Kafka has every message."""
+        pending = [
+            await self.team_topic.send(key=message["team_id"].encode(), value=orjson.dumps(message))
+            for message in messages
+        ]
+        await asyncio.gather(*pending)
+
+    async def _on_ticket_or_sla_event(self, topic: str, raw: bytes) -> None:
+        envelope = decode_envelope(raw)
+        key = str(envelope.stream_id)
+        stored = self.facts_table.get(key)
+        before = None if stored is None else TicketFacts.model_validate(stored)
+        if topic == SLA:
+            if envelope.event_type == "SlaBreached" and before is not None and before.team_id:
+                await self._forward(
+                    [
+                        {
+                            "kind": "breach",
+                            "team_id": str(before.team_id),
+                            "facts": before.model_dump(mode="json"),
+                            "cause": str(envelope.event_id),
+                        }
+                    ]
+                )
+            return
+        after = fold_ticket(
+            before,
+            ticket_id=envelope.stream_id,
+            event_type=envelope.event_type,
+            version=envelope.stream_version,
+            event_id=envelope.event_id,
+            data=envelope.data,
+        )
+        if after is None or after == before:
+            return
+        if before is None or _matters(before, after):
+            teams = {team for team in (before.team_id if before else None, after.team_id) if team}
+            facts = after.model_dump(mode="json")
+            await self._forward(
+                [{"kind": "ticket", "team_id": str(team), "facts": facts} for team in teams]
+            )
+        self.facts_table[key] = after.model_dump(mode="json")
+
+    async def _on_directory_event(self, topic: str, raw: bytes) -> None:
+        envelope = decode_envelope(raw)
+        data = envelope.data
+        kind = envelope.event_type
+        if kind in ("TeamCreated", "TeamDetailsChanged"):
+            team_id = envelope.stream_id
+            message: dict[str, Any] = {"kind": "team", "team_id": str(team_id)}
+            for name in ("name", "tier", "escalates_to"):
+                if kind == "TeamCreated" or data.get(name) is not None:
+                    message[name] = data.get(name)
+            await self._forward([message])
+            if data.get("name"):
+                self.team_names[team_id] = data["name"]
+            return
+        if kind in ("TeamMemberAdded", "TeamMemberRemoved"):
+            agent_id = uuid.UUID(data["agent_id"])
+            agent = self._agent(agent_id)
+            teams = set(agent["teams"])
+            if kind == "TeamMemberAdded":
+                teams.add(str(envelope.stream_id))
+            else:
+                teams.discard(str(envelope.stream_id))
+            await self._forward(
+                [_member_message(envelope.stream_id, agent_id, agent, kind == "TeamMemberAdded")]
+            )
+            self.directory_table[f"agent:{agent_id}"] = {**agent, "teams": sorted(teams)}
+            return
+        changes: dict[str, Any] = {}
+        if kind == "AgentAvailabilityChanged":
+            changes["availability"] = data["to_availability"]
+        elif kind == "AgentDeactivated":
+            changes["active"] = False
+        elif kind == "AgentReactivated":
+            changes["active"] = True
+        elif kind != "AgentInvited":
+            return
+        agent_id = envelope.stream_id
+        agent = {**self._agent(agent_id), **changes}
+        await self._forward(
+            [_member_message(uuid.UUID(team), agent_id, agent, True) for team in agent["teams"]]
+        )
+        self.directory_table[f"agent:{agent_id}"] = agent
+
+    def _agent(self, agent_id: uuid.UUID) -> dict[str, Any]:
+        stored = self.directory_table.get(f"agent:{agent_id}")
+        if stored is None:
+            return {"availability": "active", "active": True, "teams": []}
+        return dict(stored)
+
+    async def _on_team_message(self, topic: str, raw: bytes) -> None:
+        message = orjson.loads(raw)
+        outcome = team_stage.handle(message, self.team_table.get, self.rules.state, _now())
+        pending = [
+            await self.commands.send(
+                key=str(command.stream_id).encode(),
+                value=encode_envelope(command),
+                headers=kafka_headers(command, None),
+            )
+            for command in outcome.commands
+        ]
+        await asyncio.gather(*pending)
+        for command in outcome.commands:
+            log.info(
+                command.event_type,
+                ticket_id=str(command.stream_id),
+                agent_id=command.data.get("agent_id"),
+                rule_id=command.data.get("rule_id"),
+                event_id=str(command.event_id),
+            )
+        for key, value in outcome.writes.items():
+            if value is None:
+                self.team_table.pop(key, None)
+            else:
+                self.team_table[key] = value
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def _principal_error(self, web: View, request: Request) -> Response | None:
+        """None when the caller is a manager; else the 401/403 response."""
+        if self._verifier is None:
+            self._verifier = TokenVerifier.from_file(self.settings.jwt_public_key_file)
+        try:
+            principal = self._verifier.verify(request.headers.get("Authorization"))
+        except AuthenticationError as error:
+            return web.json({"detail": str(error)}, status=401)
+        if principal.role is not Role.MANAGER:
+            return web.json({"detail": "only managers may change assignment rules"}, status=403)
+        return None
+
+    def rules_document(self) -> dict[str, Any]:
+        rules = effective_rules(self.rules.state, sorted(self.team_names.items()))
+        return {
+            "version": self.rules.version,
+            "rules": [
+                {**rule.model_dump(mode="json"), "saved": rule.rule_id in self.rules.state}
+                for rule in rules
+            ],
+        }
+
+    async def _write_rule(
+        self, web: View, request: Request, event: AssignmentRuleSaved | AssignmentRuleDeleted
+    ) -> Response:
+        if_match = request.headers.get("If-Match")
+        if not if_match:
+            return web.json(
+                {"detail": "send If-Match with the rules version (the ETag of GET /rules)"},
+                status=428,
+            )
+        try:
+            expected = int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
+        except ValueError:
+            return web.json({"detail": 'If-Match must be the rules version, e.g. "3"'}, status=400)
+        actor = Actor(kind=ActorKind.AGENT, id="manager", role="manager")
+        try:
+            version = await self.rules.append(event, expected_version=expected, actor=actor)
+        except ConfigConflict as error:
+            return web.json({"detail": str(error)}, status=409)
+        except ConfigRefused as error:
+            return web.json({"detail": str(error)}, status=422)
+        response = web.json({**self.rules_document(), "version": version})
+        response.headers["ETag"] = f'"{version}"'
+        return response
+
+    def _add_pages(self) -> None:
+        app = self.app
+        worker = self
+
+        @app.page("/healthz")
+        async def healthz(web: View, request: Request) -> Response:
+            return web.json({"status": "ok"})
+
+        @app.page("/readyz")
+        async def readyz(web: View, request: Request) -> Response:
+            ready = worker.ready()
+            return web.json(
+                {"status": "ready" if ready else "starting"}, status=200 if ready else 503
+            )
+
+        @app.page("/openapi.json")
+        async def openapi(web: View, request: Request) -> Response:
+            return web.json(OPENAPI)
+
+        @app.page("/rules")
+        class RulesPage(View):
+            async def get(self, request: Request) -> Response:
+                denied = worker._principal_error(self, request)
+                if denied is not None:
+                    return denied
+                response = self.json(worker.rules_document())
+                response.headers["ETag"] = f'"{worker.rules.version}"'
+                return response
+
+        @app.page("/rules/{rule_id}")
+        class RulePage(View):
+            async def put(self, request: Request, rule_id: str) -> Response:
+                denied = worker._principal_error(self, request)
+                if denied is not None:
+                    return denied
+                try:
+                    body = orjson.loads(await request.read())
+                except orjson.JSONDecodeError:
+                    return self.json({"detail": "the body must be a JSON rule"}, status=422)
+                if not isinstance(body, dict):
+                    return self.json({"detail": "the body must be a JSON object"}, status=422)
+                if body.setdefault("rule_id", rule_id) != rule_id:
+                    return self.json(
+                        {"detail": "rule_id in the body differs from the path"}, status=422
+                    )
+                try:
+                    rule = parse_rule(body)
+                except ValueError as error:
+                    return self.json({"detail": str(error)}, status=422)
+                event = AssignmentRuleSaved(rule=rule.model_dump(mode="json"))
+                return await worker._write_rule(self, request, event)
+
+            async def delete(self, request: Request, rule_id: str) -> Response:
+                denied = worker._principal_error(self, request)
+                if denied is not None:
+                    return denied
+                if rule_id not in worker.rules.state:
+                    return self.json({"detail": f"there is no saved rule {rule_id!r}"}, status=404)
+                return await worker._write_rule(
+                    self, request, AssignmentRuleDeleted(rule_id=rule_id)
+                )
+
+
+def _matters(before: TicketFacts, after: TicketFacts) -> bool:
+    """Whether the team stage must hear of the change (more than a new version)."""
+    ignored = {"version", "last_event_id"}
+    return before.model_dump(exclude=ignored) != after.model_dump(exclude=ignored)
+
+
+def _member_message(
+    team_id: uuid.UUID, agent_id: uuid.UUID, agent: Mapping[str, Any], member: bool
+) -> dict[str, Any]:
+    return {
+        "kind": "member",
+        "team_id": str(team_id),
+        "agent_id": str(agent_id),
+        "member": member,
+        "availability": agent["availability"],
+        "active": agent["active"],
+    }
+
+
+_RULE_ID = {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "the rules version read (ETag of GET /rules)",
+}
+_WRITE_RESPONSES = {
+    "200": {"description": "the rules after the change; ETag: the new version"},
+    "401": {"description": "no valid bearer token"},
+    "403": {"description": "not a manager"},
+    "409": {"description": "the rules changed since the If-Match version"},
+    "422": {"description": "the rule is not valid (the message says why)"},
+    "428": {"description": "If-Match is missing"},
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Assignment service", "version": "0.1.0"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    },
+    "paths": {
+        "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "up"}}}},
+        "/readyz": {
+            "get": {
+                "summary": "Readiness (partitions assigned, state and rules recovered)",
+                "responses": {"200": {"description": "ready"}, "503": {"description": "not yet"}},
+            }
+        },
+        "/rules": {
+            "get": {
+                "summary": "The assignment rules in order, with each team's implied default",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {"description": "version and rules; ETag: the version"},
+                    "401": {"description": "no valid bearer token"},
+                    "403": {"description": "not a manager"},
+                },
+            }
+        },
+        "/rules/{rule_id}": {
+            "put": {
+                "summary": "Create or replace a rule",
+                "security": [{"bearer": []}],
+                "parameters": [_RULE_ID, _IF_MATCH],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": _WRITE_RESPONSES,
+            },
+            "delete": {
+                "summary": "Delete a saved rule (a team default comes back)",
+                "security": [{"bearer": []}],
+                "parameters": [_RULE_ID, _IF_MATCH],
+                "responses": {**_WRITE_RESPONSES, "404": {"description": "no such saved rule"}},
+            },
+        },
+    },
+}
+
+
+def create_worker(settings: AssignmentSettings | None = None) -> AssignmentWorker:
+    return AssignmentWorker(settings or AssignmentSettings())

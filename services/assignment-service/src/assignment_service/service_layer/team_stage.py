@@ -1,0 +1,373 @@
+"""The team stage: one team's members, open load, cursors and pending decisions (no I/O).
+
+Messages reach it keyed by team id (the worker repartitions ticket facts by team), so one team's
+state is changed by one stream at a time. State lives in a key-value table under three kinds of
+keys, so a change writes only what it touches:
+
+* ``team:<team>`` - :class:`TeamInfo`: name, escalation target, members with availability,
+  round-robin cursors and the tickets waiting for an agent;
+* ``ticket:<team>:<ticket>`` - :class:`TicketSlot`: the last ticket version seen, whose open load
+  it counts in, the facts (while it waits) and the decision sent for it;
+* ``load:<team>:<agent>`` - the agent's open tickets in the team (an int).
+
+:func:`handle` returns the commands to send and the writes to make; the worker sends the
+commands, waits for Kafka's acknowledgement, then writes. A crash in between replays the message
+against the old state, which makes the same choice: same agent, same command id.
+
+A decision is recorded at once (cursor moved, the ticket counted in the agent's load), so a burst
+of tickets is spread before the ``TicketAssigned`` events come back; when the ticket comes back
+assigned (to that agent or, by hand, to another) the load follows the facts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ConfigDict
+
+from assignment_service.domain import (
+    AgentPool,
+    AgentState,
+    AssignmentRule,
+    Availability,
+    choose_agent,
+    record_assignment,
+    select_rule,
+)
+from assignment_service.domain.rule_set import RuleSet, effective_rules
+from assignment_service.domain.ticket_facts import TicketFacts
+from helpdesk_events import Actor, ActorKind, EventEnvelope, derived_event_id
+from helpdesk_events.commands import (
+    TICKET_COMMAND,
+    AssignTicket,
+    EscalateTicket,
+    EscalationReason,
+)
+from helpdesk_events.registry import DomainEvent
+
+log = structlog.get_logger("assignment_service.team_stage")
+
+SERVICE_ACTOR = Actor(kind=ActorKind.SERVICE, id="assignment-service")
+
+__all__ = ["Outcome", "PendingDecision", "TeamInfo", "TicketSlot", "handle"]
+
+
+class PendingDecision(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    command: dict[str, Any]  # the AssignTicket envelope, as JSON, re-sent unchanged
+    agent_id: uuid.UUID
+    version: int
+
+
+class TeamInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    team_id: uuid.UUID
+    known: bool = False  # TeamCreated seen: the team's default rule exists
+    name: str = ""
+    tier: int | None = None
+    escalates_to: uuid.UUID | None = None
+    members: dict[uuid.UUID, AgentState] = {}
+    cursors: dict[str, uuid.UUID] = {}
+    waiting: tuple[uuid.UUID, ...] = ()
+
+
+class TicketSlot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    holder: uuid.UUID | None = None
+    facts: TicketFacts
+    decided: PendingDecision | None = None
+
+
+@dataclass
+class Outcome:
+    commands: list[EventEnvelope] = field(default_factory=list)
+    writes: dict[str, Any] = field(default_factory=dict)  # value None: delete the key
+
+
+def team_key(team_id: uuid.UUID) -> str:
+    return f"team:{team_id}"
+
+
+def ticket_key(team_id: uuid.UUID, ticket_id: uuid.UUID) -> str:
+    return f"ticket:{team_id}:{ticket_id}"
+
+
+def load_key(team_id: uuid.UUID, agent_id: uuid.UUID) -> str:
+    return f"load:{team_id}:{agent_id}"
+
+
+class _View:
+    """The table as the handler sees it: reads fall through to the table, writes are kept."""
+
+    def __init__(self, read: Callable[[str], Any]) -> None:
+        self._read = read
+        self.outcome = Outcome()
+
+    def get(self, key: str) -> Any:
+        if key in self.outcome.writes:
+            return self.outcome.writes[key]
+        return self._read(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.outcome.writes[key] = value
+
+    def team(self, team_id: uuid.UUID) -> TeamInfo:
+        raw = self.get(team_key(team_id))
+        return TeamInfo(team_id=team_id) if raw is None else TeamInfo.model_validate(raw)
+
+    def put_team(self, info: TeamInfo) -> None:
+        self.put(team_key(info.team_id), info.model_dump(mode="json"))
+
+    def slot(self, team_id: uuid.UUID, ticket_id: uuid.UUID) -> TicketSlot | None:
+        raw = self.get(ticket_key(team_id, ticket_id))
+        return None if raw is None else TicketSlot.model_validate(raw)
+
+    def put_slot(self, team_id: uuid.UUID, ticket_id: uuid.UUID, slot: TicketSlot | None) -> None:
+        value = None if slot is None else slot.model_dump(mode="json")
+        self.put(ticket_key(team_id, ticket_id), value)
+
+    def load(self, team_id: uuid.UUID, agent_id: uuid.UUID) -> int:
+        return int(self.get(load_key(team_id, agent_id)) or 0)
+
+    def move_load(self, team_id: uuid.UUID, old: uuid.UUID | None, new: uuid.UUID | None) -> None:
+        if old == new:
+            return
+        if old is not None:
+            self.put(load_key(team_id, old), max(0, self.load(team_id, old) - 1))
+        if new is not None:
+            self.put(load_key(team_id, new), self.load(team_id, new) + 1)
+
+
+def handle(
+    message: dict[str, Any], read: Callable[[str], Any], saved_rules: RuleSet, now: datetime
+) -> Outcome:
+    """The commands and table writes one team message leads to."""
+    view = _View(read)
+    team_id = uuid.UUID(message["team_id"])
+    kind = message["kind"]
+    if kind == "ticket":
+        _on_ticket(view, team_id, TicketFacts.model_validate(message["facts"]), saved_rules, now)
+    elif kind == "member":
+        _on_member(view, team_id, message)
+        _retry_waiting(view, team_id, saved_rules, now)
+    elif kind == "team":
+        info = view.team(team_id)
+        update: dict[str, Any] = {"known": True, "name": message.get("name") or info.name}
+        if "tier" in message:
+            update["tier"] = message["tier"]
+        if "escalates_to" in message:
+            target = message["escalates_to"]
+            update["escalates_to"] = uuid.UUID(target) if target else None
+        view.put_team(info.model_copy(update=update))
+        _retry_waiting(view, team_id, saved_rules, now)
+    elif kind == "breach":
+        _on_breach(view, team_id, message, saved_rules, now)
+    return view.outcome
+
+
+def _on_member(view: _View, team_id: uuid.UUID, message: dict[str, Any]) -> None:
+    info = view.team(team_id)
+    agent_id = uuid.UUID(message["agent_id"])
+    members = dict(info.members)
+    if message.get("member", True):
+        members[agent_id] = AgentState(
+            agent_id=agent_id,
+            availability=Availability(message.get("availability") or Availability.ACTIVE),
+            active=bool(message.get("active", True)),
+        )
+    else:
+        members.pop(agent_id, None)
+    view.put_team(info.model_copy(update={"members": members}))
+
+
+def _on_ticket(
+    view: _View, team_id: uuid.UUID, facts: TicketFacts, saved_rules: RuleSet, now: datetime
+) -> None:
+    slot = view.slot(team_id, facts.ticket_id)
+    if slot is not None and facts.version <= slot.version:
+        # A redelivery: re-send the decision made for it, unchanged (the ticket service
+        # applies a command id once).
+        if slot.decided is not None and slot.decided.version == facts.version:
+            view.outcome.commands.append(EventEnvelope.model_validate(slot.decided.command))
+        return
+    old_holder = slot.holder if slot else None
+    if facts.team_id != team_id or not (facts.needs_agent or facts.open_holder):
+        # The ticket left the team, or left the open statuses: it no longer counts here.
+        view.move_load(team_id, old_holder, None)
+        view.put_slot(team_id, facts.ticket_id, None)
+        _set_waiting(view, team_id, facts.ticket_id, False)
+        return
+    if not facts.needs_agent:
+        view.move_load(team_id, old_holder, facts.open_holder)
+        view.put_slot(
+            team_id,
+            facts.ticket_id,
+            TicketSlot(version=facts.version, holder=facts.open_holder, facts=facts),
+        )
+        _set_waiting(view, team_id, facts.ticket_id, False)
+        return
+    if slot is not None and slot.decided is not None:
+        # Decided already and the answer has not come back yet: keep that choice (and its
+        # provisional load) rather than choosing again for an intermediate change.
+        view.put_slot(
+            team_id,
+            facts.ticket_id,
+            slot.model_copy(update={"version": facts.version, "facts": facts}),
+        )
+        return
+    view.move_load(team_id, old_holder, None)
+    _decide(view, team_id, facts, saved_rules, now)
+
+
+def _rules_for(info: TeamInfo, saved_rules: RuleSet) -> list[AssignmentRule]:
+    return effective_rules(saved_rules, [(info.team_id, info.name)] if info.known else [])
+
+
+def _pool(view: _View, info: TeamInfo) -> AgentPool:
+    return AgentPool(
+        agents=info.members,
+        teams={info.team_id: frozenset(info.members)},
+        open_load={agent_id: view.load(info.team_id, agent_id) for agent_id in info.members},
+        cursors=info.cursors,
+    )
+
+
+def _decide(
+    view: _View, team_id: uuid.UUID, facts: TicketFacts, saved_rules: RuleSet, now: datetime
+) -> bool:
+    """Choose an agent and send AssignTicket, or put the ticket on the waiting list."""
+    info = view.team(team_id)
+    fields = facts.condition_fields()
+    rule = select_rule(_rules_for(info, saved_rules), fields, now)
+    if rule is None:
+        log.info("no rule takes the ticket", ticket_id=str(facts.ticket_id), team_id=str(team_id))
+        _wait(view, team_id, facts)
+        return False
+    pool = _pool(view, info)
+    decision = choose_agent(rule, fields, pool, now)
+    if decision.agent_id is None:
+        log.info(
+            "nobody fits; the ticket waits",
+            ticket_id=str(facts.ticket_id),
+            team_id=str(team_id),
+            rule_id=rule.rule_id,
+            reason=decision.reason,
+            detail=decision.detail,
+        )
+        _wait(view, team_id, facts)
+        return False
+    agent_id = decision.agent_id
+    assert facts.last_event_id is not None
+    command = _envelope(
+        AssignTicket(
+            ticket_id=facts.ticket_id,
+            agent_id=agent_id,
+            team_id=team_id,
+            expected_version=facts.version,
+            rule_id=rule.rule_id,
+            method=rule.method.value,
+        ),
+        facts,
+        facts.last_event_id,
+        now,
+    )
+    view.outcome.commands.append(command)
+    cursors = record_assignment(pool, rule, agent_id).cursors
+    view.put_team(view.team(team_id).model_copy(update={"cursors": dict(cursors)}))
+    view.move_load(team_id, None, agent_id)
+    view.put_slot(
+        team_id,
+        facts.ticket_id,
+        TicketSlot(
+            version=facts.version,
+            holder=agent_id,
+            facts=facts,
+            decided=PendingDecision(
+                command=command.model_dump(mode="json"), agent_id=agent_id, version=facts.version
+            ),
+        ),
+    )
+    _set_waiting(view, team_id, facts.ticket_id, False)
+    return True
+
+
+def _wait(view: _View, team_id: uuid.UUID, facts: TicketFacts) -> None:
+    view.put_slot(team_id, facts.ticket_id, TicketSlot(version=facts.version, facts=facts))
+    _set_waiting(view, team_id, facts.ticket_id, True)
+
+
+def _set_waiting(view: _View, team_id: uuid.UUID, ticket_id: uuid.UUID, waiting: bool) -> None:
+    info = view.team(team_id)
+    if (ticket_id in info.waiting) == waiting:
+        return
+    queue = (
+        (*info.waiting, ticket_id) if waiting else tuple(t for t in info.waiting if t != ticket_id)
+    )
+    view.put_team(info.model_copy(update={"waiting": queue}))
+
+
+def _retry_waiting(view: _View, team_id: uuid.UUID, saved_rules: RuleSet, now: datetime) -> None:
+    """Members, availability or the team's rules changed: try the waiting tickets again."""
+    for ticket_id in view.team(team_id).waiting:
+        slot = view.slot(team_id, ticket_id)
+        if slot is None:
+            _set_waiting(view, team_id, ticket_id, False)
+            continue
+        if not _decide(view, team_id, slot.facts, saved_rules, now):
+            break  # the rest would find nobody either (same team, same agents)
+
+
+def _on_breach(
+    view: _View, team_id: uuid.UUID, message: dict[str, Any], saved_rules: RuleSet, now: datetime
+) -> None:
+    facts = TicketFacts.model_validate(message["facts"])
+    info = view.team(team_id)
+    if facts.team_id != team_id or info.escalates_to is None:
+        return
+    rules = _rules_for(info, saved_rules)
+    by_id = {rule.rule_id: rule for rule in rules}
+    rule = by_id.get(facts.rule_id or "") or select_rule(rules, facts.condition_fields(), now)
+    if rule is None or not rule.escalate_on_breach:
+        return
+    cause = uuid.UUID(message["cause"])
+    view.outcome.commands.append(
+        _envelope(
+            EscalateTicket(
+                ticket_id=facts.ticket_id,
+                from_team_id=team_id,
+                expected_version=facts.version,
+                reason=EscalationReason.SLA_BREACH,
+                rule_id=rule.rule_id,
+            ),
+            facts,
+            cause,
+            now,
+        )
+    )
+
+
+def _envelope(
+    command: DomainEvent, facts: TicketFacts, cause: uuid.UUID, now: datetime
+) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=derived_event_id(command.event_type, facts.ticket_id, cause),
+        event_type=command.event_type,
+        schema_version=command.schema_version,
+        stream_id=facts.ticket_id,
+        stream_type=TICKET_COMMAND,
+        stream_version=max(1, facts.version),
+        occurred_at=now,
+        actor=SERVICE_ACTOR,
+        correlation_id=cause,
+        causation_id=cause,
+        data=command.model_dump(mode="json"),
+    )

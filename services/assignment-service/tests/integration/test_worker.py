@@ -1,0 +1,487 @@
+"""The assignment worker on the real Kafka, run as a subprocess (``python -m assignment_service
+worker``).
+
+Each test makes its own team and agents on ``helpdesk.directory.v1``, writes ticket envelopes to
+``helpdesk.tickets.v1`` (and ``SlaBreached`` to ``helpdesk.sla.v1``) and reads the commands the
+worker sends on ``helpdesk.ticket-commands.v1``, keeping only its own tickets' (other tests share
+the topics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from helpdesk_devstack.procs import free_port
+from helpdesk_devstack.tokens import mint_token
+from helpdesk_devstack.topic_reader import read_topic
+from helpdesk_events import (
+    Actor,
+    ActorKind,
+    DomainEvent,
+    EventEnvelope,
+    StatusCategory,
+    TicketCreated,
+    decode_envelope,
+    encode_envelope,
+    kafka_headers,
+)
+from helpdesk_events.directory import (
+    AgentAvailabilityChanged,
+    AgentInvited,
+    AgentRole,
+    Availability,
+    TeamCreated,
+    TeamMemberAdded,
+)
+from helpdesk_events.sla import SlaBreached, SlaMetricName
+from helpdesk_events.topics import DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
+
+pytestmark = pytest.mark.integration
+
+
+class WorkerProcess:
+    def __init__(self, bootstrap: str, app_id: str, data_dir: Path, public_key: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "HELPDESK_KAFKA_BOOTSTRAP": bootstrap,
+            "HELPDESK_ASSIGNMENT_APP_ID": app_id,
+            "HELPDESK_ASSIGNMENT_HTTP_PORT": str(self.port),
+            "HELPDESK_ASSIGNMENT_DATA_DIR": str(data_dir / app_id),
+            "HELPDESK_ASSIGNMENT_SESSION_TIMEOUT": "6",
+            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(public_key),
+        }
+        self.log_path = data_dir / f"worker-{app_id}-{time.monotonic_ns()}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "assignment_service", "worker"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                assert self.proc is not None and self.proc.poll() is None, self.log_tail()
+                try:
+                    response = await client.get(f"{self.url}/readyz")
+                    if response.status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"worker not ready after {timeout}s\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture(scope="module")
+def worker_factory(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, dev_keys: tuple[Path, Path]
+) -> Iterator[Callable[[str], WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    base = tmp_path_factory.mktemp("assignment-worker")
+
+    def make(app_id: str) -> WorkerProcess:
+        worker = WorkerProcess(kafka_bootstrap, app_id, base, dev_keys[1])
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+async def worker(worker_factory: Callable[[str], WorkerProcess]) -> AsyncIterator[WorkerProcess]:
+    process = worker_factory(f"assignment-test-{uuid.uuid4().hex[:8]}")
+    process.start()
+    await process.wait_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture(scope="module")
+def manager_headers(dev_keys: tuple[Path, Path]) -> dict[str, str]:
+    token = mint_token(dev_keys[0].read_bytes(), "manager", "manager-1", timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}
+
+
+_versions: Counter[uuid.UUID] = Counter()
+
+
+async def emit(
+    producer: AIOKafkaProducer,
+    topic: str,
+    stream_type: str,
+    stream_id: uuid.UUID,
+    event: DomainEvent,
+    version: int | None = None,
+) -> EventEnvelope:
+    _versions[stream_id] += 1
+    envelope = EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        stream_version=version or _versions[stream_id],
+        occurred_at=datetime.now(UTC),
+        actor=Actor(kind=ActorKind.AGENT, id="test"),
+        correlation_id=uuid.uuid4(),
+        data=event.model_dump(mode="json"),
+    )
+    await producer.send_and_wait(
+        topic,
+        encode_envelope(envelope),
+        key=str(stream_id).encode(),
+        headers=kafka_headers(envelope, None),
+    )
+    return envelope
+
+
+async def make_team(
+    producer: AIOKafkaProducer,
+    agents: int,
+    *,
+    escalates_to: uuid.UUID | None = None,
+    availability: list[Availability] | None = None,
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    team_id = uuid.uuid4()
+    await emit(
+        producer,
+        DIRECTORY,
+        "team",
+        team_id,
+        TeamCreated(name=f"Team {team_id.hex[:6]}", escalates_to=escalates_to),
+    )
+    members = sorted(uuid.uuid4() for _ in range(agents))
+    for index, agent_id in enumerate(members):
+        await emit(
+            producer,
+            DIRECTORY,
+            "agent",
+            agent_id,
+            AgentInvited(email=f"a{agent_id.hex[:8]}@example.com", name="A", role=AgentRole.AGENT),
+        )
+        wanted = (availability or [])[index : index + 1]
+        if wanted and wanted[0] is not Availability.ACTIVE:
+            await emit(
+                producer,
+                DIRECTORY,
+                "agent",
+                agent_id,
+                AgentAvailabilityChanged(
+                    from_availability=Availability.ACTIVE, to_availability=wanted[0]
+                ),
+            )
+        await emit(producer, DIRECTORY, "team", team_id, TeamMemberAdded(agent_id=agent_id))
+    return team_id, members
+
+
+async def create_ticket(
+    producer: AIOKafkaProducer,
+    team_id: uuid.UUID | None,
+    *,
+    assignee_id: uuid.UUID | None = None,
+    priority: str = "Medium",
+) -> uuid.UUID:
+    ticket_id = uuid.uuid4()
+    await emit(
+        producer,
+        TICKETS,
+        "ticket",
+        ticket_id,
+        TicketCreated(
+            subject="VPN down",
+            channel="email",
+            status="Open",
+            status_category=StatusCategory.NEW,
+            priority=priority,
+            team_id=team_id,
+            assignee_id=assignee_id,
+        ),
+    )
+    return ticket_id
+
+
+async def commands_for(
+    bootstrap: str,
+    tickets: set[uuid.UUID],
+    until: Callable[[list[EventEnvelope]], bool],
+    max_wait: float = 30.0,
+) -> list[EventEnvelope]:
+    keys = {str(ticket).encode() for ticket in tickets}
+
+    def mine(records: list[Any]) -> list[EventEnvelope]:
+        return [decode_envelope(r.value) for r in records if r.key in keys and r.value]
+
+    records = await read_topic(
+        bootstrap, TICKET_COMMANDS, lambda rs: until(mine(rs)), max_wait=max_wait
+    )
+    return mine(records)
+
+
+def assigned_agents(commands: list[EventEnvelope]) -> dict[uuid.UUID, uuid.UUID]:
+    """ticket -> agent of each distinct AssignTicket (by event id)."""
+    unique = {c.event_id: c for c in commands if c.event_type == "AssignTicket"}
+    return {c.stream_id: uuid.UUID(c.data["agent_id"]) for c in unique.values()}
+
+
+def each_assigned(tickets: set[uuid.UUID]) -> Callable[[list[EventEnvelope]], bool]:
+    return lambda commands: set(assigned_agents(commands)) >= tickets
+
+
+async def test_round_robin_spreads_a_burst_evenly(
+    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    team_id, members = await make_team(producer, 3)
+    tickets = [await create_ticket(producer, team_id) for _ in range(10)]
+
+    commands = await commands_for(kafka_bootstrap, set(tickets), each_assigned(set(tickets)))
+
+    chosen = assigned_agents(commands)
+    per_agent = Counter(chosen[ticket] for ticket in tickets)
+    assert set(per_agent) == set(members)
+    assert max(per_agent.values()) - min(per_agent.values()) <= 1
+    command = next(c for c in commands if c.stream_id == tickets[0])
+    assert command.stream_type == "ticket-command"
+    assert command.data["team_id"] == str(team_id)
+    assert command.data["expected_version"] == 1
+    assert command.data["rule_id"] == f"team-{team_id}"
+
+
+async def test_unavailable_never_away_only_when_nobody_is_active(
+    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    team_id, members = await make_team(
+        producer, 3, availability=[Availability.ACTIVE, Availability.AWAY, Availability.UNAVAILABLE]
+    )
+    tickets = [await create_ticket(producer, team_id) for _ in range(4)]
+    commands = await commands_for(kafka_bootstrap, set(tickets), each_assigned(set(tickets)))
+    assert set(assigned_agents(commands).values()) == {members[0]}
+
+    # The Active agent goes away too: the Away one is preferred over nobody, never Unavailable.
+    await emit(
+        producer,
+        DIRECTORY,
+        "agent",
+        members[0],
+        AgentAvailabilityChanged(
+            from_availability=Availability.ACTIVE, to_availability=Availability.UNAVAILABLE
+        ),
+    )
+    later = [await create_ticket(producer, team_id) for _ in range(3)]
+    commands = await commands_for(kafka_bootstrap, set(later), each_assigned(set(later)))
+    assert set(assigned_agents(commands).values()) == {members[1]}
+
+
+async def test_waiting_ticket_is_assigned_when_an_agent_joins(
+    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    team_id, _ = await make_team(producer, 0)
+    ticket = await create_ticket(producer, team_id)
+    agent_id = uuid.uuid4()
+    await asyncio.sleep(1.0)  # the ticket reaches the worker and waits: nobody is in the team
+    await emit(
+        producer,
+        DIRECTORY,
+        "agent",
+        agent_id,
+        AgentInvited(email="late@example.com", name="Late", role=AgentRole.AGENT),
+    )
+    await emit(producer, DIRECTORY, "team", team_id, TeamMemberAdded(agent_id=agent_id))
+    commands = await commands_for(kafka_bootstrap, {ticket}, each_assigned({ticket}))
+    assert assigned_agents(commands) == {ticket: agent_id}
+
+
+async def test_manual_assignment_is_never_overridden(
+    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    team_id, members = await make_team(producer, 2)
+    by_hand = await create_ticket(producer, team_id, assignee_id=members[1])
+    # A second ticket, unassigned, proves the worker has read past the manual one.
+    marker = await create_ticket(producer, team_id)
+    commands = await commands_for(kafka_bootstrap, {by_hand, marker}, each_assigned({marker}))
+    assert by_hand not in assigned_agents(commands)
+    # The manual ticket counts in the load of its agent (load is per team, so round robin
+    # still starts from the first agent in order).
+    assert assigned_agents(commands)[marker] == members[0]
+
+
+async def test_rules_api_round_trip_and_load_balancing(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    team_id, members = await make_team(producer, 2)
+    # Two tickets held by the first agent (assigned by hand) make them the most loaded.
+    for _ in range(2):
+        await create_ticket(producer, team_id, assignee_id=members[0])
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        listed = await client.get("/rules")
+        assert listed.status_code == 200, listed.text
+        version = int(listed.headers["ETag"].strip('"'))
+        rule = {
+            "name": "Least loaded for urgent",
+            "order": 1,
+            "method": "load_balancing",
+            "teams": [str(team_id)],
+            "assign_condition": f'team_id == "{team_id}" && priority == "Urgent"',
+        }
+        rule_id = f"lb-{team_id.hex[:8]}"
+        missing = await client.put(f"/rules/{rule_id}", json=rule)
+        assert missing.status_code == 428
+        bad = await client.put(
+            f"/rules/{rule_id}",
+            json={**rule, "assign_condition": "priority =="},
+            headers={"If-Match": f'"{version}"'},
+        )
+        assert bad.status_code == 422, bad.text
+        saved = await client.put(
+            f"/rules/{rule_id}", json=rule, headers={"If-Match": f'"{version}"'}
+        )
+        assert saved.status_code == 200, saved.text
+        assert saved.headers["ETag"] == f'"{version + 1}"'
+        stale = await client.put(
+            f"/rules/{rule_id}", json=rule, headers={"If-Match": f'"{version}"'}
+        )
+        assert stale.status_code == 409
+        listed = (await client.get("/rules")).json()
+        ids = [r["rule_id"] for r in listed["rules"]]
+        assert ids.index(rule_id) < ids.index(f"team-{team_id}")
+        unauthorised = await client.get("/rules", headers={"Authorization": ""})
+        assert unauthorised.status_code == 401
+
+    urgent = [await create_ticket(producer, team_id, priority="Urgent") for _ in range(3)]
+    commands = await commands_for(kafka_bootstrap, set(urgent), each_assigned(set(urgent)))
+    chosen = assigned_agents(commands)
+    # Loads 2 and 0: the second agent takes two tickets before the first gets one more.
+    assert [chosen[t] for t in urgent[:2]] == [members[1], members[1]]
+    assert {c.data["rule_id"] for c in commands} == {rule_id}
+
+
+async def test_sla_breach_escalates_by_the_rule(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    level2, _ = await make_team(producer, 1)
+    level1, _ = await make_team(producer, 1, escalates_to=level2)
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        version = (await client.get("/rules")).headers["ETag"]
+        rule = {
+            "name": "L1 escalates on breach",
+            "method": "round_robin",
+            "teams": [str(level1)],
+            "assign_condition": f'team_id == "{level1}"',
+            "escalate_on_breach": True,
+        }
+        saved = await client.put(
+            f"/rules/esc-{level1.hex[:8]}", json=rule, headers={"If-Match": version}
+        )
+        assert saved.status_code == 200, saved.text
+    ticket = await create_ticket(producer, level1)
+    await commands_for(kafka_bootstrap, {ticket}, each_assigned({ticket}))
+    now = datetime.now(UTC)
+    breach = await emit(
+        producer,
+        SLA,
+        "sla",
+        ticket,
+        SlaBreached(
+            ticket_id=ticket,
+            metric=SlaMetricName.FIRST_RESPONSE,
+            due_at=now,
+            target_seconds=60,
+        ),
+        version=1,
+    )
+    commands = await commands_for(
+        kafka_bootstrap,
+        {ticket},
+        lambda cs: any(c.event_type == "EscalateTicket" for c in cs),
+    )
+    (escalation,) = {c.event_id: c for c in commands if c.event_type == "EscalateTicket"}.values()
+    assert escalation.data["from_team_id"] == str(level1)
+    assert escalation.data["reason"] == "sla_breach"
+    assert escalation.causation_id == breach.event_id
+
+
+async def test_kill_minus_nine_in_a_burst_assigns_each_ticket_once(
+    worker_factory: Callable[[str], WorkerProcess],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+) -> None:
+    process = worker_factory(f"assignment-kill-{uuid.uuid4().hex[:8]}")
+    process.start()
+    await process.wait_ready()
+    team_id, members = await make_team(producer, 4)
+    tickets = [await create_ticket(producer, team_id) for _ in range(60)]
+    # Kill as soon as the first decisions are out, while the rest of the burst is in flight.
+    await commands_for(kafka_bootstrap, set(tickets), lambda cs: len(assigned_agents(cs)) >= 5)
+    process.kill()
+    tickets += [await create_ticket(producer, team_id) for _ in range(40)]
+    process.start()
+    await process.wait_ready()
+
+    commands = await commands_for(
+        kafka_bootstrap, set(tickets), each_assigned(set(tickets)), max_wait=60
+    )
+    decisions = {c.event_id: c for c in commands if c.event_type == "AssignTicket"}
+    per_ticket = Counter(c.stream_id for c in decisions.values())
+    assert set(per_ticket) == set(tickets)
+    assert set(per_ticket.values()) == {1}, "a ticket got two different decisions"
+    per_agent = Counter(uuid.UUID(c.data["agent_id"]) for c in decisions.values())
+    assert set(per_agent) == set(members)
+    assert max(per_agent.values()) - min(per_agent.values()) <= 1
+    process.stop()
