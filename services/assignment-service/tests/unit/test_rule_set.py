@@ -1,0 +1,51 @@
+"""The saved rule set folded from configuration events, and the teams' implied defaults."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from assignment_service.domain.rule_set import effective_rules, fold_rules, parse_rule
+
+TEAM = uuid.uuid4()
+
+
+def rule(rule_id: str, **fields: object) -> dict[str, object]:
+    return {"rule_id": rule_id, "name": rule_id, "teams": [str(TEAM)], **fields}
+
+
+def test_saved_rules_replace_and_delete() -> None:
+    rules = fold_rules({}, "AssignmentRuleSaved", {"rule": rule("a", order=5)})
+    rules = fold_rules(rules, "AssignmentRuleSaved", {"rule": rule("a", order=2)})
+    assert rules["a"].order == 2
+    assert fold_rules(rules, "AssignmentRuleDeleted", {"rule_id": "a"}) == {}
+
+
+def test_deleting_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="no saved rule 'nope'"):
+        fold_rules({}, "AssignmentRuleDeleted", {"rule_id": "nope"})
+
+
+def test_an_invalid_rule_is_refused_with_the_reason() -> None:
+    with pytest.raises(ValueError, match="assign_condition"):
+        fold_rules({}, "AssignmentRuleSaved", {"rule": rule("a", assign_condition="priority ==")})
+    with pytest.raises(ValueError, match="needs agents or teams"):
+        parse_rule({"rule_id": "b", "name": "b", "method": "round_robin"})
+
+
+def test_unknown_event_types_leave_the_rules_alone() -> None:
+    rules = fold_rules({}, "AssignmentRuleSaved", {"rule": rule("a")})
+    assert fold_rules(rules, "SomethingElse", {}) == rules
+
+
+def test_team_defaults_come_after_saved_rules_unless_a_saved_rule_replaces_them() -> None:
+    saved = fold_rules({}, "AssignmentRuleSaved", {"rule": rule("a", order=3)})
+    other = uuid.uuid4()
+    rules = effective_rules(saved, [(TEAM, "L1"), (other, "L2")])
+    assert [r.rule_id for r in rules] == ["a", *sorted([f"team-{TEAM}", f"team-{other}"])]
+
+    override = rule(f"team-{TEAM}", method="load_balancing")
+    saved = fold_rules(saved, "AssignmentRuleSaved", {"rule": override})
+    by_id = {r.rule_id: r for r in effective_rules(saved, [(TEAM, "L1")])}
+    assert by_id[f"team-{TEAM}"].method.value == "load_balancing"

@@ -1,0 +1,219 @@
+"""The team stage as a pure function of (message, table): choices, load, waiting, redelivery."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from assignment_service.domain.rule_set import RuleSet, fold_rules
+from assignment_service.domain.ticket_facts import TicketFacts
+from assignment_service.service_layer.team_stage import Outcome, handle, load_key
+from helpdesk_events import StatusCategory
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+TEAM = uuid.UUID(int=0x100)
+NEXT_TIER = uuid.UUID(int=0x200)
+AGENTS = [uuid.UUID(int=i) for i in (1, 2, 3)]
+
+
+class Table:
+    """The stage's table: applies an outcome's writes as the worker does after the send."""
+
+    def __init__(self, rules: RuleSet | None = None) -> None:
+        self.data: dict[str, Any] = {}
+        self.rules: RuleSet = rules or {}
+
+    def send(self, message: dict[str, Any]) -> Outcome:
+        outcome = handle(message, self.data.get, self.rules, NOW)
+        for key, value in outcome.writes.items():
+            if value is None:
+                self.data.pop(key, None)
+            else:
+                self.data[key] = value
+        return outcome
+
+
+def team(table: Table, *, escalates_to: uuid.UUID | None = None) -> None:
+    table.send(
+        {
+            "kind": "team",
+            "team_id": str(TEAM),
+            "name": "L1",
+            "escalates_to": str(escalates_to) if escalates_to else None,
+        }
+    )
+
+
+def member(table: Table, agent: uuid.UUID, availability: str = "active", **kw: Any) -> Outcome:
+    return table.send(
+        {
+            "kind": "member",
+            "team_id": str(TEAM),
+            "agent_id": str(agent),
+            "member": kw.get("member", True),
+            "availability": availability,
+            "active": kw.get("active", True),
+        }
+    )
+
+
+def facts(version: int = 1, ticket: uuid.UUID | None = None, **fields: Any) -> TicketFacts:
+    return TicketFacts(
+        ticket_id=ticket or uuid.uuid4(),
+        version=version,
+        last_event_id=uuid.uuid4(),
+        team_id=TEAM,
+        status="Open",
+        priority="Medium",
+        **fields,
+    )
+
+
+def ticket(table: Table, ticket_facts: TicketFacts) -> Outcome:
+    return table.send(
+        {"kind": "ticket", "team_id": str(TEAM), "facts": ticket_facts.model_dump(mode="json")}
+    )
+
+
+def chosen(outcome: Outcome) -> uuid.UUID:
+    (command,) = outcome.commands
+    assert command.event_type == "AssignTicket"
+    return uuid.UUID(command.data["agent_id"])
+
+
+def staffed_table(rules: RuleSet | None = None) -> Table:
+    table = Table(rules)
+    team(table)
+    for agent in AGENTS:
+        member(table, agent)
+    return table
+
+
+def test_a_burst_is_spread_in_turn_before_any_answer_comes_back() -> None:
+    table = staffed_table()
+    picks = [chosen(ticket(table, facts())) for _ in range(7)]
+    assert picks[:3] == AGENTS
+    counts = Counter(picks)
+    assert max(counts.values()) - min(counts.values()) <= 1
+    # The provisional load is counted at once.
+    assert [table.data[load_key(TEAM, a)] for a in AGENTS] == [3, 2, 2]
+
+
+def test_a_redelivered_request_resends_the_same_command_and_moves_nothing() -> None:
+    table = staffed_table()
+    request = facts()
+    first = ticket(table, request)
+    before = dict(table.data)
+    again = ticket(table, request)
+    assert [c.event_id for c in again.commands] == [c.event_id for c in first.commands]
+    assert again.commands[0].data == first.commands[0].data
+    assert table.data == before
+
+
+def test_replaying_before_the_write_makes_the_same_choice() -> None:
+    table = staffed_table()
+    request = facts()
+    # The worker crashed after sending, before writing: the table is as before.
+    first = handle(
+        {"kind": "ticket", "team_id": str(TEAM), "facts": request.model_dump(mode="json")},
+        table.data.get,
+        {},
+        NOW,
+    )
+    replay = ticket(table, request)
+    assert replay.commands[0].event_id == first.commands[0].event_id
+    assert chosen(replay) == chosen(first)
+
+
+def test_when_the_assignment_comes_back_the_load_follows_the_facts() -> None:
+    table = staffed_table()
+    request = facts()
+    agent = chosen(ticket(table, request))
+    assigned = request.model_copy(
+        update={"version": 2, "assignee_id": agent, "assignment_method": "rule"}
+    )
+    assert ticket(table, assigned).commands == []
+    assert table.data[load_key(TEAM, agent)] == 1
+    # Reassigned by hand to someone else: the load moves; resolved: it goes.
+    other = next(a for a in AGENTS if a != agent)
+    by_hand = assigned.model_copy(
+        update={"version": 3, "assignee_id": other, "assignment_method": "manual"}
+    )
+    assert ticket(table, by_hand).commands == []
+    assert (table.data[load_key(TEAM, agent)], table.data[load_key(TEAM, other)]) == (0, 1)
+    resolved = by_hand.model_copy(update={"version": 4, "status_category": StatusCategory.RESOLVED})
+    ticket(table, resolved)
+    assert table.data[load_key(TEAM, other)] == 0
+
+
+def test_nobody_available_waits_until_someone_is() -> None:
+    table = Table()
+    team(table)
+    member(table, AGENTS[0], "unavailable")
+    waiting = facts()
+    assert ticket(table, waiting).commands == []
+    assert member(table, AGENTS[1], "away").commands[0].data["agent_id"] == str(AGENTS[1])
+    # Not twice.
+    assert member(table, AGENTS[2]).commands == []
+
+
+def test_a_deactivated_member_gets_nothing() -> None:
+    table = Table()
+    team(table)
+    member(table, AGENTS[0], active=False)
+    member(table, AGENTS[1])
+    assert {chosen(ticket(table, facts())) for _ in range(3)} == {AGENTS[1]}
+
+
+def test_load_balancing_rule_takes_the_least_loaded() -> None:
+    rule = {
+        "rule_id": "lb",
+        "name": "lb",
+        "order": 1,
+        "method": "load_balancing",
+        "teams": [str(TEAM)],
+    }
+    table = staffed_table(fold_rules({}, "AssignmentRuleSaved", {"rule": rule}))
+    for _ in range(2):
+        ticket(table, facts(assignee_id=AGENTS[0], assignment_method="manual"))
+    ticket(table, facts(assignee_id=AGENTS[1], assignment_method="manual"))
+    # Loads 2, 1, 0: the third agent first, then one each to the two at 1, then all are at 2.
+    picks = [chosen(ticket(table, facts())) for _ in range(3)]
+    assert picks[0] == AGENTS[2]
+    assert sorted(picks[1:]) == [AGENTS[1], AGENTS[2]]
+    assert [table.data[load_key(TEAM, a)] for a in AGENTS] == [2, 2, 2]
+
+
+def test_a_ticket_leaving_the_team_frees_its_load() -> None:
+    table = staffed_table()
+    request = facts()
+    agent = chosen(ticket(table, request))
+    moved = request.model_copy(update={"version": 2, "team_id": NEXT_TIER})
+    ticket(table, moved)
+    assert table.data[load_key(TEAM, agent)] == 0
+
+
+def test_breach_escalates_only_when_the_rule_says_so_and_the_team_has_a_next_tier() -> None:
+    escalating = {"rule_id": "esc", "name": "esc", "teams": [str(TEAM)], "escalate_on_breach": True}
+    breached = facts()
+    message = {
+        "kind": "breach",
+        "team_id": str(TEAM),
+        "cause": str(uuid.uuid4()),
+        "facts": breached.model_dump(mode="json"),
+    }
+
+    plain = staffed_table()
+    team(plain, escalates_to=NEXT_TIER)
+    assert plain.send(message).commands == []
+
+    table = staffed_table(fold_rules({}, "AssignmentRuleSaved", {"rule": escalating}))
+    assert table.send(message).commands == []  # no next tier yet
+    team(table, escalates_to=NEXT_TIER)
+    (command,) = table.send(message).commands
+    assert command.event_type == "EscalateTicket"
+    assert command.data["from_team_id"] == str(TEAM)
+    assert command.data["reason"] == "sla_breach"
+    assert command.causation_id == uuid.UUID(message["cause"])

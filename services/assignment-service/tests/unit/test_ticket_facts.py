@@ -1,0 +1,124 @@
+"""Folding ticket events into the facts assignment acts on."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket
+from helpdesk_events import StatusCategory
+
+TICKET = uuid.uuid4()
+TEAM = uuid.uuid4()
+AGENT = uuid.uuid4()
+
+
+def fold(facts: TicketFacts | None, event_type: str, version: int, **data: Any) -> TicketFacts:
+    result = fold_ticket(
+        facts,
+        ticket_id=TICKET,
+        event_type=event_type,
+        version=version,
+        event_id=uuid.uuid4(),
+        data=data,
+    )
+    assert result is not None
+    return result
+
+
+def created(**data: Any) -> TicketFacts:
+    fields = {"status": "Open", "status_category": "new", "priority": "Medium", "channel": "email"}
+    return fold(None, "TicketCreated", 1, **{**fields, **data})
+
+
+def test_a_new_ticket_in_a_team_needs_an_agent() -> None:
+    facts = created(team_id=str(TEAM), tags=["vpn"])
+    assert facts.needs_agent
+    assert facts.open_holder is None
+    fields = facts.condition_fields()
+    assert fields["team_id"] == str(TEAM)
+    assert fields["tags"] == ["vpn"]
+    assert fields["channel"] == "email"
+
+
+def test_without_a_team_nobody_is_asked() -> None:
+    assert not created().needs_agent
+
+
+def test_assigned_at_creation_is_a_manual_assignment_that_counts_as_load() -> None:
+    facts = created(team_id=str(TEAM), assignee_id=str(AGENT))
+    assert not facts.needs_agent
+    assert facts.assignment_method == "manual"
+    assert facts.open_holder == AGENT
+
+
+def test_a_rule_assignment_then_unassignment() -> None:
+    facts = fold(
+        created(team_id=str(TEAM)),
+        "TicketAssigned",
+        2,
+        assignee_id=str(AGENT),
+        method="rule",
+        rule_id="r1",
+    )
+    assert (facts.assignment_method, facts.rule_id, facts.open_holder) == ("rule", "r1", AGENT)
+    facts = fold(facts, "TicketUnassigned", 3, previous_assignee_id=str(AGENT))
+    assert facts.needs_agent and facts.assignee_id is None and facts.rule_id is None
+
+
+def test_resolved_tickets_leave_the_load_and_need_nobody() -> None:
+    facts = fold(
+        created(team_id=str(TEAM), assignee_id=str(AGENT)),
+        "StatusChanged",
+        2,
+        to_status="Resolved",
+        to_category="resolved",
+    )
+    assert facts.status_category is StatusCategory.RESOLVED
+    assert facts.open_holder is None
+    assert not facts.needs_agent
+
+
+def test_team_priority_fields_and_tags_follow_their_events() -> None:
+    other = uuid.uuid4()
+    facts = fold(
+        created(team_id=str(TEAM), tags=["a", "b"]),
+        "TeamChanged",
+        2,
+        from_team_id=str(TEAM),
+        to_team_id=str(other),
+    )
+    facts = fold(facts, "PriorityChanged", 3, from_priority="Medium", to_priority="Urgent")
+    facts = fold(
+        facts,
+        "TicketFieldsChanged",
+        4,
+        changes=[{"field": "category", "old": None, "new": "Network"}],
+    )
+    facts = fold(facts, "TagsChanged", 5, added=["c"], removed=["a"])
+    assert (facts.team_id, facts.priority, facts.category) == (other, "Urgent", "Network")
+    assert facts.tags == ("b", "c")
+    assert facts.version == 5
+
+
+def test_a_redelivered_or_older_event_changes_nothing() -> None:
+    facts = fold(created(team_id=str(TEAM)), "PriorityChanged", 2, to_priority="High")
+    assert fold(facts, "PriorityChanged", 2, to_priority="Low") == facts
+    assert fold(facts, "PriorityChanged", 1, to_priority="Low") == facts
+
+
+def test_events_before_the_creation_is_known_are_ignored() -> None:
+    result = fold_ticket(
+        None,
+        ticket_id=TICKET,
+        event_type="PriorityChanged",
+        version=3,
+        event_id=uuid.uuid4(),
+        data={"to_priority": "High"},
+    )
+    assert result is None
+
+
+def test_a_merged_ticket_needs_nobody() -> None:
+    facts = fold(created(team_id=str(TEAM)), "TicketMerged", 2, parent_id=str(uuid.uuid4()))
+    assert not facts.needs_agent
