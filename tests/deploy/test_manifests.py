@@ -46,6 +46,9 @@ import pytest
 import yaml
 from pydantic import AliasChoices
 
+from assignment_service.__main__ import main as assignment_service_cli
+from assignment_service.entrypoints.worker import create_worker as create_assignment_worker
+from assignment_service.settings import AssignmentSettings
 from helpdesk_events.topics import TICKETS, TopicSpec, all_topics
 from sla_service.__main__ import main as sla_service_cli
 from sla_service.entrypoints.worker import create_worker
@@ -65,12 +68,16 @@ ROOT_PYPROJECT = REPO / "pyproject.toml"
 SERVICE_PYPROJECT = REPO / "services" / "ticket-service" / "pyproject.toml"
 SLA_DOCKERFILE = REPO / "services" / "sla-service" / "Dockerfile"
 SLA_PYPROJECT = REPO / "services" / "sla-service" / "pyproject.toml"
+ASSIGNMENT_DOCKERFILE = REPO / "services" / "assignment-service" / "Dockerfile"
+ASSIGNMENT_PYPROJECT = REPO / "services" / "assignment-service" / "pyproject.toml"
 STACK_TOML = REPO / "tools" / "devstack" / "stack.toml"
 
 #: The ticket service's HTTP port (DESIGN.md §5, ``Settings.http_port``).
 HTTP_PORT = 8001
 #: The SLA service's HTTP port (DESIGN.md §5, ``SlaSettings.http_port``).
 SLA_HTTP_PORT = 8002
+#: The assignment service's HTTP port (DESIGN.md §5, ``AssignmentSettings.http_port``).
+ASSIGNMENT_HTTP_PORT = 8003
 #: PostgreSQL major version everywhere (DESIGN.md §5).
 POSTGRES_MAJOR = 15
 #: Partitions of the ticket-keyed topics on Kubernetes (production); topics.py's default is local.
@@ -228,6 +235,13 @@ def sla_image() -> str:
     return f"helpdesk/sla-service:{version}"
 
 
+def assignment_image() -> str:
+    """The image reference the deployment uses for the assignment service: its package version."""
+    version = tomllib.loads(ASSIGNMENT_PYPROJECT.read_text())["project"]["version"]
+    assert isinstance(version, str)
+    return f"helpdesk/assignment-service:{version}"
+
+
 @dataclass(frozen=True)
 class ImageRef:
     name: str
@@ -273,9 +287,18 @@ def assert_cli_command(command: str) -> None:
 def sla_env_names() -> set[str]:
     """Every environment variable ``SlaSettings`` reads (upper case): its aliases where a field
     has them, else the prefix and the field name."""
-    prefix = str(SlaSettings.model_config.get("env_prefix", ""))
+    return settings_env_names(SlaSettings)
+
+
+def assignment_env_names() -> set[str]:
+    """Every environment variable ``AssignmentSettings`` reads (upper case)."""
+    return settings_env_names(AssignmentSettings)
+
+
+def settings_env_names(settings_class: type[SlaSettings] | type[AssignmentSettings]) -> set[str]:
+    prefix = str(settings_class.model_config.get("env_prefix", ""))
     names: set[str] = set()
-    for field_name, field in SlaSettings.model_fields.items():
+    for field_name, field in settings_class.model_fields.items():
         alias = field.validation_alias
         if isinstance(alias, AliasChoices):
             names.update(str(choice).upper() for choice in alias.choices)
@@ -294,6 +317,18 @@ def sla_settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> S
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return SlaSettings()
+
+
+def assignment_settings_from(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> AssignmentSettings:
+    """AssignmentSettings as the worker would build them from exactly ``env``."""
+    for name in list(os.environ):
+        if name.startswith("HELPDESK_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return AssignmentSettings()
 
 
 class _WorkerReached(Exception):
@@ -322,6 +357,27 @@ def assert_sla_cli_command(command: str) -> None:
     assert sla_cli_accepts([command]), f"`sla_service {command}` is not a command of the CLI"
 
 
+def assignment_cli_accepts(command: list[str]) -> bool:
+    """Like :func:`sla_cli_accepts`, for ``python -m assignment_service``."""
+
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise _WorkerReached
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("assignment_service.entrypoints.worker.create_worker", stop)
+        patch.setattr("helpdesk_platform.telemetry.setup_logging", lambda *a, **k: None)
+        try:
+            code = assignment_service_cli(command)
+        except _WorkerReached:
+            return True
+    assert code == 2, f"assignment_service {command}: exit {code}"
+    return False
+
+
+def assert_assignment_cli_command(command: str) -> None:
+    assert assignment_cli_accepts([command]), f"`assignment_service {command}` is not a command"
+
+
 @dataclass(frozen=True)
 class ServiceImage:
     """One of the project's images: how it is built and what it runs."""
@@ -338,18 +394,24 @@ class ServiceImage:
 
     @property
     def image(self) -> str:
-        return ticket_image() if self.name == "ticket-service" else sla_image()
+        if self.name == "ticket-service":
+            return ticket_image()
+        return sla_image() if self.name == "sla-service" else assignment_image()
 
     def is_setting(self, env_name: str) -> bool:
         if self.name == "ticket-service":
             return settings_field(env_name) is not None
-        return env_name.upper() in sla_env_names()
+        if self.name == "sla-service":
+            return env_name.upper() in sla_env_names()
+        return env_name.upper() in assignment_env_names()
 
     def assert_command(self, command: str) -> None:
         if self.name == "ticket-service":
             assert_cli_command(command)
-        else:
+        elif self.name == "sla-service":
             assert_sla_cli_command(command)
+        else:
+            assert_assignment_cli_command(command)
 
 
 TICKET = ServiceImage(
@@ -374,7 +436,18 @@ SLA = ServiceImage(
     "HELPDESK_SLA_HTTP_PORT",
     "worker",
 )
-IMAGES = (TICKET, SLA)
+ASSIGNMENT = ServiceImage(
+    "assignment-service",
+    ASSIGNMENT_DOCKERFILE,
+    ASSIGNMENT_PYPROJECT,
+    "assignment-service",
+    "assignment_service",
+    ASSIGNMENT_HTTP_PORT,
+    "HELPDESK_ASSIGNMENT_HTTP_HOST",
+    "HELPDESK_ASSIGNMENT_HTTP_PORT",
+    "worker",
+)
+IMAGES = (TICKET, SLA, ASSIGNMENT)
 BY_IMAGE = pytest.mark.parametrize("image", IMAGES, ids=lambda i: i.name)
 
 
@@ -1243,13 +1316,68 @@ def sla_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, FaustTopic]:
     }
 
 
+def assignment_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, FaustTopic]:
+    """The internal topics the assignment worker declares, as configured by its Deployment."""
+    (container,) = pod_spec(one_doc("Deployment", "assignment-service"))["containers"]
+    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    settings = assignment_settings_from(
+        monkeypatch, {**dockerfile_env(ASSIGNMENT_DOCKERFILE), **env}
+    )
+    worker = create_assignment_worker(settings)
+    replicas = int(worker.app.conf.topic_replication_factor)
+    topics = {
+        worker.team_topic_name: FaustTopic(
+            int(worker.team_topic.partitions or 0), compacted=False, replicas=replicas
+        ),
+        f"{worker.app.conf.id}-__assignor-__leader": FaustTopic(
+            1, compacted=False, replicas=replicas
+        ),
+    }
+    for table in (worker.facts_table, worker.directory_table, worker.team_table):
+        changelog = table.changelog_topic
+        topics[changelog.get_topic_name()] = FaustTopic(
+            int(changelog.partitions or 0), compacted=True, replicas=replicas
+        )
+    return topics
+
+
+def test_assignment_worker_topics_are_declared_with_replicas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cluster = kafka_cluster()["metadata"]["name"]
+    broker_min_isr = int(kafka_cluster()["spec"]["kafka"]["config"]["min.insync.replicas"])
+    topics = kafka_topics()
+    faust_topics = assignment_worker_topics(monkeypatch)
+    assert len(faust_topics) == 5
+    for name, faust_topic in faust_topics.items():
+        assert name in topics, f"{name} is not declared as a KafkaTopic"
+        topic = topics[name]
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == cluster, name
+        assert topic["spec"]["partitions"] == faust_topic.partitions, name
+        config = {key: str(value) for key, value in topic["spec"]["config"].items()}
+        min_isr = int(config.get("min.insync.replicas", broker_min_isr))
+        assert min_isr < topic["spec"]["replicas"] <= pool_replicas("broker"), name
+        assert (config.get("cleanup.policy") == "compact") == faust_topic.compacted, name
+        assert faust_topic.replicas == topic["spec"]["replicas"], name
+    ticket_partitions = topics[TICKETS]["spec"]["partitions"]
+    # Team requests, ticket facts and team state follow the tickets topic; the directory table
+    # its one-partition topic; the leader topic has one.
+    assert sorted(t.partitions for t in faust_topics.values()) == [
+        1,
+        1,
+        ticket_partitions,
+        ticket_partitions,
+        ticket_partitions,
+    ]
+
+
 def test_kafka_topics_match_the_event_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HELPDESK_TOPIC_PARTITIONS", raising=False)
     cluster = kafka_cluster()["metadata"]["name"]
     brokers = pool_replicas("broker")
     topics = kafka_topics()
     expected = {spec.name: spec for spec in all_topics()}
-    faust_topics = sla_worker_topics(monkeypatch)
+    faust_topics = sla_worker_topics(monkeypatch) | assignment_worker_topics(monkeypatch)
     assert set(topics) == set(expected) | set(faust_topics)
     ticket_keyed: set[int] = set()
     for name, spec in expected.items():
@@ -1452,6 +1580,50 @@ def test_sla_ports_probes_and_service() -> None:
     for port in service["spec"]["ports"]:
         assert port["port"] == SLA_HTTP_PORT
         assert resolve_port(container, port["targetPort"]) == SLA_HTTP_PORT
+
+
+def test_assignment_workload_environment_is_what_the_worker_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deployment = one_doc("Deployment", "assignment-service")
+    spec = pod_spec(deployment)
+    (container,) = spec["containers"]
+    env: dict[str, str] = {}
+    for var in container.get("env", []):
+        assert var["name"].upper() in assignment_env_names(), f"{var['name']} is not a setting"
+        env[var["name"]] = var["value"]
+    settings = assignment_settings_from(
+        monkeypatch, {**dockerfile_env(ASSIGNMENT_DOCKERFILE), **env}
+    )
+    assert settings.kafka_bootstrap == (
+        f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
+    )
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", ASSIGNMENT_HTTP_PORT)
+    assert settings.topic_partitions == kafka_topics()[TICKETS]["spec"]["partitions"]
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    data = mounts[str(settings.data_dir)]
+    assert not data.get("readOnly")
+    assert "emptyDir" in next(v for v in spec["volumes"] if v["name"] == data["name"])
+    key = str(settings.jwt_public_key_file)
+    mount = next(m for m in container["volumeMounts"] if key.startswith(m["mountPath"] + "/"))
+    assert mount.get("readOnly") is True
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    assert [item["path"] for item in volume["configMap"]["items"]] == [key.rsplit("/", 1)[1]]
+
+
+def test_compose_assignment_service_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    service = compose_services()["assignment-service"]
+    env = {k: interpolate(v, {}) for k, v in compose_env(service).items()}
+    for key in env:
+        assert key.upper() in assignment_env_names(), f"assignment-service: {key} is not a setting"
+    settings = assignment_settings_from(
+        monkeypatch, {**dockerfile_env(ASSIGNMENT_DOCKERFILE), **env}
+    )
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", ASSIGNMENT_HTTP_PORT)
+    assert settings.topic_partitions == compose_topics({})[TICKETS].partitions
+    compose_named_volume(service, str(settings.data_dir))
+    check = " ".join(service["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{ASSIGNMENT_HTTP_PORT}/readyz" in check, "healthy means ready"
 
 
 def test_ticket_attachments_are_on_a_shared_writable_volume() -> None:
