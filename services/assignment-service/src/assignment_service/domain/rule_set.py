@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from pydantic import ValidationError
 
@@ -52,6 +53,12 @@ def effective_rules(saved: RuleSet, teams: Iterable[tuple[uuid.UUID, str]]) -> l
     """
     rules = dict(saved)
     for team_id, name in teams:
-        default = default_rule_for_team(team_id, name)
+        default = _default_rule(team_id, name)
         rules.setdefault(default.rule_id, default)
     return sorted(rules.values(), key=lambda rule: (rule.order, rule.rule_id))
+
+
+@lru_cache(maxsize=4096)
+def _default_rule(team_id: uuid.UUID, name: str) -> AssignmentRule:
+    # Parsing the condition costs about a millisecond; a team's default changes only with its name.
+    return default_rule_for_team(team_id, name)

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import faust.streams as faust_streams
 import orjson
 import structlog
 from faust.web import Request, Response, View
@@ -163,56 +165,78 @@ class AssignmentWorker:
 
     # --- streams ----------------------------------------------------------------------------
 
-    async def _each(self, stream: Any, handler: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                await handler(message.topic, message.value)
-            except (ValidationError, ValueError, KeyError, orjson.JSONDecodeError) as error:
-                # A message that cannot be read is skipped (it stays in the topic for repair).
-                log.error(
-                    "skipping unreadable message",
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    error=str(error),
-                )
+    async def _in_batches(self, stream: Any, handler: Handler) -> None:
+        """Run ``handler`` over batches of events: decide all, send all, wait, then write all.
 
-    async def _process_tickets(self, stream: Any) -> None:
-        await self._each(stream, self._on_ticket_or_sla_event)
+        Events of a batch are decided in order, each seeing the writes of those before it; the
+        messages they lead to are sent together and acknowledged by Kafka before any table
+        write, so one round trip to Kafka serves the whole batch.
+        """
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
+            batch = Batch()
+            for event in events:
+                message = event.message
+                batch.begin(event)
+                try:
+                    handler(batch, message.topic, message.value)
+                except (ValidationError, ValueError, KeyError, orjson.JSONDecodeError) as error:
+                    # A message that cannot be read is skipped (it stays in the topic for repair).
+                    batch.abandon()
+                    log.error(
+                        "skipping unreadable message",
+                        topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        error=str(error),
+                    )
+                else:
+                    batch.keep()
+            await self._send_all(batch.sends)
+            for record in batch.logs:
+                log.info(record.pop("event"), **record)
+            for event, table, key, value in batch.writes:
+                # A table write goes to the changelog partition of the event that caused it.
+                faust_streams._current_event.set(weakref.ref(event))
+                if value is None:
+                    table.pop(key, None)
+                else:
+                    table[key] = value
 
-    async def _process_directory(self, stream: Any) -> None:
-        await self._each(stream, self._on_directory_event)
-
-    async def _process_teams(self, stream: Any) -> None:
-        await self.rules.caught_up.wait()
-        await self._each(stream, self._on_team_message)
-
-    async def _forward(self, messages: list[dict[str, Any]]) -> None:
-        """Send to the team topic and wait until Kafka has every message."""
+    async def _send_all(self, sends: list[tuple[Any, bytes, bytes, Any]]) -> None:
         pending = [
-            await self.team_topic.send(key=message["team_id"].encode(), value=orjson.dumps(message))
-            for message in messages
+            await topic.send(key=key, value=value, headers=headers)
+            for topic, key, value, headers in sends
         ]
         await asyncio.gather(*pending)
 
-    async def _on_ticket_or_sla_event(self, topic: str, raw: bytes) -> None:
+    async def _process_tickets(self, stream: Any) -> None:
+        await self._in_batches(stream, self._on_ticket_or_sla_event)
+
+    async def _process_directory(self, stream: Any) -> None:
+        await self._in_batches(stream, self._on_directory_event)
+
+    async def _process_teams(self, stream: Any) -> None:
+        await self.rules.caught_up.wait()
+        await self._in_batches(stream, self._on_team_message)
+
+    def _forward(self, batch: Batch, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            batch.send(self.team_topic, message["team_id"].encode(), orjson.dumps(message), None)
+
+    def _on_ticket_or_sla_event(self, batch: Batch, topic: str, raw: bytes) -> None:
         envelope = decode_envelope(raw)
         key = str(envelope.stream_id)
-        stored = self.facts_table.get(key)
+        stored = batch.get(self.facts_table, key)
         before = None if stored is None else TicketFacts.model_validate(stored)
         if topic == SLA:
             if envelope.event_type == "SlaBreached" and before is not None and before.team_id:
-                await self._forward(
-                    [
-                        {
-                            "kind": "breach",
-                            "team_id": str(before.team_id),
-                            "facts": before.model_dump(mode="json"),
-                            "cause": str(envelope.event_id),
-                        }
-                    ]
-                )
+                breach = {
+                    "kind": "breach",
+                    "team_id": str(before.team_id),
+                    "facts": before.model_dump(mode="json"),
+                    "cause": str(envelope.event_id),
+                }
+                self._forward(batch, [breach])
             return
         after = fold_ticket(
             before,
@@ -227,12 +251,12 @@ class AssignmentWorker:
         if before is None or _matters(before, after):
             teams = {team for team in (before.team_id if before else None, after.team_id) if team}
             facts = after.model_dump(mode="json")
-            await self._forward(
-                [{"kind": "ticket", "team_id": str(team), "facts": facts} for team in teams]
+            self._forward(
+                batch, [{"kind": "ticket", "team_id": str(team), "facts": facts} for team in teams]
             )
-        self.facts_table[key] = after.model_dump(mode="json")
+        batch.put(self.facts_table, key, after.model_dump(mode="json"))
 
-    async def _on_directory_event(self, topic: str, raw: bytes) -> None:
+    def _on_directory_event(self, batch: Batch, topic: str, raw: bytes) -> None:
         envelope = decode_envelope(raw)
         data = envelope.data
         kind = envelope.event_type
@@ -242,22 +266,21 @@ class AssignmentWorker:
             for name in ("name", "tier", "escalates_to"):
                 if kind == "TeamCreated" or data.get(name) is not None:
                     message[name] = data.get(name)
-            await self._forward([message])
+            self._forward(batch, [message])
             if data.get("name"):
                 self.team_names[team_id] = data["name"]
             return
         if kind in ("TeamMemberAdded", "TeamMemberRemoved"):
             agent_id = uuid.UUID(data["agent_id"])
-            agent = self._agent(agent_id)
+            agent = self._agent(batch, agent_id)
             teams = set(agent["teams"])
             if kind == "TeamMemberAdded":
                 teams.add(str(envelope.stream_id))
             else:
                 teams.discard(str(envelope.stream_id))
-            await self._forward(
-                [_member_message(envelope.stream_id, agent_id, agent, kind == "TeamMemberAdded")]
-            )
-            self.directory_table[f"agent:{agent_id}"] = {**agent, "teams": sorted(teams)}
+            member = kind == "TeamMemberAdded"
+            self._forward(batch, [_member_message(envelope.stream_id, agent_id, agent, member)])
+            batch.put(self.directory_table, f"agent:{agent_id}", {**agent, "teams": sorted(teams)})
             return
         changes: dict[str, Any] = {}
         if kind == "AgentAvailabilityChanged":
@@ -269,43 +292,43 @@ class AssignmentWorker:
         elif kind != "AgentInvited":
             return
         agent_id = envelope.stream_id
-        agent = {**self._agent(agent_id), **changes}
-        await self._forward(
-            [_member_message(uuid.UUID(team), agent_id, agent, True) for team in agent["teams"]]
+        agent = {**self._agent(batch, agent_id), **changes}
+        self._forward(
+            batch,
+            [_member_message(uuid.UUID(team), agent_id, agent, True) for team in agent["teams"]],
         )
-        self.directory_table[f"agent:{agent_id}"] = agent
+        batch.put(self.directory_table, f"agent:{agent_id}", agent)
 
-    def _agent(self, agent_id: uuid.UUID) -> dict[str, Any]:
-        stored = self.directory_table.get(f"agent:{agent_id}")
+    def _agent(self, batch: Batch, agent_id: uuid.UUID) -> dict[str, Any]:
+        stored = batch.get(self.directory_table, f"agent:{agent_id}")
         if stored is None:
             return {"availability": "active", "active": True, "teams": []}
         return dict(stored)
 
-    async def _on_team_message(self, topic: str, raw: bytes) -> None:
+    def _on_team_message(self, batch: Batch, topic: str, raw: bytes) -> None:
         message = orjson.loads(raw)
-        outcome = team_stage.handle(message, self.team_table.get, self.rules.state, _now())
-        pending = [
-            await self.commands.send(
-                key=str(command.stream_id).encode(),
-                value=encode_envelope(command),
-                headers=kafka_headers(command, None),
-            )
-            for command in outcome.commands
-        ]
-        await asyncio.gather(*pending)
+        table = self.team_table
+        outcome = team_stage.handle(
+            message, lambda key: batch.get(table, key), self.rules.state, _now()
+        )
         for command in outcome.commands:
-            log.info(
-                command.event_type,
-                ticket_id=str(command.stream_id),
-                agent_id=command.data.get("agent_id"),
-                rule_id=command.data.get("rule_id"),
-                event_id=str(command.event_id),
+            batch.send(
+                self.commands,
+                str(command.stream_id).encode(),
+                encode_envelope(command),
+                kafka_headers(command, None),
+            )
+            batch.logs.append(
+                {
+                    "event": command.event_type,
+                    "ticket_id": str(command.stream_id),
+                    "agent_id": command.data.get("agent_id"),
+                    "rule_id": command.data.get("rule_id"),
+                    "event_id": str(command.event_id),
+                }
             )
         for key, value in outcome.writes.items():
-            if value is None:
-                self.team_table.pop(key, None)
-            else:
-                self.team_table[key] = value
+            batch.put(table, key, value)
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -416,6 +439,58 @@ class AssignmentWorker:
                 return await worker._write_rule(
                     self, request, AssignmentRuleDeleted(rule_id=rule_id)
                 )
+
+
+class Batch:
+    """What a batch of events leads to: messages to send, then table writes (see _in_batches).
+
+    Reads see the batch's own earlier writes. Each event's effects are staged until the handler
+    returns, so an event that fails leaves nothing behind.
+    """
+
+    def __init__(self) -> None:
+        self.sends: list[tuple[Any, bytes, bytes, Any]] = []
+        self.writes: list[tuple[Any, Any, str, Any]] = []
+        self.logs: list[dict[str, Any]] = []
+        self._overlay: dict[tuple[int, str], Any] = {}
+        self._event: Any = None
+        self._sends: list[tuple[Any, bytes, bytes, Any]] = []
+        self._writes: list[tuple[Any, Any, str, Any]] = []
+
+    def begin(self, event: Any) -> None:
+        self._event = event
+        self._sends, self._writes = [], []
+
+    def keep(self) -> None:
+        self.sends.extend(self._sends)
+        self.writes.extend(self._writes)
+        for _, table, key, value in self._writes:
+            self._overlay[(id(table), key)] = value
+
+    def abandon(self) -> None:
+        self._sends, self._writes = [], []
+
+    def get(self, table: Any, key: str) -> Any:
+        for _, staged_table, staged_key, value in reversed(self._writes):
+            if staged_table is table and staged_key == key:
+                return value
+        marker = (id(table), key)
+        if marker in self._overlay:
+            return self._overlay[marker]
+        return table.get(key)
+
+    def put(self, table: Any, key: str, value: Any) -> None:
+        self._writes.append((self._event, table, key, value))
+
+    def send(self, topic: Any, key: bytes, value: bytes, headers: Any) -> None:
+        self._sends.append((topic, key, value, headers))
+
+
+Handler = Callable[[Batch, str, bytes], None]
+
+#: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
+BATCH_MAX = 500
+BATCH_WITHIN = 0.005
 
 
 def _matters(before: TicketFacts, after: TicketFacts) -> bool:

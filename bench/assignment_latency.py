@@ -1,0 +1,179 @@
+"""Created -> assigned latency of the assignment service at a steady rate, on the local stack.
+
+    make up
+    python bench/assignment_latency.py [--rate 200] [--seconds 20] [--agents 5]
+
+Makes a team with ``--agents`` members through the ticket service's API, then creates tickets in
+that team at ``--rate`` per second (open loop: each request is sent at its planned instant,
+whatever the previous ones are doing) for ``--seconds``. It follows ``helpdesk.tickets.v1`` and
+``helpdesk.ticket-commands.v1`` and reports, per ticket, from the ``TicketCreated`` event's
+``occurred_at`` to
+
+* decided: the ``AssignTicket`` command the assignment worker sent (its ``occurred_at``), and
+* assigned: the ``TicketAssigned`` event the ticket service appended on applying it (only when
+  ``ticket-service commands`` runs).
+
+All timestamps come from processes on this machine (one clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+from machine import describe
+
+from helpdesk_devstack.tokens import mint_token
+from helpdesk_devstack.topic_reader import follow_topic
+from helpdesk_events import decode_envelope
+from helpdesk_events.topics import TICKET_COMMANDS, TICKETS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Watch:
+    """Instants seen on Kafka for the benchmark's tickets."""
+
+    def __init__(self) -> None:
+        self.created: dict[uuid.UUID, datetime] = {}
+        self.decided: dict[uuid.UUID, datetime] = {}
+        self.assigned: dict[uuid.UUID, datetime] = {}
+        self.decisions: dict[uuid.UUID, set[uuid.UUID]] = {}
+
+    async def follow(self, bootstrap: str, topic: str) -> None:
+        async for record in follow_topic(bootstrap, topic, from_beginning=False):
+            if not record.value:
+                continue
+            envelope = decode_envelope(record.value)
+            ticket = envelope.stream_id
+            if envelope.event_type == "TicketCreated":
+                self.created[ticket] = envelope.occurred_at
+            elif envelope.event_type == "TicketAssigned":
+                self.assigned.setdefault(ticket, envelope.occurred_at)
+            elif envelope.event_type == "AssignTicket":
+                self.decided.setdefault(ticket, envelope.occurred_at)
+                self.decisions.setdefault(ticket, set()).add(envelope.event_id)
+
+
+def percentiles(name: str, created: dict[uuid.UUID, datetime], done: dict[uuid.UUID, datetime],
+                tickets: list[uuid.UUID]) -> str:  # fmt: skip
+    latencies = sorted(
+        (done[t] - created[t]).total_seconds() * 1000 for t in tickets if t in done and t in created
+    )
+    if not latencies:
+        return f"{name}: none of {len(tickets)} tickets"
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return (
+        f"{name}: {len(latencies)}/{len(tickets)} tickets; p50 {cuts[49]:.0f} ms, "
+        f"p90 {cuts[89]:.0f} ms, p99 {cuts[98]:.0f} ms, max {latencies[-1]:.0f} ms"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    private = (REPO / ".local/jwt/private.pem").read_bytes()
+    manager = mint_token(private, "manager", "bench-manager", timedelta(hours=1))
+    agent = mint_token(private, "agent", "bench-agent", timedelta(hours=1))
+    watch = Watch()
+    followers = [
+        asyncio.create_task(watch.follow(args.kafka, topic)) for topic in (TICKETS, TICKET_COMMANDS)
+    ]
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=args.url, timeout=30, limits=limits) as client:
+        as_manager = {"Authorization": f"Bearer {manager}"}
+        suffix = uuid.uuid4().hex[:6]
+        team = await client.post("/teams", json={"name": f"Bench {suffix}"}, headers=as_manager)
+        team.raise_for_status()
+        team_id = team.json()["id"]
+        for index in range(args.agents):
+            invited = await client.post(
+                "/agents",
+                json={"email": f"bench-{suffix}-{index}@example.com", "name": f"Bench {index}",
+                      "role": "agent"},
+                headers=as_manager,
+            )  # fmt: skip
+            invited.raise_for_status()
+            added = await client.put(
+                f"/teams/{team_id}/members/{invited.json()['id']}", headers=as_manager
+            )
+            added.raise_for_status()
+        await asyncio.sleep(2.0)  # the directory reaches the worker before the load starts
+
+        tickets: list[uuid.UUID] = []
+        errors = 0
+
+        async def create() -> None:
+            nonlocal errors
+            response = await client.post(
+                "/tickets",
+                json={"subject": "Bench", "priority": "Medium", "channel": "email",
+                      "team_id": team_id},
+                headers={"Authorization": f"Bearer {agent}",
+                         "Idempotency-Key": str(uuid.uuid4())},
+            )  # fmt: skip
+            if response.status_code == 201:
+                tickets.append(uuid.UUID(response.json()["id"]))
+            else:
+                errors += 1
+
+        total = args.rate * args.seconds
+        started = time.monotonic()
+        pending = []
+        for index in range(total):
+            delay = started + index / args.rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pending.append(asyncio.create_task(create()))
+        await asyncio.gather(*pending)
+        sent_in = time.monotonic() - started
+
+    deadline = time.monotonic() + args.drain
+    while time.monotonic() < deadline:
+        needed = watch.assigned if args.wait_for_assigned else watch.decided
+        if all(t in needed for t in tickets):
+            break
+        await asyncio.sleep(0.2)
+    for task in followers:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    print(f"machine: {describe()}")
+    print(
+        f"created {len(tickets)} tickets in {sent_in:.1f}s "
+        f"({len(tickets) / sent_in:.0f}/s, target {args.rate}/s), {errors} errors"
+    )
+    print(percentiles("created -> decided (AssignTicket)", watch.created, watch.decided, tickets))
+    print(percentiles("created -> assigned (TicketAssigned)", watch.created, watch.assigned,
+                      tickets))  # fmt: skip
+    doubles = sum(1 for t in tickets if len(watch.decisions.get(t, ())) > 1)
+    print(f"tickets with more than one distinct decision: {doubles}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8001")
+    parser.add_argument(
+        "--kafka", default=os.environ.get("HELPDESK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    )
+    parser.add_argument("--rate", type=int, default=200, help="tickets per second")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--agents", type=int, default=5)
+    parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait afterwards")
+    parser.add_argument(
+        "--wait-for-assigned",
+        action="store_true",
+        help="wait for TicketAssigned (needs `ticket-service commands`), not only AssignTicket",
+    )
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
