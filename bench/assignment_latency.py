@@ -4,10 +4,10 @@
     python bench/assignment_latency.py [--rate 200] [--seconds 20] [--agents 5]
 
 Makes a team with ``--agents`` members through the ticket service's API, then creates tickets in
-that team at ``--rate`` per second (open loop: each request is sent at its planned instant,
-whatever the previous ones are doing) for ``--seconds``. It follows ``helpdesk.tickets.v1`` and
-``helpdesk.ticket-commands.v1`` and reports, per ticket, from the ``TicketCreated`` event's
-``occurred_at`` to
+that team at about ``--rate`` per second for ``--seconds`` with wrk (``--connections``
+connections, each pausing between requests; the achieved rate is printed). It follows
+``helpdesk.tickets.v1`` and ``helpdesk.ticket-commands.v1`` and reports, per ticket, from the
+``TicketCreated`` event's ``occurred_at`` to
 
 * decided: the ``AssignTicket`` command the assignment worker sent (its ``occurred_at``), and
 * assigned: the ``TicketAssigned`` event the ticket service appended on applying it (only when
@@ -22,10 +22,12 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import statistics
+import subprocess
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -44,6 +46,8 @@ class Watch:
 
     def __init__(self) -> None:
         self.created: dict[uuid.UUID, datetime] = {}
+        self.team: dict[uuid.UUID, str | None] = {}
+        self.published: dict[uuid.UUID, datetime] = {}
         self.decided: dict[uuid.UUID, datetime] = {}
         self.assigned: dict[uuid.UUID, datetime] = {}
         self.decisions: dict[uuid.UUID, set[uuid.UUID]] = {}
@@ -56,6 +60,9 @@ class Watch:
             ticket = envelope.stream_id
             if envelope.event_type == "TicketCreated":
                 self.created[ticket] = envelope.occurred_at
+                self.team[ticket] = envelope.data.get("team_id")
+                # The record's timestamp: when the relay produced it to Kafka.
+                self.published[ticket] = datetime.fromtimestamp(record.timestamp / 1000, UTC)
             elif envelope.event_type == "TicketAssigned":
                 self.assigned.setdefault(ticket, envelope.occurred_at)
             elif envelope.event_type == "AssignTicket":
@@ -78,6 +85,8 @@ def percentiles(name: str, created: dict[uuid.UUID, datetime], done: dict[uuid.U
 
 
 async def run(args: argparse.Namespace) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
     private = (REPO / ".local/jwt/private.pem").read_bytes()
     manager = mint_token(private, "manager", "bench-manager", timedelta(hours=1))
     agent = mint_token(private, "agent", "bench-agent", timedelta(hours=1))
@@ -106,33 +115,22 @@ async def run(args: argparse.Namespace) -> None:
             added.raise_for_status()
         await asyncio.sleep(2.0)  # the directory reaches the worker before the load starts
 
-        tickets: list[uuid.UUID] = []
-        errors = 0
-
-        async def create() -> None:
-            nonlocal errors
-            response = await client.post(
-                "/tickets",
-                json={"subject": "Bench", "priority": "Medium", "channel": "email",
-                      "team_id": team_id},
-                headers={"Authorization": f"Bearer {agent}",
-                         "Idempotency-Key": str(uuid.uuid4())},
-            )  # fmt: skip
-            if response.status_code == 201:
-                tickets.append(uuid.UUID(response.json()["id"]))
-            else:
-                errors += 1
-
-        total = args.rate * args.seconds
-        started = time.monotonic()
-        pending = []
-        for index in range(total):
-            delay = started + index / args.rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            pending.append(asyncio.create_task(create()))
-        await asyncio.gather(*pending)
-        sent_in = time.monotonic() - started
+    # Load from wrk (C, little CPU): `connections` connections, each pausing so that together
+    # they send about `rate` requests per second.
+    delay_ms = max(0, int(1000 * args.connections / args.rate) - args.expected_latency_ms)
+    started = time.monotonic()
+    run = await asyncio.to_thread(
+        subprocess.run,
+        ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s",
+         "-s", str(REPO / "bench/create_team_tickets.lua"), args.url],
+        env=os.environ | {"BENCH_TOKEN": agent, "BENCH_TEAM": team_id,
+                          "BENCH_DELAY_MS": str(delay_ms)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    sent_in = time.monotonic() - started
+    errors = "Non-2xx" in run.stdout or "Socket errors" in run.stdout
+    await asyncio.sleep(1.0)  # the last TicketCreated events reach Kafka
+    tickets = [t for t, team in watch.team.items() if team == team_id]
 
     deadline = time.monotonic() + args.drain
     while time.monotonic() < deadline:
@@ -148,8 +146,10 @@ async def run(args: argparse.Namespace) -> None:
     print(f"machine: {describe()}")
     print(
         f"created {len(tickets)} tickets in {sent_in:.1f}s "
-        f"({len(tickets) / sent_in:.0f}/s, target {args.rate}/s), {errors} errors"
+        f"({len(tickets) / sent_in:.0f}/s, target {args.rate}/s); wrk errors: {errors}"
     )
+    print(percentiles("created -> on Kafka (relay)", watch.created, watch.published, tickets))
+    print(percentiles("on Kafka -> decided", watch.published, watch.decided, tickets))
     print(percentiles("created -> decided (AssignTicket)", watch.created, watch.decided, tickets))
     print(percentiles("created -> assigned (TicketAssigned)", watch.created, watch.assigned,
                       tickets))  # fmt: skip
@@ -166,6 +166,13 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200, help="tickets per second")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--agents", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--expected-latency-ms",
+        type=int,
+        default=5,
+        help="create latency subtracted from each connection's pause when pacing",
+    )
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait afterwards")
     parser.add_argument(
         "--wait-for-assigned",

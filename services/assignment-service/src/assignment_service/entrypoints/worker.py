@@ -248,13 +248,13 @@ class AssignmentWorker:
         )
         if after is None or after == before:
             return
+        facts = after.model_dump(mode="json")
         if before is None or _matters(before, after):
             teams = {team for team in (before.team_id if before else None, after.team_id) if team}
-            facts = after.model_dump(mode="json")
             self._forward(
                 batch, [{"kind": "ticket", "team_id": str(team), "facts": facts} for team in teams]
             )
-        batch.put(self.facts_table, key, after.model_dump(mode="json"))
+        batch.put(self.facts_table, key, facts)
 
     def _on_directory_event(self, batch: Batch, topic: str, raw: bytes) -> None:
         envelope = decode_envelope(raw)
@@ -495,8 +495,10 @@ BATCH_WITHIN = 0.005
 
 def _matters(before: TicketFacts, after: TicketFacts) -> bool:
     """Whether the team stage must hear of the change (more than a new version)."""
-    ignored = {"version", "last_event_id"}
-    return before.model_dump(exclude=ignored) != after.model_dump(exclude=ignored)
+    same_version = before.model_copy(
+        update={"version": after.version, "last_event_id": after.last_event_id}
+    )
+    return same_version != after
 
 
 def _member_message(

@@ -111,6 +111,8 @@ class _View:
     def __init__(self, read: Callable[[str], Any]) -> None:
         self._read = read
         self.outcome = Outcome()
+        # Parsed team infos (validating one costs more than the rest of a decision).
+        self._teams: dict[uuid.UUID, TeamInfo] = {}
 
     def get(self, key: str) -> Any:
         if key in self.outcome.writes:
@@ -121,10 +123,15 @@ class _View:
         self.outcome.writes[key] = value
 
     def team(self, team_id: uuid.UUID) -> TeamInfo:
-        raw = self.get(team_key(team_id))
-        return TeamInfo(team_id=team_id) if raw is None else TeamInfo.model_validate(raw)
+        info = self._teams.get(team_id)
+        if info is None:
+            raw = self.get(team_key(team_id))
+            info = TeamInfo(team_id=team_id) if raw is None else TeamInfo.model_validate(raw)
+            self._teams[team_id] = info
+        return info
 
     def put_team(self, info: TeamInfo) -> None:
+        self._teams[info.team_id] = info
         self.put(team_key(info.team_id), info.model_dump(mode="json"))
 
     def slot(self, team_id: uuid.UUID, ticket_id: uuid.UUID) -> TicketSlot | None:
@@ -232,6 +239,21 @@ def _rules_for(info: TeamInfo, saved_rules: RuleSet) -> list[AssignmentRule]:
     return effective_rules(saved_rules, [(info.team_id, info.name)] if info.known else [])
 
 
+def _select_rule(
+    info: TeamInfo, saved_rules: RuleSet, fields: dict[str, Any], now: datetime
+) -> AssignmentRule | None:
+    """:func:`select_rule` over the team's rules, without evaluating the implied default's
+    condition (``team_id == <this team>``): every ticket the team stage sees is in the team."""
+    implied = f"team-{info.team_id}"
+    for rule in _rules_for(info, saved_rules):
+        if rule.rule_id == implied and implied not in saved_rules:
+            if rule.is_active(now):
+                return rule
+        elif rule.applies_to(fields, now):
+            return rule
+    return None
+
+
 def _pool(view: _View, info: TeamInfo) -> AgentPool:
     return AgentPool(
         agents=info.members,
@@ -247,7 +269,7 @@ def _decide(
     """Choose an agent and send AssignTicket, or put the ticket on the waiting list."""
     info = view.team(team_id)
     fields = facts.condition_fields()
-    rule = select_rule(_rules_for(info, saved_rules), fields, now)
+    rule = _select_rule(info, saved_rules, fields, now)
     if rule is None:
         log.info("no rule takes the ticket", ticket_id=str(facts.ticket_id), team_id=str(team_id))
         _wait(view, team_id, facts)
