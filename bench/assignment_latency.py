@@ -153,6 +153,11 @@ async def run(args: argparse.Namespace) -> None:
     print(percentiles("created -> decided (AssignTicket)", watch.created, watch.decided, tickets))
     print(percentiles("created -> assigned (TicketAssigned)", watch.created, watch.assigned,
                       tickets))  # fmt: skip
+    in_order = sorted(tickets, key=lambda t: watch.created[t])
+    quarter = max(1, len(in_order) // 4)
+    for label, part in (("first", in_order[:quarter]), ("last", in_order[-quarter:])):
+        print(percentiles(f"  {label} quarter, created -> decided", watch.created, watch.decided,
+                          part))  # fmt: skip
     doubles = sum(1 for t in tickets if len(watch.decisions.get(t, ())) > 1)
     print(f"tickets with more than one distinct decision: {doubles}")
 
