@@ -77,6 +77,10 @@ class Ticket:
     merged_into: uuid.UUID | None = None
     merged_children: tuple[uuid.UUID, ...] = ()
     message_count: int = 0
+    #: How the current assignee got the ticket ("manual" or "rule"); None when unassigned.
+    assignment_method: str | None = None
+    #: The version of the last event that set the team or the assignee (1: as created).
+    routing_version: int = 1
     status_history: tuple[tuple[str, datetime], ...] = field(default=())
 
     @property
@@ -471,6 +475,7 @@ def apply(
             category=event.category,
             team_id=event.team_id,
             assignee_id=event.assignee_id,
+            assignment_method="manual" if event.assignee_id is not None else None,
             tags=event.tags,
             business_unit=event.business_unit,
             brand=event.brand,
@@ -497,11 +502,18 @@ def apply(
         kept = tuple(tag for tag in ticket.tags if tag not in event.removed)
         return replace(ticket, tags=kept + tuple(t for t in event.added if t not in kept))
     if isinstance(event, TeamChanged):
-        return replace(ticket, team_id=event.to_team_id)
+        return replace(ticket, team_id=event.to_team_id, routing_version=ticket.version)
     if isinstance(event, TicketAssigned):
-        return replace(ticket, assignee_id=event.assignee_id)
+        return replace(
+            ticket,
+            assignee_id=event.assignee_id,
+            assignment_method=event.method,
+            routing_version=ticket.version,
+        )
     if isinstance(event, TicketUnassigned):
-        return replace(ticket, assignee_id=None)
+        return replace(
+            ticket, assignee_id=None, assignment_method=None, routing_version=ticket.version
+        )
     if isinstance(event, MessageAdded):
         return replace(ticket, message_count=ticket.message_count + 1)
     if isinstance(event, TicketMerged):

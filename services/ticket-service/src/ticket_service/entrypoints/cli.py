@@ -1,4 +1,5 @@
-"""Command line: ``ticket-service serve | relay | migrate`` (also ``python -m ticket_service``)."""
+"""Command line: ``ticket-service serve | relay | sla-projector | commands | migrate``
+(also ``python -m ticket_service``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("relay", help="publish the event log to Kafka (the outbox relay)")
     commands.add_parser(
         "sla-projector", help="keep ticket SLA due times and breaches from helpdesk.sla.v1"
+    )
+    commands.add_parser(
+        "commands",
+        help="decide the commands other services send on helpdesk.ticket-commands.v1",
     )
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head")
@@ -54,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         from ticket_service.entrypoints.relay import run_sla_projector
 
         uvloop.run(run_sla_projector(settings))
+    elif args.command == "commands":
+        import uvloop
+
+        from ticket_service.entrypoints.relay import run_commands
+
+        uvloop.run(run_commands(settings))
     elif args.command == "migrate":
         from ticket_service.adapters.migrate import upgrade
 

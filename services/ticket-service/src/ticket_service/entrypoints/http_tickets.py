@@ -1,5 +1,5 @@
-"""Ticket routes: create, views and search, read (also as of a time), edit, status, timeline,
-conversation, merge and unmerge, and the admin-configurable ticket options."""
+"""Ticket routes: create, views and search, read (also as of a time), edit, status, escalate,
+timeline, conversation, merge and unmerge, and the admin-configurable ticket options."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from ticket_service.domain.errors import (
 )
 from ticket_service.domain.options import TicketOptions
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
+from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.entrypoints.dependencies import (
     Caller,
     Manager,
@@ -582,6 +583,48 @@ async def change_status(
             expected_version=expected_from(if_match, body.expected_version),
             reason=body.reason,
         )
+    return ticket_response(ticket)
+
+
+class EscalateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="why; kept as an internal note on the ticket",
+        examples=["needs a database specialist"],
+    )
+    expected_version: int | None = Field(
+        default=None, ge=1, description="refuse with 409 unless the ticket is at this version"
+    )
+
+
+@router.post("/tickets/{ticket_id}/escalate", response_model=TicketView, responses=ERRORS)
+async def escalate_ticket(
+    ticket_id: uuid.UUID,
+    caller: Staff,
+    tickets: Tickets,
+    body: EscalateBody | None = None,
+    if_match: Annotated[str | None, Header()] = None,
+    x_correlation_id: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Escalate a ticket to the next tier: it moves to the team its team escalates to (e.g.
+    L1 → L2); an assignee who is not a member of that team is cleared, and assignment runs
+    again. A 409 says why when the ticket has no team, its team has no next tier, or it is
+    resolved, closed or merged."""
+    if caller.role is Role.TECHNICIAN:
+        raise HTTPException(403, "technicians do not reassign tickets")
+    body = body or EscalateBody()
+    with domain_errors():
+        try:
+            ticket = await tickets.escalate(
+                ticket_id,
+                command_context(caller, x_correlation_id),
+                expected_version=expected_from(if_match, body.expected_version),
+                reason=body.reason,
+            )
+        except CommandRefused as refusal:
+            raise HTTPException(409, f"cannot escalate: {refusal}") from None
     return ticket_response(ticket)
 
 

@@ -1,15 +1,23 @@
-"""Background processes: the outbox relay (``python -m ticket_service relay``) and the SLA
-projection (``python -m ticket_service sla-projector``)."""
+"""Background processes: the outbox relay (``python -m ticket_service relay``), the SLA
+projection (``python -m ticket_service sla-projector``) and the ticket command consumer
+(``python -m ticket_service commands``)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 
+import asyncpg
+
 from helpdesk_platform.telemetry import setup_telemetry
+from ticket_service.adapters.command_consumer import TicketCommandConsumer
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
+from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.kafka_relay import OutboxRelay
 from ticket_service.adapters.sla_projection import SlaProjector
+from ticket_service.service_layer.directory import DirectoryApplication
+from ticket_service.service_layer.ticket_commands import TicketCommandHandler
+from ticket_service.service_layer.tickets import TicketApplication
 from ticket_service.settings import Settings
 
 
@@ -43,5 +51,29 @@ async def run_sla_projector(settings: Settings) -> None:
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
         await SlaProjector(pool, settings.kafka_bootstrap).run(stop)
+    finally:
+        await pool.close()
+
+
+def command_handler(pool: asyncpg.Pool) -> TicketCommandHandler:
+    store = PostgresEventStore(pool)
+    directory = DirectoryApplication(pool, store)
+    tickets = TicketApplication(store, IdempotentAppender(pool, store), directory=directory)
+    return TicketCommandHandler(pool, store, tickets, directory)
+
+
+async def run_commands(settings: Settings) -> None:
+    setup_telemetry("ticket-commands")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    try:
+        handler = command_handler(pool)
+        consumer = TicketCommandConsumer(
+            handler.handle, settings.kafka_bootstrap, group_id=settings.commands_group
+        )
+        await consumer.run(stop)
     finally:
         await pool.close()

@@ -26,9 +26,10 @@ def envelope_for(
     stream_version: int,
     context: CommandContext,
     occurred_at: datetime,
+    event_id: uuid.UUID | None = None,
 ) -> EventEnvelope:
     return EventEnvelope(
-        event_id=uuid.uuid4(),
+        event_id=event_id or uuid.uuid4(),
         event_type=event.event_type,
         schema_version=event.schema_version,
         stream_id=stream_id,

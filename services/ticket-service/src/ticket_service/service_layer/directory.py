@@ -340,6 +340,13 @@ class DirectoryApplication:
         except TeamNotFound:
             return frozenset()
 
+    async def escalates_to(self, team_id: uuid.UUID) -> uuid.UUID | None:
+        """The team's next tier (None: none, or no such team), read from its stream."""
+        try:
+            return (await self.get_team(team_id)).escalates_to
+        except TeamNotFound:
+            return None
+
     async def agent_assignable(self, agent_id: uuid.UUID) -> bool:
         """An active agent may be given tickets by hand; availability steers automatic
         assignment only (the assignment service reads it from the directory topic)."""

@@ -17,6 +17,7 @@ from helpdesk_events.tickets import TicketField
 from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
 from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
 from ticket_service.domain import ticket as tickets
+from ticket_service.domain import ticket_commands
 from ticket_service.domain.customers import CustomerNotFound
 from ticket_service.domain.errors import InvalidTransition, TicketNotFound, VersionConflict
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
@@ -49,6 +50,7 @@ class Directory(Protocol):
     async def team_exists(self, team_id: uuid.UUID) -> bool: ...
     async def team_members(self, team_id: uuid.UUID) -> frozenset[uuid.UUID]: ...
     async def agent_assignable(self, agent_id: uuid.UUID) -> bool: ...
+    async def escalates_to(self, team_id: uuid.UUID) -> uuid.UUID | None: ...
 
 
 class Customers(Protocol):
@@ -74,6 +76,9 @@ class NoDirectory:
 
     async def agent_assignable(self, agent_id: uuid.UUID) -> bool:
         return False
+
+    async def escalates_to(self, team_id: uuid.UUID) -> uuid.UUID | None:
+        return None
 
 
 OPTIONS_CACHE_SECONDS = 1.0
@@ -362,6 +367,39 @@ class TicketApplication:
         decided = tickets.unmerge(parent, child)
         await self._append_many({parent.id: parent, child.id: child}, decided, context)
         return await self.get_ticket(child_id)
+
+    async def escalate(
+        self,
+        ticket_id: uuid.UUID,
+        context: CommandContext,
+        *,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> Ticket:
+        """Move the ticket to the team its team escalates to (the next tier), with the reason
+        as an internal note; raises :class:`CommandRefused` when it has no team, or its team
+        has no next tier."""
+        ticket = await self.get_ticket(ticket_id)
+        if expected_version is not None and expected_version != ticket.version:
+            raise VersionConflict(ticket_id, expected_version, ticket.version)
+        events = await self.decide_escalation(ticket, ticket.team_id)
+        if reason and reason.strip():
+            events.append(ticket_commands.escalation_note(reason.strip()))
+        options, _ = await self.options()
+        state = ticket
+        for event in events:
+            state = tickets.apply(state, ticket_id, event, self._clock(), options)
+        await self._append(ticket, events, context)
+        return state
+
+    async def decide_escalation(
+        self, ticket: Ticket, from_team_id: uuid.UUID | None
+    ) -> list[DomainEvent]:
+        next_team = await self._directory.escalates_to(from_team_id) if from_team_id else None
+        members = await self._directory.team_members(next_team) if next_team else frozenset()
+        return ticket_commands.escalate(
+            ticket, from_team_id=from_team_id, escalates_to=next_team, next_team_members=members
+        )
 
     # --- helpers ---------------------------------------------------------------------------
 
