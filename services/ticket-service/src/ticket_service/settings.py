@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     relay_idle_seconds: float = Field(
         default=0.02, gt=0, description="pause between polls of the log when it is idle"
     )
+    commands_topic: str = Field(
+        default="helpdesk.ticket-commands.v1", description="topic the command consumer reads"
+    )
     commands_group: str = Field(
         default="ticket-service-commands",
         description="Kafka consumer group of the ticket command consumer",

@@ -72,7 +72,10 @@ async def run_commands(settings: Settings) -> None:
     try:
         handler = command_handler(pool)
         consumer = TicketCommandConsumer(
-            handler.handle, settings.kafka_bootstrap, group_id=settings.commands_group
+            handler.handle,
+            settings.kafka_bootstrap,
+            group_id=settings.commands_group,
+            topic=settings.commands_topic,
         )
         await consumer.run(stop)
     finally:
