@@ -35,6 +35,8 @@ from helpdesk_events import (
     DomainEvent,
     EventEnvelope,
     StatusCategory,
+    TagsChanged,
+    TicketAssigned,
     TicketCreated,
     decode_envelope,
     encode_envelope,
@@ -318,6 +320,8 @@ async def test_unavailable_never_away_only_when_nobody_is_active(
             from_availability=Availability.ACTIVE, to_availability=Availability.UNAVAILABLE
         ),
     )
+    # Directory and tickets are different topics, read in no common order: let the change land.
+    await asyncio.sleep(1.0)
     later = [await create_ticket(producer, team_id) for _ in range(3)]
     commands = await commands_for(kafka_bootstrap, set(later), each_assigned(set(later)))
     assert set(assigned_agents(commands).values()) == {members[1]}
@@ -404,8 +408,9 @@ async def test_rules_api_round_trip_and_load_balancing(
     urgent = [await create_ticket(producer, team_id, priority="Urgent") for _ in range(3)]
     commands = await commands_for(kafka_bootstrap, set(urgent), each_assigned(set(urgent)))
     chosen = assigned_agents(commands)
-    # Loads 2 and 0: the second agent takes two tickets before the first gets one more.
-    assert [chosen[t] for t in urgent[:2]] == [members[1], members[1]]
+    # Loads 2 and 0: the second agent takes two tickets before the first gets one more (tickets
+    # on different partitions may reach the team in any order, so count them).
+    assert Counter(chosen[t] for t in urgent) == {members[1]: 2, members[0]: 1}
     assert {c.data["rule_id"] for c in commands} == {rule_id}
 
 
@@ -479,9 +484,72 @@ async def test_kill_minus_nine_in_a_burst_assigns_each_ticket_once(
     )
     decisions = {c.event_id: c for c in commands if c.event_type == "AssignTicket"}
     per_ticket = Counter(c.stream_id for c in decisions.values())
-    assert set(per_ticket) == set(tickets)
+    missing = set(tickets) - set(per_ticket)
+    assert not missing, f"{len(missing)} tickets never decided\n{process.log_tail()}"
     assert set(per_ticket.values()) == {1}, "a ticket got two different decisions"
     per_agent = Counter(uuid.UUID(c.data["agent_id"]) for c in decisions.values())
     assert set(per_agent) == set(members)
     assert max(per_agent.values()) - min(per_agent.values()) <= 1
     process.stop()
+
+
+async def test_waiting_tickets_are_assigned_when_a_rule_change_lets_them(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    team_id, members = await make_team(producer, 2)
+    default = f"team-{team_id}"
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        # The team's default replaced by a disabled rule: its tickets wait.
+        version = (await client.get("/rules")).headers["ETag"]
+        off = {"name": "off", "teams": [str(team_id)], "enabled": False}
+        saved = await client.put(f"/rules/{default}", json=off, headers={"If-Match": version})
+        assert saved.status_code == 200, saved.text
+        ticket = await create_ticket(producer, team_id)
+        await asyncio.sleep(1.5)
+        waiting = await commands_for(kafka_bootstrap, {ticket}, lambda cs: False, max_wait=0.5)
+        assert assigned_agents(waiting) == {}
+        deleted = await client.delete(
+            f"/rules/{default}", headers={"If-Match": saved.headers["ETag"]}
+        )
+        assert deleted.status_code == 200, deleted.text
+    commands = await commands_for(kafka_bootstrap, {ticket}, each_assigned({ticket}))
+    assert assigned_agents(commands)[ticket] in members
+
+
+async def test_unassign_condition_sends_unassign_for_rule_assignments_only(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    team_id, members = await make_team(producer, 1)
+    rule_id = f"spam-{team_id.hex[:8]}"
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        version = (await client.get("/rules")).headers["ETag"]
+        rule = {
+            "name": "not for spam",
+            "order": 1,
+            "teams": [str(team_id)],
+            "assign_condition": f'team_id == "{team_id}"',
+            "unassign_condition": '"spam" in tags',
+        }
+        saved = await client.put(f"/rules/{rule_id}", json=rule, headers={"If-Match": version})
+        assert saved.status_code == 200, saved.text
+    by_rule = await create_ticket(producer, team_id)
+    by_hand = await create_ticket(producer, team_id, assignee_id=members[0])
+    await commands_for(kafka_bootstrap, {by_rule}, each_assigned({by_rule}))
+    # The ticket service would append these; the test plays its part.
+    await emit(producer, TICKETS, "ticket", by_rule,
+               TicketAssigned(assignee_id=members[0], method="rule", rule_id=rule_id))  # fmt: skip
+    for ticket in (by_rule, by_hand):
+        await emit(producer, TICKETS, "ticket", ticket, TagsChanged(added=("spam",)))
+    commands = await commands_for(
+        kafka_bootstrap,
+        {by_rule, by_hand},
+        lambda cs: any(c.event_type == "UnassignTicket" for c in cs),
+    )
+    unassigns = {c.stream_id for c in commands if c.event_type == "UnassignTicket"}
+    assert unassigns == {by_rule}

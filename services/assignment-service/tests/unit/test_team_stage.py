@@ -60,14 +60,13 @@ def member(table: Table, agent: uuid.UUID, availability: str = "active", **kw: A
 
 
 def facts(version: int = 1, ticket: uuid.UUID | None = None, **fields: Any) -> TicketFacts:
+    defaults: dict[str, Any] = {"status": "Open", "priority": "Medium"}
     return TicketFacts(
         ticket_id=ticket or uuid.uuid4(),
         version=version,
         last_event_id=uuid.uuid4(),
         team_id=TEAM,
-        status="Open",
-        priority="Medium",
-        **fields,
+        **(defaults | fields),
     )
 
 
@@ -217,3 +216,37 @@ def test_breach_escalates_only_when_the_rule_says_so_and_the_team_has_a_next_tie
     assert command.data["from_team_id"] == str(TEAM)
     assert command.data["reason"] == "sla_breach"
     assert command.causation_id == uuid.UUID(message["cause"])
+
+
+def test_a_rule_takes_back_its_ticket_when_its_unassign_condition_holds_never_a_manual_one() -> (
+    None
+):
+    rule = {
+        "rule_id": "urgent",
+        "name": "urgent",
+        "order": 1,
+        "teams": [str(TEAM)],
+        "assign_condition": 'priority == "Urgent"',
+        "unassign_condition": '"spam" in tags',
+    }
+    table = staffed_table(fold_rules({}, "AssignmentRuleSaved", {"rule": rule}))
+    by_rule = facts(
+        priority="Urgent", assignee_id=AGENTS[0], assignment_method="rule", rule_id="urgent"
+    )
+    assert ticket(table, by_rule).commands == []
+    spam = by_rule.model_copy(update={"version": 2, "tags": ("spam",)})
+    (command,) = ticket(table, spam).commands
+    assert command.event_type == "UnassignTicket"
+    assert command.data["assignee_id"] == str(AGENTS[0])
+    assert command.data["expected_version"] == 2
+
+    by_hand = spam.model_copy(
+        update={"ticket_id": uuid.uuid4(), "assignment_method": "manual", "rule_id": None}
+    )
+    assert ticket(table, by_hand).commands == []
+    # Unassigned and still spam: the urgent rule does not take it back; the team default does.
+    released = spam.model_copy(
+        update={"version": 3, "assignee_id": None, "assignment_method": None, "rule_id": None}
+    )
+    (assign,) = ticket(table, released).commands
+    assert assign.data["rule_id"] == f"team-{TEAM}"

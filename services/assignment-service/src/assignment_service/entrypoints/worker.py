@@ -81,6 +81,7 @@ class AssignmentWorker:
         self.settings = settings
         self._assigned = False
         self._verifier: TokenVerifier | None = None
+        self._background: set[asyncio.Future[Any]] = set()
         partitions = settings.topic_partitions
         self.app = faust.App(
             settings.app_id,
@@ -154,7 +155,20 @@ class AssignmentWorker:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def _start_rules(self) -> None:
+        self.rules.on_change(self._on_rules_changed)
         await self.rules.start()
+
+    def _on_rules_changed(self, rules: RuleSet, event: EventEnvelope) -> None:
+        if not self.rules.caught_up.is_set():
+            return  # replaying the history at start: nothing waits yet
+        # Tell every team (on its own partition of the team topic) to try its waiting tickets.
+        for team_id in list(self.team_names):
+            message = {"kind": "rules", "team_id": str(team_id)}
+            sending = asyncio.ensure_future(
+                self.team_topic.send(key=str(team_id).encode(), value=orjson.dumps(message))
+            )
+            self._background.add(sending)
+            sending.add_done_callback(self._background.discard)
 
     async def _on_assigned(self, *args: Any, **kwargs: Any) -> None:
         self._assigned = True
@@ -172,7 +186,7 @@ class AssignmentWorker:
         messages they lead to are sent together and acknowledged by Kafka before any table
         write, so one round trip to Kafka serves the whole batch.
         """
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
+        async for events in self._batches(stream):
             batch = Batch()
             for event in events:
                 message = event.message
@@ -201,6 +215,28 @@ class AssignmentWorker:
                     table.pop(key, None)
                 else:
                     table[key] = value
+            if batch.writes:
+                await self._changelog_delivered()
+
+    async def _changelog_delivered(self) -> None:
+        """Wait until Kafka has the batch's changelog writes, before its events are acknowledged.
+
+        Faust commits offsets after a flush of its producer buffer that may give up after 0.1 s
+        with messages still queued; an offset committed ahead of the changelog would, after a
+        crash, lose decisions that were sent (cursor and load would go back, while the events
+        that made them are not read again).
+        """
+        producer = self.app.producer
+        while producer.buffer.size:
+            await producer.buffer.flush()
+        await producer.flush()
+
+    async def _batches(self, stream: Any) -> Any:
+        # One event per batch. Faust's take_events() (real batches, several times the throughput)
+        # lost buffered events across the rebalance that follows a kill -9 and restart (the
+        # kill test failed 2 runs in 6), so it is not used.
+        async for event in stream.events():
+            yield [event]
 
     async def _send_all(self, sends: list[tuple[Any, bytes, bytes, Any]]) -> None:
         pending = [
@@ -487,10 +523,6 @@ class Batch:
 
 
 Handler = Callable[[Batch, str, bytes], None]
-
-#: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
-BATCH_MAX = 500
-BATCH_WITHIN = 0.005
 
 
 def _matters(before: TicketFacts, after: TicketFacts) -> bool:

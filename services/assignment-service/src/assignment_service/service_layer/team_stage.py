@@ -38,6 +38,7 @@ from assignment_service.domain import (
     choose_agent,
     record_assignment,
     select_rule,
+    should_unassign,
 )
 from assignment_service.domain.rule_set import RuleSet, effective_rules
 from assignment_service.domain.ticket_facts import TicketFacts
@@ -47,6 +48,7 @@ from helpdesk_events.commands import (
     AssignTicket,
     EscalateTicket,
     EscalationReason,
+    UnassignTicket,
 )
 from helpdesk_events.registry import DomainEvent
 
@@ -176,6 +178,9 @@ def handle(
             update["escalates_to"] = uuid.UUID(target) if target else None
         view.put_team(info.model_copy(update=update))
         _retry_waiting(view, team_id, saved_rules, now)
+    elif kind == "rules":
+        # The rules changed: a waiting ticket may have a rule (or agents) now.
+        _retry_waiting(view, team_id, saved_rules, now)
     elif kind == "breach":
         _on_breach(view, team_id, message, saved_rules, now)
     return view.outcome
@@ -221,6 +226,7 @@ def _on_ticket(
             TicketSlot(version=facts.version, holder=facts.open_holder, facts=facts),
         )
         _set_waiting(view, team_id, facts.ticket_id, False)
+        _maybe_unassign(view, facts, saved_rules, now)
         return
     if slot is not None and slot.decided is not None:
         # Decided already and the answer has not come back yet: keep that choice (and its
@@ -249,9 +255,31 @@ def _select_rule(
         if rule.rule_id == implied and implied not in saved_rules:
             if rule.is_active(now):
                 return rule
-        elif rule.applies_to(fields, now):
+        elif rule.applies_to(fields, now) and not should_unassign(rule, fields):
+            # (A rule whose unassign condition holds would take the ticket only to give it back.)
             return rule
     return None
+
+
+def _maybe_unassign(view: _View, facts: TicketFacts, saved_rules: RuleSet, now: datetime) -> None:
+    """A ticket a rule assigned, whose rule's unassign condition now holds: UnassignTicket.
+
+    Only rule assignments: a manual assignment is never undone by a rule.
+    """
+    if facts.assignment_method != "rule" or facts.assignee_id is None or facts.merged:
+        return
+    rule = saved_rules.get(facts.rule_id or "")
+    if rule is None or not should_unassign(rule, facts.condition_fields()):
+        return
+    assert facts.last_event_id is not None
+    command = UnassignTicket(
+        ticket_id=facts.ticket_id,
+        assignee_id=facts.assignee_id,
+        expected_version=facts.version,
+        rule_id=rule.rule_id,
+        reason=f"the unassign condition of rule {rule.rule_id} holds",
+    )
+    view.outcome.commands.append(_envelope(command, facts, facts.last_event_id, now))
 
 
 def _pool(view: _View, info: TeamInfo) -> AgentPool:
