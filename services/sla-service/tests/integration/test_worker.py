@@ -157,7 +157,11 @@ class Ticket:
         self.producer = producer
 
     async def emit(
-        self, event: DomainEvent, at: datetime, actor: ActorKind = ActorKind.AGENT
+        self,
+        event: DomainEvent,
+        at: datetime,
+        actor: ActorKind = ActorKind.AGENT,
+        traceparent: str | None = None,
     ) -> EventEnvelope:
         self.version += 1
         envelope = EventEnvelope(
@@ -176,11 +180,13 @@ class Ticket:
             TICKETS,
             encode_envelope(envelope),
             key=str(self.id).encode(),
-            headers=kafka_headers(envelope, None),
+            headers=kafka_headers(envelope, traceparent),
         )
         return envelope
 
-    async def create(self, priority: str, at: datetime) -> EventEnvelope:
+    async def create(
+        self, priority: str, at: datetime, traceparent: str | None = None
+    ) -> EventEnvelope:
         return await self.emit(
             TicketCreated(
                 subject="Printer on fire",
@@ -191,6 +197,7 @@ class Ticket:
             ),
             at,
             ActorKind.CUSTOMER,
+            traceparent,
         )
 
     async def status(self, category: StatusCategory, at: datetime) -> EventEnvelope:
@@ -242,10 +249,13 @@ async def test_created_ticket_gets_targets_with_due_times(
 ) -> None:
     ticket = Ticket(producer)
     created_at = datetime.now(UTC).replace(microsecond=0)
-    created = await ticket.create("High", created_at)
+    traceparent = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    created = await ticket.create("High", created_at, traceparent)
 
-    events, _ = await sla_events(kafka_bootstrap, ticket, _has("SlaTargetsSet"))
+    events, records = await sla_events(kafka_bootstrap, ticket, _has("SlaTargetsSet"))
     (targets_set,) = _of_type(events, "SlaTargetsSet")
+    # The ticket event's trace goes on with the SLA event it led to.
+    assert (("traceparent", traceparent.encode())) in list(records[0].headers)
     assert targets_set.stream_type == "sla"
     assert targets_set.stream_id == ticket.id
     assert targets_set.causation_id == created.event_id

@@ -117,7 +117,9 @@ class SlaWorker:
                 if message.topic == self.ticks_topic_name:
                     await self._on_tick(message.value)
                 else:
-                    await self._on_ticket_event(message.value, message.partition)
+                    await self._on_ticket_event(
+                        message.value, message.partition, traceparent_of(message.headers)
+                    )
             except (ValidationError, ValueError, orjson.JSONDecodeError) as error:
                 # A message that cannot be read is skipped (it stays in the topic for repair).
                 log.error(
@@ -128,14 +130,16 @@ class SlaWorker:
                     error=str(error),
                 )
 
-    async def _on_ticket_event(self, raw: bytes, partition: int) -> None:
+    async def _on_ticket_event(
+        self, raw: bytes, partition: int, traceparent: str | None = None
+    ) -> None:
         envelope = decode_envelope(raw)
         key = str(envelope.stream_id)
         state = self._load(key)
         outcome = self.tracker.apply(state, envelope, partition)
         if outcome.state is None or outcome.state == state:
             return
-        await self._publish(outcome.events)
+        await self._publish(outcome.events, traceparent)
         self._store(key, outcome.state)
 
     async def _on_tick(self, raw: bytes) -> None:
@@ -167,13 +171,17 @@ class SlaWorker:
         self.table[key] = state.model_dump(mode="json")
         self.index.set(key, state.partition, self.tracker.next_timer(state))
 
-    async def _publish(self, events: list[EventEnvelope]) -> None:
-        """Send and wait until Kafka has every event (before the table is updated)."""
+    async def _publish(self, events: list[EventEnvelope], traceparent: str | None = None) -> None:
+        """Send and wait until Kafka has every event (before the table is updated).
+
+        ``traceparent`` is the ticket event's header, carried onto the SLA events it led to
+        (timer events have none).
+        """
         pending = [
             await self.sla.send(
                 key=str(envelope.stream_id).encode(),
                 value=encode_envelope(envelope),
-                headers=kafka_headers(envelope, None),
+                headers=kafka_headers(envelope, traceparent),
             )
             for envelope in events
         ]
@@ -306,3 +314,14 @@ OPENAPI: dict[str, Any] = {
 
 def create_worker(settings: SlaSettings | None = None) -> SlaWorker:
     return SlaWorker(settings or SlaSettings())
+
+
+def traceparent_of(headers: Any) -> str | None:
+    """The ``traceparent`` header of a Kafka message (faust gives a list of pairs or a mapping)."""
+    if not headers:
+        return None
+    pairs = headers.items() if hasattr(headers, "items") else headers
+    for name, value in pairs:
+        if name == "traceparent" and value:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
