@@ -215,26 +215,10 @@ class AssignmentWorker:
                     table.pop(key, None)
                 else:
                     table[key] = value
-            if batch.writes:
-                await self._changelog_delivered()
-
-    async def _changelog_delivered(self) -> None:
-        """Wait until Kafka has the batch's changelog writes, before its events are acknowledged.
-
-        Faust commits offsets after a flush of its producer buffer that may give up after 0.1 s
-        with messages still queued; an offset committed ahead of the changelog would, after a
-        crash, lose decisions that were sent (cursor and load would go back, while the events
-        that made them are not read again).
-        """
-        producer = self.app.producer
-        while producer.buffer.size:
-            await producer.buffer.flush()
-        await producer.flush()
 
     async def _batches(self, stream: Any) -> Any:
-        # One event per batch. Faust's take_events() (real batches, several times the throughput)
-        # lost buffered events across the rebalance that follows a kill -9 and restart (the
-        # kill test failed 2 runs in 6), so it is not used.
+        # One event per batch. Faust's take_events() (real batches) lost buffered events across
+        # the rebalance that follows a kill -9 and restart (the kill test failed 2 runs in 6).
         async for event in stream.events():
             yield [event]
 
