@@ -328,3 +328,84 @@ def test_late_reply_is_met_outside_the_target(tracker: SlaTracker) -> None:
 def test_warning_fraction_must_be_a_fraction() -> None:
     with pytest.raises(ValueError, match="warning_fraction"):
         SlaTracker(POLICY, BusinessCalendar.twenty_four_seven(), warning_fraction=1.0)
+
+
+NEXT_POLICY = SlaPolicy(
+    name="Next",
+    targets={"High": PriorityTargets(first_response=1 * H, next_response=2 * H, resolution=8 * H)},
+)
+
+
+def _next_targets(outcome: Outcome) -> list[dict[str, object]]:
+    return [
+        target
+        for event in outcome.events
+        if event.event_type == "SlaTargetsSet"
+        for target in event.data["targets"]
+        if target["metric"] == "next_response"
+    ]
+
+
+def test_next_response_is_armed_per_exchange_and_met_by_the_agent_reply() -> None:
+    tracker = SlaTracker(NEXT_POLICY, BusinessCalendar.twenty_four_seven())
+    ticket = Ticket()
+    state, outcome = run(
+        tracker,
+        ticket.created(),
+        ticket.message(T0 + H / 6, actor=ActorKind.CUSTOMER),  # first response still open
+        ticket.message(T0 + H / 2),  # first response met
+        ticket.message(T0 + H, actor=ActorKind.CUSTOMER),  # exchange 1 armed
+        ticket.message(T0 + 2 * H, actor=ActorKind.CUSTOMER),  # same exchange: nothing
+        ticket.message(T0 + 2 * H, visibility=Visibility.INTERNAL),  # not an answer
+        ticket.message(T0 + 2 * H, automated=True),  # not an answer
+        ticket.message(T0 + 3 * H + H / 2),  # meets exchange 1, late
+        ticket.message(T0 + 4 * H, actor=ActorKind.CUSTOMER),  # exchange 2 armed
+        ticket.message(T0 + 5 * H),  # meets exchange 2
+    )
+    assert types(outcome) == [
+        "SlaTargetsSet",
+        "SlaMet",
+        "SlaTargetsSet",
+        "SlaMet",
+        "SlaTargetsSet",
+        "SlaMet",
+    ]
+    armed = _next_targets(outcome)
+    assert [t["due_at"] for t in armed] == ["2026-11-23T12:00:00Z", "2026-11-23T15:00:00Z"]
+    mets = [e.data for e in outcome.events if e.event_type == "SlaMet"]
+    assert [(m["metric"], m["elapsed_seconds"], m["within_target"]) for m in mets] == [
+        ("first_response", 1800.0, True),
+        ("next_response", 9000.0, False),
+        ("next_response", 3600.0, True),
+    ]
+    assert state.metrics[SlaMetric.NEXT_RESPONSE].clock.is_met
+    # Each exchange derives its own ids.
+    assert len({e.event_id for e in outcome.events}) == len(outcome.events)
+
+
+def test_next_response_pauses_in_a_paused_status_and_is_not_tracked_without_a_target(
+    tracker: SlaTracker,
+) -> None:
+    next_tracker = SlaTracker(NEXT_POLICY, BusinessCalendar.twenty_four_seven())
+    ticket = Ticket()
+    state, outcome = run(
+        next_tracker,
+        ticket.created(),
+        ticket.message(T0 + H / 2),
+        ticket.message(T0 + H, actor=ActorKind.CUSTOMER),
+        ticket.status(StatusCategory.PAUSED, T0 + 2 * H),
+    )
+    paused = {e.data["metric"]: e.data for e in outcome.events if e.event_type == "SlaPaused"}
+    assert set(paused) == {"next_response", "resolution"}
+    assert paused["next_response"]["remaining_seconds"] == 3600.0
+    assert next_tracker.due_at(state.metrics[SlaMetric.NEXT_RESPONSE]) is None
+
+    other = Ticket()
+    state, outcome = run(
+        tracker,  # POLICY has no next_response target
+        other.created(),
+        other.message(T0 + H / 2),
+        other.message(T0 + H, actor=ActorKind.CUSTOMER),
+    )
+    assert SlaMetric.NEXT_RESPONSE not in state.metrics
+    assert types(outcome) == ["SlaTargetsSet", "SlaMet"]

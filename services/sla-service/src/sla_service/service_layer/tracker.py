@@ -12,7 +12,11 @@ Rules
   with :meth:`SlaPolicy.follow_status` -> ``SlaPaused`` / ``SlaResumed`` / ``SlaMet``.
 * ``PriorityChanged`` settles the time used and applies the new priority's targets ->
   ``SlaTargetsSet``.
-* ``MessageAdded`` that is public, not automated and written by an agent meets first response.
+* ``MessageAdded`` that is public, not automated and written by an agent meets first response
+  and the open next response. One that is public, not automated and written by the customer
+  arms a next-response clock when the last public word was the agent's (first response met, no
+  next response open) -> ``SlaTargetsSet`` with the ``next_response`` target; one clock per
+  exchange, re-armed by the next customer message after the agent's reply.
 * Events of a ticket with ``stream_version <= last_version`` were applied already: dropped.
 * :meth:`SlaTracker.fire` at ``now`` emits ``SlaWarning`` once ``warning_fraction`` of a target
   is used and ``SlaBreached`` once it is used up, each at most once per metric (recorded in the
@@ -171,6 +175,9 @@ class SlaTracker:
             step.change_priority(event.to_priority, at)
         elif isinstance(event, MessageAdded) and _is_first_response(event, envelope):
             step.meet(SlaMetric.FIRST_RESPONSE, at)
+            step.meet(SlaMetric.NEXT_RESPONSE, at)
+        elif isinstance(event, MessageAdded) and _is_customer_message(event, envelope):
+            step.await_answer(at)
         return step.outcome()
 
     def _created(self, event: TicketCreated, envelope: EventEnvelope, partition: int) -> Outcome:
@@ -263,6 +270,14 @@ def _is_first_response(event: MessageAdded, envelope: EventEnvelope) -> bool:
     )
 
 
+def _is_customer_message(event: MessageAdded, envelope: EventEnvelope) -> bool:
+    return (
+        event.visibility is Visibility.PUBLIC
+        and not event.automated
+        and envelope.actor.kind is ActorKind.CUSTOMER
+    )
+
+
 class _Step:
     """Accumulates the state changes and derived events of one step."""
 
@@ -346,6 +361,31 @@ class _Step:
             return
         moment = max(at, metric.clock.changed_at)
         self._transition(name, metric, metric.clock.met(self.tracker.calendar, moment), moment)
+
+    def await_answer(self, at: datetime) -> None:
+        """A customer's public message: arm a next-response clock for this exchange.
+
+        Only when the last public word was the agent's: the first response is met (or not
+        tracked) and no next-response clock is open; a further customer message in the same
+        exchange changes nothing. The clock starts paused in a pausing status category.
+        """
+        policy = self.tracker.policy
+        target = policy.target(self.state.priority, SlaMetric.NEXT_RESPONSE)
+        if target is None:
+            return
+        metrics = self.state.metrics
+        current = metrics.get(SlaMetric.NEXT_RESPONSE)
+        if current is not None and not current.clock.is_met:
+            return
+        first = metrics.get(SlaMetric.FIRST_RESPONSE)
+        if first is not None and not first.clock.is_met:
+            return
+        paused = policy.pauses(self.state.category, SlaMetric.NEXT_RESPONSE)
+        self.put(
+            SlaMetric.NEXT_RESPONSE,
+            MetricState(target=target, clock=SlaClock.start(at, paused=paused)),
+        )
+        self.targets_set()
 
     def change_priority(self, priority: str, at: datetime) -> None:
         priority = self.tracker._priority(priority)
