@@ -16,8 +16,11 @@ from helpdesk_events import (
     PriorityChanged,
     StatusCategory,
     StatusChanged,
+    TeamChanged,
+    TicketAssigned,
     TicketCreated,
     TicketMerged,
+    TicketUnassigned,
     Visibility,
 )
 from sla_service.domain import BusinessCalendar, PriorityTargets, SlaMetric, SlaPolicy
@@ -409,3 +412,31 @@ def test_next_response_pauses_in_a_paused_status_and_is_not_tracked_without_a_ta
     )
     assert SlaMetric.NEXT_RESPONSE not in state.metrics
     assert types(outcome) == ["SlaTargetsSet", "SlaMet"]
+
+
+def test_team_and_assignee_are_kept_from_creation_and_changes(tracker: SlaTracker) -> None:
+    ticket = Ticket()
+    team_a, team_b, agent_1, agent_2 = (uuid.uuid4() for _ in range(4))
+    created = TicketCreated(
+        subject="s",
+        channel="email",
+        status="x",
+        priority="High",
+        team_id=team_a,
+        assignee_id=agent_1,
+    )
+    state, outcome = run(tracker, ticket.envelope(created, T0, ActorKind.CUSTOMER))
+    assert (state.team_id, state.assignee_id) == (team_a, agent_1)
+
+    moves = [
+        (TeamChanged(from_team_id=team_a, to_team_id=team_b), (team_b, agent_1)),
+        (TicketAssigned(assignee_id=agent_2, previous_assignee_id=agent_1), (team_b, agent_2)),
+        (TicketUnassigned(previous_assignee_id=agent_2), (team_b, None)),
+        (TeamChanged(from_team_id=team_b, to_team_id=None), (None, None)),
+    ]
+    for event, expected in moves:
+        outcome = tracker.apply(state, ticket.envelope(event, T0 + H), partition=3)
+        assert outcome.state is not None
+        state = outcome.state
+        assert (state.team_id, state.assignee_id) == expected
+        assert outcome.events == []  # no SLA event: only what breaching-soon filters on

@@ -275,6 +275,8 @@ class SlaWorker:
             "policy": state.policy,
             "priority": state.priority,
             "status_category": state.category.value,
+            "team_id": str(state.team_id) if state.team_id else None,
+            "assignee_id": str(state.assignee_id) if state.assignee_id else None,
             "metrics": metrics,
         }
 
@@ -302,7 +304,12 @@ OPENAPI: dict[str, Any] = {
                     }
                 ],
                 "responses": {
-                    "200": {"description": "targets, clocks and due instants per metric"},
+                    "200": {
+                        "description": (
+                            "policy, priority, status category, team_id and assignee_id; "
+                            "targets, clocks and due instants per metric"
+                        )
+                    },
                     "404": {"description": "no SLA is tracked for this ticket"},
                     "422": {"description": "the ticket id is not a UUID"},
                 },

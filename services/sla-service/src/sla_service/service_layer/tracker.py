@@ -17,6 +17,8 @@ Rules
   arms a next-response clock when the last public word was the agent's (first response met, no
   next response open) -> ``SlaTargetsSet`` with the ``next_response`` target; one clock per
   exchange, re-armed by the next customer message after the agent's reply.
+* ``TeamChanged``, ``TicketAssigned`` and ``TicketUnassigned`` (and ``TicketCreated``'s fields)
+  keep the ticket's ``team_id`` and ``assignee_id``, for questions by team or agent.
 * Events of a ticket with ``stream_version <= last_version`` were applied already: dropped.
 * :meth:`SlaTracker.fire` at ``now`` emits ``SlaWarning`` once ``warning_fraction`` of a target
   is used and ``SlaBreached`` once it is used up, each at most once per metric (recorded in the
@@ -45,8 +47,11 @@ from helpdesk_events import (
     PriorityChanged,
     StatusCategory,
     StatusChanged,
+    TeamChanged,
+    TicketAssigned,
     TicketCreated,
     TicketMerged,
+    TicketUnassigned,
     Visibility,
     derived_event_id,
 )
@@ -94,6 +99,8 @@ class TicketSla(BaseModel):
     causation_id: uuid.UUID
     correlation_id: uuid.UUID
     metrics: dict[SlaMetric, MetricState]
+    team_id: uuid.UUID | None = Field(default=None, description="for breaching-soon by team")
+    assignee_id: uuid.UUID | None = Field(default=None, description="for breaching-soon by agent")
 
 
 @dataclass
@@ -173,6 +180,12 @@ class SlaTracker:
             step.follow_status(StatusCategory.CLOSED, at)
         elif isinstance(event, PriorityChanged):
             step.change_priority(event.to_priority, at)
+        elif isinstance(event, TeamChanged):
+            step.state = step.state.model_copy(update={"team_id": event.to_team_id})
+        elif isinstance(event, TicketAssigned):
+            step.state = step.state.model_copy(update={"assignee_id": event.assignee_id})
+        elif isinstance(event, TicketUnassigned):
+            step.state = step.state.model_copy(update={"assignee_id": None})
         elif isinstance(event, MessageAdded) and _is_first_response(event, envelope):
             step.meet(SlaMetric.FIRST_RESPONSE, at)
             step.meet(SlaMetric.NEXT_RESPONSE, at)
@@ -203,6 +216,8 @@ class SlaTracker:
             causation_id=envelope.event_id,
             correlation_id=envelope.correlation_id,
             metrics=metrics,
+            team_id=event.team_id,
+            assignee_id=event.assignee_id,
         )
         step = _Step(self, state, envelope)
         step.targets_set()
