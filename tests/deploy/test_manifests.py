@@ -97,15 +97,17 @@ TICKET_WORKLOADS = {
     ("Deployment", "ticket-relay"): "relay",
     ("Job", "ticket-service-migrate"): "migrate",
     ("Deployment", "ticket-sla-projector"): "sla-projector",
+    ("Deployment", "ticket-commands"): "commands",
 }
 COMPOSE_TICKET_SERVICES = {
     "ticket-service": "serve",
     "ticket-relay": "relay",
     "ticket-migrate": "migrate",
     "ticket-sla-projector": "sla-projector",
+    "ticket-commands": "commands",
 }
 #: Commands that talk to Kafka, so need HELPDESK_KAFKA_BOOTSTRAP.
-KAFKA_COMMANDS = {"serve", "relay", "sla-projector"}
+KAFKA_COMMANDS = {"serve", "relay", "sla-projector", "commands"}
 CLUSTER_SCOPED_KINDS = {"Namespace"}
 PULL_POLICIES = {"Always", "IfNotPresent", "Never"}
 
