@@ -276,6 +276,22 @@ async def test_created_ticket_gets_targets_with_due_times(
         assert missing.status_code == 404
         assert (await client.get(f"http://127.0.0.1:{worker.port}/openapi.json")).status_code == 200
 
+        # First response (30 min) falls due within the hour, resolution (2 h) does not.
+        soon = await client.get(
+            f"http://127.0.0.1:{worker.port}/sla/breaching-soon", params={"within": "PT1H"}
+        )
+        assert soon.status_code == 200
+        mine = [item for item in soon.json()["items"] if item["ticket_id"] == str(ticket.id)]
+        assert [(item["metric"], item["due_at"]) for item in mine] == [
+            ("first_response", dues["first_response"].isoformat())
+        ]
+        assert 0 < mine[0]["remaining_seconds"] <= 1800
+        bad = await client.get(
+            f"http://127.0.0.1:{worker.port}/sla/breaching-soon", params={"within": "2h"}
+        )
+        assert bad.status_code == 422
+        assert "PT2H" in bad.json()["detail"]
+
 
 async def test_pause_moves_the_due_by_the_paused_time_and_reply_meets_first_response(
     worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str

@@ -34,6 +34,7 @@ from helpdesk_events import sla as _sla_events  # noqa: F401  (registers the SLA
 from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.topics import SLA, TICKETS
 from sla_service.service_layer.due_index import DueIndex
+from sla_service.service_layer.queries import breaching_soon, parse_duration
 from sla_service.service_layer.tracker import SlaTracker, TicketSla
 from sla_service.settings import SlaSettings
 
@@ -254,6 +255,36 @@ class SlaWorker:
                 return web.json({"detail": "no SLA is tracked for this ticket"}, status=404)
             return web.json(worker.view_of(state))
 
+        @app.page("/sla/breaching-soon")
+        async def sla_breaching_soon(web: View, request: Request) -> Response:
+            query = request.query
+            try:
+                within = parse_duration(query.get("within", "PT2H"))
+                team_id = _uuid_or_none(query.get("team_id"), "team_id")
+                assignee_id = _uuid_or_none(query.get("assignee_id"), "assignee_id")
+            except ValueError as error:
+                return web.json({"detail": str(error)}, status=422)
+            states = [TicketSla.model_validate(value) for _, value in list(worker.table.items())]
+            found = breaching_soon(worker.tracker, states, _now(), within, team_id, assignee_id)
+            return web.json(
+                {
+                    "within_seconds": within.total_seconds(),
+                    "items": [
+                        {
+                            "ticket_id": str(item.ticket_id),
+                            "metric": item.metric.value,
+                            "due_at": item.due_at.isoformat() if item.due_at else None,
+                            "remaining_seconds": item.remaining_seconds,
+                            "breached": item.breached,
+                            "priority": item.priority,
+                            "team_id": str(item.team_id) if item.team_id else None,
+                            "assignee_id": str(item.assignee_id) if item.assignee_id else None,
+                        }
+                        for item in found
+                    ],
+                }
+            )
+
     def view_of(self, state: TicketSla) -> dict[str, Any]:
         now = _now()
         calendar = self.tracker.calendar
@@ -315,12 +346,57 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/sla/breaching-soon": {
+            "get": {
+                "summary": (
+                    "Running metrics due within a window or already breached, soonest first "
+                    "(this worker's partitions only)"
+                ),
+                "parameters": [
+                    {
+                        "name": "within",
+                        "in": "query",
+                        "schema": {"type": "string", "default": "PT2H"},
+                        "description": "ISO 8601 duration (PnDTnHnMnS)",
+                    },
+                    {
+                        "name": "team_id",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "uuid"},
+                    },
+                    {
+                        "name": "assignee_id",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "uuid"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": (
+                            "within_seconds; items: ticket_id, metric, due_at, remaining_seconds "
+                            "(business time, negative once exceeded), breached, priority, team_id, "
+                            "assignee_id"
+                        )
+                    },
+                    "422": {"description": "within is not a duration or an id is not a UUID"},
+                },
+            }
+        },
     },
 }
 
 
 def create_worker(settings: SlaSettings | None = None) -> SlaWorker:
     return SlaWorker(settings or SlaSettings())
+
+
+def _uuid_or_none(value: str | None, name: str) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a UUID; got {value!r}") from None
 
 
 def traceparent_of(headers: Any) -> str | None:
