@@ -23,7 +23,7 @@ from sla_service.service_layer.tracker import SlaTracker, TicketSla
 H = timedelta(hours=1)
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEAM_A, TEAM_B, AGENT = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-TRACKER = SlaTracker(
+TRACKER = SlaTracker.for_policy(
     SlaPolicy(
         name="P",
         targets={

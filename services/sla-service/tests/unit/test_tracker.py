@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,14 @@ from helpdesk_events import (
     TicketUnassigned,
     Visibility,
 )
+from helpdesk_events.tickets import TagsChanged
 from sla_service.domain import BusinessCalendar, PriorityTargets, SlaMetric, SlaPolicy
+from sla_service.domain.policies import (
+    PolicyCatalog,
+    SavedPolicies,
+    built_in_rule,
+    fold_policies,
+)
 from sla_service.service_layer.tracker import Outcome, SlaTracker, TicketSla
 from sla_service.settings import default_calendar, default_policy
 
@@ -94,7 +102,7 @@ class Ticket:
 
 @pytest.fixture
 def tracker() -> SlaTracker:
-    return SlaTracker(POLICY, BusinessCalendar.twenty_four_seven())
+    return SlaTracker.for_policy(POLICY, BusinessCalendar.twenty_four_seven())
 
 
 def run(tracker: SlaTracker, *envelopes: EventEnvelope) -> tuple[TicketSla, Outcome]:
@@ -188,7 +196,7 @@ def test_pause_and_resume_move_the_due_by_the_paused_business_time(tracker: SlaT
 
 
 def test_business_calendar_counts_only_working_time() -> None:
-    tracker = SlaTracker(default_policy(), default_calendar())
+    tracker = SlaTracker.for_policy(default_policy(), default_calendar())
     friday_afternoon = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
     ticket = Ticket()
     created = ticket.envelope(
@@ -330,7 +338,7 @@ def test_late_reply_is_met_outside_the_target(tracker: SlaTracker) -> None:
 
 def test_warning_fraction_must_be_a_fraction() -> None:
     with pytest.raises(ValueError, match="warning_fraction"):
-        SlaTracker(POLICY, BusinessCalendar.twenty_four_seven(), warning_fraction=1.0)
+        SlaTracker.for_policy(POLICY, BusinessCalendar.twenty_four_seven(), warning_fraction=1.0)
 
 
 NEXT_POLICY = SlaPolicy(
@@ -350,7 +358,7 @@ def _next_targets(outcome: Outcome) -> list[dict[str, object]]:
 
 
 def test_next_response_is_armed_per_exchange_and_met_by_the_agent_reply() -> None:
-    tracker = SlaTracker(NEXT_POLICY, BusinessCalendar.twenty_four_seven())
+    tracker = SlaTracker.for_policy(NEXT_POLICY, BusinessCalendar.twenty_four_seven())
     ticket = Ticket()
     state, outcome = run(
         tracker,
@@ -389,7 +397,7 @@ def test_next_response_is_armed_per_exchange_and_met_by_the_agent_reply() -> Non
 def test_next_response_pauses_in_a_paused_status_and_is_not_tracked_without_a_target(
     tracker: SlaTracker,
 ) -> None:
-    next_tracker = SlaTracker(NEXT_POLICY, BusinessCalendar.twenty_four_seven())
+    next_tracker = SlaTracker.for_policy(NEXT_POLICY, BusinessCalendar.twenty_four_seven())
     ticket = Ticket()
     state, outcome = run(
         next_tracker,
@@ -401,7 +409,7 @@ def test_next_response_pauses_in_a_paused_status_and_is_not_tracked_without_a_ta
     paused = {e.data["metric"]: e.data for e in outcome.events if e.event_type == "SlaPaused"}
     assert set(paused) == {"next_response", "resolution"}
     assert paused["next_response"]["remaining_seconds"] == 3600.0
-    assert next_tracker.due_at(state.metrics[SlaMetric.NEXT_RESPONSE]) is None
+    assert next_tracker.due_at(state, state.metrics[SlaMetric.NEXT_RESPONSE]) is None
 
     other = Ticket()
     state, outcome = run(
@@ -440,3 +448,269 @@ def test_team_and_assignee_are_kept_from_creation_and_changes(tracker: SlaTracke
         state = outcome.state
         assert (state.team_id, state.assignee_id) == expected
         assert outcome.events == []  # no SLA event: only what breaching-soon filters on
+
+
+# --- policies chosen per ticket ------------------------------------------------------------------
+
+OFFICE = BusinessCalendar.office_hours("UTC", [("08:00", "17:00")])
+STANDARD = SlaPolicy(
+    name="Standard",
+    targets={
+        "Urgent": PriorityTargets(first_response=2 * H, resolution=8 * H),
+        "Low": PriorityTargets(first_response=8 * H, resolution=40 * H),
+    },
+    default_priority="Low",
+)
+VIP = {
+    "policy_id": "vip",
+    "name": "VIP",
+    "condition": 'priority == "Urgent" && "vip" in tags',
+    "calendar": {"time_zone": "UTC", "always_open": True},
+    "targets": {"Urgent": {"first_response": 1800, "resolution": 4 * 3600}},
+    "default_priority": "Urgent",
+}
+
+
+def catalog(*changes: tuple[str, dict[str, Any], datetime]) -> PolicyCatalog:
+    saved = SavedPolicies()
+    for event_type, data, at in changes:
+        saved = fold_policies(saved, event_type, data, at)
+    return PolicyCatalog.build(saved, built_in_rule(STANDARD, OFFICE))
+
+
+def saved_at(document: dict[str, Any], at: datetime = T0 - 24 * H) -> tuple[str, Any, datetime]:
+    return ("SlaPolicySaved", {"policy": document}, at)
+
+
+@pytest.fixture
+def chooser() -> SlaTracker:
+    return SlaTracker(catalog(saved_at(VIP)))
+
+
+def created(
+    ticket: Ticket, at: datetime = T0, priority: str = "Urgent", tags: tuple[str, ...] = ()
+) -> EventEnvelope:
+    event = TicketCreated(
+        subject="VPN down", channel="email", status="New", priority=priority, tags=tags
+    )
+    return ticket.envelope(event, at, ActorKind.CUSTOMER)
+
+
+def targets_of(event: EventEnvelope) -> dict[str, dict[str, Any]]:
+    assert event.event_type == "SlaTargetsSet"
+    return {target["metric"]: target for target in event.data["targets"]}
+
+
+def test_each_ticket_gets_the_first_matching_policy_and_its_calendar(chooser: SlaTracker) -> None:
+    vip, plain = Ticket(), Ticket()
+    vip_state, vip_outcome = run(chooser, created(vip, tags=("vip",)))
+    plain_state, plain_outcome = run(chooser, created(plain))
+
+    assert (vip_state.policy, plain_state.policy) == ("vip", "default")
+    assert vip_outcome.events[0].data["policy"] == "vip"
+    assert plain_outcome.events[0].data["policy"] == "default"
+    # VIP: 30 min / 4 h around the clock; the default: 2 h / 8 h of office hours.
+    assert {m: t["due_at"] for m, t in targets_of(vip_outcome.events[0]).items()} == {
+        "first_response": "2026-11-23T09:30:00Z",
+        "resolution": "2026-11-23T13:00:00Z",
+    }
+    assert {m: t["due_at"] for m, t in targets_of(plain_outcome.events[0]).items()} == {
+        "first_response": "2026-11-23T11:00:00Z",
+        "resolution": "2026-11-23T17:00:00Z",
+    }
+    assert chooser.calendar_of(vip_state).always_open
+    assert chooser.calendar_of(plain_state) == OFFICE
+    due = chooser.due_at(vip_state, vip_state.metrics[SlaMetric.RESOLUTION])
+    assert due == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    assert chooser.next_timer(vip_state) == T0 + timedelta(minutes=22, seconds=30)
+
+
+def test_a_tag_change_switches_policy_keeping_the_business_time_used(
+    chooser: SlaTracker,
+) -> None:
+    ticket = Ticket()
+    monday_4pm = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    state, outcome = run(
+        chooser,
+        created(ticket, at=monday_4pm),
+        ticket.message(monday_4pm + H / 2),  # first response met
+        ticket.envelope(TagsChanged(added=("vip",)), monday_4pm + 4 * H),  # 20:00
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaMet", "SlaTargetsSet"]
+    switched = outcome.events[2]
+    assert switched.data["policy"] == "vip"
+    resolution = targets_of(switched)["resolution"]
+    # One office hour (16-17) used under the default; VIP counts the 3 h left around the clock.
+    assert resolution["elapsed_seconds"] == 3600
+    assert resolution["target_seconds"] == 4 * 3600
+    assert resolution["due_at"] == "2026-11-23T23:00:00Z"
+    assert state.policy == "vip"
+
+    # And back: 1 h more used under VIP; the default's 8 h leave 6 h of office time.
+    _, back = run_from(
+        chooser, state, ticket.envelope(TagsChanged(removed=("vip",)), monday_4pm + 5 * H)
+    )
+    (event,) = back.events
+    assert event.data["policy"] == "default"
+    assert targets_of(event)["resolution"]["elapsed_seconds"] == 2 * 3600
+    assert targets_of(event)["resolution"]["due_at"] == "2026-11-24T14:00:00Z"
+
+
+def test_a_field_change_that_keeps_the_policy_sets_nothing(chooser: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(chooser, created(ticket, tags=("vip",)))
+    _, outcome = run_from(chooser, state, ticket.envelope(TagsChanged(added=("vpn",)), T0 + H))
+    assert outcome.events == []
+
+
+def test_a_priority_change_selects_the_policy_again(chooser: SlaTracker) -> None:
+    ticket = Ticket()
+    state, outcome = run(
+        chooser,
+        created(ticket, priority="Low", tags=("vip",)),
+        ticket.envelope(PriorityChanged(from_priority="Low", to_priority="Urgent"), T0 + H),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaTargetsSet"]
+    first, second = outcome.events
+    assert (first.data["policy"], first.data["priority"]) == ("default", "Low")
+    assert (second.data["policy"], second.data["priority"]) == ("vip", "Urgent")
+    # 1 h of office time used; VIP's 30 min first response is overdue from the change on.
+    assert targets_of(second)["first_response"]["due_at"] == "2026-11-23T10:00:00Z"
+    assert (state.policy, state.priority) == ("vip", "Urgent")
+
+
+def test_a_changed_policy_applies_from_the_change_at_the_next_timer(chooser: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(chooser, created(ticket, tags=("vip",)), ticket.message(T0 + H / 6))
+    longer = {**VIP, "targets": {"Urgent": {"first_response": 1800, "resolution": 6 * 3600}}}
+    chooser.policies = catalog(saved_at(VIP), saved_at(longer, T0 + H))
+
+    assert chooser.next_timer(state) == T0 + H  # catch up at once
+    fired = chooser.fire(state, T0 + 2 * H)
+    assert types(fired) == ["SlaTargetsSet"]
+    (event,) = fired.events
+    assert event.occurred_at == T0 + H
+    assert event.data["policy"] == "vip"
+    assert targets_of(event)["resolution"]["due_at"] == "2026-11-23T15:00:00Z"
+    assert targets_of(event)["resolution"]["elapsed_seconds"] == 3600
+    # The same state fires the same envelope (ids included); once caught up, nothing pending.
+    assert chooser.fire(state, T0 + 3 * H).events == fired.events
+    assert fired.state is not None
+    assert chooser.pending_policy(fired.state) is None
+    assert chooser.next_timer(fired.state) == T0 + 4 * H + H / 2  # 75 % of 6 h
+
+
+def test_a_ticket_event_catches_up_with_a_changed_policy_first(chooser: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(chooser, created(ticket, tags=("vip",)))
+    longer = {**VIP, "targets": {"Urgent": {"first_response": 3600, "resolution": 6 * 3600}}}
+    chooser.policies = catalog(saved_at(VIP), saved_at(longer, T0 + H / 2))
+    _, outcome = run_from(
+        chooser,
+        state,
+        ticket.envelope(PriorityChanged(from_priority="Urgent", to_priority="Urgent"), T0 + H),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaTargetsSet"]
+    assert [e.occurred_at for e in outcome.events] == [T0 + H / 2, T0 + H]
+    assert len({e.event_id for e in outcome.events}) == 2
+    assert targets_of(outcome.events[0])["first_response"]["due_at"] == "2026-11-23T10:00:00Z"
+
+
+def test_a_deleted_policys_tickets_fall_back_to_the_default(chooser: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(chooser, created(ticket, tags=("vip",)), ticket.message(T0 + H / 6))
+    chooser.policies = catalog(saved_at(VIP), ("SlaPolicyDeleted", {"policy_id": "vip"}, T0 + H))
+    fired = chooser.fire(state, T0 + H)
+    (event,) = fired.events
+    assert event.data["policy"] == "default"
+    # 1 h used around the clock (09-10), 7 h of office time left from 10:00.
+    assert targets_of(event)["resolution"]["elapsed_seconds"] == 3600
+    assert targets_of(event)["resolution"]["due_at"] == "2026-11-23T17:00:00Z"
+    assert fired.state is not None
+    assert fired.state.policy == "default"
+    assert chooser.calendar_of(fired.state) == OFFICE
+
+
+def test_a_saved_default_takes_over_the_built_in_defaults_tickets(chooser: SlaTracker) -> None:
+    ticket = Ticket()
+    state, _ = run(chooser, created(ticket))
+    assert state.policy == "default"
+    standard = {
+        **VIP,
+        "policy_id": "standard",
+        "name": "Standard 24x7",
+        "condition": None,
+        "is_default": True,
+    }
+    chooser.policies = catalog(saved_at(VIP), saved_at(standard, T0 + H))
+    fired = chooser.fire(state, T0 + H)
+    assert [e.data["policy"] for e in fired.events if e.event_type == "SlaTargetsSet"] == [
+        "standard"
+    ]
+
+
+def test_a_ticket_whose_clocks_are_all_met_catches_up_only_at_its_next_event(
+    chooser: SlaTracker,
+) -> None:
+    ticket = Ticket()
+    state, _ = run(
+        chooser,
+        created(ticket, tags=("vip",)),
+        ticket.message(T0 + H / 6),
+        ticket.status(StatusCategory.CLOSED, T0 + H),
+    )
+    chooser.policies = catalog(saved_at(VIP), ("SlaPolicyDeleted", {"policy_id": "vip"}, T0 + H))
+    assert chooser.pending_policy(state) is not None
+    assert chooser.next_timer(state) is None  # no tick for closed tickets
+    _, outcome = run_from(chooser, state, ticket.status(StatusCategory.ACTIVE, T0 + 2 * H))
+    assert types(outcome) == ["SlaTargetsSet", "SlaResumed"]
+    assert outcome.events[0].data["policy"] == "default"
+
+
+def test_switching_to_a_policy_that_pauses_differently_moves_the_clocks(
+    chooser: SlaTracker,
+) -> None:
+    never_pauses = {**VIP, "pausing": {}}
+    chooser.policies = catalog(saved_at(never_pauses))
+    ticket = Ticket()
+    _, outcome = run(
+        chooser,
+        created(ticket),  # default: Pending pauses resolution
+        ticket.status(StatusCategory.PAUSED, T0 + H),
+        ticket.envelope(TagsChanged(added=("vip",)), T0 + 2 * H),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaPaused", "SlaResumed", "SlaTargetsSet"]
+    resumed = outcome.events[2]
+    assert resumed.data["metric"] == "resolution"
+    assert resumed.data["resumed_at"] == "2026-11-23T11:00:00Z"
+    assert targets_of(outcome.events[3])["resolution"]["state"] == "running"
+
+
+def test_state_kept_before_policies_follows_the_built_in_default_quietly(
+    chooser: SlaTracker,
+) -> None:
+    ticket = Ticket()
+    state, _ = run(chooser, created(ticket))
+    legacy = state.model_copy(
+        update={"policy": "Standard", "policy_revision": None, "created_at": None, "fields": None}
+    )
+    assert chooser.next_timer(legacy) == chooser.next_timer(state)
+    after, outcome = run_from(chooser, legacy, ticket.status(StatusCategory.PAUSED, T0 + H))
+    assert types(outcome) == ["SlaPaused"]
+    assert (after.policy, after.policy_revision) == ("default", state.policy_revision)
+
+
+def test_a_target_already_used_up_by_a_retarget_warns_with_no_lead_and_breaches(
+    tracker: SlaTracker,
+) -> None:
+    ticket = Ticket()
+    state, _ = run(
+        tracker,
+        ticket.created(priority="Low"),
+        ticket.envelope(PriorityChanged(from_priority="Low", to_priority="High"), T0 + 2 * H),
+    )
+    fired = tracker.fire(state, T0 + 2 * H)
+    first = [e for e in fired.events if e.data["metric"] == "first_response"]
+    assert [e.event_type for e in first] == ["SlaWarning", "SlaBreached"]
+    assert first[0].data["lead_seconds"] == 0
+    assert first[1].data["due_at"] == "2026-11-23T11:00:00Z"

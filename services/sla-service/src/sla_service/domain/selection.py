@@ -105,9 +105,21 @@ class PolicySet:
     def get(self, policy_id: str) -> PolicyRule | None:
         return self._by_id.get(policy_id)
 
-    def select(self, ticket: Mapping[str, Any], at: datetime) -> PolicyRule:
-        """The first rule, by order, active at ``at`` whose condition matches; else the default."""
+    def select(
+        self, ticket: Mapping[str, Any], at: datetime, *, created_at: datetime | None = None
+    ) -> PolicyRule:
+        """The first rule, by order, active at ``at`` whose condition matches; else the default.
+
+        With ``created_at``, each rule's condition also sees ``created_hour``: the hour (0-23) of
+        ``created_at`` in the time zone of that rule's calendar ("created after our hours").
+        """
+        if created_at is not None and created_at.utcoffset() is None:
+            raise NaiveDatetimeError(f"expected an aware datetime; got {created_at}")
         for rule in self.rules:
-            if rule.applies_to(ticket, at):
+            fields = ticket
+            if created_at is not None:
+                hour = created_at.astimezone(rule.calendar.zone).hour
+                fields = {**ticket, "created_hour": hour}
+            if rule.applies_to(fields, at):
                 return rule
         return self.default

@@ -52,7 +52,9 @@ class SlaWorker:
 
     def __init__(self, settings: SlaSettings) -> None:
         self.settings = settings
-        self.tracker = SlaTracker(settings.policy, settings.calendar, settings.warning_fraction)
+        self.tracker = SlaTracker.for_policy(
+            settings.policy, settings.calendar, settings.warning_fraction
+        )
         self.index = DueIndex()
         self._index_dirty = True
         self._assigned = False
@@ -287,10 +289,10 @@ class SlaWorker:
 
     def view_of(self, state: TicketSla) -> dict[str, Any]:
         now = _now()
-        calendar = self.tracker.calendar
+        calendar = self.tracker.calendar_of(state)
         metrics = {}
         for name, metric in sorted(state.metrics.items()):
-            due = self.tracker.due_at(metric)
+            due = self.tracker.due_at(state, metric)
             clock = metric.clock
             metrics[name.value] = {
                 "state": "met" if clock.is_met else "running" if clock.is_running else "paused",

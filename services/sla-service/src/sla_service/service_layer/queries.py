@@ -71,8 +71,8 @@ def breaching_soon(
             clock = metric.clock
             if clock.is_met:
                 continue
-            due = tracker.due_at(metric)
-            remaining = metric.target - clock.elapsed(tracker.calendar, now)
+            due = tracker.due_at(state, metric)
+            remaining = metric.target - clock.elapsed(tracker.calendar_of(state), now)
             breached = clock.breached or remaining <= timedelta(0)
             if not breached and (due is None or due > horizon):
                 continue
