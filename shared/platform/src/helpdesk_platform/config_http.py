@@ -1,0 +1,70 @@
+"""HTTP rules shared by the configuration APIs (SLA policies, assignment rules); no web framework.
+
+Those APIs change a :class:`~helpdesk_platform.config_log.ConfigLog` optimistically and are for
+managers only:
+
+* :func:`require_role` verifies the bearer token: 401 without a valid one, 403 for another role;
+* :func:`expected_version` reads ``If-Match`` - the version the change was decided on, the
+  ``ETag`` of the read (:func:`etag`): 428 when it is missing, 400 when it is not a version.
+
+Both raise :class:`HttpRefusal` with the status and a message for the response body; the
+handler turns it into its framework's response.
+"""
+
+from __future__ import annotations
+
+import re
+
+from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
+
+__all__ = ["HttpRefusal", "etag", "expected_version", "require_role"]
+
+_VERSION = re.compile(r"^[0-9]{1,18}$")
+
+
+class HttpRefusal(Exception):
+    """The request is refused with ``status``; ``detail`` says why."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def etag(version: int) -> str:
+    """The ``ETag`` of a configuration at ``version`` (a strong one: ``"3"``)."""
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, *, read_from: str) -> int:
+    """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``).
+
+    ``read_from`` names where the client gets the version (``GET /rules``) for the messages.
+    """
+    if if_match is None or not if_match.strip():
+        raise HttpRefusal(
+            428, f"send If-Match with the version you changed (the ETag of {read_from})"
+        )
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not _VERSION.match(value):
+        raise HttpRefusal(
+            400,
+            f'If-Match must be one version, e.g. "3" (the ETag of {read_from}); got {if_match!r}',
+        )
+    return int(value)
+
+
+def require_role(
+    verifier: TokenVerifier, authorization: str | None, *, action: str, role: Role = Role.MANAGER
+) -> Principal:
+    """The caller, if the ``Authorization`` header carries a valid token of ``role``.
+
+    ``action`` completes the 403 message: "only managers may ``action``".
+    """
+    try:
+        principal = verifier.verify(authorization)
+    except AuthenticationError as error:
+        raise HttpRefusal(401, str(error)) from None
+    if principal.role is not role:
+        raise HttpRefusal(403, f"only {role.value}s may {action}")
+    return principal

@@ -1,0 +1,73 @@
+"""The HTTP rules of configuration APIs: If-Match versions and the manager-only check."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from helpdesk_platform.auth import AUDIENCE, ISSUER, Role, TokenVerifier
+from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
+
+
+def _private_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+KEY = _private_key()
+PUBLIC = KEY.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+)
+
+
+def token(role: str = "agent", sub: str = "someone", key: rsa.RSAPrivateKey = KEY) -> str:
+    now = int(time.time())
+    claims = {"sub": sub, "role": role, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60}
+    return jwt.encode(claims, key, "RS256")
+
+
+@pytest.mark.parametrize(
+    ("header", "version"), [('"3"', 3), ('W/"12"', 12), ("0", 0), (' "7" ', 7)]
+)
+def test_if_match_names_a_version(header: str, version: int) -> None:
+    assert expected_version(header, read_from="GET /rules") == version
+    assert expected_version(etag(version), read_from="GET /rules") == version
+
+
+@pytest.mark.parametrize("header", [None, "", "   "])
+def test_a_missing_if_match_is_428(header: str | None) -> None:
+    with pytest.raises(HttpRefusal, match="the ETag of GET /policies") as caught:
+        expected_version(header, read_from="GET /policies")
+    assert caught.value.status == 428
+
+
+@pytest.mark.parametrize("header", ['"abc"', "*", '"-1"', '"1", "2"', '"1.5"', '"²"'])
+def test_a_malformed_if_match_is_400(header: str) -> None:
+    with pytest.raises(HttpRefusal, match="If-Match must be one version") as caught:
+        expected_version(header, read_from="GET /rules")
+    assert caught.value.status == 400
+
+
+def test_only_the_role_may_act() -> None:
+    verifier = TokenVerifier(PUBLIC)
+    manager = require_role(
+        verifier, f"Bearer {token(role='manager', sub='m-1')}", action="change SLA policies"
+    )
+    assert (manager.subject, manager.role) == ("m-1", Role.MANAGER)
+
+    with pytest.raises(HttpRefusal, match="only managers may change SLA policies") as caught:
+        require_role(verifier, f"Bearer {token(role='agent')}", action="change SLA policies")
+    assert caught.value.status == 403
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Basic abc", "Bearer not-a-jwt", f"Bearer {token('manager', key=_private_key())}"],
+)
+def test_no_valid_token_is_401(authorization: str | None) -> None:
+    with pytest.raises(HttpRefusal) as caught:
+        require_role(TokenVerifier(PUBLIC), authorization, action="read rules")
+    assert caught.value.status == 401
