@@ -1,0 +1,56 @@
+"""Seeking back after a rebalance on the real Kafka: committed partitions to their offset,
+partitions without a commit to their beginning (aiokafka alone leaves those where they are)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import OffsetAndMetadata
+
+from helpdesk_platform.faust_seek import seek_to_committed_or_beginning
+
+pytestmark = pytest.mark.integration
+
+
+async def test_uncommitted_partitions_go_back_to_the_beginning(kafka_bootstrap: str) -> None:
+    topic = f"faust-seek-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for partition in (0, 1):
+            for index in range(5):
+                await producer.send_and_wait(topic, f"{index}".encode(), partition=partition)
+    finally:
+        await producer.stop()
+    committed_tp, uncommitted_tp = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"group-{topic}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        while len(consumer.assignment()) < 2:
+            await consumer.getmany(timeout_ms=200)
+        await consumer.commit({committed_tp: OffsetAndMetadata(3, "")})
+        # Read everything (the prefetch a rebalance leaves behind), then seek back.
+        while [await consumer.position(tp) for tp in (committed_tp, uncommitted_tp)] != [5, 5]:
+            await consumer.getmany(timeout_ms=200)
+        committed = await seek_to_committed_or_beginning(consumer)
+        assert committed[committed_tp] == 3
+        assert committed[uncommitted_tp] in (None, -1)
+        assert await consumer.position(committed_tp) == 3
+        assert await consumer.position(uncommitted_tp) == 0
+    finally:
+        await consumer.stop()
