@@ -9,7 +9,7 @@ from typing import Any
 
 from assignment_service.domain.rule_set import RuleSet, fold_rules
 from assignment_service.domain.ticket_facts import TicketFacts
-from assignment_service.service_layer.team_stage import Outcome, handle, load_key
+from assignment_service.service_layer.team_stage import Outcome, handle, team_key
 from helpdesk_events import StatusCategory
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -27,12 +27,19 @@ class Table:
 
     def send(self, message: dict[str, Any]) -> Outcome:
         outcome = handle(message, self.data.get, self.rules, NOW)
-        for key, value in outcome.writes.items():
+        self.write(outcome.ordered_writes())
+        return outcome
+
+    def write(self, writes: list[tuple[str, Any]]) -> None:
+        for key, value in writes:
             if value is None:
                 self.data.pop(key, None)
             else:
                 self.data[key] = value
-        return outcome
+
+    def load(self, agent: uuid.UUID) -> int:
+        loads: dict[str, int] = self.data[team_key(TEAM)].get("loads", {})
+        return loads.get(str(agent), 0)
 
 
 def team(table: Table, *, escalates_to: uuid.UUID | None = None) -> None:
@@ -97,7 +104,7 @@ def test_a_burst_is_spread_in_turn_before_any_answer_comes_back() -> None:
     counts = Counter(picks)
     assert max(counts.values()) - min(counts.values()) <= 1
     # The provisional load is counted at once.
-    assert [table.data[load_key(TEAM, a)] for a in AGENTS] == [3, 2, 2]
+    assert [table.load(a) for a in AGENTS] == [3, 2, 2]
 
 
 def test_a_redelivered_request_resends_the_same_command_and_moves_nothing() -> None:
@@ -126,6 +133,48 @@ def test_replaying_before_the_write_makes_the_same_choice() -> None:
     assert chosen(replay) == chosen(first)
 
 
+def _handle(table: Table, request: TicketFacts) -> Outcome:
+    message = {"kind": "ticket", "team_id": str(TEAM), "facts": request.model_dump(mode="json")}
+    return handle(message, table.data.get, table.rules, NOW)
+
+
+def test_a_crash_between_the_slot_and_the_team_record_is_settled_on_redelivery() -> None:
+    table = staffed_table()
+    first, second = facts(), facts()
+    outcome = _handle(table, first)
+    writes = outcome.ordered_writes()
+    assert writes[-1][0] == team_key(TEAM)  # the slot goes first, the team record last
+    table.write(writes[:-1])  # kill -9: the team record never reached the changelog
+    redelivered = ticket(table, first)
+    assert [c.event_id for c in redelivered.commands] == [c.event_id for c in outcome.commands]
+    assert table.load(chosen(outcome)) == 1
+    # The cursor moved past the first choice: the next ticket goes to the next agent.
+    assert chosen(ticket(table, second)) == AGENTS[1]
+    assert [table.load(a) for a in AGENTS] == [1, 1, 0]
+
+
+def test_every_crash_point_in_a_burst_keeps_the_turns_fair() -> None:
+    # Whatever prefix of a decision's writes survives a crash, the burst ends up spread evenly
+    # and every ticket keeps its first choice.
+    for cut in range(3):
+        table = staffed_table()
+        requests = [facts() for _ in range(9)]
+        first_choice: dict[uuid.UUID, uuid.UUID] = {}
+        for index, request in enumerate(requests):
+            outcome = _handle(table, request)
+            first_choice[request.ticket_id] = chosen(outcome)
+            writes = outcome.ordered_writes()
+            if index == 4:
+                table.write(writes[:cut])  # the crash; then the message comes again
+                outcome = ticket(table, request)
+                assert chosen(outcome) == first_choice[request.ticket_id]
+            else:
+                table.write(writes)
+        counts = Counter(first_choice.values())
+        assert sorted(counts.values()) == [3, 3, 3], cut
+        assert [table.load(a) for a in AGENTS] == [3, 3, 3], cut
+
+
 def test_when_the_assignment_comes_back_the_load_follows_the_facts() -> None:
     table = staffed_table()
     request = facts()
@@ -134,17 +183,17 @@ def test_when_the_assignment_comes_back_the_load_follows_the_facts() -> None:
         update={"version": 2, "assignee_id": agent, "assignment_method": "rule"}
     )
     assert ticket(table, assigned).commands == []
-    assert table.data[load_key(TEAM, agent)] == 1
+    assert table.load(agent) == 1
     # Reassigned by hand to someone else: the load moves; resolved: it goes.
     other = next(a for a in AGENTS if a != agent)
     by_hand = assigned.model_copy(
         update={"version": 3, "assignee_id": other, "assignment_method": "manual"}
     )
     assert ticket(table, by_hand).commands == []
-    assert (table.data[load_key(TEAM, agent)], table.data[load_key(TEAM, other)]) == (0, 1)
+    assert (table.load(agent), table.load(other)) == (0, 1)
     resolved = by_hand.model_copy(update={"version": 4, "status_category": StatusCategory.RESOLVED})
     ticket(table, resolved)
-    assert table.data[load_key(TEAM, other)] == 0
+    assert table.load(other) == 0
 
 
 def test_nobody_available_waits_until_someone_is() -> None:
@@ -182,7 +231,7 @@ def test_load_balancing_rule_takes_the_least_loaded() -> None:
     picks = [chosen(ticket(table, facts())) for _ in range(3)]
     assert picks[0] == AGENTS[2]
     assert sorted(picks[1:]) == [AGENTS[1], AGENTS[2]]
-    assert [table.data[load_key(TEAM, a)] for a in AGENTS] == [2, 2, 2]
+    assert [table.load(a) for a in AGENTS] == [2, 2, 2]
 
 
 def test_a_ticket_leaving_the_team_frees_its_load() -> None:
@@ -191,7 +240,7 @@ def test_a_ticket_leaving_the_team_frees_its_load() -> None:
     agent = chosen(ticket(table, request))
     moved = request.model_copy(update={"version": 2, "team_id": NEXT_TIER})
     ticket(table, moved)
-    assert table.data[load_key(TEAM, agent)] == 0
+    assert table.load(agent) == 0
 
 
 def test_breach_escalates_only_when_the_rule_says_so_and_the_team_has_a_next_tier() -> None:
@@ -250,3 +299,44 @@ def test_a_rule_takes_back_its_ticket_when_its_unassign_condition_holds_never_a_
     )
     (assign,) = ticket(table, released).commands
     assert assign.data["rule_id"] == f"team-{TEAM}"
+
+
+def test_a_decision_for_an_agent_who_leaves_before_it_lands_is_made_again() -> None:
+    # The ticket service refuses AssignTicket for a non-member: the worker must not wait forever.
+    table = staffed_table()
+    request = facts()
+    first = ticket(table, request)
+    leaver = chosen(first)
+    again = member(table, leaver, member=False)
+    (command,) = again.commands
+    assert command.event_type == "AssignTicket"
+    assert command.stream_id == request.ticket_id
+    assert command.event_id != first.commands[0].event_id  # a new command, not a duplicate
+    assert uuid.UUID(command.data["agent_id"]) not in (leaver,)
+    assert table.load(leaver) == 0
+    assert table.load(uuid.UUID(command.data["agent_id"])) == 1
+
+
+def test_a_deactivated_agent_s_pending_decision_is_made_again_but_an_answered_one_is_not() -> None:
+    table = staffed_table()
+    pending, answered = facts(), facts()
+    agent = chosen(ticket(table, pending))
+    ticket(table, facts())
+    ticket(table, facts())
+    assert chosen(ticket(table, answered)) == agent  # round robin came back to them
+    came_back = answered.model_copy(
+        update={"version": 2, "assignee_id": agent, "assignment_method": "rule"}
+    )
+    ticket(table, came_back)
+    outcome = member(table, agent, active=False)
+    assert [c.stream_id for c in outcome.commands] == [pending.ticket_id]
+    assert table.load(agent) == 1  # the answered ticket stays theirs
+
+
+def test_a_redelivered_member_change_makes_the_same_new_decision() -> None:
+    table = staffed_table()
+    ticket(table, facts())
+    message = {"kind": "member", "team_id": str(TEAM), "agent_id": str(AGENTS[0]), "member": False}
+    crashed = handle(message, table.data.get, table.rules, NOW)  # sent, never written
+    replayed = table.send(message)
+    assert [c.event_id for c in replayed.commands] == [c.event_id for c in crashed.commands]

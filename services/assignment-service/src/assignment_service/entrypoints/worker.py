@@ -57,6 +57,7 @@ from helpdesk_events.assignment import (
     AssignmentRuleSaved,
 )
 from helpdesk_events.topics import ASSIGNMENT_RULES, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
+from helpdesk_platform import faust_seek
 from helpdesk_platform.auth import AuthenticationError, Role, TokenVerifier
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
 
@@ -78,6 +79,7 @@ class AssignmentWorker:
     """The Faust app with its topics, tables, agents and web pages."""
 
     def __init__(self, settings: AssignmentSettings) -> None:
+        faust_seek.install()  # partitions without a committed offset are not skipped
         self.settings = settings
         self._assigned = False
         self._verifier: TokenVerifier | None = None
@@ -347,7 +349,7 @@ class AssignmentWorker:
                     "event_id": str(command.event_id),
                 }
             )
-        for key, value in outcome.writes.items():
+        for key, value in outcome.ordered_writes():
             batch.put(table, key, value)
 
     # --- HTTP -------------------------------------------------------------------------------

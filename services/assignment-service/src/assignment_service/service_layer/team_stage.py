@@ -5,14 +5,21 @@ state is changed by one stream at a time. State lives in a key-value table under
 keys, so a change writes only what it touches:
 
 * ``team:<team>`` - :class:`TeamInfo`: name, escalation target, members with availability,
-  round-robin cursors and the tickets waiting for an agent;
+  their open load in the team, round-robin cursors, the tickets waiting for an agent and the
+  sequence number of the last decision it includes;
 * ``ticket:<team>:<ticket>`` - :class:`TicketSlot`: the last ticket version seen, whose open load
-  it counts in, the facts (while it waits) and the decision sent for it;
-* ``load:<team>:<agent>`` - the agent's open tickets in the team (an int).
+  it counts in, the facts (while it waits) and the decision sent for it (with its sequence
+  number).
 
 :func:`handle` returns the commands to send and the writes to make; the worker sends the
-commands, waits for Kafka's acknowledgement, then writes. A crash in between replays the message
-against the old state, which makes the same choice: same agent, same command id.
+commands, waits for Kafka's acknowledgement, then writes - ticket slots before the team record
+(:meth:`Outcome.ordered_writes`). The two records reach the changelog one after the other, so a
+``kill -9`` between them can keep a slot's decision and lose the team's cursor and load. The
+decision's sequence number tells: a slot whose decision is newer than the team record is settled
+into it (:func:`_settle`) before anything else reads the team, so the next choice goes on from
+the right cursor and nobody's load is lost or counted twice. A crash before the slot is written
+replays the message against the old state, which makes the same choice: same agent, same command
+id.
 
 A decision is recorded at once (cursor moved, the ticket counted in the agent's load), so a burst
 of tickets is spread before the ``TicketAssigned`` events come back; when the ticket comes back
@@ -65,6 +72,8 @@ class PendingDecision(BaseModel):
     command: dict[str, Any]  # the AssignTicket envelope, as JSON, re-sent unchanged
     agent_id: uuid.UUID
     version: int
+    seq: int = 0  # the team's decision number (0: made before decisions were numbered)
+    cursor_key: str | None = None  # the round-robin cursor the decision moved
 
 
 class TeamInfo(BaseModel):
@@ -76,8 +85,11 @@ class TeamInfo(BaseModel):
     tier: int | None = None
     escalates_to: uuid.UUID | None = None
     members: dict[uuid.UUID, AgentState] = {}
+    loads: dict[uuid.UUID, int] = {}  # open tickets per agent in this team
     cursors: dict[str, uuid.UUID] = {}
     waiting: tuple[uuid.UUID, ...] = ()
+    decisions: int = 0  # sequence number of the last decision counted in cursors and loads
+    pending: dict[uuid.UUID, uuid.UUID] = {}  # ticket -> agent: decisions not answered yet
 
 
 class TicketSlot(BaseModel):
@@ -94,6 +106,10 @@ class Outcome:
     commands: list[EventEnvelope] = field(default_factory=list)
     writes: dict[str, Any] = field(default_factory=dict)  # value None: delete the key
 
+    def ordered_writes(self) -> list[tuple[str, Any]]:
+        """The writes, ticket slots before team records (see the module docstring)."""
+        return sorted(self.writes.items(), key=lambda item: item[0].startswith("team:"))
+
 
 def team_key(team_id: uuid.UUID) -> str:
     return f"team:{team_id}"
@@ -101,10 +117,6 @@ def team_key(team_id: uuid.UUID) -> str:
 
 def ticket_key(team_id: uuid.UUID, ticket_id: uuid.UUID) -> str:
     return f"ticket:{team_id}:{ticket_id}"
-
-
-def load_key(team_id: uuid.UUID, agent_id: uuid.UUID) -> str:
-    return f"load:{team_id}:{agent_id}"
 
 
 class _View:
@@ -144,16 +156,16 @@ class _View:
         value = None if slot is None else slot.model_dump(mode="json")
         self.put(ticket_key(team_id, ticket_id), value)
 
-    def load(self, team_id: uuid.UUID, agent_id: uuid.UUID) -> int:
-        return int(self.get(load_key(team_id, agent_id)) or 0)
-
     def move_load(self, team_id: uuid.UUID, old: uuid.UUID | None, new: uuid.UUID | None) -> None:
         if old == new:
             return
+        info = self.team(team_id)
+        loads = dict(info.loads)
         if old is not None:
-            self.put(load_key(team_id, old), max(0, self.load(team_id, old) - 1))
+            loads[old] = max(0, loads.get(old, 0) - 1)
         if new is not None:
-            self.put(load_key(team_id, new), self.load(team_id, new) + 1)
+            loads[new] = loads.get(new, 0) + 1
+        self.put_team(info.model_copy(update={"loads": loads}))
 
 
 def handle(
@@ -166,7 +178,7 @@ def handle(
     if kind == "ticket":
         _on_ticket(view, team_id, TicketFacts.model_validate(message["facts"]), saved_rules, now)
     elif kind == "member":
-        _on_member(view, team_id, message)
+        _on_member(view, team_id, message, saved_rules, now)
         _retry_waiting(view, team_id, saved_rules, now)
     elif kind == "team":
         info = view.team(team_id)
@@ -186,10 +198,13 @@ def handle(
     return view.outcome
 
 
-def _on_member(view: _View, team_id: uuid.UUID, message: dict[str, Any]) -> None:
+def _on_member(
+    view: _View, team_id: uuid.UUID, message: dict[str, Any], saved_rules: RuleSet, now: datetime
+) -> None:
     info = view.team(team_id)
     agent_id = uuid.UUID(message["agent_id"])
     members = dict(info.members)
+    assignable = message.get("member", True) and bool(message.get("active", True))
     if message.get("member", True):
         members[agent_id] = AgentState(
             agent_id=agent_id,
@@ -199,12 +214,30 @@ def _on_member(view: _View, team_id: uuid.UUID, message: dict[str, Any]) -> None
     else:
         members.pop(agent_id, None)
     view.put_team(info.model_copy(update={"members": members}))
+    if not assignable:
+        _redecide_pending(view, team_id, agent_id, saved_rules, now)
+
+
+def _redecide_pending(
+    view: _View, team_id: uuid.UUID, agent_id: uuid.UUID, saved_rules: RuleSet, now: datetime
+) -> None:
+    """The agent left the team or was deactivated while AssignTicket commands for them were on
+    their way: the ticket service refuses those, so the tickets are decided again (with new
+    command ids; a command id is applied or refused once)."""
+    for ticket_id, pending_agent in list(view.team(team_id).pending.items()):
+        slot = view.slot(team_id, ticket_id)
+        if pending_agent != agent_id or slot is None or slot.decided is None:
+            continue
+        view.move_load(team_id, agent_id, None)
+        _decide(view, team_id, slot.facts, saved_rules, now, again=True)
 
 
 def _on_ticket(
     view: _View, team_id: uuid.UUID, facts: TicketFacts, saved_rules: RuleSet, now: datetime
 ) -> None:
     slot = view.slot(team_id, facts.ticket_id)
+    if slot is not None:
+        _settle(view, team_id, slot)
     if slot is not None and facts.version <= slot.version:
         # A redelivery: re-send the decision made for it, unchanged (the ticket service
         # applies a command id once).
@@ -217,8 +250,10 @@ def _on_ticket(
         view.move_load(team_id, old_holder, None)
         view.put_slot(team_id, facts.ticket_id, None)
         _set_waiting(view, team_id, facts.ticket_id, False)
+        _set_pending(view, team_id, facts.ticket_id, None)
         return
     if not facts.needs_agent:
+        _set_pending(view, team_id, facts.ticket_id, None)
         view.move_load(team_id, old_holder, facts.open_holder)
         view.put_slot(
             team_id,
@@ -286,15 +321,24 @@ def _pool(view: _View, info: TeamInfo) -> AgentPool:
     return AgentPool(
         agents=info.members,
         teams={info.team_id: frozenset(info.members)},
-        open_load={agent_id: view.load(info.team_id, agent_id) for agent_id in info.members},
+        open_load={agent_id: info.loads.get(agent_id, 0) for agent_id in info.members},
         cursors=info.cursors,
     )
 
 
 def _decide(
-    view: _View, team_id: uuid.UUID, facts: TicketFacts, saved_rules: RuleSet, now: datetime
+    view: _View,
+    team_id: uuid.UUID,
+    facts: TicketFacts,
+    saved_rules: RuleSet,
+    now: datetime,
+    *,
+    again: bool = False,
 ) -> bool:
-    """Choose an agent and send AssignTicket, or put the ticket on the waiting list."""
+    """Choose an agent and send AssignTicket, or put the ticket on the waiting list.
+
+    ``again``: the ticket's earlier decision will be refused; the new command gets its own id.
+    """
     info = view.team(team_id)
     fields = facts.condition_fields()
     rule = _select_rule(info, saved_rules, fields, now)
@@ -317,6 +361,7 @@ def _decide(
         return False
     agent_id = decision.agent_id
     assert facts.last_event_id is not None
+    seq = info.decisions + 1
     command = _envelope(
         AssignTicket(
             ticket_id=facts.ticket_id,
@@ -329,11 +374,22 @@ def _decide(
         facts,
         facts.last_event_id,
         now,
+        salt=f"decision-{seq}" if again else None,
     )
     view.outcome.commands.append(command)
-    cursors = record_assignment(pool, rule, agent_id).cursors
-    view.put_team(view.team(team_id).model_copy(update={"cursors": dict(cursors)}))
-    view.move_load(team_id, None, agent_id)
+    after = record_assignment(pool, rule, agent_id)
+    loads = {**info.loads, agent_id: after.load(agent_id)}
+    pending = {**info.pending, facts.ticket_id: agent_id}
+    view.put_team(
+        info.model_copy(
+            update={
+                "cursors": dict(after.cursors),
+                "loads": loads,
+                "decisions": seq,
+                "pending": pending,
+            }
+        )
+    )
     view.put_slot(
         team_id,
         facts.ticket_id,
@@ -342,7 +398,11 @@ def _decide(
             holder=agent_id,
             facts=facts,
             decided=PendingDecision(
-                command=command.model_dump(mode="json"), agent_id=agent_id, version=facts.version
+                command=command.model_dump(mode="json"),
+                agent_id=agent_id,
+                version=facts.version,
+                seq=seq,
+                cursor_key=rule.cursor_key,
             ),
         ),
     )
@@ -350,9 +410,54 @@ def _decide(
     return True
 
 
+def _settle(view: _View, team_id: uuid.UUID, slot: TicketSlot) -> bool:
+    """Count a decision the slot has and the team record lacks (lost in a crash); see the
+    module docstring. True when it did."""
+    decided = slot.decided
+    info = view.team(team_id)
+    if decided is None or decided.seq <= info.decisions:
+        return False
+    cursors = dict(info.cursors)
+    if decided.cursor_key is not None:
+        cursors[decided.cursor_key] = decided.agent_id
+    loads = {**info.loads, decided.agent_id: info.loads.get(decided.agent_id, 0) + 1}
+    waiting = tuple(t for t in info.waiting if t != slot.facts.ticket_id)
+    view.put_team(
+        info.model_copy(
+            update={
+                "cursors": cursors,
+                "loads": loads,
+                "decisions": decided.seq,
+                "waiting": waiting,
+                "pending": {**info.pending, slot.facts.ticket_id: decided.agent_id},
+            }
+        )
+    )
+    log.info(
+        "decision settled after a crash",
+        ticket_id=str(slot.facts.ticket_id),
+        team_id=str(team_id),
+        seq=decided.seq,
+    )
+    return True
+
+
 def _wait(view: _View, team_id: uuid.UUID, facts: TicketFacts) -> None:
     view.put_slot(team_id, facts.ticket_id, TicketSlot(version=facts.version, facts=facts))
     _set_waiting(view, team_id, facts.ticket_id, True)
+    _set_pending(view, team_id, facts.ticket_id, None)
+
+
+def _set_pending(
+    view: _View, team_id: uuid.UUID, ticket_id: uuid.UUID, agent_id: uuid.UUID | None
+) -> None:
+    info = view.team(team_id)
+    if info.pending.get(ticket_id) == agent_id:
+        return
+    pending = {t: a for t, a in info.pending.items() if t != ticket_id}
+    if agent_id is not None:
+        pending[ticket_id] = agent_id
+    view.put_team(info.model_copy(update={"pending": pending}))
 
 
 def _set_waiting(view: _View, team_id: uuid.UUID, ticket_id: uuid.UUID, waiting: bool) -> None:
@@ -372,6 +477,8 @@ def _retry_waiting(view: _View, team_id: uuid.UUID, saved_rules: RuleSet, now: d
         if slot is None:
             _set_waiting(view, team_id, ticket_id, False)
             continue
+        if _settle(view, team_id, slot):
+            continue  # decided before a crash that lost the team record's part of it
         if not _decide(view, team_id, slot.facts, saved_rules, now):
             break  # the rest would find nobody either (same team, same agents)
 
@@ -406,10 +513,16 @@ def _on_breach(
 
 
 def _envelope(
-    command: DomainEvent, facts: TicketFacts, cause: uuid.UUID, now: datetime
+    command: DomainEvent,
+    facts: TicketFacts,
+    cause: uuid.UUID,
+    now: datetime,
+    *,
+    salt: str | None = None,
 ) -> EventEnvelope:
+    parts: tuple[object, ...] = (command.event_type, facts.ticket_id, cause)
     return EventEnvelope(
-        event_id=derived_event_id(command.event_type, facts.ticket_id, cause),
+        event_id=derived_event_id(*parts, *((salt,) if salt else ())),
         event_type=command.event_type,
         schema_version=command.schema_version,
         stream_id=facts.ticket_id,
