@@ -1,12 +1,15 @@
 """Settings of the SLA service, from the environment (pydantic-settings).
 
-``HELPDESK_KAFKA_BOOTSTRAP`` (default ``localhost:9092``) and ``HELPDESK_TOPIC_PARTITIONS``
-(default 6, shared with every ticket-keyed topic) are the stack-wide variables; the rest are
-``HELPDESK_SLA_*``. ``HELPDESK_SLA_POLICY`` and ``HELPDESK_SLA_CALENDAR`` take JSON in the shape
-of :class:`SlaPolicy` and :class:`BusinessCalendar`, e.g.
+``HELPDESK_KAFKA_BOOTSTRAP`` (default ``localhost:9092``), ``HELPDESK_TOPIC_PARTITIONS``
+(default 6, shared with every ticket-keyed topic), ``HELPDESK_JWT_PUBLIC_KEY_FILE`` (default
+``.local/jwt/public.pem``: verifies the policies API's bearer tokens) and ``HELPDESK_LOG_LEVEL``
+are the stack-wide variables; the rest are ``HELPDESK_SLA_*``. ``HELPDESK_SLA_POLICY`` and
+``HELPDESK_SLA_CALENDAR`` take JSON in the shape of :class:`SlaPolicy` and
+:class:`BusinessCalendar` (the built-in default policy), e.g.
 ``HELPDESK_SLA_CALENDAR='{"time_zone": "UTC", "always_open": true}'``.
 
-Defaults (one policy for every ticket, until policies are configurable per ticket):
+The built-in default policy (for every ticket no saved policy takes, until a saved policy is made
+the default through the policies API):
 
 =========  ==============  ==========
 priority   first response  resolution
@@ -80,8 +83,20 @@ class SlaSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8002, ge=0, le=65535)
     data_dir: Path = Field(default_factory=lambda: Path(tempfile.gettempdir()) / "sla-service")
-    policy: SlaPolicy = Field(default_factory=default_policy)
-    calendar: BusinessCalendar = Field(default_factory=default_calendar)
+    policy: SlaPolicy = Field(
+        default_factory=default_policy,
+        description="the built-in default policy, until a saved policy is the default",
+    )
+    calendar: BusinessCalendar = Field(
+        default_factory=default_calendar, description="the built-in default policy's calendar"
+    )
+    jwt_public_key_file: Path = Field(
+        default=Path(".local/jwt/public.pem"),
+        validation_alias=AliasChoices(
+            "HELPDESK_JWT_PUBLIC_KEY_FILE", "HELPDESK_SLA_JWT_PUBLIC_KEY_FILE"
+        ),
+        description="PEM public key that verifies bearer tokens of the policies API (RS256)",
+    )
     warning_fraction: float = Field(default=0.75, gt=0, lt=1)
     timer_interval: float = Field(
         default=0.2, gt=0, le=5, description="seconds between looks at the due index"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,14 @@ def test_environment_overrides_with_json(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings.calendar == BusinessCalendar.twenty_four_seven("Asia/Jakarta")
     assert settings.policy.targets_for("Low").resolution == timedelta(minutes=2)
     assert settings.warning_fraction == 0.5
+
+
+def test_the_jwt_public_key_is_the_stack_wide_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HELPDESK_JWT_PUBLIC_KEY_FILE", raising=False)
+    monkeypatch.delenv("HELPDESK_SLA_JWT_PUBLIC_KEY_FILE", raising=False)
+    assert SlaSettings().jwt_public_key_file == Path(".local/jwt/public.pem")
+    monkeypatch.setenv("HELPDESK_JWT_PUBLIC_KEY_FILE", "/etc/helpdesk/jwt/public.pem")
+    assert SlaSettings().jwt_public_key_file == Path("/etc/helpdesk/jwt/public.pem")
 
 
 def test_bad_configuration_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

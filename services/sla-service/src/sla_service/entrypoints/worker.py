@@ -12,8 +12,15 @@
   recovery) is looked at every ``timer_interval`` seconds; a ticket whose instant has come gets a
   tick on its partition of the ticks topic, and the agent then emits its ``SlaWarning`` /
   ``SlaBreached`` (a Faust table can only be changed from within a stream).
-* HTTP (aiohttp, Faust's web server): ``/healthz``, ``/readyz``, ``/openapi.json`` and
-  ``GET /tickets/{ticket_id}/sla``.
+* SLA policies: every replica reads ``helpdesk.sla-policies.v1`` from the start through
+  :class:`helpdesk_platform.config_log.ConfigLog` and folds it
+  (:func:`~sla_service.domain.policies.fold_policies`); the tracker reads the resulting
+  :class:`~sla_service.domain.policies.PolicyCatalog`. Ticket events and timers wait until the
+  policies are read; a change of policies rebuilds the due index, so tickets whose policy changed
+  or was deleted are ticked and catch up at once.
+* HTTP (aiohttp, Faust's web server): ``/healthz``, ``/readyz``, ``/openapi.json``,
+  ``GET /tickets/{ticket_id}/sla``, ``GET /sla/breaching-soon`` and the policies API for managers
+  (:mod:`sla_service.entrypoints.policies_api`).
 """
 
 from __future__ import annotations
@@ -32,7 +39,16 @@ from pydantic import ValidationError
 from helpdesk_events import decode_envelope, encode_envelope, kafka_headers
 from helpdesk_events import sla as _sla_events  # noqa: F401  (registers the SLA event types)
 from helpdesk_events.envelope import EventEnvelope
-from helpdesk_events.topics import SLA, TICKETS
+from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
+from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
+from helpdesk_platform.config_log import ConfigLog
+from sla_service.domain.policies import (
+    PolicyCatalog,
+    SavedPolicies,
+    built_in_rule,
+    fold_policies,
+)
+from sla_service.entrypoints.policies_api import OPENAPI_PATHS, PoliciesApi
 from sla_service.service_layer.due_index import DueIndex
 from sla_service.service_layer.queries import breaching_soon, parse_duration
 from sla_service.service_layer.tracker import SlaTracker, TicketSla
@@ -41,10 +57,16 @@ from sla_service.settings import SlaSettings
 log = structlog.get_logger("sla_service.worker")
 
 TABLE_NAME = "sla-state"
+#: The one stream of the policies topic (a fixed id, the same on every replica).
+POLICIES_STREAM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "helpdesk:sla-policies")
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _fold_policies(saved: SavedPolicies, envelope: EventEnvelope) -> SavedPolicies:
+    return fold_policies(saved, envelope.event_type, envelope.data, envelope.occurred_at)
 
 
 class SlaWorker:
@@ -52,8 +74,20 @@ class SlaWorker:
 
     def __init__(self, settings: SlaSettings) -> None:
         self.settings = settings
-        self.tracker = SlaTracker.for_policy(
-            settings.policy, settings.calendar, settings.warning_fraction
+        #: The built-in default policy (settings), until a saved policy is the default.
+        self.built_in = built_in_rule(settings.policy, settings.calendar)
+        self.tracker = SlaTracker(PolicyCatalog.of(self.built_in), settings.warning_fraction)
+        self.policies: ConfigLog[SavedPolicies] = ConfigLog(
+            bootstrap=settings.kafka_bootstrap,
+            topic=SLA_POLICIES,
+            stream_id=POLICIES_STREAM_ID,
+            stream_type=SLA_POLICIES_STREAM,
+            initial=SavedPolicies(),
+            fold=_fold_policies,
+            client_id=settings.app_id,
+        )
+        self.policies_api = PoliciesApi(
+            self.policies, lambda: self.tracker.policies, settings.jwt_public_key_file
         )
         self.index = DueIndex()
         self._index_dirty = True
@@ -106,6 +140,7 @@ class SlaWorker:
         )
         self.app.agent(self.source, name="sla-tracker")(self._process)
         self.app.timer(settings.timer_interval)(self._look_at_timers)
+        self.app.task(self._start_policies)
         self.app.on_partitions_assigned.connect(self._on_assigned)
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.table.on_recover(self._on_recovered)
@@ -113,7 +148,24 @@ class SlaWorker:
 
     # --- stream ---------------------------------------------------------------------------------
 
+    async def _start_policies(self) -> None:
+        self.policies.on_change(self._on_policies_changed)
+        await self.policies.start()
+
+    def _on_policies_changed(self, saved: SavedPolicies, event: EventEnvelope) -> None:
+        self.tracker.policies = PolicyCatalog.build(saved, self.built_in)
+        # Tickets whose policy changed or was deleted fall due at once (next_timer): rebuild.
+        self._index_dirty = True
+        if self.policies.caught_up.is_set():
+            log.info(
+                event.event_type,
+                version=self.policies.version,
+                policy_id=event.data.get("policy_id")
+                or event.data.get("policy", {}).get("policy_id"),
+            )
+
     async def _process(self, stream: Any) -> None:
+        await self.policies.caught_up.wait()  # no ticket is timed before the policies are read
         async for event in stream.events():
             message = event.message
             try:
@@ -152,7 +204,7 @@ class SlaWorker:
             return
         outcome = self.tracker.fire(state, _now())
         assert outcome.state is not None
-        if outcome.events:
+        if outcome.events or outcome.state != state:
             await self._publish(outcome.events)
             self._store(key, outcome.state)
             for envelope in outcome.events:
@@ -205,6 +257,14 @@ class SlaWorker:
     def _settled(self) -> bool:
         return not (self.app.rebalancing or self.app.in_recovery)
 
+    def ready(self) -> bool:
+        return (
+            self._assigned
+            and self._settled()
+            and not self._index_dirty
+            and self.policies.caught_up.is_set()
+        )
+
     def _rebuild_index(self) -> None:
         self.index.clear()
         for key, value in list(self.table.items()):
@@ -214,7 +274,7 @@ class SlaWorker:
         log.info("due index rebuilt", tickets=len(self.index))
 
     async def _look_at_timers(self) -> None:
-        if not self._settled():
+        if not self._settled() or not self.policies.caught_up.is_set():
             return
         if self._index_dirty:
             self._rebuild_index()
@@ -237,7 +297,7 @@ class SlaWorker:
 
         @app.page("/readyz")
         async def readyz(web: View, request: Request) -> Response:
-            ready = worker._assigned and worker._settled() and not worker._index_dirty
+            ready = worker.ready()
             return web.json(
                 {"status": "ready" if ready else "starting"}, status=200 if ready else 503
             )
@@ -256,6 +316,8 @@ class SlaWorker:
             if state is None:
                 return web.json({"detail": "no SLA is tracked for this ticket"}, status=404)
             return web.json(worker.view_of(state))
+
+        self.policies_api.add_pages(app)
 
         @app.page("/sla/breaching-soon")
         async def sla_breaching_soon(web: View, request: Request) -> Response:
@@ -317,11 +379,14 @@ class SlaWorker:
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "SLA service", "version": "0.1.0"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    },
     "paths": {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "up"}}}},
         "/readyz": {
             "get": {
-                "summary": "Readiness (partitions assigned, state recovered)",
+                "summary": "Readiness (partitions assigned, state recovered, policies read)",
                 "responses": {"200": {"description": "ready"}, "503": {"description": "not yet"}},
             }
         },
@@ -384,6 +449,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        **OPENAPI_PATHS,
     },
 }
 
