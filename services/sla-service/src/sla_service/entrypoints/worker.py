@@ -41,6 +41,7 @@ from helpdesk_events import sla as _sla_events  # noqa: F401  (registers the SLA
 from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
 from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
+from helpdesk_platform import faust_seek
 from helpdesk_platform.config_log import ConfigLog
 from sla_service.domain.policies import (
     PolicyCatalog,
@@ -73,6 +74,7 @@ class SlaWorker:
     """The Faust app with its topics, table, agent, timer and web pages."""
 
     def __init__(self, settings: SlaSettings) -> None:
+        faust_seek.install()  # partitions without a committed offset are not skipped
         self.settings = settings
         #: The built-in default policy (settings), until a saved policy is the default.
         self.built_in = built_in_rule(settings.policy, settings.calendar)
