@@ -24,10 +24,7 @@ import asyncio
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,15 +34,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe
+from workers import Worker, free_port, private_kafka, until
 
 from helpdesk_devstack.kafka import LocalKafka, ensure_topics
-from helpdesk_devstack.paths import StackPaths
 from helpdesk_events import (
     Actor,
     ActorKind,
@@ -67,12 +63,6 @@ POLICY = {
 }
 CALENDAR = {"time_zone": "UTC", "always_open": True}
 ACTOR = Actor(kind=ActorKind.CUSTOMER, id="bench")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def created(number: int, priority: str, occurred_at: datetime) -> EventEnvelope:
@@ -161,71 +151,13 @@ class SlaReader:
             await consumer.stop()
 
 
-class Worker:
-    def __init__(self, env: dict[str, str], log_path: Path, port: int) -> None:
-        self.env, self.log_path, self.port = env, log_path, port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sla_service", "worker"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-    def rss_mib(self) -> float:
-        assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"VmRSS:\s+(\d+) kB", status)
-        return int(match.group(1)) / 1024 if match else float("nan")
-
-    def cpu_seconds(self) -> float:
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rebuilt_with(self, since: int) -> int | None:
-        with self.log_path.open("rb") as log:
-            log.seek(since)
-            lines = [line for line in log.read().splitlines() if b"due index rebuilt" in line]
-        found = re.findall(rb'"tickets": (\d+)', lines[-1]) if lines else []
-        return int(found[-1]) if found else None
-
-    async def ready(self) -> bool:
-        try:
-            async with httpx.AsyncClient(timeout=1.0) as client:
-                response = await client.get(f"http://127.0.0.1:{self.port}/readyz")
-                return response.status_code == 200
-        except httpx.HTTPError:
-            return False
-
-
-async def until(condition: object, limit: float, what: str) -> float:
-    began = time.monotonic()
-    while True:
-        value = condition() if callable(condition) else condition  # type: ignore[operator]
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return time.monotonic() - began
-        if time.monotonic() - began > limit:
-            raise TimeoutError(f"{what}: not within {limit:.0f} s")
-        await asyncio.sleep(0.1)
+def rebuilt_with(worker: Worker, since: int) -> int | None:
+    """Tickets in the last ``due index rebuilt`` line the worker logged after ``since``."""
+    with worker.log_path.open("rb") as log:
+        log.seek(since)
+        lines = [line for line in log.read().splitlines() if b"due index rebuilt" in line]
+    found = re.findall(rb'"tickets": (\d+)', lines[-1]) if lines else []
+    return int(found[-1]) if found else None
 
 
 def lateness(breaches: list[tuple[str, str, str, datetime, float]], tickets: set[str]) -> str:
@@ -269,15 +201,7 @@ async def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="sla-bench-"))
     bootstrap = args.bootstrap
     if bootstrap is None:
-        controller = free_port()
-        kafka = LocalKafka(
-            home / "kafka",
-            free_port(),
-            controller,
-            args.heap,
-            libs=StackPaths.discover().kafka_libs,
-        )
-        kafka.start()
+        kafka = private_kafka(home, args.heap)
         bootstrap = kafka.bootstrap
     ensure_topics(bootstrap)
     port = free_port()
@@ -289,7 +213,7 @@ async def main() -> None:
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }
-    worker = Worker(env, home / "worker.log", port)
+    worker = Worker("sla_service", env, home / "worker.log", port)
     reader = SlaReader(bootstrap)
     stop = asyncio.Event()
     reading = asyncio.create_task(reader.run(stop))
@@ -346,11 +270,11 @@ async def main() -> None:
             await until(worker.ready, 900, "ready after kill -9") + (time.monotonic() - killed) * 0
         )
         ready = time.monotonic() - killed
-        await until(lambda: (worker.rebuilt_with(log_mark) or 0) >= total, 900, "index rebuilt")
+        await until(lambda: (rebuilt_with(worker, log_mark) or 0) >= total, 900, "index rebuilt")
         rebuilt = time.monotonic() - killed
         print(
             f"recovery after kill -9 (restart at once): /readyz 200 after {ready:.1f} s, "
-            f"due index rebuilt with {worker.rebuilt_with(log_mark):,} tickets "
+            f"due index rebuilt with {rebuilt_with(worker, log_mark):,} tickets "
             f"after {rebuilt:.1f} s"
         )
         await until(lambda: sum(1 for b in reader.breaches if b[1] in b_ids) >= len(b_ids),

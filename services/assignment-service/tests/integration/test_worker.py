@@ -77,7 +77,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
+        with self.log_path.open("ab") as log:  # a restart keeps the earlier run's log
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "assignment_service", "worker"],
                 env=self.env,

@@ -26,9 +26,12 @@ class Table:
         self.rules: RuleSet = rules or {}
 
     def send(self, message: dict[str, Any]) -> Outcome:
-        outcome = handle(message, self.data.get, self.rules, NOW)
+        outcome = handle(message, self.data.get, self.rules, NOW, self.scan)
         self.write(outcome.ordered_writes())
         return outcome
+
+    def scan(self, prefix: str) -> list[tuple[str, Any]]:
+        return [(key, value) for key, value in self.data.items() if key.startswith(prefix)]
 
     def write(self, writes: list[tuple[str, Any]]) -> None:
         for key, value in writes:
@@ -127,6 +130,7 @@ def test_replaying_before_the_write_makes_the_same_choice() -> None:
         table.data.get,
         {},
         NOW,
+        table.scan,
     )
     replay = ticket(table, request)
     assert replay.commands[0].event_id == first.commands[0].event_id
@@ -135,7 +139,7 @@ def test_replaying_before_the_write_makes_the_same_choice() -> None:
 
 def _handle(table: Table, request: TicketFacts) -> Outcome:
     message = {"kind": "ticket", "team_id": str(TEAM), "facts": request.model_dump(mode="json")}
-    return handle(message, table.data.get, table.rules, NOW)
+    return handle(message, table.data.get, table.rules, NOW, table.scan)
 
 
 def test_a_crash_between_the_slot_and_the_team_record_is_settled_on_redelivery() -> None:
@@ -337,6 +341,6 @@ def test_a_redelivered_member_change_makes_the_same_new_decision() -> None:
     table = staffed_table()
     ticket(table, facts())
     message = {"kind": "member", "team_id": str(TEAM), "agent_id": str(AGENTS[0]), "member": False}
-    crashed = handle(message, table.data.get, table.rules, NOW)  # sent, never written
+    crashed = handle(message, table.data.get, table.rules, NOW, table.scan)  # never written
     replayed = table.send(message)
     assert [c.event_id for c in replayed.commands] == [c.event_id for c in crashed.commands]

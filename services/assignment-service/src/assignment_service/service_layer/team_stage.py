@@ -29,7 +29,7 @@ assigned (to that agent or, by hand, to another) the load follows the facts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -89,7 +89,6 @@ class TeamInfo(BaseModel):
     cursors: dict[str, uuid.UUID] = {}
     waiting: tuple[uuid.UUID, ...] = ()
     decisions: int = 0  # sequence number of the last decision counted in cursors and loads
-    pending: dict[uuid.UUID, uuid.UUID] = {}  # ticket -> agent: decisions not answered yet
 
 
 class TicketSlot(BaseModel):
@@ -115,15 +114,19 @@ def team_key(team_id: uuid.UUID) -> str:
     return f"team:{team_id}"
 
 
-def ticket_key(team_id: uuid.UUID, ticket_id: uuid.UUID) -> str:
-    return f"ticket:{team_id}:{ticket_id}"
+def ticket_key(team_id: uuid.UUID, ticket_id: uuid.UUID | None) -> str:
+    """A ticket slot's key; without a ticket, the prefix of all the team's slots."""
+    return f"ticket:{team_id}:{ticket_id or ''}"
 
 
 class _View:
     """The table as the handler sees it: reads fall through to the table, writes are kept."""
 
-    def __init__(self, read: Callable[[str], Any]) -> None:
+    def __init__(
+        self, read: Callable[[str], Any], scan: Callable[[str], Iterable[tuple[str, Any]]]
+    ) -> None:
         self._read = read
+        self._scan = scan
         self.outcome = Outcome()
         # Parsed team infos (validating one costs more than the rest of a decision).
         self._teams: dict[uuid.UUID, TeamInfo] = {}
@@ -135,6 +138,12 @@ class _View:
 
     def put(self, key: str, value: Any) -> None:
         self.outcome.writes[key] = value
+
+    def scan(self, prefix: str) -> list[tuple[str, Any]]:
+        """The entries whose key starts with ``prefix``, as this handler sees them."""
+        found = dict(self._scan(prefix))
+        found.update((k, v) for k, v in self.outcome.writes.items() if k.startswith(prefix))
+        return [(key, value) for key, value in found.items() if value is not None]
 
     def team(self, team_id: uuid.UUID) -> TeamInfo:
         info = self._teams.get(team_id)
@@ -169,10 +178,18 @@ class _View:
 
 
 def handle(
-    message: dict[str, Any], read: Callable[[str], Any], saved_rules: RuleSet, now: datetime
+    message: dict[str, Any],
+    read: Callable[[str], Any],
+    saved_rules: RuleSet,
+    now: datetime,
+    scan: Callable[[str], Iterable[tuple[str, Any]]],
 ) -> Outcome:
-    """The commands and table writes one team message leads to."""
-    view = _View(read)
+    """The commands and table writes one team message leads to.
+
+    ``read`` gets one key of the table; ``scan`` the entries under a key prefix (used only when
+    an agent leaves the team or is deactivated).
+    """
+    view = _View(read, scan)
     team_id = uuid.UUID(message["team_id"])
     kind = message["kind"]
     if kind == "ticket":
@@ -224,10 +241,16 @@ def _redecide_pending(
     """The agent left the team or was deactivated while AssignTicket commands for them were on
     their way: the ticket service refuses those, so the tickets are decided again (with new
     command ids; a command id is applied or refused once)."""
-    for ticket_id, pending_agent in list(view.team(team_id).pending.items()):
-        slot = view.slot(team_id, ticket_id)
-        if pending_agent != agent_id or slot is None or slot.decided is None:
-            continue
+    # A slot keeps its decision until the answer comes back (then it is rewritten without one),
+    # so the team's slots with a decision for the agent are the commands still on their way.
+    # A scan of the team's slots: agents leave rarely, and no per-decision index is kept.
+    unanswered = [
+        slot
+        for _, raw in sorted(view.scan(ticket_key(team_id, None)))
+        if (slot := TicketSlot.model_validate(raw)).decided is not None
+        and slot.decided.agent_id == agent_id
+    ]
+    for slot in sorted(unanswered, key=lambda s: s.decided.seq if s.decided else 0):
         view.move_load(team_id, agent_id, None)
         _decide(view, team_id, slot.facts, saved_rules, now, again=True)
 
@@ -250,10 +273,8 @@ def _on_ticket(
         view.move_load(team_id, old_holder, None)
         view.put_slot(team_id, facts.ticket_id, None)
         _set_waiting(view, team_id, facts.ticket_id, False)
-        _set_pending(view, team_id, facts.ticket_id, None)
         return
     if not facts.needs_agent:
-        _set_pending(view, team_id, facts.ticket_id, None)
         view.move_load(team_id, old_holder, facts.open_holder)
         view.put_slot(
             team_id,
@@ -379,16 +400,8 @@ def _decide(
     view.outcome.commands.append(command)
     after = record_assignment(pool, rule, agent_id)
     loads = {**info.loads, agent_id: after.load(agent_id)}
-    pending = {**info.pending, facts.ticket_id: agent_id}
     view.put_team(
-        info.model_copy(
-            update={
-                "cursors": dict(after.cursors),
-                "loads": loads,
-                "decisions": seq,
-                "pending": pending,
-            }
-        )
+        info.model_copy(update={"cursors": dict(after.cursors), "loads": loads, "decisions": seq})
     )
     view.put_slot(
         team_id,
@@ -429,7 +442,6 @@ def _settle(view: _View, team_id: uuid.UUID, slot: TicketSlot) -> bool:
                 "loads": loads,
                 "decisions": decided.seq,
                 "waiting": waiting,
-                "pending": {**info.pending, slot.facts.ticket_id: decided.agent_id},
             }
         )
     )
@@ -445,19 +457,6 @@ def _settle(view: _View, team_id: uuid.UUID, slot: TicketSlot) -> bool:
 def _wait(view: _View, team_id: uuid.UUID, facts: TicketFacts) -> None:
     view.put_slot(team_id, facts.ticket_id, TicketSlot(version=facts.version, facts=facts))
     _set_waiting(view, team_id, facts.ticket_id, True)
-    _set_pending(view, team_id, facts.ticket_id, None)
-
-
-def _set_pending(
-    view: _View, team_id: uuid.UUID, ticket_id: uuid.UUID, agent_id: uuid.UUID | None
-) -> None:
-    info = view.team(team_id)
-    if info.pending.get(ticket_id) == agent_id:
-        return
-    pending = {t: a for t, a in info.pending.items() if t != ticket_id}
-    if agent_id is not None:
-        pending[ticket_id] = agent_id
-    view.put_team(info.model_copy(update={"pending": pending}))
 
 
 def _set_waiting(view: _View, team_id: uuid.UUID, ticket_id: uuid.UUID, waiting: bool) -> None:
