@@ -1,8 +1,10 @@
 """Project the SLA service's events (helpdesk.sla.v1) into ``ticket_sla``, so ticket views can
-sort by what is due first and filter what is breached.
+sort by what is due first and filter what is breached, and into ``sla_outcomes`` (how each metric
+ended or broke, for reports; see migration 0007 for the rows).
 
 The consumer commits its Kafka offsets only after the rows are written (at least once);
-applying an event again sets the same values, so a redelivery changes nothing.
+applying an event again sets the same values, so a redelivery changes nothing. Outcomes are
+recorded once per event id (``sla_outcome_events``), in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ SHOWN = {SlaMetricName.FIRST_RESPONSE: "first_response", SlaMetricName.RESOLUTIO
 
 async def apply_sla_event(connection: asyncpg.Connection, envelope: EventEnvelope) -> None:
     event = envelope.payload()
+    if isinstance(event, SlaMet | SlaBreached):
+        await _record_outcome(connection, envelope, event)
     if isinstance(event, SlaTargetsSet):
         values: dict[str, object] = {"policy": event.policy}
         for target in event.targets:
@@ -78,6 +82,70 @@ async def _upsert(
         ticket_id,
         *values.values(),
     )
+
+
+async def _record_outcome(
+    connection: asyncpg.Connection, envelope: EventEnvelope, event: SlaMet | SlaBreached
+) -> None:
+    """Record a met or breached metric in ``sla_outcomes``, once per event id.
+
+    The event updates the ticket's latest row for the metric unless that row is a next-response
+    exchange already met: then (or when there is no row) it starts a row, the next exchange.
+    A breach makes the row breached and open; a met row is met within its target only if it was
+    never breached (a breached metric met later is one outcome, met late).
+    """
+    first = await connection.fetchval(
+        "INSERT INTO sla_outcome_events (event_id, ticket_id) VALUES ($1, $2)"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING true",
+        envelope.event_id,
+        event.ticket_id,
+    )
+    if not first:
+        return
+    latest = await connection.fetchrow(
+        "SELECT exchange, met, breached_at FROM sla_outcomes WHERE ticket_id = $1 AND metric = $2"
+        " ORDER BY exchange DESC LIMIT 1 FOR UPDATE",
+        event.ticket_id,
+        event.metric.value,
+    )
+    if latest is None:
+        exchange = 1
+    elif event.metric is SlaMetricName.NEXT_RESPONSE and latest["met"]:
+        exchange = latest["exchange"] + 1
+    else:
+        exchange = latest["exchange"]
+    if isinstance(event, SlaMet):
+        # within: the SLA service says so, and no breach was recorded for this outcome.
+        await connection.execute(
+            "INSERT INTO sla_outcomes AS o (ticket_id, metric, exchange, at, met, within_target,"
+            " elapsed_seconds, met_at, last_event_id) VALUES ($1, $2, $3, $4, true, $5, $6, $4, $7)"
+            " ON CONFLICT (ticket_id, metric, exchange) DO UPDATE SET at = excluded.at,"
+            " met = true, within_target = excluded.within_target AND o.breached_at IS NULL,"
+            " elapsed_seconds = excluded.elapsed_seconds, met_at = excluded.met_at,"
+            " last_event_id = excluded.last_event_id, updated_at = now()",
+            event.ticket_id,
+            event.metric.value,
+            exchange,
+            event.met_at,
+            event.within_target,
+            event.elapsed_seconds,
+            envelope.event_id,
+        )
+    else:
+        await connection.execute(
+            "INSERT INTO sla_outcomes (ticket_id, metric, exchange, at, met, within_target,"
+            " due_at, breached_at, last_event_id) VALUES ($1, $2, $3, $4, false, false, $4, $5, $6)"
+            " ON CONFLICT (ticket_id, metric, exchange) DO UPDATE SET at = excluded.at,"
+            " met = false, within_target = false, elapsed_seconds = NULL, met_at = NULL,"
+            " due_at = excluded.due_at, breached_at = excluded.breached_at,"
+            " last_event_id = excluded.last_event_id, updated_at = now()",
+            event.ticket_id,
+            event.metric.value,
+            exchange,
+            event.due_at,
+            envelope.occurred_at,
+            envelope.event_id,
+        )
 
 
 class SlaProjector:
