@@ -6,15 +6,19 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from helpdesk_events import Actor, ActorKind, EventEnvelope
 from helpdesk_events.sla import SlaBreached, SlaMet, SlaMetricName
 from ticket_service.adapters.sla_projection import apply_sla_event
+
+from .conftest import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +132,163 @@ async def test_resolution_met_again_after_reopen_is_one_outcome(pool: asyncpg.Po
     assert [(r["exchange"], r["met"], r["within_target"], r["at"]) for r in rows] == [
         (1, True, False, t0 + timedelta(hours=3))
     ]
+
+
+# --- the reports -------------------------------------------------------------------------------
+
+
+async def invite_agent(api: httpx.AsyncClient, manager: dict[str, str], name: str) -> str:
+    response = await api.post(
+        "/agents",
+        json={"email": f"{name}-{uuid.uuid4().hex[:6]}@example.com", "name": name, "role": "agent"},
+        headers=manager,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def team_with(api: httpx.AsyncClient, manager: dict[str, str], member: str) -> str:
+    team = await api.post("/teams", json={"name": f"T {uuid.uuid4().hex[:8]}"}, headers=manager)
+    assert team.status_code == 201, team.text
+    team_id = str(team.json()["id"])
+    joined = await api.put(f"/teams/{team_id}/members/{member}", headers=manager)
+    assert joined.status_code == 200, joined.text
+    return team_id
+
+
+async def open_ticket(api: httpx.AsyncClient, agent: dict[str, str], **fields: Any) -> uuid.UUID:
+    body = {"subject": "VPN drops every hour", "priority": "High"} | fields
+    response = await api.post("/tickets", json=body, headers=agent)
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+def figures(
+    within: int, late: int, open_: int, compliance: float | None, average: float | None
+) -> dict[str, Any]:
+    return {
+        "met_within": within,
+        "met_late": late,
+        "breached_open": open_,
+        "compliance": compliance,
+        "average_business_seconds": average,
+    }
+
+
+NOTHING = figures(0, 0, 0, None, None)
+
+
+async def test_compliance_and_averages_by_team_and_assignee(
+    api: httpx.AsyncClient,
+    token: Callable[..., str],
+    pool: asyncpg.Pool,
+    caught_up: Callable[[], Awaitable[int]],
+) -> None:
+    manager = bearer(token("manager"))
+    agent = bearer(token("agent"))
+    sari, joko = await invite_agent(api, manager, "sari"), await invite_agent(api, manager, "joko")
+    team_a, team_b = await team_with(api, manager, sari), await team_with(api, manager, joko)
+    on_time = await open_ticket(api, agent, team_id=team_a, assignee_id=sari)
+    late = await open_ticket(api, agent, team_id=team_a, assignee_id=sari)
+    elsewhere = await open_ticket(api, agent, team_id=team_b, assignee_id=joko)
+    nobody = await open_ticket(api, agent)
+    after = await open_ticket(api, agent, team_id=team_a, assignee_id=sari)
+    await caught_up()
+
+    day = a_quiet_day()
+    await apply(
+        pool,
+        met(on_time, FIRST, day + timedelta(hours=1), 600, within=True),
+        met(on_time, RESOLUTION, day + timedelta(hours=5), 3600, within=True),
+        breached(late, FIRST, day + timedelta(hours=2)),
+        met(late, FIRST, day + timedelta(hours=3), 7200, within=False),
+        breached(late, RESOLUTION, day + timedelta(hours=6)),
+        met(elsewhere, FIRST, day + timedelta(hours=1), 1201, within=True),
+        breached(nobody, FIRST, day + timedelta(hours=4)),
+        met(after, FIRST, day + timedelta(days=2), 60, within=True),  # after the period
+    )
+
+    async def report(group_by: str, **period: str) -> dict[str, Any]:
+        params = {"from": day.date().isoformat(), "to": day.date().isoformat()} | period
+        response = await api.get(
+            "/reports/sla", params=params | {"group_by": group_by}, headers=agent
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    by_team = await report("team")
+    assert datetime.fromisoformat(by_team["from"]) == day
+    assert datetime.fromisoformat(by_team["to"]) == day + timedelta(days=1)  # the whole day
+    groups = {group.pop("group_id"): group for group in by_team["groups"]}
+    team_a_figures = {
+        "first_response": figures(1, 1, 0, 50.0, 3900.0),
+        "next_response": NOTHING,
+        "resolution": figures(1, 0, 1, 50.0, 3600.0),
+    }
+    team_b_figures = {
+        "first_response": figures(1, 0, 0, 100.0, 1201.0),
+        "next_response": NOTHING,
+        "resolution": NOTHING,
+    }
+    no_one_figures = {
+        "first_response": figures(0, 0, 1, 0.0, None),
+        "next_response": NOTHING,
+        "resolution": NOTHING,
+    }
+    assert groups == {team_a: team_a_figures, team_b: team_b_figures, None: no_one_figures}
+    assert by_team["groups"][-1] is groups[None]  # the group without a team comes last
+
+    by_assignee = await report("assignee")
+    groups = {group.pop("group_id"): group for group in by_assignee["groups"]}
+    assert groups == {sari: team_a_figures, joko: team_b_figures, None: no_one_figures}
+
+    # A datetime period (here ending after the later outcome) counts it too.
+    wider = await report(
+        "team", to=(day + timedelta(days=2, hours=1)).isoformat().replace("+00:00", "Z")
+    )
+    first_response = next(g for g in wider["groups"] if g["group_id"] == team_a)["first_response"]
+    assert first_response == figures(2, 1, 0, 66.67, (600 + 7200 + 60) / 3)
+
+    times = await api.get(f"/tickets/{late}/sla-times", headers=agent)
+    assert times.status_code == 200, times.text
+    body = times.json()
+    assert (body["first_response_business_seconds"], body["resolution_business_seconds"]) == (
+        7200,
+        None,
+    )
+    assert [(o["metric"], o["met"], o["within_target"]) for o in body["outcomes"]] == [
+        ("first_response", True, False),
+        ("resolution", False, False),
+    ]
+    on_time_times = (await api.get(f"/tickets/{on_time}/sla-times", headers=agent)).json()
+    assert on_time_times["resolution_business_seconds"] == 3600
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ({"from": "2026-03-01", "to": "2026-02-01"}, "must be after from"),
+        ({"from": "2026-03-01T10:00:00Z", "to": "2026-03-01T10:00:00Z"}, "must be after from"),
+        ({"from": "2025-01-01", "to": "2026-01-02"}, "at most 366 days"),
+        ({"from": "yesterday", "to": "2026-02-01"}, "from must be an ISO 8601 date"),
+        ({"from": "2026-01-01", "to": "2026-02-30"}, "to must be an ISO 8601 date"),
+    ],
+)
+async def test_a_bad_period_is_refused(
+    api: httpx.AsyncClient, token: Callable[..., str], period: dict[str, str], message: str
+) -> None:
+    response = await api.get("/reports/sla", params=period, headers=bearer(token("manager")))
+    assert response.status_code == 422, response.text
+    assert message in response.json()["detail"]
+
+
+async def test_customers_see_no_reports(api: httpx.AsyncClient, token: Callable[..., str]) -> None:
+    agent = bearer(token("agent"))
+    customer = bearer(token("customer", email="rina@example.com"))
+    ticket = await open_ticket(api, customer)
+    period = {"from": "2026-01-01", "to": "2026-01-31"}
+    assert (await api.get("/reports/sla", params=period, headers=customer)).status_code == 403
+    assert (await api.get(f"/tickets/{ticket}/sla-times", headers=customer)).status_code == 403
+    missing = await api.get(f"/tickets/{uuid.uuid4()}/sla-times", headers=agent)
+    assert missing.status_code == 404
+    assert (await api.get("/reports/sla", params=period)).status_code == 401

@@ -1,0 +1,86 @@
+"""SLA reports over ``sla_outcomes`` (see migration 0007): per team or assignee and metric, and
+per ticket.
+
+An outcome counts in a period when its ``at`` falls in it: when the metric was met, or, while it
+is breached and not met, when it broke. A breached metric met later therefore moves from the
+period it broke in (``breached_open``) to the period it was met in (``met_late``). Groups are the
+ticket's *current* team or assignee (``ticket_views``), not the one it had when the metric ended;
+``None`` for tickets without one (or not in ``ticket_views``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+
+GroupBy = Literal["team", "assignee"]
+GROUP_COLUMNS: dict[str, str] = {"team": "v.team_id", "assignee": "v.assignee_id"}
+METRICS = ("first_response", "next_response", "resolution")
+
+
+@dataclass(frozen=True)
+class MetricFigures:
+    met_within: int = 0
+    met_late: int = 0
+    breached_open: int = 0
+    #: met within target / all counted, in percent (2 decimals); None when nothing counted.
+    compliance: float | None = None
+    #: Mean business seconds of the metrics met (within and late); None when none was met.
+    average_business_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    group_id: uuid.UUID | None
+    metrics: dict[str, MetricFigures]
+
+
+class SlaReports:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def by_group(
+        self, group_by: GroupBy, start: datetime, end: datetime
+    ) -> list[GroupFigures]:
+        """Per group, per metric, the outcomes with ``start <= at < end``; groups by id, then
+        the one without (``None``) last; every metric present (zeros when it had none)."""
+        column = GROUP_COLUMNS[group_by]
+        rows = await self._pool.fetch(
+            f"SELECT {column} AS group_id, o.metric,"  # noqa: S608 - a column of ours
+            " count(*) FILTER (WHERE o.met AND o.within_target) AS met_within,"
+            " count(*) FILTER (WHERE o.met AND NOT o.within_target) AS met_late,"
+            " count(*) FILTER (WHERE NOT o.met) AS breached_open,"
+            " round(100.0 * count(*) FILTER (WHERE o.met AND o.within_target) / count(*), 2)"
+            "  AS compliance,"
+            " avg(o.elapsed_seconds) FILTER (WHERE o.met) AS average_business_seconds"
+            " FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id)"
+            " WHERE o.at >= $1 AND o.at < $2"
+            " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2",
+            start,
+            end,
+        )
+        groups: dict[uuid.UUID | None, dict[str, MetricFigures]] = {}
+        for row in rows:
+            metrics = groups.setdefault(row["group_id"], {m: MetricFigures() for m in METRICS})
+            average = row["average_business_seconds"]
+            metrics[row["metric"]] = MetricFigures(
+                met_within=row["met_within"],
+                met_late=row["met_late"],
+                breached_open=row["breached_open"],
+                compliance=float(row["compliance"]),
+                average_business_seconds=None if average is None else round(average, 3),
+            )
+        return [GroupFigures(group_id, metrics) for group_id, metrics in groups.items()]
+
+    async def of_ticket(self, ticket_id: uuid.UUID) -> list[asyncpg.Record]:
+        """The ticket's outcomes, by metric and exchange."""
+        rows: list[asyncpg.Record] = await self._pool.fetch(
+            "SELECT metric, exchange, at, met, within_target, elapsed_seconds, met_at, due_at,"
+            " breached_at FROM sla_outcomes WHERE ticket_id = $1 ORDER BY metric, exchange",
+            ticket_id,
+        )
+        return rows
