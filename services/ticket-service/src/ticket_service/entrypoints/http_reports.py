@@ -3,7 +3,6 @@ ticket's SLA times. Staff only; the figures come from ``sla_outcomes`` (the sla-
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -20,7 +19,6 @@ router = APIRouter(tags=["reports"])
 
 #: The longest period a report covers.
 MAX_PERIOD = timedelta(days=366)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class SlaMetricReport(BaseModel):
@@ -95,17 +93,24 @@ def parse_instant(value: str, name: str, *, end: bool) -> datetime:
     """An ISO date (a whole day: ``to`` includes it) or datetime (UTC when without a zone)."""
     text = value.strip()
     try:
-        if _DATE.fullmatch(text):
-            day = date.fromisoformat(text)
+        day = _date(text)
+        if day is not None:
             return datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC)
         instant = datetime.fromisoformat(text)
+        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
     except (ValueError, OverflowError):
         raise HTTPException(
             422,
             f"{name} must be an ISO 8601 date (2026-01-31) or datetime "
             f"(2026-01-31T17:00:00+07:00); got {value!r}",
         ) from None
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def parse_period(start_text: str, end_text: str) -> tuple[datetime, datetime]:
