@@ -22,5 +22,10 @@ class StackSettings(BaseSettings):
         default="helpdesk", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="the app database"
     )
     health_timeout: float = Field(
-        default=60.0, gt=0, description="seconds an app process gets to answer its health URL"
+        default=180.0,
+        gt=0,
+        # The Faust workers are ready once their tables are replayed from the changelog topics
+        # (in-memory stores), which grows with the tickets kept in .local: minutes after a
+        # benchmark has left a hundred thousand behind.
+        description="seconds an app process gets to answer its health URL",
     )

@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import faust.streams as faust_streams
 import orjson
 import structlog
 from faust.web import Request, Response, View
@@ -167,57 +170,69 @@ class SlaWorker:
             )
 
     async def _process(self, stream: Any) -> None:
+        """Batches of events: each decided in order (seeing the batch's earlier changes), then
+        every SLA event they led to is sent and acknowledged by Kafka - one round trip for the
+        batch - and only then are the table and the due index written. A crash in between
+        re-derives the same events (same ids) from the unchanged table."""
         await self.policies.caught_up.wait()  # no ticket is timed before the policies are read
-        async for event in stream.events():
-            message = event.message
-            try:
-                if message.topic == self.ticks_topic_name:
-                    await self._on_tick(message.value)
-                else:
-                    await self._on_ticket_event(
-                        message.value, message.partition, traceparent_of(message.headers)
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
+            batch = _Batch()
+            for event in events:
+                message = event.message
+                try:
+                    if message.topic == self.ticks_topic_name:
+                        self._on_tick(batch, event, message.value)
+                    else:
+                        self._on_ticket_event(
+                            batch, event, message.value, traceparent_of(message.headers)
+                        )
+                except (ValidationError, ValueError, orjson.JSONDecodeError) as error:
+                    # A message that cannot be read is skipped (it stays in the topic for repair).
+                    log.error(
+                        "skipping unreadable message",
+                        topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        error=str(error),
                     )
-            except (ValidationError, ValueError, orjson.JSONDecodeError) as error:
-                # A message that cannot be read is skipped (it stays in the topic for repair).
-                log.error(
-                    "skipping unreadable message",
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    error=str(error),
+            await self._publish(batch.sends)
+            for key, (event, state) in batch.states.items():
+                # The table write goes to the changelog partition of the event that caused it.
+                faust_streams._current_event.set(weakref.ref(event))
+                self._store(key, state)
+            for envelope in batch.timer_events:
+                log.info(
+                    envelope.event_type,
+                    ticket_id=str(envelope.stream_id),
+                    metric=envelope.data.get("metric"),
+                    due_at=envelope.data.get("due_at"),
+                    event_id=str(envelope.event_id),
                 )
 
-    async def _on_ticket_event(
-        self, raw: bytes, partition: int, traceparent: str | None = None
+    def _on_ticket_event(
+        self, batch: _Batch, event: Any, raw: bytes, traceparent: str | None = None
     ) -> None:
         envelope = decode_envelope(raw)
         key = str(envelope.stream_id)
-        state = self._load(key)
-        outcome = self.tracker.apply(state, envelope, partition)
+        state = batch.load(key, self._load)
+        outcome = self.tracker.apply(state, envelope, event.message.partition)
         if outcome.state is None or outcome.state == state:
             return
-        await self._publish(outcome.events, traceparent)
-        self._store(key, outcome.state)
+        batch.sends.extend((e, traceparent) for e in outcome.events)
+        batch.states[key] = (event, outcome.state)
 
-    async def _on_tick(self, raw: bytes) -> None:
+    def _on_tick(self, batch: _Batch, event: Any, raw: bytes) -> None:
         key = str(uuid.UUID(orjson.loads(raw)["ticket_id"]))
-        state = self._load(key)
+        state = batch.load(key, self._load)
         if state is None:
             return
         outcome = self.tracker.fire(state, _now())
         assert outcome.state is not None
         if outcome.events or outcome.state != state:
-            await self._publish(outcome.events)
-            self._store(key, outcome.state)
-            for envelope in outcome.events:
-                log.info(
-                    envelope.event_type,
-                    ticket_id=key,
-                    metric=envelope.data.get("metric"),
-                    due_at=envelope.data.get("due_at"),
-                    event_id=str(envelope.event_id),
-                )
-        else:
+            batch.sends.extend((e, None) for e in outcome.events)
+            batch.timer_events.extend(outcome.events)
+            batch.states[key] = (event, outcome.state)
+        elif key not in batch.states:
             self.index.set(key, state.partition, self.tracker.next_timer(state))
 
     def _load(self, key: str) -> TicketSla | None:
@@ -228,11 +243,11 @@ class SlaWorker:
         self.table[key] = state.model_dump(mode="json")
         self.index.set(key, state.partition, self.tracker.next_timer(state))
 
-    async def _publish(self, events: list[EventEnvelope], traceparent: str | None = None) -> None:
+    async def _publish(self, events: list[tuple[EventEnvelope, str | None]]) -> None:
         """Send and wait until Kafka has every event (before the table is updated).
 
-        ``traceparent`` is the ticket event's header, carried onto the SLA events it led to
-        (timer events have none).
+        Each event goes with the ``traceparent`` header of the ticket event it came from (timer
+        events have none).
         """
         pending = [
             await self.sla.send(
@@ -240,7 +255,7 @@ class SlaWorker:
                 value=encode_envelope(envelope),
                 headers=kafka_headers(envelope, traceparent),
             )
-            for envelope in events
+            for envelope, traceparent in events
         ]
         await asyncio.gather(*pending)
 
@@ -454,6 +469,25 @@ OPENAPI: dict[str, Any] = {
         **OPENAPI_PATHS,
     },
 }
+
+
+#: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
+BATCH_MAX = 500
+BATCH_WITHIN = 0.01
+
+
+class _Batch:
+    """What a batch of events leads to: SLA events to send, then per-ticket states to store."""
+
+    def __init__(self) -> None:
+        self.sends: list[tuple[EventEnvelope, str | None]] = []
+        self.states: dict[str, tuple[Any, TicketSla]] = {}  # key -> (latest event, new state)
+        self.timer_events: list[EventEnvelope] = []
+
+    def load(self, key: str, load: Callable[[str], TicketSla | None]) -> TicketSla | None:
+        """The ticket's state as the batch left it, else as the table has it."""
+        staged = self.states.get(key)
+        return staged[1] if staged is not None else load(key)
 
 
 def create_worker(settings: SlaSettings | None = None) -> SlaWorker:
