@@ -229,6 +229,31 @@ async def make_team(
     return team_id, members
 
 
+async def members_known(
+    process: WorkerProcess,
+    producer: AIOKafkaProducer,
+    team_id: uuid.UUID,
+    headers: dict[str, str],
+) -> None:
+    """Wait until the worker has read the team's directory events so far.
+
+    The directory and the tickets reach the team stage by different paths; a burst created
+    right after the members were added can be decided before all of them are known (then the
+    first turns go round fewer agents, as they would in production). A rename, read after the
+    members on the directory's one partition, shows in ``GET /rules`` once they are through.
+    """
+    marker = f"ready {uuid.uuid4().hex[:8]}"
+    await emit(producer, DIRECTORY, "team", team_id, TeamDetailsChanged(name=marker))
+    async with httpx.AsyncClient(base_url=process.url, headers=headers) as client:
+        for _ in range(150):
+            if marker in (await client.get("/rules")).text:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(
+        f"the worker did not read the team's directory events\n{process.log_tail()}"
+    )
+
+
 async def create_ticket(
     producer: AIOKafkaProducer,
     team_id: uuid.UUID | None,
@@ -283,9 +308,13 @@ def each_assigned(tickets: set[uuid.UUID]) -> Callable[[list[EventEnvelope]], bo
 
 
 async def test_round_robin_spreads_a_burst_evenly(
-    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
 ) -> None:
     team_id, members = await make_team(producer, 3)
+    await members_known(worker, producer, team_id, manager_headers)
     tickets = [await create_ticket(producer, team_id) for _ in range(10)]
 
     commands = await commands_for(kafka_bootstrap, set(tickets), each_assigned(set(tickets)))
@@ -463,64 +492,6 @@ async def test_sla_breach_escalates_by_the_rule(
     assert escalation.causation_id == breach.event_id
 
 
-async def members_known(
-    process: WorkerProcess,
-    producer: AIOKafkaProducer,
-    team_id: uuid.UUID,
-    headers: dict[str, str],
-) -> None:
-    """Wait until the worker has read the team's directory events so far.
-
-    The directory and the tickets reach the team stage by different paths; a burst created
-    right after the members were added can be decided before all of them are known (then the
-    first turns go round fewer agents, as they would in production). A rename, read after the
-    members on the directory's one partition, shows in ``GET /rules`` once they are through.
-    """
-    marker = f"ready {uuid.uuid4().hex[:8]}"
-    await emit(producer, DIRECTORY, "team", team_id, TeamDetailsChanged(name=marker))
-    async with httpx.AsyncClient(base_url=process.url, headers=headers) as client:
-        for _ in range(150):
-            if marker in (await client.get("/rules")).text:
-                return
-            await asyncio.sleep(0.1)
-    raise AssertionError(
-        f"the worker did not read the team's directory events\n{process.log_tail()}"
-    )
-
-
-async def test_kill_minus_nine_in_a_burst_assigns_each_ticket_once(
-    worker_factory: Callable[[str], WorkerProcess],
-    producer: AIOKafkaProducer,
-    kafka_bootstrap: str,
-    manager_headers: dict[str, str],
-) -> None:
-    process = worker_factory(f"assignment-kill-{uuid.uuid4().hex[:8]}")
-    process.start()
-    await process.wait_ready()
-    team_id, members = await make_team(producer, 4)
-    await members_known(process, producer, team_id, manager_headers)
-    tickets = [await create_ticket(producer, team_id) for _ in range(60)]
-    # Kill as soon as the first decisions are out, while the rest of the burst is in flight.
-    await commands_for(kafka_bootstrap, set(tickets), lambda cs: len(assigned_agents(cs)) >= 5)
-    process.kill()
-    tickets += [await create_ticket(producer, team_id) for _ in range(40)]
-    process.start()
-    await process.wait_ready()
-
-    commands = await commands_for(
-        kafka_bootstrap, set(tickets), each_assigned(set(tickets)), max_wait=60
-    )
-    decisions = {c.event_id: c for c in commands if c.event_type == "AssignTicket"}
-    per_ticket = Counter(c.stream_id for c in decisions.values())
-    missing = set(tickets) - set(per_ticket)
-    assert not missing, f"{len(missing)} tickets never decided\n{process.log_tail()}"
-    assert set(per_ticket.values()) == {1}, "a ticket got two different decisions"
-    per_agent = Counter(uuid.UUID(c.data["agent_id"]) for c in decisions.values())
-    assert set(per_agent) == set(members)
-    assert max(per_agent.values()) - min(per_agent.values()) <= 1
-    process.stop()
-
-
 async def test_waiting_tickets_are_assigned_when_a_rule_change_lets_them(
     worker: WorkerProcess,
     producer: AIOKafkaProducer,
@@ -581,3 +552,40 @@ async def test_unassign_condition_sends_unassign_for_rule_assignments_only(
     )
     unassigns = {c.stream_id for c in commands if c.event_type == "UnassignTicket"}
     assert unassigns == {by_rule}
+
+
+# Last in the module: it stops the module's worker, which would otherwise decide the same
+# tickets by its own turns (same command ids, other agents) while this test counts the turns.
+async def test_kill_minus_nine_in_a_burst_assigns_each_ticket_once(
+    worker: WorkerProcess,
+    worker_factory: Callable[[str], WorkerProcess],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    worker.stop()
+    process = worker_factory(f"assignment-kill-{uuid.uuid4().hex[:8]}")
+    process.start()
+    await process.wait_ready()
+    team_id, members = await make_team(producer, 4)
+    await members_known(process, producer, team_id, manager_headers)
+    tickets = [await create_ticket(producer, team_id) for _ in range(60)]
+    # Kill as soon as the first decisions are out, while the rest of the burst is in flight.
+    await commands_for(kafka_bootstrap, set(tickets), lambda cs: len(assigned_agents(cs)) >= 5)
+    process.kill()
+    tickets += [await create_ticket(producer, team_id) for _ in range(40)]
+    process.start()
+    await process.wait_ready()
+
+    commands = await commands_for(
+        kafka_bootstrap, set(tickets), each_assigned(set(tickets)), max_wait=60
+    )
+    decisions = {c.event_id: c for c in commands if c.event_type == "AssignTicket"}
+    per_ticket = Counter(c.stream_id for c in decisions.values())
+    missing = set(tickets) - set(per_ticket)
+    assert not missing, f"{len(missing)} tickets never decided\n{process.log_tail()}"
+    assert set(per_ticket.values()) == {1}, "a ticket got two different decisions"
+    per_agent = Counter(uuid.UUID(c.data["agent_id"]) for c in decisions.values())
+    assert set(per_agent) == set(members)
+    assert max(per_agent.values()) - min(per_agent.values()) <= 1
+    process.stop()
