@@ -49,10 +49,12 @@ class SlaTarget(BaseModel):
 
 @event_type("SlaTargetsSet", version=1, stream_type=SLA_STREAM)
 class SlaTargetsSet(DomainEvent):
-    """SLA targets were set on a ticket (on creation, or anew when its priority changed)."""
+    """SLA targets were set on a ticket: on creation; anew when its priority changed, when a
+    field change made another policy match, or when its policy was changed or deleted; and for
+    each next-response exchange a customer's message opens."""
 
     ticket_id: uuid.UUID
-    policy: str = Field(min_length=1, max_length=200)
+    policy: str = Field(min_length=1, max_length=200, description="the policy id")
     priority: str = Field(min_length=1, max_length=50)
     targets: tuple[SlaTarget, ...]
 
