@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 USAGE = "usage: python -m sla_service worker"
@@ -14,12 +15,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import faust
 
+    from helpdesk_platform.kafka_topics import ensure_topics
     from helpdesk_platform.telemetry import setup_logging
-    from sla_service.entrypoints.worker import create_worker
+    from sla_service.entrypoints.worker import create_worker, own_topics
     from sla_service.settings import SlaSettings
 
     settings = SlaSettings()
     setup_logging("sla-service", settings.log_level)
+    # The worker's own topics exist before its consumer joins the group; the loop stays the
+    # current one for Faust.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(ensure_topics(settings.kafka_bootstrap, own_topics(settings)))
     worker = create_worker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     faust.Worker(

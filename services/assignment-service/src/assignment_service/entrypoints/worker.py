@@ -61,6 +61,7 @@ from helpdesk_platform import faust_seek
 from helpdesk_platform.auth import TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
+from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 
 log = structlog.get_logger("assignment_service.worker")
 
@@ -109,7 +110,7 @@ class AssignmentWorker:
             web_port=settings.http_port,
             web_in_thread=False,
         )
-        self.team_topic_name = f"{settings.app_id}-team-requests"
+        self.team_topic_name = team_topic_name(settings)
         self.ticket_source = self._raw_topic(TICKETS, SLA, partitions=partitions)
         self.directory_source = self._raw_topic(DIRECTORY, partitions=1)
         self.team_topic = self._raw_topic(
@@ -613,6 +614,23 @@ OPENAPI: dict[str, Any] = {
         },
     },
 }
+
+
+def team_topic_name(settings: AssignmentSettings) -> str:
+    return f"{settings.app_id}-team-requests"
+
+
+def own_topics(settings: AssignmentSettings) -> list[TopicSpec]:
+    """The worker's own topics, created before it starts (see helpdesk_platform.kafka_topics)."""
+    partitions, replication = settings.topic_partitions, settings.topic_replication_factor
+    changelogs = {"ticket-facts": partitions, "directory": 1, "team-state": partitions}
+    return [
+        TopicSpec(team_topic_name(settings), partitions, replication),
+        *(
+            TopicSpec(f"{settings.app_id}-{table}-changelog", count, replication, COMPACTED)
+            for table, count in changelogs.items()
+        ),
+    ]
 
 
 def create_worker(settings: AssignmentSettings | None = None) -> AssignmentWorker:

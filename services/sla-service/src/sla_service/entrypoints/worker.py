@@ -46,6 +46,7 @@ from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
 from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
 from helpdesk_platform import faust_seek
 from helpdesk_platform.config_log import ConfigLog
+from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 from sla_service.domain.policies import (
     PolicyCatalog,
     SavedPolicies,
@@ -116,7 +117,7 @@ class SlaWorker:
             web_port=settings.http_port,
             web_in_thread=False,
         )
-        self.ticks_topic_name = f"{settings.app_id}-timer-ticks"
+        self.ticks_topic_name = ticks_topic_name(settings)
         self.source = self.app.topic(
             TICKETS,
             self.ticks_topic_name,
@@ -488,6 +489,24 @@ class _Batch:
         """The ticket's state as the batch left it, else as the table has it."""
         staged = self.states.get(key)
         return staged[1] if staged is not None else load(key)
+
+
+def ticks_topic_name(settings: SlaSettings) -> str:
+    return f"{settings.app_id}-timer-ticks"
+
+
+def own_topics(settings: SlaSettings) -> list[TopicSpec]:
+    """The worker's own topics, created before it starts (see helpdesk_platform.kafka_topics)."""
+    replication = settings.topic_replication_factor
+    return [
+        TopicSpec(ticks_topic_name(settings), settings.topic_partitions, replication),
+        TopicSpec(
+            f"{settings.app_id}-{TABLE_NAME}-changelog",
+            settings.topic_partitions,
+            replication,
+            COMPACTED,
+        ),
+    ]
 
 
 def create_worker(settings: SlaSettings | None = None) -> SlaWorker:
