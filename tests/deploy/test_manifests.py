@@ -346,6 +346,7 @@ def sla_cli_accepts(command: list[str]) -> bool:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("sla_service.entrypoints.worker.create_worker", stop)
+        patch.setattr("helpdesk_platform.kafka_topics.ensure_topics", stop)  # first Kafka call
         patch.setattr("helpdesk_platform.telemetry.setup_logging", lambda *a, **k: None)
         try:
             code = sla_service_cli(command)
@@ -367,6 +368,7 @@ def assignment_cli_accepts(command: list[str]) -> bool:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("assignment_service.entrypoints.worker.create_worker", stop)
+        patch.setattr("helpdesk_platform.kafka_topics.ensure_topics", stop)  # first Kafka call
         patch.setattr("helpdesk_platform.telemetry.setup_logging", lambda *a, **k: None)
         try:
             code = assignment_service_cli(command)
