@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import httpx
 
 from helpdesk_devstack.kafka import LocalKafka
 from helpdesk_devstack.paths import StackPaths
+from helpdesk_devstack.worker_process import WorkerProcess
 
 
 def free_port() -> int:
@@ -33,34 +32,8 @@ def private_kafka(home: Path, heap: str) -> LocalKafka:
     return kafka
 
 
-class Worker:
-    """``python -m <module> worker`` with ``env``, its output appended to ``log_path``."""
-
-    def __init__(self, module: str, env: dict[str, str], log_path: Path, port: int) -> None:
-        self.module, self.env, self.log_path, self.port = module, env, log_path, port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module, "worker"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+class Worker(WorkerProcess):
+    """``python -m <module> worker`` (see :class:`WorkerProcess`), with its memory and CPU."""
 
     def rss_mib(self) -> float:
         assert self.process is not None
@@ -73,11 +46,14 @@ class Worker:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.proc
+
     async def ready(self) -> bool:
         try:
             async with httpx.AsyncClient(timeout=1.0) as client:
-                response = await client.get(f"http://127.0.0.1:{self.port}/readyz")
-                return response.status_code == 200
+                return (await client.get(f"{self.url}/readyz")).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -6,11 +6,7 @@ from the beginning, keeping only its own tickets' events (other tests share the 
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,6 +21,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from helpdesk_devstack.procs import free_port
 from helpdesk_devstack.topic_reader import read_topic, topic_partitions
+from helpdesk_devstack.worker_process import WorkerProcess
 from helpdesk_events import (
     Actor,
     ActorKind,
@@ -55,62 +52,23 @@ TEST_POLICY = {
 }
 
 
-class WorkerProcess:
-    def __init__(self, bootstrap: str, app_id: str, data_dir: Path) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "HELPDESK_KAFKA_BOOTSTRAP": bootstrap,
-            "HELPDESK_SLA_APP_ID": app_id,
-            "HELPDESK_SLA_HTTP_PORT": str(self.port),
-            "HELPDESK_SLA_DATA_DIR": str(data_dir),
-            "HELPDESK_SLA_CALENDAR": '{"time_zone": "UTC", "always_open": true}',
-            "HELPDESK_SLA_POLICY": orjson.dumps(TEST_POLICY).decode(),
-            "HELPDESK_SLA_SESSION_TIMEOUT": "6",
-            "HELPDESK_SLA_TIMER_INTERVAL": "0.1",
-        }
-        self.log_path = data_dir / f"worker-{app_id}-{time.monotonic_ns()}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "sla_service", "worker"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    async def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                assert self.proc is not None and self.proc.poll() is None, self.log_tail()
-                try:
-                    response = await client.get(f"http://127.0.0.1:{self.port}/readyz")
-                    if response.status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"worker not ready after {timeout}s\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
+def worker_process(bootstrap: str, app_id: str, data_dir: Path) -> WorkerProcess:
+    """``python -m sla_service worker`` on a free port, configured for these tests."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELPDESK_KAFKA_BOOTSTRAP": bootstrap,
+        "HELPDESK_SLA_APP_ID": app_id,
+        "HELPDESK_SLA_HTTP_PORT": str(port),
+        "HELPDESK_SLA_DATA_DIR": str(data_dir),
+        "HELPDESK_SLA_CALENDAR": '{"time_zone": "UTC", "always_open": true}',
+        "HELPDESK_SLA_POLICY": orjson.dumps(TEST_POLICY).decode(),
+        "HELPDESK_SLA_SESSION_TIMEOUT": "6",
+        "HELPDESK_SLA_TIMER_INTERVAL": "0.1",
+    }
+    return WorkerProcess(
+        "sla_service", env, data_dir / f"worker-{app_id}-{time.monotonic_ns()}.log", port
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +79,7 @@ def worker_factory(
     base = tmp_path_factory.mktemp("sla-worker")
 
     def make(app_id: str) -> WorkerProcess:
-        worker = WorkerProcess(kafka_bootstrap, app_id, base)
+        worker = worker_process(kafka_bootstrap, app_id, base)
         started.append(worker)
         return worker
 
