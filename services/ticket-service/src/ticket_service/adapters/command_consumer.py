@@ -10,17 +10,15 @@ An unreadable record is logged and skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
 from helpdesk_events import EventEnvelope, UnknownEventType, decode_envelope
 from helpdesk_events.topics import TICKET_COMMANDS
+from ticket_service.adapters.group_consumer import consume_in_group
 
 log = structlog.get_logger()
 
@@ -51,35 +49,19 @@ class TicketCommandConsumer:
         self.skipped = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
-        while not stop.is_set():
-            consumer = AIOKafkaConsumer(
-                self._topic,
-                bootstrap_servers=self._bootstrap,
-                group_id=self._group_id,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            )
-            try:
-                await consumer.start()
-                log.info("ticket command consumer started", group=self._group_id)
-                backoff = 0.5
-                while not stop.is_set():
-                    batches = await consumer.getmany(timeout_ms=500, max_records=200)
-                    if not batches:
-                        continue
-                    for records in batches.values():
-                        for record in records:
-                            await self._one(record)
-                    await consumer.commit()
-            except (KafkaError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("ticket command consumer interrupted; retrying", error=repr(error))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
-                backoff = min(backoff * 2, 10.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
+        await consume_in_group(
+            stop,
+            bootstrap=self._bootstrap,
+            topic=self._topic,
+            group_id=self._group_id,
+            handle=self._batch,
+            max_records=200,
+            name="ticket command consumer",
+        )
+
+    async def _batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            await self._one(record)
 
     async def _one(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:

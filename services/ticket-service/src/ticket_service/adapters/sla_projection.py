@@ -10,12 +10,10 @@ recorded once per event id (``sla_outcome_events``), in the caller's transaction
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRecord
 
 from helpdesk_events import EventEnvelope, decode_envelope
 from helpdesk_events.sla import (
@@ -27,6 +25,7 @@ from helpdesk_events.sla import (
     SlaTargetsSet,
 )
 from helpdesk_events.topics import SLA
+from ticket_service.adapters.group_consumer import consume_in_group
 
 log = structlog.get_logger()
 
@@ -160,33 +159,19 @@ class SlaProjector:
         self.applied = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
-        while not stop.is_set():
-            consumer = AIOKafkaConsumer(
-                SLA,
-                bootstrap_servers=self._bootstrap,
-                group_id=self._group_id,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            )
-            try:
-                await consumer.start()
-                backoff = 0.5
-                while not stop.is_set():
-                    batches = await consumer.getmany(timeout_ms=500, max_records=500)
-                    records = [r for rs in batches.values() for r in rs]
-                    if not records:
-                        continue
-                    async with self._pool.acquire() as connection, connection.transaction():
-                        for record in records:
-                            await apply_sla_event(connection, decode_envelope(record.value or b""))
-                    await consumer.commit()
-                    self.applied += len(records)
-            except (KafkaError, OSError, asyncpg.PostgresError) as error:
-                log.warning("sla projection interrupted; retrying", error=repr(error))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
+        await consume_in_group(
+            stop,
+            bootstrap=self._bootstrap,
+            topic=SLA,
+            group_id=self._group_id,
+            handle=self._batch,
+            max_records=500,
+            name="sla projection",
+            max_backoff=5.0,
+        )
+
+    async def _batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            for record in records:
+                await apply_sla_event(connection, decode_envelope(record.value or b""))
+        self.applied += len(records)
