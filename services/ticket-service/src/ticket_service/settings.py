@@ -40,3 +40,9 @@ class Settings(BaseSettings):
         default="ticket-service-commands",
         description="Kafka consumer group of the ticket command consumer",
     )
+    commands_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="tickets whose commands the command consumer decides at the same time",
+    )

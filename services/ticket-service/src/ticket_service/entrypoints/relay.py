@@ -68,7 +68,10 @@ async def run_commands(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    # One connection per ticket decided at once, and one for the rest.
+    pool = await create_pool(
+        settings.database_url, min_size=1, max_size=settings.commands_concurrency + 1
+    )
     try:
         handler = command_handler(pool)
         consumer = TicketCommandConsumer(
@@ -76,6 +79,7 @@ async def run_commands(settings: Settings) -> None:
             settings.kafka_bootstrap,
             group_id=settings.commands_group,
             topic=settings.commands_topic,
+            concurrency=settings.commands_concurrency,
         )
         await consumer.run(stop)
     finally:
