@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-import faust.streams as faust_streams
 import orjson
 import structlog
 from faust.web import Request, Response, View
@@ -57,10 +55,11 @@ from helpdesk_events.assignment import (
     AssignmentRuleSaved,
 )
 from helpdesk_events.topics import ASSIGNMENT_RULES, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
-from helpdesk_platform import faust_seek
+from helpdesk_platform import faust_memory, faust_seek
 from helpdesk_platform.auth import TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
+from helpdesk_platform.faust_batches import greedy_batches, send_bytes, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 
 log = structlog.get_logger("assignment_service.worker")
@@ -147,6 +146,7 @@ class AssignmentWorker:
         self.app.agent(self.team_topic, name="team-state")(self._process_teams)
         self.app.task(self._start_rules)
         self.app.on_partitions_assigned.connect(self._on_assigned)
+        faust_memory.freeze_after_recovery(self.app)
         self._add_pages()
 
     def _raw_topic(self, *names: str, partitions: int, internal: bool = False) -> Any:
@@ -193,8 +193,10 @@ class AssignmentWorker:
 
         Events of a batch are decided in order, each seeing the writes of those before it; the
         messages they lead to are sent together and acknowledged by Kafka before any table
-        write, so one round trip to Kafka serves the whole batch.
+        write, so one round trip to Kafka serves the whole batch. The changelog records of a
+        batch's writes are acknowledged with the next batch's messages.
         """
+        written: list[Awaitable[Any]] = []
         async for events in self._batches(stream):
             batch = Batch()
             for event in events:
@@ -214,27 +216,21 @@ class AssignmentWorker:
                     )
                 else:
                     batch.keep()
-            await self._send_all(batch.sends)
+            await asyncio.gather(self._send_all(batch.sends), *written)
             for record in batch.logs:
                 log.info(record.pop("event"), **record)
-            for event, table, key, value in batch.writes:
-                # A table write goes to the changelog partition of the event that caused it.
-                faust_streams._current_event.set(weakref.ref(event))
-                if value is None:
-                    table.pop(key, None)
-                else:
-                    table[key] = value
+            written = await write_tables(self.app, batch.writes)
 
     async def _batches(self, stream: Any) -> Any:
-        # Up to BATCH_MAX events, waiting at most BATCH_WITHIN seconds for more: one round trip
-        # to Kafka per batch. (Batches once lost events across the rebalance that follows a
-        # kill -9; the cause was the seek after recovery, fixed by helpdesk_platform.faust_seek.)
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
+        # Every event that has arrived, up to BATCH_MAX: one round trip to Kafka per batch.
+        # (Batches once lost events across the rebalance that follows a kill -9; the cause was
+        # the seek after recovery, fixed by helpdesk_platform.faust_seek.)
+        async for events in greedy_batches(stream, BATCH_MAX):
             yield events
 
     async def _send_all(self, sends: list[tuple[Any, bytes, bytes, Any]]) -> None:
         pending = [
-            await topic.send(key=key, value=value, headers=headers)
+            await send_bytes(self.app, topic.get_topic_name(), key, value, headers=headers)
             for topic, key, value, headers in sends
         ]
         await asyncio.gather(*pending)
@@ -526,9 +522,8 @@ class Batch:
 
 Handler = Callable[[Batch, str, bytes], None]
 
-#: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
+#: At most this many events per batch (a batch is what has arrived; it never waits to fill).
 BATCH_MAX = 500
-BATCH_WITHIN = 0.005
 
 
 def _matters(before: TicketFacts, after: TicketFacts) -> bool:

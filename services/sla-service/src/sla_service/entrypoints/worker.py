@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-import faust.streams as faust_streams
 import orjson
 import structlog
 from faust.web import Request, Response, View
@@ -44,8 +42,9 @@ from helpdesk_events import sla as _sla_events  # noqa: F401  (registers the SLA
 from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
 from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
-from helpdesk_platform import faust_seek
+from helpdesk_platform import faust_memory, faust_seek
 from helpdesk_platform.config_log import ConfigLog
+from helpdesk_platform.faust_batches import greedy_batches, send_bytes, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 from sla_service.domain.policies import (
     PolicyCatalog,
@@ -176,7 +175,8 @@ class SlaWorker:
         batch - and only then are the table and the due index written. A crash in between
         re-derives the same events (same ids) from the unchanged table."""
         await self.policies.caught_up.wait()  # no ticket is timed before the policies are read
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
+        written: list[Awaitable[Any]] = []  # the changelog records of the batch before
+        async for events in greedy_batches(stream, BATCH_MAX):
             batch = _Batch()
             for event in events:
                 message = event.message
@@ -196,11 +196,16 @@ class SlaWorker:
                         offset=message.offset,
                         error=str(error),
                     )
-            await self._publish(batch.sends)
-            for key, (event, state) in batch.states.items():
-                # The table write goes to the changelog partition of the event that caused it.
-                faust_streams._current_event.set(weakref.ref(event))
-                self._store(key, state)
+            await asyncio.gather(self._publish(batch.sends), *written)
+            written = await write_tables(
+                self.app,
+                [
+                    (event, self.table, key, state.model_dump(mode="json"))
+                    for key, (event, state) in batch.states.items()
+                ],
+            )
+            for key, (_, state) in batch.states.items():
+                self.index.set(key, state.partition, self.tracker.next_timer(state))
             for envelope in batch.timer_events:
                 log.info(
                     envelope.event_type,
@@ -240,20 +245,19 @@ class SlaWorker:
         value = self.table.get(key)
         return None if value is None else TicketSla.model_validate(value)
 
-    def _store(self, key: str, state: TicketSla) -> None:
-        self.table[key] = state.model_dump(mode="json")
-        self.index.set(key, state.partition, self.tracker.next_timer(state))
-
     async def _publish(self, events: list[tuple[EventEnvelope, str | None]]) -> None:
         """Send and wait until Kafka has every event (before the table is updated).
 
         Each event goes with the ``traceparent`` header of the ticket event it came from (timer
         events have none).
         """
+        topic = self.sla.get_topic_name()
         pending = [
-            await self.sla.send(
-                key=str(envelope.stream_id).encode(),
-                value=encode_envelope(envelope),
+            await send_bytes(
+                self.app,
+                topic,
+                str(envelope.stream_id).encode(),
+                encode_envelope(envelope),
                 headers=kafka_headers(envelope, traceparent),
             )
             for envelope, traceparent in events
@@ -290,6 +294,8 @@ class SlaWorker:
             self.index.set(key, state.partition, self.tracker.next_timer(state))
         self._index_dirty = False
         log.info("due index rebuilt", tickets=len(self.index))
+        # The table and the index are now the bulk of the heap: keep later collections off them.
+        faust_memory.freeze_survivors()
 
     async def _look_at_timers(self) -> None:
         if not self._settled() or not self.policies.caught_up.is_set():
@@ -472,9 +478,8 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-#: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
+#: At most this many events per batch (a batch is what has arrived; it never waits to fill).
 BATCH_MAX = 500
-BATCH_WITHIN = 0.01
 
 
 class _Batch:
