@@ -1,11 +1,18 @@
 """Created -> assigned latency of the assignment service at a steady rate, on the local stack.
 
     make up
-    python bench/assignment_latency.py [--rate 200] [--seconds 20] [--agents 5]
+    python bench/assignment_latency.py [--rate 200] [--seconds 20] [--agents 5] [--direct]
 
 Makes a team with ``--agents`` members through the ticket service's API, then creates tickets in
 that team at about ``--rate`` per second for ``--seconds`` with wrk (``--connections``
-connections, each pausing between requests; the achieved rate is printed). It follows
+connections, each pausing between requests; the achieved rate is printed).
+
+With ``--direct`` the tickets are created by the ticket service's own application layer
+(``TicketApplication.create_ticket``: options, team check, ticket number, one append to the
+event store in PostgreSQL) from this process, on a fixed schedule (open loop: a slow create does
+not delay the next one), without HTTP. Everything after the append is the stack's own path:
+relay, assignment worker, ``ticket-service commands``. Use it where the machine cannot serve the
+rate over HTTP and run the stack at the same time. It follows
 ``helpdesk.tickets.v1`` and ``helpdesk.ticket-commands.v1`` and reports, per ticket, from the
 ``TicketCreated`` event's ``occurred_at`` to
 
@@ -35,8 +42,16 @@ from machine import describe
 
 from helpdesk_devstack.tokens import mint_token
 from helpdesk_devstack.topic_reader import follow_topic
-from helpdesk_events import decode_envelope
+from helpdesk_events import Actor, ActorKind, decode_envelope
 from helpdesk_events.topics import TICKET_COMMANDS, TICKETS
+from ticket_service.adapters.event_store import PostgresEventStore, create_pool
+from ticket_service.adapters.idempotency import IdempotentAppender
+from ticket_service.domain.ticket import NewTicket
+from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.customers import CustomerApplication
+from ticket_service.service_layer.directory import DirectoryApplication
+from ticket_service.service_layer.tickets import TicketApplication
+from ticket_service.settings import Settings as TicketSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,8 +99,83 @@ def percentiles(name: str, created: dict[uuid.UUID, datetime], done: dict[uuid.U
     )
 
 
+def write_csv(path: Path, watch: Watch, tickets: list[uuid.UUID]) -> None:
+    """One row per ticket, in creation order: when it was created and the milliseconds to each
+    later step (empty when not seen)."""
+    rows = ["created_at,published_ms,decided_ms,assigned_ms"]
+    for ticket in tickets:
+        created = watch.created[ticket]
+        after = [
+            f"{(seen[ticket] - created).total_seconds() * 1000:.1f}" if ticket in seen else ""
+            for seen in (watch.published, watch.decided, watch.assigned)
+        ]
+        rows.append(f"{created.isoformat()},{','.join(after)}")
+    path.write_text("\n".join(rows) + "\n")
+
+
+async def create_with_wrk(args: argparse.Namespace, token: str, team_id: str) -> bool:
+    """Load from wrk (C, little CPU): `connections` connections, each pausing so that together
+    they send about `rate` requests per second. True if any request failed."""
+    delay_ms = max(0, int(1000 * args.connections / args.rate) - args.expected_latency_ms)
+    run = await asyncio.to_thread(
+        subprocess.run,
+        ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s",
+         "-s", str(REPO / "bench/create_team_tickets.lua"), args.url],
+        env=os.environ | {"BENCH_TOKEN": token, "BENCH_TEAM": team_id,
+                          "BENCH_DELAY_MS": str(delay_ms)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return "Non-2xx" in run.stdout or "Socket errors" in run.stdout
+
+
+async def create_directly(team_id: uuid.UUID, rate: int, seconds: int) -> bool:
+    """Create ``rate * seconds`` tickets through the ticket service's application layer, the
+    i-th at start + i / rate. True if any create failed (each failure is printed)."""
+    pool = await create_pool(TicketSettings().database_url, min_size=4, max_size=16)
+    store = PostgresEventStore(pool)
+    tickets = TicketApplication(
+        store,
+        IdempotentAppender(pool, store),
+        directory=DirectoryApplication(pool, store),
+        customers=CustomerApplication(pool, store),
+    )
+    context = CommandContext(
+        actor=Actor(kind=ActorKind.AGENT, id="bench-agent", role="agent"),
+        correlation_id=uuid.uuid4(),
+    )
+    failures: list[BaseException] = []
+
+    async def create(number: int) -> None:
+        new = NewTicket(
+            subject=f"Invoice {number} is wrong", priority="Medium", channel="email",
+            team_id=team_id,
+        )  # fmt: skip
+        try:
+            await tickets.create_ticket(new, context)
+        except Exception as error:  # counted and printed; the load goes on
+            failures.append(error)
+
+    try:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        running: set[asyncio.Task[None]] = set()
+        for number in range(rate * seconds):
+            delay = start + number / rate - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(create(number))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        await asyncio.gather(*running)
+    finally:
+        await pool.close()
+    for error in failures[:5]:
+        print(f"create failed: {error!r}")
+    return bool(failures)
+
+
 async def run(args: argparse.Namespace) -> None:
-    if shutil.which("wrk") is None:
+    if not args.direct and shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     private = (REPO / ".local/jwt/private.pem").read_bytes()
     manager = mint_token(private, "manager", "bench-manager", timedelta(hours=1))
@@ -115,20 +205,12 @@ async def run(args: argparse.Namespace) -> None:
             added.raise_for_status()
         await asyncio.sleep(2.0)  # the directory reaches the worker before the load starts
 
-    # Load from wrk (C, little CPU): `connections` connections, each pausing so that together
-    # they send about `rate` requests per second.
-    delay_ms = max(0, int(1000 * args.connections / args.rate) - args.expected_latency_ms)
     started = time.monotonic()
-    run = await asyncio.to_thread(
-        subprocess.run,
-        ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s",
-         "-s", str(REPO / "bench/create_team_tickets.lua"), args.url],
-        env=os.environ | {"BENCH_TOKEN": agent, "BENCH_TEAM": team_id,
-                          "BENCH_DELAY_MS": str(delay_ms)},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    if args.direct:
+        errors = await create_directly(uuid.UUID(team_id), args.rate, args.seconds)
+    else:
+        errors = await create_with_wrk(args, agent, team_id)
     sent_in = time.monotonic() - started
-    errors = "Non-2xx" in run.stdout or "Socket errors" in run.stdout
     await asyncio.sleep(1.0)  # the last TicketCreated events reach Kafka
     tickets = [t for t, team in watch.team.items() if team == team_id]
 
@@ -146,7 +228,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"machine: {describe()}")
     print(
         f"created {len(tickets)} tickets in {sent_in:.1f}s "
-        f"({len(tickets) / sent_in:.0f}/s, target {args.rate}/s); wrk errors: {errors}"
+        f"({len(tickets) / sent_in:.0f}/s, target {args.rate}/s, "
+        f"{'application layer' if args.direct else 'HTTP with wrk'}); errors: {errors}"
     )
     print(percentiles("created -> on Kafka (relay)", watch.created, watch.published, tickets))
     print(percentiles("on Kafka -> decided", watch.published, watch.decided, tickets))
@@ -158,6 +241,8 @@ async def run(args: argparse.Namespace) -> None:
     for label, part in (("first", in_order[:quarter]), ("last", in_order[-quarter:])):
         print(percentiles(f"  {label} quarter, created -> decided", watch.created, watch.decided,
                           part))  # fmt: skip
+    if args.csv:
+        write_csv(Path(args.csv), watch, in_order)
     doubles = sum(1 for t in tickets if len(watch.decisions.get(t, ())) > 1)
     print(f"tickets with more than one distinct decision: {doubles}")
 
@@ -178,6 +263,12 @@ def main() -> None:
         default=5,
         help="create latency subtracted from each connection's pause when pacing",
     )
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="create through the ticket service's application layer, without HTTP",
+    )
+    parser.add_argument("--csv", help="write each ticket's latencies to this file")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait afterwards")
     parser.add_argument(
         "--wait-for-assigned",
