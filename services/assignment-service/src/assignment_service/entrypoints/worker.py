@@ -59,7 +59,7 @@ from helpdesk_platform import faust_memory, faust_seek
 from helpdesk_platform.auth import TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
-from helpdesk_platform.faust_batches import greedy_batches, send_bytes, write_tables
+from helpdesk_platform.faust_batches import send_bytes, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 
 log = structlog.get_logger("assignment_service.worker")
@@ -222,10 +222,10 @@ class AssignmentWorker:
             written = await write_tables(self.app, batch.writes)
 
     async def _batches(self, stream: Any) -> Any:
-        # Every event that has arrived, up to BATCH_MAX: one round trip to Kafka per batch.
-        # (Batches once lost events across the rebalance that follows a kill -9; the cause was
-        # the seek after recovery, fixed by helpdesk_platform.faust_seek.)
-        async for events in greedy_batches(stream, BATCH_MAX):
+        # Up to BATCH_MAX events, waiting at most BATCH_WITHIN seconds for more: one round trip
+        # to Kafka per batch. (Batches once lost events across the rebalance that follows a
+        # kill -9; the cause was the seek after recovery, fixed by helpdesk_platform.faust_seek.)
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
             yield events
 
     async def _send_all(self, sends: list[tuple[Any, bytes, bytes, Any]]) -> None:
@@ -522,8 +522,9 @@ class Batch:
 
 Handler = Callable[[Batch, str, bytes], None]
 
-#: At most this many events per batch (a batch is what has arrived; it never waits to fill).
+#: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
 BATCH_MAX = 500
+BATCH_WITHIN = 0.005
 
 
 def _matters(before: TicketFacts, after: TicketFacts) -> bool:

@@ -44,7 +44,7 @@ from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
 from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
 from helpdesk_platform import faust_memory, faust_seek
 from helpdesk_platform.config_log import ConfigLog
-from helpdesk_platform.faust_batches import greedy_batches, send_bytes, write_tables
+from helpdesk_platform.faust_batches import send_bytes, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 from sla_service.domain.policies import (
     PolicyCatalog,
@@ -176,7 +176,7 @@ class SlaWorker:
         re-derives the same events (same ids) from the unchanged table."""
         await self.policies.caught_up.wait()  # no ticket is timed before the policies are read
         written: list[Awaitable[Any]] = []  # the changelog records of the batch before
-        async for events in greedy_batches(stream, BATCH_MAX):
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
             batch = _Batch()
             for event in events:
                 message = event.message
@@ -478,8 +478,9 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-#: At most this many events per batch (a batch is what has arrived; it never waits to fill).
+#: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
 BATCH_MAX = 500
+BATCH_WITHIN = 0.01
 
 
 class _Batch:
