@@ -14,6 +14,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable
 from typing import Any, cast
 
+import structlog
+
+log = structlog.get_logger("helpdesk_platform.faust_batches")
+
 
 async def write_tables(
     app: Any, writes: Iterable[tuple[Any, Any, Any, Any]]
@@ -60,4 +64,16 @@ async def send_bytes(
     return cast(
         Awaitable[Any],
         await app.producer.send(topic, key, value, partition, None, headers),
+    )
+
+
+def skip_unreadable(message: Any, error: Exception) -> None:
+    """Log a record a worker cannot read and leaves behind: it stays in its topic for repair,
+    found by topic, partition and offset."""
+    log.error(
+        "skipping unreadable message",
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        error=str(error),
     )

@@ -59,7 +59,7 @@ from helpdesk_platform import faust_memory, faust_seek
 from helpdesk_platform.auth import TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
-from helpdesk_platform.faust_batches import send_bytes, write_tables
+from helpdesk_platform.faust_batches import send_bytes, skip_unreadable, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 
 log = structlog.get_logger("assignment_service.worker")
@@ -205,15 +205,8 @@ class AssignmentWorker:
                 try:
                     handler(batch, message.topic, message.value)
                 except (ValidationError, ValueError, KeyError, orjson.JSONDecodeError) as error:
-                    # A message that cannot be read is skipped (it stays in the topic for repair).
                     batch.abandon()
-                    log.error(
-                        "skipping unreadable message",
-                        topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        error=str(error),
-                    )
+                    skip_unreadable(message, error)
                 else:
                     batch.keep()
             await asyncio.gather(self._send_all(batch.sends), *written)

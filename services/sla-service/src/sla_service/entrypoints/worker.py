@@ -44,7 +44,7 @@ from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
 from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
 from helpdesk_platform import faust_memory, faust_seek
 from helpdesk_platform.config_log import ConfigLog
-from helpdesk_platform.faust_batches import send_bytes, write_tables
+from helpdesk_platform.faust_batches import send_bytes, skip_unreadable, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 from sla_service.domain.policies import (
     PolicyCatalog,
@@ -188,14 +188,7 @@ class SlaWorker:
                             batch, event, message.value, traceparent_of(message.headers)
                         )
                 except (ValidationError, ValueError, orjson.JSONDecodeError) as error:
-                    # A message that cannot be read is skipped (it stays in the topic for repair).
-                    log.error(
-                        "skipping unreadable message",
-                        topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        error=str(error),
-                    )
+                    skip_unreadable(message, error)
             await asyncio.gather(self._publish(batch.sends), *written)
             written = await write_tables(
                 self.app,
