@@ -352,6 +352,9 @@ async def test_rules_api_round_trip_and_load_balancing(
     manager_headers: dict[str, str],
 ) -> None:
     team_id, members = await make_team(producer, 2)
+    # The team's default rule is written when the worker reads TeamCreated; wait for it, or the
+    # listing below can come before it (seen once in CI).
+    await members_known(worker, producer, team_id, manager_headers)
     # Two tickets held by the first agent (assigned by hand) make them the most loaded.
     for _ in range(2):
         await create_ticket(producer, team_id, assignee_id=members[0])
@@ -407,6 +410,9 @@ async def test_sla_breach_escalates_by_the_rule(
 ) -> None:
     level2, _ = await make_team(producer, 1)
     level1, _ = await make_team(producer, 1, escalates_to=level2)
+    # Both teams' default rules bump the rule set's version; read it after they are written.
+    await members_known(worker, producer, level2, manager_headers)
+    await members_known(worker, producer, level1, manager_headers)
     async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
         version = (await client.get("/rules")).headers["ETag"]
         rule = {
@@ -454,6 +460,7 @@ async def test_waiting_tickets_are_assigned_when_a_rule_change_lets_them(
     manager_headers: dict[str, str],
 ) -> None:
     team_id, members = await make_team(producer, 2)
+    await members_known(worker, producer, team_id, manager_headers)
     default = f"team-{team_id}"
     async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
         # The team's default replaced by a disabled rule: its tickets wait.
@@ -480,6 +487,7 @@ async def test_unassign_condition_sends_unassign_for_rule_assignments_only(
     manager_headers: dict[str, str],
 ) -> None:
     team_id, members = await make_team(producer, 1)
+    await members_known(worker, producer, team_id, manager_headers)
     rule_id = f"spam-{team_id.hex[:8]}"
     async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
         version = (await client.get("/rules")).headers["ETag"]
