@@ -11,7 +11,7 @@ dozens of records at once, and that buffer set its pace.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, cast
 
 import structlog
@@ -77,3 +77,18 @@ def skip_unreadable(message: Any, error: Exception) -> None:
         offset=message.offset,
         error=str(error),
     )
+
+
+def header(headers: Any, name: str) -> bytes | None:
+    """The value of the header ``name`` of a record (the first of that name), or None; Faust gives
+    a record's headers as a list of pairs or as a mapping.
+
+    Lets a worker pass over records it has no use for by their ``event_type`` header, without
+    decoding the envelope."""
+    if not headers:
+        return None
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    for key, value in pairs:
+        if key == name and value is not None:
+            return value if isinstance(value, bytes) else str(value).encode()
+    return None

@@ -55,11 +55,11 @@ from helpdesk_events.assignment import (
     AssignmentRuleSaved,
 )
 from helpdesk_events.topics import ASSIGNMENT_RULES, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
-from helpdesk_platform import faust_memory, faust_seek
+from helpdesk_platform import faust_fetch, faust_memory, faust_seek
 from helpdesk_platform.auth import TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
-from helpdesk_platform.faust_batches import send_bytes, skip_unreadable, write_tables
+from helpdesk_platform.faust_batches import header, send_bytes, skip_unreadable, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 
 log = structlog.get_logger("assignment_service.worker")
@@ -83,6 +83,7 @@ class AssignmentWorker:
 
     def __init__(self, settings: AssignmentSettings) -> None:
         faust_seek.install()  # partitions without a committed offset are not skipped
+        faust_fetch.install()  # a fetch waits at most 50 ms, not Faust's 1.5 s
         self.settings = settings
         self._assigned = False
         self._verifier: TokenVerifier | None = None
@@ -188,7 +189,9 @@ class AssignmentWorker:
 
     # --- streams ----------------------------------------------------------------------------
 
-    async def _in_batches(self, stream: Any, handler: Handler) -> None:
+    async def _in_batches(
+        self, stream: Any, handler: Handler, wanted: Callable[[Any], bool] | None = None
+    ) -> None:
         """Run ``handler`` over batches of events: decide all, send all, wait, then write all.
 
         Events of a batch are decided in order, each seeing the writes of those before it; the
@@ -201,6 +204,8 @@ class AssignmentWorker:
             batch = Batch()
             for event in events:
                 message = event.message
+                if wanted is not None and not wanted(message):
+                    continue
                 batch.begin(event)
                 try:
                     handler(batch, message.topic, message.value)
@@ -229,7 +234,7 @@ class AssignmentWorker:
         await asyncio.gather(*pending)
 
     async def _process_tickets(self, stream: Any) -> None:
-        await self._in_batches(stream, self._on_ticket_or_sla_event)
+        await self._in_batches(stream, self._on_ticket_or_sla_event, _ticket_event_or_breach)
 
     async def _process_directory(self, stream: Any) -> None:
         await self._in_batches(stream, self._on_directory_event)
@@ -518,6 +523,16 @@ Handler = Callable[[Batch, str, bytes], None]
 #: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
 BATCH_MAX = 500
 BATCH_WITHIN = 0.005
+
+
+def _ticket_event_or_breach(message: Any) -> bool:
+    """Of the SLA topic only breaches matter here; the others (most of it: timers started,
+    warnings, met targets) are passed over by their header, without decoding them. A record
+    without the header is decoded and judged by its envelope."""
+    if message.topic != SLA:
+        return True
+    event_type = header(message.headers, "event_type")
+    return event_type is None or event_type == b"SlaBreached"
 
 
 def _matters(before: TicketFacts, after: TicketFacts) -> bool:

@@ -42,9 +42,9 @@ from helpdesk_events import sla as _sla_events  # noqa: F401  (registers the SLA
 from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
 from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
-from helpdesk_platform import faust_memory, faust_seek
+from helpdesk_platform import faust_fetch, faust_memory, faust_seek
 from helpdesk_platform.config_log import ConfigLog
-from helpdesk_platform.faust_batches import send_bytes, skip_unreadable, write_tables
+from helpdesk_platform.faust_batches import header, send_bytes, skip_unreadable, write_tables
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 from sla_service.domain.policies import (
     PolicyCatalog,
@@ -78,6 +78,7 @@ class SlaWorker:
 
     def __init__(self, settings: SlaSettings) -> None:
         faust_seek.install()  # partitions without a committed offset are not skipped
+        faust_fetch.install()  # a fetch waits at most 50 ms, not Faust's 1.5 s
         self.settings = settings
         #: The built-in default policy (settings), until a saved policy is the default.
         self.built_in = built_in_rule(settings.policy, settings.calendar)
@@ -522,9 +523,9 @@ def _uuid_or_none(value: str | None, name: str) -> uuid.UUID | None:
 
 
 def traceparent_of(headers: Any) -> str | None:
-    """The ``traceparent`` header of a Kafka message (faust gives a list of pairs or a mapping)."""
-    if not headers:
-        return None
+    """The ``traceparent`` header of a Kafka message."""
+    value = header(headers, "traceparent")
+    return value.decode() if value else None
     pairs = headers.items() if hasattr(headers, "items") else headers
     for name, value in pairs:
         if name == "traceparent" and value:
