@@ -52,6 +52,40 @@ async def test_append_and_read_back(store: PostgresEventStore) -> None:
     ] == [1]
 
 
+async def test_read_ahead_serves_its_streams_as_they_were_in_its_block_and_task(
+    store: PostgresEventStore,
+) -> None:
+    ticket, agent, unknown = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await store.append(
+        [
+            StreamAppend(ticket, "ticket", 0, [event(ticket, 1), event(ticket, 2)]),
+            StreamAppend(agent, "agent", 0, [event(agent, 1)]),
+        ]
+    )
+    go = asyncio.Event()
+    elsewhere: list[int] = []
+
+    async def read_when_told() -> None:
+        await go.wait()
+        elsewhere.append(len(await store.read_stream(ticket)))
+
+    other_decision = asyncio.create_task(read_when_told())  # started before the block
+    async with store.read_ahead(ticket, agent, None, unknown):
+        # Appended after the read ahead: the block keeps what it read (the append of a
+        # decision made on it still checks the version it saw).
+        await store.append([StreamAppend(ticket, "ticket", 2, [event(ticket, 3)])])
+        assert [r.envelope.stream_version for r in await store.read_stream(ticket)] == [1, 2]
+        assert len(await store.read_stream(ticket, up_to_version=1)) == 1
+        assert len(await store.read_stream(agent)) == 1
+        assert await store.read_stream(unknown) == []
+        go.set()
+        await other_decision
+        assert elsewhere == [3]  # another task reads the log as it is now
+        with pytest.raises(VersionConflict):
+            await store.append([StreamAppend(ticket, "ticket", 2, [event(ticket, 3)])])
+    assert len(await store.read_stream(ticket)) == 3
+
+
 async def test_stale_expected_version_is_a_conflict_and_writes_nothing(
     store: PostgresEventStore,
 ) -> None:

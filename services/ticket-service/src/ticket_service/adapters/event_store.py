@@ -8,8 +8,10 @@ every transaction still running — an event that commits late is never skipped.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +140,11 @@ def translate_append_error(error: asyncpg.PostgresError) -> Exception:
     return error  # type: ignore[no-any-return]  # asyncpg's exception classes are untyped
 
 
+#: Streams read by :meth:`PostgresEventStore.read_ahead`, for the block (and task) that read them.
+_read_ahead: contextvars.ContextVar[dict[uuid.UUID, list[RecordedEvent]] | None] = (
+    contextvars.ContextVar("read_ahead", default=None)
+)
+
 _COLUMNS = """stream_id, stream_type, stream_version, event_id, event_type, schema_version,
               occurred_at, actor, correlation_id, causation_id, data, traceparent,
               transaction_id, position"""
@@ -195,9 +202,37 @@ class PostgresEventStore:
         the append must stay the first write of its transaction."""
         return int(await self._pool.fetchval("SELECT nextval('ticket_numbers')"))
 
+    @contextlib.asynccontextmanager
+    async def read_ahead(self, *stream_ids: uuid.UUID | None) -> AsyncIterator[None]:
+        """Read these streams in one query; inside the block (in this task, and tasks it
+        starts there), :meth:`read_stream` serves them from that read.
+
+        For a decision that needs several streams (a ticket, its agent, its team): one round
+        trip to PostgreSQL instead of one per stream. The block sees the streams as they were
+        when it began; an append that expects their versions still fails if they moved."""
+        wanted = list(dict.fromkeys(s for s in stream_ids if s is not None))
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::uuid[])"  # noqa: S608
+            " ORDER BY stream_id, stream_version",
+            wanted,
+        )
+        streams: dict[uuid.UUID, list[RecordedEvent]] = {stream_id: [] for stream_id in wanted}
+        for row in rows:
+            streams[row["stream_id"]].append(_record(row))
+        token = _read_ahead.set({**(_read_ahead.get() or {}), **streams})
+        try:
+            yield
+        finally:
+            _read_ahead.reset(token)
+
     async def read_stream(
         self, stream_id: uuid.UUID, *, up_to_version: int | None = None
     ) -> list[RecordedEvent]:
+        ahead = (_read_ahead.get() or {}).get(stream_id)
+        if ahead is not None:
+            if up_to_version is None:
+                return list(ahead)
+            return [r for r in ahead if r.envelope.stream_version <= up_to_version]
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"  # noqa: S608 - constant
             " AND ($2::integer IS NULL OR stream_version <= $2) ORDER BY stream_version",

@@ -64,6 +64,18 @@ def trace_id_of(traceparent: str | None) -> str | None:
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
+def _streams_named_in(command: AssignTicket | UnassignTicket | EscalateTicket) -> list[uuid.UUID]:
+    if isinstance(command, AssignTicket):
+        return [
+            command.ticket_id,
+            command.agent_id,
+            *([command.team_id] if command.team_id else []),
+        ]
+    if isinstance(command, EscalateTicket):
+        return [command.ticket_id, command.from_team_id]
+    return [command.ticket_id]
+
+
 class TicketCommandHandler:
     def __init__(
         self,
@@ -105,30 +117,34 @@ class TicketCommandHandler:
         traceparent: str | None,
     ) -> Decision:
         try:
-            ticket = await self._tickets.get_ticket(command.ticket_id)
-            events: list[DomainEvent]
-            if isinstance(command, AssignTicket):
-                events = [
-                    ticket_commands.rule_assign(
-                        ticket,
-                        agent_id=command.agent_id,
-                        team_id=command.team_id,
-                        expected_version=command.expected_version,
-                        rule_id=command.rule_id,
-                        agent_assignable=await self._directory.agent_assignable(command.agent_id),
-                        team_members=await self._directory.team_members(command.team_id)
-                        if command.team_id
-                        else frozenset(),
-                    )
-                ]
-            elif isinstance(command, UnassignTicket):
-                events = [
-                    ticket_commands.rule_unassign(
-                        ticket, assignee_id=command.assignee_id, reason=command.reason
-                    )
-                ]
-            else:
-                events = await self._tickets.decide_escalation(ticket, command.from_team_id)
+            # The ticket, and the agent and team the command names, in one query.
+            async with self._store.read_ahead(*_streams_named_in(command)):
+                ticket = await self._tickets.get_ticket(command.ticket_id)
+                events: list[DomainEvent]
+                if isinstance(command, AssignTicket):
+                    events = [
+                        ticket_commands.rule_assign(
+                            ticket,
+                            agent_id=command.agent_id,
+                            team_id=command.team_id,
+                            expected_version=command.expected_version,
+                            rule_id=command.rule_id,
+                            agent_assignable=await self._directory.agent_assignable(
+                                command.agent_id
+                            ),
+                            team_members=await self._directory.team_members(command.team_id)
+                            if command.team_id
+                            else frozenset(),
+                        )
+                    ]
+                elif isinstance(command, UnassignTicket):
+                    events = [
+                        ticket_commands.rule_unassign(
+                            ticket, assignee_id=command.assignee_id, reason=command.reason
+                        )
+                    ]
+                else:
+                    events = await self._tickets.decide_escalation(ticket, command.from_team_id)
         except (TicketNotFound, CommandRefused) as refusal:
             return await self._refuse(envelope, command, traceparent, str(refusal))
         if not events:  # nothing to change (cannot happen for the rules above, kept safe)
