@@ -474,7 +474,10 @@ OPENAPI: dict[str, Any] = {
 
 #: At most this many events per batch; a batch waits at most BATCH_WITHIN seconds to fill.
 BATCH_MAX = 500
-BATCH_WITHIN = 0.01
+#: 50 ms: SLA events are about targets minutes or hours away; larger batches mean fewer produce
+#: requests and commits (at 100 tickets/s on the whole stack the worker took 0.22-0.25 cores
+#: instead of 0.27-0.28 with 10 ms).
+BATCH_WITHIN = 0.05
 
 
 class _Batch:
