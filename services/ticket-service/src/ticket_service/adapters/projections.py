@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -42,6 +42,7 @@ class Projector:
         name: str = "projections",
         batch_size: int = 500,
         idle_seconds: float = 0.02,
+        standby_seconds: float = 1.0,
     ) -> None:
         self._store = store
         self._pool = pool
@@ -50,8 +51,11 @@ class Projector:
         # Serialises catch-ups of this projector across processes without taking a transaction
         # id (which would hold back the log's readable horizon).
         self._lock_key = zlib.crc32(self._checkpoint_name.encode())
+        # Held for as long as a process keeps this projector running (see ``run``).
+        self._leader_key = zlib.crc32(f"{self._checkpoint_name}:leader".encode())
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
+        self._standby_seconds = standby_seconds
 
     async def catch_up(self) -> int:
         """Apply every event committed so far; returns how many were applied."""
@@ -82,19 +86,28 @@ class Projector:
                 return applied
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Keep the read models current until ``stop`` is set."""
-        backoff = 0.2
-        while not stop.is_set():
-            try:
-                await self.catch_up()
-                backoff = 0.2
-                wait = self._idle_seconds
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("projector interrupted; retrying", error=repr(error))
-                wait = backoff
-                backoff = min(backoff * 2, 5.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait)
+        """Keep the read models current until ``stop`` is set.
+
+        Of the processes running this (the API's workers, its replicas), one polls the log: the
+        one holding a session advisory lock on a connection of its own. The others try to take
+        it every ``standby_seconds``, so one of them takes over about a second after the
+        polling process ends. (Every process polling every 20 ms doubled the projector's
+        queries, and most of the second one's found nothing.) The lock only saves work: if two
+        processes ever poll at once, their catch-ups still take turns.
+        """
+
+        async def lead_when_free() -> None:
+            async with self._pool.acquire() as connection:
+                if not await connection.fetchval(
+                    "SELECT pg_try_advisory_lock($1)", self._leader_key
+                ):
+                    return
+                try:
+                    await _repeat(stop, self.catch_up, self._idle_seconds, "projector")
+                finally:
+                    await connection.execute("SELECT pg_advisory_unlock($1)", self._leader_key)
+
+        await _repeat(stop, lead_when_free, self._standby_seconds, "projector standby")
 
     async def rebuild(self) -> int:
         """Empty every table and replay the whole log; returns the events applied.
@@ -117,3 +130,22 @@ class Projector:
                 await connection.execute("SELECT pg_advisory_unlock($1)", self._lock_key)
         log.info("projections rebuilt", events=applied, tables=tables)
         return applied
+
+
+async def _repeat(
+    stop: asyncio.Event, step: Callable[[], Awaitable[object]], every: float, name: str
+) -> None:
+    """Run ``step`` every ``every`` seconds until ``stop`` is set; after a database error, wait
+    0.2 s, doubling up to 5 s, and try again."""
+    backoff = 0.2
+    while not stop.is_set():
+        try:
+            await step()
+            backoff = 0.2
+            wait = every
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.warning(f"{name} interrupted; retrying", error=repr(error))
+            wait = backoff
+            backoff = min(backoff * 2, 5.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)
