@@ -50,6 +50,7 @@ from assignment_service.__main__ import main as assignment_service_cli
 from assignment_service.entrypoints.worker import create_worker as create_assignment_worker
 from assignment_service.settings import AssignmentSettings
 from helpdesk_events.topics import TICKETS, TopicSpec, all_topics
+from helpdesk_platform.kafka_topics import COMPACTED
 from sla_service.__main__ import main as sla_service_cli
 from sla_service.entrypoints.worker import create_worker
 from sla_service.settings import SlaSettings
@@ -1362,6 +1363,8 @@ def test_assignment_worker_topics_are_declared_with_replicas(
         min_isr = int(config.get("min.insync.replicas", broker_min_isr))
         assert min_isr < topic["spec"]["replicas"] <= pool_replicas("broker"), name
         assert (config.get("cleanup.policy") == "compact") == faust_topic.compacted, name
+        if faust_topic.compacted:  # segments that let the cleaner keep restarts short
+            assert {key: config.get(key) for key in COMPACTED} == COMPACTED, name
         assert faust_topic.replicas == topic["spec"]["replicas"], name
     ticket_partitions = topics[TICKETS]["spec"]["partitions"]
     # Team requests, ticket facts and team state follow the tickets topic; the directory table
@@ -1419,6 +1422,8 @@ def test_sla_worker_topics_are_declared_with_replicas(monkeypatch: pytest.Monkey
         min_isr = int(config.get("min.insync.replicas", broker_min_isr))
         assert min_isr < topic["spec"]["replicas"] <= pool_replicas("broker"), name
         assert (config.get("cleanup.policy") == "compact") == faust_topic.compacted, name
+        if faust_topic.compacted:  # segments that let the cleaner keep restarts short
+            assert {key: config.get(key) for key in COMPACTED} == COMPACTED, name
         # The worker itself would declare them with this many replicas: the same number.
         assert faust_topic.replicas == topic["spec"]["replicas"], name
     # Ticks and state are co-partitioned with the tickets topic they are joined with.

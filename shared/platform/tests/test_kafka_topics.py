@@ -31,6 +31,6 @@ async def test_missing_topics_are_created_once_and_listed(kafka_bootstrap: str) 
         resource = ConfigResource(ConfigResourceType.TOPIC, f"{prefix}-state-changelog")
         (response,) = await admin.describe_configs([resource])
         configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
-        assert configs["cleanup.policy"] == "compact"
+        assert {key: configs[key] for key in COMPACTED} == COMPACTED
     finally:
         await admin.close()
