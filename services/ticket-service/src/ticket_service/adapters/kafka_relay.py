@@ -24,6 +24,7 @@ from helpdesk_events import encode_envelope, kafka_headers
 from helpdesk_events.topics import TOPIC_BY_STREAM_TYPE
 from helpdesk_platform.telemetry import context_from_traceparent, inject_traceparent
 from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent
+from ticket_service.adapters.session_lock import while_holding
 
 log = structlog.get_logger()
 tracer = trace.get_tracer("ticket_service.relay")
@@ -66,13 +67,14 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set, surviving Kafka and database outages."""
-        async with self._pool.acquire() as lock_connection:
-            if not await self._become_active(lock_connection, stop):
-                return
-            try:
-                await self._publish_while_active(stop)
-            finally:
-                await lock_connection.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK_KEY)
+        await while_holding(
+            self._pool,
+            RELAY_LOCK_KEY,
+            stop,
+            lambda: self._publish_while_active(stop),
+            standby_seconds=2.0,
+            name="relay",
+        )
 
     async def _publish_while_active(self, stop: asyncio.Event) -> None:
         backoff = 0.2
@@ -95,19 +97,6 @@ class OutboxRelay:
             finally:
                 with contextlib.suppress(Exception):
                     await producer.stop()
-
-    async def _become_active(self, connection: asyncpg.Connection, stop: asyncio.Event) -> bool:
-        """Wait for the relay lock; False when stopped before getting it."""
-        waiting_logged = False
-        while not stop.is_set():
-            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
-                return True
-            if not waiting_logged:
-                log.info("another relay is active; standing by")
-                waiting_logged = True
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), 2.0)
-        return False
 
     async def _publish_until(self, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
         checkpoint = await self._store.load_checkpoint(self._name)

@@ -18,6 +18,7 @@ import asyncpg
 import structlog
 
 from ticket_service.adapters.event_store import LogPosition, PostgresEventStore, RecordedEvent
+from ticket_service.adapters.session_lock import while_holding
 
 log = structlog.get_logger()
 
@@ -96,18 +97,21 @@ class Projector:
         processes ever poll at once, their catch-ups still take turns.
         """
 
-        async def lead_when_free() -> None:
-            async with self._pool.acquire() as connection:
-                if not await connection.fetchval(
-                    "SELECT pg_try_advisory_lock($1)", self._leader_key
-                ):
-                    return
-                try:
-                    await _repeat(stop, self.catch_up, self._idle_seconds, "projector")
-                finally:
-                    await connection.execute("SELECT pg_advisory_unlock($1)", self._leader_key)
+        async def poll() -> None:
+            await _repeat(stop, self.catch_up, self._idle_seconds, "projector")
 
-        await _repeat(stop, lead_when_free, self._standby_seconds, "projector standby")
+        async def poll_when_free() -> None:
+            await while_holding(
+                self._pool,
+                self._leader_key,
+                stop,
+                poll,
+                standby_seconds=self._standby_seconds,
+                name="projector",
+            )
+
+        # A lost connection while standing by: take a new one and stand by again.
+        await _repeat(stop, poll_when_free, self._standby_seconds, "projector standby")
 
     async def rebuild(self) -> int:
         """Empty every table and replay the whole log; returns the events applied.
