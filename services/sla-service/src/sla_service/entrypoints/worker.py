@@ -529,8 +529,3 @@ def traceparent_of(headers: Any) -> str | None:
     """The ``traceparent`` header of a Kafka message."""
     value = header(headers, "traceparent")
     return value.decode() if value else None
-    pairs = headers.items() if hasattr(headers, "items") else headers
-    for name, value in pairs:
-        if name == "traceparent" and value:
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return None
