@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import fcntl
-import hashlib
 import importlib.resources
 import os
 import re
@@ -27,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from helpdesk_devstack.errors import DevstackError
+from helpdesk_devstack.maven import Progress, install_jars, jars_installed
 from helpdesk_devstack.procs import (
     ensure_port_free,
     indent_tail,
@@ -47,11 +46,8 @@ KAFKA_IMAGE = f"apache/kafka:{KAFKA_VERSION}"
 #: Kafka 4.x brokers need Java 17 or newer.
 MIN_JAVA = 17
 
-_STAMP = ".installed-from-pom-sha256"
+_KAFKA_JAR = "kafka_2.13-*.jar"
 _JAVA_FIX = "apt-get install openjdk-17-jre-headless (or put a Java 17+ `java` on PATH)"
-_MVN_FIX = "apt-get install maven"
-
-Progress = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
@@ -96,83 +92,20 @@ def java_major_version(java: str) -> int | None:
     return int(match.group(2) or 0) if major == 1 else major
 
 
-def _pom_hash(pom: Path) -> str:
-    return hashlib.sha256(pom.read_bytes()).hexdigest()
-
-
 def libs_installed(libs_dir: Path, pom: Path | None = None) -> bool:
     """True when ``libs_dir`` holds the Kafka jars (copied from ``pom`` if it is given)."""
-    if not any(libs_dir.glob("kafka_2.13-*.jar")):
-        return False
-    if pom is None:
-        return True
-    stamp = libs_dir / _STAMP
-    return stamp.is_file() and stamp.read_text().strip() == _pom_hash(pom)
+    return jars_installed(libs_dir, _KAFKA_JAR, pom)
 
 
 def install(pom: Path, libs_dir: Path, *, progress: Progress = _quiet) -> bool:
-    """Copy the jars that ``pom`` pins into ``libs_dir`` with Maven.
+    """Copy the Kafka jars that ``pom`` pins into ``libs_dir`` with Maven (idempotent).
 
-    Idempotent: a stamp file keyed to the pom's hash skips the work when nothing changed. The copy
-    goes to a sibling directory first and replaces ``libs_dir`` whole, so an interrupted or
-    changed install never leaves two versions of a jar on the classpath.
     Returns True when it downloaded/copied, False when the jars were already there.
     """
     find_java()  # fail early with the install hint: jars are useless without a JVM
-    if libs_installed(libs_dir, pom):
-        return False
-    libs_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Two installers at once (pytest-xdist workers, `make up` in two terminals) would share the
-    # staging directory: let one do the work and the other find it done.
-    with (libs_dir.parent / ".install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if libs_installed(libs_dir, pom):
-            return False
-        _copy_jars(pom, libs_dir, progress)
-    return True
-
-
-def _copy_jars(pom: Path, libs_dir: Path, progress: Progress) -> None:
-    if not pom.is_file():
-        raise DevstackError(f"Kafka pom not found at {pom}", "restore tools/devstack/kafka/pom.xml")
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise DevstackError("mvn (Maven) not found: it fetches the Kafka jars", _MVN_FIX)
-    staging = libs_dir.with_name(libs_dir.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    progress(f"fetching Kafka {KAFKA_VERSION} jars from Maven Central into {libs_dir}")
-    argv = [
-        mvn,
-        "-q",
-        "-B",
-        "-Dstyle.color=never",  # plain text in our error messages
-        "-f",
-        str(pom),
-        "dependency:copy-dependencies",
-        f"-DoutputDirectory={staging}",
-    ]
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed argv
-            argv, capture_output=True, text=True, timeout=900, check=False
-        )
-    except subprocess.TimeoutExpired as error:
-        raise DevstackError(
-            "Maven took more than 15 minutes to fetch the Kafka jars",
-            "check the network access to Maven Central (proxy settings in ~/.m2/settings.xml)",
-        ) from error
-    if done.returncode != 0:
-        output = (done.stdout + done.stderr).strip().splitlines()[-30:]
-        raise DevstackError(
-            f"Maven failed to fetch the Kafka jars (exit {done.returncode}): {' '.join(argv)}",
-            "check the network access to Maven Central (proxy settings in ~/.m2/settings.xml) "
-            f"and the versions pinned in {pom}; run the command above for the full output",
-            "\n".join(f"    {line}" for line in output),
-        )
-    if not any(staging.glob("kafka_2.13-*.jar")):
-        raise DevstackError(f"Maven ran but {staging} holds no kafka_2.13 jar", f"check {pom}")
-    (staging / _STAMP).write_text(_pom_hash(pom) + "\n")
-    shutil.rmtree(libs_dir, ignore_errors=True)
-    staging.rename(libs_dir)
+    return install_jars(
+        pom, libs_dir, marker=_KAFKA_JAR, what=f"Kafka {KAFKA_VERSION}", progress=progress
+    )
 
 
 def _log4j2_config() -> str:

@@ -66,6 +66,18 @@ class StackPaths:
         return self.kafka_home / "libs"
 
     @property
+    def greenmail_pom(self) -> Path:
+        return self.repo / "tools" / "devstack" / "greenmail" / "pom.xml"
+
+    @property
+    def greenmail_home(self) -> Path:
+        return self.local / "greenmail"
+
+    @property
+    def greenmail_libs(self) -> Path:
+        return self.greenmail_home / "libs"
+
+    @property
     def postgres_home(self) -> Path:
         return self.local / "postgres"
 

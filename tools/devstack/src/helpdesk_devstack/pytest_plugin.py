@@ -27,6 +27,12 @@ from typing import Any, Protocol
 import pytest
 
 from helpdesk_devstack.errors import DevstackError
+from helpdesk_devstack.greenmail import (
+    LocalGreenMail,
+    MailServer,
+    greenmail_installed,
+    install_greenmail,
+)
 from helpdesk_devstack.kafka import (
     KAFKA_IMAGE,
     LocalKafka,
@@ -351,6 +357,43 @@ def make_database(postgres_server_dsn: str) -> Iterator[MakeDatabase]:
             drop_database(postgres_server_dsn, name)
         except Exception:  # noqa: S112 - cleanup is best effort (the server may be gone)
             continue
+
+
+# --- mail ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mail_server(request: pytest.FixtureRequest) -> Iterator[MailServer]:
+    """A real SMTP + IMAP server (GreenMail, local process on free ports) for this session.
+
+    Every address has a mailbox (log in with the address, any password); the support mailbox
+    ``support@helpdesk.local`` exists from the start. ``helpdesk_devstack.mailbox`` sends and
+    reads mail on it.
+    """
+    paths = StackPaths.discover()
+    if not greenmail_installed(paths.greenmail_libs, paths.greenmail_pom):
+        install_greenmail(paths.greenmail_pom, paths.greenmail_libs)
+    home = _temp_dir("helpdesk-greenmail-")
+    smtp = free_port()
+    imap = free_port(exclude=[smtp])
+    api = free_port(exclude=[smtp, imap])
+    server = LocalGreenMail(
+        home, smtp_port=smtp, imap_port=imap, api_port=api, libs=paths.greenmail_libs
+    )
+    start_watchdog(server.pid_path, home)
+    try:
+        took = server.start()
+        _announce(
+            request.config,
+            f"greenmail smtp {smtp} imap {imap} api {api} (local process pid {server.pid}, "
+            f"{took:.1f}s, log {server.log_path})",
+        )
+        yield server.server
+    finally:
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 # --- JWT ----------------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ class StackSettings(BaseSettings):
         default=9093, ge=1, le=65535, description="KRaft controller listener"
     )
     postgres_port: int = Field(default=5432, ge=1, le=65535)
+    smtp_port: int = Field(default=3025, ge=1, le=65535, description="GreenMail SMTP")
+    imap_port: int = Field(default=3143, ge=1, le=65535, description="GreenMail IMAP")
+    greenmail_api_port: int = Field(
+        default=3080, ge=1, le=65535, description="GreenMail's REST API (never its default 8080)"
+    )
     kafka_heap: str = Field(
         default="512m", pattern=r"^\d+[kmgKMG]?$", description="JVM -Xmx/-Xms of the broker"
     )

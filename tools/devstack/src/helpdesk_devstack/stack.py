@@ -22,6 +22,13 @@ from typing import Any
 import httpx
 
 from helpdesk_devstack.errors import DevstackError
+from helpdesk_devstack.greenmail import (
+    GREENMAIL_VERSION,
+    SUPPORT_ADDRESS,
+    SUPPORT_PASSWORD,
+    LocalGreenMail,
+    install_greenmail,
+)
 from helpdesk_devstack.kafka import KAFKA_VERSION, LocalKafka, ensure_topics, find_java, install
 from helpdesk_devstack.paths import StackPaths
 from helpdesk_devstack.postgres import LocalPostgres, find_pg_bindir
@@ -41,7 +48,7 @@ Out = Callable[[str], None]
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _KEYS = {"name", "command", "env", "health", "pre", "database", "stop_grace"}
 #: Names that `logs NAME` understands besides the apps.
-INFRA_NAMES = ("postgres", "kafka")
+INFRA_NAMES = ("postgres", "kafka", "greenmail")
 
 
 # --- stack.toml ---------------------------------------------------------------------------------
@@ -162,6 +169,14 @@ class Stack:
             libs=paths.kafka_libs,
             progress=self._note,
         )
+        self.greenmail = LocalGreenMail(
+            paths.greenmail_home,
+            smtp_port=settings.smtp_port,
+            imap_port=settings.imap_port,
+            api_port=settings.greenmail_api_port,
+            libs=paths.greenmail_libs,
+            progress=self._note,
+        )
         self._popens: dict[str, subprocess.Popen[bytes]] = {}
         self._log_offsets: dict[str, int] = {}
 
@@ -200,6 +215,10 @@ class Stack:
                 "HELPDESK_DATABASE_URL": self.database_url(spec.database),
                 "HELPDESK_JWT_PUBLIC_KEY_FILE": str(self.paths.jwt / "public.pem"),
                 "HELPDESK_HOME": str(self.paths.repo),
+                "HELPDESK_SMTP_HOST": self.greenmail.server.host,
+                "HELPDESK_SMTP_PORT": str(self.greenmail.server.smtp_port),
+                "HELPDESK_IMAP_HOST": self.greenmail.server.host,
+                "HELPDESK_IMAP_PORT": str(self.greenmail.server.imap_port),
                 # Log lines reach .local/log/<name>.log as they happen, not at exit.
                 "PYTHONUNBUFFERED": "1",
             }
@@ -212,6 +231,8 @@ class Stack:
             return self.postgres.log_path
         if name == "kafka":
             return self.kafka.log_path
+        if name == "greenmail":
+            return self.greenmail.log_path
         return self.paths.log_file(name)
 
     # install
@@ -221,6 +242,13 @@ class Stack:
         fetched = install(self.paths.pom, self.paths.kafka_libs, progress=self._note)
         took = f"fetched in {time.monotonic() - began:.1f}s" if fetched else "already installed"
         self.out(f"[ok] kafka {KAFKA_VERSION} jars in {self._rel(self.paths.kafka_libs)} ({took})")
+        began = time.monotonic()
+        fetched = install_greenmail(
+            self.paths.greenmail_pom, self.paths.greenmail_libs, progress=self._note
+        )
+        took = f"fetched in {time.monotonic() - began:.1f}s" if fetched else "already installed"
+        where = self._rel(self.paths.greenmail_libs)
+        self.out(f"[ok] greenmail {GREENMAIL_VERSION} jar in {where} ({took})")
         self.out(f"[ok] java {find_java()}")
         self.out(f"[ok] postgresql binaries in {find_pg_bindir()}")
 
@@ -237,6 +265,7 @@ class Stack:
         self.paths.local.mkdir(parents=True, exist_ok=True)
         self._start_postgres()
         self._start_kafka()
+        self._start_greenmail()
         keys = ensure_dev_keys(self.paths.jwt)
         self.out(f"[ok] jwt dev keys {self._rel(keys[1])} (`make token ROLE=agent` mints a token)")
         if infra_only:
@@ -271,6 +300,20 @@ class Stack:
         )
         for topic, (have, want) in report.partition_mismatch.items():
             self.out(f"[!!] topic {topic} has {have} partitions, the spec says {want}")
+
+    def _start_greenmail(self) -> None:
+        server = self.greenmail.server
+        pid = self.greenmail.pid
+        if pid is not None:
+            self.out(f"[ok] greenmail (already running, pid {pid})")
+            return
+        install_greenmail(self.paths.greenmail_pom, self.paths.greenmail_libs, progress=self._note)
+        took = self.greenmail.start()
+        self.out(
+            f"[ok] greenmail {GREENMAIL_VERSION} smtp {server.host}:{server.smtp_port} "
+            f"imap {server.host}:{server.imap_port} ({took:.1f}s); support mailbox "
+            f"{SUPPORT_ADDRESS} / {SUPPORT_PASSWORD}, any other address with any password"
+        )
 
     def _start_app(self, spec: AppSpec) -> None:
         pid_path = self.paths.pid_file(spec.name)
@@ -397,6 +440,10 @@ class Stack:
             pid_path.unlink(missing_ok=True)
             how = f"killed after {grace:.0f}s" if killed else "stopped"
             self.out(f"[ok] {name} {how} (pid {pid})")
+        pid = self.greenmail.pid
+        if pid is not None:
+            self.greenmail.stop()
+            self.out(f"[ok] greenmail stopped (pid {pid})")
         pid = self.kafka.pid
         if pid is not None:
             began = time.monotonic()
@@ -426,6 +473,16 @@ class Stack:
         kafka_pid = self.kafka.pid
         kafka_state = "running" if kafka_pid else "stopped"
         rows.append(("kafka", kafka_state, str(kafka_pid or "-"), self.kafka.bootstrap))
+        mail_pid = self.greenmail.pid
+        mail = self.greenmail.server
+        rows.append(
+            (
+                "greenmail",
+                "running" if mail_pid else "stopped",
+                str(mail_pid or "-"),
+                f"smtp {mail.host}:{mail.smtp_port} imap {mail.host}:{mail.imap_port}",
+            )
+        )
         specs = {spec.name: spec for spec in self.apps}
         for name, pid_path in self._pid_files():
             pid = live_pid(pid_path)

@@ -1,0 +1,213 @@
+"""GreenMail: a real SMTP + IMAP server for the local stack and the tests (DESIGN.md §5).
+
+The mail gateway reads support inboxes over IMAP (IDLE) and sends replies over SMTP; the API
+gateway and the notification service send sign-in links and notifications. None of them is tested
+against a mock: they talk to this server. It runs from the ``greenmail-standalone`` jar pinned by
+``tools/devstack/greenmail/pom.xml``.
+
+Every mailbox is reachable without setting it up first: authentication is disabled and the login
+is the full address, so a test (or a newcomer after ``make up``) reads ``budi@example.co.id``'s
+mail by logging in as ``budi@example.co.id`` with any password. The support mailbox exists from
+the start (``support@helpdesk.local``, password ``support``). Never a production setting: it is
+the local stand-in for a provider's mail server, not part of the product.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from helpdesk_devstack.errors import DevstackError
+from helpdesk_devstack.kafka import find_java
+from helpdesk_devstack.maven import Progress, install_jars, jars_installed, no_progress
+from helpdesk_devstack.procs import (
+    ensure_port_free,
+    indent_tail,
+    kill_now,
+    live_pid,
+    port_in_use,
+    spawn,
+    terminate,
+    write_pid_file,
+)
+
+GREENMAIL_VERSION = "2.1.13"
+_JAR = f"greenmail-standalone-{GREENMAIL_VERSION}.jar"
+
+#: The support mailbox the local stack's mail gateway watches from the first start.
+SUPPORT_ADDRESS = "support@helpdesk.local"
+SUPPORT_PASSWORD = "support"  # noqa: S105 - the local stand-in's fixed, documented password
+
+
+def greenmail_installed(libs_dir: Path, pom: Path | None = None) -> bool:
+    return jars_installed(libs_dir, _JAR, pom)
+
+
+def install_greenmail(pom: Path, libs_dir: Path, *, progress: Progress = no_progress) -> bool:
+    """Copy the GreenMail jar pinned by ``pom`` into ``libs_dir`` (idempotent)."""
+    find_java()
+    return install_jars(
+        pom, libs_dir, marker=_JAR, what=f"GreenMail {GREENMAIL_VERSION}", progress=progress
+    )
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """Where a running mail server listens (what tests and services are given)."""
+
+    host: str
+    smtp_port: int
+    imap_port: int
+    api_port: int
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+
+class LocalGreenMail:
+    """One GreenMail JVM on loopback whose pid and log live in ``home``."""
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        smtp_port: int = 3025,
+        imap_port: int = 3143,
+        api_port: int = 3080,
+        users: Sequence[str] = (f"support:{SUPPORT_PASSWORD}@helpdesk.local",),
+        libs: Path,
+        heap: str = "128m",
+        progress: Progress = no_progress,
+    ) -> None:
+        ports = {smtp_port, imap_port, api_port}
+        if len(ports) != 3:
+            raise DevstackError(
+                f"GreenMail needs three different ports, got {smtp_port}/{imap_port}/{api_port}",
+                "set HELPDESK_SMTP_PORT, HELPDESK_IMAP_PORT and HELPDESK_GREENMAIL_API_PORT apart",
+            )
+        self.home = Path(home).resolve()
+        self.server = MailServer("127.0.0.1", smtp_port, imap_port, api_port)
+        self.users = list(users)
+        self.libs = libs
+        self.heap = heap
+        self._progress = progress
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "greenmail.log"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.home / "greenmail.pid"
+
+    @property
+    def pid(self) -> int | None:
+        return live_pid(self.pid_path)
+
+    def is_running(self) -> bool:
+        if self._popen is not None and self._popen.poll() is not None:
+            self._popen = None
+        return self.pid is not None
+
+    def argv(self, java: str) -> list[str]:
+        server = self.server
+        properties = {
+            "greenmail.hostname": server.host,
+            "greenmail.smtp.port": str(server.smtp_port),
+            "greenmail.imap.port": str(server.imap_port),
+            # Without these two the REST API binds 0.0.0.0:8080, the API gateway's port.
+            "greenmail.api.hostname": server.host,
+            "greenmail.api.port": str(server.api_port),
+            "greenmail.users": ",".join(self.users),
+            "greenmail.users.login": "email",
+            # Any mailbox readable with any password: customers' inboxes need no setup.
+            "greenmail.auth.disabled": "",
+            # Not greenmail.verbose: it logs passwords.
+        }
+        flags = [f"-D{key}={value}" if value else f"-D{key}" for key, value in properties.items()]
+        return [
+            java,
+            f"-Xmx{self.heap}",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            *flags,
+            "-jar",
+            str(self.libs / _JAR),
+        ]
+
+    def start(self, timeout: float = 60.0) -> float:
+        """Start the server and wait until SMTP, IMAP and the API answer; seconds taken."""
+        if self.is_running():
+            return 0.0
+        began = time.monotonic()
+        java = find_java()
+        if not greenmail_installed(self.libs):
+            raise DevstackError(
+                f"GreenMail jar not found in {self.libs}",
+                "run `make setup` or `python -m helpdesk_devstack install` (needs Maven)",
+            )
+        ensure_port_free(self.server.smtp_port, "GreenMail SMTP", "HELPDESK_SMTP_PORT")
+        ensure_port_free(self.server.imap_port, "GreenMail IMAP", "HELPDESK_IMAP_PORT")
+        ensure_port_free(self.server.api_port, "GreenMail API", "HELPDESK_GREENMAIL_API_PORT")
+        self.home.mkdir(parents=True, exist_ok=True)
+        argv = self.argv(java)
+        with self.log_path.open("a") as log:
+            log.write(f"\n===== starting GreenMail {GREENMAIL_VERSION} at {time.ctime()} =====\n")
+        self._popen = spawn(argv, self.log_path, cwd=self.home)
+        write_pid_file(self.pid_path, self._popen.pid, argv)
+        try:
+            self._wait_ready(began + timeout)
+        except BaseException:
+            self.kill()
+            raise
+        return time.monotonic() - began
+
+    def _wait_ready(self, deadline: float) -> None:
+        server = self.server
+        while True:
+            if not self.is_running():
+                raise DevstackError(
+                    "GreenMail exited during start",
+                    "read the log below",
+                    indent_tail(self.log_path),
+                )
+            if port_in_use(server.smtp_port) and port_in_use(server.imap_port):
+                try:
+                    answer = httpx.get(f"{server.api_url}/api/service/readiness", timeout=2.0)
+                    if answer.status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise DevstackError(
+                    f"GreenMail was not ready on {server.host}:{server.smtp_port}/"
+                    f"{server.imap_port} in time",
+                    "read the log below",
+                    indent_tail(self.log_path),
+                )
+            time.sleep(0.1)
+
+    def stop(self, grace: float = 10.0) -> None:
+        pid = self.pid
+        if pid is not None and terminate(pid, grace=grace, popen=self._popen):
+            self._progress(f"GreenMail (pid {pid}) ignored SIGTERM for {grace:.0f}s: killed")
+        self._popen = None
+        self.pid_path.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        pid = self.pid
+        if pid is not None:
+            kill_now(pid, popen=self._popen)
+        self._popen = None
+        self.pid_path.unlink(missing_ok=True)
+
+    def __repr__(self) -> str:
+        s = self.server
+        return f"LocalGreenMail(smtp {s.smtp_port}, imap {s.imap_port}, api {s.api_port})"
