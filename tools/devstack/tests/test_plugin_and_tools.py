@@ -86,6 +86,17 @@ def test_cli_token_prints_only_a_verifiable_token(capsys: pytest.CaptureFixture[
     assert (claims["sub"], claims["role"]) == ("dev-manager", "manager")
 
 
+def test_cli_customer_token_carries_an_email(capsys: pytest.CaptureFixture[str]) -> None:
+    """A customer opens tickets as the contact with the token's email: without one, 422."""
+    assert main(["token", "--role", "customer"]) == 0
+    token = capsys.readouterr().out.strip()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["email"] == "dev-customer@example.com"
+    assert main(["token", "--role", "customer", "--email", "budi@example.co.id"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+    assert claims["email"] == "budi@example.co.id"
+
+
 # --- fixtures of the plugin ---------------------------------------------------------------------
 
 

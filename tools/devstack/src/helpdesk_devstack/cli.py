@@ -13,7 +13,13 @@ from helpdesk_devstack.errors import DevstackError
 from helpdesk_devstack.paths import StackPaths
 from helpdesk_devstack.settings import StackSettings
 from helpdesk_devstack.stack import Stack, tail_logs
-from helpdesk_devstack.tokens import ROLES, default_subject, ensure_dev_keys, mint_token
+from helpdesk_devstack.tokens import (
+    ROLES,
+    default_email,
+    default_subject,
+    ensure_dev_keys,
+    mint_token,
+)
 from helpdesk_devstack.topic_reader import follow_topic
 
 
@@ -48,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--role", required=True, choices=ROLES)
     token.add_argument("--subject", help="the token's sub (default: dev-<role>)")
     token.add_argument("--name", help="display name (default: Dev <Role>)")
-    token.add_argument("--email", help="optional email claim")
+    token.add_argument("--email", help="the email claim (default: dev-<role>@example.com)")
     token.add_argument("--ttl-hours", type=float, default=12.0, help="lifetime (default 12)")
     return parser
 
@@ -128,7 +134,7 @@ def _token(args: argparse.Namespace, paths: StackPaths) -> int:
         args.subject or default_subject(args.role),
         timedelta(hours=args.ttl_hours),
         args.name,
-        email=args.email,
+        email=args.email or default_email(args.role),
     )
     # Only the token on stdout, so that TOKEN=$(make token) works.
     print(token)

@@ -72,6 +72,12 @@ def default_subject(role: str) -> str:
     return f"dev-{role}"
 
 
+def default_email(role: str) -> str:
+    """A stable per-role address (``dev-customer@example.com``...): a customer's token must carry
+    one, since the ticket service finds (or registers) the customer's contact by it."""
+    return f"{default_subject(role)}@example.com"
+
+
 def mint_token(
     private_key_pem: bytes,
     role: str,
