@@ -105,5 +105,5 @@ def test_the_longest_lifetime_can_be_set_per_verifier() -> None:
 
     now = int(time.time())
     strict = TokenVerifier(PUBLIC, max_lifetime=timedelta(minutes=30))
-    with pytest.raises(AuthenticationError, match="at most 0.5 h"):
+    with pytest.raises(AuthenticationError, match=r"at most 0\.5 h"):
         strict.verify(f"Bearer {token(iat=now, exp=now + 3600)}")
