@@ -14,9 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from helpdesk_devstack.tokens import mint_token
-from ticket_service.adapters.migrate import upgrade
-
-from .conftest import ServiceProcess, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -24,27 +21,8 @@ EXAMPLES_PER_OPERATION = 30
 
 
 @pytest.fixture(scope="module")
-def ticket_service_url(
-    make_database: Callable[[str], str],
-    kafka_bootstrap: str,
-    dev_keys: tuple[Path, Path],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> str:
-    database_url = make_database("fuzz")
-    upgrade(database_url)
-    port = free_port()
-    service = start_service(
-        "ticket-service-fuzz",
-        ["-m", "ticket_service", "serve"],
-        {
-            "HELPDESK_DATABASE_URL": database_url,
-            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
-            "HELPDESK_HTTP_PORT": str(port),
-        },
-    )
-    service.wait_http(f"http://127.0.0.1:{port}/readyz")
-    return f"http://127.0.0.1:{port}"
+def ticket_service_url(run_ticket_service: Callable[[str], str]) -> str:
+    return run_ticket_service("fuzz")
 
 
 @pytest.fixture(scope="module")
