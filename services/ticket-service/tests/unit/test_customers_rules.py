@@ -226,6 +226,8 @@ def test_company_needs_a_name_and_known_fields() -> None:
         "https://",
         "https://exa mple.com",
         'https://example.com/"onmouseover="alert(1)',
+        "http://[::1",
+        "https://exa\x00mple.com",
     ],
 )
 def test_a_company_website_is_an_http_url_only(website: str) -> None:

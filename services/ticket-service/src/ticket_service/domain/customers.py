@@ -306,10 +306,14 @@ def clean_website(value: str | None) -> str | None:
         return None
     if not _SCHEME.match(text):
         text = f"https://{text}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        scheme, host = "", None
     if (
-        parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
+        host is None
+        or scheme not in ("http", "https")
         or any(ch.isspace() or ord(ch) < 32 or ch in "<>\"'`" for ch in text)
     ):
         raise InvalidCustomerData(

@@ -301,23 +301,30 @@ class TicketApplication:
     async def read_ticket(
         self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
     ) -> Ticket:
-        """The ticket now or at ``as_of``, as the caller may see it."""
+        """The ticket now or at ``as_of``, as the caller may see it (one read of its stream)."""
         access.require(who, Action.READ_TICKETS)
-        current = await self.visible_ticket(who, ticket_id)
-        ticket = current if as_of is None else await self.get_ticket(ticket_id, as_of=as_of)
+        recorded, current = await self._visible_stream(who, ticket_id)
+        options, _ = await self.options()
+        if as_of is not None:
+            recorded = [r for r in recorded if r.envelope.occurred_at <= as_of]
+            if not recorded:
+                raise TicketNotFound(f"no ticket {ticket_id} at {as_of}")
+        ticket = current if as_of is None else fold(ticket_id, recorded, options)
         if who.role is not access.Role.CUSTOMER:
             return ticket
-        history = await self._customer_history(who, ticket_id, as_of=as_of)
-        return access.customer_ticket(ticket, history, await self._owned_by(who, ticket))
+        owned = await self._owned_by(who, current, recorded)
+        history = access.customer_history((r.envelope for r in recorded), owned)
+        return access.customer_ticket(ticket, history, owned)
 
     async def read_timeline(
         self, who: access.Principal, ticket_id: uuid.UUID
     ) -> list[HistoryEntry]:
         """Every change to the ticket, oldest first; a customer's is their public history."""
         access.require(who, Action.READ_TICKETS)
-        await self.visible_ticket(who, ticket_id)
+        recorded, current = await self._visible_stream(who, ticket_id)
         if who.role is access.Role.CUSTOMER:
-            return await self._customer_history(who, ticket_id)
+            owned = await self._owned_by(who, current, recorded)
+            return access.customer_history((r.envelope for r in recorded), owned)
         return [
             HistoryEntry(
                 version=r.envelope.stream_version,
@@ -326,18 +333,18 @@ class TicketApplication:
                 actor=r.envelope.actor.model_dump(mode="json"),
                 data=r.envelope.data,
             )
-            for r in await self.timeline(ticket_id)
+            for r in recorded
         ]
 
-    async def _customer_history(
-        self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
-    ) -> list[HistoryEntry]:
+    async def _visible_stream(
+        self, who: access.Principal, ticket_id: uuid.UUID
+    ) -> tuple[list[RecordedEvent], Ticket]:
         recorded = await self.timeline(ticket_id)
-        if as_of is not None:
-            recorded = [r for r in recorded if r.envelope.occurred_at <= as_of]
-        ticket = await self.get_ticket(ticket_id)
-        owned = await self._owned_by(who, ticket, recorded)
-        return access.customer_history((r.envelope for r in recorded), owned)
+        options, _ = await self.options()
+        ticket = fold(ticket_id, recorded, options)
+        if not access.owns_ticket(who, ticket):
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        return recorded, ticket
 
     async def _owned_by(
         self, who: access.Principal, ticket: Ticket, recorded: list[RecordedEvent] | None = None
