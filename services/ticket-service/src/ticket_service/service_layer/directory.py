@@ -149,9 +149,12 @@ class DirectoryApplication:
         *,
         expected_version: int | None = None,
     ) -> Agent:
+        who = access.caller_of(context)
+        access.require(who, access.Action.SET_OWN_AVAILABILITY)  # before telling who exists
+
         async def attempt() -> Agent:
             agent = await self.get_agent(agent_id)
-            access.check_availability_change(access.caller_of(context), agent.id, agent.email)
+            access.check_availability_change(who, agent.id, agent.email)
             refuse_stale(agent_id, expected_version, agent.version)
             return await self._append_agent(agent, [rules.change_availability(agent, to)], context)
 

@@ -564,19 +564,27 @@ class TicketApplication:
         self, parent_id: uuid.UUID, child_ids: list[uuid.UUID], context: CommandContext
     ) -> Ticket:
         access.require(access.caller_of(context), Action.MERGE_TICKETS)
-        parent = await self.get_ticket(parent_id)
-        children = [await self.get_ticket(child_id) for child_id in child_ids]
-        decided = tickets.merge(parent, children)
-        await self._append_many({t.id: t for t in (parent, *children)}, decided, context)
+
+        async def attempt() -> None:
+            parent = await self.get_ticket(parent_id)
+            children = [await self.get_ticket(child_id) for child_id in child_ids]
+            decided = tickets.merge(parent, children)
+            await self._append_many({t.id: t for t in (parent, *children)}, decided, context)
+
+        await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
         return await self.get_ticket(parent_id)
 
     async def unmerge(
         self, parent_id: uuid.UUID, child_id: uuid.UUID, context: CommandContext
     ) -> Ticket:
         access.require(access.caller_of(context), Action.MERGE_TICKETS)
-        parent, child = await self.get_ticket(parent_id), await self.get_ticket(child_id)
-        decided = tickets.unmerge(parent, child)
-        await self._append_many({parent.id: parent, child.id: child}, decided, context)
+
+        async def attempt() -> None:
+            parent, child = await self.get_ticket(parent_id), await self.get_ticket(child_id)
+            decided = tickets.unmerge(parent, child)
+            await self._append_many({parent.id: parent, child.id: child}, decided, context)
+
+        await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
         return await self.get_ticket(child_id)
 
     async def escalate(
@@ -591,18 +599,22 @@ class TicketApplication:
         as an internal note; raises :class:`CommandRefused` when it has no team, or its team
         has no next tier."""
         access.require(access.caller_of(context), Action.ROUTE_TICKET)
-        ticket = await self.get_ticket(ticket_id)
-        if expected_version is not None and expected_version != ticket.version:
-            raise VersionConflict(ticket_id, expected_version, ticket.version)
-        events = await self.decide_escalation(ticket, ticket.team_id)
-        if reason and reason.strip():
-            events.append(ticket_commands.escalation_note(reason.strip()))
-        options, _ = await self.options()
-        state = ticket
-        for event in events:
-            state = tickets.apply(state, ticket_id, event, self._clock(), options)
-        await self._append(ticket, events, context)
-        return state
+
+        async def attempt() -> Ticket:
+            ticket = await self.get_ticket(ticket_id)
+            if expected_version is not None and expected_version != ticket.version:
+                raise VersionConflict(ticket_id, expected_version, ticket.version)
+            events = await self.decide_escalation(ticket, ticket.team_id)
+            if reason and reason.strip():
+                events.append(ticket_commands.escalation_note(reason.strip()))
+            options, _ = await self.options()
+            state = ticket
+            for event in events:
+                state = tickets.apply(state, ticket_id, event, self._clock(), options)
+            await self._append(ticket, events, context)
+            return state
+
+        return await pinned_or_retried(expected_version, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
 
     async def decide_escalation(
         self, ticket: Ticket, from_team_id: uuid.UUID | None
