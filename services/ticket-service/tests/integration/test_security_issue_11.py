@@ -203,11 +203,12 @@ async def test_a_customer_timeline_is_the_public_history_without_gaps(
     assert reason not in text and "difficult-customer" not in text and "note 0" not in text
     seen = await api.get(url, headers=alice)
     assert seen.json()["version"] == len(timeline) == int(seen.headers["etag"].strip('"'))
+    assert seen.json()["tags"] == []  # labels are the team's, not the customer's
     staff_timeline = (await api.get(f"{url}/timeline", headers=agent)).json()
     assert reason in str(staff_timeline) and len(staff_timeline) > len(timeline)
     await caught_up()
     listed = (await api.get("/tickets?view=all", headers=alice)).json()["items"]
-    assert [t["message_count"] for t in listed if t["id"] == ticket["id"]] == [1]
+    assert [(t["message_count"], t["tags"]) for t in listed if t["id"] == ticket["id"]] == [(1, [])]
 
 
 # --- item 8: what each role may set -------------------------------------------------------------

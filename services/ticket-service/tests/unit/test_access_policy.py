@@ -355,10 +355,26 @@ def test_a_customer_ticket_counts_and_names_only_what_they_see() -> None:
         updated_at=NOW + timedelta(hours=5),
         merged_children=(own_child, other_child),
         merged_into=parent,
+        tags=("difficult-customer",),
+        team_id=uuid.uuid4(),
+        assignee_id=uuid.uuid4(),
+        business_unit="Retail",
+        brand="Acme",
     )
     shown = access.customer_ticket(staff_view, seen, lambda t: t == own_child)
+    assert (shown.tags, shown.team_id, shown.assignee_id) == ((), None, None)
+    assert (shown.business_unit, shown.brand) == (None, None)
+    assert (shown.subject, shown.customer_id) == (staff_view.subject, CUSTOMER_ID)
     assert shown.version == 1
     assert shown.updated_at == seen[0].occurred_at
     assert shown.merged_children == (own_child,)
     assert shown.merged_into is None
     assert access.customer_ticket(staff_view, seen, lambda _: True).merged_into == parent
+
+
+def test_a_customer_list_row_leaves_out_routing_and_labels() -> None:
+    row = {"ticket_id": uuid.uuid4(), "subject": "s", "tags": ["vip"], "team_id": uuid.uuid4(),
+           "assignee_id": uuid.uuid4(), "business_unit": None, "brand": "Acme"}  # fmt: skip
+    shown = access.customer_summary(row)
+    assert shown["tags"] == [] and shown["team_id"] is None and shown["assignee_id"] is None
+    assert shown["brand"] is None and shown["subject"] == "s"

@@ -628,8 +628,10 @@ async def add_message(
         ticket, message_id, follow_up = await tickets.add_message(
             ticket_id, message, command_context(caller, x_correlation_id)
         )
-        if by_customer:  # answered with the ticket as the customer sees it
+        if by_customer:  # answered with the tickets as the customer sees them
             ticket = await tickets.read_ticket(caller, ticket.id)
+            if follow_up is not None:
+                follow_up = await tickets.read_ticket(caller, follow_up.id)
     return MessageAddedView(
         message_id=None if follow_up else message_id,
         ticket=TicketView.of(ticket),

@@ -49,6 +49,7 @@ __all__ = [
     "check_new_ticket",
     "customer_history",
     "customer_priorities",
+    "customer_summary",
     "customer_ticket",
     "is_own_contact",
     "may_see_message",
@@ -361,14 +362,28 @@ def _owned(ticket_id: object, owns_other: Callable[[uuid.UUID], bool]) -> bool:
         return False
 
 
+#: Fields of a ticket only staff see: how it is routed and labelled inside the team.
+STAFF_ONLY_FIELDS = ("team_id", "assignee_id", "business_unit", "brand")
+
+
+def customer_summary(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A ticket of a list as its customer sees it: without tags, team or assignee."""
+    return {**row, **dict.fromkeys(STAFF_ONLY_FIELDS), "tags": []}
+
+
 def customer_ticket(
     ticket: Ticket, history: Collection[HistoryEntry], owns_other: Callable[[uuid.UUID], bool]
 ) -> Ticket:
-    """The ticket as its customer sees it: versioned and dated by their public history, and
-    naming only merged tickets they own."""
+    """The ticket as its customer sees it: versioned and dated by their public history, naming
+    only merged tickets they own, without tags, team, assignee, business unit or brand."""
     last = max((entry.occurred_at for entry in history), default=ticket.created_at)
     return replace(
         ticket,
+        team_id=None,
+        assignee_id=None,
+        business_unit=None,
+        brand=None,
+        tags=(),
         version=len(history),
         updated_at=last,
         merged_into=ticket.merged_into

@@ -387,9 +387,11 @@ class TicketApplication:
     async def search(self, who: access.Principal, where: TicketFilter) -> tuple[list[Any], int]:
         """Ticket views and search; customers only ever find their own tickets."""
         access.require(who, Action.READ_TICKETS)
-        if who.role is access.Role.CUSTOMER:
-            where.owner = (access.subject_id(who), who.email or "")
-        return await self._read_model().search(where)
+        if who.role is not access.Role.CUSTOMER:
+            return await self._read_model().search(where)
+        where.owner = (access.subject_id(who), who.email or "")
+        rows, total = await self._read_model().search(where)
+        return [access.customer_summary(dict(row)) for row in rows], total
 
     async def may_download(
         self, who: access.Principal, uploaded_by: str, public_on: list[uuid.UUID]
