@@ -33,7 +33,6 @@ from ticket_service.domain.customers import (
     Company,
     CompanyNotFound,
     Customer,
-    CustomerNotFound,
 )
 from ticket_service.domain.directory import (
     Agent,
@@ -44,11 +43,9 @@ from ticket_service.entrypoints.dependencies import (
     ManagesContacts,
     ReadsDirectory,
     command_context,
-    subject_id,
 )
 from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_tickets import Problem
-from ticket_service.service_layer import access
 from ticket_service.service_layer.customers import (
     CustomerApplication,
     CustomerEdit,
@@ -349,15 +346,7 @@ async def list_customers(
 @customers_router.get("/customers/me", response_model=CustomerView, responses=ERRORS)
 async def my_customer_record(caller: Caller, customers: Customers) -> Response:
     """The caller's own contact record (by the token's subject, else by its email)."""
-    own_id = subject_id(caller)
-    customer = None
-    if own_id is not None:
-        try:
-            customer = await customers.get_customer(own_id)
-        except CustomerNotFound:
-            customer = None
-    if customer is None and caller.email:
-        customer = await customers.find_customer_by_email(caller.email)
+    customer = await customers.own_record(caller)
     if customer is None:
         raise HTTPException(
             404, "no contact record for you yet; one is made with your first ticket"
@@ -367,10 +356,9 @@ async def my_customer_record(caller: Caller, customers: Customers) -> Response:
 
 @customers_router.get("/customers/{customer_id}", response_model=CustomerView, responses=ERRORS)
 async def get_customer(customer_id: uuid.UUID, caller: Caller, customers: Customers) -> Response:
+    """A contact (staff), or the caller's own record (customers: others' are a 404)."""
     with refusals():
-        customer = await customers.get_customer(customer_id)
-    if not access.is_own_contact(caller, customer.id, customer.email):
-        raise HTTPException(404, f"no customer {customer_id}")  # never reveal other contacts
+        customer = await customers.read_customer(caller, customer_id)
     return await customer_response(customers, customer)
 
 

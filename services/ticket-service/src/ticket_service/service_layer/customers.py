@@ -173,6 +173,24 @@ class CustomerApplication:
             raise CustomerNotFound(f"no customer {customer_id}")
         return rules.replay_customer(customer_id, folded(recorded))
 
+    async def read_customer(self, who: access.Principal, customer_id: uuid.UUID) -> Customer:
+        """A contact as the caller may see it: staff any, a customer only their own (another
+        contact is a :class:`CustomerNotFound`, never told apart from a missing one)."""
+        customer = await self.get_customer(customer_id)
+        if not access.is_own_contact(who, customer.id, customer.email):
+            raise CustomerNotFound(f"no customer {customer_id}")
+        return customer
+
+    async def own_record(self, who: access.Principal) -> Customer | None:
+        """The caller's own contact record: by the token's subject, else by its email."""
+        own_id = access.subject_id(who)
+        if own_id is not None:
+            try:
+                return await self.get_customer(own_id)
+            except CustomerNotFound:
+                pass
+        return await self.find_customer_by_email(who.email) if who.email else None
+
     async def find_customer_by_email(self, email: str) -> Customer | None:
         """The contact with this email (any case), read from the log, not a lagging view."""
         normalised = rules.normalise_email(email)
