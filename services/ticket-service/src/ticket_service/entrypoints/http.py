@@ -89,7 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Helpdesk ticket service",
         version="0.2.0",
         description="Tickets, their conversation and their event log. Every change is an event "
-        "on `helpdesk.tickets.v1`. Authenticate with `Authorization: Bearer <jwt>`.",
+        "on `helpdesk.tickets.v1`. Authenticate with `Authorization: Bearer <jwt>` (at most "
+        "24 h valid).\n\nText: a ticket's `description` and message `body` are HTML, stored "
+        "sanitised. Every other text field (subjects, names, tags, team descriptions, status "
+        "reasons, …) is plain text, stored and returned as sent: escape it when you render it. "
+        "URL fields (a company's `website`) are http(s) only.",
         lifespan=lifespan,
         docs_url=None,  # served by serve_docs from our own origin, not from a CDN
         redoc_url=None,

@@ -244,7 +244,9 @@ CustomerPage = ListPage[CustomerView]
 class CreateCompanyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    website: str | None = Field(default=None, max_length=500)
+    website: str | None = Field(
+        default=None, max_length=500, description="an http(s) URL (https:// is assumed)"
+    )
     city: Medium | None = None
     phone: Short | None = None
 
@@ -619,7 +621,7 @@ class CreateTeamBody(BaseModel):
         },
     )
     name: str = Field(min_length=1, max_length=200, description="unique, ignoring case")
-    description: str | None = Field(default=None, max_length=2000)
+    description: str | None = Field(default=None, max_length=2000, description="plain text")
     tier: int | None = Field(default=None, ge=1, le=9, description="1 = first line")
     escalates_to: uuid.UUID | None = Field(default=None, description="the next tier's team")
     member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
