@@ -72,3 +72,36 @@ def start_service(
     yield start
     for service in reversed(started):
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def run_ticket_service(
+    make_database: Callable[[str], str],
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], str]:
+    """``run_ticket_service("fuzz")``: the ticket service's real process (``python -m
+    ticket_service serve``) on a fresh database of that name and a free port; returns its URL."""
+    from ticket_service.adapters.migrate import upgrade
+
+    def run(name: str) -> str:
+        database_url = make_database(name)
+        upgrade(database_url)
+        port = free_port()
+        service = start_service(
+            f"ticket-service-{name}",
+            ["-m", "ticket_service", "serve"],
+            {
+                "HELPDESK_DATABASE_URL": database_url,
+                "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+                "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+                "HELPDESK_HTTP_PORT": str(port),
+                "HELPDESK_BLOB_DIR": str(tmp_path_factory.mktemp(f"blobs-{name}")),
+            },
+        )
+        service.wait_http(f"http://127.0.0.1:{port}/readyz")
+        return f"http://127.0.0.1:{port}"
+
+    return run

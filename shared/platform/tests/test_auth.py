@@ -65,6 +65,11 @@ def test_valid_token_gives_the_principal() -> None:
         (f"Bearer {token(private=key_pair()[0])}", "invalid token"),
         (f"Bearer {token(role='superuser')}", "unknown role"),
         (f"Bearer {token(role=None)}", "invalid token"),
+        # issue #11: no token without an expiry, and none that lives longer than 24 h
+        (f"Bearer {token(exp=None)}", "invalid token"),
+        (f"Bearer {token(iat=None)}", "invalid token"),
+        (f"Bearer {token(exp=int(time.time()) + 100 * 365 * 86400)}", "lifetime too long"),
+        (f"Bearer {token(exp=int(time.time()) + 24 * 3600 + 1)}", "lifetime too long"),
     ],
 )
 def test_bad_credentials_are_refused_with_a_reason(header: str | None, message: str) -> None:
@@ -87,3 +92,18 @@ def test_the_cache_is_bounded() -> None:
     for subject in ("a", "b", "c", "d", "e"):
         verifier.verify(f"Bearer {token(sub=subject)}")
     assert len(verifier._verified) == 3
+
+
+def test_a_token_of_exactly_the_longest_lifetime_is_accepted() -> None:
+    now = int(time.time())
+    principal = TokenVerifier(PUBLIC).verify(f"Bearer {token(iat=now, exp=now + 24 * 3600)}")
+    assert principal.subject == "agent-1"
+
+
+def test_the_longest_lifetime_can_be_set_per_verifier() -> None:
+    from datetime import timedelta
+
+    now = int(time.time())
+    strict = TokenVerifier(PUBLIC, max_lifetime=timedelta(minutes=30))
+    with pytest.raises(AuthenticationError, match=r"at most 0\.5 h"):
+        strict.verify(f"Bearer {token(iat=now, exp=now + 3600)}")

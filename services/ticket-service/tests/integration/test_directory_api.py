@@ -289,7 +289,7 @@ async def test_customers_see_only_themselves(
 
 def system_context() -> CommandContext:
     return CommandContext(
-        actor=Actor(kind=ActorKind.AGENT, id="agent-1", role="agent"),
+        actor=Actor(kind=ActorKind.AGENT, id="manager-1", role="manager"),
         correlation_id=uuid.uuid4(),
     )
 

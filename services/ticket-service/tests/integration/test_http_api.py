@@ -163,7 +163,12 @@ async def test_auth_is_required_and_roles_are_checked(
     garbage = await api.post("/tickets", json=NEW_TICKET, headers=bearer("not.a.jwt"))
     assert garbage.status_code == 401
     customer = token("customer", subject="cust-1", email="sari@example.co.id", name="Sari")
-    mine = await api.post("/tickets", json=NEW_TICKET, headers=bearer(customer))
+    # Customers set no channel or tags (issue #11: they drive SLA and assignment) …
+    refused = await api.post("/tickets", json=NEW_TICKET, headers=bearer(customer))
+    assert refused.status_code == 403
+    assert "customers cannot set tags, channel" in refused.json()["detail"]
+    as_customer = {k: v for k, v in NEW_TICKET.items() if k not in ("channel", "tags")}
+    mine = await api.post("/tickets", json=as_customer, headers=bearer(customer))
     assert mine.status_code == 201
     assert mine.json()["requester_email"] == "sari@example.co.id"  # not the body's requester
     forbidden = await api.post(

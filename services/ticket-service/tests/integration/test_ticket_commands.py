@@ -51,7 +51,8 @@ pytestmark = pytest.mark.integration
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 PERSON = CommandContext(
-    actor=Actor(kind=ActorKind.AGENT, id="test-manager"), correlation_id=uuid.uuid4()
+    actor=Actor(kind=ActorKind.AGENT, id="test-manager", role="manager"),
+    correlation_id=uuid.uuid4(),
 )
 
 

@@ -30,7 +30,7 @@ def customer_headers(token: Callable[..., str], email: str) -> dict[str, str]:
 
 
 async def open_ticket(api: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> dict:
-    body = {"subject": "Printer jams on tray 2", "priority": "Medium", "channel": "email"} | fields
+    body = {"subject": "Printer jams on tray 2", "priority": "Medium"} | fields
     response = await api.post("/tickets", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())

@@ -184,14 +184,14 @@ def test_replay_folds_in_order_and_unknown_history_is_not_found() -> None:
 
 def test_company_register_and_edit() -> None:
     company = new_company()
-    assert (company.name, company.website, company.phone) == ("PT Maju", "maju.co.id", None)
+    assert (company.name, company.website, company.phone) == ("PT Maju", "https://maju.co.id", None)
     event = rules.change_company_profile(
         company, {"city": "Jakarta", "website": "", "name": "PT Maju"}
     )
     assert event == CompanyProfileChanged(
         changes=(
             CompanyFieldChange(field="city", old="Bandung", new="Jakarta"),
-            CompanyFieldChange(field="website", old="maju.co.id", new=None),
+            CompanyFieldChange(field="website", old="https://maju.co.id", new=None),
         )
     )
     changed = rules.apply_company(company, company.id, event, T0)
@@ -214,3 +214,41 @@ def test_company_needs_a_name_and_known_fields() -> None:
         rules.change_company_profile(company, {"email": "x@y.z"})
     with pytest.raises(CompanyNotFound):
         rules.replay_company(uuid.uuid4(), [])
+
+
+@pytest.mark.parametrize(
+    "website",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "https://",
+        "https://exa mple.com",
+        'https://example.com/"onmouseover="alert(1)',
+        "http://[::1",
+        "https://exa\x00mple.com",
+    ],
+)
+def test_a_company_website_is_an_http_url_only(website: str) -> None:
+    """Issue #11: a website is rendered as a link, so only http(s) URLs are stored."""
+    with pytest.raises(InvalidCustomerData, match="website"):
+        rules.register_company(name="PT Maju", website=website)
+    company = rules.apply_company(
+        None, uuid.uuid4(), rules.register_company(name="PT Maju"), datetime.now(UTC)
+    )
+    with pytest.raises(InvalidCustomerData, match="website"):
+        rules.change_company_profile(company, {"website": website})
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("maju.co.id", "https://maju.co.id"),
+        ("http://maju.co.id/kontak", "http://maju.co.id/kontak"),
+        ("HTTPS://Maju.co.id", "HTTPS://Maju.co.id"),
+        ("  ", None),
+    ],
+)
+def test_a_company_website_keeps_http_urls(given: str, stored: str | None) -> None:
+    assert rules.register_company(name="PT Maju", website=given).website == stored

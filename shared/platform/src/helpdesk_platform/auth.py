@@ -2,6 +2,10 @@
 
 Tokens are RS256-signed by an issuer (locally ``make token``; in production the identity
 provider). Services only verify: they hold the public key, never the private one.
+
+A token must say when it was issued (``iat``) and when it expires (``exp``), and may live at most
+:data:`MAX_TOKEN_LIFETIME` (24 h): a stolen long-lived token would otherwise stay valid for years,
+since nothing here can revoke it.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,6 +21,8 @@ import jwt
 
 ISSUER = "helpdesk-local"
 AUDIENCE = "helpdesk"
+#: The longest a token may be valid (``exp - iat``); longer ones are refused.
+MAX_TOKEN_LIFETIME = timedelta(hours=24)
 
 
 class Role(StrEnum):
@@ -60,8 +67,10 @@ class TokenVerifier:
         issuer: str = ISSUER,
         audience: str = AUDIENCE,
         cache_size: int = 4096,
+        max_lifetime: timedelta = MAX_TOKEN_LIFETIME,
     ):
         self._key = public_key_pem
+        self._max_lifetime = max_lifetime.total_seconds()
         self._issuer = issuer
         self._audience = audience
         self._cache_size = cache_size
@@ -113,6 +122,13 @@ class TokenVerifier:
             raise AuthenticationError("token expired: get a new one") from None
         except jwt.PyJWTError as error:
             raise AuthenticationError(f"invalid token: {error}") from None
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+        if lifetime > self._max_lifetime:
+            hours = self._max_lifetime / 3600
+            raise AuthenticationError(
+                f"token lifetime too long: tokens may be valid for at most {hours:g} h "
+                "(exp - iat); get a shorter-lived one"
+            )
         try:
             role = Role(claims["role"])
         except ValueError:

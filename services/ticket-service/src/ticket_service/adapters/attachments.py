@@ -77,12 +77,20 @@ class Attachments:
         return tuple(AttachmentRef(**dict(found[i])) for i in ids)
 
     async def open(self, attachment_id: uuid.UUID) -> tuple[asyncpg.Record, AsyncIterator[bytes]]:
+        row = await self.metadata(attachment_id)
+        return row, self.chunks(row)
+
+    async def metadata(self, attachment_id: uuid.UUID) -> asyncpg.Record:
         row = await self._pool.fetchrow(
             "SELECT * FROM attachments WHERE attachment_id = $1", attachment_id
         )
         if row is None:
             raise UnknownAttachment(f"no attachment {attachment_id}")
-        return row, self._blobs.get_object(row["storage_key"])
+        return row
+
+    def chunks(self, row: asyncpg.Record) -> AsyncIterator[bytes]:
+        """The file's bytes, read from the blob store as they are sent."""
+        return self._blobs.get_object(row["storage_key"])
 
     async def publicly_on(self, attachment_id: uuid.UUID) -> list[uuid.UUID]:
         """Tickets where the file is on the ticket itself or on a public message: the only

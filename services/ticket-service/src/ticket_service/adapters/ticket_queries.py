@@ -28,6 +28,12 @@ SLA_COLUMNS = (
     "s.first_response_due, s.resolution_due,"
     " coalesce(cardinality(s.breached_metrics) > 0, false) AS sla_breached"
 )
+PUBLIC_COUNT_COLUMNS = TICKET_COLUMNS.replace(
+    " message_count,",
+    " (SELECT count(*) FROM ticket_messages pm WHERE pm.ticket_id = ticket_views.ticket_id"
+    " AND pm.visibility = 'public')::int AS message_count,",
+)
+assert PUBLIC_COUNT_COLUMNS != TICKET_COLUMNS
 SORT_COLUMNS: dict[str, str] = {
     "created_at": "created_at",
     "updated_at": "updated_at",
@@ -130,8 +136,10 @@ class TicketQueries:
         clause, args = where.sql()
         order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"
         offset = (where.page - 1) * where.page_size
+        # A customer's count is of the messages they can read (internal notes stay uncounted).
+        columns = TICKET_COLUMNS if where.owner is None else PUBLIC_COUNT_COLUMNS
         rows = await self._pool.fetch(
-            f"SELECT {TICKET_COLUMNS}, {SLA_COLUMNS}, count(*) OVER () AS total"  # noqa: S608
+            f"SELECT {columns}, {SLA_COLUMNS}, count(*) OVER () AS total"  # noqa: S608
             f" FROM {FROM_VIEWS} WHERE {clause} ORDER BY {order}, ticket_id"
             f" LIMIT {where.page_size}"
             f" OFFSET {offset}",
@@ -151,11 +159,14 @@ class TicketQueries:
     async def conversation(
         self, ticket_id: uuid.UUID, *, include_internal: bool
     ) -> list[asyncpg.Record]:
-        """The ticket's messages and those of the tickets merged into it, oldest first."""
+        """The ticket's messages and those of the tickets merged into it, oldest first, with
+        the customer of the ticket each was written on (``owner_customer_id``,
+        ``owner_email``), for the access policy."""
         visibility = "" if include_internal else " AND m.visibility = 'public'"
         return list(
             await self._pool.fetch(
-                "SELECT m.*, v.number AS ticket_number FROM ticket_messages m"  # noqa: S608
+                "SELECT m.*, v.number AS ticket_number, v.customer_id AS owner_customer_id,"  # noqa: S608
+                " v.requester_email AS owner_email FROM ticket_messages m"
                 " JOIN ticket_views v ON v.ticket_id = m.ticket_id"
                 " WHERE (m.ticket_id = $1 OR v.merged_into = $1)"
                 f"{visibility} ORDER BY m.created_at, m.message_id",

@@ -11,11 +11,13 @@ by email (enforced by the service layer's claims) does not depend on how someone
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar, get_args
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -292,6 +294,34 @@ class Company:
     updated_at: datetime
 
 
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def clean_website(value: str | None) -> str | None:
+    """A company's website: an http(s) URL (``https://`` is assumed for a bare host name such as
+    ``maju.co.id``), or nothing. Other schemes (``javascript:``, ``data:``, ``file:``) would run
+    or leak something when a client renders the value as a link, so they are refused."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    if not _SCHEME.match(text):
+        text = f"https://{text}"
+    try:
+        parts = urlsplit(text)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        scheme, host = "", None
+    if (
+        host is None
+        or scheme not in ("http", "https")
+        or any(ch.isspace() or ord(ch) < 32 or ch in "<>\"'`" for ch in text)
+    ):
+        raise InvalidCustomerData(
+            f"website: {value!r} is not an http(s) URL; give one like https://example.com"
+        )
+    return text
+
+
 def register_company(
     *,
     name: str,
@@ -302,7 +332,7 @@ def register_company(
     return _event(
         CompanyRegistered,
         name=_required_name(name, "company"),
-        website=clean_text(website),
+        website=clean_website(website),
         city=clean_text(city),
         phone=clean_text(phone),
     )
@@ -318,7 +348,13 @@ def change_company_profile(
             raise InvalidCustomerData(
                 f"unknown company field {name!r}; use one of {', '.join(COMPANY_FIELDS)}"
             )
-        new = _required_name(value, "company") if name == "name" else clean_text(value)
+        new: str | None
+        if name == "name":
+            new = _required_name(value, "company")
+        elif name == "website":
+            new = clean_website(value)
+        else:
+            new = clean_text(value)
         old: str | None = getattr(company, name)
         if new != old:
             field_changes.append(CompanyFieldChange(field=name, old=old, new=new))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import nh3
+
 from helpdesk_events import (
     ChildTicketMerged,
     ChildTicketUnmerged,
@@ -131,6 +133,18 @@ class NewTicket:
     follow_up_of: uuid.UUID | None = None
 
 
+def sanitise_html(text: str) -> str:
+    """Keep safe formatting only (nh3, the ammonia sanitiser): no scripts, handlers, styles.
+
+    The description and message bodies are HTML that clients render, so every way in (create,
+    edit, reply, any entry point) stores them sanitised. Text without a ``<`` cannot open a tag
+    and is kept exactly as given.
+    """
+    if "<" not in text:
+        return text
+    return nh3.clean(text, link_rel="noopener noreferrer nofollow").strip()
+
+
 def clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
 
@@ -149,7 +163,7 @@ def create(
     options.check_business_unit(new.business_unit, new.brand)
     return TicketCreated(
         subject=new.subject.strip(),
-        description=new.description,
+        description=sanitise_html(new.description),
         requester_email=new.requester_email,
         requester_name=new.requester_name,
         channel=new.channel,
@@ -219,6 +233,8 @@ def edit_fields(
     _refuse_if_closed(ticket)
     if "subject" in changes and not (changes["subject"] or "").strip():
         raise InvalidTransition("subject cannot be empty")
+    if changes.get("description"):
+        changes = {**changes, "description": sanitise_html(changes["description"] or "")}
     merged = {name: ticket.field_value(name) for name in changes} | dict(changes)
     if "type" in changes or "category" in changes:
         options.check_classification(
@@ -303,8 +319,6 @@ class NewMessage:
 
 def plain_text(sanitised_html: str) -> str:
     """Text of already-sanitised HTML (tags dropped, entities decoded)."""
-    import nh3
-
     return html.unescape(nh3.clean(sanitised_html, tags=set())).strip()
 
 
@@ -330,6 +344,7 @@ def add_message(
         raise InvalidTransition("customers cannot write internal notes")
     if message.by_customer and message.set_status:
         raise InvalidTransition("customers cannot set a ticket's status")
+    message = replace(message, body_html=sanitise_html(message.body_html))
     if not message.body_html.strip() and not message.attachments:
         raise InvalidTransition("a message needs a body or an attachment")
     events: list[DomainEvent] = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
@@ -10,6 +11,7 @@ from fastapi import Depends, Header, HTTPException, Request, status
 from helpdesk_events import Actor, ActorKind
 from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
 from helpdesk_platform.telemetry import current_traceparent
+from ticket_service.service_layer import access
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.tickets import TicketApplication
 
@@ -31,23 +33,24 @@ async def principal(
         ) from None
 
 
-async def staff(caller: Annotated[Principal, Depends(principal)]) -> Principal:
-    if not caller.is_staff:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "only agents, technicians and managers may do this"
-        )
-    return caller
+def allowed_to(action: access.Action) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency for reads of the read models (lists, searches), which have no use case of
+    their own: the caller, if the access policy lets their role do ``action`` (else 403)."""
 
+    async def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+        try:
+            access.require(caller, action)
+        except access.Forbidden as refused:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(refused)) from None
+        return caller
 
-async def manager(caller: Annotated[Principal, Depends(principal)]) -> Principal:
-    if caller.role is not Role.MANAGER:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only managers may do this")
-    return caller
+    return check
 
 
 Caller = Annotated[Principal, Depends(principal)]
-Staff = Annotated[Principal, Depends(staff)]
-Manager = Annotated[Principal, Depends(manager)]
+ManagesContacts = Annotated[Principal, Depends(allowed_to(access.Action.MANAGE_CONTACTS))]
+ReadsDirectory = Annotated[Principal, Depends(allowed_to(access.Action.READ_DIRECTORY))]
+ReadsReports = Annotated[Principal, Depends(allowed_to(access.Action.READ_REPORTS))]
 Tickets = Annotated[TicketApplication, Depends(application)]
 
 
@@ -63,6 +66,7 @@ def command_context(caller: Principal, correlation_header: str | None) -> Comman
         actor=Actor(kind=kind, id=caller.subject, role=caller.role.value, display_name=caller.name),
         correlation_id=correlation_id,
         traceparent=current_traceparent(),
+        caller=caller,
     )
 
 

@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from helpdesk_platform.auth import TokenVerifier
+from helpdesk_platform.http_docs import serve_docs
 from helpdesk_platform.telemetry import setup_telemetry, spans_recorded
 from ticket_service.adapters.attachments import Attachments
 from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
@@ -24,15 +25,15 @@ from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.projections import Projection, Projector
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
-from ticket_service.entrypoints import http_attachments, http_reports, http_tickets
-from ticket_service.entrypoints.dependencies import principal, staff
+from ticket_service.entrypoints import errors, http_attachments, http_reports, http_tickets
+from ticket_service.entrypoints.dependencies import principal
 from ticket_service.entrypoints.http_directory import directory_router
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.tickets import TicketApplication
 from ticket_service.settings import Settings
 
-__all__ = ["create_app", "principal", "projections", "staff"]
+__all__ = ["create_app", "principal", "projections"]
 
 log = structlog.get_logger()
 
@@ -60,10 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         directory = DirectoryApplication(pool, store)
         app.state.customer_application = customers
         app.state.directory_application = directory
-        app.state.tickets = TicketApplication(
-            store, IdempotentAppender(pool, store), directory=directory, customers=customers
-        )
         app.state.ticket_queries = TicketQueries(pool)
+        app.state.tickets = TicketApplication(
+            store,
+            IdempotentAppender(pool, store),
+            directory=directory,
+            customers=customers,
+            queries=app.state.ticket_queries,
+        )
         app.state.attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
         app.state.verifier = TokenVerifier.from_file(settings.jwt_public_key_file)
         # Keeps the read models current; catch-ups of several workers take turns safely.
@@ -84,9 +89,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Helpdesk ticket service",
         version="0.2.0",
         description="Tickets, their conversation and their event log. Every change is an event "
-        "on `helpdesk.tickets.v1`. Authenticate with `Authorization: Bearer <jwt>`.",
+        "on `helpdesk.tickets.v1`. Authenticate with `Authorization: Bearer <jwt>` (at most "
+        "24 h valid).\n\nText: a ticket's `description` and message `body` are HTML, stored "
+        "sanitised. Every other text field (subjects, names, tags, team descriptions, status "
+        "reasons, …) is plain text, stored and returned as sent: escape it when you render it. "
+        "URL fields (a company's `website`) are http(s) only.",
         lifespan=lifespan,
+        docs_url=None,  # served by serve_docs from our own origin, not from a CDN
+        redoc_url=None,
     )
+    serve_docs(app)
+    errors.install(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
 
     @app.get("/healthz", tags=["health"])
@@ -106,14 +119,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(asyncpg.DataError)
     async def unstorable_text(request: Request, error: asyncpg.DataError) -> JSONResponse:
         # SQLSTATE class 22: the request carried a value PostgreSQL cannot store or compare,
-        # most often a NUL character in a string. That is bad input, not a server fault.
+        # most often a NUL character in a string. That is bad input, not a server fault. The
+        # database's own text stays in the log: it names internals the caller need not see.
         log.warning("request refused by the database", sqlstate=error.sqlstate, error=str(error))
         return JSONResponse(
             status_code=422,
             content={
-                "detail": "the request contains a value that cannot be stored "
-                f"({error.__class__.__name__}: {error}); remove control characters such as "
-                "NUL (\\u0000) and send it again"
+                "detail": "the request contains a value that cannot be stored or searched, "
+                "such as a NUL character (\\u0000); remove control characters and send it again"
             },
         )
 

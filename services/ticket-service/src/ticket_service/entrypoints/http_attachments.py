@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -17,7 +18,7 @@ from ticket_service.adapters.attachments import (
 )
 from ticket_service.adapters.blob_store import BlobTooLarge
 from ticket_service.entrypoints.dependencies import Caller, Tickets
-from ticket_service.entrypoints.http_tickets import ERRORS, owns
+from ticket_service.entrypoints.http_tickets import ERRORS
 
 router = APIRouter(tags=["attachments"])
 TOO_LARGE = (
@@ -76,27 +77,32 @@ async def download(
     ticket itself) of one of their tickets — never a file from an internal note."""
     store = attachments_of(request)
     try:
-        row, chunks = await store.open(attachment_id)
+        row = await store.metadata(attachment_id)
     except UnknownAttachment as error:
         raise HTTPException(404, str(error)) from None
-    if not caller.is_staff and row["uploaded_by"] != caller.subject:
-        allowed = False
-        for ticket_id in await store.publicly_on(attachment_id):
-            try:
-                allowed = owns(caller, await tickets.get_ticket(ticket_id))
-            except Exception:  # noqa: S112 - a ticket that cannot be read grants nothing
-                continue
-            if allowed:
-                break
-        if not allowed:
-            raise HTTPException(404, f"no attachment {attachment_id}")
-    safe_name = re.sub(r"[^\w.\- ]", "_", row["filename"])
+    public_on = await store.publicly_on(attachment_id)
+    if not await tickets.may_download(caller, row["uploaded_by"], public_on):
+        raise HTTPException(404, f"no attachment {attachment_id}")
     return StreamingResponse(
-        chunks,
+        store.chunks(row),
         media_type=row["content_type"],
         headers={
-            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "Content-Disposition": content_disposition(row["filename"]),
             "Content-Length": str(row["size_bytes"]),
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the file's name as RFC 6266 / RFC 5987 say: an ASCII ``filename``
+    for old clients (accents dropped, anything else replaced) and the exact name, UTF-8 and
+    percent-encoded, in ``filename*``. HTTP headers are Latin-1: a raw файл.txt cannot go in."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in ascii_name).strip()
+    stem, dot, extension = safe.rpartition(".") if "." in safe else (safe, "", "")
+    if not stem.strip("._- "):
+        stem = "download"
+    fallback = f"{stem}{dot}{extension}"
+    encoded = quote(filename, safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -16,8 +16,8 @@ read the read models, which follow the log a moment behind.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar, cast
 
@@ -27,33 +27,24 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, IP
 
 from helpdesk_events.customers import CompanyField, CustomerField
 from helpdesk_events.directory import AgentRole, Availability
-from helpdesk_platform.auth import Principal, Role
 from ticket_service.adapters.directory_queries import DirectoryQueries, PageRequest
 from ticket_service.adapters.event_store import PostgresEventStore
 from ticket_service.domain.customers import (
     Company,
     CompanyNotFound,
-    ContactExists,
     Customer,
-    CustomerNotFound,
-    normalise_email,
 )
 from ticket_service.domain.directory import (
     Agent,
-    AgentExists,
-    AgentNotFound,
     Team,
-    TeamNameTaken,
-    TeamNotFound,
 )
-from ticket_service.domain.errors import DomainError, VersionConflict
 from ticket_service.entrypoints.dependencies import (
     Caller,
-    Manager,
-    Staff,
+    ManagesContacts,
+    ReadsDirectory,
     command_context,
-    subject_id,
 )
+from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_tickets import Problem
 from ticket_service.service_layer.customers import (
     CustomerApplication,
@@ -121,28 +112,6 @@ CorrelationId = Annotated[str | None, Header()]
 Page = Annotated[int, Query(ge=1, le=10_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 SearchText = Annotated[str | None, Query(max_length=200)]
-
-
-@contextmanager
-def directory_errors() -> Iterator[None]:
-    """Map the domain's refusals to HTTP answers that say what to do."""
-    try:
-        yield
-    except (CustomerNotFound, CompanyNotFound, AgentNotFound, TeamNotFound) as error:
-        raise HTTPException(404, str(error)) from None
-    except ContactExists as error:
-        location = {"Location": f"/customers/{error.existing_id}"}
-        raise HTTPException(409, str(error), headers=location) from None
-    except AgentExists as error:
-        location = {"Location": f"/agents/{error.existing_id}"}
-        raise HTTPException(409, str(error), headers=location) from None
-    except TeamNameTaken as error:
-        location = {"Location": f"/teams/{error.existing_id}"}
-        raise HTTPException(409, str(error), headers=location) from None
-    except VersionConflict as error:
-        raise HTTPException(409, str(error)) from None
-    except DomainError as error:
-        raise HTTPException(422, str(error)) from None
 
 
 def if_match_version(if_match: str | None) -> int | None:
@@ -275,7 +244,9 @@ CustomerPage = ListPage[CustomerView]
 class CreateCompanyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    website: str | None = Field(default=None, max_length=500)
+    website: str | None = Field(
+        default=None, max_length=500, description="an http(s) URL (https:// is assumed)"
+    )
     city: Medium | None = None
     phone: Short | None = None
 
@@ -312,13 +283,6 @@ class CompanyView(BaseModel):
 CompanyPage = ListPage[CompanyView]
 
 
-def is_own_contact(caller: Principal, customer: Customer) -> bool:
-    """The caller is this contact: the token's subject is its id, or the emails match."""
-    return subject_id(caller) == customer.id or (
-        customer.email is not None and normalise_email(caller.email) == customer.email
-    )
-
-
 async def customer_response(
     customers: CustomerApplication,
     customer: Customer,
@@ -340,7 +304,7 @@ async def customer_response(
 @customers_router.post("/customers", status_code=201, response_model=CustomerView, responses=ERRORS)
 async def create_customer(
     body: CreateCustomerBody,
-    caller: Staff,
+    caller: Caller,
     customers: Customers,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
@@ -358,14 +322,14 @@ async def create_customer(
         job_title=body.job_title,
         role=body.role,
     )
-    with directory_errors():
+    with refusals():
         customer = await customers.register_customer(new, command_context(caller, x_correlation_id))
     return await customer_response(customers, customer, 201, f"/customers/{customer.id}")
 
 
 @customers_router.get("/customers", response_model=CustomerPage, responses=ERRORS)
 async def list_customers(
-    caller: Staff,
+    caller: ManagesContacts,
     queries: Queries,
     q: Annotated[str | None, Query(max_length=200, description="in name, email or phone")] = None,
     company_id: uuid.UUID | None = None,
@@ -384,15 +348,7 @@ async def list_customers(
 @customers_router.get("/customers/me", response_model=CustomerView, responses=ERRORS)
 async def my_customer_record(caller: Caller, customers: Customers) -> Response:
     """The caller's own contact record (by the token's subject, else by its email)."""
-    own_id = subject_id(caller)
-    customer = None
-    if own_id is not None:
-        try:
-            customer = await customers.get_customer(own_id)
-        except CustomerNotFound:
-            customer = None
-    if customer is None and caller.email:
-        customer = await customers.find_customer_by_email(caller.email)
+    customer = await customers.own_record(caller)
     if customer is None:
         raise HTTPException(
             404, "no contact record for you yet; one is made with your first ticket"
@@ -402,10 +358,9 @@ async def my_customer_record(caller: Caller, customers: Customers) -> Response:
 
 @customers_router.get("/customers/{customer_id}", response_model=CustomerView, responses=ERRORS)
 async def get_customer(customer_id: uuid.UUID, caller: Caller, customers: Customers) -> Response:
-    with directory_errors():
-        customer = await customers.get_customer(customer_id)
-    if not caller.is_staff and not is_own_contact(caller, customer):
-        raise HTTPException(404, f"no customer {customer_id}")  # never reveal other contacts
+    """A contact (staff), or the caller's own record (customers: others' are a 404)."""
+    with refusals():
+        customer = await customers.read_customer(caller, customer_id)
     return await customer_response(customers, customer)
 
 
@@ -413,7 +368,7 @@ async def get_customer(customer_id: uuid.UUID, caller: Caller, customers: Custom
 async def change_customer(
     customer_id: uuid.UUID,
     body: ChangeCustomerBody,
-    caller: Staff,
+    caller: Caller,
     customers: Customers,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
@@ -431,7 +386,7 @@ async def change_customer(
         profile=profile,
         tags=tuple(body.tags or ()) if "tags" in sent else None,
     )
-    with directory_errors():
+    with refusals():
         customer = await customers.change_customer(
             customer_id,
             edit,
@@ -444,19 +399,19 @@ async def change_customer(
 @customers_router.post("/companies", status_code=201, response_model=CompanyView, responses=ERRORS)
 async def create_company(
     body: CreateCompanyBody,
-    caller: Staff,
+    caller: Caller,
     customers: Customers,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
     new = NewCompany(name=body.name, website=body.website, city=body.city, phone=body.phone)
-    with directory_errors():
+    with refusals():
         company = await customers.register_company(new, command_context(caller, x_correlation_id))
     return resource(CompanyView.of(company), company.version, 201, f"/companies/{company.id}")
 
 
 @customers_router.get("/companies", response_model=CompanyPage, responses=ERRORS)
 async def list_companies(
-    caller: Staff,
+    caller: ManagesContacts,
     queries: Queries,
     q: Annotated[
         str | None, Query(max_length=200, description="in name, website, city, phone")
@@ -470,8 +425,10 @@ async def list_companies(
 
 
 @customers_router.get("/companies/{company_id}", response_model=CompanyView, responses=ERRORS)
-async def get_company(company_id: uuid.UUID, caller: Staff, customers: Customers) -> Response:
-    with directory_errors():
+async def get_company(
+    company_id: uuid.UUID, caller: ManagesContacts, customers: Customers
+) -> Response:
+    with refusals():
         company = await customers.get_company(company_id)
     return resource(CompanyView.of(company), company.version)
 
@@ -480,7 +437,7 @@ async def get_company(company_id: uuid.UUID, caller: Staff, customers: Customers
 async def change_company(
     company_id: uuid.UUID,
     body: ChangeCompanyBody,
-    caller: Staff,
+    caller: Caller,
     customers: Customers,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
@@ -489,7 +446,7 @@ async def change_company(
     if not sent:
         raise _nothing_to_change(tuple(ChangeCompanyBody.model_fields))
     changes = {cast(CompanyField, name): getattr(body, name) for name in sent}
-    with directory_errors():
+    with refusals():
         company = await customers.change_company(
             company_id,
             changes,
@@ -555,12 +512,12 @@ def agent_response(agent: Agent, status_code: int = 200, location: str | None = 
 @agents_router.post("/agents", status_code=201, response_model=AgentView, responses=ERRORS)
 async def invite_agent(
     body: InviteAgentBody,
-    caller: Manager,
+    caller: Caller,
     directory: Directory,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
     """Invite an agent (managers). An email that an agent has already is a 409 naming them."""
-    with directory_errors():
+    with refusals():
         agent = await directory.invite_agent(
             NewAgent(email=body.email, name=body.name, role=body.role),
             command_context(caller, x_correlation_id),
@@ -570,7 +527,7 @@ async def invite_agent(
 
 @agents_router.get("/agents", response_model=AgentPage, responses=ERRORS)
 async def list_agents(
-    caller: Staff,
+    caller: ReadsDirectory,
     queries: Queries,
     q: Annotated[str | None, Query(max_length=200, description="in name or email")] = None,
     role: AgentRole | None = None,
@@ -593,7 +550,7 @@ async def list_agents(
 
 
 @agents_router.get("/agents/me", response_model=AgentView, responses=ERRORS)
-async def my_agent_record(caller: Staff, directory: Directory) -> Response:
+async def my_agent_record(caller: ReadsDirectory, directory: Directory) -> Response:
     """The caller's own agent record (token subject = agent id, or the same email)."""
     agent = await directory.find_agent(subject=caller.subject, email=caller.email)
     if agent is None:
@@ -604,8 +561,8 @@ async def my_agent_record(caller: Staff, directory: Directory) -> Response:
 
 
 @agents_router.get("/agents/{agent_id}", response_model=AgentView, responses=ERRORS)
-async def get_agent(agent_id: uuid.UUID, caller: Staff, directory: Directory) -> Response:
-    with directory_errors():
+async def get_agent(agent_id: uuid.UUID, caller: ReadsDirectory, directory: Directory) -> Response:
+    with refusals():
         agent = await directory.get_agent(agent_id)
     return agent_response(agent)
 
@@ -614,7 +571,7 @@ async def get_agent(agent_id: uuid.UUID, caller: Staff, directory: Directory) ->
 async def change_agent(
     agent_id: uuid.UUID,
     body: ChangeAgentBody,
-    caller: Manager,
+    caller: Caller,
     directory: Directory,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
@@ -622,7 +579,7 @@ async def change_agent(
     """Change an agent's role, or deactivate (`active: false`) / reactivate them (managers)."""
     if body.role is None and body.active is None:
         raise _nothing_to_change(("role", "active"))
-    with directory_errors():
+    with refusals():
         agent = await directory.change_agent(
             agent_id,
             AgentEdit(role=body.role, active=body.active),
@@ -636,22 +593,14 @@ async def change_agent(
 async def change_availability(
     agent_id: uuid.UUID,
     body: AvailabilityBody,
-    caller: Staff,
+    caller: Caller,
     directory: Directory,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
     """Set an agent's availability: `active`, `away` or `unavailable` (for new tickets).
     Agents set their own; managers anyone's."""
-    with directory_errors():
-        agent = await directory.get_agent(agent_id)
-    if caller.role is not Role.MANAGER:
-        own = subject_id(caller) == agent.id or normalise_email(caller.email) == agent.email
-        if not own:
-            raise HTTPException(
-                403, "you may change only your own availability; a manager can change others'"
-            )
-    with directory_errors():
+    with refusals():
         agent = await directory.change_availability(
             agent_id,
             body.availability,
@@ -672,7 +621,7 @@ class CreateTeamBody(BaseModel):
         },
     )
     name: str = Field(min_length=1, max_length=200, description="unique, ignoring case")
-    description: str | None = Field(default=None, max_length=2000)
+    description: str | None = Field(default=None, max_length=2000, description="plain text")
     tier: int | None = Field(default=None, ge=1, le=9, description="1 = first line")
     escalates_to: uuid.UUID | None = Field(default=None, description="the next tier's team")
     member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
@@ -767,7 +716,7 @@ async def team_response(
 @teams_router.post("/teams", status_code=201, response_model=TeamView, responses=ERRORS)
 async def create_team(
     body: CreateTeamBody,
-    caller: Manager,
+    caller: Caller,
     directory: Directory,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
@@ -780,14 +729,14 @@ async def create_team(
         member_ids=tuple(body.member_ids),
         lead_id=body.lead_id,
     )
-    with directory_errors():
+    with refusals():
         team = await directory.create_team(new, command_context(caller, x_correlation_id))
     return await team_response(directory, team, 201, f"/teams/{team.id}")
 
 
 @teams_router.get("/teams", response_model=TeamPage, responses=ERRORS)
 async def list_teams(
-    caller: Staff,
+    caller: ReadsDirectory,
     queries: Queries,
     q: Annotated[str | None, Query(max_length=200, description="in the name")] = None,
     agent_id: Annotated[uuid.UUID | None, Query(description="teams this agent is in")] = None,
@@ -801,8 +750,8 @@ async def list_teams(
 
 
 @teams_router.get("/teams/{team_id}", response_model=TeamView, responses=ERRORS)
-async def get_team(team_id: uuid.UUID, caller: Staff, directory: Directory) -> Response:
-    with directory_errors():
+async def get_team(team_id: uuid.UUID, caller: ReadsDirectory, directory: Directory) -> Response:
+    with refusals():
         team = await directory.get_team(team_id)
     return await team_response(directory, team)
 
@@ -811,7 +760,7 @@ async def get_team(team_id: uuid.UUID, caller: Staff, directory: Directory) -> R
 async def change_team(
     team_id: uuid.UUID,
     body: ChangeTeamBody,
-    caller: Manager,
+    caller: Caller,
     directory: Directory,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
@@ -820,7 +769,7 @@ async def change_team(
     sent = body.model_fields_set
     if not sent:
         raise _nothing_to_change(tuple(ChangeTeamBody.model_fields))
-    with directory_errors():
+    with refusals():
         team = await directory.change_team(
             team_id,
             {name: getattr(body, name) for name in sent},
@@ -834,13 +783,13 @@ async def change_team(
 async def add_team_member(
     team_id: uuid.UUID,
     agent_id: uuid.UUID,
-    caller: Manager,
+    caller: Caller,
     directory: Directory,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
     """Add an active agent to the team (managers); a member already is a 422."""
-    with directory_errors():
+    with refusals():
         team = await directory.add_member(
             team_id,
             agent_id,
@@ -856,13 +805,13 @@ async def add_team_member(
 async def remove_team_member(
     team_id: uuid.UUID,
     agent_id: uuid.UUID,
-    caller: Manager,
+    caller: Caller,
     directory: Directory,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
     """Remove a member (managers); removing the lead also leaves the team without a lead."""
-    with directory_errors():
+    with refusals():
         team = await directory.remove_member(
             team_id,
             agent_id,
@@ -876,13 +825,13 @@ async def remove_team_member(
 async def set_team_lead(
     team_id: uuid.UUID,
     body: LeadBody,
-    caller: Manager,
+    caller: Caller,
     directory: Directory,
     if_match: IfMatch = None,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
     """Make an active agent the lead (they join the team if needed), or clear it with null."""
-    with directory_errors():
+    with refusals():
         team = await directory.set_lead(
             team_id,
             body.agent_id,

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events.sla import SlaMetricName
 from ticket_service.adapters.sla_reports import GroupBy, MetricFigures, SlaReports
-from ticket_service.entrypoints.dependencies import Staff, Tickets
-from ticket_service.entrypoints.http_tickets import ERRORS, visible_ticket
+from ticket_service.entrypoints.dependencies import ReadsReports, Tickets
+from ticket_service.entrypoints.errors import refusals
+from ticket_service.entrypoints.http_tickets import ERRORS
 
 router = APIRouter(tags=["reports"])
 
@@ -128,7 +129,7 @@ def parse_period(start_text: str, end_text: str) -> tuple[datetime, datetime]:
 @router.get("/reports/sla", response_model=SlaReport, responses=ERRORS)
 async def sla_report(
     request: Request,
-    caller: Staff,
+    caller: ReadsReports,
     period_from: Annotated[str, Query(alias="from", description="ISO date or datetime; included")],
     period_to: Annotated[
         str,
@@ -165,11 +166,12 @@ async def sla_report(
 
 @router.get("/tickets/{ticket_id}/sla-times", response_model=TicketSlaTimes, responses=ERRORS)
 async def ticket_sla_times(
-    request: Request, ticket_id: uuid.UUID, caller: Staff, tickets: Tickets
+    request: Request, ticket_id: uuid.UUID, caller: ReadsReports, tickets: Tickets
 ) -> TicketSlaTimes:
     """A ticket's SLA outcomes so far (from `helpdesk.sla.v1`): first response and resolution
     business time once met, and each metric (each next-response exchange) met or breached."""
-    await visible_ticket(tickets, caller, ticket_id)
+    with refusals():
+        await tickets.visible_ticket(caller, ticket_id)
     rows = await reports(request).of_ticket(ticket_id)
     outcomes = [
         SlaOutcomeView(

@@ -4,12 +4,9 @@ timeline, conversation, merge and unmerge, and the admin-configurable ticket opt
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import nh3
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
@@ -17,25 +14,12 @@ from helpdesk_events import StatusCategory, Visibility
 from helpdesk_events.tickets import AttachmentRef
 from helpdesk_platform.auth import Principal, Role
 from ticket_service.adapters.attachments import Attachments, UnknownAttachment
-from ticket_service.adapters.idempotency import IdempotencyKeyReused, request_fingerprint
-from ticket_service.adapters.ticket_queries import SortKey, TicketFilter, TicketQueries, View
-from ticket_service.domain.errors import (
-    DomainError,
-    InvalidTransition,
-    TicketNotFound,
-    VersionConflict,
-)
+from ticket_service.adapters.idempotency import request_fingerprint
+from ticket_service.adapters.ticket_queries import SortKey, TicketFilter, View
 from ticket_service.domain.options import TicketOptions
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
-from ticket_service.domain.ticket_commands import CommandRefused
-from ticket_service.entrypoints.dependencies import (
-    Caller,
-    Manager,
-    Staff,
-    Tickets,
-    command_context,
-    subject_id,
-)
+from ticket_service.entrypoints.dependencies import Caller, Tickets, command_context
+from ticket_service.entrypoints.errors import refusals
 from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.tickets import IdempotencyRequest, TicketChanges
 
@@ -50,18 +34,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422)
 }
 
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Map the domain's refusals to HTTP answers that say what to do."""
-    try:
-        yield
-    except TicketNotFound as error:
-        raise HTTPException(404, str(error)) from None
-    except VersionConflict as error:
-        raise HTTPException(409, str(error)) from None
-    except (DomainError, IdempotencyKeyReused) as error:
-        raise HTTPException(422, str(error)) from None
+PLAIN_TEXT = "plain text: stored and returned as sent, never HTML; clients must escape it"
+HTML = "HTML or plain text; stored sanitised (no scripts, event handlers or styles)"
 
 
 # --- bodies ------------------------------------------------------------------------------------
@@ -70,7 +44,7 @@ def domain_errors() -> Iterator[None]:
 class Requester(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: EmailStr
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200, description=PLAIN_TEXT)
 
 
 Text = Annotated[str, Field(max_length=100)]
@@ -93,10 +67,10 @@ class CreateTicketBody(BaseModel):
             ]
         },
     )
-    subject: str = Field(min_length=1, max_length=500)
-    description: str = Field(default="", max_length=200_000)
+    subject: str = Field(min_length=1, max_length=500, description=PLAIN_TEXT)
+    description: str = Field(default="", max_length=200_000, description=HTML)
     requester: Requester | None = Field(
-        default=None, description="the customer; defaults to the caller when a customer calls"
+        default=None, description="the customer; always the caller when a customer calls"
     )
     customer_id: uuid.UUID | None = None
     company_id: uuid.UUID | None = None
@@ -119,8 +93,8 @@ class UpdateTicketBody(BaseModel):
     """Only the fields present change; `team_id` / `assignee_id` set to null clear them."""
 
     model_config = ConfigDict(extra="forbid")
-    subject: str | None = Field(default=None, min_length=1, max_length=500)
-    description: str | None = Field(default=None, max_length=200_000)
+    subject: str | None = Field(default=None, min_length=1, max_length=500, description=PLAIN_TEXT)
+    description: str | None = Field(default=None, max_length=200_000, description=HTML)
     type: Text | None = None
     category: Text | None = None
     business_unit: Text | None = None
@@ -128,7 +102,9 @@ class UpdateTicketBody(BaseModel):
     channel: str | None = Field(default=None, min_length=1, max_length=50)
     priority: str | None = Field(default=None, max_length=50)
     status: str | None = Field(default=None, max_length=50)
-    status_reason: str | None = Field(default=None, max_length=1000)
+    status_reason: str | None = Field(
+        default=None, max_length=1000, description=f"staff-only; {PLAIN_TEXT}"
+    )
     add_tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list)
     remove_tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list)
     team_id: uuid.UUID | None = None
@@ -139,7 +115,9 @@ class UpdateTicketBody(BaseModel):
 class ChangeStatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: str = Field(min_length=1, max_length=50)
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(
+        default=None, max_length=1000, description=f"staff-only; {PLAIN_TEXT}"
+    )
     expected_version: int | None = Field(
         default=None, ge=1, description="refuse with 409 unless the ticket is at this version"
     )
@@ -147,7 +125,7 @@ class ChangeStatusBody(BaseModel):
 
 class MessageBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    body: str = Field(default="", max_length=1_000_000, description="HTML or plain text")
+    body: str = Field(default="", max_length=1_000_000, description=HTML)
     visibility: Visibility = Visibility.PUBLIC
     set_status: str | None = Field(
         default=None, max_length=50, description='e.g. "Waiting on Customer": reply and set'
@@ -333,23 +311,6 @@ def ticket_response(
     )
 
 
-def owns(caller: Principal, ticket: Ticket) -> bool:
-    if caller.is_staff:
-        return True
-    own_id = subject_id(caller)
-    return (own_id is not None and ticket.customer_id == own_id) or (
-        caller.email is not None and caller.email.lower() == (ticket.requester_email or "").lower()
-    )
-
-
-async def visible_ticket(tickets: Tickets, caller: Principal, ticket_id: uuid.UUID) -> Ticket:
-    with domain_errors():
-        ticket = await tickets.get_ticket(ticket_id)
-    if not owns(caller, ticket):
-        raise HTTPException(404, f"no ticket {ticket_id}")  # never reveal others' tickets
-    return ticket
-
-
 def expected_from(if_match: str | None, body_version: int | None) -> int | None:
     if if_match is None:
         return body_version
@@ -364,14 +325,11 @@ async def attachment_refs(
 ) -> tuple[AttachmentRef, ...]:
     attachments: Attachments = request.app.state.attachments
     try:
-        return await attachments.refs(ids, uploaded_by=None if caller.is_staff else caller.subject)
+        return await attachments.refs(
+            ids, uploaded_by=None if caller.role is not Role.CUSTOMER else caller.subject
+        )
     except UnknownAttachment as error:
         raise HTTPException(422, str(error)) from None
-
-
-def sanitise(body: str) -> str:
-    """Keep safe formatting only (nh3, the ammonia sanitiser): no scripts, handlers, styles."""
-    return nh3.clean(body, link_rel="noopener noreferrer nofollow").strip()
 
 
 # --- routes ------------------------------------------------------------------------------------
@@ -386,26 +344,22 @@ async def create_ticket(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Open a ticket. Send an `Idempotency-Key` so a retry never opens a second one."""
-    requester, customer_id = body.requester, body.customer_id
-    if caller.role is Role.CUSTOMER:
-        if caller.email is None:
-            raise HTTPException(422, "your token has no email; a customer needs one")
-        # The contact is found (or registered) by the token's email: contacts are unique by it.
-        requester, customer_id = Requester(email=caller.email, name=caller.name), None
-        if body.assignee_id or body.team_id or body.status:
-            raise HTTPException(403, "customers cannot set team, assignee or status")
-    elif caller.role is Role.TECHNICIAN and body.assignee_id:
-        raise HTTPException(403, "technicians do not assign tickets")
+    """Open a ticket. Send an `Idempotency-Key` so a retry never opens a second one.
+
+    Customers open tickets for themselves (the contact of their token), in their own company,
+    with a subject, description, attachments, type, category and a priority below the highest;
+    never tags, channel, team, assignee, status, business unit or brand (403). Technicians may
+    not set team or assignee (403)."""
+    requester = body.requester
     new = NewTicket(
         subject=body.subject,
-        description=sanitise(body.description) if "<" in body.description else body.description,
+        description=body.description,
         channel=body.channel,
         priority=body.priority,
         status=body.status,
         requester_email=requester.email if requester else None,
         requester_name=requester.name if requester else None,
-        customer_id=customer_id,
+        customer_id=body.customer_id,
         company_id=body.company_id,
         type=body.type,
         category=body.category,
@@ -425,7 +379,7 @@ async def create_ticket(
         if idempotency_key
         else None
     )
-    with domain_errors():
+    with refusals():
         ticket, replayed = await tickets.create_ticket(
             new, command_context(caller, x_correlation_id), idempotency
         )
@@ -439,6 +393,7 @@ async def create_ticket(
 async def list_tickets(
     request: Request,
     caller: Caller,
+    tickets: Tickets,
     view: View = "unsolved",
     q: Annotated[str | None, Query(max_length=200, description="words, #number or email")] = None,
     ticket_status: Annotated[str | None, Query(alias="status", max_length=50)] = None,
@@ -493,14 +448,13 @@ async def list_tickets(
         text=q,
         breached=breached,
         include_merged=include_merged,
-        owner=None if caller.is_staff else (subject_id(caller), caller.email or ""),
         sort=sort_key,  # type: ignore[arg-type]
         descending=sort.startswith("-"),
         page=page,
         page_size=page_size,
     )
-    queries: TicketQueries = request.app.state.ticket_queries
-    rows, total = await queries.search(where)
+    with refusals():
+        rows, total = await tickets.search(caller, where)
     items = [TicketSummary(id=row["ticket_id"], **_summary_fields(row)) for row in rows]
     return TicketPage(items=items, page=page, page_size=page_size, total=total)
 
@@ -516,28 +470,26 @@ async def get_ticket(
     tickets: Tickets,
     as_of: AwareDatetime | None = None,
 ) -> Response:
-    """A ticket now, or as it was at `as_of` (ISO 8601 with a time zone)."""
-    current = await visible_ticket(tickets, caller, ticket_id)
-    if as_of is None:
-        return ticket_response(current)
-    with domain_errors():
-        return ticket_response(await tickets.get_ticket(ticket_id, as_of=as_of))
+    """A ticket now, or as it was at `as_of` (ISO 8601 with a time zone). A customer's view
+    counts its `version` in their public history (see the timeline)."""
+    with refusals():
+        return ticket_response(await tickets.read_ticket(caller, ticket_id, as_of=as_of))
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)
 async def update_ticket(
     ticket_id: uuid.UUID,
     body: UpdateTicketBody,
-    caller: Staff,
+    caller: Caller,
     tickets: Tickets,
     if_match: Annotated[str | None, Header()] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Edit a ticket: fields, priority, status, tags, team, assignee — one change in the log
-    per field that actually changes. A stale `If-Match` / `expected_version` is a 409."""
+    """Edit a ticket (staff): fields, priority, status, tags, team, assignee — one change in the
+    log per field that actually changes. A stale `If-Match` / `expected_version` is a 409;
+    without one the edit applies to the ticket as it is. `description` is HTML and stored
+    sanitised; the other text fields are plain text."""
     given = body.model_fields_set
-    if caller.role is Role.TECHNICIAN and {"team_id", "assignee_id"} & given:
-        raise HTTPException(403, "technicians do not reassign tickets")
     plain: tuple[Literal["subject", "description", "type", "category", "business_unit",
                          "brand", "channel"], ...] = (
         "subject", "description", "type", "category", "business_unit", "brand", "channel",
@@ -554,7 +506,7 @@ async def update_ticket(
         assignee_id=body.assignee_id,
         clear_assignee="assignee_id" in given and body.assignee_id is None,
     )
-    with domain_errors():
+    with refusals():
         ticket = await tickets.update_ticket(
             ticket_id,
             changes,
@@ -568,14 +520,14 @@ async def update_ticket(
 async def change_status(
     ticket_id: uuid.UUID,
     body: ChangeStatusBody,
-    caller: Staff,
+    caller: Caller,
     tickets: Tickets,
     if_match: Annotated[str | None, Header()] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Move a ticket to another status. Pass the version you saw (`expected_version` or
-    `If-Match`) and a concurrent change makes this a 409 instead of a silent overwrite."""
-    with domain_errors():
+    """Move a ticket to another status (staff). Pass the version you saw (`expected_version`
+    or `If-Match`) and a concurrent change makes this a 409 instead of a silent overwrite."""
+    with refusals():
         ticket = await tickets.change_status(
             ticket_id,
             body.status,
@@ -602,53 +554,46 @@ class EscalateBody(BaseModel):
 @router.post("/tickets/{ticket_id}/escalate", response_model=TicketView, responses=ERRORS)
 async def escalate_ticket(
     ticket_id: uuid.UUID,
-    caller: Staff,
+    caller: Caller,
     tickets: Tickets,
     body: EscalateBody | None = None,
     if_match: Annotated[str | None, Header()] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Escalate a ticket to the next tier: it moves to the team its team escalates to (e.g.
-    L1 → L2); an assignee who is not a member of that team is cleared, and assignment runs
-    again. A 409 says why when the ticket has no team, its team has no next tier, or it is
-    resolved, closed or merged."""
-    if caller.role is Role.TECHNICIAN:
-        raise HTTPException(403, "technicians do not reassign tickets")
+    """Escalate a ticket to the next tier (agents, managers): it moves to the team its team
+    escalates to (e.g. L1 → L2); an assignee who is not a member of that team is cleared, and
+    assignment runs again. A 409 says why when the ticket has no team, its team has no next
+    tier, or it is resolved, closed or merged."""
     body = body or EscalateBody()
-    with domain_errors():
-        try:
-            ticket = await tickets.escalate(
-                ticket_id,
-                command_context(caller, x_correlation_id),
-                expected_version=expected_from(if_match, body.expected_version),
-                reason=body.reason,
-            )
-        except CommandRefused as refusal:
-            raise HTTPException(409, f"cannot escalate: {refusal}") from None
+    with refusals():
+        ticket = await tickets.escalate(
+            ticket_id,
+            command_context(caller, x_correlation_id),
+            expected_version=expected_from(if_match, body.expected_version),
+            reason=body.reason,
+        )
     return ticket_response(ticket)
 
 
 @router.get("/tickets/{ticket_id}/timeline", response_model=list[TimelineEntry], responses=ERRORS)
 async def timeline(ticket_id: uuid.UUID, caller: Caller, tickets: Tickets) -> list[TimelineEntry]:
-    """Every change to the ticket, oldest first, with who made it and when. Customers do not
-    see internal notes."""
-    await visible_ticket(tickets, caller, ticket_id)
-    with domain_errors():
-        recorded = await tickets.timeline(ticket_id)
+    """Every change to the ticket, oldest first, with who made it and when.
+
+    A customer sees their public history only: the ticket as created, changes of its subject,
+    description, type and category, priority and status changes (without the free-text
+    reason), public messages, and merges with their own tickets; numbered 1, 2, … in that
+    history (`version`), so it does not show how much else happened."""
+    with refusals():
+        entries = await tickets.read_timeline(caller, ticket_id)
     return [
         TimelineEntry(
-            version=r.envelope.stream_version,
-            event_type=r.envelope.event_type,
-            occurred_at=r.envelope.occurred_at,
-            actor=r.envelope.actor.model_dump(mode="json"),
-            data=r.envelope.data,
+            version=entry.version,
+            event_type=entry.event_type,
+            occurred_at=entry.occurred_at,
+            actor=entry.actor,
+            data=entry.data,
         )
-        for r in recorded
-        if caller.is_staff
-        or not (
-            r.envelope.event_type == "MessageAdded"
-            and r.envelope.data.get("visibility") == Visibility.INTERNAL
-        )
+        for entry in entries
     ]
 
 
@@ -666,25 +611,27 @@ async def add_message(
     tickets: Tickets,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> MessageAddedView:
-    """A public reply or an internal note. `set_status` replies and sets a status in one
-    command ("send and set Waiting on Customer"). A customer's reply reopens a Solved or
-    Waiting-on-Customer ticket; to a Closed ticket it opens a linked follow-up ticket."""
-    await visible_ticket(tickets, caller, ticket_id)
+    """A public reply or an internal note (staff). `set_status` replies and sets a status in
+    one command ("send and set Waiting on Customer"). A customer's reply reopens a Solved or
+    Waiting-on-Customer ticket; to a Closed ticket it opens a linked follow-up ticket.
+    Messages name no version: a concurrent change to the ticket never makes this a 409."""
     by_customer = caller.role is Role.CUSTOMER
-    if by_customer and body.visibility is Visibility.INTERNAL:
-        raise HTTPException(403, "customers cannot write internal notes")
     message = NewMessage(
-        body_html=sanitise(body.body),
+        body_html=body.body,
         visibility=body.visibility,
         by_customer=by_customer,
         set_status=body.set_status,
         channel="portal" if by_customer else "agent",
         attachments=await attachment_refs(request, caller, body.attachment_ids),
     )
-    with domain_errors():
+    with refusals():
         ticket, message_id, follow_up = await tickets.add_message(
             ticket_id, message, command_context(caller, x_correlation_id)
         )
+        if by_customer:  # answered with the tickets as the customer sees them
+            ticket = await tickets.read_ticket(caller, ticket.id)
+            if follow_up is not None:
+                follow_up = await tickets.read_ticket(caller, follow_up.id)
     return MessageAddedView(
         message_id=None if follow_up else message_id,
         ticket=TicketView.of(ticket),
@@ -693,14 +640,11 @@ async def add_message(
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=list[MessageView], responses=ERRORS)
-async def conversation(
-    request: Request, ticket_id: uuid.UUID, caller: Caller, tickets: Tickets
-) -> list[MessageView]:
+async def conversation(ticket_id: uuid.UUID, caller: Caller, tickets: Tickets) -> list[MessageView]:
     """The conversation, including the messages of tickets merged into this one. Internal
-    notes are for staff only."""
-    await visible_ticket(tickets, caller, ticket_id)
-    queries: TicketQueries = request.app.state.ticket_queries
-    rows = await queries.conversation(ticket_id, include_internal=caller.is_staff)
+    notes are for staff only; a customer sees the messages of their own tickets only."""
+    with refusals():
+        rows = await tickets.read_conversation(caller, ticket_id)
     return [
         MessageView(
             id=row["message_id"],
@@ -722,16 +666,16 @@ async def conversation(
 async def merge(
     ticket_id: uuid.UUID,
     body: MergeBody,
-    caller: Staff,
+    caller: Caller,
     tickets: Tickets,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Merge `children` into this ticket: they close with a private note naming the parent,
-    and their messages show in this ticket's conversation. Find candidates with
+    """Merge `children` into this ticket (agents, managers): they close with a private note
+    naming the parent, and their messages show in this ticket's conversation to staff. The
+    parent's customer sees only the messages of tickets they own, so merging another
+    customer's ticket never shows them that conversation. Find candidates with
     `GET /tickets?q=` (subject words, #number, or the contact's email)."""
-    if caller.role is Role.TECHNICIAN:
-        raise HTTPException(403, "technicians do not merge tickets")
-    with domain_errors():
+    with refusals():
         parent = await tickets.merge(
             ticket_id, body.children, command_context(caller, x_correlation_id)
         )
@@ -742,14 +686,12 @@ async def merge(
 async def unmerge(
     ticket_id: uuid.UUID,
     body: UnmergeBody,
-    caller: Staff,
+    caller: Caller,
     tickets: Tickets,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Undo a merge: the child ticket comes back with the status it had before."""
-    if caller.role is Role.TECHNICIAN:
-        raise HTTPException(403, "technicians do not merge tickets")
-    with domain_errors():
+    """Undo a merge (agents, managers): the child ticket comes back with the status it had."""
+    with refusals():
         child = await tickets.unmerge(
             ticket_id, body.child_id, command_context(caller, x_correlation_id)
         )
@@ -773,7 +715,7 @@ async def get_options(caller: Caller, tickets: Tickets, response: Response) -> T
 )
 async def put_options(
     body: TicketOptionsBody,
-    caller: Manager,
+    caller: Caller,
     tickets: Tickets,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
@@ -788,12 +730,9 @@ async def put_options(
         categories=tuple(body.categories),
         business_units={u.name: tuple(u.brands) for u in body.business_units},
     )
-    with domain_errors():
-        try:
-            saved, version = await tickets.configure_options(
-                options, command_context(caller, x_correlation_id), expected_from(if_match, None)
-            )
-        except InvalidTransition as error:
-            raise HTTPException(422, str(error)) from None
+    with refusals():
+        saved, version = await tickets.configure_options(
+            options, command_context(caller, x_correlation_id), expected_from(if_match, None)
+        )
     response.headers["ETag"] = f'"{version}"'
     return TicketOptionsBody.of(saved)

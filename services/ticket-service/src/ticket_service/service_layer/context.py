@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from helpdesk_events import Actor, DomainEvent, EventEnvelope
+from helpdesk_platform.auth import Principal
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class CommandContext:
     correlation_id: uuid.UUID
     traceparent: str | None = None
     causation_id: uuid.UUID | None = None
+    #: The verified caller, for the access policy (``service_layer.access``); never stored.
+    caller: Principal | None = None
 
 
 def envelope_for(

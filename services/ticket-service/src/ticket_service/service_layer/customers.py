@@ -8,6 +8,8 @@ from the caller simply retries on such a conflict (it re-reads and decides again
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from ticket_service.domain.customers import (
     InvalidCustomerData,
 )
 from ticket_service.domain.errors import VersionConflict
+from ticket_service.service_layer import access
 from ticket_service.service_layer.context import CommandContext, envelope_for
 
 #: Attempts for a command whose caller did not pin a version, when others write concurrently.
@@ -91,15 +94,26 @@ class StreamWriter:
         return now
 
 
-async def pinned_or_retried(expected_version: int | None, attempt: Callable[[], Awaitable[T]]) -> T:
-    """Run ``attempt``; when the caller pinned no version, re-run it after a concurrent write."""
-    attempts = 1 if expected_version is not None else UNPINNED_ATTEMPTS
-    for remaining in range(attempts - 1, -1, -1):
+async def pinned_or_retried(
+    expected_version: int | None,
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = UNPINNED_ATTEMPTS,
+) -> T:
+    """Run ``attempt``; when the caller pinned no version, re-run it after a concurrent write.
+
+    Each lost race means another writer won, so ``attempts`` bounds how many concurrent writers
+    an unpinned command outlasts; a short random pause spreads the retries of a crowd apart.
+    Only a caller who named a version gets the conflict at once (a stale ``If-Match``).
+    """
+    tries = 1 if expected_version is not None else attempts
+    for remaining in range(tries - 1, -1, -1):
         try:
             return await attempt()
         except VersionConflict:
             if remaining == 0:
                 raise
+            await asyncio.sleep(random.uniform(0, 0.002 * (tries - remaining)))
     raise AssertionError("unreachable")
 
 
@@ -159,6 +173,24 @@ class CustomerApplication:
             raise CustomerNotFound(f"no customer {customer_id}")
         return rules.replay_customer(customer_id, folded(recorded))
 
+    async def read_customer(self, who: access.Principal, customer_id: uuid.UUID) -> Customer:
+        """A contact as the caller may see it: staff any, a customer only their own (another
+        contact is a :class:`CustomerNotFound`, never told apart from a missing one)."""
+        customer = await self.get_customer(customer_id)
+        if not access.is_own_contact(who, customer.id, customer.email):
+            raise CustomerNotFound(f"no customer {customer_id}")
+        return customer
+
+    async def own_record(self, who: access.Principal) -> Customer | None:
+        """The caller's own contact record: by the token's subject, else by its email."""
+        own_id = access.subject_id(who)
+        if own_id is not None:
+            try:
+                return await self.get_customer(own_id)
+            except CustomerNotFound:
+                pass
+        return await self.find_customer_by_email(who.email) if who.email else None
+
     async def find_customer_by_email(self, email: str) -> Customer | None:
         """The contact with this email (any case), read from the log, not a lagging view."""
         normalised = rules.normalise_email(email)
@@ -171,6 +203,11 @@ class CustomerApplication:
 
     async def register_customer(self, new: NewCustomer, context: CommandContext) -> Customer:
         """Register a contact; raises :class:`ContactExists` (with its id) if the email is taken."""
+        access.require(access.caller_of(context), access.Action.MANAGE_CONTACTS)
+        return await self._register_customer(new, context)
+
+    async def _register_customer(self, new: NewCustomer, context: CommandContext) -> Customer:
+        """Register a contact (also for a customer's own first ticket, see resolve_customer)."""
         registered = rules.register_customer(
             name=new.name,
             email=new.email,
@@ -210,6 +247,7 @@ class CustomerApplication:
         expected_version: int | None = None,
     ) -> Customer:
         """Edit profile fields and/or tags; an edit that changes nothing returns the contact."""
+        access.require(access.caller_of(context), access.Action.MANAGE_CONTACTS)
 
         async def attempt() -> Customer:
             customer = await self.get_customer(customer_id)
@@ -281,7 +319,7 @@ class CustomerApplication:
             if existing is not None:
                 return existing
         try:
-            return (await self.register_customer(new_customer, context)).id
+            return (await self._register_customer(new_customer, context)).id
         except ContactExists as exists:  # a concurrent twin registered it first
             return exists.existing_id
 
@@ -300,6 +338,7 @@ class CustomerApplication:
             )
 
     async def register_company(self, new: NewCompany, context: CommandContext) -> Company:
+        access.require(access.caller_of(context), access.Action.MANAGE_CONTACTS)
         registered = rules.register_company(
             name=new.name, website=new.website, city=new.city, phone=new.phone
         )
@@ -315,6 +354,8 @@ class CustomerApplication:
         *,
         expected_version: int | None = None,
     ) -> Company:
+        access.require(access.caller_of(context), access.Action.MANAGE_CONTACTS)
+
         async def attempt() -> Company:
             company = await self.get_company(company_id)
             refuse_stale(company_id, expected_version, company.version)

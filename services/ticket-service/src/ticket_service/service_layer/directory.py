@@ -32,6 +32,7 @@ from ticket_service.domain.directory import (
     TeamNameTaken,
     TeamNotFound,
 )
+from ticket_service.service_layer import access
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.customers import (
     StreamWriter,
@@ -100,6 +101,7 @@ class DirectoryApplication:
 
     async def invite_agent(self, new: NewAgent, context: CommandContext) -> Agent:
         """Invite an agent; raises :class:`AgentExists` (with its id) if the email is taken."""
+        access.require(access.caller_of(context), access.Action.MANAGE_DIRECTORY)
         invited = rules.invite_agent(email=new.email, name=new.name, role=new.role)
         email = str(invited.email)
         existing = await self._streams.claims.owner(AGENT_EMAIL, email)
@@ -123,6 +125,7 @@ class DirectoryApplication:
         expected_version: int | None = None,
     ) -> Agent:
         """Change an agent's role and/or deactivate or reactivate them."""
+        access.require(access.caller_of(context), access.Action.MANAGE_DIRECTORY)
         if edit.role is None and edit.active is None:
             raise DirectoryRuleViolation("nothing to change: give role and/or active")
 
@@ -146,8 +149,12 @@ class DirectoryApplication:
         *,
         expected_version: int | None = None,
     ) -> Agent:
+        who = access.caller_of(context)
+        access.require(who, access.Action.SET_OWN_AVAILABILITY)  # before telling who exists
+
         async def attempt() -> Agent:
             agent = await self.get_agent(agent_id)
+            access.check_availability_change(who, agent.id, agent.email)
             refuse_stale(agent_id, expected_version, agent.version)
             return await self._append_agent(agent, [rules.change_availability(agent, to)], context)
 
@@ -197,6 +204,7 @@ class DirectoryApplication:
 
     async def create_team(self, new: NewTeam, context: CommandContext) -> Team:
         """Create a team with its members and lead; raises :class:`TeamNameTaken` on a clash."""
+        access.require(access.caller_of(context), access.Action.MANAGE_DIRECTORY)
         members = await self._agents_named_in("member_ids", new.member_ids)
         lead = None
         if new.lead_id is not None:
@@ -238,6 +246,7 @@ class DirectoryApplication:
         expected_version: int | None = None,
     ) -> Team:
         """Rename, describe, tier or re-point escalation; an edit changing nothing returns it."""
+        access.require(access.caller_of(context), access.Action.MANAGE_DIRECTORY)
 
         async def attempt() -> Team:
             team = await self.get_team(team_id)
@@ -270,6 +279,8 @@ class DirectoryApplication:
         *,
         expected_version: int | None = None,
     ) -> Team:
+        access.require(access.caller_of(context), access.Action.MANAGE_DIRECTORY)
+
         async def attempt() -> Team:
             team = await self.get_team(team_id)
             refuse_stale(team_id, expected_version, team.version)
@@ -286,6 +297,8 @@ class DirectoryApplication:
         *,
         expected_version: int | None = None,
     ) -> Team:
+        access.require(access.caller_of(context), access.Action.MANAGE_DIRECTORY)
+
         async def attempt() -> Team:
             team = await self.get_team(team_id)
             refuse_stale(team_id, expected_version, team.version)
@@ -302,6 +315,7 @@ class DirectoryApplication:
         expected_version: int | None = None,
     ) -> Team:
         """Make ``lead_id`` the lead (joining the team if needed), or clear the lead (None)."""
+        access.require(access.caller_of(context), access.Action.MANAGE_DIRECTORY)
 
         async def attempt() -> Team:
             team = await self.get_team(team_id)

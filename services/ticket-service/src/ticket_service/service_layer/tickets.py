@@ -9,22 +9,25 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from helpdesk_events import DomainEvent
+from helpdesk_events import DomainEvent, Visibility
 from helpdesk_events.directory import TicketOptionsConfigured
 from helpdesk_events.tickets import TicketField
 from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
 from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
+from ticket_service.adapters.ticket_queries import TicketFilter, TicketQueries
 from ticket_service.domain import ticket as tickets
 from ticket_service.domain import ticket_commands
-from ticket_service.domain.customers import CustomerNotFound
+from ticket_service.domain.customers import Customer, CustomerNotFound
 from ticket_service.domain.errors import InvalidTransition, TicketNotFound, VersionConflict
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
 from ticket_service.domain.options import configure as configure_ticket_options
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket, plain_text
+from ticket_service.service_layer import access
+from ticket_service.service_layer.access import Action, HistoryEntry
 from ticket_service.service_layer.context import CommandContext, envelope_for
-from ticket_service.service_layer.customers import NewCustomer
+from ticket_service.service_layer.customers import NewCustomer, pinned_or_retried
 
 TICKET_STREAM = "ticket"
 
@@ -56,6 +59,8 @@ class Directory(Protocol):
 class Customers(Protocol):
     """Finds or registers the contact a ticket is for."""
 
+    async def get_customer(self, customer_id: uuid.UUID) -> Customer: ...
+
     async def resolve_customer(
         self,
         context: CommandContext,
@@ -82,6 +87,9 @@ class NoDirectory:
 
 
 OPTIONS_CACHE_SECONDS = 1.0
+#: How many concurrent writers to one ticket a change without a version outlasts (each lost
+#: race means another writer's change went in): only a stale If-Match is a 409.
+UNPINNED_TICKET_ATTEMPTS = 40
 CONTACT_CACHE_SECONDS = 60.0
 CONTACT_CACHE_SIZE = 10_000
 
@@ -110,8 +118,10 @@ class TicketApplication:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         directory: Directory | None = None,
         customers: Customers | None = None,
+        queries: TicketQueries | None = None,
     ) -> None:
         self._store = store
+        self._queries = queries
         self._idempotency = idempotency
         self._clock = clock
         self._directory = directory or NoDirectory()
@@ -141,6 +151,7 @@ class TicketApplication:
     async def configure_options(
         self, options: TicketOptions, context: CommandContext, expected_version: int | None
     ) -> tuple[TicketOptions, int]:
+        access.require(access.caller_of(context), Action.CONFIGURE_OPTIONS)
         event = configure_ticket_options(
             options.priorities,
             options.statuses,
@@ -172,11 +183,39 @@ class TicketApplication:
         context: CommandContext,
         idempotency: IdempotencyRequest | None = None,
     ) -> tuple[Ticket, bool]:
-        """Open a ticket; returns it and whether this was a replay of an earlier request.
+        """Open a ticket as the caller may (see :func:`access.check_new_ticket`); returns it and
+        whether this was a replay of an earlier request.
 
+        A customer's ticket is always for themselves: the contact of their token's email.
         With an idempotency key the append and the key are written in one statement; a retry
         (or a concurrent twin) loses on the key and gets the first request's ticket instead.
         """
+        who = access.caller_of(context)
+        options, _ = await self.options()
+        own_company: uuid.UUID | None = None
+        if who.role is access.Role.CUSTOMER:
+            if not who.email:
+                raise InvalidTransition("your token has no email; a customer needs one")
+            new = replace(new, requester_email=who.email, requester_name=who.name, customer_id=None)
+            new = await self._with_customer(new, context)
+            own_company = await self._company_of(new.customer_id)
+        new = access.check_new_ticket(who, new, options, own_company_id=own_company)
+        return await self._create(new, context, idempotency)
+
+    async def _company_of(self, customer_id: uuid.UUID | None) -> uuid.UUID | None:
+        if customer_id is None or self._customers is None:
+            return None
+        try:
+            return (await self._customers.get_customer(customer_id)).company_id
+        except CustomerNotFound:
+            return None
+
+    async def _create(
+        self,
+        new: NewTicket,
+        context: CommandContext,
+        idempotency: IdempotencyRequest | None = None,
+    ) -> tuple[Ticket, bool]:
         options, _ = await self.options()
         await self._check_team_and_assignee(new.team_id, new.assignee_id)
         new = await self._with_customer(new, context)
@@ -249,6 +288,131 @@ class TicketApplication:
             raise TicketNotFound(f"no ticket {ticket_id}")
         return recorded
 
+    # --- reads as a caller may see them -----------------------------------------------------
+
+    async def visible_ticket(self, who: access.Principal, ticket_id: uuid.UUID) -> Ticket:
+        """The ticket, or :class:`TicketNotFound` when the caller may not see it (a customer is
+        never told that another customer's ticket exists)."""
+        ticket = await self.get_ticket(ticket_id)
+        if not access.owns_ticket(who, ticket):
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        return ticket
+
+    async def read_ticket(
+        self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
+    ) -> Ticket:
+        """The ticket now or at ``as_of``, as the caller may see it (one read of its stream)."""
+        access.require(who, Action.READ_TICKETS)
+        recorded, current = await self._visible_stream(who, ticket_id)
+        options, _ = await self.options()
+        if as_of is not None:
+            recorded = [r for r in recorded if r.envelope.occurred_at <= as_of]
+            if not recorded:
+                raise TicketNotFound(f"no ticket {ticket_id} at {as_of}")
+        ticket = current if as_of is None else fold(ticket_id, recorded, options)
+        if who.role is not access.Role.CUSTOMER:
+            return ticket
+        owned = await self._owned_by(who, current, recorded)
+        history = access.customer_history((r.envelope for r in recorded), owned)
+        return access.customer_ticket(ticket, history, owned)
+
+    async def read_timeline(
+        self, who: access.Principal, ticket_id: uuid.UUID
+    ) -> list[HistoryEntry]:
+        """Every change to the ticket, oldest first; a customer's is their public history."""
+        access.require(who, Action.READ_TICKETS)
+        recorded, current = await self._visible_stream(who, ticket_id)
+        if who.role is access.Role.CUSTOMER:
+            owned = await self._owned_by(who, current, recorded)
+            return access.customer_history((r.envelope for r in recorded), owned)
+        return [
+            HistoryEntry(
+                version=r.envelope.stream_version,
+                event_type=r.envelope.event_type,
+                occurred_at=r.envelope.occurred_at,
+                actor=r.envelope.actor.model_dump(mode="json"),
+                data=r.envelope.data,
+            )
+            for r in recorded
+        ]
+
+    async def _visible_stream(
+        self, who: access.Principal, ticket_id: uuid.UUID
+    ) -> tuple[list[RecordedEvent], Ticket]:
+        recorded = await self.timeline(ticket_id)
+        options, _ = await self.options()
+        ticket = fold(ticket_id, recorded, options)
+        if not access.owns_ticket(who, ticket):
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        return recorded, ticket
+
+    async def _owned_by(
+        self, who: access.Principal, ticket: Ticket, recorded: list[RecordedEvent] | None = None
+    ) -> Callable[[uuid.UUID], bool]:
+        """Which of the tickets this one names in merges (now or in ``recorded``) the caller
+        owns, as a lookup for the access policy."""
+        named = {*ticket.merged_children, *([ticket.merged_into] if ticket.merged_into else [])}
+        for r in recorded or ():
+            for key in ("child_id", "parent_id"):
+                value = r.envelope.data.get(key)
+                if value:
+                    named.add(uuid.UUID(str(value)))
+        owned: set[uuid.UUID] = set()
+        for other_id in named:
+            try:
+                if access.owns_ticket(who, await self.get_ticket(other_id)):
+                    owned.add(other_id)
+            except TicketNotFound:
+                continue
+        return owned.__contains__
+
+    async def read_conversation(
+        self, who: access.Principal, ticket_id: uuid.UUID
+    ) -> list[dict[str, object]]:
+        """The conversation with the messages of tickets merged into this one, oldest first:
+        staff see every message, a customer the public messages of tickets they own."""
+        access.require(who, Action.READ_TICKETS)
+        await self.visible_ticket(who, ticket_id)
+        rows = await self._read_model().conversation(
+            ticket_id, include_internal=access.allowed(who, Action.WRITE_INTERNAL_NOTE)
+        )
+        return [
+            dict(row)
+            for row in rows
+            if access.may_see_message(
+                who, row["visibility"], row["owner_customer_id"], row["owner_email"]
+            )
+        ]
+
+    async def search(self, who: access.Principal, where: TicketFilter) -> tuple[list[Any], int]:
+        """Ticket views and search; customers only ever find their own tickets."""
+        access.require(who, Action.READ_TICKETS)
+        if who.role is not access.Role.CUSTOMER:
+            return await self._read_model().search(where)
+        where.owner = (access.subject_id(who), who.email or "")
+        rows, total = await self._read_model().search(where)
+        return [access.customer_summary(dict(row)) for row in rows], total
+
+    async def may_download(
+        self, who: access.Principal, uploaded_by: str, public_on: list[uuid.UUID]
+    ) -> bool:
+        """Staff get every file; a customer files they uploaded, or that are on the ticket
+        itself or a public message of one of their own tickets (``public_on``)."""
+        if who.role is not access.Role.CUSTOMER or uploaded_by == who.subject:
+            return True
+        for ticket_id in public_on:
+            try:
+                await self.visible_ticket(who, ticket_id)
+            except TicketNotFound:
+                continue
+            return True
+        return False
+
+    def _read_model(self) -> TicketQueries:
+        if self._queries is None:
+            raise RuntimeError("TicketApplication was built without its read model (queries)")
+        return self._queries
+
     # --- change ----------------------------------------------------------------------------
 
     async def change_status(
@@ -275,7 +439,26 @@ class TicketApplication:
         *,
         expected_version: int | None = None,
     ) -> Ticket:
-        """Apply an edit as one append of every event it implies (or none if nothing changes)."""
+        """Apply an edit as one append of every event it implies (or none if nothing changes).
+
+        Without ``expected_version`` a concurrent change to the ticket is not a conflict: the
+        edit is decided again on the new state (a stale version given is a 409)."""
+        routing = changes.team_id is not None or changes.clear_team
+        routing = routing or changes.assignee_id is not None or changes.clear_assignee
+        access.check_edit(access.caller_of(context), routing=routing)
+        return await pinned_or_retried(
+            expected_version,
+            lambda: self._update(ticket_id, changes, context, expected_version),
+            attempts=UNPINNED_TICKET_ATTEMPTS,
+        )
+
+    async def _update(
+        self,
+        ticket_id: uuid.UUID,
+        changes: TicketChanges,
+        context: CommandContext,
+        expected_version: int | None,
+    ) -> Ticket:
         options, _ = await self.options()
         ticket = await self.get_ticket(ticket_id)
         if expected_version is not None and expected_version != ticket.version:
@@ -314,12 +497,40 @@ class TicketApplication:
         self, ticket_id: uuid.UUID, message: NewMessage, context: CommandContext
     ) -> tuple[Ticket, uuid.UUID, Ticket | None]:
         """Add a reply or note; returns the ticket, the message id, and the follow-up ticket
-        opened instead when a customer writes to a Closed ticket (else None)."""
+        opened instead when a customer writes to a Closed ticket (else None).
+
+        A concurrent change to the ticket is not a conflict: the message is decided again on
+        the new state (messages name no version)."""
+        who = access.caller_of(context)
+        access.require(who, Action.REPLY)
+        if message.visibility is Visibility.INTERNAL:
+            access.require(who, Action.WRITE_INTERNAL_NOTE)
+        message = replace(message, by_customer=who.role is access.Role.CUSTOMER)
+        await self.visible_ticket(who, ticket_id)
+        return await pinned_or_retried(
+            None,
+            lambda: self._add_message(who, ticket_id, message, context),
+            attempts=UNPINNED_TICKET_ATTEMPTS,
+        )
+
+    async def _add_message(
+        self,
+        who: access.Principal,
+        ticket_id: uuid.UUID,
+        message: NewMessage,
+        context: CommandContext,
+    ) -> tuple[Ticket, uuid.UUID, Ticket | None]:
         options, _ = await self.options()
         ticket = await self.get_ticket(ticket_id)
         message_id = uuid.uuid4()
+        if ticket.merged_into is not None and not access.owns_ticket(
+            who, await self.get_ticket(ticket.merged_into)
+        ):
+            # Merged into another customer's ticket: their conversation is not this
+            # customer's to write to (or to be answered with); treat it as closed.
+            ticket = replace(ticket, merged_into=None)
         if ticket.is_closed and message.by_customer and ticket.merged_into is None:
-            follow_up, _ = await self.create_ticket(
+            follow_up, _ = await self._create(
                 NewTicket(
                     subject=ticket.subject,
                     description=plain_text(message.body_html),
@@ -343,7 +554,7 @@ class TicketApplication:
             return ticket, message_id, follow_up
         if ticket.merged_into is not None:
             # Messages to a merged ticket belong to its parent's conversation.
-            return await self.add_message(ticket.merged_into, message, context)
+            return await self._add_message(who, ticket.merged_into, message, context)
         events = tickets.add_message(ticket, message, message_id=message_id, options=options)
         state = ticket
         for event in events:
@@ -354,18 +565,28 @@ class TicketApplication:
     async def merge(
         self, parent_id: uuid.UUID, child_ids: list[uuid.UUID], context: CommandContext
     ) -> Ticket:
-        parent = await self.get_ticket(parent_id)
-        children = [await self.get_ticket(child_id) for child_id in child_ids]
-        decided = tickets.merge(parent, children)
-        await self._append_many({t.id: t for t in (parent, *children)}, decided, context)
+        access.require(access.caller_of(context), Action.MERGE_TICKETS)
+
+        async def attempt() -> None:
+            parent = await self.get_ticket(parent_id)
+            children = [await self.get_ticket(child_id) for child_id in child_ids]
+            decided = tickets.merge(parent, children)
+            await self._append_many({t.id: t for t in (parent, *children)}, decided, context)
+
+        await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
         return await self.get_ticket(parent_id)
 
     async def unmerge(
         self, parent_id: uuid.UUID, child_id: uuid.UUID, context: CommandContext
     ) -> Ticket:
-        parent, child = await self.get_ticket(parent_id), await self.get_ticket(child_id)
-        decided = tickets.unmerge(parent, child)
-        await self._append_many({parent.id: parent, child.id: child}, decided, context)
+        access.require(access.caller_of(context), Action.MERGE_TICKETS)
+
+        async def attempt() -> None:
+            parent, child = await self.get_ticket(parent_id), await self.get_ticket(child_id)
+            decided = tickets.unmerge(parent, child)
+            await self._append_many({parent.id: parent, child.id: child}, decided, context)
+
+        await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
         return await self.get_ticket(child_id)
 
     async def escalate(
@@ -379,18 +600,23 @@ class TicketApplication:
         """Move the ticket to the team its team escalates to (the next tier), with the reason
         as an internal note; raises :class:`CommandRefused` when it has no team, or its team
         has no next tier."""
-        ticket = await self.get_ticket(ticket_id)
-        if expected_version is not None and expected_version != ticket.version:
-            raise VersionConflict(ticket_id, expected_version, ticket.version)
-        events = await self.decide_escalation(ticket, ticket.team_id)
-        if reason and reason.strip():
-            events.append(ticket_commands.escalation_note(reason.strip()))
-        options, _ = await self.options()
-        state = ticket
-        for event in events:
-            state = tickets.apply(state, ticket_id, event, self._clock(), options)
-        await self._append(ticket, events, context)
-        return state
+        access.require(access.caller_of(context), Action.ROUTE_TICKET)
+
+        async def attempt() -> Ticket:
+            ticket = await self.get_ticket(ticket_id)
+            if expected_version is not None and expected_version != ticket.version:
+                raise VersionConflict(ticket_id, expected_version, ticket.version)
+            events = await self.decide_escalation(ticket, ticket.team_id)
+            if reason and reason.strip():
+                events.append(ticket_commands.escalation_note(reason.strip()))
+            options, _ = await self.options()
+            state = ticket
+            for event in events:
+                state = tickets.apply(state, ticket_id, event, self._clock(), options)
+            await self._append(ticket, events, context)
+            return state
+
+        return await pinned_or_retried(expected_version, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
 
     async def decide_escalation(
         self, ticket: Ticket, from_team_id: uuid.UUID | None
