@@ -13,6 +13,7 @@ refused at every attempt (a name may resolve elsewhere later) unless allowed by 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import socket
@@ -91,6 +92,7 @@ class WebhookDispatcher:
         self._allow_private = allow_private
         self.wake = asyncio.Event()
         self._in_flight: dict[tuple[uuid.UUID, str], asyncio.Task[None]] = {}
+        self._queue: collections.deque[Any] = collections.deque()
 
     async def run(self, stop: asyncio.Event) -> None:
         limits = httpx.Limits(max_connections=self._concurrency * 2)
@@ -108,30 +110,39 @@ class WebhookDispatcher:
                         await task
 
     async def _round(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        """Start what is due while there are free slots; otherwise wait to be woken (a
+        delivery finished, new ones were queued) or for the next retry to fall due. Due heads
+        are read in batches and kept, so the queue is not read again for every delivery."""
         self.wake.clear()
-        free = self._concurrency - len(self._in_flight)
-        started = 0
-        if free > 0:
+        if not self._queue and len(self._in_flight) < self._concurrency:
             try:
-                heads = await webhook_store.due_heads(self._pool, free + len(self._in_flight))
+                heads = await webhook_store.due_heads(self._pool, 4 * self._concurrency)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("webhook queue unreadable; retrying", error=repr(error))
                 heads = []
-            for row in heads:
-                key = (row["subscription_id"], row["order_key"])
-                if key in self._in_flight or started >= free:
-                    continue
-                task = asyncio.create_task(self._attempt(client, row))
-                self._in_flight[key] = task
-                task.add_done_callback(functools.partial(self._finished, key))
-                started += 1
-        if started:
-            return
+            self._queue.extend(
+                row
+                for row in heads
+                if (row["subscription_id"], row["order_key"]) not in self._in_flight
+            )
+        started = 0
+        while self._queue and len(self._in_flight) < self._concurrency:
+            row = self._queue.popleft()
+            key = (row["subscription_id"], row["order_key"])
+            if key in self._in_flight:
+                continue
+            task = asyncio.create_task(self._attempt(client, row))
+            self._in_flight[key] = task
+            task.add_done_callback(functools.partial(self._finished, key))
+            started += 1
+        if started and len(self._in_flight) < self._concurrency:
+            return  # slots left: read the queue again at once
         wait = 5.0
-        with contextlib.suppress(Exception):
-            due = await webhook_store.next_due_at(self._pool)
-            if due is not None:
-                wait = min(wait, max((due - datetime.now(UTC)).total_seconds(), 0.05))
+        if not self._in_flight and not self._queue:
+            with contextlib.suppress(Exception):
+                due = await webhook_store.next_due_at(self._pool)
+                if due is not None:
+                    wait = min(wait, max((due - datetime.now(UTC)).total_seconds(), 0.05))
         waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
