@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "migrate":
         from notification_service.adapters.migrate import upgrade
 
-        upgrade(settings.database_url, args.revision)
+        upgrade(settings.database_url, args.revision, settings.database_schema)
         print(f"database schema at {args.revision}")
     return 0
 

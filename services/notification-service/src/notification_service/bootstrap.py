@@ -66,7 +66,10 @@ class Running:
 
 async def start(settings: Settings) -> Running:
     pool = await create_pool(
-        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        schema=settings.database_schema,
     )
     broadcaster = Broadcaster(settings.database_url)
     await broadcaster.start()

@@ -16,6 +16,12 @@ class Settings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:5432/notifications",
         description="the service's own PostgreSQL database (asyncpg DSN)",
     )
+    database_schema: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="a schema of its own in a shared database (compose, Kubernetes: "
+        "notifications); unset: the database's default schema (a database of its own)",
+    )
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers")
     jwt_public_key_file: Path = Field(
         default=Path(".local/jwt/public.pem"),

@@ -40,8 +40,17 @@ async def _init(connection: asyncpg.Connection) -> None:
     )
 
 
-async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> Any:
-    return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size, init=_init)
+async def create_pool(
+    database_url: str, *, min_size: int = 2, max_size: int = 20, schema: str | None = None
+) -> Any:
+    """``schema``: the service's tables are there (``search_path``), not in the default one."""
+    return await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init,
+        server_settings={"search_path": schema} if schema else None,
+    )
 
 
 async def while_holding(
