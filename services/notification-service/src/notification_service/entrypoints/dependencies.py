@@ -11,6 +11,9 @@ from fastapi import Depends, Header, HTTPException, Query, Request, status
 
 from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
 
+#: Sequence numbers are PostgreSQL bigints: anything larger is bad input, not a server error.
+MAX_SEQ = 2**63 - 1
+
 
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(

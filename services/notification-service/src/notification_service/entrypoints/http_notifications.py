@@ -22,7 +22,7 @@ from notification_service.domain.kinds import (
     Preference,
     PreferenceError,
 )
-from notification_service.entrypoints.dependencies import Caller, StreamCaller
+from notification_service.entrypoints.dependencies import MAX_SEQ, Caller, StreamCaller
 from notification_service.service_layer.inbox import Inbox, NotFound
 
 router = APIRouter(tags=["notifications"])
@@ -65,7 +65,9 @@ async def list_notifications(
     caller: Caller,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="seq: older than this")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQ, description="seq: older than this")
+    ] = None,
 ) -> NotificationPage:
     """Your notifications, newest first (``unread=true``: only those not read yet)."""
     rows, unread_count = await _inbox(request).page(
@@ -96,7 +98,8 @@ async def mark_all_read(
     request: Request,
     caller: Caller,
     up_to: Annotated[
-        int | None, Query(ge=1, description="seq: only up to this one (what the user saw)")
+        int | None,
+        Query(ge=1, le=MAX_SEQ, description="seq: only up to this one (what the user saw)"),
     ] = None,
 ) -> ReadAll:
     return ReadAll(marked=await _inbox(request).mark_all_read(caller.subject, up_to))
@@ -113,8 +116,8 @@ def _resume_point(header: str | None, query: int | None) -> int | None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "Last-Event-ID must be a notification's seq (a number)"
         ) from None
-    if value < 0:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Last-Event-ID cannot be negative")
+    if not 0 <= value <= MAX_SEQ:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Last-Event-ID is out of range")
     return value
 
 
@@ -128,7 +131,8 @@ async def stream(
     caller: StreamCaller,
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="resume after this seq (as Last-Event-ID does)")
+        int | None,
+        Query(ge=0, le=MAX_SEQ, description="resume after this seq (as Last-Event-ID does)"),
     ] = None,
 ) -> EventSourceResponse:
     """Your new notifications as Server-Sent Events (``event: notification``, ``id``: seq).

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field, HttpUrl
 
 from notification_service.domain.webhooks import SubscriptionError, TargetRefused
-from notification_service.entrypoints.dependencies import Manager
+from notification_service.entrypoints.dependencies import MAX_SEQ, Manager
 from notification_service.service_layer.webhooks import NotFound, Webhooks
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -169,7 +169,9 @@ async def deliveries(
     _caller: Manager,
     webhook_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="seq: older than this")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQ, description="seq: older than this")
+    ] = None,
 ) -> Any:
     """The subscription's recent deliveries, newest first, with each attempt."""
     try:
