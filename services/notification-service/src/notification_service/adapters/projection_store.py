@@ -26,34 +26,39 @@ async def lock_writer(connection: asyncpg.Connection) -> None:
     await connection.execute("SELECT pg_advisory_xact_lock($1)", NOTIFICATION_WRITER_LOCK)
 
 
-async def positions(
+async def positions_and_versions(
     connection: asyncpg.Connection, partitions: Iterable[tuple[str, int]]
-) -> dict[tuple[str, int], int]:
+) -> tuple[dict[tuple[str, int], int], int, int]:
+    """The stored positions of ``partitions``, the directory's and the subscriptions' versions,
+    in one read (after :func:`lock_writer`, which already keeps other consumers out)."""
     wanted = list(set(partitions))
     rows = await connection.fetch(
-        """SELECT topic, partition, next_offset FROM consumer_positions
+        """SELECT 'p' AS what, topic, partition, next_offset AS value FROM consumer_positions
            WHERE (topic, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))
-           FOR UPDATE""",
+           UNION ALL SELECT 'd', NULL, NULL, version FROM directory_version
+           UNION ALL SELECT 's', NULL, NULL, version FROM subscription_version""",
         [t for t, _ in wanted],
         [p for _, p in wanted],
     )
-    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+    stored = {(r["topic"], r["partition"]): r["value"] for r in rows if r["what"] == "p"}
+    directory = next(int(r["value"]) for r in rows if r["what"] == "d")
+    subscriptions = next(int(r["value"]) for r in rows if r["what"] == "s")
+    return stored, directory, subscriptions
 
 
 async def save_positions(
     connection: asyncpg.Connection, next_offsets: dict[tuple[str, int], int]
 ) -> None:
-    await connection.executemany(
-        """INSERT INTO consumer_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
+    await connection.execute(
+        """INSERT INTO consumer_positions (topic, partition, next_offset)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
            ON CONFLICT (topic, partition) DO UPDATE
            SET next_offset = GREATEST(consumer_positions.next_offset, EXCLUDED.next_offset),
                updated_at = now()""",
-        [(t, p, o) for (t, p), o in next_offsets.items()],
+        [t for t, _ in next_offsets],
+        [p for _, p in next_offsets],
+        list(next_offsets.values()),
     )
-
-
-async def directory_version(connection: asyncpg.Connection) -> int:
-    return int(await connection.fetchval("SELECT version FROM directory_version WHERE id = 1"))
 
 
 async def load_directory(connection: asyncpg.Connection) -> Directory:
@@ -109,18 +114,20 @@ async def save_directory(
 async def load_tickets(
     connection: asyncpg.Connection, ticket_ids: Iterable[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, TicketView], dict[uuid.UUID, set[str]]]:
-    ids = list(set(ticket_ids))
+    """The tickets seen so far among ``ticket_ids`` and their followers, in one read."""
+    rows = await connection.fetch(
+        """SELECT ids.id, t.number, t.facts,
+                  ARRAY(SELECT f.agent_id FROM ticket_followers f WHERE f.ticket_id = ids.id)
+                      AS followers
+           FROM unnest($1::uuid[]) AS ids(id) LEFT JOIN tickets t ON t.ticket_id = ids.id""",
+        list(set(ticket_ids)),
+    )
     tickets = {
-        r["ticket_id"]: TicketView(r["ticket_id"], r["number"], dict(r["facts"]))
-        for r in await connection.fetch(
-            "SELECT ticket_id, number, facts FROM tickets WHERE ticket_id = ANY($1::uuid[])", ids
-        )
+        r["id"]: TicketView(r["id"], r["number"], dict(r["facts"]))
+        for r in rows
+        if r["facts"] is not None
     }
-    followers: dict[uuid.UUID, set[str]] = {}
-    for r in await connection.fetch(
-        "SELECT ticket_id, agent_id FROM ticket_followers WHERE ticket_id = ANY($1::uuid[])", ids
-    ):
-        followers.setdefault(r["ticket_id"], set()).add(r["agent_id"])
+    followers = {r["id"]: set(r["followers"]) for r in rows if r["followers"]}
     return tickets, followers
 
 
@@ -129,16 +136,26 @@ async def save_tickets(
     tickets: Iterable[TicketView],
     new_followers: Iterable[tuple[uuid.UUID, str]],
 ) -> None:
-    await connection.executemany(
-        """INSERT INTO tickets (ticket_id, number, facts) VALUES ($1, $2, $3)
-           ON CONFLICT (ticket_id) DO UPDATE SET number = $2, facts = $3""",
-        [(t.ticket_id, t.number, t.facts) for t in tickets],
-    )
-    await connection.executemany(
-        """INSERT INTO ticket_followers (ticket_id, agent_id, source) VALUES ($1, $2, 'activity')
-           ON CONFLICT DO NOTHING""",
-        list(new_followers),
-    )
+    changed = list(tickets)
+    if changed:
+        await connection.execute(
+            """INSERT INTO tickets (ticket_id, number, facts)
+               SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[])
+               ON CONFLICT (ticket_id) DO UPDATE
+               SET number = EXCLUDED.number, facts = EXCLUDED.facts""",
+            [t.ticket_id for t in changed],
+            [t.number for t in changed],
+            [t.facts for t in changed],
+        )
+    followers = list(new_followers)
+    if followers:
+        await connection.execute(
+            """INSERT INTO ticket_followers (ticket_id, agent_id, source)
+               SELECT ids.t, ids.a, 'activity' FROM unnest($1::uuid[], $2::text[]) AS ids(t, a)
+               ON CONFLICT DO NOTHING""",
+            [t for t, _ in followers],
+            [a for _, a in followers],
+        )
 
 
 async def load_preferences(
@@ -236,10 +253,19 @@ async def store_deliveries(
 async def announce(
     connection: asyncpg.Connection, recipients: set[str], emails: int, deliveries: int
 ) -> None:
-    """Wake streams, the email sender and the webhook dispatcher when this transaction commits."""
-    for recipient in sorted(recipients):
-        await connection.execute("SELECT pg_notify($1, $2)", NOTIFICATIONS_CHANNEL, recipient)
+    """Wake streams, the email sender and the webhook dispatcher when this transaction commits
+    (one statement for all of them)."""
+    channels = [NOTIFICATIONS_CHANNEL] * len(recipients)
+    payloads = sorted(recipients)
     if emails:
-        await connection.execute("SELECT pg_notify($1, '')", EMAILS_CHANNEL)
+        channels.append(EMAILS_CHANNEL)
+        payloads.append("")
     if deliveries:
-        await connection.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
+        channels.append(DELIVERIES_CHANNEL)
+        payloads.append("")
+    if channels:
+        await connection.execute(
+            "SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)",
+            channels,
+            payloads,
+        )

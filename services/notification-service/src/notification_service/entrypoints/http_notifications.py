@@ -157,7 +157,11 @@ async def stream(
                 for row in rows:
                     last = int(row["seq"])
                     yield ServerSentEvent(
-                        data=orjson.dumps(_out(row).model_dump(mode="json")).decode(),
+                        # The NotificationOut shape, without a model per event: this runs once
+                        # per event per stream (asyncpg's UUIDs are written by str()).
+                        data=orjson.dumps(
+                            {**row, "read": row["read_at"] is not None}, default=str
+                        ).decode(),
                         event="notification",
                         id=str(last),
                     )

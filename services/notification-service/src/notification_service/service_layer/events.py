@@ -81,6 +81,8 @@ class EventProcessor:
         self._directory = Directory()
         self._directory_version = -1
         self._conditions: dict[str, Condition | None] = {}
+        self._subscriptions: list[Subscription] = []
+        self._subscriptions_version = -1
 
     def _condition(self, source: str | None) -> Condition | None:
         if source is None:
@@ -99,27 +101,31 @@ class EventProcessor:
         result = BatchResult()
         async with connection.transaction():
             await store.lock_writer(connection)
-            stored = await store.positions(connection, ((r.topic, r.partition) for r in records))
+            stored, version, subscriptions_version = await store.positions_and_versions(
+                connection, ((r.topic, r.partition) for r in records)
+            )
             fresh = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
             result.skipped = len(records) - len(fresh)
             if not fresh:
                 return result
             decoded = self._decode(fresh)
-            version = await store.directory_version(connection)
             if version != self._directory_version:
                 self._directory = await store.load_directory(connection)
                 self._directory_version = version
             ticket_ids = [e.stream_id for e, _ in decoded if e.stream_type in TICKET_STREAMS]
             tickets, followers = await store.load_tickets(connection, ticket_ids)
-            subscriptions = [
-                Subscription(
-                    row["id"],
-                    tuple(row["event_types"]),
-                    self._condition(row["condition"]),
-                    row["enabled"],
-                )
-                for row in await store.subscriptions(connection)
-            ]
+            if subscriptions_version != self._subscriptions_version:
+                self._subscriptions = [
+                    Subscription(
+                        row["id"],
+                        tuple(row["event_types"]),
+                        self._condition(row["condition"]),
+                        row["enabled"],
+                    )
+                    for row in await store.subscriptions(connection)
+                ]
+                self._subscriptions_version = subscriptions_version
+            subscriptions = self._subscriptions
 
             notifications: list[Notification] = []
             deliveries: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, str, bytes]] = []
