@@ -31,3 +31,16 @@ def test_backoff_doubles_up_to_an_hour() -> None:
         timedelta(seconds=120),
     ]
     assert backoff(20) == timedelta(hours=1)
+
+
+def test_line_breaks_in_a_ticket_subject_do_not_break_the_headers() -> None:
+    message = build_message(
+        sender="Helpdesk <n@example.com>",
+        to="Sari\r\nBcc: x@example.com <sari@example.com>",
+        subject="#1 Printer\nBcc: evil@example.com was assigned to you",
+        body="text",
+        message_id=uuid.uuid4(),
+        now=datetime(2026, 12, 6, tzinfo=UTC),
+    )
+    assert message["Subject"] == "#1 Printer Bcc: evil@example.com was assigned to you"
+    assert message["Bcc"] is None

@@ -35,13 +35,18 @@ def backoff(attempts: int) -> timedelta:
     return min(delay, timedelta(hours=1))
 
 
+def _one_line(value: str) -> str:
+    """Header values cannot hold line breaks (a ticket subject may): they become spaces."""
+    return " ".join(value.split())
+
+
 def build_message(
     *, sender: str, to: str, subject: str, body: str, message_id: uuid.UUID, now: datetime
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
+    message["To"] = _one_line(to)
+    message["Subject"] = _one_line(subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_id}@notifications.helpdesk.local>"
     message["Auto-Submitted"] = "auto-generated"
@@ -84,6 +89,8 @@ class EmailSender:
                 sent = await self.send_due() + await self.send_digests()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("email queue unreadable; retrying", error=repr(error))
+            except Exception:  # a fault of ours: said, and tried again after the pause below
+                log.exception("email sender failed; retrying")
             if sent:
                 continue
             waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -82,6 +82,12 @@ async def consume(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, max_backoff)
+        except Exception:
+            # A fault of ours (the batch rolled back, its position did not move): say it loudly
+            # and try again after the longest pause rather than stop notifying for good.
+            log.exception("event consumer failed on a batch; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max_backoff)
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()

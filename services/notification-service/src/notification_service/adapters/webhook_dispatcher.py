@@ -174,6 +174,9 @@ class WebhookDispatcher:
             error = str(refused)
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:500]
+        except Exception as failure:  # any other fault is this attempt's, retried on schedule
+            log.exception("webhook attempt failed", delivery=str(row["id"]))
+            error = f"{type(failure).__name__}: {failure}"[:500]
         elapsed_ms = (time.perf_counter() - began) * 1000
         outcome = outcome_of(status_code)
         next_at: datetime | None = None
