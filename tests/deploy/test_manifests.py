@@ -51,6 +51,8 @@ from assignment_service.entrypoints.worker import create_worker as create_assign
 from assignment_service.settings import AssignmentSettings
 from helpdesk_events.topics import TICKETS, TopicSpec, all_topics
 from helpdesk_platform.kafka_topics import COMPACTED
+from notification_service.__main__ import main as notification_service_cli
+from notification_service.settings import Settings as NotificationSettings
 from sla_service.__main__ import main as sla_service_cli
 from sla_service.entrypoints.worker import create_worker
 from sla_service.settings import SlaSettings
@@ -72,6 +74,8 @@ SLA_PYPROJECT = REPO / "services" / "sla-service" / "pyproject.toml"
 ASSIGNMENT_DOCKERFILE = REPO / "services" / "assignment-service" / "Dockerfile"
 ASSIGNMENT_PYPROJECT = REPO / "services" / "assignment-service" / "pyproject.toml"
 STACK_TOML = REPO / "tools" / "devstack" / "stack.toml"
+NOTIFICATION_DOCKERFILE = REPO / "services" / "notification-service" / "Dockerfile"
+NOTIFICATION_PYPROJECT = REPO / "services" / "notification-service" / "pyproject.toml"
 
 #: The ticket service's HTTP port (DESIGN.md §5, ``Settings.http_port``).
 HTTP_PORT = 8001
@@ -79,6 +83,8 @@ HTTP_PORT = 8001
 SLA_HTTP_PORT = 8002
 #: The assignment service's HTTP port (DESIGN.md §5, ``AssignmentSettings.http_port``).
 ASSIGNMENT_HTTP_PORT = 8003
+#: The notification service's HTTP port (DESIGN.md §5, its ``Settings.http_port``).
+NOTIFICATION_HTTP_PORT = 8005
 #: PostgreSQL major version everywhere (DESIGN.md §5).
 POSTGRES_MAJOR = 15
 #: Partitions of the ticket-keyed topics on Kubernetes (production); topics.py's default is local.
@@ -245,6 +251,13 @@ def assignment_image() -> str:
     return f"helpdesk/assignment-service:{version}"
 
 
+def notification_image() -> str:
+    """The image reference the deployment uses for the notification service."""
+    version = tomllib.loads(NOTIFICATION_PYPROJECT.read_text())["project"]["version"]
+    assert isinstance(version, str)
+    return f"helpdesk/notification-service:{version}"
+
+
 @dataclass(frozen=True)
 class ImageRef:
     name: str
@@ -298,7 +311,29 @@ def assignment_env_names() -> set[str]:
     return settings_env_names(AssignmentSettings)
 
 
-def settings_env_names(settings_class: type[SlaSettings] | type[AssignmentSettings]) -> set[str]:
+def notification_env_names() -> set[str]:
+    """Every environment variable the notification service's ``Settings`` reads (upper case)."""
+    return settings_env_names(NotificationSettings)
+
+
+def notification_settings_from(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> NotificationSettings:
+    """The notification service's Settings as it would build them from exactly ``env``."""
+    settings_from(monkeypatch, env)  # leaves exactly ``env`` in the environment
+    return NotificationSettings()
+
+
+def assert_notification_cli_command(command: str) -> None:
+    """``command`` is a subcommand of ``python -m notification_service`` (--help exits 0)."""
+    with pytest.raises(SystemExit) as exit_info:
+        notification_service_cli([command, "--help"])
+    assert exit_info.value.code == 0, f"`notification_service {command}` is not a command"
+
+
+def settings_env_names(
+    settings_class: type[SlaSettings] | type[AssignmentSettings] | type[NotificationSettings],
+) -> set[str]:
     prefix = str(settings_class.model_config.get("env_prefix", ""))
     names: set[str] = set()
     for field_name, field in settings_class.model_fields.items():
@@ -399,11 +434,15 @@ class ServiceImage:
 
     @property
     def image(self) -> str:
+        if self.name == "notification-service":
+            return notification_image()
         if self.name == "ticket-service":
             return ticket_image()
         return sla_image() if self.name == "sla-service" else assignment_image()
 
     def is_setting(self, env_name: str) -> bool:
+        if self.name == "notification-service":
+            return env_name.upper() in notification_env_names()
         if self.name == "ticket-service":
             return settings_field(env_name) is not None
         if self.name == "sla-service":
@@ -411,7 +450,9 @@ class ServiceImage:
         return env_name.upper() in assignment_env_names()
 
     def assert_command(self, command: str) -> None:
-        if self.name == "ticket-service":
+        if self.name == "notification-service":
+            assert_notification_cli_command(command)
+        elif self.name == "ticket-service":
             assert_cli_command(command)
         elif self.name == "sla-service":
             assert_sla_cli_command(command)
@@ -452,7 +493,18 @@ ASSIGNMENT = ServiceImage(
     "HELPDESK_ASSIGNMENT_HTTP_PORT",
     "worker",
 )
-IMAGES = (TICKET, SLA, ASSIGNMENT)
+NOTIFICATION = ServiceImage(
+    "notification-service",
+    NOTIFICATION_DOCKERFILE,
+    NOTIFICATION_PYPROJECT,
+    "notification-service",
+    "notification_service",
+    NOTIFICATION_HTTP_PORT,
+    "HELPDESK_HTTP_HOST",
+    "HELPDESK_HTTP_PORT",
+    "serve",
+)
+IMAGES = (TICKET, SLA, ASSIGNMENT, NOTIFICATION)
 BY_IMAGE = pytest.mark.parametrize("image", IMAGES, ids=lambda i: i.name)
 
 
@@ -1463,7 +1515,7 @@ def test_workloads_use_the_cloudnativepg_app_secret() -> None:
     secret = f"{postgres_cluster()['metadata']['name']}-app"
     for workload in workloads():
         for container in all_containers(pod_spec(workload)):
-            if container["image"] != ticket_image():
+            if container["image"] not in (ticket_image(), notification_image()):
                 assert "HELPDESK_DATABASE_URL" not in {e["name"] for e in container.get("env", [])}
                 continue
             env = {e["name"]: e for e in container.get("env", [])}
@@ -1871,3 +1923,50 @@ def test_compose_and_kubernetes_run_nothing_the_local_stack_does_not() -> None:
     assert long_running == names, "compose and tools/devstack/stack.toml differ"
     deployments = {d["metadata"]["name"] for d in docs_of("Deployment")}
     assert deployments == names, "deploy/k8s and tools/devstack/stack.toml differ"
+
+
+# --- the notification service -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("Deployment", "notification-service"), ("Job", "notification-service-migrate")],
+)
+def test_notification_workloads_environment_is_what_the_service_reads(
+    monkeypatch: pytest.MonkeyPatch, kind: str, name: str
+) -> None:
+    container = container_of(kind, name)
+    env: dict[str, str] = {}
+    for var in container.get("env", []):
+        assert var["name"].upper() in notification_env_names(), f"{var['name']} is not a setting"
+        env[var["name"]] = var.get("value", "postgresql://user:pw@db:5432/helpdesk")
+    settings = notification_settings_from(
+        monkeypatch, {**dockerfile_env(NOTIFICATION_DOCKERFILE), **env}
+    )
+    # Its own schema of the helpdesk database: tables beside the ticket service's, not in them.
+    assert settings.database_schema == "notifications"
+    if kind == "Deployment":
+        assert settings.kafka_bootstrap == (
+            f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
+        )
+        assert (settings.http_host, settings.http_port) == ("0.0.0.0", NOTIFICATION_HTTP_PORT)
+        assert not settings.webhooks_allow_private, "private webhook targets stay refused"
+        service = one_doc("Service", "notification-service")
+        assert [p["port"] for p in service["spec"]["ports"]] == [NOTIFICATION_HTTP_PORT]
+
+
+def test_compose_notification_service_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    services = compose_services()
+    for name in ("notification-service", "notification-migrate"):
+        env = {k: interpolate(v, {}) for k, v in compose_env(services[name]).items()}
+        for key in env:
+            assert key.upper() in notification_env_names(), f"{name}: {key} is not a setting"
+        settings = notification_settings_from(
+            monkeypatch, {**dockerfile_env(NOTIFICATION_DOCKERFILE), **env}
+        )
+        assert settings.database_schema == "notifications"
+        ticket_url = compose_env(services["ticket-service"])["HELPDESK_DATABASE_URL"]
+        assert settings.database_url == ticket_url, "the helpdesk database, its own schema"
+    service = services["notification-service"]
+    assert depends_on(service)["notification-migrate"] == "service_completed_successfully"
+    assert [str(NOTIFICATION_HTTP_PORT), str(NOTIFICATION_HTTP_PORT)] in published_ports(service)

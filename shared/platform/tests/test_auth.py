@@ -36,7 +36,9 @@ def token(private: bytes = PRIVATE, **overrides: Any) -> str:
         "iss": ISSUER,
         "aud": AUDIENCE,
         "iat": now,
-        "exp": now + 600,
+        # Parametrized cases mint their tokens at collection time, long before a full run
+        # reaches them on a busy machine: valid for a day, so only the expiry case expires.
+        "exp": now + 86_400,
     } | overrides
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, private, "RS256")
 
