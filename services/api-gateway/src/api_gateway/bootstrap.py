@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import httpx
 
 from api_gateway.adapters.accounts import Accounts, create_pool
 from api_gateway.adapters.directory import TicketDirectory
 from api_gateway.adapters.mailer import Mailer, SmtpSettings
-from api_gateway.adapters.proxy import Proxy
+from api_gateway.adapters.proxy import Proxy, new_session
 from api_gateway.adapters.rate_limits import RateLimits
 from api_gateway.adapters.signing import KeyRing
 from api_gateway.domain.routes import RoutingTable
@@ -27,6 +28,7 @@ class Gateway:
     settings: Settings
     table: RoutingTable
     client: httpx.AsyncClient
+    session: aiohttp.ClientSession
     proxy: Proxy
     keys: KeyRing
     limits: RateLimits
@@ -35,6 +37,7 @@ class Gateway:
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.session.close()
         await self.accounts.pool.close()
 
 
@@ -62,14 +65,8 @@ def key_ring(settings: Settings) -> KeyRing:
 
 async def build(settings: Settings) -> Gateway:
     table = load_table(settings)
-    client = httpx.AsyncClient(
-        limits=httpx.Limits(
-            max_connections=settings.gateway_max_connections,
-            max_keepalive_connections=settings.gateway_max_connections,
-        ),
-        follow_redirects=False,
-        trust_env=False,
-    )
+    client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+    session = new_session(settings.gateway_max_connections)
     keys = key_ring(settings)
 
     def service_token(role: str) -> str:
@@ -115,7 +112,8 @@ async def build(settings: Settings) -> Gateway:
         settings=settings,
         table=table,
         client=client,
-        proxy=Proxy(client, settings.gateway_read_timeout, settings.gateway_connect_timeout),
+        session=session,
+        proxy=Proxy(session, settings.gateway_read_timeout, settings.gateway_connect_timeout),
         keys=keys,
         limits=rate_limits(settings),
         accounts=accounts,

@@ -54,6 +54,18 @@ def thumbprint(public_key: RSAPublicKey) -> str:
     return _b64(hashlib.sha256(canonical.encode()).digest())
 
 
+def _kid_of(token: str) -> str | None:
+    """The ``kid`` of a JWT's header, read cheaply (PyJWT's parser checks every character of the
+    whole token: a third of a millisecond per request on the proxy's path)."""
+    header = token.split(".", 1)[0]
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except ValueError:
+        return None
+    kid = decoded.get("kid") if isinstance(decoded, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
 def _load_public(pem: bytes) -> RSAPublicKey:
     key = serialization.load_pem_public_key(pem)
     if not isinstance(key, RSAPublicKey):
@@ -139,10 +151,7 @@ class KeyRing:
                 "missing Authorization header: send 'Authorization: Bearer <token>'"
             )
         _, _, token = authorization.partition(" ")
-        try:
-            kid = jwt.get_unverified_header(token.strip()).get("kid")
-        except jwt.PyJWTError:
-            kid = None
+        kid = _kid_of(token.strip())
         if kid in self._verifiers:
             return self._verifiers[kid].verify(authorization)
         failure: AuthenticationError | None = None
