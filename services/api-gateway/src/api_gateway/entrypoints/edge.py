@@ -25,11 +25,6 @@ PORTAL_CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# The interactive docs page loads nothing from elsewhere either (see entrypoints/http.py).
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'"
-)
 
 
 def client_ip(scope: Scope, trusted_proxies: int) -> str:
@@ -75,12 +70,7 @@ class Edge:
         state["request_id"] = request_id
         state["client_ip"] = ip
         path: str = scope["path"]
-        if path.startswith(("/agent", "/portal")):
-            csp = PORTAL_CSP
-        elif path in ("/api/docs", "/docs"):
-            csp = DOCS_CSP
-        else:
-            csp = API_CSP
+        csp = PORTAL_CSP if path.startswith(("/agent", "/portal")) else API_CSP
         extra = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),

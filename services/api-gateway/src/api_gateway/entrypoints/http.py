@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # time: only when traces leave the process (OTEL_EXPORTER_OTLP_ENDPOINT).
         telemetry={"tracing": exporting, "metrics": False, "logs": exporting},
         openapi_url="/api/gateway-openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI would load from a CDN; portals use /api/openapi.json
         redoc_url=None,
     )
 
