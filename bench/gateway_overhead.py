@@ -167,9 +167,10 @@ def main() -> None:
         direct, through = median["direct"], median["gateway"]
         print(
             f"added by the gateway (medians of {args.rounds} rounds): "
-            f"p50 +{through['p50'] - direct['p50']:.2f} ms, "
-            f"p99 +{through['p99'] - direct['p99']:.2f} ms on one connection; throughput {through['rps']:,.0f}/s vs {direct['rps']:,.0f}/s"
-            f" direct = {through['rps'] / direct['rps']:.0%}"
+            f"p50 {through['p50'] - direct['p50']:+.2f} ms, "
+            f"p99 {through['p99'] - direct['p99']:+.2f} ms on one connection; "
+            f"throughput {through['rps']:,.0f}/s vs {direct['rps']:,.0f}/s direct "
+            f"= {through['rps'] / direct['rps']:.0%}"
         )
     finally:
         for process in processes:
