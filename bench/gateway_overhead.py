@@ -55,6 +55,13 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit(f"{url} not ready:\n{log.read_text()[-3000:]}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process (and its reaped children) has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(base: str, path: str, token: str, connections: int, seconds: int) -> dict[str, float]:
     run = subprocess.run(
         [
@@ -146,10 +153,17 @@ def main() -> None:
             }
             for name in paths
         }
+        ticket_pid, gateway_pid = processes[0].pid, processes[1].pid
+        cpu = {"service": 0.0, "gateway": 0.0, "requests": 0.0}
         for round_number in range(1, args.rounds + 1):
             for name, (base, path) in paths.items():
                 serial = wrk(base, path, token, 1, args.seconds)
+                before = cpu_seconds(ticket_pid), cpu_seconds(gateway_pid)
                 loaded = wrk(base, path, token, args.connections, args.seconds)
+                if name == "gateway":
+                    cpu["service"] += cpu_seconds(ticket_pid) - before[0]
+                    cpu["gateway"] += cpu_seconds(gateway_pid) - before[1]
+                    cpu["requests"] += loaded["requests"]
                 mine = results[name]
                 mine["p50"].append(serial["p50_us"] / 1000)
                 mine["p99"].append(serial["p99_us"] / 1000)
@@ -171,6 +185,13 @@ def main() -> None:
             f"p99 {through['p99'] - direct['p99']:+.2f} ms on one connection; "
             f"throughput {through['rps']:,.0f}/s vs {direct['rps']:,.0f}/s direct "
             f"= {through['rps'] / direct['rps']:.0%}"
+        )
+        service_ms = cpu["service"] / cpu["requests"] * 1000
+        gateway_ms = cpu["gateway"] / cpu["requests"] * 1000
+        print(
+            f"CPU per request through the gateway: ticket service {service_ms:.2f} ms, gateway "
+            f"{gateway_ms:.2f} ms (when they share the cores, the gateway can pass at most "
+            f"{service_ms / (service_ms + gateway_ms):.0%} of what the service alone serves)"
         )
     finally:
         for process in processes:
