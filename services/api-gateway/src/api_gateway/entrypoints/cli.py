@@ -85,7 +85,7 @@ async def bootstrap_manager(settings: Settings) -> int:
     finally:
         await gateway.close()
     print(
-        f"Manager sign-in at {settings.gateway_public_url}: {account.email} / {password}"
+        f"[ok] manager sign-in at {settings.gateway_public_url}: {account.email} / {password}"
         + (
             ""
             if settings.bootstrap_manager_password
