@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -169,7 +170,7 @@ def gateway(
         {**common, "HELPDESK_RELAY_NAME": f"gateway-relay-{ticket_port}"},
     )
     ticket_url = f"http://127.0.0.1:{ticket_port}"
-    tickets.wait_http(f"{ticket_url}/readyz")
+    tickets.wait_http(f"{ticket_url}/readyz", timeout=180)
     web = tmp_path_factory.mktemp("web")
     (web / "portal" / "assets").mkdir(parents=True)
     (web / "portal" / "index.html").write_text("<!doctype html><title>portal</title>")
@@ -198,16 +199,16 @@ def gateway(
     }
     bootstrap = subprocess.run(
         [sys.executable, "-m", "api_gateway", "bootstrap-manager"],
-        env={**dict(__import__("os").environ), **env},
+        env=os.environ | env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
     assert MANAGER_EMAIL in bootstrap.stdout
     process = start_service("api-gateway", ["-m", "api_gateway", "serve"], env)
-    process.wait_http(f"http://127.0.0.1:{gateway_port}/readyz")
+    process.wait_http(f"http://127.0.0.1:{gateway_port}/readyz", timeout=180)
     yield GatewayStack(
         url=f"http://127.0.0.1:{gateway_port}",
         ticket_url=ticket_url,
