@@ -46,6 +46,10 @@ import pytest
 import yaml
 from pydantic import AliasChoices
 
+from api_gateway.domain.routes import RoutingTable
+from api_gateway.entrypoints.cli import main as api_gateway_cli
+from api_gateway.settings import ROUTES_FILE
+from api_gateway.settings import Settings as GatewaySettings
 from assignment_service.__main__ import main as assignment_service_cli
 from assignment_service.entrypoints.worker import create_worker as create_assignment_worker
 from assignment_service.settings import AssignmentSettings
@@ -77,6 +81,10 @@ STACK_TOML = REPO / "tools" / "devstack" / "stack.toml"
 NOTIFICATION_DOCKERFILE = REPO / "services" / "notification-service" / "Dockerfile"
 NOTIFICATION_PYPROJECT = REPO / "services" / "notification-service" / "pyproject.toml"
 
+GATEWAY_DOCKERFILE = REPO / "services" / "api-gateway" / "Dockerfile"
+GATEWAY_PYPROJECT = REPO / "services" / "api-gateway" / "pyproject.toml"
+GATEWAY_HTTP_PORT = 8080
+
 #: The ticket service's HTTP port (DESIGN.md §5, ``Settings.http_port``).
 HTTP_PORT = 8001
 #: The SLA service's HTTP port (DESIGN.md §5, ``SlaSettings.http_port``).
@@ -97,6 +105,7 @@ CUSTOM_KINDS = {
     ("kafka.strimzi.io/v1", "KafkaNodePool"),
     ("kafka.strimzi.io/v1", "KafkaTopic"),
     ("postgresql.cnpg.io/v1", "Cluster"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 }
 #: The workloads that run the ticket service image, and the CLI command each runs.
 TICKET_WORKLOADS = {
@@ -256,6 +265,25 @@ def notification_image() -> str:
     version = tomllib.loads(NOTIFICATION_PYPROJECT.read_text())["project"]["version"]
     assert isinstance(version, str)
     return f"helpdesk/notification-service:{version}"
+
+
+def gateway_image() -> str:
+    """The image reference the deployment uses for the API gateway: its package version."""
+    version = tomllib.loads(GATEWAY_PYPROJECT.read_text())["project"]["version"]
+    assert isinstance(version, str)
+    return f"helpdesk/api-gateway:{version}"
+
+
+def gateway_env_names() -> set[str]:
+    """Every environment variable the gateway's Settings read (upper case)."""
+    return settings_env_names(GatewaySettings)
+
+
+def assert_gateway_cli_command(command: str) -> None:
+    """``command`` is a subcommand of ``python -m api_gateway`` (its --help exits 0)."""
+    with pytest.raises(SystemExit) as exit_info:
+        api_gateway_cli([command, "--help"])
+    assert exit_info.value.code == 0, f"`api-gateway {command}` is not a command of the CLI"
 
 
 @dataclass(frozen=True)
@@ -438,6 +466,8 @@ class ServiceImage:
             return notification_image()
         if self.name == "ticket-service":
             return ticket_image()
+        if self.name == "api-gateway":
+            return gateway_image()
         return sla_image() if self.name == "sla-service" else assignment_image()
 
     def is_setting(self, env_name: str) -> bool:
@@ -447,6 +477,8 @@ class ServiceImage:
             return settings_field(env_name) is not None
         if self.name == "sla-service":
             return env_name.upper() in sla_env_names()
+        if self.name == "api-gateway":
+            return env_name.upper() in gateway_env_names()
         return env_name.upper() in assignment_env_names()
 
     def assert_command(self, command: str) -> None:
@@ -456,6 +488,8 @@ class ServiceImage:
             assert_cli_command(command)
         elif self.name == "sla-service":
             assert_sla_cli_command(command)
+        elif self.name == "api-gateway":
+            assert_gateway_cli_command(command)
         else:
             assert_assignment_cli_command(command)
 
@@ -504,7 +538,18 @@ NOTIFICATION = ServiceImage(
     "HELPDESK_HTTP_PORT",
     "serve",
 )
-IMAGES = (TICKET, SLA, ASSIGNMENT, NOTIFICATION)
+GATEWAY = ServiceImage(
+    "api-gateway",
+    GATEWAY_DOCKERFILE,
+    GATEWAY_PYPROJECT,
+    "api-gateway",
+    "api_gateway",
+    GATEWAY_HTTP_PORT,
+    "HELPDESK_HTTP_HOST",
+    "HELPDESK_HTTP_PORT",
+    "serve",
+)
+IMAGES = (TICKET, SLA, ASSIGNMENT, NOTIFICATION, GATEWAY)
 BY_IMAGE = pytest.mark.parametrize("image", IMAGES, ids=lambda i: i.name)
 
 
@@ -1515,7 +1560,7 @@ def test_workloads_use_the_cloudnativepg_app_secret() -> None:
     secret = f"{postgres_cluster()['metadata']['name']}-app"
     for workload in workloads():
         for container in all_containers(pod_spec(workload)):
-            if container["image"] not in (ticket_image(), notification_image()):
+            if container["image"] not in (ticket_image(), notification_image(), gateway_image()):
                 assert "HELPDESK_DATABASE_URL" not in {e["name"] for e in container.get("env", [])}
                 continue
             env = {e["name"]: e for e in container.get("env", [])}
@@ -1970,3 +2015,53 @@ def test_compose_notification_service_settings(monkeypatch: pytest.MonkeyPatch) 
     service = services["notification-service"]
     assert depends_on(service)["notification-migrate"] == "service_completed_successfully"
     assert [str(NOTIFICATION_HTTP_PORT), str(NOTIFICATION_HTTP_PORT)] in published_ports(service)
+
+
+# --- the API gateway: the one public door ----------------------------------------------------
+
+
+def test_the_httproute_sends_every_public_path_to_the_gateway() -> None:
+    route = one_doc("HTTPRoute", "api-gateway")
+    spec = route["spec"]
+    assert spec["parentRefs"], "an HTTPRoute must name the Gateway it attaches to"
+    prefixes = set()
+    for rule in spec["rules"]:
+        assert [(b["name"], b["port"]) for b in rule["backendRefs"]] == [
+            ("api-gateway", GATEWAY_HTTP_PORT)
+        ]
+        for match in rule["matches"]:
+            assert match["path"]["type"] == "PathPrefix"
+            prefixes.add(match["path"]["value"])
+    assert prefixes == {"/api", "/.well-known", "/agent", "/portal"}
+    # Every prefix of the gateway's routing table is under a routed prefix
+    for table_route in RoutingTable.load(ROUTES_FILE).routes:
+        assert any(table_route.prefix.startswith(p + "/") for p in prefixes), table_route.prefix
+    service = one_doc("Service", "api-gateway")
+    assert [p["port"] for p in service["spec"]["ports"]] == [GATEWAY_HTTP_PORT]
+    routed = {b["name"] for r in spec["rules"] for b in r["backendRefs"]}
+    assert routed == {"api-gateway"}, "no service but the gateway is routed from outside"
+    assert [d["metadata"]["name"] for d in docs_of("HTTPRoute")] == ["api-gateway"]
+
+
+def test_the_gateway_signs_with_a_mounted_secret_and_compose_publishes_only_it() -> None:
+    spec = pod_spec(one_doc("Deployment", "api-gateway"))
+    (container,) = spec["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    path = env["HELPDESK_JWT_PRIVATE_KEY_FILE"]["value"]
+    mount = next(m for m in container["volumeMounts"] if path.startswith(m["mountPath"] + "/"))
+    assert mount.get("readOnly") is True
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    assert "secret" in volume, "the signing key is a Secret"
+    upstreams = json.loads(env["HELPDESK_GATEWAY_UPSTREAMS"]["value"])
+    table = RoutingTable.load(ROUTES_FILE)
+    assert set(upstreams) == set(table.services)
+    for name in ("ticket-service", "sla-service", "assignment-service"):
+        port = one_doc("Service", name)["spec"]["ports"][0]["port"]
+        assert upstreams[name] == f"http://{name}:{port}"
+    for name, service in compose_services().items():
+        for port in service.get("ports", []):
+            host = str(port).rsplit(":", 2)
+            if name == "api-gateway":
+                assert str(port) == f"{GATEWAY_HTTP_PORT}:{GATEWAY_HTTP_PORT}"
+            else:
+                assert len(host) == 3 and host[0] == "127.0.0.1", f"{name} publishes {port}"

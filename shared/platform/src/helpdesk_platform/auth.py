@@ -6,10 +6,18 @@ provider). Services only verify: they hold the public key, never the private one
 A token must say when it was issued (``iat``) and when it expires (``exp``), and may live at most
 :data:`MAX_TOKEN_LIFETIME` (24 h): a stolen long-lived token would otherwise stay valid for years,
 since nothing here can revoke it.
+
+The public key file may hold several PEM blocks while keys rotate (the API gateway publishes
+the same keys at ``/.well-known/jwks.json``): a token is checked with the key its ``kid`` header
+names (the RFC 7638 thumbprint of the key), a token without ``kid`` with the first key.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,11 +26,49 @@ from enum import StrEnum
 from pathlib import Path
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 ISSUER = "helpdesk-local"
 AUDIENCE = "helpdesk"
 #: The longest a token may be valid (``exp - iat``); longer ones are refused.
 MAX_TOKEN_LIFETIME = timedelta(hours=24)
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
+
+
+def public_keys_in(pem: bytes) -> list[bytes]:
+    """Every public key PEM block in a file (one, or several during a key rotation)."""
+    return _PEM_BLOCK.findall(pem)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def key_id(public_key_pem: bytes) -> str:
+    """The RFC 7638 JWK thumbprint (SHA-256) of an RSA public key: its ``kid``."""
+    key = serialization.load_pem_public_key(public_key_pem)
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError("only RSA public keys are supported (RS256)")
+    numbers = key.public_numbers()
+    e = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
+    n = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
+    canonical = json.dumps({"e": _b64(e), "kty": "RSA", "n": _b64(n)}, separators=(",", ":"))
+    return _b64(hashlib.sha256(canonical.encode()).digest())
+
+
+def token_key_id(token: str) -> str | None:
+    """The ``kid`` of a JWT's header, read cheaply (PyJWT's parser checks every character of the
+    whole token), or None."""
+    header = token.split(".", 1)[0]
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except ValueError:
+        return None
+    kid = decoded.get("kid") if isinstance(decoded, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 class Role(StrEnum):
@@ -71,6 +117,11 @@ class TokenVerifier:
     ):
         self._key = public_key_pem
         self._max_lifetime = max_lifetime.total_seconds()
+        blocks = public_keys_in(public_key_pem)
+        # Several keys (a rotation): each by its kid; tokens without one use the first.
+        self._keys_by_id = {key_id(block): block for block in blocks} if len(blocks) > 1 else {}
+        if self._keys_by_id:
+            self._key = blocks[0]
         self._issuer = issuer
         self._audience = audience
         self._cache_size = cache_size
@@ -112,7 +163,7 @@ class TokenVerifier:
         try:
             claims = jwt.decode(
                 token,
-                self._key,
+                self._key_for(token),
                 algorithms=["RS256"],
                 issuer=self._issuer,
                 audience=self._audience,
@@ -140,3 +191,8 @@ class TokenVerifier:
             email=claims.get("email"),
         )
         return principal, float(claims["exp"])
+
+    def _key_for(self, token: str) -> bytes:
+        if not self._keys_by_id:
+            return self._key
+        return self._keys_by_id.get(token_key_id(token) or "", self._key)

@@ -345,6 +345,7 @@ class Stack:
 
     def _run_pre(self, spec: AppSpec, argv: list[str], env: dict[str, str], log: Path) -> None:
         began = time.monotonic()
+        start_offset = log.stat().st_size if log.exists() else 0
         with log.open("a") as handle:
             handle.write(f"\n===== {time.ctime()} pre-start: {' '.join(argv)}\n")
             handle.flush()
@@ -374,6 +375,13 @@ class Stack:
             )
         short = " ".join(argv[1:] if argv[0] == self.python else argv)
         self.out(f"[ok] {spec.name}: {short} ({time.monotonic() - began:.1f}s)")
+        # A one-shot command's own "[ok] ..." lines are for the person running `make up` (the
+        # API gateway's bootstrap prints the manager's sign-in there).
+        with log.open("rb") as handle:
+            handle.seek(start_offset)
+            for line in handle.read().decode(errors="replace").splitlines():
+                if line.startswith("[ok] "):
+                    self.out(f"     {line[5:]}")
 
     def _wait_healthy(self, spec: AppSpec, popen: subprocess.Popen[bytes], log: Path) -> None:
         deadline = time.monotonic() + (self.settings.health_timeout if spec.health else 1.5)

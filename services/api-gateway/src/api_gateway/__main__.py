@@ -1,0 +1,3 @@
+from api_gateway.entrypoints.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,221 @@
+"""The gateway on the real stack, for the ``test_gateway_*`` tests: PostgreSQL, Kafka and
+GreenMail from the devstack plugin, the ticket service (API + relay) and the gateway as real
+processes, and one more real HTTP server standing in for services that do not exist yet (the
+notification service's event stream, a slow service), started in this process with uvicorn.
+
+Import the fixtures into a test module: ``from .gateway_stack import gateway  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from helpdesk_devstack.greenmail import MailServer
+from ticket_service.adapters.migrate import upgrade
+
+from .conftest import ServiceProcess, free_port
+
+MANAGER_EMAIL = "boss@example.com"
+MANAGER_PASSWORD = "correct horse battery staple"
+
+
+class StandIn:
+    """A real HTTP service the gateway routes ``/api/notifications`` and ``/api/rules`` to."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.port = free_port()
+
+        async def stream(request: Request) -> Response:
+            async def events() -> AsyncIterator[bytes]:
+                yield b"id: 1\ndata: first\n\n"
+                # The second event waits until the test has seen the first: a buffering proxy
+                # would hold the first back and the test would time out.
+                while not self.release.is_set():  # noqa: ASYNC110 - set from the test's thread
+                    await asyncio.sleep(0.02)
+                yield b"id: 2\ndata: second\n\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        async def echo(request: Request) -> Response:
+            digest = hashlib.sha256()
+            size = 0
+            async for chunk in request.stream():
+                digest.update(chunk)
+                size += len(chunk)
+            return JSONResponse(
+                {
+                    "path": request.url.path,
+                    "query": request.url.query,
+                    "size": size,
+                    "sha256": digest.hexdigest(),
+                    "headers": {k: v for k, v in request.headers.items()},
+                },
+                headers={"Set-Cookie": "upstream=1", "X-Upstream": "yes"},
+            )
+
+        async def slow(request: Request) -> Response:
+            await asyncio.sleep(10)
+            return JSONResponse({"late": True})
+
+        async def openapi(request: Request) -> Response:
+            return JSONResponse(
+                {
+                    "openapi": "3.1.0",
+                    "info": {"title": "stand-in", "version": "1"},
+                    "paths": {
+                        "/notifications/stream": {"get": {"responses": {"200": {}}}},
+                        "/internal/metrics": {"get": {"responses": {"200": {}}}},
+                    },
+                    "components": {"schemas": {"Problem": {"type": "object", "title": "Other"}}},
+                }
+            )
+
+        app = Starlette(
+            routes=[
+                Route("/notifications/stream", stream),
+                Route("/notifications/echo", echo, methods=["GET", "POST", "PUT"]),
+                Route("/rules/slow", slow),
+                Route("/openapi.json", openapi),
+            ]
+        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise AssertionError("stand-in service did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@dataclass
+class GatewayStack:
+    url: str
+    ticket_url: str
+    stand_in: StandIn
+    mail: MailServer
+    private_key: bytes
+    env: dict[str, str]
+    process: ServiceProcess
+
+    def client(self, timeout: float = 30) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=timeout)
+
+
+def refresh_cookie(response: httpx.Response) -> str:
+    """The refresh cookie's value from a Set-Cookie (sent back by hand: it is Secure, and
+    the tests speak plain HTTP on loopback)."""
+    jar: SimpleCookie = SimpleCookie()
+    for header in response.headers.get_list("set-cookie"):
+        jar.load(header)
+    return jar["helpdesk_refresh"].value
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    make_database: Callable[[str], str],
+    kafka_bootstrap: str,
+    mail_server: MailServer,
+    dev_keys: tuple[Path, Path],
+    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[GatewayStack]:
+    database_url = make_database("gateway")
+    upgrade(database_url)
+    ticket_port, gateway_port, dead_port = free_port(), free_port(), free_port()
+    stand_in = StandIn()
+    stand_in.start()
+    common = {
+        "HELPDESK_DATABASE_URL": database_url,
+        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+        "HELPDESK_JWT_PRIVATE_KEY_FILE": str(dev_keys[0]),
+        "HELPDESK_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
+    }
+    tickets = start_service(
+        "ticket-service",
+        ["-m", "ticket_service", "serve"],
+        {**common, "HELPDESK_HTTP_PORT": str(ticket_port)},
+    )
+    start_service(
+        "ticket-relay",
+        ["-m", "ticket_service", "relay"],
+        {**common, "HELPDESK_RELAY_NAME": f"gateway-relay-{ticket_port}"},
+    )
+    ticket_url = f"http://127.0.0.1:{ticket_port}"
+    tickets.wait_http(f"{ticket_url}/readyz", timeout=180)
+    web = tmp_path_factory.mktemp("web")
+    (web / "portal" / "assets").mkdir(parents=True)
+    (web / "portal" / "index.html").write_text("<!doctype html><title>portal</title>")
+    (web / "portal" / "assets" / "app-3f2a1b.js").write_text("console.log('portal')")
+    env = {
+        **common,
+        "HELPDESK_HTTP_PORT": str(gateway_port),
+        "HELPDESK_TICKET_SERVICE_URL": ticket_url,
+        "HELPDESK_SMTP_HOST": mail_server.host,
+        "HELPDESK_SMTP_PORT": str(mail_server.smtp_port),
+        "HELPDESK_GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
+        "HELPDESK_GATEWAY_WEB_DIR": str(web),
+        "HELPDESK_GATEWAY_READ_TIMEOUT": "2",
+        "HELPDESK_GATEWAY_AUTH_RATE_LIMIT": "500/minute",
+        "HELPDESK_GATEWAY_CORS_ORIGINS": json.dumps(["https://portal.example"]),
+        "HELPDESK_GATEWAY_UPSTREAMS": json.dumps(
+            {
+                "ticket-service": ticket_url,
+                "notification-service": f"http://127.0.0.1:{stand_in.port}",
+                "assignment-service": f"http://127.0.0.1:{stand_in.port}",
+                "sla-service": f"http://127.0.0.1:{dead_port}",
+            }
+        ),
+        "HELPDESK_BOOTSTRAP_MANAGER_EMAIL": MANAGER_EMAIL,
+        "HELPDESK_BOOTSTRAP_MANAGER_PASSWORD": MANAGER_PASSWORD,
+    }
+    bootstrap = subprocess.run(
+        [sys.executable, "-m", "api_gateway", "bootstrap-manager"],
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
+    assert MANAGER_EMAIL in bootstrap.stdout
+    process = start_service("api-gateway", ["-m", "api_gateway", "serve"], env)
+    process.wait_http(f"http://127.0.0.1:{gateway_port}/readyz", timeout=180)
+    yield GatewayStack(
+        url=f"http://127.0.0.1:{gateway_port}",
+        ticket_url=ticket_url,
+        stand_in=stand_in,
+        mail=mail_server,
+        private_key=dev_keys[0].read_bytes(),
+        env=env,
+        process=process,
+    )
+    stand_in.stop()

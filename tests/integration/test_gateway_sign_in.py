@@ -1,0 +1,381 @@
+"""Sign-in through the gateway on the real stack: a manager invites an agent through the API,
+the invitation mail arrives in GreenMail (directory event on Kafka → gateway → SMTP), the agent
+sets a password through the link, signs in and works tickets; refresh tokens rotate and a
+reused one ends the session; role changes and deactivation take effect at the next refresh;
+wrong passwords lock the account with backoff; customers sign in by emailed link or code and
+see only their own tickets."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from datetime import timedelta
+from email.message import EmailMessage
+
+import httpx
+import jwt
+import pytest
+
+from helpdesk_devstack import mailbox
+from helpdesk_devstack.tokens import mint_token
+
+from .gateway_stack import (
+    MANAGER_EMAIL,
+    MANAGER_PASSWORD,
+    GatewayStack,
+    gateway,  # noqa: F401
+    refresh_cookie,
+)
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "a long and sunny afternoon"
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]
+
+
+async def mail_to(stack: GatewayStack, address: str, subject_part: str) -> str:
+    message = await asyncio.to_thread(
+        mailbox.wait_for,
+        stack.mail,
+        address,
+        lambda m: subject_part in str(m["Subject"]),
+        timeout=90,
+    )
+    assert message["Auto-Submitted"] == "auto-generated"
+    return text_of(message)
+
+
+def link_token(text: str, path: str) -> str:
+    found = re.search(rf"{re.escape(path)}\?token=([A-Za-z0-9_-]+)", text)
+    assert found, text
+    return found.group(1)
+
+
+def others_id(tickets: dict[str, dict[str, str]], mine: str) -> str:
+    return next(ticket["id"] for email, ticket in tickets.items() if email != mine)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post("/api/auth/sign-in", json={"email": email, "password": password})
+
+
+async def refresh(client: httpx.AsyncClient, cookie: str) -> httpx.Response:
+    return await client.post("/api/auth/refresh", headers={"Cookie": f"helpdesk_refresh={cookie}"})
+
+
+async def manager_token(client: httpx.AsyncClient) -> str:
+    answer = await sign_in(client, MANAGER_EMAIL, MANAGER_PASSWORD)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+async def invited_agent(
+    stack: GatewayStack, client: httpx.AsyncClient, name: str
+) -> tuple[str, str]:
+    """Invite through the gateway, accept through the mailed link: (agent id, email)."""
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+    invited = await client.post(
+        "/api/agents",
+        headers=bearer(await manager_token(client)),
+        json={"email": email, "name": name, "role": "agent"},
+    )
+    assert invited.status_code == 201, invited.text
+    text = await mail_to(stack, email, "invited")
+    token = link_token(text, f"{stack.url}/agent/accept-invitation")
+    accepted = await client.post(
+        "/api/auth/invitations/accept", json={"token": token, "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+    return invited.json()["id"], email
+
+
+async def test_invited_agent_sets_a_password_signs_in_and_works_tickets(
+    gateway: GatewayStack,  # noqa: F811
+) -> None:
+    async with gateway.client() as client:
+        manager = await manager_token(client)
+        me = (await client.get("/api/auth/me", headers=bearer(manager))).json()
+        assert me["role"] == "manager" and me["email"] == MANAGER_EMAIL
+        record = await client.get("/api/agents/me", headers=bearer(manager))
+        assert record.status_code == 200
+        assert record.json()["id"] == me["sub"]  # the subject is the directory's agent id
+
+        email = f"sari-{uuid.uuid4().hex[:8]}@example.com"
+        invited = await client.post(
+            "/api/agents", headers=bearer(manager), json={"email": email, "name": "Sari"}
+        )
+        assert invited.status_code == 201, invited.text
+        text = await mail_to(gateway, email, "invited")
+        assert "Sari" in text
+        token = link_token(text, f"{gateway.url}/agent/accept-invitation")
+
+        weak = await client.post(
+            "/api/auth/invitations/accept", json={"token": token, "password": "short"}
+        )
+        assert weak.status_code == 422
+        assert "at least 12" in weak.json()["detail"]
+        accepted = await client.post(
+            "/api/auth/invitations/accept", json={"token": token, "password": PASSWORD}
+        )
+        assert accepted.status_code == 200, accepted.text  # a weak try did not spend the link
+        again = await client.post(
+            "/api/auth/invitations/accept", json={"token": token, "password": PASSWORD + "!"}
+        )
+        assert again.status_code == 400  # once only
+
+        signed_in = await sign_in(client, email.upper(), PASSWORD)
+        assert signed_in.status_code == 200, signed_in.text
+        body = signed_in.json()
+        assert body["token_type"] == "Bearer"
+        assert 0 < body["expires_in"] <= 15 * 60
+        claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+        assert claims["sub"] == invited.json()["id"]
+        assert claims["role"] == "agent" and claims["email"] == email
+        assert claims["exp"] - claims["iat"] <= 15 * 60 and claims["jti"]
+        cookie = signed_in.headers["set-cookie"]
+        for flag in ("HttpOnly", "Secure", "SameSite=strict", "Path=/api/auth"):
+            assert flag.lower() in cookie.lower(), cookie
+
+        created = await client.post(
+            "/api/tickets",
+            headers={**bearer(body["access_token"]), "Idempotency-Key": str(uuid.uuid4())},
+            json={"subject": "VPN down", "requester": {"email": "budi@example.com"}},
+        )
+        assert created.status_code == 201, created.text
+        fetched = await client.get(
+            f"/api/tickets/{created.json()['id']}", headers=bearer(body["access_token"])
+        )
+        assert fetched.status_code == 200
+
+        wrong = await sign_in(client, email, PASSWORD + "x")
+        assert wrong.status_code == 401
+        nobody = await sign_in(client, "nobody@example.com", PASSWORD)
+        assert nobody.status_code == 401
+        assert wrong.json()["detail"] == nobody.json()["detail"]  # nothing reveals an account
+
+
+async def test_refresh_rotates_and_a_reused_token_ends_the_session(
+    gateway: GatewayStack,  # noqa: F811
+) -> None:
+    async with gateway.client() as client:
+        first = refresh_cookie(await sign_in(client, MANAGER_EMAIL, MANAGER_PASSWORD))
+        rotated = await refresh(client, first)
+        assert rotated.status_code == 200, rotated.text
+        second = refresh_cookie(rotated)
+        assert second != first
+        assert rotated.json()["access_token"]
+        third = refresh_cookie(await refresh(client, second))
+
+        stolen = await refresh(client, first)  # the first one, again: someone has a copy
+        assert stolen.status_code == 401
+        assert "used twice" in stolen.json()["detail"]
+        assert (await refresh(client, third)).status_code == 401  # the whole family is revoked
+
+        missing = await client.post("/api/auth/refresh")
+        assert missing.status_code == 401
+        foreign = await client.post(
+            "/api/auth/refresh",
+            headers={"Cookie": f"helpdesk_refresh={third}", "Origin": "https://evil.example"},
+        )
+        assert foreign.status_code == 403
+
+        # Sign-out ends one session; sign-out-everywhere ends all of them
+        one = refresh_cookie(await sign_in(client, MANAGER_EMAIL, MANAGER_PASSWORD))
+        signed_out = await client.post(
+            "/api/auth/sign-out", headers={"Cookie": f"helpdesk_refresh={one}"}
+        )
+        assert signed_out.status_code == 204
+        assert 'helpdesk_refresh=""' in signed_out.headers["set-cookie"]
+        assert (await refresh(client, one)).status_code == 401
+        a = await sign_in(client, MANAGER_EMAIL, MANAGER_PASSWORD)
+        b = await sign_in(client, MANAGER_EMAIL, MANAGER_PASSWORD)
+        everywhere = await client.post(
+            "/api/auth/sign-out-everywhere", headers=bearer(a.json()["access_token"])
+        )
+        assert everywhere.status_code == 204
+        assert (await refresh(client, refresh_cookie(a))).status_code == 401
+        assert (await refresh(client, refresh_cookie(b))).status_code == 401
+
+
+async def test_role_change_at_next_refresh_and_deactivated_agents_are_out(
+    gateway: GatewayStack,  # noqa: F811
+) -> None:
+    async with gateway.client() as client:
+        agent_id, email = await invited_agent(gateway, client, "Rina")
+        cookie = refresh_cookie(await sign_in(client, email, PASSWORD))
+        manager = await manager_token(client)
+        changed = await client.patch(
+            f"/api/agents/{agent_id}", headers=bearer(manager), json={"role": "technician"}
+        )
+        assert changed.status_code == 200, changed.text
+
+        role = "agent"
+        for _ in range(150):  # the change travels as a directory event
+            answer = await refresh(client, cookie)
+            assert answer.status_code == 200, answer.text
+            cookie = refresh_cookie(answer)
+            role = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})[
+                "role"
+            ]
+            if role == "technician":
+                break
+            await asyncio.sleep(0.2)
+        assert role == "technician"
+
+        deactivated = await client.patch(
+            f"/api/agents/{agent_id}", headers=bearer(manager), json={"active": False}
+        )
+        assert deactivated.status_code == 200, deactivated.text
+        status = 200
+        for _ in range(150):
+            answer = await refresh(client, cookie)
+            status = answer.status_code
+            if status != 200:
+                break
+            cookie = refresh_cookie(answer)
+            await asyncio.sleep(0.2)
+        assert status in (401, 403)
+        refused = await sign_in(client, email, PASSWORD)
+        assert refused.status_code == 403
+        assert "deactivated" in refused.json()["detail"]
+
+
+async def test_wrong_passwords_lock_the_account_with_backoff(
+    gateway: GatewayStack,  # noqa: F811
+) -> None:
+    async with gateway.client() as client:
+        _, email = await invited_agent(gateway, client, "Joko")
+        statuses = [
+            (await sign_in(client, email, f"guess number {n}")).status_code for n in range(5)
+        ]
+        assert statuses == [401] * 5
+        locked = await sign_in(client, email, "guess number 6")
+        assert locked.status_code == 429
+        assert 1 <= int(locked.headers["retry-after"]) <= 31
+        right_but_locked = await sign_in(client, email, PASSWORD)
+        assert right_but_locked.status_code == 429  # even the right password waits
+
+        # Per-address limit on mailed links and resets (10 a minute here)
+        target = f"flood-{uuid.uuid4().hex[:6]}@example.com"
+        answers = [
+            (await client.post("/api/auth/customer/link", json={"email": target})).status_code
+            for _ in range(11)
+        ]
+        assert answers[:10] == [202] * 10
+        assert answers[10] == 429
+
+
+async def test_password_reset_by_mail(gateway: GatewayStack) -> None:  # noqa: F811
+    async with gateway.client() as client:
+        _, email = await invited_agent(gateway, client, "Dewi")
+        old_session = refresh_cookie(await sign_in(client, email, PASSWORD))
+        asked = await client.post("/api/auth/password-reset", json={"email": email})
+        assert asked.status_code == 202
+        stranger = await client.post("/api/auth/password-reset", json={"email": "x@example.com"})
+        assert stranger.status_code == 202  # the same answer for anyone
+        token = link_token(
+            await mail_to(gateway, email, "Reset"), f"{gateway.url}/agent/reset-password"
+        )
+        new_password = "another quite long password"
+        confirmed = await client.post(
+            "/api/auth/password-reset/confirm", json={"token": token, "password": new_password}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        assert (await refresh(client, old_session)).status_code == 401  # other sessions end
+        assert (await sign_in(client, email, PASSWORD)).status_code == 401
+        assert (await sign_in(client, email, new_password)).status_code == 200
+
+
+async def test_customer_signs_in_by_link_or_code_and_sees_only_their_tickets(
+    gateway: GatewayStack,  # noqa: F811
+) -> None:
+    agent = mint_token(gateway.private_key, "agent", "dev-agent", timedelta(minutes=5))
+    customer_email = f"budi-{uuid.uuid4().hex[:8]}@example.com"
+    async with gateway.client() as client:
+        tickets = {}
+        for requester in (customer_email, f"other-{uuid.uuid4().hex[:8]}@example.com"):
+            created = await client.post(
+                "/api/tickets",
+                headers={**bearer(agent), "Idempotency-Key": str(uuid.uuid4())},
+                json={"subject": f"Question from {requester}", "requester": {"email": requester}},
+            )
+            assert created.status_code == 201, created.text
+            tickets[requester] = created.json()
+
+        asked = await client.post("/api/auth/customer/link", json={"email": customer_email})
+        assert asked.status_code == 202
+        text = await mail_to(gateway, customer_email, "sign-in code")
+        token = link_token(text, f"{gateway.url}/portal/sign-in")
+        redeemed = await client.post("/api/auth/customer/redeem", json={"token": token})
+        assert redeemed.status_code == 200, redeemed.text
+        access = redeemed.json()["access_token"]
+        claims = jwt.decode(access, options={"verify_signature": False})
+        assert claims["role"] == "customer"
+        assert claims["sub"] == tickets[customer_email]["customer_id"]
+        again = await client.post("/api/auth/customer/redeem", json={"token": token})
+        assert again.status_code == 400  # once only
+
+        listed: set[str] = set()
+        for _ in range(100):  # the ticket list is a read model: wait for it to catch up
+            mine = await client.get("/api/tickets?view=all", headers=bearer(access))
+            assert mine.status_code == 200
+            listed = {item["id"] for item in mine.json()["items"]}
+            if listed:
+                break
+            await asyncio.sleep(0.2)
+        assert listed == {tickets[customer_email]["id"]}
+        everything = await client.get("/api/tickets?view=all", headers=bearer(agent))
+        assert others_id(tickets, customer_email) in {i["id"] for i in everything.json()["items"]}
+        hidden = await client.get(
+            f"/api/tickets/{others_id(tickets, customer_email)}", headers=bearer(access)
+        )
+        assert hidden.status_code == 404
+        rotated = await refresh(client, refresh_cookie(redeemed))
+        assert rotated.status_code == 200
+        assert (
+            jwt.decode(rotated.json()["access_token"], options={"verify_signature": False})["sub"]
+            == claims["sub"]
+        )
+
+        # The code path, and a customer with no record yet (registered at sign-in)
+        newcomer = f"new-{uuid.uuid4().hex[:8]}@example.com"
+        await client.post("/api/auth/customer/link", json={"email": newcomer})
+        code = re.search(r"code: (\d{6})", await mail_to(gateway, newcomer, "sign-in code"))
+        assert code
+        wrong = "000000" if code.group(1) != "000000" else "111111"
+        refused = await client.post(
+            "/api/auth/customer/redeem", json={"email": newcomer, "code": wrong}
+        )
+        assert refused.status_code == 400
+        by_code = await client.post(
+            "/api/auth/customer/redeem", json={"email": newcomer, "code": code.group(1)}
+        )
+        assert by_code.status_code == 200, by_code.text
+        record = await client.get(
+            "/api/customers/me", headers=bearer(by_code.json()["access_token"])
+        )
+        assert record.status_code == 200
+        assert record.json()["email"] == newcomer
+        neither = await client.post("/api/auth/customer/redeem", json={"email": newcomer})
+        assert neither.status_code == 422
+
+
+async def test_jwks_verifies_the_gateways_tokens(gateway: GatewayStack) -> None:  # noqa: F811
+    async with gateway.client() as client:
+        keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
+        access = (await sign_in(client, MANAGER_EMAIL, MANAGER_PASSWORD)).json()["access_token"]
+    kid = jwt.get_unverified_header(access)["kid"]
+    (key,) = [key for key in keys if key["kid"] == kid]
+    public = jwt.PyJWK(key).key
+    claims = jwt.decode(access, public, algorithms=["RS256"], audience="helpdesk")
+    assert claims["iss"] == "helpdesk-local"
