@@ -16,7 +16,11 @@ Three agents, three tables (kept in memory, backed by compacted changelog topics
   acknowledgement before it writes the table, so a crash in between makes the same choice again
   (same command id; the ticket service applies it once).
 
-Forwarded messages, too, are acknowledged before a stage's table is written. The saved rules come
+Forwarded messages, too, are acknowledged before a stage's table is written. Writing the state
+and producing the output are still two steps, so every ``reconcile_interval`` seconds the worker
+re-sends the facts of each open team ticket without an assignee to its team stage, which decides
+what nobody decided and re-sends what nobody answered (see
+:mod:`~assignment_service.service_layer.team_stage`, reliability issue #13). The saved rules come
 from ``helpdesk.assignment-rules.v1`` through :class:`helpdesk_platform.config_log.ConfigLog`.
 
 HTTP (aiohttp, Faust's web server): ``/healthz``, ``/readyz``, ``/openapi.json`` and the rules
@@ -29,6 +33,7 @@ to anyone (:mod:`helpdesk_platform.faust_web`).
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -156,6 +161,8 @@ class AssignmentWorker:
         self.app.agent(self.directory_source, name="directory")(self._process_directory)
         self.app.agent(self.team_topic, name="team-state")(self._process_teams)
         self.app.task(self._start_rules)
+        self.app.timer(settings.reconcile_interval)(self._reconcile)
+        self._crash_at = CrashPoint.parse(settings.crash_at)
         self.app.on_partitions_assigned.connect(self._on_assigned)
         faust_memory.freeze_after_recovery(self.app)
         self._add_pages()
@@ -199,8 +206,36 @@ class AssignmentWorker:
 
     # --- streams ----------------------------------------------------------------------------
 
+    async def _reconcile(self) -> None:
+        """Re-send each open team ticket without an assignee to its team (see the module
+        docstring); only when the partitions are settled and recovered."""
+        if not self.ready():
+            return
+        sent = 0
+        for _, stored in list(self.facts_table.items()):
+            if stored is None:
+                continue
+            facts = TicketFacts.model_validate(stored)
+            if not facts.needs_agent or facts.team_id is None:
+                continue
+            message = {"kind": "reconcile", "team_id": str(facts.team_id), "facts": stored}
+            await send_bytes(
+                self.app,
+                self.team_topic_name,
+                str(facts.team_id).encode(),
+                orjson.dumps(message),
+            )
+            sent += 1
+        if sent:
+            log.info("reconcile: open team tickets without an assignee re-sent", tickets=sent)
+
     async def _in_batches(
-        self, stream: Any, handler: Handler, wanted: Callable[[Any], bool] | None = None
+        self,
+        stream: Any,
+        handler: Handler,
+        wanted: Callable[[Any], bool] | None = None,
+        *,
+        stage: str = "",
     ) -> None:
         """Run ``handler`` over batches of events: decide all, send all, wait, then write all.
 
@@ -224,10 +259,17 @@ class AssignmentWorker:
                     skip_unreadable(message, error)
                 else:
                     batch.keep()
+            crash = self._crash_at if batch.sends else None
+            if crash:
+                crash.reached(stage, "before-send")
             await asyncio.gather(self._send_all(batch.sends), *written)
+            if crash:
+                crash.reached(stage, "after-send")
             for record in batch.logs:
                 log.info(record.pop("event"), **record)
             written = await write_tables(self.app, batch.writes)
+            if crash:
+                crash.reached(stage, "after-write")
 
     async def _batches(self, stream: Any) -> Any:
         # Up to BATCH_MAX events, waiting at most BATCH_WITHIN seconds for more: one round trip
@@ -244,14 +286,16 @@ class AssignmentWorker:
         await asyncio.gather(*pending)
 
     async def _process_tickets(self, stream: Any) -> None:
-        await self._in_batches(stream, self._on_ticket_or_sla_event, _ticket_event_or_breach)
+        await self._in_batches(
+            stream, self._on_ticket_or_sla_event, _ticket_event_or_breach, stage="ticket-facts"
+        )
 
     async def _process_directory(self, stream: Any) -> None:
-        await self._in_batches(stream, self._on_directory_event)
+        await self._in_batches(stream, self._on_directory_event, stage="directory")
 
     async def _process_teams(self, stream: Any) -> None:
         await self.rules.caught_up.wait()
-        await self._in_batches(stream, self._on_team_message)
+        await self._in_batches(stream, self._on_team_message, stage="team-state")
 
     def _forward(self, batch: Batch, messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -486,6 +530,35 @@ class AssignmentWorker:
                 return await worker._write_rule(
                     self, request, AssignmentRuleDeleted(rule_id=rule_id)
                 )
+
+
+class CrashPoint:
+    """A test hook (setting ``crash_at``): end the process like ``kill -9`` at a chosen point of
+    a chosen stage's n-th batch with messages - before its sends, after Kafka acknowledged them,
+    or after its table writes were handed to the producer - to show that no instant loses work.
+    """
+
+    POINTS = ("before-send", "after-send", "after-write")
+
+    def __init__(self, stage: str, point: str, count: int) -> None:
+        if point not in self.POINTS:
+            raise ValueError(f"crash point {point!r} is not one of {', '.join(self.POINTS)}")
+        self.stage, self.point, self.left = stage, point, count
+
+    @classmethod
+    def parse(cls, text: str | None) -> CrashPoint | None:
+        if not text:
+            return None
+        stage, point, count = text.split(":")
+        return cls(stage, point, int(count))
+
+    def reached(self, stage: str, point: str) -> None:
+        if stage != self.stage or point != self.point:
+            return
+        self.left -= 1
+        if self.left <= 0:
+            log.warning("crash point reached: exiting like kill -9", stage=stage, point=point)
+            os._exit(137)
 
 
 class Batch:
