@@ -16,32 +16,28 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from helpdesk_devstack.authz import Expected, caller_headers, check_matrix
+from helpdesk_devstack.kafka_events import publish
 from helpdesk_devstack.procs import free_port
-from helpdesk_devstack.tokens import mint_token
 from helpdesk_devstack.worker_process import WorkerProcess
-from helpdesk_events import Actor, ActorKind, DomainEvent, EventEnvelope, encode_envelope
-from helpdesk_events import kafka_headers as headers_of
+from helpdesk_events import DomainEvent
 from helpdesk_events.directory import AgentInvited, AgentRole, TeamCreated, TeamMemberAdded
 from helpdesk_events.topics import DIRECTORY
 
 pytestmark = pytest.mark.integration
 
-CALLERS = ("none", "forged", "customer_a", "customer_b", "technician", "agent", "manager")
-
 # A rule that names no team or agent (so it passes the reference check) for the write rows.
 FIELD_RULE = {"name": "authz", "method": "based_on_field", "assignee_field": "assignee_id"}
 
-# (method, OpenAPI path) -> status per caller, in the order of CALLERS.
-EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
+# (method, OpenAPI path) -> status per caller: none, forged, customer A, customer B,
+# technician, agent, manager (helpdesk_devstack.authz.CALLERS).
+EXPECTED: Expected = {
     ("GET", "/healthz"): (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/readyz"): (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
@@ -63,30 +59,10 @@ FAUST_VIEWS = (
 )
 
 
-def _forged_token() -> str:
-    """A well-formed token for a manager, signed by a key the worker does not trust."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return mint_token(pem, "manager", "intruder", timedelta(hours=1))
-
-
 @pytest.fixture(scope="module")
 def headers(dev_keys: tuple[Path, Path]) -> dict[str, dict[str, str]]:
     private = dev_keys[0].read_bytes()
-    hour = timedelta(hours=1)
-    tokens = {
-        "forged": _forged_token(),
-        "customer_a": mint_token(private, "customer", str(uuid.uuid4()), hour),
-        "customer_b": mint_token(private, "customer", str(uuid.uuid4()), hour),
-        "technician": mint_token(private, "technician", "tech-1", hour),
-        "agent": mint_token(private, "agent", "agent-1", hour),
-        "manager": mint_token(private, "manager", "manager-1", hour),
-    }
-    return {"none": {}, **{name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}}
+    return caller_headers(private, str(uuid.uuid4()), str(uuid.uuid4()))
 
 
 @pytest.fixture(scope="module")
@@ -116,24 +92,7 @@ async def worker(
 async def _emit(
     producer: AIOKafkaProducer, stream_type: str, stream_id: uuid.UUID, event: DomainEvent
 ) -> None:
-    envelope = EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        stream_id=stream_id,
-        stream_type=stream_type,
-        stream_version=1,
-        occurred_at=datetime.now(UTC),
-        actor=Actor(kind=ActorKind.AGENT, id="test"),
-        correlation_id=uuid.uuid4(),
-        data=event.model_dump(mode="json"),
-    )
-    await producer.send_and_wait(
-        DIRECTORY,
-        encode_envelope(envelope),
-        key=str(stream_id).encode(),
-        headers=headers_of(envelope, None),
-    )
+    await publish(producer, DIRECTORY, stream_type, stream_id, event, version=1)
 
 
 @pytest.fixture(scope="module")
@@ -171,26 +130,13 @@ async def test_every_route_answers_each_caller_as_the_matrix_says(
     worker: WorkerProcess, team: tuple[uuid.UUID, uuid.UUID], headers: dict[str, dict[str, str]]
 ) -> None:
     async with httpx.AsyncClient(base_url=worker.url) as client:
-        document = (await client.get("/openapi.json")).json()
-        routes = {
-            (method.upper(), path)
-            for path, operations in document["paths"].items()
-            for method in operations
-        }
-        assert routes - EXPECTED.keys() == set(), "routes without a row in EXPECTED"
-        assert EXPECTED.keys() - routes == set(), "rows for routes the worker does not have"
-        wrong = []
-        for (method, path), statuses in sorted(EXPECTED.items()):
-            for caller, expected in zip(CALLERS, statuses, strict=True):
-                response = await client.request(
-                    method,
-                    _concrete(path, team),
-                    headers=headers[caller],
-                    json=FIELD_RULE if method == "PUT" else None,
-                )
-                if response.status_code != expected:
-                    wrong.append((method, path, caller, expected, response.status_code))
-        assert wrong == [], "(method, path, caller, expected, got)"
+        await check_matrix(
+            client,
+            EXPECTED,
+            headers,
+            lambda path: _concrete(path, team),
+            lambda method, path: FIELD_RULE if method == "PUT" else None,
+        )
 
 
 async def test_faust_views_are_not_served_and_the_server_header_names_no_software(

@@ -17,27 +17,22 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from helpdesk_devstack.kafka_events import publish
 from helpdesk_devstack.procs import free_port
 from helpdesk_devstack.topic_reader import read_topic
 from helpdesk_devstack.worker_process import WorkerProcess
 from helpdesk_events import (
-    Actor,
-    ActorKind,
     DomainEvent,
-    EventEnvelope,
     StatusCategory,
     TagsChanged,
     TicketCreated,
     decode_envelope,
-    encode_envelope,
-    kafka_headers,
 )
 from helpdesk_events.directory import AgentInvited, AgentRole, TeamCreated, TeamMemberAdded
 from helpdesk_events.topics import DIRECTORY, TICKET_COMMANDS, TICKETS
@@ -96,24 +91,7 @@ async def emit(
     event: DomainEvent,
 ) -> None:
     _versions[stream_id] += 1
-    envelope = EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        stream_id=stream_id,
-        stream_type=stream_type,
-        stream_version=_versions[stream_id],
-        occurred_at=datetime.now(UTC),
-        actor=Actor(kind=ActorKind.AGENT, id="chaos"),
-        correlation_id=uuid.uuid4(),
-        data=event.model_dump(mode="json"),
-    )
-    await producer.send_and_wait(
-        topic,
-        encode_envelope(envelope),
-        key=str(stream_id).encode(),
-        headers=kafka_headers(envelope, None),
-    )
+    await publish(producer, topic, stream_type, stream_id, event, version=_versions[stream_id])
 
 
 async def make_team(producer: AIOKafkaProducer, agents: int) -> uuid.UUID:

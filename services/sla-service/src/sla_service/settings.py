@@ -101,12 +101,6 @@ class SlaSettings(BaseSettings):
     timer_interval: float = Field(
         default=0.2, gt=0, le=5, description="seconds between looks at the due index"
     )
-    reconcile_interval: float = Field(
-        default=300.0,
-        gt=0,
-        description="seconds between rebuilds of the due index from the table, so a tick that "
-        "was popped but never reached Kafka is sent again (reliability issue #13)",
-    )
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )

@@ -15,37 +15,26 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from helpdesk_devstack.authz import Expected, caller_headers, check_matrix
+from helpdesk_devstack.kafka_events import publish
 from helpdesk_devstack.procs import free_port
-from helpdesk_devstack.tokens import mint_token
 from helpdesk_devstack.worker_process import WorkerProcess
-from helpdesk_events import (
-    Actor,
-    ActorKind,
-    EventEnvelope,
-    StatusCategory,
-    TicketCreated,
-    encode_envelope,
-    kafka_headers,
-)
+from helpdesk_events import Actor, ActorKind, StatusCategory, TicketCreated
 from helpdesk_events.topics import TICKETS
 
 pytestmark = pytest.mark.integration
 
-CALLERS = ("none", "forged", "customer_a", "customer_b", "technician", "agent", "manager")
 CUSTOMER_A, CUSTOMER_B = uuid.uuid4(), uuid.uuid4()
 
-# (method, OpenAPI path) -> status per caller, in the order of CALLERS.
-EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
+# (method, OpenAPI path) -> status per caller: none, forged, customer A, customer B,
+# technician, agent, manager (helpdesk_devstack.authz.CALLERS).
+EXPECTED: Expected = {
     ("GET", "/healthz"): (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/readyz"): (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
@@ -63,30 +52,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
 FAUST_VIEWS = ("/", "/table/", "/table/sla-state/{ticket_id}/", "/router/", "/stats/", "/graph/")
 
 
-def _forged_token() -> str:
-    """A well-formed token for a manager, signed by a key the worker does not trust."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return mint_token(pem, "manager", "intruder", timedelta(hours=1))
-
-
 @pytest.fixture(scope="module")
 def headers(dev_keys: tuple[Path, Path]) -> dict[str, dict[str, str]]:
-    private = dev_keys[0].read_bytes()
-    hour = timedelta(hours=1)
-    tokens = {
-        "forged": _forged_token(),
-        "customer_a": mint_token(private, "customer", str(CUSTOMER_A), hour),
-        "customer_b": mint_token(private, "customer", str(CUSTOMER_B), hour),
-        "technician": mint_token(private, "technician", "tech-1", hour),
-        "agent": mint_token(private, "agent", "agent-1", hour),
-        "manager": mint_token(private, "manager", "manager-1", hour),
-    }
-    return {"none": {}, **{name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}}
+    return caller_headers(dev_keys[0].read_bytes(), str(CUSTOMER_A), str(CUSTOMER_B))
 
 
 @pytest.fixture(scope="module")
@@ -126,27 +94,11 @@ async def ticket_of_a(
         customer_id=CUSTOMER_A,
         tags=("login",),
     )
-    envelope = EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=created.event_type,
-        schema_version=created.schema_version,
-        stream_id=ticket_id,
-        stream_type="ticket",
-        stream_version=1,
-        occurred_at=datetime.now(UTC),
-        actor=Actor(kind=ActorKind.CUSTOMER, id=str(CUSTOMER_A)),
-        correlation_id=uuid.uuid4(),
-        data=created.model_dump(mode="json"),
-    )
+    actor = Actor(kind=ActorKind.CUSTOMER, id=str(CUSTOMER_A))
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(
-            TICKETS,
-            encode_envelope(envelope),
-            key=str(ticket_id).encode(),
-            headers=kafka_headers(envelope, None),
-        )
+        await publish(producer, TICKETS, "ticket", ticket_id, created, version=1, actor=actor)
     finally:
         await producer.stop()
     url = f"{worker.url}/tickets/{ticket_id}/sla"
@@ -166,24 +118,13 @@ async def test_every_route_answers_each_caller_as_the_matrix_says(
     worker: WorkerProcess, ticket_of_a: uuid.UUID, headers: dict[str, dict[str, str]]
 ) -> None:
     async with httpx.AsyncClient(base_url=worker.url) as client:
-        document = (await client.get("/openapi.json")).json()
-        routes = {
-            (method.upper(), path)
-            for path, operations in document["paths"].items()
-            for method in operations
-        }
-        assert routes - EXPECTED.keys() == set(), "routes without a row in EXPECTED"
-        assert EXPECTED.keys() - routes == set(), "rows for routes the worker does not have"
-        wrong = []
-        for (method, path), statuses in sorted(EXPECTED.items()):
-            for caller, expected in zip(CALLERS, statuses, strict=True):
-                body = orjson.dumps({"name": "authz"}) if method == "PUT" else None
-                response = await client.request(
-                    method, _concrete(path, ticket_of_a), headers=headers[caller], content=body
-                )
-                if response.status_code != expected:
-                    wrong.append((method, path, caller, expected, response.status_code))
-        assert wrong == [], "(method, path, caller, expected, got)"
+        await check_matrix(
+            client,
+            EXPECTED,
+            headers,
+            lambda path: _concrete(path, ticket_of_a),
+            lambda method, path: {"name": "authz"} if method == "PUT" else None,
+        )
 
 
 async def test_a_customer_sees_only_their_own_tickets_sla(

@@ -54,7 +54,7 @@ from assignment_service.domain.rule_set import (
     parse_rule,
 )
 from assignment_service.domain.rules import AssignmentRule
-from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket
+from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket, stored_needs_agent
 from assignment_service.service_layer import team_stage
 from assignment_service.settings import AssignmentSettings
 from helpdesk_events import (
@@ -212,18 +212,15 @@ class AssignmentWorker:
         if not self.ready():
             return
         sent = 0
-        for _, stored in list(self.facts_table.items()):
-            if stored is None:
+        for index, stored in enumerate(list(self.facts_table.values())):
+            if index % 1000 == 999:
+                await asyncio.sleep(0)  # a large table is looked at without stalling the streams
+            if stored is None or not stored_needs_agent(stored):
                 continue
-            facts = TicketFacts.model_validate(stored)
-            if not facts.needs_agent or facts.team_id is None:
-                continue
-            message = {"kind": "reconcile", "team_id": str(facts.team_id), "facts": stored}
+            team_id = str(stored["team_id"])
+            message = {"kind": "reconcile", "team_id": team_id, "facts": stored}
             await send_bytes(
-                self.app,
-                self.team_topic_name,
-                str(facts.team_id).encode(),
-                orjson.dumps(message),
+                self.app, self.team_topic_name, team_id.encode(), orjson.dumps(message)
             )
             sent += 1
         if sent:

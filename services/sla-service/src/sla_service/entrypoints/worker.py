@@ -9,11 +9,11 @@
 * Derived SLA events go to ``helpdesk.sla.v1`` keyed by ticket id; they are acknowledged by Kafka
   before the table is updated, so a crash in between re-derives the same events (same ids).
 * Timers: an in-memory :class:`DueIndex` (rebuilt from the table after every assignment and
-  recovery, and every ``reconcile_interval`` seconds) is looked at every ``timer_interval``
-  seconds; a ticket whose instant has come gets a tick on its partition of the ticks topic, and
-  the agent then emits its ``SlaWarning`` / ``SlaBreached`` (a Faust table can only be changed
-  from within a stream). A tick is taken off the index before Kafka has it: a crash re-reads the
-  table, and the periodic rebuild covers a send that failed without one (reliability issue #13).
+  recovery) is looked at every ``timer_interval`` seconds; a ticket whose instant has come gets a
+  tick on its partition of the ticks topic, and the agent then emits its ``SlaWarning`` /
+  ``SlaBreached`` (a Faust table can only be changed from within a stream). A tick is taken off
+  the index before Kafka has it (reliability issue #13): a crash rebuilds the index from the
+  table, and a send that fails marks the index for a rebuild, so no due ticket is forgotten.
 * SLA policies: every replica reads ``helpdesk.sla-policies.v1`` from the start through
   :class:`helpdesk_platform.config_log.ConfigLog` and folds it
   (:func:`~sla_service.domain.policies.fold_policies`); the tracker reads the resulting
@@ -106,7 +106,7 @@ class SlaWorker:
         self.auth = BearerAuth(settings.jwt_public_key_file)
         self.index = DueIndex()
         self._index_dirty = True
-        self._index_stale = False
+        self._index_stale = False  # a rebuild wanted without leaving readiness
         self._assigned = False
         partitions = settings.topic_partitions
         self.app = faust.App(
@@ -157,7 +157,6 @@ class SlaWorker:
         )
         self.app.agent(self.source, name="sla-tracker")(self._process)
         self.app.timer(settings.timer_interval)(self._look_at_timers)
-        self.app.timer(settings.reconcile_interval)(self._reconcile)
         self.app.task(self._start_policies)
         self.app.on_partitions_assigned.connect(self._on_assigned)
         self.app.on_partitions_revoked.connect(self._on_revoked)
@@ -282,11 +281,6 @@ class SlaWorker:
     async def _on_recovered(self) -> None:
         self._index_dirty = True
 
-    async def _reconcile(self) -> None:
-        """Rebuild the due index from the table at the next look (see the module docstring);
-        unlike a recovery's rebuild, the worker stays ready meanwhile."""
-        self._index_stale = True
-
     def _settled(self) -> bool:
         return not (self.app.rebalancing or self.app.in_recovery)
 
@@ -313,12 +307,24 @@ class SlaWorker:
             return
         if self._index_dirty or self._index_stale:
             self._rebuild_index()
-        for key, partition in self.index.pop_due(_now()):
-            await self.ticks.send(
-                key=key.encode(),
-                value=orjson.dumps({"ticket_id": key}),
-                partition=partition,
-            )
+        due = self.index.pop_due(_now())
+        try:
+            pending = [
+                await send_bytes(
+                    self.app,
+                    self.ticks_topic_name,
+                    key.encode(),
+                    orjson.dumps({"ticket_id": key}),
+                    partition=partition,
+                )
+                for key, partition in due
+            ]
+            await asyncio.gather(*pending)
+        except BaseException:
+            # Ticks that did not reach Kafka are off the index: read it again from the table at
+            # the next look (the worker stays ready; a tick sent twice fires once).
+            self._index_stale = True
+            raise
 
     # --- HTTP -----------------------------------------------------------------------------------
 
