@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from helpdesk_conditions import (
+    MAX_COST,
+    MAX_LIST_ITEMS,
     MAX_SOURCE_LENGTH,
     TICKET_FIELDS,
     Condition,
@@ -464,3 +466,46 @@ def test_parsing_token_soup_raises_only_condition_errors(parts: list[str]) -> No
         return
     assert isinstance(condition.matches(TICKET), bool)
     assert isinstance(condition.matches({}), bool)
+
+
+# --- cost (security issue #11, item 5) ---------------------------------------------------------
+
+FIFTY_TAGS = {"tags": [f"tag-{i}" for i in range(MAX_LIST_ITEMS)]}
+
+
+def test_nested_macros_are_refused() -> None:
+    """The issue's condition: four macros deep over the tags took minutes per evaluation."""
+    source = 'tags.all(a, tags.all(b, tags.all(c, tags.all(d, a != "zz"))))'
+    with pytest.raises(ConditionError, match="nested"):
+        Condition.parse(source)
+    with pytest.raises(ConditionError, match="nested"):
+        Condition.parse('tags.all(a, tags.all(b, tags.all(c, a != "zz")))')
+
+
+def test_a_condition_over_the_cost_budget_is_refused() -> None:
+    # Two macros deep is allowed by nesting, but every pair of 50 tags costs too much.
+    with pytest.raises(ConditionError, match="too costly"):
+        Condition.parse("tags.all(a, tags.all(b, a != b))")
+    with pytest.raises(ConditionError, match="too costly"):
+        Condition.parse("(tags + tags + tags).exists(a, tags.exists(b, a == b))")
+
+
+def test_the_cost_of_accepted_conditions_is_bounded() -> None:
+    cheap = [
+        'tags.exists(t, t.startsWith("billing-"))',
+        'tags.exists(a, ["x", "y"].exists(b, a == b))',
+        'priority in ["High", "Urgent"] && "vpn" in tags',
+    ]
+    for source in cheap:
+        condition = Condition.parse(source)
+        assert condition.cost <= MAX_COST
+        condition.matches(FIFTY_TAGS)
+
+
+def test_evaluation_caps_the_list_size() -> None:
+    """More tags than a ticket may have: the condition does not match (and says why)."""
+    condition = Condition.parse('tags.exists(t, t == "tag-60")')
+    outcome = condition.evaluate({"tags": [f"tag-{i}" for i in range(MAX_LIST_ITEMS + 20)]})
+    assert not outcome.matched
+    assert outcome.error is not None and "at most" in outcome.error
+    assert condition.matches({"tags": ["tag-60"]})

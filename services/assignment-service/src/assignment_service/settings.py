@@ -51,6 +51,18 @@ class AssignmentSettings(BaseSettings):
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
+    reconcile_interval: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds between re-sends of the open team tickets without an assignee to "
+        "their team stage (reliability issue #13); the first comes this long after recovery",
+    )
+    crash_at: str | None = Field(
+        default=None,
+        description="tests only: '<stage>:<point>:<n>' ends the process like kill -9 (exit "
+        "137) the n-th time stage ticket-facts|directory|team-state reaches point "
+        "before-send|after-send|after-write of a batch with messages",
+    )
     log_level: str = Field(
         default="INFO",
         validation_alias=AliasChoices("HELPDESK_LOG_LEVEL", "HELPDESK_ASSIGNMENT_LOG_LEVEL"),

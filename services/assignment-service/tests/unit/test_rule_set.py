@@ -6,7 +6,12 @@ import uuid
 
 import pytest
 
-from assignment_service.domain.rule_set import effective_rules, fold_rules, parse_rule
+from assignment_service.domain.rule_set import (
+    check_references,
+    effective_rules,
+    fold_rules,
+    parse_rule,
+)
 
 TEAM = uuid.uuid4()
 
@@ -49,3 +54,20 @@ def test_team_defaults_come_after_saved_rules_unless_a_saved_rule_replaces_them(
     saved = fold_rules(saved, "AssignmentRuleSaved", {"rule": override})
     by_id = {r.rule_id: r for r in effective_rules(saved, [(TEAM, "L1")])}
     assert by_id[f"team-{TEAM}"].method.value == "load_balancing"
+
+
+def test_a_rule_naming_unknown_teams_or_agents_is_refused() -> None:
+    """Security issue #11, item 9: PUT /rules accepted a team id that does not exist."""
+    team, agent, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rule = parse_rule(
+        {
+            "rule_id": "r",
+            "name": "R",
+            "teams": [str(team), str(stranger)],
+            "agents": [str(agent)],
+            "agent_capacity": {str(stranger): 2},
+        }
+    )
+    with pytest.raises(ValueError, match=f"unknown teams: {stranger}; unknown agents: {stranger}"):
+        check_references(rule, lambda t: t == team, lambda a: a == agent)
+    check_references(rule, lambda t: True, lambda a: True)

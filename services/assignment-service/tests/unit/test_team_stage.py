@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from assignment_service.domain.rule_set import RuleSet, fold_rules
 from assignment_service.domain.ticket_facts import TicketFacts
-from assignment_service.service_layer.team_stage import Outcome, handle, team_key
+from assignment_service.service_layer.team_stage import (
+    RECONCILE_GRACE,
+    Outcome,
+    handle,
+    team_key,
+)
 from helpdesk_events import StatusCategory
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -344,3 +351,79 @@ def test_a_redelivered_member_change_makes_the_same_new_decision() -> None:
     crashed = handle(message, table.data.get, table.rules, NOW, table.scan)  # never written
     replayed = table.send(message)
     assert [c.event_id for c in replayed.commands] == [c.event_id for c in crashed.commands]
+
+
+# --- reconciliation (reliability issue #13) ---------------------------------------------------
+
+
+def reconcile(table: Table, ticket_facts: TicketFacts, at: datetime) -> Outcome:
+    message = {
+        "kind": "reconcile",
+        "team_id": str(TEAM),
+        "facts": ticket_facts.model_dump(mode="json"),
+    }
+    outcome = handle(
+        orjson.loads(orjson.dumps(message)), table.data.get, table.rules, at, table.scan
+    )
+    table.write(outcome.ordered_writes())
+    return outcome
+
+
+LATER = NOW + RECONCILE_GRACE + timedelta(seconds=1)
+
+
+def test_reconcile_decides_a_ticket_whose_forward_was_lost() -> None:
+    """The issue's ticket: the facts stage holds it with its team, the team stage never saw it."""
+    table = staffed_table()
+    lost = facts()
+    outcome = reconcile(table, lost, NOW)
+    assert chosen(outcome) == AGENTS[0]
+    assert table.load(AGENTS[0]) == 1
+    # Reconciled again before the answer is back: nothing new is decided.
+    assert reconcile(table, lost, NOW).commands == []
+
+
+def test_reconcile_resends_an_unanswered_decision_with_its_own_id_after_the_grace() -> None:
+    table = staffed_table()
+    request = facts()
+    first = ticket(table, request)
+    assert reconcile(table, request, NOW + timedelta(seconds=1)).commands == []
+    again = reconcile(table, request, LATER)
+    assert [c.event_id for c in again.commands] == [c.event_id for c in first.commands]
+    assert [table.load(a) for a in AGENTS] == [1, 0, 0]
+
+
+def test_reconcile_decides_again_when_the_ticket_changed_since_its_unanswered_decision() -> None:
+    table = staffed_table()
+    request = facts()
+    first = ticket(table, request)
+    changed = request.model_copy(update={"version": 2, "priority": "High"})
+    ticket(table, changed)  # kept the pending decision, made for version 1
+    again = reconcile(table, changed, LATER)
+    (command,) = again.commands
+    assert command.event_id != first.commands[0].event_id
+    assert command.data["expected_version"] == 2
+    assert sum(table.load(a) for a in AGENTS) == 1  # the old provisional load moved
+
+
+def test_reconcile_puts_a_waiting_ticket_back_on_the_waiting_list() -> None:
+    table = Table()
+    team(table)  # nobody in the team: the ticket waits
+    request = facts()
+    assert ticket(table, request).commands == []
+    key = team_key(TEAM)
+    table.data[key] = {**table.data[key], "waiting": []}  # a crash lost the team record's part
+    assert reconcile(table, request, LATER).commands == []
+    assert table.data[key]["waiting"] == [str(request.ticket_id)]
+    assert chosen(member(table, AGENTS[0])) == AGENTS[0]
+
+
+def test_reconcile_with_older_facts_or_for_an_assigned_ticket_does_nothing() -> None:
+    table = staffed_table()
+    request = facts()
+    ticket(table, request)
+    newer = request.model_copy(update={"version": 3})
+    ticket(table, newer)
+    assert reconcile(table, request, LATER).commands == []
+    assigned = newer.model_copy(update={"version": 4, "assignee_id": AGENTS[0]})
+    assert reconcile(table, assigned, LATER).commands == []

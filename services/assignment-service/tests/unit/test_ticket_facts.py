@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket
+import pytest
+
+from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket, stored_needs_agent
 from helpdesk_events import StatusCategory
 
 TICKET = uuid.uuid4()
@@ -122,3 +124,23 @@ def test_events_before_the_creation_is_known_are_ignored() -> None:
 def test_a_merged_ticket_needs_nobody() -> None:
     facts = fold(created(team_id=str(TEAM)), "TicketMerged", 2, parent_id=str(uuid.uuid4()))
     assert not facts.needs_agent
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"team_id": None},
+        {"assignee_id": uuid.uuid4()},
+        {"merged": True},
+        {"status_category": StatusCategory.PAUSED},
+        {"status_category": StatusCategory.RESOLVED},
+        {"status_category": StatusCategory.CLOSED},
+        {"status_category": StatusCategory.ACTIVE},
+    ],
+)
+def test_needs_agent_reads_the_same_from_the_stored_json(changes: dict[str, Any]) -> None:
+    facts = TicketFacts(
+        ticket_id=uuid.uuid4(), version=1, last_event_id=uuid.uuid4(), team_id=uuid.uuid4()
+    ).model_copy(update=changes)
+    assert stored_needs_agent(facts.model_dump(mode="json")) is facts.needs_agent

@@ -20,6 +20,7 @@ import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from helpdesk_devstack.procs import free_port
+from helpdesk_devstack.tokens import mint_token
 from helpdesk_devstack.topic_reader import read_topic, topic_partitions
 from helpdesk_devstack.worker_process import WorkerProcess
 from helpdesk_events import (
@@ -52,7 +53,9 @@ TEST_POLICY = {
 }
 
 
-def worker_process(bootstrap: str, app_id: str, data_dir: Path) -> WorkerProcess:
+def worker_process(
+    bootstrap: str, app_id: str, data_dir: Path, public_key: Path | None = None
+) -> WorkerProcess:
     """``python -m sla_service worker`` on a free port, configured for these tests."""
     port = free_port()
     env = {
@@ -65,6 +68,7 @@ def worker_process(bootstrap: str, app_id: str, data_dir: Path) -> WorkerProcess
         "HELPDESK_SLA_POLICY": orjson.dumps(TEST_POLICY).decode(),
         "HELPDESK_SLA_SESSION_TIMEOUT": "6",
         "HELPDESK_SLA_TIMER_INTERVAL": "0.1",
+        **({"HELPDESK_JWT_PUBLIC_KEY_FILE": str(public_key)} if public_key else {}),
     }
     return WorkerProcess(
         "sla_service", env, data_dir / f"worker-{app_id}-{time.monotonic_ns()}.log", port
@@ -73,13 +77,13 @@ def worker_process(bootstrap: str, app_id: str, data_dir: Path) -> WorkerProcess
 
 @pytest.fixture(scope="module")
 def worker_factory(
-    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, dev_keys: tuple[Path, Path]
 ) -> Iterator[Callable[[str], WorkerProcess]]:
     started: list[WorkerProcess] = []
     base = tmp_path_factory.mktemp("sla-worker")
 
     def make(app_id: str) -> WorkerProcess:
-        worker = worker_process(kafka_bootstrap, app_id, base)
+        worker = worker_process(kafka_bootstrap, app_id, base, dev_keys[1])
         started.append(worker)
         return worker
 
@@ -95,6 +99,12 @@ async def worker(worker_factory: Callable[[str], WorkerProcess]) -> AsyncIterato
     await process.wait_ready()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def agent_headers(dev_keys: tuple[Path, Path]) -> dict[str, str]:
+    token = mint_token(dev_keys[0].read_bytes(), "agent", "agent-1", timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +213,10 @@ def _dt(value: str) -> datetime:
 
 
 async def test_created_ticket_gets_targets_with_due_times(
-    worker: WorkerProcess, producer: AIOKafkaProducer, kafka_bootstrap: str
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    agent_headers: dict[str, str],
 ) -> None:
     ticket = Ticket(producer)
     created_at = datetime.now(UTC).replace(microsecond=0)
@@ -226,7 +239,7 @@ async def test_created_ticket_gets_targets_with_due_times(
         "resolution": created_at + timedelta(hours=2),
     }
 
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=agent_headers) as client:
         response = await client.get(f"http://127.0.0.1:{worker.port}/tickets/{ticket.id}/sla")
         assert response.status_code == 200
         assert response.json()["metrics"]["resolution"]["due_at"] == dues["resolution"].isoformat()
@@ -315,6 +328,7 @@ async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
     worker_factory: Callable[[str], WorkerProcess],
     producer: AIOKafkaProducer,
     kafka_bootstrap: str,
+    agent_headers: dict[str, str],
 ) -> None:
     app_id = f"sla-restart-{uuid.uuid4().hex[:8]}"
     first = worker_factory(app_id)
@@ -350,7 +364,7 @@ async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
             assert len(ids) == 1, (metric, ids)
         assert len({e.event_id for e in _of_type(events, "SlaTargetsSet")}) == 1
     # Restarted state still answers (recovered from the changelog, not re-derived only).
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=agent_headers) as client:
         response = await client.get(f"http://127.0.0.1:{second.port}/tickets/{early.id}/sla")
     assert response.status_code == 200
     assert response.json()["metrics"]["first_response"]["breached"] is True

@@ -17,7 +17,12 @@ from helpdesk_events import (
     TicketCreated,
 )
 from sla_service.domain import BusinessCalendar, PriorityTargets, SlaMetric, SlaPolicy
-from sla_service.service_layer.queries import DurationError, breaching_soon, parse_duration
+from sla_service.service_layer.queries import (
+    MAX_WINDOW,
+    DurationError,
+    breaching_soon,
+    parse_duration,
+)
 from sla_service.service_layer.tracker import SlaTracker, TicketSla
 
 H = timedelta(hours=1)
@@ -132,3 +137,15 @@ def test_paused_clocks_are_left_out_until_breached() -> None:
     found = breaching_soon(TRACKER, [paused], T0 + H / 2, 10 * H)
     # resolution pauses (default policy rules); first response keeps running
     assert [b.metric for b in found] == [SlaMetric.FIRST_RESPONSE]
+
+
+@pytest.mark.parametrize("text", ["P3000000D", "P367D", "PT9000H", "P99999999999999999999D"])
+def test_windows_longer_than_a_year_are_refused(text: str) -> None:
+    """Security issue #11, item 6: P3000000D overflowed the due-date arithmetic (a 500)."""
+    with pytest.raises(DurationError, match="at most"):
+        parse_duration(text)
+
+
+def test_a_year_is_the_longest_window() -> None:
+    assert parse_duration("P366D") == MAX_WINDOW == timedelta(days=366)
+    assert breaching_soon(TRACKER, [], datetime(9000, 1, 1, tzinfo=UTC), MAX_WINDOW) == []

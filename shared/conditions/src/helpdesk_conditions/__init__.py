@@ -3,6 +3,9 @@
 from helpdesk_conditions.condition import (
     GLOBAL_FUNCTIONS,
     MACROS,
+    MAX_COST,
+    MAX_LIST_ITEMS,
+    MAX_MACRO_NESTING,
     MAX_SOURCE_LENGTH,
     METHODS,
     TICKET_FIELDS,
@@ -16,6 +19,9 @@ from helpdesk_conditions.condition import (
 __all__ = [
     "GLOBAL_FUNCTIONS",
     "MACROS",
+    "MAX_COST",
+    "MAX_LIST_ITEMS",
+    "MAX_MACRO_NESTING",
     "MAX_SOURCE_LENGTH",
     "METHODS",
     "TICKET_FIELDS",

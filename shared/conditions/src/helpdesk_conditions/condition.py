@@ -73,6 +73,9 @@ from pydantic_core import core_schema
 __all__ = [
     "GLOBAL_FUNCTIONS",
     "MACROS",
+    "MAX_COST",
+    "MAX_LIST_ITEMS",
+    "MAX_MACRO_NESTING",
     "MAX_SOURCE_LENGTH",
     "METHODS",
     "TICKET_FIELDS",
@@ -87,6 +90,18 @@ logger = logging.getLogger("helpdesk_conditions")
 
 #: The longest condition accepted, in characters.
 MAX_SOURCE_LENGTH: Final = 4000
+
+#: The most items a list field (``tags``) may hold when a condition is evaluated: a ticket has at
+#: most 50 tags. A longer list makes the condition not match, so the cost bound below holds.
+MAX_LIST_ITEMS: Final = 50
+#: Macros (``exists``, ``all``, ...) may be nested at most this deep: each level multiplies the
+#: work by the length of a list.
+MAX_MACRO_NESTING: Final = 2
+#: The most parse-tree nodes one evaluation may visit, counting every macro body once per item of
+#: the longest list it may run over (:data:`MAX_LIST_ITEMS` per list the macro's target names).
+#: celpy's interpreter takes 4-10 microseconds a node here, so the worst accepted condition costs
+#: tens of milliseconds; ``tags.exists(t, t.startsWith("billing-"))`` costs about 1,300.
+MAX_COST: Final = 5000
 
 
 class FieldKind(StrEnum):
@@ -235,7 +250,7 @@ class _Checker:
             raise self.fail(f"unknown field '{name}'{suggestion}; known fields: {known}", token)
         self.fields.add(name)
 
-    def check(self, node: Any, scope: frozenset[str], depth: int = 0) -> None:
+    def check(self, node: Any, scope: frozenset[str], depth: int = 0, macros: int = 0) -> None:
         if not isinstance(node, lark.Tree):
             return
         if depth > _MAX_DEPTH:
@@ -263,35 +278,41 @@ class _Checker:
             if name not in GLOBAL_FUNCTIONS:
                 allowed = ", ".join(sorted(GLOBAL_FUNCTIONS))
                 raise self.fail(f"unknown function '{name}'; functions: {allowed}", children[0])
-            self.check_all(children[1:], scope, depth)
+            self.check_all(children[1:], scope, depth, macros)
             return
         if rule == "member_dot_arg":
             target, method, args = children[0], str(children[1]), children[2:]
-            self.check(target, scope, depth + 1)
+            self.check(target, scope, depth + 1, macros)
             if method in MACROS:
-                self.check_macro(method, children[1], args, scope, depth)
+                self.check_macro(method, children[1], args, scope, depth, macros)
                 return
             if method not in METHODS:
                 allowed = ", ".join(sorted(METHODS | MACROS))
                 raise self.fail(f"unknown method '{method}'; methods: {allowed}", children[1])
-            self.check_all(args, scope, depth)
+            self.check_all(args, scope, depth, macros)
             return
-        self.check_all(children, scope, depth)
+        self.check_all(children, scope, depth, macros)
 
-    def check_all(self, nodes: list[Any], scope: frozenset[str], depth: int) -> None:
+    def check_all(self, nodes: list[Any], scope: frozenset[str], depth: int, macros: int) -> None:
         for child in nodes:
-            self.check(child, scope, depth + 1)
+            self.check(child, scope, depth + 1, macros)
 
     def check_macro(
-        self, name: str, at: Any, args: list[Any], scope: frozenset[str], depth: int
+        self,
+        name: str,
+        at: Any,
+        args: list[Any],
+        scope: frozenset[str],
+        depth: int,
+        macros: int,
     ) -> None:
-        exprs = [
-            expr
-            for arglist in args
-            if isinstance(arglist, lark.Tree)
-            for expr in arglist.children
-            if isinstance(expr, lark.Tree)
-        ]
+        if macros >= MAX_MACRO_NESTING:
+            raise self.fail(
+                f"macros may be nested at most {MAX_MACRO_NESTING} deep ({name}() inside "
+                f"{macros} others): each level multiplies the work by the length of a list",
+                at,
+            )
+        exprs = _macro_exprs(args)
         if len(exprs) != 2:
             raise self.fail(f"{name}() takes a variable and an expression, e.g. {name}(t, …)", at)
         variable = _bare_ident(exprs[0])
@@ -299,7 +320,45 @@ class _Checker:
             raise self.fail(f"the first argument of {name}() must be a variable name", exprs[0])
         inner = scope | {variable}
         for expr in exprs[1:]:
-            self.check(expr, inner, depth + 1)
+            self.check(expr, inner, depth + 1, macros + 1)
+
+
+def _macro_exprs(args: list[Any]) -> list[lark.Tree[Any]]:
+    """The argument expressions of a macro call (``t`` and the body of ``exists(t, …)``)."""
+    return [
+        expr
+        for arglist in args
+        if isinstance(arglist, lark.Tree)
+        for expr in arglist.children
+        if isinstance(expr, lark.Tree)
+    ]
+
+
+def _items(target: lark.Tree[Any]) -> int:
+    """The most items the list ``target`` evaluates to: :data:`MAX_LIST_ITEMS` for each field or
+    variable it names (``tags + tags`` is two lists long), plus the items of its list literals."""
+    items = 0
+    for sub in target.iter_subtrees():
+        if str(sub.data) == "ident":
+            items += MAX_LIST_ITEMS
+        elif str(sub.data) == "list_lit":
+            items += sum(len(part.children) for part in sub.children if isinstance(part, lark.Tree))
+    return max(1, items)
+
+
+def _cost(node: Any) -> int:
+    """How many parse-tree nodes an evaluation may visit, at most (see :data:`MAX_COST`).
+
+    A macro's body counts once per item of the list it runs over (:func:`_items`). Runs after the
+    checks, so macros have their two arguments.
+    """
+    if not isinstance(node, lark.Tree):
+        return 0
+    children = node.children
+    if str(node.data) == "member_dot_arg" and str(children[1]) in MACROS:
+        target, body = children[0], _macro_exprs(children[2:])[-1]
+        return 1 + _cost(target) + _items(target) * (_cost(body) + 1)
+    return 1 + sum(_cost(child) for child in children)
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -380,9 +439,10 @@ class Condition:
     is written out as the source text.
     """
 
-    __slots__ = ("_fields", "_program", "_source")
+    __slots__ = ("_cost", "_fields", "_program", "_source")
 
     _source: str
+    _cost: int
     _fields: frozenset[str]
     _program: celpy.Runner
 
@@ -412,10 +472,19 @@ class Condition:
         checker = _Checker(source)
         try:
             checker.check(tree, frozenset())
+            cost = _cost(tree)
         except RecursionError:
             raise ConditionError("the condition is nested too deeply", source) from None
+        if cost > MAX_COST:
+            raise ConditionError(
+                f"the condition is too costly: up to {cost} steps for a ticket with "
+                f"{MAX_LIST_ITEMS} tags, at most {MAX_COST} are allowed (nest fewer macros or "
+                "give them less to do)",
+                source,
+            )
         condition = object.__new__(cls)
         condition._source = source
+        condition._cost = cost
         condition._fields = frozenset(checker.fields)
         with _ENVIRONMENT_LOCK:
             condition._program = _ENVIRONMENT.program(tree, functions=_FUNCTIONS)
@@ -428,6 +497,11 @@ class Condition:
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def cost(self) -> int:
+        """The most parse-tree nodes one evaluation visits (at most :data:`MAX_COST`)."""
+        return self._cost
 
     @property
     def fields(self) -> frozenset[str]:
@@ -447,6 +521,9 @@ class Condition:
             kind, value = TICKET_FIELDS[name], ticket[name]
             if _wrong_kind(kind, value):
                 error = f"field '{name}' holds a {type(value).__name__}, expected {kind}"
+                return Outcome(False, error, missing)
+            if kind is FieldKind.STRING_LIST and len(value) > MAX_LIST_ITEMS:
+                error = f"field '{name}' holds {len(value)} items, at most {MAX_LIST_ITEMS}"
                 return Outcome(False, error, missing)
         try:
             result = self._program.evaluate(_activation(ticket, self._fields))

@@ -4,6 +4,8 @@ Those APIs change a :class:`~helpdesk_platform.config_log.ConfigLog` optimistica
 managers only:
 
 * :func:`require_role` verifies the bearer token: 401 without a valid one, 403 for another role;
+  :class:`BearerAuth` loads the public key when first needed (503 while it is missing) and
+  checks a caller, a member of staff or a role;
 * :func:`expected_version` reads ``If-Match`` - the version the change was decided on, the
   ``ETag`` of the read (:func:`etag`): 428 when it is missing, 400 when it is not a version.
 
@@ -14,10 +16,11 @@ handler turns it into its framework's response.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
 
-__all__ = ["HttpRefusal", "etag", "expected_version", "require_role"]
+__all__ = ["BearerAuth", "HttpRefusal", "etag", "expected_version", "require_role"]
 
 _VERSION = re.compile(r"^[0-9]{1,18}$")
 
@@ -68,3 +71,40 @@ def require_role(
     if principal.role is not role:
         raise HttpRefusal(403, f"only {role.value}s may {action}")
     return principal
+
+
+class BearerAuth:
+    """The bearer-token rules of a worker's HTTP API, with the public key read on first use (a
+    worker starts before ``make up`` has written the dev key pair)."""
+
+    def __init__(self, public_key_file: Path) -> None:
+        self.public_key_file = public_key_file
+        self._verifier: TokenVerifier | None = None
+
+    def verifier(self) -> TokenVerifier:
+        if self._verifier is None:
+            try:
+                self._verifier = TokenVerifier.from_file(self.public_key_file)
+            except FileNotFoundError as error:
+                raise HttpRefusal(503, str(error)) from None
+        return self._verifier
+
+    def caller(self, authorization: str | None) -> Principal:
+        """Anyone with a valid token (401 without one)."""
+        try:
+            return self.verifier().verify(authorization)
+        except AuthenticationError as error:
+            raise HttpRefusal(401, str(error)) from None
+
+    def staff(self, authorization: str | None, *, action: str) -> Principal:
+        """Agents, technicians and managers (403 for customers)."""
+        principal = self.caller(authorization)
+        if not principal.is_staff:
+            raise HttpRefusal(403, f"only staff may {action}")
+        return principal
+
+    def role(
+        self, authorization: str | None, *, action: str, role: Role = Role.MANAGER
+    ) -> Principal:
+        """Callers of ``role`` only (see :func:`require_role`)."""
+        return require_role(self.verifier(), authorization, action=action, role=role)

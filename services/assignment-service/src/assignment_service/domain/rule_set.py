@@ -8,14 +8,14 @@ every replica refuses it alike and the writer gets the reason back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
 from pydantic import ValidationError
 
 from assignment_service.domain.rules import AssignmentRule, default_rule_for_team
 
-__all__ = ["RuleSet", "effective_rules", "fold_rules", "parse_rule"]
+__all__ = ["RuleSet", "check_references", "effective_rules", "fold_rules", "parse_rule"]
 
 #: rule id -> rule; replaced as a whole on every change (immutable by convention).
 RuleSet = Mapping[str, AssignmentRule]
@@ -31,6 +31,25 @@ def parse_rule(raw: object) -> AssignmentRule:
             for issue in error.errors()
         )
         raise ValueError(problems) from None
+
+
+def check_references(
+    rule: AssignmentRule,
+    team_known: Callable[[uuid.UUID], bool],
+    agent_known: Callable[[uuid.UUID], bool],
+) -> None:
+    """``ValueError`` naming the teams and agents the rule names that the directory does not
+    know (a typo'd id would make a rule that never assigns, silently)."""
+    teams = sorted(str(team) for team in rule.teams if not team_known(team))
+    agents = sorted(
+        str(agent) for agent in rule.agents | set(rule.agent_capacity) if not agent_known(agent)
+    )
+    problems = [
+        *([f"unknown teams: {', '.join(teams)}"] if teams else []),
+        *([f"unknown agents: {', '.join(agents)}"] if agents else []),
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def fold_rules(rules: RuleSet, event_type: str, data: Mapping[str, object]) -> RuleSet:

@@ -17,13 +17,14 @@ from pydantic import BaseModel, ConfigDict
 
 from helpdesk_events.tickets import StatusCategory
 
-__all__ = ["OPEN_CATEGORIES", "TicketFacts", "fold_ticket"]
+__all__ = ["OPEN_CATEGORIES", "TicketFacts", "fold_ticket", "stored_needs_agent"]
 
 #: Status categories that count as open load and in which a ticket is worth assigning.
 OPEN_CATEGORIES = frozenset({StatusCategory.NEW, StatusCategory.ACTIVE})
 #: Categories in which an unassigned ticket still waits for someone (paused: waiting on the
 #: customer, but it still needs an owner when they answer).
 _ASSIGNABLE_CATEGORIES = OPEN_CATEGORIES | {StatusCategory.PAUSED}
+_ASSIGNABLE_VALUES = frozenset(category.value for category in _ASSIGNABLE_CATEGORIES)
 
 _COPIED_FIELDS = ("type", "category", "business_unit", "brand", "channel")
 
@@ -165,3 +166,15 @@ def fold_ticket(
     elif event_type == "TicketUnmerged":
         update["merged"] = False
     return facts.model_copy(update=update)
+
+
+def stored_needs_agent(stored: Mapping[str, Any]) -> bool:
+    """:attr:`TicketFacts.needs_agent` of facts as the table stores them (JSON), without
+    validating them: the reconciliation looks at every open ticket of the table, and most have
+    an agent (validating each costs ~13 microseconds, 1.3 s per 100,000 tickets)."""
+    return (
+        stored.get("team_id") is not None
+        and stored.get("assignee_id") is None
+        and not stored.get("merged", False)
+        and stored.get("status_category", StatusCategory.NEW.value) in _ASSIGNABLE_VALUES
+    )

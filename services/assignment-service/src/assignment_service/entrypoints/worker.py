@@ -16,16 +16,24 @@ Three agents, three tables (kept in memory, backed by compacted changelog topics
   acknowledgement before it writes the table, so a crash in between makes the same choice again
   (same command id; the ticket service applies it once).
 
-Forwarded messages, too, are acknowledged before a stage's table is written. The saved rules come
+Forwarded messages, too, are acknowledged before a stage's table is written. Writing the state
+and producing the output are still two steps, so every ``reconcile_interval`` seconds the worker
+re-sends the facts of each open team ticket without an assignee to its team stage, which decides
+what nobody decided and re-sends what nobody answered (see
+:mod:`~assignment_service.service_layer.team_stage`, reliability issue #13). The saved rules come
 from ``helpdesk.assignment-rules.v1`` through :class:`helpdesk_platform.config_log.ConfigLog`.
 
 HTTP (aiohttp, Faust's web server): ``/healthz``, ``/readyz``, ``/openapi.json`` and the rules
-API for managers: ``GET /rules``, ``PUT /rules/{rule_id}``, ``DELETE /rules/{rule_id}``.
+API for managers: ``GET /rules``, ``PUT /rules/{rule_id}``, ``DELETE /rules/{rule_id}``. A rule
+naming a team or agent the directory stage has not seen is refused (422). Nothing else is
+served: Faust's own views (``/table/ticket-facts/<id>``, ``/router``, ...) would show the tables
+to anyone (:mod:`helpdesk_platform.faust_web`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -36,9 +44,17 @@ import orjson
 import structlog
 from faust.web import Request, Response, View
 from pydantic import ValidationError
+from pydantic.json_schema import models_json_schema
 
-from assignment_service.domain.rule_set import RuleSet, effective_rules, fold_rules, parse_rule
-from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket
+from assignment_service.domain.rule_set import (
+    RuleSet,
+    check_references,
+    effective_rules,
+    fold_rules,
+    parse_rule,
+)
+from assignment_service.domain.rules import AssignmentRule
+from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket, stored_needs_agent
 from assignment_service.service_layer import team_stage
 from assignment_service.settings import AssignmentSettings
 from helpdesk_events import (
@@ -56,10 +72,10 @@ from helpdesk_events.assignment import (
 )
 from helpdesk_events.topics import ASSIGNMENT_RULES, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
 from helpdesk_platform import faust_fetch, faust_memory, faust_seek
-from helpdesk_platform.auth import TokenVerifier
-from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
+from helpdesk_platform.config_http import BearerAuth, HttpRefusal, etag, expected_version
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
 from helpdesk_platform.faust_batches import header, send_bytes, skip_unreadable, write_tables
+from helpdesk_platform.faust_web import web_settings
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 
 log = structlog.get_logger("assignment_service.worker")
@@ -86,7 +102,7 @@ class AssignmentWorker:
         faust_fetch.install()  # a fetch waits at most 50 ms, not Faust's 1.5 s
         self.settings = settings
         self._assigned = False
-        self._verifier: TokenVerifier | None = None
+        self.auth = BearerAuth(settings.jwt_public_key_file)
         self._background: set[asyncio.Future[Any]] = set()
         partitions = settings.topic_partitions
         self.app = faust.App(
@@ -109,6 +125,7 @@ class AssignmentWorker:
             web_bind=settings.http_host,
             web_port=settings.http_port,
             web_in_thread=False,
+            **web_settings(OPENAPI["paths"]),
         )
         self.team_topic_name = team_topic_name(settings)
         self.ticket_source = self._raw_topic(TICKETS, SLA, partitions=partitions)
@@ -140,12 +157,12 @@ class AssignmentWorker:
             fold=_fold_rules,
             client_id=settings.app_id,
         )
-        #: team id -> name, for GET /rules (the teams' implied default rules).
-        self.team_names: dict[uuid.UUID, str] = {}
         self.app.agent(self.ticket_source, name="ticket-facts")(self._process_tickets)
         self.app.agent(self.directory_source, name="directory")(self._process_directory)
         self.app.agent(self.team_topic, name="team-state")(self._process_teams)
         self.app.task(self._start_rules)
+        self.app.timer(settings.reconcile_interval)(self._reconcile)
+        self._crash_at = CrashPoint.parse(settings.crash_at)
         self.app.on_partitions_assigned.connect(self._on_assigned)
         faust_memory.freeze_after_recovery(self.app)
         self._add_pages()
@@ -172,7 +189,7 @@ class AssignmentWorker:
         if not self.rules.caught_up.is_set():
             return  # replaying the history at start: nothing waits yet
         # Tell every team (on its own partition of the team topic) to try its waiting tickets.
-        for team_id in list(self.team_names):
+        for team_id in list(self.team_names()):
             message = {"kind": "rules", "team_id": str(team_id)}
             sending = asyncio.ensure_future(
                 self.team_topic.send(key=str(team_id).encode(), value=orjson.dumps(message))
@@ -189,8 +206,33 @@ class AssignmentWorker:
 
     # --- streams ----------------------------------------------------------------------------
 
+    async def _reconcile(self) -> None:
+        """Re-send each open team ticket without an assignee to its team (see the module
+        docstring); only when the partitions are settled and recovered."""
+        if not self.ready():
+            return
+        sent = 0
+        for index, stored in enumerate(list(self.facts_table.values())):
+            if index % 1000 == 999:
+                await asyncio.sleep(0)  # a large table is looked at without stalling the streams
+            if stored is None or not stored_needs_agent(stored):
+                continue
+            team_id = str(stored["team_id"])
+            message = {"kind": "reconcile", "team_id": team_id, "facts": stored}
+            await send_bytes(
+                self.app, self.team_topic_name, team_id.encode(), orjson.dumps(message)
+            )
+            sent += 1
+        if sent:
+            log.info("reconcile: open team tickets without an assignee re-sent", tickets=sent)
+
     async def _in_batches(
-        self, stream: Any, handler: Handler, wanted: Callable[[Any], bool] | None = None
+        self,
+        stream: Any,
+        handler: Handler,
+        wanted: Callable[[Any], bool] | None = None,
+        *,
+        stage: str = "",
     ) -> None:
         """Run ``handler`` over batches of events: decide all, send all, wait, then write all.
 
@@ -214,10 +256,17 @@ class AssignmentWorker:
                     skip_unreadable(message, error)
                 else:
                     batch.keep()
+            crash = self._crash_at if batch.sends else None
+            if crash:
+                crash.reached(stage, "before-send")
             await asyncio.gather(self._send_all(batch.sends), *written)
+            if crash:
+                crash.reached(stage, "after-send")
             for record in batch.logs:
                 log.info(record.pop("event"), **record)
             written = await write_tables(self.app, batch.writes)
+            if crash:
+                crash.reached(stage, "after-write")
 
     async def _batches(self, stream: Any) -> Any:
         # Up to BATCH_MAX events, waiting at most BATCH_WITHIN seconds for more: one round trip
@@ -234,14 +283,16 @@ class AssignmentWorker:
         await asyncio.gather(*pending)
 
     async def _process_tickets(self, stream: Any) -> None:
-        await self._in_batches(stream, self._on_ticket_or_sla_event, _ticket_event_or_breach)
+        await self._in_batches(
+            stream, self._on_ticket_or_sla_event, _ticket_event_or_breach, stage="ticket-facts"
+        )
 
     async def _process_directory(self, stream: Any) -> None:
-        await self._in_batches(stream, self._on_directory_event)
+        await self._in_batches(stream, self._on_directory_event, stage="directory")
 
     async def _process_teams(self, stream: Any) -> None:
         await self.rules.caught_up.wait()
-        await self._in_batches(stream, self._on_team_message)
+        await self._in_batches(stream, self._on_team_message, stage="team-state")
 
     def _forward(self, batch: Batch, messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -292,7 +343,9 @@ class AssignmentWorker:
                     message[name] = data.get(name)
             self._forward(batch, [message])
             if data.get("name"):
-                self.team_names[team_id] = data["name"]
+                # Kept in the table (not only in memory), so a restarted worker still knows the
+                # teams created before its committed offset.
+                batch.put(self.directory_table, f"team:{team_id}", {"name": data["name"]})
             return
         if kind in ("TeamMemberAdded", "TeamMemberRemoved"):
             agent_id = uuid.UUID(data["agent_id"])
@@ -361,17 +414,31 @@ class AssignmentWorker:
     # --- HTTP -------------------------------------------------------------------------------
 
     def _principal_error(self, web: View, request: Request) -> Response | None:
-        """None when the caller is a manager; else the 401/403 response."""
-        if self._verifier is None:
-            self._verifier = TokenVerifier.from_file(self.settings.jwt_public_key_file)
+        """None when the caller is a manager; else the 401/403 (503: no key yet) response."""
         try:
-            require_role(self._verifier, request.headers.get("Authorization"), action=RULES_ACTION)
+            self.auth.role(request.headers.get("Authorization"), action=RULES_ACTION)
         except HttpRefusal as refusal:
             return web.json({"detail": refusal.detail}, status=refusal.status)
         return None
 
+    def team_known(self, team_id: uuid.UUID) -> bool:
+        """Whether the directory stage has seen the team created."""
+        return self.directory_table.get(f"team:{team_id}") is not None
+
+    def team_names(self) -> dict[uuid.UUID, str]:
+        """team id -> name, for GET /rules (the teams' implied default rules) and rule changes."""
+        return {
+            uuid.UUID(key.removeprefix("team:")): value["name"]
+            for key, value in list(self.directory_table.items())
+            if key.startswith("team:") and value is not None
+        }
+
+    def agent_known(self, agent_id: uuid.UUID) -> bool:
+        """Whether the directory stage has seen the agent (invited, or added to a team)."""
+        return self.directory_table.get(f"agent:{agent_id}") is not None
+
     def rules_document(self) -> dict[str, Any]:
-        rules = effective_rules(self.rules.state, sorted(self.team_names.items()))
+        rules = effective_rules(self.rules.state, sorted(self.team_names().items()))
         return {
             "version": self.rules.version,
             "rules": [
@@ -445,6 +512,7 @@ class AssignmentWorker:
                     )
                 try:
                     rule = parse_rule(body)
+                    check_references(rule, worker.team_known, worker.agent_known)
                 except ValueError as error:
                     return self.json({"detail": str(error)}, status=422)
                 event = AssignmentRuleSaved(rule=rule.model_dump(mode="json"))
@@ -459,6 +527,35 @@ class AssignmentWorker:
                 return await worker._write_rule(
                     self, request, AssignmentRuleDeleted(rule_id=rule_id)
                 )
+
+
+class CrashPoint:
+    """A test hook (setting ``crash_at``): end the process like ``kill -9`` at a chosen point of
+    a chosen stage's n-th batch with messages - before its sends, after Kafka acknowledged them,
+    or after its table writes were handed to the producer - to show that no instant loses work.
+    """
+
+    POINTS = ("before-send", "after-send", "after-write")
+
+    def __init__(self, stage: str, point: str, count: int) -> None:
+        if point not in self.POINTS:
+            raise ValueError(f"crash point {point!r} is not one of {', '.join(self.POINTS)}")
+        self.stage, self.point, self.left = stage, point, count
+
+    @classmethod
+    def parse(cls, text: str | None) -> CrashPoint | None:
+        if not text:
+            return None
+        stage, point, count = text.split(":")
+        return cls(stage, point, int(count))
+
+    def reached(self, stage: str, point: str) -> None:
+        if stage != self.stage or point != self.point:
+            return
+        self.left -= 1
+        if self.left <= 0:
+            log.warning("crash point reached: exiting like kill -9", stage=stage, point=point)
+            os._exit(137)
 
 
 class Batch:
@@ -571,18 +668,42 @@ _WRITE_RESPONSES = {
     "401": {"description": "no valid bearer token"},
     "403": {"description": "not a manager"},
     "409": {"description": "the rules changed since the If-Match version"},
-    "422": {"description": "the rule is not valid (the message says why)"},
+    "422": {
+        "description": "the rule is not valid, or names a team or agent that does not exist "
+        "(the message says why)"
+    },
     "428": {"description": "If-Match is missing"},
 }
+
+
+def _rule_schemas() -> dict[str, Any]:
+    """The JSON Schema of a rule (from the pydantic model), as OpenAPI component schemas. The
+    body's ``rule_id`` may be left out: the path names the rule."""
+    _, top = models_json_schema(
+        [(AssignmentRule, "validation")], ref_template="#/components/schemas/{model}"
+    )
+    schemas: dict[str, Any] = dict(top["$defs"])
+    rule = dict(schemas["AssignmentRule"])
+    rule["required"] = [name for name in rule.get("required", []) if name != "rule_id"]
+    schemas["AssignmentRule"] = rule
+    return schemas
+
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Assignment service", "version": "0.1.0"},
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        "schemas": _rule_schemas(),
     },
     "paths": {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "up"}}}},
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {"200": {"description": "the OpenAPI document"}},
+            }
+        },
         "/readyz": {
             "get": {
                 "summary": "Readiness (partitions assigned, state and rules recovered)",
@@ -607,7 +728,11 @@ OPENAPI: dict[str, Any] = {
                 "parameters": [_RULE_ID, _IF_MATCH],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/AssignmentRule"}
+                        }
+                    },
                 },
                 "responses": _WRITE_RESPONSES,
             },

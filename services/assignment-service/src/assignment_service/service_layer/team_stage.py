@@ -24,6 +24,20 @@ id.
 A decision is recorded at once (cursor moved, the ticket counted in the agent's load), so a burst
 of tickets is spread before the ``TicketAssigned`` events come back; when the ticket comes back
 assigned (to that agent or, by hand, to another) the load follows the facts.
+
+Reconciliation (reliability issue #13). Every stage writes its state and produces its output in
+two steps, and neither Kafka nor Faust makes them one here (at-least-once: the output is
+acknowledged before the state is written, and the input's offset is committed later still). What
+one stage did right is still lost further on when a process dies at the wrong instant - the
+forwarded facts or the ``AssignTicket`` never acted on (a ``kill -9`` of the worker together with
+the ticket service's command consumer and relay left a ticket with a team, no assignee and a
+decision nobody applied; the stage believed it done and waited for an answer that never came).
+So the worker re-sends, periodically and after recovery, the facts of every open team ticket
+without an assignee as a ``reconcile`` message (:func:`_on_reconcile`): a ticket the team stage
+never saw is decided; a decision older than :data:`RECONCILE_GRACE` that has no answer yet is
+sent again with the same command id (the ticket service applies an id once), or made again when
+the ticket changed since (the old command's expected version is refused); a waiting ticket is put
+back on the waiting list if a crash took it off.
 """
 
 from __future__ import annotations
@@ -31,7 +45,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -63,7 +77,10 @@ log = structlog.get_logger("assignment_service.team_stage")
 
 SERVICE_ACTOR = Actor(kind=ActorKind.SERVICE, id="assignment-service")
 
-__all__ = ["Outcome", "PendingDecision", "TeamInfo", "TicketSlot", "handle"]
+__all__ = ["RECONCILE_GRACE", "Outcome", "PendingDecision", "TeamInfo", "TicketSlot", "handle"]
+
+#: A decision younger than this is left alone by reconciliation: its answer may be on its way.
+RECONCILE_GRACE = timedelta(seconds=10)
 
 
 class PendingDecision(BaseModel):
@@ -212,7 +229,44 @@ def handle(
         _retry_waiting(view, team_id, saved_rules, now)
     elif kind == "breach":
         _on_breach(view, team_id, message, saved_rules, now)
+    elif kind == "reconcile":
+        _on_reconcile(view, team_id, TicketFacts.model_validate(message["facts"]), saved_rules, now)
     return view.outcome
+
+
+def _on_reconcile(
+    view: _View, team_id: uuid.UUID, facts: TicketFacts, saved_rules: RuleSet, now: datetime
+) -> None:
+    """An open ticket of the team without an assignee, as the facts stage has it now (see the
+    module docstring): decide it if nothing is pending for it."""
+    if facts.team_id != team_id or not facts.needs_agent:
+        return  # (facts stage sends only these; an old message may come late)
+    slot = view.slot(team_id, facts.ticket_id)
+    if slot is None:
+        log.info("reconcile: a ticket the team never saw", ticket_id=str(facts.ticket_id))
+        _on_ticket(view, team_id, facts, saved_rules, now)
+        return
+    _settle(view, team_id, slot)
+    if facts.version < slot.version:
+        return  # newer facts reached the team already
+    decided = slot.decided
+    if decided is None:
+        if facts.version > slot.version:
+            _on_ticket(view, team_id, facts, saved_rules, now)
+        else:
+            _set_waiting(view, team_id, facts.ticket_id, True)  # nobody fits (yet)
+        return
+    command = EventEnvelope.model_validate(decided.command)
+    if now - command.occurred_at < RECONCILE_GRACE:
+        return  # the answer may be on its way
+    if decided.version == facts.version:
+        log.info("reconcile: decision re-sent", ticket_id=str(facts.ticket_id))
+        view.outcome.commands.append(command)
+        return
+    # The ticket changed since the decision: its command's expected version is refused.
+    log.info("reconcile: decided again", ticket_id=str(facts.ticket_id))
+    view.move_load(team_id, decided.agent_id, None)
+    _decide(view, team_id, facts, saved_rules, now, again=True)
 
 
 def _on_member(

@@ -11,7 +11,9 @@
 * Timers: an in-memory :class:`DueIndex` (rebuilt from the table after every assignment and
   recovery) is looked at every ``timer_interval`` seconds; a ticket whose instant has come gets a
   tick on its partition of the ticks topic, and the agent then emits its ``SlaWarning`` /
-  ``SlaBreached`` (a Faust table can only be changed from within a stream).
+  ``SlaBreached`` (a Faust table can only be changed from within a stream). A tick is taken off
+  the index before Kafka has it (reliability issue #13): a crash rebuilds the index from the
+  table, and a send that fails marks the index for a rebuild, so no due ticket is forgotten.
 * SLA policies: every replica reads ``helpdesk.sla-policies.v1`` from the start through
   :class:`helpdesk_platform.config_log.ConfigLog` and folds it
   (:func:`~sla_service.domain.policies.fold_policies`); the tracker reads the resulting
@@ -19,8 +21,11 @@
   policies are read; a change of policies rebuilds the due index, so tickets whose policy changed
   or was deleted are ticked and catch up at once.
 * HTTP (aiohttp, Faust's web server): ``/healthz``, ``/readyz``, ``/openapi.json``,
-  ``GET /tickets/{ticket_id}/sla``, ``GET /sla/breaching-soon`` and the policies API for managers
-  (:mod:`sla_service.entrypoints.policies_api`).
+  ``GET /tickets/{ticket_id}/sla`` (a bearer token: staff see every ticket's, a customer their own
+  tickets' only, as on the ticket service), ``GET /sla/breaching-soon`` (staff) and the policies
+  API for managers (:mod:`sla_service.entrypoints.policies_api`). Nothing else is served: Faust's
+  own views (``/table``, ``/router``, ...) would show the table to anyone
+  (:mod:`helpdesk_platform.faust_web`).
 """
 
 from __future__ import annotations
@@ -43,8 +48,11 @@ from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.sla_policies import SLA_POLICIES_STREAM
 from helpdesk_events.topics import SLA, SLA_POLICIES, TICKETS
 from helpdesk_platform import faust_fetch, faust_memory, faust_seek
+from helpdesk_platform.auth import Principal
+from helpdesk_platform.config_http import BearerAuth, HttpRefusal
 from helpdesk_platform.config_log import ConfigLog
 from helpdesk_platform.faust_batches import header, send_bytes, skip_unreadable, write_tables
+from helpdesk_platform.faust_web import web_settings
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 from sla_service.domain.policies import (
     PolicyCatalog,
@@ -95,8 +103,10 @@ class SlaWorker:
         self.policies_api = PoliciesApi(
             self.policies, lambda: self.tracker.policies, settings.jwt_public_key_file
         )
+        self.auth = BearerAuth(settings.jwt_public_key_file)
         self.index = DueIndex()
         self._index_dirty = True
+        self._index_stale = False  # a rebuild wanted without leaving readiness
         self._assigned = False
         partitions = settings.topic_partitions
         self.app = faust.App(
@@ -116,6 +126,7 @@ class SlaWorker:
             web_bind=settings.http_host,
             web_port=settings.http_port,
             web_in_thread=False,
+            **web_settings(OPENAPI["paths"]),
         )
         self.ticks_topic_name = ticks_topic_name(settings)
         self.source = self.app.topic(
@@ -286,7 +297,7 @@ class SlaWorker:
         for key, value in list(self.table.items()):
             state = TicketSla.model_validate(value)
             self.index.set(key, state.partition, self.tracker.next_timer(state))
-        self._index_dirty = False
+        self._index_dirty = self._index_stale = False
         log.info("due index rebuilt", tickets=len(self.index))
         # The table and the index are now the bulk of the heap: keep later collections off them.
         faust_memory.freeze_survivors()
@@ -294,14 +305,26 @@ class SlaWorker:
     async def _look_at_timers(self) -> None:
         if not self._settled() or not self.policies.caught_up.is_set():
             return
-        if self._index_dirty:
+        if self._index_dirty or self._index_stale:
             self._rebuild_index()
-        for key, partition in self.index.pop_due(_now()):
-            await self.ticks.send(
-                key=key.encode(),
-                value=orjson.dumps({"ticket_id": key}),
-                partition=partition,
-            )
+        due = self.index.pop_due(_now())
+        try:
+            pending = [
+                await send_bytes(
+                    self.app,
+                    self.ticks_topic_name,
+                    key.encode(),
+                    orjson.dumps({"ticket_id": key}),
+                    partition=partition,
+                )
+                for key, partition in due
+            ]
+            await asyncio.gather(*pending)
+        except BaseException:
+            # Ticks that did not reach Kafka are off the index: read it again from the table at
+            # the next look (the worker stays ready; a tick sent twice fires once).
+            self._index_stale = True
+            raise
 
     # --- HTTP -----------------------------------------------------------------------------------
 
@@ -327,11 +350,16 @@ class SlaWorker:
         @app.page("/tickets/{ticket_id}/sla")
         async def ticket_sla(web: View, request: Request, ticket_id: str) -> Response:
             try:
+                caller = worker.auth.caller(request.headers.get("Authorization"))
+            except HttpRefusal as refusal:
+                return web.json({"detail": refusal.detail}, status=refusal.status)
+            try:
                 key = str(uuid.UUID(ticket_id))
             except ValueError:
                 return web.json({"detail": "ticket id must be a UUID"}, status=422)
             state = worker._load(key)
-            if state is None:
+            if state is None or not sees(caller, state):
+                # The same answer for another customer's ticket: never reveal that it exists.
                 return web.json({"detail": "no SLA is tracked for this ticket"}, status=404)
             return web.json(worker.view_of(state))
 
@@ -339,6 +367,12 @@ class SlaWorker:
 
         @app.page("/sla/breaching-soon")
         async def sla_breaching_soon(web: View, request: Request) -> Response:
+            try:
+                worker.auth.staff(
+                    request.headers.get("Authorization"), action="list tickets breaching soon"
+                )
+            except HttpRefusal as refusal:
+                return web.json({"detail": refusal.detail}, status=refusal.status)
             query = request.query
             try:
                 within = parse_duration(query.get("within", "PT2H"))
@@ -402,6 +436,12 @@ OPENAPI: dict[str, Any] = {
     },
     "paths": {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "up"}}}},
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {"200": {"description": "the OpenAPI document"}},
+            }
+        },
         "/readyz": {
             "get": {
                 "summary": "Readiness (partitions assigned, state recovered, policies read)",
@@ -410,7 +450,8 @@ OPENAPI: dict[str, Any] = {
         },
         "/tickets/{ticket_id}/sla": {
             "get": {
-                "summary": "The SLA clocks of one ticket",
+                "summary": "The SLA clocks of one ticket (staff; a customer their own tickets')",
+                "security": [{"bearer": []}],
                 "parameters": [
                     {
                         "name": "ticket_id",
@@ -426,7 +467,8 @@ OPENAPI: dict[str, Any] = {
                             "targets, clocks and due instants per metric"
                         )
                     },
-                    "404": {"description": "no SLA is tracked for this ticket"},
+                    "401": {"description": "no valid bearer token"},
+                    "404": {"description": "no SLA is tracked for this ticket (or not yours)"},
                     "422": {"description": "the ticket id is not a UUID"},
                 },
             }
@@ -435,14 +477,15 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": (
                     "Running metrics due within a window or already breached, soonest first "
-                    "(this worker's partitions only)"
+                    "(this worker's partitions only; staff)"
                 ),
+                "security": [{"bearer": []}],
                 "parameters": [
                     {
                         "name": "within",
                         "in": "query",
                         "schema": {"type": "string", "default": "PT2H"},
-                        "description": "ISO 8601 duration (PnDTnHnMnS)",
+                        "description": "ISO 8601 duration (PnDTnHnMnS), at most P366D",
                     },
                     {
                         "name": "team_id",
@@ -463,7 +506,13 @@ OPENAPI: dict[str, Any] = {
                             "assignee_id"
                         )
                     },
-                    "422": {"description": "within is not a duration or an id is not a UUID"},
+                    "401": {"description": "no valid bearer token"},
+                    "403": {"description": "not staff"},
+                    "422": {
+                        "description": (
+                            "within is not a duration (or longer than P366D) or an id is not a UUID"
+                        )
+                    },
                 },
             }
         },
@@ -514,6 +563,18 @@ def own_topics(settings: SlaSettings) -> list[TopicSpec]:
 
 def create_worker(settings: SlaSettings | None = None) -> SlaWorker:
     return SlaWorker(settings or SlaSettings())
+
+
+def sees(caller: Principal, state: TicketSla) -> bool:
+    """Whether ``caller`` may see the ticket's SLA: staff always, a customer when the ticket is
+    theirs (the token's subject is the customer's id), as the ticket service decides."""
+    if caller.is_staff:
+        return True
+    customer_id = state.fields.customer_id if state.fields else None
+    try:
+        return customer_id is not None and customer_id == uuid.UUID(caller.subject)
+    except ValueError:
+        return False
 
 
 def _uuid_or_none(value: str | None, name: str) -> uuid.UUID | None:

@@ -15,7 +15,11 @@ from datetime import datetime, timedelta
 from sla_service.domain import SlaMetric
 from sla_service.service_layer.tracker import SlaTracker, TicketSla
 
-__all__ = ["BreachingSoon", "DurationError", "breaching_soon", "parse_duration"]
+__all__ = ["MAX_WINDOW", "BreachingSoon", "DurationError", "breaching_soon", "parse_duration"]
+
+#: The longest window asked about: a year (and a day). Longer ones overflowed ``now + within``
+#: past the year 9999 (security issue #11) and tell nothing a year does not.
+MAX_WINDOW = timedelta(days=366)
 
 _DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
@@ -32,7 +36,13 @@ def parse_duration(text: str) -> timedelta:
     if match is None or text.strip().upper() in {"P", "PT"} or text.strip().endswith("T"):
         raise DurationError(f"{text!r} is not an ISO 8601 duration such as PT2H, PT30M or P1DT4H")
     parts = {name: int(value) for name, value in match.groupdict().items() if value}
-    return timedelta(**parts)
+    try:
+        duration = timedelta(**parts)
+    except OverflowError:
+        duration = timedelta.max
+    if duration > MAX_WINDOW:
+        raise DurationError(f"{text!r} is too long: a window of at most P366D (a year)")
+    return duration
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,199 @@
+"""No instant of a crash loses an assignment (reliability issue #13), on the real Kafka.
+
+The worker is started with a crash point (setting ``crash_at``): it ends itself like ``kill -9``
+in the middle of a burst, before a batch's messages are sent, after Kafka acknowledged them, or
+after its table writes went to the producer - in the facts stage and in the team stage. It is
+restarted without one, and every ticket of the burst must get exactly one decision (one
+``AssignTicket`` command id; a re-send of the same id is harmless). A last test shows the
+reconciliation: a decision that can no longer apply (the ticket changed before it landed, and no
+answer came) is made again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from helpdesk_devstack.kafka_events import publish
+from helpdesk_devstack.procs import free_port
+from helpdesk_devstack.topic_reader import read_topic
+from helpdesk_devstack.worker_process import WorkerProcess
+from helpdesk_events import (
+    DomainEvent,
+    StatusCategory,
+    TagsChanged,
+    TicketCreated,
+    decode_envelope,
+)
+from helpdesk_events.directory import AgentInvited, AgentRole, TeamCreated, TeamMemberAdded
+from helpdesk_events.topics import DIRECTORY, TICKET_COMMANDS, TICKETS
+
+pytestmark = pytest.mark.integration
+
+BURST = 40
+
+
+@pytest.fixture(scope="module")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def start_worker(
+    kafka_bootstrap: str, tmp_path: Path, dev_keys: tuple[Path, Path]
+) -> AsyncIterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    app_id = f"assignment-chaos-{uuid.uuid4().hex[:8]}"
+
+    def start(crash_at: str | None = None) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "HELPDESK_ASSIGNMENT_APP_ID": app_id,
+            "HELPDESK_ASSIGNMENT_HTTP_PORT": str(port := free_port()),
+            "HELPDESK_ASSIGNMENT_DATA_DIR": str(tmp_path / app_id),
+            "HELPDESK_ASSIGNMENT_SESSION_TIMEOUT": "6",
+            "HELPDESK_ASSIGNMENT_RECONCILE_INTERVAL": "2",
+            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+        }
+        if crash_at:
+            env["HELPDESK_ASSIGNMENT_CRASH_AT"] = crash_at
+        process = WorkerProcess("assignment_service", env, tmp_path / f"{app_id}.log", port)
+        process.start()
+        started.append(process)
+        return process
+
+    yield start  # type: ignore[misc]
+    for process in started:
+        process.stop()
+
+
+_versions: Counter[uuid.UUID] = Counter()
+
+
+async def emit(
+    producer: AIOKafkaProducer,
+    topic: str,
+    stream_type: str,
+    stream_id: uuid.UUID,
+    event: DomainEvent,
+) -> None:
+    _versions[stream_id] += 1
+    await publish(producer, topic, stream_type, stream_id, event, version=_versions[stream_id])
+
+
+async def make_team(producer: AIOKafkaProducer, agents: int) -> uuid.UUID:
+    team_id = uuid.uuid4()
+    await emit(producer, DIRECTORY, "team", team_id, TeamCreated(name=f"Chaos {team_id.hex[:6]}"))
+    for _ in range(agents):
+        agent_id = uuid.uuid4()
+        invited = AgentInvited(
+            email=f"c{agent_id.hex[:8]}@example.com", name="C", role=AgentRole.AGENT
+        )
+        await emit(producer, DIRECTORY, "agent", agent_id, invited)
+        await emit(producer, DIRECTORY, "team", team_id, TeamMemberAdded(agent_id=agent_id))
+    return team_id
+
+
+async def create_ticket(producer: AIOKafkaProducer, team_id: uuid.UUID) -> uuid.UUID:
+    ticket_id = uuid.uuid4()
+    created = TicketCreated(
+        subject="Chaos",
+        channel="email",
+        status="Open",
+        status_category=StatusCategory.NEW,
+        priority="Medium",
+        team_id=team_id,
+    )
+    await emit(producer, TICKETS, "ticket", ticket_id, created)
+    return ticket_id
+
+
+async def decisions(
+    bootstrap: str, tickets: set[uuid.UUID], until: Callable[[dict[uuid.UUID, set[Any]]], bool]
+) -> dict[uuid.UUID, set[Any]]:
+    """ticket -> the distinct AssignTicket commands (event id, expected version) sent for it."""
+    keys = {str(ticket).encode() for ticket in tickets}
+
+    def mine(records: list[Any]) -> dict[uuid.UUID, set[Any]]:
+        found: dict[uuid.UUID, set[Any]] = {}
+        for record in records:
+            if record.key in keys and record.value:
+                command = decode_envelope(record.value)
+                if command.event_type == "AssignTicket":
+                    found.setdefault(command.stream_id, set()).add(
+                        (command.event_id, command.data["expected_version"])
+                    )
+        return found
+
+    records = await read_topic(bootstrap, TICKET_COMMANDS, lambda rs: until(mine(rs)), max_wait=60)
+    return mine(records)
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    [
+        "ticket-facts:after-send:3",
+        "ticket-facts:after-write:3",
+        "team-state:before-send:3",
+        "team-state:after-send:3",
+        "team-state:after-write:3",
+    ],
+)
+async def test_a_crash_at_any_point_of_a_stage_loses_no_assignment(
+    start_worker: Callable[..., WorkerProcess],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    crash_at: str,
+) -> None:
+    team_id = await make_team(producer, 3)
+    first = start_worker(crash_at)
+    await first.wait_ready()
+    tickets: list[uuid.UUID] = []
+    for _ in range(BURST):  # a steady 50 tickets/s
+        tickets.append(await create_ticket(producer, team_id))
+        await asyncio.sleep(0.02)
+    deadline = time.monotonic() + 30
+    while first.proc is not None and first.proc.poll() is None:
+        assert time.monotonic() < deadline, f"never reached {crash_at}\n{first.log_tail()}"
+        await asyncio.sleep(0.1)
+    assert first.proc is not None and first.proc.returncode == 137, first.log_tail()
+
+    second = start_worker()
+    await second.wait_ready()
+    wanted = set(tickets)
+    found = await decisions(kafka_bootstrap, wanted, lambda d: set(d) >= wanted)
+    missing = wanted - set(found)
+    assert not missing, f"{len(missing)} tickets never decided\n{second.log_tail()}"
+    twice = {ticket: ids for ticket, ids in found.items() if len(ids) != 1}
+    assert not twice, f"tickets with two different decisions: {twice}"
+
+
+async def test_a_decision_that_can_no_longer_apply_is_made_again(
+    start_worker: Callable[..., WorkerProcess], producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    """The AssignTicket for version 1 was sent; the ticket changed (version 2) before it landed,
+    so the ticket service refuses it, and no answer comes. Reconciliation decides again, for
+    version 2, once the grace period is over."""
+    team_id = await make_team(producer, 2)
+    worker = start_worker()
+    await worker.wait_ready()
+    ticket = await create_ticket(producer, team_id)
+    await decisions(kafka_bootstrap, {ticket}, lambda d: ticket in d)
+    await emit(producer, TICKETS, "ticket", ticket, TagsChanged(added=("vip",)))
+    found = await decisions(
+        kafka_bootstrap, {ticket}, lambda d: {v for _, v in d.get(ticket, set())} == {1, 2}
+    )
+    assert {version for _, version in found[ticket]} == {1, 2}

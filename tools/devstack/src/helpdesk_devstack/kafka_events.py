@@ -1,0 +1,53 @@
+"""Domain events written to Kafka as the outbox relay writes them, for tests and benchmarks that
+stand in for the ticket service (the workers' integration tests)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+
+from helpdesk_events import (
+    Actor,
+    ActorKind,
+    DomainEvent,
+    EventEnvelope,
+    encode_envelope,
+    kafka_headers,
+)
+
+__all__ = ["publish"]
+
+
+async def publish(
+    producer: AIOKafkaProducer,
+    topic: str,
+    stream_type: str,
+    stream_id: uuid.UUID,
+    event: DomainEvent,
+    *,
+    version: int,
+    occurred_at: datetime | None = None,
+    actor: Actor | None = None,
+) -> EventEnvelope:
+    """Send one event, keyed by its stream id, with the relay's headers; waits for Kafka."""
+    envelope = EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        stream_version=version,
+        occurred_at=occurred_at or datetime.now(UTC),
+        actor=actor or Actor(kind=ActorKind.AGENT, id="test"),
+        correlation_id=uuid.uuid4(),
+        data=event.model_dump(mode="json"),
+    )
+    await producer.send_and_wait(
+        topic,
+        encode_envelope(envelope),
+        key=str(stream_id).encode(),
+        headers=kafka_headers(envelope, None),
+    )
+    return envelope
