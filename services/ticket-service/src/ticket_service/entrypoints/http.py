@@ -24,7 +24,12 @@ from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.projections import Projection, Projector
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
-from ticket_service.entrypoints import http_attachments, http_reports, http_tickets
+from ticket_service.entrypoints import (
+    http_attachments,
+    http_mail,
+    http_reports,
+    http_tickets,
+)
 from ticket_service.entrypoints.dependencies import principal, staff
 from ticket_service.entrypoints.http_directory import directory_router
 from ticket_service.service_layer.customers import CustomerApplication
@@ -121,4 +126,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http_attachments.router)
     app.include_router(directory_router)
     app.include_router(http_reports.router)
+    app.include_router(http_mail.router)
     return app

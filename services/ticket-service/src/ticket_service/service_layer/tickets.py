@@ -22,7 +22,7 @@ from ticket_service.domain.customers import CustomerNotFound
 from ticket_service.domain.errors import InvalidTransition, TicketNotFound, VersionConflict
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
 from ticket_service.domain.options import configure as configure_ticket_options
-from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket, plain_text
+from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer.context import CommandContext, envelope_for
 from ticket_service.service_layer.customers import NewCustomer
 
@@ -320,23 +320,11 @@ class TicketApplication:
         message_id = uuid.uuid4()
         if ticket.is_closed and message.by_customer and ticket.merged_into is None:
             follow_up, _ = await self.create_ticket(
-                NewTicket(
-                    subject=ticket.subject,
-                    description=plain_text(message.body_html),
-                    channel=message.channel or ticket.channel,
-                    priority=ticket.priority,
-                    requester_email=ticket.requester_email,
-                    requester_name=ticket.requester_name,
-                    customer_id=ticket.customer_id,
-                    company_id=ticket.company_id,
-                    type=ticket.type,
-                    category=ticket.category,
-                    team_id=ticket.team_id,
-                    tags=ticket.tags,
-                    business_unit=ticket.business_unit,
-                    brand=ticket.brand,
-                    attachments=message.attachments,
-                    follow_up_of=ticket.id,
+                tickets.follow_up(
+                    ticket,
+                    message.body_html,
+                    message.channel or ticket.channel,
+                    message.attachments,
                 ),
                 context,
             )

@@ -1,0 +1,74 @@
+"""Settings of the mail gateway, from the environment (pydantic-settings).
+
+Stack-wide: ``HELPDESK_KAFKA_BOOTSTRAP``, ``HELPDESK_JWT_PUBLIC_KEY_FILE`` (verifies callers of
+the API), ``HELPDESK_JWT_PRIVATE_KEY_FILE`` (signs the short-lived tokens the gateway calls the
+ticket service with), ``HELPDESK_TICKET_SERVICE_URL``, ``HELPDESK_LOG_LEVEL``, and
+``HELPDESK_SMTP_HOST/PORT``, ``HELPDESK_IMAP_HOST/PORT`` (the local mail server, for the
+bootstrap account). The gateway's own are ``HELPDESK_MAIL_*``; see the service README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_MAIL_", extra="ignore")
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/mail_gateway",
+        description="the gateway's own database (accounts, inbox state, send queue)",
+    )
+    kafka_bootstrap: str = Field(
+        default="localhost:9092",
+        validation_alias=_alias("HELPDESK_KAFKA_BOOTSTRAP", "HELPDESK_MAIL_KAFKA_BOOTSTRAP"),
+    )
+    ticket_service_url: str = Field(
+        default="http://127.0.0.1:8001",
+        validation_alias=_alias("HELPDESK_TICKET_SERVICE_URL", "HELPDESK_MAIL_TICKET_SERVICE_URL"),
+    )
+    jwt_public_key_file: Path = Field(
+        default=Path(".local/jwt/public.pem"),
+        validation_alias=_alias(
+            "HELPDESK_JWT_PUBLIC_KEY_FILE", "HELPDESK_MAIL_JWT_PUBLIC_KEY_FILE"
+        ),
+    )
+    jwt_private_key_file: Path = Field(
+        default=Path(".local/jwt/private.pem"),
+        validation_alias=_alias(
+            "HELPDESK_JWT_PRIVATE_KEY_FILE", "HELPDESK_MAIL_JWT_PRIVATE_KEY_FILE"
+        ),
+    )
+    secret_key: SecretStr = Field(
+        description="Fernet key (urlsafe base64 of 32 bytes) that encrypts account passwords"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8004, ge=0, le=65535)
+    message_id_domain: str = Field(
+        default="helpdesk.local", description="domain of our Message-IDs (loop detection too)"
+    )
+    consumer_group: str = "mail-gateway"
+    idle_renew_seconds: float = Field(default=25 * 60, gt=0)
+    send_interval: float = Field(default=0.2, gt=0, description="seconds between queue looks")
+    max_send_attempts: int = Field(default=8, ge=1)
+    sender_limit: int = Field(default=30, ge=1, description="mails per sender per window")
+    sender_window_seconds: float = Field(default=60.0, gt=0)
+    bootstrap_address: str | None = Field(
+        default=None,
+        description="create this account on first start (the local stack: support@helpdesk.local)",
+    )
+    bootstrap_password: SecretStr | None = None
+    imap_host: str = Field(default="127.0.0.1", validation_alias=_alias("HELPDESK_IMAP_HOST"))
+    imap_port: int = Field(default=3143, validation_alias=_alias("HELPDESK_IMAP_PORT"))
+    smtp_host: str = Field(default="127.0.0.1", validation_alias=_alias("HELPDESK_SMTP_HOST"))
+    smtp_port: int = Field(default=3025, validation_alias=_alias("HELPDESK_SMTP_PORT"))
+    log_level: str = Field(
+        default="INFO", validation_alias=_alias("HELPDESK_LOG_LEVEL", "HELPDESK_MAIL_LOG_LEVEL")
+    )
