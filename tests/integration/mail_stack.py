@@ -5,6 +5,7 @@ command line. Customers write with ``helpdesk_devstack.mailbox``; tests read the
 from __future__ import annotations
 
 import asyncio
+import smtplib
 import tempfile
 import time
 import uuid
@@ -131,6 +132,12 @@ def customer_mail(
         message[name] = value
     message.set_content(body)
     return message
+
+
+def send_raw(stack: MailStack, raw: bytes, *, envelope_from: str) -> None:
+    """Deliver raw bytes as they are (broken MIME, no From header, a delivery report)."""
+    with smtplib.SMTP(stack.mail.host, stack.mail.smtp_port, timeout=10) as smtp:
+        smtp.sendmail(envelope_from, [stack.support], raw)
 
 
 async def eventually(

@@ -72,6 +72,10 @@ class InboxWatcher:
         self._renew = renew_seconds
         self._timeout = connect_timeout
         self._imap: aioimaplib.IMAP4 | None = None
+        #: An ``EXISTS`` came since the last search. aioimaplib drops untagged responses that
+        #: arrive while no command is pending (between the catch-up and IDLE): without this,
+        #: a mail delivered in that gap would wait for the next one.
+        self._exists = False
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = 1.0
@@ -114,6 +118,15 @@ class InboxWatcher:
             found = UIDVALIDITY.search(bytes(line))
             if found:
                 self.status.uidvalidity = int(found.group(1))
+        protocol = imap.protocol
+        untagged = protocol._untagged_response
+
+        def noting_exists(line: bytes) -> object:
+            if line.rstrip().endswith(b"EXISTS"):
+                self._exists = True
+            return untagged(line)
+
+        protocol._untagged_response = noting_exists
         return imap
 
     async def _session(self, stop: asyncio.Event) -> None:
@@ -127,6 +140,10 @@ class InboxWatcher:
                 pass
             self.status.state = "idle"
             idle = await asyncio.wait_for(imap.idle_start(timeout=self._renew), self._timeout)
+            if self._exists:  # mail came between the last search and IDLE: fetch it now
+                imap.idle_done()
+                await asyncio.wait_for(idle, self._timeout)
+                continue
             waiting = asyncio.ensure_future(imap.wait_server_push(timeout=self._renew))
             stopping = asyncio.ensure_future(stop.wait())
             done, _ = await asyncio.wait(
@@ -145,6 +162,7 @@ class InboxWatcher:
 
     async def _catch_up(self, imap: aioimaplib.IMAP4) -> bool:
         """Handle every unseen message (up to a batch); True when there may be more."""
+        self._exists = False
         found = _ok(await asyncio.wait_for(imap.uid_search("UNSEEN"), 60), "UID SEARCH")
         uids = [int(u) for u in bytes(found.lines[0]).split() if u.isdigit()] if found.lines else []
         self.status.last_fetch = datetime.now(UTC)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 
 import nh3
@@ -112,8 +113,11 @@ def fallback_message_id(raw: bytes) -> str:
     return f"<{hashlib.sha256(raw).hexdigest()}@no-message-id.invalid>"
 
 
-def parse(raw: bytes) -> ParsedMail:
-    """Parse ``raw``; :class:`Unparsable` when it has no usable sender or no readable body."""
+def parse(raw: bytes, *, strict: bool = True) -> ParsedMail:
+    """Parse ``raw``; :class:`Unparsable` when it has no usable sender or no readable body.
+
+    ``strict=False`` (a manager releases a quarantined mail) accepts a broken MIME structure
+    and takes the undecoded body as its text; a usable sender is still required."""
     try:
         message = message_from_bytes(raw, policy=policy.default)
     except Exception as error:
@@ -143,13 +147,19 @@ def parse(raw: bytes) -> ParsedMail:
         attachments = _attachments(message)
     except Exception as error:
         raise Unparsable(f"broken MIME structure: {type(error).__name__}: {error}") from None
-    if message.get_content_maintype() == "multipart" and any(
-        type(d).__name__ in ("StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect")
-        for d in message.defects
+    if (
+        strict
+        and message.get_content_maintype() == "multipart"
+        and any(
+            type(d).__name__ in ("StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect")
+            for d in message.defects
+        )
     ):
         raise Unparsable(
             "broken MIME structure: " + ", ".join(type(d).__name__ for d in message.defects)
         )
+    if not strict and not text.strip() and not (markup or "").strip():
+        text = _raw_body(raw)
     headers = {k.lower(): str(_header(message, k) or "") for k in dict.fromkeys(message.keys())}
     return ParsedMail(
         message_id=message_id,
@@ -166,6 +176,24 @@ def parse(raw: bytes) -> ParsedMail:
         attachments=attachments,
         message=message,
     )
+
+
+def _raw_body(raw: bytes) -> str:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        if separator in raw:
+            return raw.split(separator, 1)[1].decode("utf-8", errors="replace").strip()
+    return ""
+
+
+def sender_and_subject(raw: bytes) -> tuple[str | None, str | None]:
+    """What a quarantine listing shows of a mail that cannot be parsed: its headers only."""
+    try:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        _, addr = parseaddr(str(headers.get("From", "")))
+        subject = str(headers.get("Subject", "")) or None
+    except Exception:
+        return None, None
+    return normalise_address(addr), subject[:500] if subject else None
 
 
 def _bodies(message: EmailMessage) -> tuple[str, str | None]:

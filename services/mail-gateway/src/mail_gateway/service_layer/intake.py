@@ -24,7 +24,13 @@ from mail_gateway.adapters.store import MailStore
 from mail_gateway.adapters.tickets_api import Answer, TicketsApi, idempotency_key
 from mail_gateway.domain.accounts import Account
 from mail_gateway.domain.loops import Kind, classify
-from mail_gateway.domain.parsing import ParsedMail, Unparsable, message_ids, parse
+from mail_gateway.domain.parsing import (
+    ParsedMail,
+    Unparsable,
+    message_ids,
+    parse,
+    sender_and_subject,
+)
 from mail_gateway.domain.threading import (
     TicketThread,
     may_join,
@@ -120,8 +126,8 @@ class Intake:
     async def release(self, account: Account, raw: bytes) -> Outcome:
         """A manager releases a quarantined mail: it becomes a ticket like any other mail,
         whatever the rate limit or loop rules said (the sender must still be usable)."""
-        mail = parse(raw)
-        outcome = await self._converse(account, mail, automated=False)
+        mail = parse(raw, strict=False)
+        outcome = await self._converse(account, mail, automated=False, original=raw)
         await self._store.record_inbound(
             account.account_id, mail.message_id, None, None, "released", outcome.ticket_id
         )
@@ -138,7 +144,9 @@ class Intake:
             return await self._store.thread_by_number(number)
         return None
 
-    async def _converse(self, account: Account, mail: ParsedMail, *, automated: bool) -> Outcome:
+    async def _converse(
+        self, account: Account, mail: ParsedMail, *, automated: bool, original: bytes = b""
+    ) -> Outcome:
         token = self._api.minter.customer(mail.from_address, mail.from_name)
         thread = await self._find_thread(mail)
         participants = participants_of(mail, self._own_addresses() | {account.address})
@@ -156,6 +164,10 @@ class Intake:
         if automated:
             return Outcome("ignored", detail="auto-reply to no ticket of its sender")
         body = await self._body(account, mail, token, mail.body_html, participants, False, False)
+        if original:  # a released mail: keep it whole on the ticket
+            answer = await self._api.upload(token, "original.eml", "message/rfc822", original)
+            if answer.ok:
+                body["attachment_ids"].append(answer.body["attachment_id"])
         body["subject"] = (mail.subject or "(no subject)")[:500]
         if account.settings.team_id is not None:
             body["team_id"] = str(account.settings.team_id)
@@ -285,10 +297,12 @@ class Intake:
         reason: str,
         mail: ParsedMail | None = None,
     ) -> Outcome:
+        sender, subject = (
+            (mail.from_address, mail.subject[:500]) if mail else sender_and_subject(raw)
+        )
         quarantine_id = await self._store.quarantine(
-            account.account_id, uidvalidity, uid, reason, raw,
-            mail.from_address if mail else None, mail.subject[:500] if mail else None,
-        )  # fmt: skip
+            account.account_id, uidvalidity, uid, reason, raw, sender, subject
+        )
         log.info("mail quarantined", account=account.address, uid=uid, reason=reason)
         return Outcome("quarantined", None, f"{quarantine_id}: {reason}")
 
