@@ -1,5 +1,6 @@
-"""Mail in, on the real stack: customers write to the support address over SMTP (GreenMail),
-the gateway reads it over IMAP IDLE, and the ticket API shows the result."""
+"""The mail gateway on the real stack: customers write to the support address over SMTP
+(GreenMail), the gateway reads it over IMAP IDLE and the ticket API shows the result; agents'
+replies reach the customer's mailbox threaded; managers configure accounts and the quarantine."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from helpdesk_devstack import mailbox
@@ -113,6 +115,12 @@ async def opened(stack: MailStack, sender: str, subject: str, **kwargs: Any) -> 
     return ticket | {"mid": str(mail["Message-ID"])}
 
 
+async def set_status(stack: MailStack, ticket_id: str, status: str) -> None:
+    async with stack.tickets() as client:
+        answer = await client.post(f"/tickets/{ticket_id}/status", json={"status": status})
+        assert answer.status_code == 200, answer.text
+
+
 async def quarantined(stack: MailStack, predicate: Callable[[dict[str, Any]], bool]) -> Any:
     async def find() -> dict[str, Any] | None:
         async with stack.manager() as client:
@@ -201,9 +209,7 @@ async def test_auto_replies_never_open_or_reopen_tickets(stack: MailStack) -> No
     )  # fmt: skip
     sender = someone()
     ticket = await opened(stack, sender, "Password reset")
-    async with stack.tickets() as client:
-        solved = await client.post(f"/tickets/{ticket['id']}/status", json={"status": "Solved"})
-        assert solved.status_code == 200, solved.text
+    await set_status(stack, ticket["id"], "Solved")
     mailbox.send(
         stack.mail,
         customer_mail(
@@ -293,9 +299,7 @@ async def test_a_reply_to_a_merged_ticket_lands_on_its_parent(stack: MailStack) 
 async def test_a_reply_to_a_closed_ticket_opens_a_linked_follow_up(stack: MailStack) -> None:
     sender = someone()
     ticket = await opened(stack, sender, "Old issue")
-    async with stack.tickets() as client:
-        closed = await client.post(f"/tickets/{ticket['id']}/status", json={"status": "Closed"})
-        assert closed.status_code == 200, closed.text
+    await set_status(stack, ticket["id"], "Closed")
     mailbox.send(
         stack.mail,
         customer_mail(
@@ -320,9 +324,7 @@ async def test_a_reply_to_a_closed_ticket_opens_a_linked_follow_up(stack: MailSt
 async def test_a_reply_to_a_solved_ticket_reopens_it(stack: MailStack) -> None:
     sender = someone()
     ticket = await opened(stack, sender, "Slow wifi")
-    async with stack.tickets() as client:
-        solved = await client.post(f"/tickets/{ticket['id']}/status", json={"status": "Solved"})
-        assert solved.status_code == 200, solved.text
+    await set_status(stack, ticket["id"], "Solved")
     mailbox.send(
         stack.mail,
         customer_mail(
@@ -444,3 +446,145 @@ async def test_a_delivery_report_is_recorded_on_the_ticket_and_opens_nothing(
     async with stack.tickets() as client:
         assert len(await tickets_of(client, sender)) == 1
         assert await tickets_of(client, "mailer-daemon@mx.customer.example") == []
+
+
+# --- outbound ------------------------------------------------------------------------------------
+
+
+def replies_to(stack: MailStack, address: str, number: int) -> list[Any]:
+    """Mail in ``address``'s mailbox about ticket ``number`` that a person wrote (no acks)."""
+    return [
+        m
+        for m in mailbox.messages(stack.mail, address)
+        if f"[#{number}]" in str(m["Subject"]) and m["Auto-Submitted"] is None
+    ]
+
+
+async def test_an_agent_reply_reaches_the_customer_threaded_and_the_answer_comes_back(
+    stack: MailStack,
+) -> None:
+    sender, colleague = someone(), someone("rekan")
+    ticket = await opened(stack, sender, "Cannot print", cc=[colleague])
+    async with stack.tickets() as client:
+        upload = await client.post(
+            "/attachments", params={"filename": "steps.txt"}, content=b"1. Restart",
+            headers={"Content-Type": "text/plain"},
+        )  # fmt: skip
+        assert upload.status_code == 201, upload.text
+        note = await client.post(
+            f"/tickets/{ticket['id']}/messages",
+            json={"body": "Internal: printer driver is broken", "visibility": "internal"},
+        )
+        assert note.status_code == 201, note.text
+        reply = await client.post(
+            f"/tickets/{ticket['id']}/messages",
+            json={
+                "body": "<p>Please restart the printer.</p>",
+                "set_status": "Waiting on Customer",
+                "attachment_ids": [upload.json()["attachment_id"]],
+            },
+        )
+        assert reply.status_code == 201, reply.text
+
+    def arrived() -> list[Any]:
+        return replies_to(stack, sender, ticket["number"])
+
+    answer = (await eventually(lambda: asyncio.to_thread(arrived)))[0]
+    assert str(answer["Subject"]) == f"Re: [#{ticket['number']}] Cannot print"
+    assert str(answer["Message-ID"]).endswith("@helpdesk.local>")
+    assert ticket["mid"] in str(answer["References"])
+    assert str(answer["In-Reply-To"]) in str(answer["References"])
+    assert colleague in str(answer["Cc"])
+    text = answer.get_body(preferencelist=("plain",)).get_content()
+    assert "Please restart the printer." in text
+    assert "Helpdesk Support" in text  # the account's signature
+    assert "Internal" not in text
+    assert [a.get_filename() for a in answer.iter_attachments()] == ["steps.txt"]
+    await asyncio.sleep(1)
+    assert len(replies_to(stack, sender, ticket["number"])) == 1  # the note was never sent
+
+    sent = await eventually(lambda: events_of(stack, ticket["id"], "EmailDeliveryRecorded"))
+    assert {e["data"]["state"] for e in sent} >= {"sent"}
+    # The customer answers from their mailbox: it lands on the same ticket and reopens it.
+    mailbox.send(
+        stack.mail,
+        customer_mail(
+            stack, sender, f"Re: {answer['Subject']}",
+            "Restarted, works now.\n\nOn Monday Support wrote:\n> Please restart the printer.",
+            headers={"In-Reply-To": str(answer["Message-ID"]),
+                     "References": f"{answer['References']} {answer['Message-ID']}"},
+        ),
+    )  # fmt: skip
+
+    async def reopened() -> bool:
+        async with stack.tickets() as client:
+            current = (await client.get(f"/tickets/{ticket['id']}")).json()
+        return bool(current["status"] == "Open")
+
+    await eventually(reopened)
+    last = (await conversation(stack, ticket["id"]))[-1]
+    assert "Restarted, works now." in last["body_text"]
+    assert "Please restart the printer" not in last["body_text"]  # quoted history stripped
+    assert [a["filename"] for a in last["attachments"]] == ["original.eml"]
+
+
+# --- accounts and status -------------------------------------------------------------------------
+
+
+async def test_accounts_are_managed_with_versions_and_secrets_stay_encrypted(
+    stack: MailStack,
+) -> None:
+    address = f"billing-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = {
+        "address": address,
+        "display_name": "Billing",
+        "imap_host": stack.mail.host,
+        "imap_port": stack.mail.imap_port,
+        "imap_tls": "none",
+        "imap_user": address,
+        "smtp_host": stack.mail.host,
+        "smtp_port": stack.mail.smtp_port,
+        "smtp_tls": "none",
+        "signature": "Billing team",
+        "secrets": {"imap_password": "s3cret-billing-pw"},
+    }
+    async with stack.manager() as client:
+        created = await client.post("/accounts", json=body)
+        assert created.status_code == 201, created.text
+        account = created.json()
+        assert "secrets" not in account and "s3cret" not in created.text
+        assert created.headers["ETag"] == '"1"'
+        account_id = account["account_id"]
+        no_version = await client.put(f"/accounts/{account_id}", json=body)
+        assert no_version.status_code == 428
+        changed = await client.put(
+            f"/accounts/{account_id}",
+            json={**body, "signature": "Billing", "secrets": None},
+            headers={"If-Match": '"1"'},
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.headers["ETag"] == '"2"'
+        stale = await client.put(f"/accounts/{account_id}", json=body, headers={"If-Match": '"1"'})
+        assert stale.status_code == 412
+        twin = await client.post("/accounts", json=body)
+        assert twin.status_code == 409
+        as_agent = await client.get("/accounts", headers=stack.headers("agent"))
+        assert as_agent.status_code == 403
+
+        async def connected() -> bool:
+            status = await client.get(f"/accounts/{account_id}/status")
+            return bool(status.json()["connected"])
+
+        await eventually(connected)
+        ready = await client.get("/readyz")
+        assert ready.json()["accounts"][address] in ("idle", "fetching")
+        removed = await client.delete(f"/accounts/{account_id}", headers={"If-Match": '"2"'})
+        assert removed.status_code == 204
+    connection = await asyncpg.connect(stack.gateway_env["HELPDESK_MAIL_DATABASE_URL"])
+    try:
+        rows = await connection.fetch("SELECT secret, settings::text AS s FROM mail_accounts")
+    finally:
+        await connection.close()
+    assert rows, "the support account is kept"
+    assert all(b"support" not in bytes(r["secret"]) for r in rows)
+    assert all("password" not in r["s"] for r in rows)
