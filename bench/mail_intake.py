@@ -160,11 +160,11 @@ def send_all(target: Target, run: str, count: int, rate: float | None) -> dict[s
     return delivered
 
 
-async def watch(target: Target, run: str, count: int, timeout: float) -> dict[str, float]:
+async def watch(target: Target, run: str, count: int, seconds: float) -> dict[str, float]:
     """Poll the newest tickets; subject → first time seen."""
     token = mint_token(target.private_key, "agent", "bench-mail", timedelta(hours=1))
     seen: dict[str, float] = {}
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(
         base_url=target.tickets_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as client:
@@ -182,12 +182,12 @@ async def watch(target: Target, run: str, count: int, timeout: float) -> dict[st
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def measure(target: Target, count: int, rate: float | None) -> None:
     run = uuid.uuid4().hex[:8]
-    watching = asyncio.create_task(watch(target, run, count, timeout=count / 2 + 120))
+    watching = asyncio.create_task(watch(target, run, count, seconds=count / 2 + 120))
     await asyncio.sleep(0.5)
     began = time.monotonic()
     delivered = await asyncio.to_thread(send_all, target, run, count, rate)
