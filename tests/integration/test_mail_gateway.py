@@ -15,6 +15,8 @@ import pytest
 
 from helpdesk_devstack import mailbox
 from helpdesk_devstack.greenmail import MailServer
+from helpdesk_devstack.topic_reader import read_topic
+from helpdesk_events.topics import MAIL_ACCOUNTS
 
 from .conftest import ServiceProcess
 from .mail_stack import (
@@ -588,3 +590,14 @@ async def test_accounts_are_managed_with_versions_and_secrets_stay_encrypted(
     assert rows, "the support account is kept"
     assert all(b"support" not in bytes(r["secret"]) for r in rows)
     assert all("password" not in r["s"] for r in rows)
+    # Every change is an event on helpdesk.mail-accounts.v1, without secrets.
+    key = account_id.encode()
+    records = await read_topic(
+        stack.gateway_env["HELPDESK_KAFKA_BOOTSTRAP"], MAIL_ACCOUNTS,
+        lambda seen: sum(r.key == key for r in seen) >= 3, max_wait=30,
+    )  # fmt: skip
+    mine = [r for r in records if r.key == key]
+    assert [dict(r.headers)["event_type"] for r in mine] == [
+        b"EmailAccountSaved", b"EmailAccountSaved", b"EmailAccountDeleted",
+    ]  # fmt: skip
+    assert all(b"s3cret" not in (r.value or b"") for r in mine)

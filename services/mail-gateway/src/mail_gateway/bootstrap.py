@@ -131,7 +131,7 @@ class Gateway:
 async def build(settings: Settings) -> Gateway:
     pool = await create_pool(settings.database_url)
     store = MailStore(pool)
-    accounts = AccountStore(pool, SecretBox(settings.secret_key.get_secret_value()))
+    accounts = AccountStore(pool, SecretBox(settings.fernet_key()))
     api = TicketsApi(
         settings.ticket_service_url, TokenMinter(settings.jwt_private_key_file.read_bytes())
     )

@@ -9,6 +9,7 @@ bootstrap account). The gateway's own are ``HELPDESK_MAIL_*``; see the service R
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -24,6 +25,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/mail_gateway",
+        validation_alias=_alias("HELPDESK_MAIL_DATABASE_URL", "HELPDESK_DATABASE_URL"),
         description="the gateway's own database (accounts, inbox state, send queue)",
     )
     kafka_bootstrap: str = Field(
@@ -46,8 +48,16 @@ class Settings(BaseSettings):
             "HELPDESK_JWT_PRIVATE_KEY_FILE", "HELPDESK_MAIL_JWT_PRIVATE_KEY_FILE"
         ),
     )
-    secret_key: SecretStr = Field(
-        description="Fernet key (urlsafe base64 of 32 bytes) that encrypts account passwords"
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (urlsafe base64 of 32 bytes) that encrypts account passwords",
+    )
+    secret_key_file: Path | None = Field(
+        default=None, description="or: a file holding the key (e.g. a mounted Secret)"
+    )
+    create_secret_key: bool = Field(
+        default=False,
+        description="local stack only: write a new key to secret_key_file when it is missing",
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8004, ge=0, le=65535)
@@ -72,3 +82,22 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO", validation_alias=_alias("HELPDESK_LOG_LEVEL", "HELPDESK_MAIL_LOG_LEVEL")
     )
+
+    def fernet_key(self) -> str:
+        """The key, from ``HELPDESK_MAIL_SECRET_KEY`` or its file (created if allowed)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.secret_key_file
+        if path is None:
+            raise ValueError(
+                "set HELPDESK_MAIL_SECRET_KEY (python -m mail_gateway new-key prints one) or "
+                "HELPDESK_MAIL_SECRET_KEY_FILE"
+            )
+        if not path.exists() and self.create_secret_key:
+            from cryptography.fernet import Fernet
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(Fernet.generate_key())
+        return path.read_text().strip()

@@ -79,6 +79,14 @@ CREATE TABLE IF NOT EXISTS mail_outbound (
 );
 CREATE INDEX IF NOT EXISTS mail_outbound_due ON mail_outbound (next_attempt_at)
     WHERE state IN ('pending', 'sending');
+CREATE TABLE IF NOT EXISTS mail_account_events (
+    position bigserial PRIMARY KEY,
+    account_id uuid NOT NULL,
+    envelope jsonb NOT NULL,
+    published boolean NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS mail_account_events_unpublished ON mail_account_events (position)
+    WHERE NOT published;
 CREATE TABLE IF NOT EXISTS mail_bouncing (
     address text PRIMARY KEY,
     email_message_id text,

@@ -19,7 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_platform.auth import TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
-from mail_gateway.adapters.accounts import AccountConflict, DuplicateAddress
+from mail_gateway.adapters.accounts import (
+    AccountConflict,
+    AccountEventPublisher,
+    DuplicateAddress,
+)
 from mail_gateway.bootstrap import Gateway, build
 from mail_gateway.domain.accounts import Account, AccountSecrets, AccountSettings
 from mail_gateway.settings import Settings
@@ -108,6 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(gateway.consume(stop), name="tickets-consumer"),
             asyncio.create_task(gateway.send_loop(stop), name="send-queue"),
             asyncio.create_task(gateway.resync_loop(stop), name="accounts-resync"),
+            asyncio.create_task(
+                AccountEventPublisher(gateway.pool, settings.kafka_bootstrap).run(stop),
+                name="account-events",
+            ),
         ]
         log.info("mail-gateway ready", port=settings.http_port)
         try:
