@@ -76,13 +76,14 @@ class InboxWatcher:
         #: arrive while no command is pending (between the catch-up and IDLE): without this,
         #: a mail delivered in that gap would wait for the next one.
         self._exists = False
+        self._delay = 1.0
 
     async def run(self, stop: asyncio.Event) -> None:
-        delay = 1.0
+        self._delay = 1.0
         while not stop.is_set():
             try:
                 await self._session(stop)
-                delay = 1.0
+                self._delay = 1.0
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -91,12 +92,12 @@ class InboxWatcher:
                 self.status.last_error = f"{type(error).__name__}: {error}"[:500]
                 self.status.reconnects += 1
                 log.warning("imap session ended", account=self.account.address,
-                            error=self.status.last_error, retry_in=delay)  # fmt: skip
+                            error=self.status.last_error, retry_in=self._delay)  # fmt: skip
             finally:
                 await self._close()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, 60.0)
+                await asyncio.wait_for(stop.wait(), self._delay)
+            self._delay = min(self._delay * 2, 60.0)
         self.status.state = "stopped"
 
     async def _connect(self) -> aioimaplib.IMAP4:
@@ -138,6 +139,7 @@ class InboxWatcher:
             self.status.state = "fetching"
             while await self._catch_up(imap):
                 pass
+            self._delay = 1.0  # caught up: the next failure retries soon again
             self.status.state = "idle"
             idle = await asyncio.wait_for(imap.idle_start(timeout=self._renew), self._timeout)
             if self._exists:  # mail came between the last search and IDLE: fetch it now

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS mail_threads (
 );
 CREATE TABLE IF NOT EXISTS mail_tickets (
     ticket_id uuid PRIMARY KEY,
-    number bigint UNIQUE,
+    number bigint,
     subject text NOT NULL DEFAULT '',
     customer_email text,
     participants text[] NOT NULL DEFAULT '{}',
@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS mail_tickets (
     team_id uuid,
     refs text[] NOT NULL DEFAULT '{}'
 );
+-- Not unique: the topic may carry tickets of more than one ticket service (a shared test
+-- cluster); the ticket service itself refuses a sender who does not own the ticket.
+CREATE INDEX IF NOT EXISTS mail_tickets_number ON mail_tickets (number);
 CREATE TABLE IF NOT EXISTS mail_outbound (
     outbound_id uuid PRIMARY KEY,
     ticket_id uuid NOT NULL,
@@ -218,9 +221,9 @@ class MailStore:
         row = await self.pool.fetchrow("SELECT * FROM mail_tickets WHERE ticket_id = $1", ticket_id)
         return thread_of(row) if row else None
 
-    async def thread_by_number(self, number: int) -> TicketThread | None:
-        row = await self.pool.fetchrow("SELECT * FROM mail_tickets WHERE number = $1", number)
-        return thread_of(row) if row else None
+    async def threads_by_number(self, number: int) -> list[TicketThread]:
+        rows = await self.pool.fetch("SELECT * FROM mail_tickets WHERE number = $1", number)
+        return [thread_of(row) for row in rows]
 
     async def upsert_ticket(
         self,

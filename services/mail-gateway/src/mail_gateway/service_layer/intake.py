@@ -21,7 +21,12 @@ import structlog
 from flufl.bounce import all_failures
 
 from mail_gateway.adapters.store import MailStore
-from mail_gateway.adapters.tickets_api import Answer, TicketsApi, idempotency_key
+from mail_gateway.adapters.tickets_api import (
+    Answer,
+    TicketsApi,
+    TicketServiceUnavailable,
+    idempotency_key,
+)
 from mail_gateway.domain.accounts import Account
 from mail_gateway.domain.loops import Kind, classify
 from mail_gateway.domain.parsing import (
@@ -93,6 +98,18 @@ class Intake:
         self._acknowledge = acknowledge
 
     async def handle(self, account: Account, uidvalidity: int, uid: int, raw: bytes) -> Outcome:
+        """Handle one mail; only a ticket service outage raises (the mail stays unhandled and
+        is read again). Anything else unexpected quarantines the mail: never an error loop."""
+        try:
+            return await self._handle(account, uidvalidity, uid, raw)
+        except TicketServiceUnavailable:
+            raise
+        except Exception as error:
+            log.exception("mail could not be handled", account=account.address, uid=uid)
+            reason = f"internal error: {type(error).__name__}: {error}"[:1000]
+            return await self._quarantine(account, uidvalidity, uid, raw, reason)
+
+    async def _handle(self, account: Account, uidvalidity: int, uid: int, raw: bytes) -> Outcome:
         try:
             mail = parse(raw)
         except Unparsable as error:
@@ -140,9 +157,11 @@ class Intake:
             thread = await self._store.thread(ticket_id)
             return thread or TicketThread(ticket_id, None, "", None)
         number = subject_number(mail.subject)
-        if number is not None:
-            return await self._store.thread_by_number(number)
-        return None
+        if number is None:
+            return None
+        found = await self._store.threads_by_number(number)
+        joinable = [t for t in found if may_join(t, mail.from_address)]
+        return (joinable or found)[0] if found else None
 
     async def _converse(
         self, account: Account, mail: ParsedMail, *, automated: bool, original: bytes = b""
