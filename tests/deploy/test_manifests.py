@@ -51,6 +51,8 @@ from assignment_service.entrypoints.worker import create_worker as create_assign
 from assignment_service.settings import AssignmentSettings
 from helpdesk_events.topics import TICKETS, TopicSpec, all_topics
 from helpdesk_platform.kafka_topics import COMPACTED
+from mail_gateway.__main__ import main as mail_gateway_cli
+from mail_gateway.settings import Settings as MailSettings
 from sla_service.__main__ import main as sla_service_cli
 from sla_service.entrypoints.worker import create_worker
 from sla_service.settings import SlaSettings
@@ -71,6 +73,8 @@ SLA_DOCKERFILE = REPO / "services" / "sla-service" / "Dockerfile"
 SLA_PYPROJECT = REPO / "services" / "sla-service" / "pyproject.toml"
 ASSIGNMENT_DOCKERFILE = REPO / "services" / "assignment-service" / "Dockerfile"
 ASSIGNMENT_PYPROJECT = REPO / "services" / "assignment-service" / "pyproject.toml"
+MAIL_DOCKERFILE = REPO / "services" / "mail-gateway" / "Dockerfile"
+MAIL_PYPROJECT = REPO / "services" / "mail-gateway" / "pyproject.toml"
 STACK_TOML = REPO / "tools" / "devstack" / "stack.toml"
 
 #: The ticket service's HTTP port (DESIGN.md §5, ``Settings.http_port``).
@@ -79,6 +83,8 @@ HTTP_PORT = 8001
 SLA_HTTP_PORT = 8002
 #: The assignment service's HTTP port (DESIGN.md §5, ``AssignmentSettings.http_port``).
 ASSIGNMENT_HTTP_PORT = 8003
+#: The mail gateway's HTTP port (DESIGN.md §5, ``mail_gateway.settings.Settings.http_port``).
+MAIL_HTTP_PORT = 8004
 #: PostgreSQL major version everywhere (DESIGN.md §5).
 POSTGRES_MAJOR = 15
 #: Partitions of the ticket-keyed topics on Kubernetes (production); topics.py's default is local.
@@ -245,6 +251,13 @@ def assignment_image() -> str:
     return f"helpdesk/assignment-service:{version}"
 
 
+def mail_image() -> str:
+    """The image reference the deployment uses for the mail gateway: its package version."""
+    version = tomllib.loads(MAIL_PYPROJECT.read_text())["project"]["version"]
+    assert isinstance(version, str)
+    return f"helpdesk/mail-gateway:{version}"
+
+
 @dataclass(frozen=True)
 class ImageRef:
     name: str
@@ -298,7 +311,9 @@ def assignment_env_names() -> set[str]:
     return settings_env_names(AssignmentSettings)
 
 
-def settings_env_names(settings_class: type[SlaSettings] | type[AssignmentSettings]) -> set[str]:
+def settings_env_names(
+    settings_class: type[SlaSettings] | type[AssignmentSettings] | type[MailSettings],
+) -> set[str]:
     prefix = str(settings_class.model_config.get("env_prefix", ""))
     names: set[str] = set()
     for field_name, field in settings_class.model_fields.items():
@@ -383,6 +398,23 @@ def assert_assignment_cli_command(command: str) -> None:
     assert assignment_cli_accepts([command]), f"`assignment_service {command}` is not a command"
 
 
+def mail_cli_accepts(command: list[str]) -> bool:
+    """Like :func:`sla_cli_accepts`, for ``python -m mail_gateway`` (stopped before uvicorn)."""
+
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise _WorkerReached
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("uvicorn.run", stop)
+        patch.setattr("helpdesk_platform.telemetry.setup_logging", lambda *a, **k: None)
+        try:
+            code = mail_gateway_cli(command)
+        except _WorkerReached:
+            return True
+    assert code == 2, f"mail_gateway {command}: exit {code}"
+    return False
+
+
 @dataclass(frozen=True)
 class ServiceImage:
     """One of the project's images: how it is built and what it runs."""
@@ -401,6 +433,8 @@ class ServiceImage:
     def image(self) -> str:
         if self.name == "ticket-service":
             return ticket_image()
+        if self.name == "mail-gateway":
+            return mail_image()
         return sla_image() if self.name == "sla-service" else assignment_image()
 
     def is_setting(self, env_name: str) -> bool:
@@ -408,6 +442,8 @@ class ServiceImage:
             return settings_field(env_name) is not None
         if self.name == "sla-service":
             return env_name.upper() in sla_env_names()
+        if self.name == "mail-gateway":
+            return env_name.upper() in settings_env_names(MailSettings)
         return env_name.upper() in assignment_env_names()
 
     def assert_command(self, command: str) -> None:
@@ -415,6 +451,8 @@ class ServiceImage:
             assert_cli_command(command)
         elif self.name == "sla-service":
             assert_sla_cli_command(command)
+        elif self.name == "mail-gateway":
+            assert mail_cli_accepts([command]), f"`mail_gateway {command}` is not a command"
         else:
             assert_assignment_cli_command(command)
 
@@ -452,7 +490,18 @@ ASSIGNMENT = ServiceImage(
     "HELPDESK_ASSIGNMENT_HTTP_PORT",
     "worker",
 )
-IMAGES = (TICKET, SLA, ASSIGNMENT)
+MAIL = ServiceImage(
+    "mail-gateway",
+    MAIL_DOCKERFILE,
+    MAIL_PYPROJECT,
+    "mail-gateway",
+    "mail_gateway",
+    MAIL_HTTP_PORT,
+    "HELPDESK_MAIL_HTTP_HOST",
+    "HELPDESK_MAIL_HTTP_PORT",
+    "serve",
+)
+IMAGES = (TICKET, SLA, ASSIGNMENT, MAIL)
 BY_IMAGE = pytest.mark.parametrize("image", IMAGES, ids=lambda i: i.name)
 
 
