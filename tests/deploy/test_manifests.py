@@ -55,6 +55,8 @@ from assignment_service.entrypoints.worker import create_worker as create_assign
 from assignment_service.settings import AssignmentSettings
 from helpdesk_events.topics import TICKETS, TopicSpec, all_topics
 from helpdesk_platform.kafka_topics import COMPACTED
+from mail_gateway.__main__ import main as mail_gateway_cli
+from mail_gateway.settings import Settings as MailSettings
 from notification_service.__main__ import main as notification_service_cli
 from notification_service.settings import Settings as NotificationSettings
 from sla_service.__main__ import main as sla_service_cli
@@ -77,6 +79,8 @@ SLA_DOCKERFILE = REPO / "services" / "sla-service" / "Dockerfile"
 SLA_PYPROJECT = REPO / "services" / "sla-service" / "pyproject.toml"
 ASSIGNMENT_DOCKERFILE = REPO / "services" / "assignment-service" / "Dockerfile"
 ASSIGNMENT_PYPROJECT = REPO / "services" / "assignment-service" / "pyproject.toml"
+MAIL_DOCKERFILE = REPO / "services" / "mail-gateway" / "Dockerfile"
+MAIL_PYPROJECT = REPO / "services" / "mail-gateway" / "pyproject.toml"
 STACK_TOML = REPO / "tools" / "devstack" / "stack.toml"
 NOTIFICATION_DOCKERFILE = REPO / "services" / "notification-service" / "Dockerfile"
 NOTIFICATION_PYPROJECT = REPO / "services" / "notification-service" / "pyproject.toml"
@@ -93,6 +97,8 @@ SLA_HTTP_PORT = 8002
 ASSIGNMENT_HTTP_PORT = 8003
 #: The notification service's HTTP port (DESIGN.md §5, its ``Settings.http_port``).
 NOTIFICATION_HTTP_PORT = 8005
+#: The mail gateway's HTTP port (DESIGN.md §5, ``mail_gateway.settings.Settings.http_port``).
+MAIL_HTTP_PORT = 8004
 #: PostgreSQL major version everywhere (DESIGN.md §5).
 POSTGRES_MAJOR = 15
 #: Partitions of the ticket-keyed topics on Kubernetes (production); topics.py's default is local.
@@ -286,6 +292,13 @@ def assert_gateway_cli_command(command: str) -> None:
     assert exit_info.value.code == 0, f"`api-gateway {command}` is not a command of the CLI"
 
 
+def mail_image() -> str:
+    """The image reference the deployment uses for the mail gateway: its package version."""
+    version = tomllib.loads(MAIL_PYPROJECT.read_text())["project"]["version"]
+    assert isinstance(version, str)
+    return f"helpdesk/mail-gateway:{version}"
+
+
 @dataclass(frozen=True)
 class ImageRef:
     name: str
@@ -360,7 +373,10 @@ def assert_notification_cli_command(command: str) -> None:
 
 
 def settings_env_names(
-    settings_class: type[SlaSettings] | type[AssignmentSettings] | type[NotificationSettings],
+    settings_class: type[SlaSettings]
+    | type[AssignmentSettings]
+    | type[NotificationSettings]
+    | type[MailSettings],
 ) -> set[str]:
     prefix = str(settings_class.model_config.get("env_prefix", ""))
     names: set[str] = set()
@@ -446,6 +462,23 @@ def assert_assignment_cli_command(command: str) -> None:
     assert assignment_cli_accepts([command]), f"`assignment_service {command}` is not a command"
 
 
+def mail_cli_accepts(command: list[str]) -> bool:
+    """Like :func:`sla_cli_accepts`, for ``python -m mail_gateway`` (stopped before uvicorn)."""
+
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise _WorkerReached
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("uvicorn.run", stop)
+        patch.setattr("helpdesk_platform.telemetry.setup_logging", lambda *a, **k: None)
+        try:
+            code = mail_gateway_cli(command)
+        except _WorkerReached:
+            return True
+    assert code == 2, f"mail_gateway {command}: exit {code}"
+    return False
+
+
 @dataclass(frozen=True)
 class ServiceImage:
     """One of the project's images: how it is built and what it runs."""
@@ -468,6 +501,8 @@ class ServiceImage:
             return ticket_image()
         if self.name == "api-gateway":
             return gateway_image()
+        if self.name == "mail-gateway":
+            return mail_image()
         return sla_image() if self.name == "sla-service" else assignment_image()
 
     def is_setting(self, env_name: str) -> bool:
@@ -479,6 +514,8 @@ class ServiceImage:
             return env_name.upper() in sla_env_names()
         if self.name == "api-gateway":
             return env_name.upper() in gateway_env_names()
+        if self.name == "mail-gateway":
+            return env_name.upper() in settings_env_names(MailSettings)
         return env_name.upper() in assignment_env_names()
 
     def assert_command(self, command: str) -> None:
@@ -490,6 +527,8 @@ class ServiceImage:
             assert_sla_cli_command(command)
         elif self.name == "api-gateway":
             assert_gateway_cli_command(command)
+        elif self.name == "mail-gateway":
+            assert mail_cli_accepts([command]), f"`mail_gateway {command}` is not a command"
         else:
             assert_assignment_cli_command(command)
 
@@ -549,7 +588,18 @@ GATEWAY = ServiceImage(
     "HELPDESK_HTTP_PORT",
     "serve",
 )
-IMAGES = (TICKET, SLA, ASSIGNMENT, NOTIFICATION, GATEWAY)
+MAIL = ServiceImage(
+    "mail-gateway",
+    MAIL_DOCKERFILE,
+    MAIL_PYPROJECT,
+    "mail-gateway",
+    "mail_gateway",
+    MAIL_HTTP_PORT,
+    "HELPDESK_MAIL_HTTP_HOST",
+    "HELPDESK_MAIL_HTTP_PORT",
+    "serve",
+)
+IMAGES = (TICKET, SLA, ASSIGNMENT, NOTIFICATION, GATEWAY, MAIL)
 BY_IMAGE = pytest.mark.parametrize("image", IMAGES, ids=lambda i: i.name)
 
 

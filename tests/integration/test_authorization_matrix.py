@@ -86,6 +86,8 @@ PUBLIC = expect(customer_a="2xx", anonymous="2xx")
 STAFF_ONLY = expect(customer_a="403")
 ROUTERS_ONLY = expect(customer_a="403", technician="403")
 MANAGERS_ONLY = expect(customer_a="403", technician="403", agent="403")
+#: Only tokens the mail gateway mints (claim ``via: mail-gateway``) may record email on tickets.
+MAIL_GATEWAY_ONLY = expect(customer_a="403", technician="403", agent="403", manager="403")
 #: Customer A's own record: B is told it does not exist.
 OWNER_OR_STAFF = expect(customer_a="2xx", customer_b="404")
 
@@ -224,6 +226,35 @@ TICKET_SERVICE: dict[tuple[str, str], Route] = {
 }
 
 #: Per service: its routes -> who gets what. Services add their tables here.
+_MAIL = {
+    "body_html": "<p>Hello</p>",
+    "email": {
+        "email_message_id": "<matrix@customer.example>",
+        "account": "support@helpdesk.local",
+        "from_address": "budi@example.co.id",
+    },
+}
+TICKET_SERVICE |= {
+    ("POST", "/mail/tickets"): Route(Call(body=_MAIL | {"subject": "By mail"}), MAIL_GATEWAY_ONLY),
+    ("POST", "/mail/tickets/{ticket_id}/messages"): Route(
+        Call(TICKET_A, body=_MAIL), MAIL_GATEWAY_ONLY
+    ),
+    ("POST", "/mail/tickets/{ticket_id}/deliveries"): Route(
+        Call(
+            TICKET_A,
+            body={
+                "email_message_id": "<out@helpdesk.local>",
+                "state": "sent",
+                "account": "support@helpdesk.local",
+            },
+        ),
+        MAIL_GATEWAY_ONLY,
+    ),
+    ("POST", "/mail/tickets/{ticket_id}/bounces"): Route(
+        Call(TICKET_A, body={"address": "budi@example.co.id"}), MAIL_GATEWAY_ONLY
+    ),
+}
+
 MATRIX: dict[str, dict[tuple[str, str], Route]] = {"ticket-service": TICKET_SERVICE}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -194,6 +195,21 @@ def test_customers_cannot_set_routing_fields(field: str, value: object) -> None:
         access.check_new_ticket(CUSTOMER, new, DEFAULT_OPTIONS)
     for role in (G, M):  # agents and managers set every field
         assert access.check_new_ticket(person(role), new, DEFAULT_OPTIONS) == new
+
+
+def test_a_customer_writing_by_mail_opens_on_email_routed_to_the_accounts_team() -> None:
+    by_mail = replace(CUSTOMER, via="mail-gateway")
+    team = uuid.uuid4()
+    new = NewTicket(subject="x", channel="email", team_id=team)
+    assert access.check_new_ticket(by_mail, new, DEFAULT_OPTIONS).team_id == team
+    with pytest.raises(Forbidden, match="customers cannot set channel"):
+        access.check_new_ticket(by_mail, NewTicket(subject="x"), DEFAULT_OPTIONS)
+    with pytest.raises(Forbidden, match="customers cannot set team_id, channel"):
+        access.check_new_ticket(CUSTOMER, new, DEFAULT_OPTIONS)
+    for via in (None, "portal"):
+        assert access.customer_channel(replace(CUSTOMER, via=via)) == "portal"
+    with pytest.raises(Forbidden, match="customers cannot set tags"):
+        access.check_new_ticket(by_mail, replace(new, tags=("vip",)), DEFAULT_OPTIONS)
 
 
 def test_customers_choose_any_priority_but_the_highest() -> None:

@@ -13,6 +13,7 @@ from helpdesk_events import (  # noqa: F401
     commands,
     customers,
     directory,
+    mail,
     sla,
     sla_policies,
 )

@@ -53,6 +53,7 @@ NOTIFICATIONS = "helpdesk.notifications.v1"
 #: Configuration kept as events, one partition each so that every reader folds one order.
 SLA_POLICIES = "helpdesk.sla-policies.v1"
 ASSIGNMENT_RULES = "helpdesk.assignment-rules.v1"
+MAIL_ACCOUNTS = "helpdesk.mail-accounts.v1"
 
 
 def all_topics() -> list[TopicSpec]:
@@ -67,6 +68,7 @@ def all_topics() -> list[TopicSpec]:
         TopicSpec(NOTIFICATIONS, 3, SEVEN_DAYS_MS, key="recipient id"),
         TopicSpec(SLA_POLICIES, 1, FOREVER, key="configuration id"),
         TopicSpec(ASSIGNMENT_RULES, 1, FOREVER, key="configuration id"),
+        TopicSpec(MAIL_ACCOUNTS, 1, FOREVER, key="configuration id"),
     ]
 
 
@@ -82,4 +84,5 @@ TOPIC_BY_STREAM_TYPE: dict[str, str] = {
     "ticket-command": TICKET_COMMANDS,
     "sla-policies": SLA_POLICIES,
     "assignment-rules": ASSIGNMENT_RULES,
+    "mail-accounts": MAIL_ACCOUNTS,
 }

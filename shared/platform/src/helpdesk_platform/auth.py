@@ -93,6 +93,9 @@ class Principal:
     role: Role
     name: str | None = None
     email: str | None = None
+    #: The service that minted the token on the person's behalf (e.g. ``mail-gateway``), when
+    #: one did; portal tokens never carry it.
+    via: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -189,6 +192,7 @@ class TokenVerifier:
             role=role,
             name=claims.get("name"),
             email=claims.get("email"),
+            via=claims.get("via"),
         )
         return principal, float(claims["exp"])
 

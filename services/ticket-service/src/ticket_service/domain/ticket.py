@@ -317,6 +317,31 @@ class NewMessage:
     email_message_id: str | None = None
 
 
+def follow_up(
+    ticket: Ticket, body_html: str, channel: str, attachments: tuple[AttachmentRef, ...] = ()
+) -> NewTicket:
+    """The follow-up ticket a customer's message to a Closed ticket opens: same contact and
+    classification, linked to the closed one."""
+    return NewTicket(
+        subject=ticket.subject,
+        description=plain_text(body_html),
+        channel=channel,
+        priority=ticket.priority,
+        requester_email=ticket.requester_email,
+        requester_name=ticket.requester_name,
+        customer_id=ticket.customer_id,
+        company_id=ticket.company_id,
+        type=ticket.type,
+        category=ticket.category,
+        team_id=ticket.team_id,
+        tags=ticket.tags,
+        business_unit=ticket.business_unit,
+        brand=ticket.brand,
+        attachments=attachments,
+        follow_up_of=ticket.id,
+    )
+
+
 def plain_text(sanitised_html: str) -> str:
     """Text of already-sanitised HTML (tags dropped, entities decoded)."""
     return html.unescape(nh3.clean(sanitised_html, tags=set())).strip()

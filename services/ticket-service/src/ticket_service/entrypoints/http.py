@@ -25,7 +25,13 @@ from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.projections import Projection, Projector
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
-from ticket_service.entrypoints import errors, http_attachments, http_reports, http_tickets
+from ticket_service.entrypoints import (
+    errors,
+    http_attachments,
+    http_mail,
+    http_reports,
+    http_tickets,
+)
 from ticket_service.entrypoints.dependencies import principal
 from ticket_service.entrypoints.http_directory import directory_router
 from ticket_service.service_layer.customers import CustomerApplication
@@ -134,4 +140,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http_attachments.router)
     app.include_router(directory_router)
     app.include_router(http_reports.router)
+    app.include_router(http_mail.router)
     return app

@@ -189,6 +189,14 @@ def may_see_message(
 
 #: The channel of everything a customer writes through the API.
 CUSTOMER_CHANNEL = "portal"
+#: The one issuer whose customer tokens write by email: the mail gateway, which routes each
+#: support address's tickets to the team of that email account.
+MAIL_GATEWAY = "mail-gateway"
+
+
+def customer_channel(who: Principal) -> str:
+    """The channel a customer writes on: email through the mail gateway, else the portal."""
+    return "email" if who.via == MAIL_GATEWAY else CUSTOMER_CHANNEL
 
 
 def customer_priorities(options: TicketOptions) -> tuple[str, ...]:
@@ -218,12 +226,13 @@ def check_new_ticket(
             name
             for name, given in (
                 ("tags", bool(tuple(new.tags))),
-                ("team_id", new.team_id is not None),
+                # The mail gateway routes a support address's mail to its account's team.
+                ("team_id", new.team_id is not None and who.via != MAIL_GATEWAY),
                 ("assignee_id", new.assignee_id is not None),
                 ("status", new.status is not None),
                 ("business_unit", new.business_unit is not None),
                 ("brand", new.brand is not None),
-                ("channel", new.channel != CUSTOMER_CHANNEL),
+                ("channel", new.channel != customer_channel(who)),
             )
             if given
         ]

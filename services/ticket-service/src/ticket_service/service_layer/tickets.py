@@ -23,7 +23,7 @@ from ticket_service.domain.customers import Customer, CustomerNotFound
 from ticket_service.domain.errors import InvalidTransition, TicketNotFound, VersionConflict
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
 from ticket_service.domain.options import configure as configure_ticket_options
-from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket, plain_text
+from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action, HistoryEntry
 from ticket_service.service_layer.context import CommandContext, envelope_for
@@ -531,23 +531,11 @@ class TicketApplication:
             ticket = replace(ticket, merged_into=None)
         if ticket.is_closed and message.by_customer and ticket.merged_into is None:
             follow_up, _ = await self._create(
-                NewTicket(
-                    subject=ticket.subject,
-                    description=plain_text(message.body_html),
-                    channel=message.channel or ticket.channel,
-                    priority=ticket.priority,
-                    requester_email=ticket.requester_email,
-                    requester_name=ticket.requester_name,
-                    customer_id=ticket.customer_id,
-                    company_id=ticket.company_id,
-                    type=ticket.type,
-                    category=ticket.category,
-                    team_id=ticket.team_id,
-                    tags=ticket.tags,
-                    business_unit=ticket.business_unit,
-                    brand=ticket.brand,
-                    attachments=message.attachments,
-                    follow_up_of=ticket.id,
+                tickets.follow_up(
+                    ticket,
+                    message.body_html,
+                    message.channel or ticket.channel,
+                    message.attachments,
                 ),
                 context,
             )

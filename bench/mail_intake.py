@@ -1,0 +1,232 @@
+"""Mail intake: delivery → ticket visible in the ticket API, p50/p99 over N mails, and the
+sustained intake rate of a burst (issue #14: p99 ≤ 2 s, ≥ 100 mails/s).
+
+Each mail comes from its own sender over SMTP; "delivered" is when the SMTP server accepted it,
+"visible" when the ticket list (``GET /tickets``, the read model agents see) first shows its
+ticket. A poller reads the newest tickets every 50 ms.
+
+Against the local stack (``make up``: SMTP 127.0.0.1:3025, support@helpdesk.local, the ticket
+service on 8001), or ``--throwaway``: PostgreSQL, Kafka, GreenMail, the ticket service (API +
+relay) and the mail gateway started on free ports for this run and stopped after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+from machine import describe
+
+from helpdesk_devstack.tokens import mint_token
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Target:
+    smtp: tuple[str, int]
+    support: str
+    tickets_url: str
+    private_key: bytes
+
+
+def wait_http(url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{url} not ready in {timeout}s")
+
+
+@contextlib.contextmanager
+def throwaway_stack() -> Iterator[Target]:
+    from cryptography.fernet import Fernet
+
+    from helpdesk_devstack.greenmail import LocalGreenMail
+    from helpdesk_devstack.kafka import LocalKafka, ensure_topics
+    from helpdesk_devstack.paths import StackPaths
+    from helpdesk_devstack.postgres import LocalPostgres, create_database, database_dsn
+    from helpdesk_devstack.procs import free_port
+    from helpdesk_devstack.tokens import ensure_dev_keys
+    from ticket_service.adapters.migrate import upgrade
+
+    paths = StackPaths.discover()
+    with tempfile.TemporaryDirectory(prefix="bench-mail-") as home_dir:
+        home = Path(home_dir)
+        postgres = LocalPostgres(home / "pg", port=free_port())
+        controller = free_port()
+        kafka = LocalKafka(
+            home / "kafka", free_port(exclude=[controller]), controller, "512m",
+            libs=paths.kafka_libs,
+        )  # fmt: skip
+        smtp, imap = free_port(), free_port()
+        mail = LocalGreenMail(
+            home / "mail", smtp_port=smtp, imap_port=imap,
+            api_port=free_port(exclude=[smtp, imap]), libs=paths.greenmail_libs,
+        )  # fmt: skip
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            postgres.start()
+            kafka.start()
+            mail.start()
+            ensure_topics(kafka.bootstrap)
+            server = postgres.dsn("postgres")
+            for name in ("tickets", "gateway"):
+                create_database(server, name)
+            upgrade(database_dsn(server, "tickets"))
+            private, public = ensure_dev_keys(home / "jwt")
+            tickets_port, gateway_port = free_port(), free_port()
+            common = {
+                "HELPDESK_KAFKA_BOOTSTRAP": kafka.bootstrap,
+                "HELPDESK_JWT_PUBLIC_KEY_FILE": str(public),
+                "HELPDESK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+            }
+            tickets_env = common | {
+                "HELPDESK_DATABASE_URL": database_dsn(server, "tickets"),
+                "HELPDESK_HTTP_PORT": str(tickets_port),
+                "HELPDESK_BLOB_DIR": str(home / "blobs"),
+            }
+            gateway_env = common | {
+                "HELPDESK_MAIL_DATABASE_URL": database_dsn(server, "gateway"),
+                "HELPDESK_TICKET_SERVICE_URL": f"http://127.0.0.1:{tickets_port}",
+                "HELPDESK_JWT_PRIVATE_KEY_FILE": str(private),
+                "HELPDESK_MAIL_SECRET_KEY": Fernet.generate_key().decode(),
+                "HELPDESK_MAIL_HTTP_PORT": str(gateway_port),
+                "HELPDESK_MAIL_BOOTSTRAP_ADDRESS": "support@helpdesk.local",
+                "HELPDESK_MAIL_BOOTSTRAP_PASSWORD": "support",
+                "HELPDESK_IMAP_PORT": str(imap),
+                "HELPDESK_SMTP_PORT": str(smtp),
+            }
+            for argv, env in (
+                (["-m", "ticket_service", "serve"], tickets_env),
+                (["-m", "ticket_service", "relay"], tickets_env),
+                (["-m", "mail_gateway", "serve"], gateway_env),
+            ):
+                processes.append(
+                    subprocess.Popen([sys.executable, *argv], env=os.environ | env, cwd=ROOT)
+                )
+            wait_http(f"http://127.0.0.1:{tickets_port}/readyz")
+            wait_http(f"http://127.0.0.1:{gateway_port}/readyz")
+            yield Target(
+                ("127.0.0.1", smtp), "support@helpdesk.local",
+                f"http://127.0.0.1:{tickets_port}", private.read_bytes(),
+            )  # fmt: skip
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(15)
+            mail.stop()
+            kafka.stop()
+            postgres.stop()
+
+
+def send_all(target: Target, run: str, count: int, rate: float | None) -> dict[str, float]:
+    """Send ``count`` mails (at ``rate`` per second, or as fast as possible); subject → time."""
+    delivered: dict[str, float] = {}
+    began = time.monotonic()
+    with smtplib.SMTP(*target.smtp, timeout=30) as smtp:
+        for n in range(count):
+            if rate:
+                pause = began + n / rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+            subject = f"bench {run} {n}"
+            message = EmailMessage()
+            message["From"] = f"bench-{run}-{n}@customer.example"
+            message["To"] = target.support
+            message["Subject"] = subject
+            message.set_content(f"Mail number {n} of the benchmark.")
+            smtp.send_message(message)
+            delivered[subject] = time.monotonic()
+    return delivered
+
+
+async def watch(target: Target, run: str, count: int, seconds: float) -> dict[str, float]:
+    """Poll the newest tickets; subject → first time seen."""
+    token = mint_token(target.private_key, "agent", "bench-mail", timedelta(hours=1))
+    seen: dict[str, float] = {}
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(
+        base_url=target.tickets_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
+        while len(seen) < count and time.monotonic() < deadline:
+            answer = await client.get(
+                "/tickets",
+                params={"view": "all", "sort": "-created_at", "page_size": 200, "q": run},
+            )
+            now = time.monotonic()
+            for item in answer.json()["items"]:
+                seen.setdefault(item["subject"], now)
+            await asyncio.sleep(0.05)
+    return seen
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def measure(target: Target, count: int, rate: float | None) -> None:
+    run = uuid.uuid4().hex[:8]
+    watching = asyncio.create_task(watch(target, run, count, seconds=count / 2 + 120))
+    await asyncio.sleep(0.5)
+    began = time.monotonic()
+    delivered = await asyncio.to_thread(send_all, target, run, count, rate)
+    sent_in = time.monotonic() - began
+    seen = await watching
+    latencies = [seen[s] - t for s, t in delivered.items() if s in seen]
+    missing = count - len(latencies)
+    last = max(seen.values()) if seen else began
+    label = f"{rate:g}/s" if rate else "burst"
+    print(
+        f"{label:>7} | {count} mails | sent in {sent_in:5.1f}s | "
+        f"p50 {statistics.median(latencies):.2f}s | p90 {percentile(latencies, 0.9):.2f}s | "
+        f"p99 {percentile(latencies, 0.99):.2f}s | max {max(latencies):.2f}s | "
+        f"intake {len(latencies) / (last - began):.1f} mails/s | missing {missing}",
+        flush=True,
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mails", type=int, default=500)
+    parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 50.0])
+    parser.add_argument("--burst", action="store_true", help="also send all at once")
+    parser.add_argument("--throwaway", action="store_true", help="start a stack for this run")
+    args = parser.parse_args()
+    print(f"machine: {describe()}", flush=True)
+    rates: list[float | None] = [*args.rates, *([None] if args.burst else [])]
+    if args.throwaway:
+        with throwaway_stack() as target:
+            for rate in rates:
+                await measure(target, args.mails, rate)
+        return
+    target = Target(
+        ("127.0.0.1", 3025), "support@helpdesk.local", "http://127.0.0.1:8001",
+        (ROOT / ".local/jwt/private.pem").read_bytes(),
+    )  # fmt: skip
+    for rate in rates:
+        await measure(target, args.mails, rate)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

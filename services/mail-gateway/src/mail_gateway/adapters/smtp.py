@@ -1,0 +1,32 @@
+"""SMTP submission with aiosmtplib, per account (TLS mode, optional login)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from mail_gateway.domain.accounts import Account
+
+
+class SmtpFailed(Exception):
+    pass
+
+
+async def submit(account: Account, message: EmailMessage, recipients: list[str]) -> None:
+    settings = account.settings
+    try:
+        await aiosmtplib.send(
+            message,
+            recipients=recipients,
+            sender=settings.address,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_user,
+            password=account.secrets.smtp if settings.smtp_user else None,
+            use_tls=settings.smtp_tls == "ssl",
+            start_tls=settings.smtp_tls == "starttls",
+            timeout=30,
+        )
+    except (aiosmtplib.SMTPException, OSError) as error:
+        raise SmtpFailed(f"{type(error).__name__}: {error}") from None

@@ -1,0 +1,341 @@
+"""The gateway's own PostgreSQL store: accounts (secrets encrypted), what was read from each
+inbox, quarantined mail, the projection of tickets it threads mail into, and outgoing mail.
+
+The schema is created on start (idempotent ``CREATE … IF NOT EXISTS`` under an advisory lock):
+the gateway owns this database alone, nothing else reads it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from mail_gateway.domain.threading import TicketThread
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS mail_accounts (
+    account_id uuid PRIMARY KEY,
+    address text NOT NULL UNIQUE,
+    version integer NOT NULL,
+    settings jsonb NOT NULL,
+    secret bytea NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS mail_inbound (
+    account_id uuid NOT NULL,
+    email_message_id text NOT NULL,
+    uidvalidity bigint,
+    uid bigint,
+    outcome text NOT NULL,
+    ticket_id uuid,
+    handled_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, email_message_id)
+);
+CREATE TABLE IF NOT EXISTS mail_quarantine (
+    quarantine_id uuid PRIMARY KEY,
+    account_id uuid NOT NULL,
+    uidvalidity bigint NOT NULL,
+    uid bigint NOT NULL,
+    reason text NOT NULL,
+    sender text,
+    subject text,
+    raw bytea NOT NULL,
+    state text NOT NULL DEFAULT 'held',
+    ticket_id uuid,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (account_id, uidvalidity, uid)
+);
+CREATE TABLE IF NOT EXISTS mail_threads (
+    email_message_id text PRIMARY KEY,
+    ticket_id uuid NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mail_tickets (
+    ticket_id uuid PRIMARY KEY,
+    number bigint,
+    subject text NOT NULL DEFAULT '',
+    customer_email text,
+    participants text[] NOT NULL DEFAULT '{}',
+    account_id uuid,
+    team_id uuid,
+    refs text[] NOT NULL DEFAULT '{}'
+);
+-- Not unique: the topic may carry tickets of more than one ticket service (a shared test
+-- cluster); the ticket service itself refuses a sender who does not own the ticket.
+CREATE INDEX IF NOT EXISTS mail_tickets_number ON mail_tickets (number);
+CREATE TABLE IF NOT EXISTS mail_outbound (
+    outbound_id uuid PRIMARY KEY,
+    ticket_id uuid NOT NULL,
+    kind text NOT NULL,
+    email_message_id text NOT NULL UNIQUE,
+    state text NOT NULL DEFAULT 'pending',
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    payload jsonb NOT NULL,
+    error text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    sent_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS mail_outbound_due ON mail_outbound (next_attempt_at)
+    WHERE state IN ('pending', 'sending');
+CREATE TABLE IF NOT EXISTS mail_account_events (
+    position bigserial PRIMARY KEY,
+    account_id uuid NOT NULL,
+    envelope jsonb NOT NULL,
+    published boolean NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS mail_account_events_unpublished ON mail_account_events (position)
+    WHERE NOT published;
+CREATE TABLE IF NOT EXISTS mail_bouncing (
+    address text PRIMARY KEY,
+    email_message_id text,
+    since timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    async def init(connection: asyncpg.Connection) -> None:
+        await connection.set_type_codec(
+            "jsonb", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads,
+            schema="pg_catalog",
+        )  # fmt: skip
+
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=init)
+    assert pool is not None
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(4242014)")
+        await connection.execute(SCHEMA)
+    return pool
+
+
+def thread_of(row: asyncpg.Record) -> TicketThread:
+    return TicketThread(
+        ticket_id=row["ticket_id"],
+        number=row["number"],
+        subject=row["subject"],
+        customer_email=row["customer_email"],
+        participants=frozenset(row["participants"]),
+        account_id=row["account_id"],
+        team_id=row["team_id"],
+        references=tuple(row["refs"]),
+    )
+
+
+class MailStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    # --- inbound -----------------------------------------------------------------------------
+
+    async def handled(self, account_id: uuid.UUID, email_message_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(
+            "SELECT outcome, ticket_id FROM mail_inbound"
+            " WHERE account_id = $1 AND email_message_id = $2",
+            account_id,
+            email_message_id,
+        )
+
+    async def record_inbound(
+        self,
+        account_id: uuid.UUID,
+        email_message_id: str,
+        uidvalidity: int | None,
+        uid: int | None,
+        outcome: str,
+        ticket_id: uuid.UUID | None,
+    ) -> None:
+        await self.pool.execute(
+            "INSERT INTO mail_inbound (account_id, email_message_id, uidvalidity, uid, outcome,"
+            " ticket_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            account_id, email_message_id, uidvalidity, uid, outcome, ticket_id,
+        )  # fmt: skip
+
+    async def quarantine(
+        self,
+        account_id: uuid.UUID,
+        uidvalidity: int,
+        uid: int,
+        reason: str,
+        raw: bytes,
+        sender: str | None,
+        subject: str | None,
+    ) -> uuid.UUID:
+        row = await self.pool.fetchrow(
+            "INSERT INTO mail_quarantine (quarantine_id, account_id, uidvalidity, uid, reason,"
+            " raw, sender, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (account_id, uidvalidity, uid)"
+            " DO UPDATE SET reason = mail_quarantine.reason"
+            " RETURNING quarantine_id",
+            uuid.uuid4(), account_id, uidvalidity, uid, reason, raw, sender, subject,
+        )  # fmt: skip
+        assert row is not None
+        return uuid.UUID(str(row["quarantine_id"]))
+
+    async def quarantined(self, state: str | None = "held") -> list[asyncpg.Record]:
+        return list(
+            await self.pool.fetch(
+                "SELECT quarantine_id, account_id, reason, sender, subject, state, ticket_id,"
+                " received_at, length(raw) AS size_bytes FROM mail_quarantine"
+                " WHERE $1::text IS NULL OR state = $1 ORDER BY received_at",
+                state,
+            )
+        )
+
+    async def quarantined_one(self, quarantine_id: uuid.UUID) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(
+            "SELECT * FROM mail_quarantine WHERE quarantine_id = $1", quarantine_id
+        )
+
+    async def settle_quarantine(
+        self, quarantine_id: uuid.UUID, state: str, ticket_id: uuid.UUID | None = None
+    ) -> bool:
+        done = await self.pool.execute(
+            "UPDATE mail_quarantine SET state = $2, ticket_id = $3"
+            " WHERE quarantine_id = $1 AND state = 'held'",
+            quarantine_id,
+            state,
+            ticket_id,
+        )
+        return bool(done.endswith(" 1"))
+
+    # --- threading projection ----------------------------------------------------------------
+
+    async def ticket_for_message_ids(self, ids: Iterable[str]) -> list[tuple[str, uuid.UUID]]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        rows = await self.pool.fetch(
+            "SELECT email_message_id, ticket_id FROM mail_threads"
+            " WHERE email_message_id = ANY($1::text[])",
+            wanted,
+        )
+        found = {row["email_message_id"]: row["ticket_id"] for row in rows}
+        return [(i, found[i]) for i in wanted if i in found]
+
+    async def thread(self, ticket_id: uuid.UUID) -> TicketThread | None:
+        row = await self.pool.fetchrow("SELECT * FROM mail_tickets WHERE ticket_id = $1", ticket_id)
+        return thread_of(row) if row else None
+
+    async def threads_by_number(self, number: int) -> list[TicketThread]:
+        rows = await self.pool.fetch("SELECT * FROM mail_tickets WHERE number = $1", number)
+        return [thread_of(row) for row in rows]
+
+    async def upsert_ticket(
+        self,
+        ticket_id: uuid.UUID,
+        *,
+        number: int | None = None,
+        subject: str | None = None,
+        customer_email: str | None = None,
+        team_id: uuid.UUID | None = None,
+        clear_team: bool = False,
+        account_id: uuid.UUID | None = None,
+    ) -> None:
+        await self.pool.execute(
+            "INSERT INTO mail_tickets AS t (ticket_id, number, subject, customer_email, team_id,"
+            " account_id) VALUES ($1, $2, coalesce($3, ''), $4, $5, $6)"
+            " ON CONFLICT (ticket_id) DO UPDATE SET"
+            " number = coalesce(EXCLUDED.number, t.number),"
+            " subject = CASE WHEN $3::text IS NULL THEN t.subject ELSE EXCLUDED.subject END,"
+            " customer_email = coalesce(EXCLUDED.customer_email, t.customer_email),"
+            " team_id = CASE WHEN $7 THEN NULL ELSE coalesce(EXCLUDED.team_id, t.team_id) END,"
+            " account_id = coalesce(t.account_id, EXCLUDED.account_id)",
+            ticket_id, number, subject, customer_email, team_id, account_id, clear_team,
+        )  # fmt: skip
+
+    async def add_participants(self, ticket_id: uuid.UUID, addresses: Iterable[str]) -> None:
+        await self.pool.execute(
+            "INSERT INTO mail_tickets AS t (ticket_id, participants) VALUES ($1, $2)"
+            " ON CONFLICT (ticket_id) DO UPDATE SET participants = ARRAY("
+            " SELECT DISTINCT unnest(t.participants || EXCLUDED.participants))",
+            ticket_id,
+            list(addresses),
+        )
+
+    async def link_message_id(self, email_message_id: str, ticket_id: uuid.UUID) -> None:
+        """Remember that ``email_message_id`` belongs to the ticket's thread (in or out)."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            inserted = await connection.fetchval(
+                "INSERT INTO mail_threads (email_message_id, ticket_id) VALUES ($1, $2)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                email_message_id,
+                ticket_id,
+            )
+            if inserted:
+                await connection.execute(
+                    "INSERT INTO mail_tickets AS t (ticket_id, refs) VALUES ($1, ARRAY[$2])"
+                    " ON CONFLICT (ticket_id) DO UPDATE SET refs = t.refs || $2",
+                    ticket_id,
+                    email_message_id,
+                )
+
+    # --- outbound ----------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        outbound_id: uuid.UUID,
+        ticket_id: uuid.UUID,
+        kind: str,
+        email_message_id: str,
+        payload: dict[str, Any],
+    ) -> bool:
+        done = await self.pool.execute(
+            "INSERT INTO mail_outbound (outbound_id, ticket_id, kind, email_message_id, payload)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            outbound_id, ticket_id, kind, email_message_id, payload,
+        )  # fmt: skip
+        return bool(done.endswith(" 1"))
+
+    async def due(self, now: datetime, limit: int = 20) -> list[asyncpg.Record]:
+        return list(
+            await self.pool.fetch(
+                "SELECT * FROM mail_outbound WHERE state IN ('pending', 'sending')"
+                " AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
+                now,
+                limit,
+            )
+        )
+
+    async def mark(self, outbound_id: uuid.UUID, state: str, **fields: Any) -> None:
+        sets = ["state = $2"]
+        values: list[Any] = [outbound_id, state]
+        for name in ("attempts", "next_attempt_at", "error", "sent_at"):
+            if name in fields:
+                values.append(fields[name])
+                sets.append(f"{name} = ${len(values)}")
+        await self.pool.execute(
+            f"UPDATE mail_outbound SET {', '.join(sets)} WHERE outbound_id = $1",  # noqa: S608
+            *values,
+        )
+
+    async def outbound(self, ticket_id: uuid.UUID) -> list[asyncpg.Record]:
+        return list(
+            await self.pool.fetch(
+                "SELECT outbound_id, kind, email_message_id, state, attempts, error, sent_at"
+                " FROM mail_outbound WHERE ticket_id = $1 ORDER BY created_at",
+                ticket_id,
+            )
+        )
+
+    async def mark_bouncing(self, address: str, email_message_id: str | None) -> None:
+        await self.pool.execute(
+            "INSERT INTO mail_bouncing (address, email_message_id) VALUES ($1, $2)"
+            " ON CONFLICT (address) DO UPDATE SET email_message_id = EXCLUDED.email_message_id,"
+            " since = now()",
+            address,
+            email_message_id,
+        )
+
+    async def clear_bouncing(self, address: str) -> None:
+        await self.pool.execute("DELETE FROM mail_bouncing WHERE address = $1", address)
+
+    async def bouncing(self, addresses: Iterable[str]) -> set[str]:
+        rows = await self.pool.fetch(
+            "SELECT address FROM mail_bouncing WHERE address = ANY($1::text[])", list(addresses)
+        )
+        return {row["address"] for row in rows}

@@ -1,0 +1,73 @@
+"""Outgoing mail: an agent's reply (or the acknowledgement of a new ticket) as a threaded email.
+
+Every mail carries a Message-ID of our own domain (so our mail coming back is recognised as a
+loop), ``In-Reply-To`` / ``References`` chaining the thread, and the ``[#N]`` token in the
+subject. Automatic mail is marked ``Auto-Submitted: auto-replied``; a person's reply never is.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+#: How many earlier Message-IDs ``References`` keeps (RFC 5322 allows any; clients cut long).
+MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    from_address: str
+    from_name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    body_html: str
+    body_text: str
+    message_id: str
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    signature: str = ""
+    automated: bool = False
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+
+
+def new_message_id(domain: str, seed: uuid.UUID) -> str:
+    return f"<{seed.hex}@{domain}>"
+
+
+def compose(mail: OutgoingMail, now: datetime | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = Address(mail.from_name or "", addr_spec=mail.from_address)
+    message["To"] = ", ".join(mail.to)
+    if mail.cc:
+        message["Cc"] = ", ".join(mail.cc)
+    message["Subject"] = mail.subject
+    message["Message-ID"] = mail.message_id
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    if mail.in_reply_to:
+        message["In-Reply-To"] = mail.in_reply_to
+    references = tuple(dict.fromkeys(mail.references))[-MAX_REFERENCES:]
+    if references:
+        message["References"] = " ".join(references)
+    if mail.automated:
+        message["Auto-Submitted"] = "auto-replied"
+        message["X-Auto-Response-Suppress"] = "All"
+    text = mail.body_text
+    markup = mail.body_html
+    if mail.signature:
+        text = f"{text}\n\n-- \n{mail.signature}"
+        markup = f"{markup}<p>-- <br>{html.escape(mail.signature).replace(chr(10), '<br>')}</p>"
+    message.set_content(text)
+    message.add_alternative(markup, subtype="html")
+    for filename, content_type, data in mail.attachments:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(
+            data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+            filename=filename,
+        )  # fmt: skip
+    return message

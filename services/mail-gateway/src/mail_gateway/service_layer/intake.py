@@ -1,0 +1,361 @@
+"""What happens to one mail read from an inbox: a new ticket, a message on a ticket, a bounce
+recorded, an auto-reply kept as a note, machine mail ignored, or quarantine - exactly once.
+
+The caller flags the mail handled on the IMAP server only after :meth:`Intake.handle` returned:
+every write to the ticket service is idempotent by account + Message-ID, so a crash anywhere
+before the flag re-reads the mail and ends with the same single ticket or message.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from typing import Any
+
+import structlog
+from flufl.bounce import all_failures
+
+from mail_gateway.adapters.store import MailStore
+from mail_gateway.adapters.tickets_api import (
+    Answer,
+    TicketsApi,
+    TicketServiceUnavailable,
+    idempotency_key,
+)
+from mail_gateway.domain.accounts import Account
+from mail_gateway.domain.loops import Kind, classify
+from mail_gateway.domain.parsing import (
+    ParsedMail,
+    Unparsable,
+    message_ids,
+    parse,
+    sender_and_subject,
+)
+from mail_gateway.domain.threading import (
+    TicketThread,
+    may_join,
+    participants_of,
+    reference_chain,
+    subject_number,
+)
+
+log = structlog.get_logger("mail_gateway.intake")
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+class SenderLimiter:
+    """At most ``limit`` mails per sender and account in ``window`` seconds; the rest are
+    quarantined (kept, releasable), so a flood never becomes a flood of tickets."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._seen: dict[tuple[uuid.UUID, str], deque[float]] = defaultdict(deque)
+
+    def allow(self, account_id: uuid.UUID, sender: str) -> bool:
+        now = time.monotonic()
+        seen = self._seen[(account_id, sender)]
+        while seen and seen[0] < now - self.window:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            return False
+        seen.append(now)
+        return True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # created | added | follow-up | note | ignored | bounce | quarantined | duplicate
+    ticket_id: uuid.UUID | None = None
+    detail: str | None = None
+
+
+Acknowledge = Callable[[Account, TicketThread, ParsedMail], Awaitable[None]]
+
+
+class Intake:
+    def __init__(
+        self,
+        store: MailStore,
+        api: TicketsApi,
+        *,
+        own_domain: str,
+        own_addresses: Callable[[], frozenset[str]],
+        limiter: SenderLimiter,
+        acknowledge: Acknowledge,
+    ) -> None:
+        self._store = store
+        self._api = api
+        self._own_domain = own_domain
+        self._own_addresses = own_addresses
+        self._limiter = limiter
+        self._acknowledge = acknowledge
+
+    async def handle(self, account: Account, uidvalidity: int, uid: int, raw: bytes) -> Outcome:
+        """Handle one mail; only a ticket service outage raises (the mail stays unhandled and
+        is read again). Anything else unexpected quarantines the mail: never an error loop."""
+        try:
+            return await self._handle(account, uidvalidity, uid, raw)
+        except TicketServiceUnavailable:
+            raise
+        except Exception as error:
+            log.exception("mail could not be handled", account=account.address, uid=uid)
+            reason = f"internal error: {type(error).__name__}: {error}"[:1000]
+            return await self._quarantine(account, uidvalidity, uid, raw, reason)
+
+    async def _handle(self, account: Account, uidvalidity: int, uid: int, raw: bytes) -> Outcome:
+        try:
+            mail = parse(raw)
+        except Unparsable as error:
+            return await self._quarantine(account, uidvalidity, uid, raw, str(error))
+        done = await self._store.handled(account.account_id, mail.message_id)
+        if done is not None:
+            return Outcome("duplicate", done["ticket_id"], done["outcome"])
+        kind, reason = classify(mail, self._own_domain)
+        if kind is Kind.BOUNCE:
+            outcome = await self._bounce(account, mail, uidvalidity, uid, raw)
+        elif kind in (Kind.LOOP, Kind.BULK):
+            outcome = Outcome("ignored", detail=reason)
+        elif kind is Kind.HUMAN and not self._limiter.allow(account.account_id, mail.from_address):
+            return await self._quarantine(
+                account, uidvalidity, uid, raw, f"rate limit: more than {self._limiter.limit} "
+                f"mails from {mail.from_address} in {self._limiter.window:.0f}s", mail,
+            )  # fmt: skip
+        else:
+            try:
+                outcome = await self._converse(account, mail, automated=kind is Kind.AUTO_REPLY)
+            except _Refused as refused:
+                return await self._quarantine(account, uidvalidity, uid, raw, str(refused), mail)
+        if outcome.kind != "quarantined":
+            await self._store.record_inbound(
+                account.account_id, mail.message_id, uidvalidity, uid,
+                f"{outcome.kind}: {outcome.detail}" if outcome.detail else outcome.kind,
+                outcome.ticket_id,
+            )  # fmt: skip
+        return outcome
+
+    async def release(self, account: Account, raw: bytes) -> Outcome:
+        """A manager releases a quarantined mail: it becomes a ticket like any other mail,
+        whatever the rate limit or loop rules said (the sender must still be usable)."""
+        mail = parse(raw, strict=False)
+        outcome = await self._converse(account, mail, automated=False, original=raw)
+        await self._store.record_inbound(
+            account.account_id, mail.message_id, None, None, "released", outcome.ticket_id
+        )
+        return outcome
+
+    # --- conversation ------------------------------------------------------------------------
+
+    async def _find_thread(self, mail: ParsedMail) -> TicketThread | None:
+        for _, ticket_id in await self._store.ticket_for_message_ids(reference_chain(mail)):
+            thread = await self._store.thread(ticket_id)
+            return thread or TicketThread(ticket_id, None, "", None)
+        number = subject_number(mail.subject)
+        if number is None:
+            return None
+        found = await self._store.threads_by_number(number)
+        joinable = [t for t in found if may_join(t, mail.from_address)]
+        return (joinable or found)[0] if found else None
+
+    async def _converse(
+        self, account: Account, mail: ParsedMail, *, automated: bool, original: bytes = b""
+    ) -> Outcome:
+        token = self._api.minter.customer(mail.from_address, mail.from_name)
+        thread = await self._find_thread(mail)
+        participants = participants_of(mail, self._own_addresses() | {account.address})
+        if thread is not None and may_join(thread, mail.from_address):
+            html, cut = mail.reply_html()
+            body = await self._body(account, mail, token, html, participants, automated, cut)
+            answer = await self._api.add_message(
+                token, thread.ticket_id, body, idempotency_key(account.address, mail.message_id)
+            )
+            if answer.ok:
+                return await self._landed(account, mail, answer, participants)
+            if answer.status != 404:
+                raise _Refused(_detail(answer))
+            # 404: the ticket service does not let this sender write there - a new ticket.
+        if automated:
+            return Outcome("ignored", detail="auto-reply to no ticket of its sender")
+        body = await self._body(account, mail, token, mail.body_html, participants, False, False)
+        if original:  # a released mail: keep it whole on the ticket
+            answer = await self._api.upload(token, "original.eml", "message/rfc822", original)
+            if answer.ok:
+                body["attachment_ids"].append(answer.body["attachment_id"])
+        body["subject"] = (mail.subject or "(no subject)")[:500]
+        if account.settings.team_id is not None:
+            body["team_id"] = str(account.settings.team_id)
+        answer = await self._api.open_ticket(
+            token, body, idempotency_key(account.address, mail.message_id)
+        )
+        if not answer.ok:
+            raise _Refused(_detail(answer))
+        return await self._landed(account, mail, answer, participants)
+
+    async def _landed(
+        self, account: Account, mail: ParsedMail, answer: Answer, participants: tuple[str, ...]
+    ) -> Outcome:
+        """Write through what the ticket service accepted, so a reply that comes before the
+        topic brings the events back still threads; acknowledge a new ticket."""
+        ticket = answer.body["ticket"]
+        ticket_id = uuid.UUID(answer.body["ticket_id"])
+        await self._store.upsert_ticket(
+            ticket_id,
+            number=ticket.get("number"),
+            subject=ticket.get("subject"),
+            customer_email=(ticket.get("requester_email") or "").lower() or None,
+            account_id=account.account_id,
+        )
+        await self._store.link_message_id(mail.message_id, ticket_id)
+        if participants:
+            await self._store.add_participants(ticket_id, participants)
+        await self._store.clear_bouncing(mail.from_address)
+        created = bool(answer.body.get("created"))
+        if created and account.settings.acknowledge and not answer.body.get("replayed"):
+            thread = await self._store.thread(ticket_id)
+            if thread is not None:
+                await self._acknowledge(account, thread, mail)
+        kind = "follow-up" if answer.body.get("follow_up_of") else "created" if created else "added"
+        return Outcome(kind, ticket_id)
+
+    async def _body(
+        self,
+        account: Account,
+        mail: ParsedMail,
+        token: str,
+        html: str,
+        participants: tuple[str, ...],
+        automated: bool,
+        keep_original: bool,
+    ) -> dict[str, Any]:
+        ids: list[str] = []
+        skipped: list[str] = []
+        files = [(a.filename, a.content_type, a.data) for a in mail.attachments]
+        if keep_original and mail.message is not None:
+            files.append(("original.eml", "message/rfc822", bytes(mail.message)))
+        for filename, content_type, data in files:
+            if len(data) > MAX_ATTACHMENT_BYTES:
+                skipped.append(filename)
+                continue
+            answer = await self._api.upload(token, filename, content_type, data)
+            if answer.ok:
+                ids.append(answer.body["attachment_id"])
+            else:
+                skipped.append(filename)
+        if skipped:
+            html += (
+                "<p><em>Not attached (over 20 MB or refused): "
+                + ", ".join(_escape(n) for n in skipped)
+                + ". The original mail keeps them.</em></p>"
+            )
+        return {
+            "body_html": html,
+            "attachment_ids": ids,
+            "participants": list(participants),
+            "email": {
+                "email_message_id": mail.message_id,
+                "account": account.address,
+                "from_address": mail.from_address,
+                "from_name": mail.from_name,
+                "to": list(mail.to),
+                "cc": list(mail.cc),
+                "subject": mail.subject[:2000],
+                "in_reply_to": mail.in_reply_to,
+                "references": list(mail.references)[-100:],
+                "automated": automated,
+            },
+        }
+
+    # --- machine mail ------------------------------------------------------------------------
+
+    async def _bounce(
+        self, account: Account, mail: ParsedMail, uidvalidity: int, uid: int, raw: bytes
+    ) -> Outcome:
+        assert mail.message is not None
+        temporary, permanent = all_failures(mail.message)
+        original = _original_message_id(mail.message)
+        found = await self._store.ticket_for_message_ids([original] if original else [])
+        if not found:
+            return await self._quarantine(
+                account, uidvalidity, uid, raw, "delivery report for a mail we do not know", mail
+            )
+        ticket_id = found[0][1]
+        failures = [(a, False) for a in temporary] + [(a, True) for a in permanent]
+        for address_bytes, is_permanent in failures:
+            address = address_bytes.decode(errors="replace").strip("<>").lower()
+            body = {
+                "email_message_id": original,
+                "address": address,
+                "permanent": is_permanent,
+                "report_message_id": mail.message_id,
+                "diagnostic": mail.text[:2000] or None,
+            }
+            answer = await self._api.record(
+                ticket_id,
+                "bounces",
+                body,
+                idempotency_key(account.address, mail.message_id, address),
+            )
+            if not answer.ok:
+                raise _Refused(_detail(answer))
+            if is_permanent:
+                await self._store.mark_bouncing(address, original)
+        return Outcome("bounce", ticket_id, ", ".join(a.decode() for a, _ in failures) or None)
+
+    async def _quarantine(
+        self,
+        account: Account,
+        uidvalidity: int,
+        uid: int,
+        raw: bytes,
+        reason: str,
+        mail: ParsedMail | None = None,
+    ) -> Outcome:
+        sender, subject = (
+            (mail.from_address, mail.subject[:500]) if mail else sender_and_subject(raw)
+        )
+        quarantine_id = await self._store.quarantine(
+            account.account_id, uidvalidity, uid, reason, raw, sender, subject
+        )
+        log.info("mail quarantined", account=account.address, uid=uid, reason=reason)
+        return Outcome("quarantined", None, f"{quarantine_id}: {reason}")
+
+
+class _Refused(Exception):
+    """The ticket service refused the mail for good (4xx): quarantine it."""
+
+
+def _detail(answer: Answer) -> str:
+    return f"ticket service answered {answer.status}: {answer.body.get('detail', '')}"[:1000]
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _original_message_id(report: EmailMessage) -> str | None:
+    """The Message-ID of the mail a delivery report is about (its returned copy or headers)."""
+    for part in report.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else payload
+            if isinstance(inner, Message):
+                ids = message_ids(str(inner.get("Message-ID", "")))
+                if ids:
+                    return ids[0]
+        elif content_type == "text/rfc822-headers":
+            payload = part.get_payload(decode=True)
+            raw = payload if isinstance(payload, bytes) else str(payload or "").encode()
+            headers = message_from_bytes(raw, policy=policy.default)
+            ids = message_ids(str(headers.get("Message-ID", "")))
+            if ids:
+                return ids[0]
+    return None

@@ -1,0 +1,246 @@
+"""Outgoing mail: the projection of ``helpdesk.tickets.v1`` the gateway threads with, and the
+send queue of agents' public replies and acknowledgements.
+
+A send is recorded before (``sending``, attempt counted) and after (``sent``) in the gateway's
+store; the queue row is keyed by the helpdesk message id, so a replayed event never queues a
+second mail. SMTP failures are retried with exponential backoff and reported on the ticket
+(``EmailDeliveryRecorded`` failed) when they give up. If the gateway dies between the SMTP
+server's acceptance and the ``sent`` record, the mail is sent again with the same Message-ID,
+which mail clients show once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from helpdesk_events import EventEnvelope
+from helpdesk_events.mail import (
+    EmailDeliveryRecorded,
+    EmailReceived,
+    TicketParticipantsAdded,
+)
+from helpdesk_events.tickets import MessageAdded, TeamChanged, TicketCreated
+from mail_gateway.adapters.accounts import AccountStore
+from mail_gateway.adapters.smtp import SmtpFailed, submit
+from mail_gateway.adapters.store import MailStore
+from mail_gateway.adapters.tickets_api import TicketsApi, TicketServiceUnavailable
+from mail_gateway.domain.accounts import Account
+from mail_gateway.domain.outgoing import OutgoingMail, compose, new_message_id
+from mail_gateway.domain.parsing import ParsedMail, text_to_html
+from mail_gateway.domain.threading import TicketThread, reply_subject
+
+log = structlog.get_logger("mail_gateway.outbound")
+
+ACK_NAMESPACE = uuid.UUID("0d7c1f4e-6a8b-4f57-bb7a-0e5b0f6b9a11")
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
+
+
+class Outbound:
+    def __init__(
+        self,
+        store: MailStore,
+        accounts: AccountStore,
+        api: TicketsApi,
+        *,
+        domain: str,
+        max_attempts: int = 8,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._api = api
+        self._domain = domain
+        self._max_attempts = max_attempts
+
+    # --- the projection ----------------------------------------------------------------------
+
+    async def on_event(self, envelope: EventEnvelope) -> None:
+        if envelope.stream_type != "ticket":
+            return
+        try:
+            event = envelope.payload()
+        except Exception:
+            return
+        ticket_id = envelope.stream_id
+        if isinstance(event, TicketCreated):
+            await self._store.upsert_ticket(
+                ticket_id,
+                number=event.number,
+                subject=event.subject,
+                customer_email=(event.requester_email or "").lower() or None,
+                team_id=event.team_id,
+            )
+        elif isinstance(event, TeamChanged):
+            await self._store.upsert_ticket(
+                ticket_id, team_id=event.to_team_id, clear_team=event.to_team_id is None
+            )
+        elif isinstance(event, EmailReceived):
+            account = await self._accounts.by_address(event.account)
+            await self._store.upsert_ticket(
+                ticket_id, account_id=account.account_id if account else None
+            )
+            await self._store.link_message_id(event.email_message_id, ticket_id)
+        elif isinstance(event, TicketParticipantsAdded):
+            await self._store.add_participants(ticket_id, event.addresses)
+        elif isinstance(event, EmailDeliveryRecorded):
+            await self._store.link_message_id(event.email_message_id, ticket_id)
+        elif (
+            isinstance(event, MessageAdded)
+            and event.visibility == "public"
+            and not event.automated
+            and envelope.actor.kind == "agent"
+        ):
+            await self._store.enqueue(
+                event.message_id,
+                ticket_id,
+                "reply",
+                new_message_id(self._domain, event.message_id),
+                {
+                    "message_id": str(event.message_id),
+                    "body_html": event.body_html,
+                    "body_text": event.body_text,
+                    "attachments": [a.model_dump(mode="json") for a in event.attachments],
+                },
+            )
+
+    async def acknowledge(self, account: Account, thread: TicketThread, mail: ParsedMail) -> None:
+        outbound_id = uuid.uuid5(ACK_NAMESPACE, str(thread.ticket_id))
+        label = f"#{thread.number}" if thread.number is not None else "your request"
+        text = (
+            f"Thank you for writing to us. We received your request and opened ticket {label}; "
+            "we will answer as soon as we can. Reply to this mail to add to it."
+        )
+        await self._store.enqueue(
+            outbound_id,
+            thread.ticket_id,
+            "ack",
+            new_message_id(self._domain, outbound_id),
+            {"body_html": text_to_html(text), "body_text": text, "attachments": []},
+        )
+
+    # --- sending -----------------------------------------------------------------------------
+
+    async def send_due(self, now: datetime | None = None) -> int:
+        now = now or datetime.now(UTC)
+        rows = await self._store.due(now)
+        for row in rows:
+            await self._send(row, now)
+        return len(rows)
+
+    async def _account_for(self, thread: TicketThread) -> Account | None:
+        if thread.account_id is not None:
+            account = await self._accounts.get(thread.account_id)
+            if account is not None:
+                return account
+        accounts = [a for a in await self._accounts.all() if a.settings.enabled]
+        if thread.team_id is not None:
+            for account in accounts:
+                if account.settings.team_id == thread.team_id:
+                    return account
+        return None
+
+    async def _send(self, row: Any, now: datetime) -> None:
+        outbound_id = row["outbound_id"]
+        thread = await self._store.thread(row["ticket_id"])
+        account = await self._account_for(thread) if thread else None
+        if thread is None or account is None or not thread.customer_email:
+            # Not a mail thread (a portal ticket whose team has no account): nothing to send.
+            await self._store.mark(outbound_id, "skipped", error="no email account or customer")
+            return
+        payload = row["payload"]
+        own = {a.address for a in await self._accounts.all()}
+        bouncing = await self._store.bouncing(thread.participants)
+        cc = tuple(sorted(p for p in thread.participants if p not in own and p not in bouncing))
+        attempts = row["attempts"] + 1
+        email_message_id = row["email_message_id"]
+        refs = tuple(r for r in thread.references if r != email_message_id)
+        try:
+            files: list[tuple[str, str, bytes]] = []
+            for a in payload.get("attachments", []):
+                data = await self._api.download(a["attachment_id"])
+                files.append((a["filename"], a["content_type"], data))
+        except TicketServiceUnavailable as error:
+            await self._retry(row, attempts, now, str(error), account, thread)
+            return
+        mail = OutgoingMail(
+            from_address=account.address,
+            from_name=account.settings.display_name,
+            to=(thread.customer_email,),
+            cc=cc,
+            subject=reply_subject(thread.number, thread.subject),
+            body_html=payload["body_html"],
+            body_text=payload["body_text"],
+            message_id=email_message_id,
+            in_reply_to=refs[-1] if refs else None,
+            references=refs,
+            signature=account.settings.signature,
+            automated=row["kind"] == "ack",
+            attachments=tuple(files),
+        )
+        await self._store.mark(outbound_id, "sending", attempts=attempts)
+        try:
+            await submit(account, compose(mail, now), [*mail.to, *mail.cc])
+        except SmtpFailed as error:
+            await self._retry(row, attempts, now, str(error), account, thread, mail)
+            return
+        await self._store.mark(outbound_id, "sent", sent_at=datetime.now(UTC))
+        await self._store.link_message_id(email_message_id, thread.ticket_id)
+        await self._report(thread, mail, account, row, attempts, "sent", None)
+
+    async def _retry(
+        self,
+        row: Any,
+        attempts: int,
+        now: datetime,
+        error: str,
+        account: Account,
+        thread: TicketThread,
+        mail: OutgoingMail | None = None,
+    ) -> None:
+        if attempts >= self._max_attempts:
+            await self._store.mark(row["outbound_id"], "failed", attempts=attempts, error=error)
+            log.warning("mail given up", ticket_id=str(thread.ticket_id), error=error)
+            if mail is not None:
+                await self._report(thread, mail, account, row, attempts, "failed", error)
+            return
+        await self._store.mark(
+            row["outbound_id"], "pending", attempts=attempts, error=error,
+            next_attempt_at=now + backoff(attempts),
+        )  # fmt: skip
+
+    async def _report(
+        self,
+        thread: TicketThread,
+        mail: OutgoingMail,
+        account: Account,
+        row: Any,
+        attempts: int,
+        state: str,
+        error: str | None,
+    ) -> None:
+        body = {
+            "email_message_id": mail.message_id,
+            "message_id": row["payload"].get("message_id"),
+            "state": state,
+            "account": account.address,
+            "to": list(mail.to),
+            "cc": list(mail.cc),
+            "subject": mail.subject[:2000],
+            "in_reply_to": mail.in_reply_to,
+            "attempts": attempts,
+            "error": error[:2000] if error else None,
+            "automated": mail.automated,
+        }
+        try:
+            await self._api.record(
+                thread.ticket_id, "deliveries", body, f"delivery-{mail.message_id}-{state}"[:200]
+            )
+        except TicketServiceUnavailable as failure:
+            log.warning("delivery state not recorded", ticket_id=str(thread.ticket_id),
+                        error=str(failure))  # fmt: skip

@@ -1,0 +1,103 @@
+"""Settings of the mail gateway, from the environment (pydantic-settings).
+
+Stack-wide: ``HELPDESK_KAFKA_BOOTSTRAP``, ``HELPDESK_JWT_PUBLIC_KEY_FILE`` (verifies callers of
+the API), ``HELPDESK_JWT_PRIVATE_KEY_FILE`` (signs the short-lived tokens the gateway calls the
+ticket service with), ``HELPDESK_TICKET_SERVICE_URL``, ``HELPDESK_LOG_LEVEL``, and
+``HELPDESK_SMTP_HOST/PORT``, ``HELPDESK_IMAP_HOST/PORT`` (the local mail server, for the
+bootstrap account). The gateway's own are ``HELPDESK_MAIL_*``; see the service README.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_MAIL_", extra="ignore")
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/mail_gateway",
+        validation_alias=_alias("HELPDESK_MAIL_DATABASE_URL", "HELPDESK_DATABASE_URL"),
+        description="the gateway's own database (accounts, inbox state, send queue)",
+    )
+    kafka_bootstrap: str = Field(
+        default="localhost:9092",
+        validation_alias=_alias("HELPDESK_KAFKA_BOOTSTRAP", "HELPDESK_MAIL_KAFKA_BOOTSTRAP"),
+    )
+    ticket_service_url: str = Field(
+        default="http://127.0.0.1:8001",
+        validation_alias=_alias("HELPDESK_TICKET_SERVICE_URL", "HELPDESK_MAIL_TICKET_SERVICE_URL"),
+    )
+    jwt_public_key_file: Path = Field(
+        default=Path(".local/jwt/public.pem"),
+        validation_alias=_alias(
+            "HELPDESK_JWT_PUBLIC_KEY_FILE", "HELPDESK_MAIL_JWT_PUBLIC_KEY_FILE"
+        ),
+    )
+    jwt_private_key_file: Path = Field(
+        default=Path(".local/jwt/private.pem"),
+        validation_alias=_alias(
+            "HELPDESK_JWT_PRIVATE_KEY_FILE", "HELPDESK_MAIL_JWT_PRIVATE_KEY_FILE"
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (urlsafe base64 of 32 bytes) that encrypts account passwords",
+    )
+    secret_key_file: Path | None = Field(
+        default=None, description="or: a file holding the key (e.g. a mounted Secret)"
+    )
+    create_secret_key: bool = Field(
+        default=False,
+        description="local stack only: write a new key to secret_key_file when it is missing",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8004, ge=0, le=65535)
+    message_id_domain: str = Field(
+        default="helpdesk.local", description="domain of our Message-IDs (loop detection too)"
+    )
+    consumer_group: str = "mail-gateway"
+    idle_renew_seconds: float = Field(default=25 * 60, gt=0)
+    send_interval: float = Field(default=0.2, gt=0, description="seconds between queue looks")
+    max_send_attempts: int = Field(default=8, ge=1)
+    sender_limit: int = Field(default=30, ge=1, description="mails per sender per window")
+    sender_window_seconds: float = Field(default=60.0, gt=0)
+    bootstrap_address: str | None = Field(
+        default=None,
+        description="create this account on first start (the local stack: support@helpdesk.local)",
+    )
+    bootstrap_password: SecretStr | None = None
+    imap_host: str = Field(default="127.0.0.1", validation_alias=_alias("HELPDESK_IMAP_HOST"))
+    imap_port: int = Field(default=3143, validation_alias=_alias("HELPDESK_IMAP_PORT"))
+    smtp_host: str = Field(default="127.0.0.1", validation_alias=_alias("HELPDESK_SMTP_HOST"))
+    smtp_port: int = Field(default=3025, validation_alias=_alias("HELPDESK_SMTP_PORT"))
+    log_level: str = Field(
+        default="INFO", validation_alias=_alias("HELPDESK_LOG_LEVEL", "HELPDESK_MAIL_LOG_LEVEL")
+    )
+
+    def fernet_key(self) -> str:
+        """The key, from ``HELPDESK_MAIL_SECRET_KEY`` or its file (created if allowed)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.secret_key_file
+        if path is None:
+            raise ValueError(
+                "set HELPDESK_MAIL_SECRET_KEY (python -m mail_gateway new-key prints one) or "
+                "HELPDESK_MAIL_SECRET_KEY_FILE"
+            )
+        if not path.exists() and self.create_secret_key:
+            from cryptography.fernet import Fernet
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(Fernet.generate_key())
+        return path.read_text().strip()

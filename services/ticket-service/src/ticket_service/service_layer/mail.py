@@ -1,0 +1,309 @@
+"""Email on tickets, for the mail gateway: a mail opens a ticket or adds a message to one, with
+its headers (``EmailReceived``) and the thread's CC participants (``TicketParticipantsAdded``);
+outgoing deliveries and bounces are recorded on the ticket.
+
+Every call is idempotent by a key the gateway derives from the account and the Message-ID: the
+events and the answer are stored with the key in one statement, so a mail the gateway reads
+twice (a crash before it flagged the mail handled) changes the ticket once. The ticket rules are
+the ticket service's own: a customer's mail to a Closed ticket opens a follow-up, to a merged
+ticket lands on its parent, to a Solved one reopens it (``domain.ticket.add_message``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from helpdesk_events import DomainEvent, Visibility
+from helpdesk_events.mail import (
+    EmailBounced,
+    EmailDeliveryRecorded,
+    EmailReceived,
+    TicketParticipantsAdded,
+)
+from helpdesk_events.tickets import AttachmentRef
+from ticket_service.adapters.event_store import PostgresEventStore, StreamAppend
+from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
+from ticket_service.domain import ticket as tickets
+from ticket_service.domain.errors import VersionConflict
+from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
+from ticket_service.service_layer.context import CommandContext, envelope_for
+from ticket_service.service_layer.tickets import (
+    TICKET_STREAM,
+    IdempotencyRequest,
+    TicketApplication,
+)
+
+#: How often a write is retried when the ticket changed between reading and appending.
+CONFLICT_RETRIES = 5
+#: A merged ticket's parent may itself have been merged later; follow at most this many hops.
+MERGE_HOPS = 5
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    """A mail as the ticket should keep it: sanitised body, attachments and headers."""
+
+    body_html: str
+    received: EmailReceived
+    attachments: tuple[AttachmentRef, ...] = ()
+    participants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MailOutcome:
+    """Where the mail landed: the ticket (a follow-up or parent, maybe), the message id, and
+    whether an earlier identical request already did it."""
+
+    ticket_id: uuid.UUID
+    message_id: uuid.UUID | None
+    created: bool = False
+    follow_up_of: uuid.UUID | None = None
+    replayed: bool = False
+
+    def body(self) -> dict[str, str | bool | None]:
+        return {
+            "ticket_id": str(self.ticket_id),
+            "message_id": str(self.message_id) if self.message_id else None,
+            "created": self.created,
+            "follow_up_of": str(self.follow_up_of) if self.follow_up_of else None,
+        }
+
+    @classmethod
+    def of(cls, body: dict[str, object]) -> MailOutcome:
+        def uid(name: str) -> uuid.UUID | None:
+            value = body.get(name)
+            return uuid.UUID(str(value)) if value else None
+
+        ticket_id = uid("ticket_id")
+        assert ticket_id is not None
+        return cls(
+            ticket_id=ticket_id,
+            message_id=uid("message_id"),
+            created=bool(body.get("created")),
+            follow_up_of=uid("follow_up_of"),
+            replayed=True,
+        )
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Who is on a ticket's email thread besides its customer."""
+
+    participants: frozenset[str] = field(default_factory=frozenset)
+
+
+class MailApplication:
+    def __init__(
+        self,
+        store: PostgresEventStore,
+        idempotency: IdempotentAppender,
+        tickets_app: TicketApplication,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._clock = clock
+        self._store = store
+        self._idempotency = idempotency
+        self._tickets = tickets_app
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def thread(self, ticket_id: uuid.UUID) -> Thread:
+        recorded = await self._tickets.timeline(ticket_id)
+        found: set[str] = set()
+        for r in recorded:
+            if r.envelope.event_type == TicketParticipantsAdded.event_type:
+                found.update(a.lower() for a in r.envelope.data.get("addresses", ()))
+        return Thread(frozenset(found))
+
+    async def may_write(self, ticket: Ticket, email: str | None) -> bool:
+        """The customer (by address) or a participant of the thread may answer by email."""
+        if email is None:
+            return False
+        address = email.lower()
+        if address == (ticket.requester_email or "").lower():
+            return True
+        return address in (await self.thread(ticket.id)).participants
+
+    # --- inbound -------------------------------------------------------------------------
+
+    async def open_ticket(
+        self,
+        new: NewTicket,
+        mail: EmailMessage,
+        context: CommandContext,
+        request: IdempotencyRequest,
+    ) -> MailOutcome:
+        """A new ticket from a mail: ``TicketCreated`` then the customer's message with the
+        mail's headers. Two idempotent steps, so a retry after a crash between them ends the
+        same as one call."""
+        stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
+        if stored is not None:
+            return MailOutcome.of(stored.body)
+        ticket, _ = await self._tickets.create_ticket(
+            new,
+            context,
+            IdempotencyRequest(request.scope, f"{request.key}:ticket", request.fingerprint),
+        )
+        outcome = await self._add(ticket, mail, context, request, by_customer=True, created=True)
+        return outcome
+
+    async def add_to_ticket(
+        self,
+        ticket_id: uuid.UUID,
+        mail: EmailMessage,
+        context: CommandContext,
+        request: IdempotencyRequest,
+        *,
+        by_customer: bool = True,
+    ) -> MailOutcome:
+        """A reply by mail. Lands on the parent of a merged ticket; to a Closed ticket it opens
+        a follow-up (an auto-reply is only recorded there); to a Solved ticket it reopens it."""
+        stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
+        if stored is not None:
+            return MailOutcome.of(stored.body)
+        ticket = await self._tickets.get_ticket(ticket_id)
+        for _ in range(MERGE_HOPS):
+            if ticket.merged_into is None:
+                break
+            ticket = await self._tickets.get_ticket(ticket.merged_into)
+        automated = mail.received.automated
+        if ticket.is_closed and not automated and by_customer:
+            follow_up, _ = await self._tickets.create_ticket(
+                tickets.follow_up(ticket, mail.body_html, "email"),
+                context,
+                IdempotencyRequest(request.scope, f"{request.key}:follow-up", request.fingerprint),
+            )
+            return await self._add(
+                follow_up, mail, context, request, by_customer=True, created=True,
+                follow_up_of=ticket.id,
+            )  # fmt: skip
+        return await self._add(
+            ticket, mail, context, request, by_customer=by_customer and not automated
+        )
+
+    async def _add(
+        self,
+        ticket: Ticket,
+        mail: EmailMessage,
+        context: CommandContext,
+        request: IdempotencyRequest,
+        *,
+        by_customer: bool,
+        created: bool = False,
+        follow_up_of: uuid.UUID | None = None,
+    ) -> MailOutcome:
+        for _ in range(CONFLICT_RETRIES):
+            options, _ = await self._tickets.options()
+            message_id = uuid.uuid4()
+            automated = mail.received.automated
+            events: list[DomainEvent] = []
+            if not (automated and ticket.is_closed):
+                events.extend(
+                    tickets.add_message(
+                        ticket,
+                        NewMessage(
+                            body_html=mail.body_html,
+                            # An auto-reply is kept as an automated internal note: it never
+                            # reopens the ticket and never counts as the customer's answer.
+                            visibility=Visibility.INTERNAL if automated else Visibility.PUBLIC,
+                            by_customer=by_customer,
+                            attachments=mail.attachments,
+                            channel="email",
+                            automated=automated,
+                            email_message_id=mail.received.email_message_id,
+                        ),
+                        message_id=message_id,
+                        options=options,
+                    )
+                )
+            has_message = bool(events)
+            events.append(
+                mail.received.model_copy(update={"message_id": message_id if has_message else None})
+            )
+            added = await self._new_participants(ticket, mail.participants)
+            if added:
+                events.append(TicketParticipantsAdded(addresses=added))
+            outcome = MailOutcome(
+                ticket_id=ticket.id,
+                message_id=message_id if has_message else None,
+                created=created,
+                follow_up_of=follow_up_of,
+            )
+            try:
+                stored = await self._append_once(ticket, events, context, request, outcome)
+            except VersionConflict:
+                ticket = await self._tickets.get_ticket(ticket.id)
+                continue
+            return outcome if stored is None else MailOutcome.of(stored.body)
+        raise VersionConflict(ticket.id, ticket.version, ticket.version + 1)
+
+    async def _new_participants(self, ticket: Ticket, addresses: Iterable[str]) -> tuple[str, ...]:
+        wanted = [a.lower() for a in addresses]
+        if not wanted:
+            return ()
+        known = (await self.thread(ticket.id)).participants | {
+            (ticket.requester_email or "").lower()
+        }
+        return tuple(dict.fromkeys(a for a in wanted if a not in known))
+
+    async def _append_once(
+        self,
+        ticket: Ticket,
+        events: list[DomainEvent],
+        context: CommandContext,
+        request: IdempotencyRequest,
+        outcome: MailOutcome,
+    ) -> StoredResponse | None:
+        """Append and remember the outcome under the key; the earlier outcome if a twin won."""
+        append = StreamAppend(
+            ticket.id,
+            TICKET_STREAM,
+            ticket.version,
+            [
+                envelope_for(
+                    event,
+                    stream_id=ticket.id,
+                    stream_version=ticket.version + offset,
+                    context=context,
+                    occurred_at=self._clock(),
+                )
+                for offset, event in enumerate(events, start=1)
+            ],
+        )
+        response = StoredResponse(201, outcome.body())
+        stored = await self._idempotency.append(
+            append,
+            scope=request.scope,
+            key=request.key,
+            fingerprint=request.fingerprint,
+            response=response,
+            traceparent=context.traceparent,
+        )
+        return None if stored is response else stored
+
+    # --- outbound ------------------------------------------------------------------------
+
+    async def record(
+        self,
+        ticket_id: uuid.UUID,
+        event: EmailDeliveryRecorded | EmailBounced,
+        context: CommandContext,
+        request: IdempotencyRequest,
+    ) -> bool:
+        """Append a delivery state or a bounce once per key (also on a Closed ticket: it is a
+        record of what happened, not a change to the conversation). False: already recorded."""
+        stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
+        if stored is not None:
+            return False
+        last = VersionConflict(ticket_id, 0, 0)
+        for _ in range(CONFLICT_RETRIES):
+            ticket = await self._tickets.get_ticket(ticket_id)
+            outcome = MailOutcome(ticket_id=ticket.id, message_id=None)
+            try:
+                return await self._append_once(ticket, [event], context, request, outcome) is None
+            except VersionConflict as conflict:
+                last = conflict
+        raise last

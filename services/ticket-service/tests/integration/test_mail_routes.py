@@ -1,0 +1,95 @@
+"""The mail gateway's routes: only tokens the gateway minted (``via: mail-gateway``) may put
+email headers on tickets; a mail is one ticket however often it is sent; only the customer and
+the thread's participants may answer by mail."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from .conftest import bearer
+
+pytestmark = pytest.mark.integration
+
+
+def mail_token(dev_keys: tuple[Path, Path], email: str, via: str | None = "mail-gateway") -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": f"mail:{email}", "role": "customer", "email": email, "name": email,
+        "iss": "helpdesk-local", "aud": "helpdesk", "iat": now, "exp": now + 300,
+    }  # fmt: skip
+    if via:
+        claims["via"] = via
+    return jwt.encode(claims, dev_keys[0].read_bytes(), algorithm="RS256")
+
+
+def mail_body(sender: str, **extra: Any) -> dict[str, Any]:
+    """A message by mail; a new ticket's body also has a ``subject``."""
+    return {
+        "body_html": "<p>It is on fire.</p>",
+        "email": {
+            "email_message_id": f"<{uuid.uuid4().hex}@customer.example>",
+            "account": "support@helpdesk.local",
+            "from_address": sender,
+        },
+        **extra,
+    }
+
+
+async def post(api: httpx.AsyncClient, path: str, token: str, body: dict[str, Any]) -> Any:
+    key = body["email"]["email_message_id"]
+    return await api.post(path, json=body, headers={**bearer(token), "Idempotency-Key": key})
+
+
+async def test_portal_tokens_cannot_record_email(
+    api: httpx.AsyncClient, dev_keys: tuple[Path, Path]
+) -> None:
+    sender = f"budi-{uuid.uuid4().hex[:6]}@customer.example"
+    body = mail_body(sender, subject="Hello")
+    answer = await post(api, "/mail/tickets", mail_token(dev_keys, sender, via=None), body)
+    assert answer.status_code == 403
+    other = await post(api, "/mail/tickets", mail_token(dev_keys, sender, via="portal"), body)
+    assert other.status_code == 403
+
+
+async def test_a_mail_is_one_ticket_and_only_its_thread_may_answer(
+    api: httpx.AsyncClient, dev_keys: tuple[Path, Path]
+) -> None:
+    sender = f"budi-{uuid.uuid4().hex[:6]}@customer.example"
+    colleague = f"rekan-{uuid.uuid4().hex[:6]}@customer.example"
+    body = mail_body(sender, participants=[colleague], subject="Printer on fire")
+    first = await post(api, "/mail/tickets", mail_token(dev_keys, sender), body)
+    assert first.status_code == 201, first.text
+    again = await post(api, "/mail/tickets", mail_token(dev_keys, sender), body)
+    assert again.status_code == 201
+    assert again.json()["ticket_id"] == first.json()["ticket_id"]
+    assert again.json()["replayed"] is True
+    ticket_id = first.json()["ticket_id"]
+    path = f"/mail/tickets/{ticket_id}/messages"
+
+    stranger = f"orang-{uuid.uuid4().hex[:6]}@elsewhere.example"
+    refused = await post(api, path, mail_token(dev_keys, stranger), mail_body(stranger))
+    assert refused.status_code == 404
+    answered = await post(api, path, mail_token(dev_keys, colleague), mail_body(colleague))
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["ticket_id"] == ticket_id
+    # Email records are staff history: the customer's own timeline is their public history only.
+    agent = jwt.encode(
+        {"sub": "agent-mail-test", "role": "agent", "iss": "helpdesk-local", "aud": "helpdesk",
+         "iat": int(time.time()), "exp": int(time.time()) + 300},
+        dev_keys[0].read_bytes(), algorithm="RS256",
+    )  # fmt: skip
+    timeline = await api.get(f"/tickets/{ticket_id}/timeline", headers=bearer(agent))
+    types = [e["event_type"] for e in timeline.json()]
+    customer_view = await api.get(
+        f"/tickets/{ticket_id}/timeline", headers=bearer(mail_token(dev_keys, sender))
+    )
+    assert "EmailReceived" not in [e["event_type"] for e in customer_view.json()]
+    assert types.count("EmailReceived") == 2
+    assert types.count("TicketParticipantsAdded") == 1
