@@ -1,0 +1,36 @@
+import { Badge } from "@mantine/core";
+import { useTranslation } from "react-i18next";
+
+// Darker shades (8-9) keep badge text above the 4.5:1 contrast ratio.
+const CATEGORY_COLORS: Record<string, string> = {
+  new: "blue.8",
+  active: "teal.9",
+  paused: "orange.9",
+  resolved: "green.9",
+  closed: "gray.8",
+};
+
+const PRIORITY_COLORS: Record<string, string> = {
+  Urgent: "red.9",
+  High: "orange.9",
+  Medium: "blue.8",
+  Low: "gray.8",
+};
+
+export function StatusBadge({ status, category }: { status: string; category: string }) {
+  const { t } = useTranslation();
+  return (
+    <Badge color={CATEGORY_COLORS[category] ?? "gray.8"} variant="filled">
+      {t(`status.${status}`, { defaultValue: status })}
+    </Badge>
+  );
+}
+
+export function PriorityBadge({ priority }: { priority: string }) {
+  const { t } = useTranslation();
+  return (
+    <Badge color={PRIORITY_COLORS[priority] ?? "gray.8"} variant="outline">
+      {t(`priority.${priority}`, { defaultValue: priority })}
+    </Badge>
+  );
+}
