@@ -29,6 +29,7 @@ function ViewLink({ view, label, current }: { view: string; label: string; curre
       to={view === "list" ? "/" : `/?v=${encodeURIComponent(view)}`}
       label={label}
       active={active}
+      variant="filled"
       aria-current={active ? "page" : undefined}
     />
   );

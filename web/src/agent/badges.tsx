@@ -29,7 +29,7 @@ export function StatusBadge({ status, category }: { status: string; category: st
 export function PriorityBadge({ priority }: { priority: string }) {
   const { t } = useTranslation();
   return (
-    <Badge color={PRIORITY_COLORS[priority] ?? "gray.8"} variant="outline">
+    <Badge color={PRIORITY_COLORS[priority] ?? "gray.8"} variant="dot">
       {t(`priority.${priority}`, { defaultValue: priority })}
     </Badge>
   );

@@ -5,7 +5,7 @@ import { StrictMode, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 import { I18nextProvider } from "react-i18next";
 import { setupI18n } from "./i18n/i18n";
-import { theme } from "./theme";
+import { cssVariablesResolver, theme } from "./theme";
 
 export function mount(app: ReactNode): void {
   const i18n = setupI18n();
@@ -14,7 +14,9 @@ export function mount(app: ReactNode): void {
   createRoot(root).render(
     <StrictMode>
       <I18nextProvider i18n={i18n}>
-        <MantineProvider theme={theme}>{app}</MantineProvider>
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
+          {app}
+        </MantineProvider>
       </I18nextProvider>
     </StrictMode>,
   );
