@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from helpdesk_devstack.tokens import mint_token
 from tests.integration.conftest import ServiceProcess, free_port, start_service
@@ -42,6 +42,9 @@ SCREENSHOTS = os.environ.get("HELPDESK_SCREENSHOTS")
 AGENT_EMAIL = "sari@helpdesk.example"
 AGENT_PASSWORD = "correct horse battery staple"  # the stub's test account
 TICKET_COUNT = 30  # more than one page of 25
+
+# Read models follow the event log: give the screen a moment on a busy 2-core machine.
+expect.set_options(timeout=10_000)
 
 
 @dataclass

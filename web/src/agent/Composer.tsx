@@ -3,6 +3,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Ticket } from "../shared/api/client";
+import { NOTE_COLOR } from "../shared/theme";
+import { fetchMessages, messagesKey, ticketKey } from "./queries";
 
 const WAITING_ON_CUSTOMER = "Waiting on Customer";
 
@@ -37,12 +39,27 @@ export function Composer({ ticket }: { ticket: Ticket }) {
           },
         }),
       ),
-    onSuccess: async (_answer, input) => {
+    onSuccess: async (answer, input) => {
       setDrafts((previous) => ({ ...previous, [input.kind]: "" }));
-      await queryClient.invalidateQueries({ queryKey: ["ticket", ticket.id] });
+      queryClient.setQueryData(ticketKey(ticket.id), answer.ticket);
+      await untilListed(answer.message_id);
       await queryClient.invalidateQueries({ queryKey: ["tickets"] });
     },
   });
+  // The conversation is a read model that follows the event log: it may take a moment to show
+  // the message just sent, so fetch it again until it does (a few tries).
+  async function untilListed(messageId: string | null) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const listed = await queryClient.query({
+        queryKey: messagesKey(ticket.id),
+        queryFn: () => fetchMessages(ticket.id),
+        staleTime: 0,
+      });
+      if (!messageId || listed.some((message) => message.id === messageId)) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   const text = drafts[kind];
   const empty = text.trim() === "";
   return (
@@ -99,7 +116,7 @@ export function Composer({ ticket }: { ticket: Ticket }) {
           </>
         ) : (
           <Button
-            color="orange.9"
+            color={NOTE_COLOR}
             disabled={empty}
             loading={send.isPending}
             onClick={() => send.mutate({ kind })}

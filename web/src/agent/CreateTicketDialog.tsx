@@ -132,7 +132,13 @@ export default function CreateTicketDialog({ onClose }: { onClose: () => void })
   }
 
   return (
-    <Modal opened onClose={onClose} title={t("create.title")} size="lg">
+    <Modal
+      opened
+      onClose={onClose}
+      title={t("create.title")}
+      size="lg"
+      closeButtonProps={{ "aria-label": t("common.close") }}
+    >
       <form onSubmit={(event) => void submit(event)}>
         <Stack gap="sm">
           <SegmentedControl

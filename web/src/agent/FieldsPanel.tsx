@@ -23,6 +23,8 @@ import {
   useTeams,
   useTicketOptions,
 } from "./data";
+import { NOTE_COLOR } from "../shared/theme";
+import { ticketKey } from "./queries";
 import { changes, draftOf, rebase, updateBody, type Change, type Draft } from "./fields";
 
 interface Conflict {
@@ -85,7 +87,7 @@ export function FieldsPanel({ ticket }: { ticket: Ticket }) {
         return;
       }
       const updated = unwrap(result);
-      queryClient.setQueryData(["ticket", ticket.id], updated);
+      queryClient.setQueryData(ticketKey(ticket.id), updated);
       await queryClient.invalidateQueries({ queryKey: ["tickets"] });
       setBase({ version: updated.version, draft: draftOf(updated) });
       setDraft(draftOf(updated));
@@ -102,7 +104,7 @@ export function FieldsPanel({ ticket }: { ticket: Ticket }) {
     if (!conflict) return;
     const latest = { version: conflict.latest.version, draft: draftOf(conflict.latest) };
     const target = rebase(base.draft, draft, latest.draft);
-    queryClient.setQueryData(["ticket", ticket.id], conflict.latest);
+    queryClient.setQueryData(ticketKey(ticket.id), conflict.latest);
     setBase(latest);
     setDraft(target);
     void save(latest, target);
@@ -110,7 +112,7 @@ export function FieldsPanel({ ticket }: { ticket: Ticket }) {
 
   function takeLatest() {
     if (!conflict) return;
-    queryClient.setQueryData(["ticket", ticket.id], conflict.latest);
+    queryClient.setQueryData(ticketKey(ticket.id), conflict.latest);
     setBase({ version: conflict.latest.version, draft: draftOf(conflict.latest) });
     setDraft(draftOf(conflict.latest));
     setConflict(null);
@@ -206,7 +208,7 @@ export function FieldsPanel({ ticket }: { ticket: Ticket }) {
             clearable
           />
           {conflict && (
-            <Alert color="orange" role="alert" title={t("conflict.title")}>
+            <Alert color={NOTE_COLOR} role="alert" title={t("conflict.title")}>
               <Text size="sm">{t("conflict.body", { version: conflict.latest.version })}</Text>
               {conflict.theirs.length > 0 ? (
                 <List size="sm" mt="xs">

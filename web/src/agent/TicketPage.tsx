@@ -16,17 +16,12 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
+import { NOTE_COLOR } from "../shared/theme";
 import { PriorityBadge, StatusBadge } from "./badges";
 import { Composer } from "./Composer";
+import { CustomerPanel, useCustomer } from "./CustomerPanel";
 import { FieldsPanel } from "./FieldsPanel";
-
-export function ticketKey(id: string) {
-  return ["ticket", id] as const;
-}
-
-export function messagesKey(id: string) {
-  return ["ticket", id, "messages"] as const;
-}
+import { fetchMessages, messagesKey, ticketKey } from "./queries";
 
 function authorName(message: Message): string {
   const author = message.author;
@@ -47,7 +42,7 @@ function MessageItem({ message, ticket }: { message: Message; ticket: Ticket }) 
       p="md"
       radius="md"
       bg={internal ? "yellow.0" : undefined}
-      style={internal ? { borderLeft: "4px solid var(--mantine-color-orange-7)" } : undefined}
+      style={internal ? { borderLeft: `4px solid ${NOTE_COLOR}` } : undefined}
       aria-label={t(internal ? "conversation.internalBy" : "conversation.publicBy", {
         name: authorName(message),
       })}
@@ -61,7 +56,7 @@ function MessageItem({ message, ticket }: { message: Message; ticket: Ticket }) 
           <Badge
             size="sm"
             variant={internal ? "filled" : "light"}
-            color={internal ? "orange.9" : "indigo.9"}
+            color={internal ? NOTE_COLOR : "indigo.9"}
           >
             {internal ? t("conversation.internal") : t("conversation.public")}
           </Badge>
@@ -113,14 +108,11 @@ export default function TicketPage() {
   });
   const messages = useQuery({
     queryKey: messagesKey(ticketId),
-    queryFn: async () =>
-      unwrap(
-        await api.GET("/tickets/{ticket_id}/messages", {
-          params: { path: { ticket_id: ticketId } },
-        }),
-      ),
+    queryFn: () => fetchMessages(ticketId),
     refetchInterval: 15_000,
   });
+
+  const customer = useCustomer(ticket.data?.customer_id ?? null);
 
   if (ticket.isLoading) return <Loader aria-label={t("common.loading")} />;
   if (ticket.error || !ticket.data) {
@@ -150,7 +142,8 @@ export default function TicketPage() {
             <Title order={2}>{current.subject}</Title>
             <Text size="sm" c="dimmed">
               {t("ticket.openedBy", {
-                name: current.requester_name ?? current.requester_email ?? "—",
+                name:
+                  customer.data?.name ?? current.requester_name ?? current.requester_email ?? "—",
                 when: formatDateTime(current.created_at, language, zone),
                 channel: current.channel,
               })}
@@ -193,7 +186,10 @@ export default function TicketPage() {
         </Stack>
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 4 }}>
-        <FieldsPanel key={current.id} ticket={current} />
+        <Stack gap="md">
+          <FieldsPanel key={current.id} ticket={current} />
+          <CustomerPanel ticket={current} />
+        </Stack>
         <Button component={Link} to="/" variant="subtle" mt="md" size="xs">
           {t("ticket.back")}
         </Button>

@@ -1,11 +1,12 @@
 import { Badge } from "@mantine/core";
 import { useTranslation } from "react-i18next";
+import { PAUSED_COLOR } from "../shared/theme";
 
 // Darker shades (8-9) keep badge text above the 4.5:1 contrast ratio.
 const CATEGORY_COLORS: Record<string, string> = {
   new: "blue.8",
   active: "teal.9",
-  paused: "orange.9",
+  paused: PAUSED_COLOR,
   resolved: "green.9",
   closed: "gray.8",
 };

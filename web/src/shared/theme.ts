@@ -1,5 +1,10 @@
 import { createTheme, type CSSVariablesResolver } from "@mantine/core";
 
+/** Internal notes' accent: a dark amber that keeps white text above 4.5:1 (orange.9 does not). */
+export const NOTE_COLOR = "#9c3d00";
+/** Paused statuses (Pending, Waiting on Customer): the same amber. */
+export const PAUSED_COLOR = NOTE_COLOR;
+
 /** One theme for both portals; primary shade 7+ keeps white text above 4.5:1 contrast. */
 export const theme = createTheme({
   primaryColor: "indigo",

@@ -1,7 +1,7 @@
 /** English texts of both portals. Keys are shared with id.ts (checked by its type). */
 export const en = {
   app: { title: "Helpdesk" },
-  common: { loading: "Loading…", cancel: "Cancel" },
+  common: { loading: "Loading…", cancel: "Cancel", close: "Close" },
   signIn: {
     title: "Sign in to the agent portal",
     email: "Email",
@@ -140,7 +140,15 @@ export const en = {
       "A customer with this email already exists: choose them as an existing customer.",
     submit: "Create ticket",
   },
-  customer: { name: "Name", email: "Email", phone: "Phone", tags: "Customer tags" },
+  customer: {
+    title: "Customer",
+    company: "Company",
+    otherTickets: "Their other tickets",
+    name: "Name",
+    email: "Email",
+    phone: "Phone",
+    tags: "Customer tags",
+  },
   portal: {
     title: "Customer portal",
     soon: "The customer portal is coming soon. Until then, write to us by email.",

@@ -9,7 +9,7 @@ type WithoutOne<T> = {
 
 export const id: WithoutOne<Texts> = {
   app: { title: "Helpdesk" },
-  common: { loading: "Memuat…", cancel: "Batal" },
+  common: { loading: "Memuat…", cancel: "Batal", close: "Tutup" },
   signIn: {
     title: "Masuk ke portal agen",
     email: "Email",
@@ -150,7 +150,15 @@ export const id: WithoutOne<Texts> = {
     duplicateCustomer: "Pelanggan dengan email ini sudah ada: pilih sebagai pelanggan yang ada.",
     submit: "Buat tiket",
   },
-  customer: { name: "Nama", email: "Email", phone: "Telepon", tags: "Tag pelanggan" },
+  customer: {
+    title: "Pelanggan",
+    company: "Perusahaan",
+    otherTickets: "Tiket lainnya",
+    name: "Nama",
+    email: "Email",
+    phone: "Telepon",
+    tags: "Tag pelanggan",
+  },
   portal: {
     title: "Portal pelanggan",
     soon: "Portal pelanggan segera hadir. Sementara itu, hubungi kami lewat email.",
