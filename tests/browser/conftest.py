@@ -1,11 +1,12 @@
 """Browser tests of the agent portal: Chromium (Debian's, via Playwright) against the real
 ticket service on real PostgreSQL and Kafka.
 
-The stack: the session's PostgreSQL/Kafka (tools/devstack's pytest plugin), the ticket service
-and its relay as real processes (``start_service`` of tests/integration), and in front of them
-``portal_url``: today the stand-in gateway of dev_gateway.py; when the real API gateway lands,
-``portal_url`` starts it instead (one fixture). Sign-in: the gateway's ``/api/auth/*`` calls are
-answered in the browser by :class:`AuthStub` with tokens minted from the session's dev keys.
+The stack: the session's PostgreSQL/Kafka (tools/devstack's pytest plugin), the ticket service,
+its relay and its SLA projector as real processes (``start_service`` of tests/integration), and
+in front of them ``portal_url``: today the stand-in gateway of dev_gateway.py; when the real API
+gateway lands, ``portal_url`` starts it instead (one fixture). Sign-in: the gateway's
+``/api/auth/*`` calls are answered in the browser by :class:`AuthStub` with tokens minted from
+the session's dev keys.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,9 +24,21 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
+from helpdesk_devstack.procs import run_sync
 from helpdesk_devstack.tokens import mint_token
+from helpdesk_events import Actor, ActorKind, EventEnvelope, encode_envelope, kafka_headers
+from helpdesk_events.registry import DomainEvent
+from helpdesk_events.sla import (
+    SlaBreached,
+    SlaClockState,
+    SlaMetricName,
+    SlaTarget,
+    SlaTargetsSet,
+)
+from helpdesk_events.topics import SLA
 from tests.integration.conftest import ServiceProcess, free_port, start_service
 from ticket_service.adapters.migrate import upgrade
 
@@ -44,7 +58,7 @@ AGENT_PASSWORD = "correct horse battery staple"  # the stub's test account
 TICKET_COUNT = 30  # more than one page of 25
 
 # Read models follow the event log: give the screen a moment on a busy 2-core machine.
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=20_000)
 
 
 @dataclass
@@ -125,6 +139,84 @@ def _seed(stack: Stack) -> None:
             stack.tickets.append(created.json())
 
 
+def _sla_envelope(ticket_id: uuid.UUID, event: DomainEvent, at: datetime) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        stream_id=ticket_id,
+        stream_type="sla",
+        stream_version=1,
+        occurred_at=at,
+        actor=Actor(kind=ActorKind.SERVICE, id="sla-service"),
+        correlation_id=uuid.uuid4(),
+        data=event.model_dump(mode="json"),
+    )
+
+
+def _resolution_targets(ticket_id: uuid.UUID, due: datetime, now: datetime) -> SlaTargetsSet:
+    return SlaTargetsSet(
+        ticket_id=ticket_id,
+        policy="default",
+        priority="High",
+        targets=(
+            SlaTarget(
+                metric=SlaMetricName.RESOLUTION,
+                target_seconds=4 * 3600,
+                elapsed_seconds=0,
+                state=SlaClockState.RUNNING,
+                due_at=due,
+            ),
+        ),
+    )
+
+
+def _publish_sla(stack: Stack, kafka_bootstrap: str) -> None:
+    """What the SLA service would publish: a resolution target due in 3 hours on one ticket, and
+    a breached one on another. ``ticket-service sla-projector`` puts them in the ticket views."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    due_soon = uuid.UUID(stack.tickets[2]["id"])
+    breached = uuid.UUID(stack.tickets[0]["id"])
+    events = [
+        _sla_envelope(due_soon, _resolution_targets(due_soon, now + timedelta(hours=3), now), now),
+        _sla_envelope(breached, _resolution_targets(breached, now - timedelta(hours=1), now), now),
+        _sla_envelope(
+            breached,
+            SlaBreached(
+                ticket_id=breached,
+                metric=SlaMetricName.RESOLUTION,
+                due_at=now - timedelta(hours=1),
+                target_seconds=4 * 3600,
+            ),
+            now,
+        ),
+    ]
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        await producer.start()
+        try:
+            for envelope in events:
+                await producer.send_and_wait(
+                    SLA,
+                    encode_envelope(envelope),
+                    key=str(envelope.stream_id).encode(),
+                    headers=kafka_headers(envelope, None),
+                )
+        finally:
+            await producer.stop()
+
+    run_sync(send())
+    deadline = time.monotonic() + 60
+    with stack.client("agent") as api:
+        while time.monotonic() < deadline:
+            listed = api.get("/tickets", params={"breached": "true"}).json()["items"]
+            if any(item["id"] == str(breached) for item in listed):
+                return
+            time.sleep(0.5)
+    raise AssertionError("the SLA events never reached the ticket views")
+
+
 @pytest.fixture(scope="session")
 def web_dist() -> Path:
     """The built apps (``make web-build``; built here when missing, e.g. a bare pytest run)."""
@@ -154,9 +246,11 @@ def ticket_stack(
     }
     api = start_service("ticket-service", ["-m", "ticket_service", "serve"], env)
     start_service("ticket-relay", ["-m", "ticket_service", "relay"], env)
+    start_service("ticket-sla-projector", ["-m", "ticket_service", "sla-projector"], env)
     api.wait_http(f"http://127.0.0.1:{port}/readyz")
     stack = Stack(api_url=f"http://127.0.0.1:{port}", private_key=dev_keys[0].read_bytes())
     _seed(stack)
+    _publish_sla(stack, kafka_bootstrap)
     return stack
 
 
@@ -250,7 +344,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         context = browser.new_context(
             locale=locale, timezone_id=timezone, viewport={"width": 1440, "height": 900}
         )
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
 

@@ -66,7 +66,24 @@ def test_sign_in_with_the_keyboard_then_work_the_ticket_views(
     newest = ticket_stack.tickets[-1]
     expect(rows(page).first).to_contain_text(newest["subject"])
     assert_accessible(page, "ticket list")
+
+    # SLA due: a live countdown, and a breached mark (events from helpdesk.sla.v1).
+    due_soon, breached = ticket_stack.tickets[2], ticket_stack.tickets[0]
+    choose(page, "Sort by", "Resolution due first")
+    expect(rows(page).nth(0)).to_contain_text(breached["subject"])
+    expect(rows(page).nth(0)).to_contain_text("Breached")
+    expect(rows(page).nth(0)).to_contain_text("1 hour ago")
+    expect(rows(page).nth(1)).to_contain_text(due_soon["subject"])
+    expect(rows(page).nth(1)).to_contain_text("in 3 hours")
+    expect(rows(page).nth(1)).not_to_contain_text("Breached")
+    assert_accessible(page, "ticket list, due first")
     screenshot(page, "02-ticket-list")
+    page.get_by_label("SLA breached only").click()
+    expect(page.get_by_label("SLA breached only")).to_be_checked()
+    expect(rows(page)).to_have_count(1)
+    page.get_by_label("SLA breached only").click()
+    expect(page.get_by_label("SLA breached only")).not_to_be_checked()
+    choose(page, "Sort by", "Newest first")
 
     # Paging.
     page.get_by_role("button", name="Page 2").click()

@@ -43,7 +43,7 @@ export function Composer({ ticket }: { ticket: Ticket }) {
       setDrafts((previous) => ({ ...previous, [input.kind]: "" }));
       queryClient.setQueryData(ticketKey(ticket.id), answer.ticket);
       await untilListed(answer.message_id);
-      await queryClient.invalidateQueries({ queryKey: ["tickets"] });
+      void queryClient.invalidateQueries({ queryKey: ["tickets"] });
     },
   });
   // The conversation is a read model that follows the event log: it may take a moment to show

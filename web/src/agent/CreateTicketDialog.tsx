@@ -121,7 +121,7 @@ export default function CreateTicketDialog({ onClose }: { onClose: () => void })
           body,
         }),
       );
-      await queryClient.invalidateQueries({ queryKey: ["tickets"] });
+      void queryClient.invalidateQueries({ queryKey: ["tickets"] });
       onClose();
       void navigate(`/tickets/${ticket.id}`);
     } catch (caught) {

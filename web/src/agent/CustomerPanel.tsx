@@ -57,7 +57,7 @@ export function CustomerPanel({ ticket }: { ticket: Ticket }) {
         {person && person.tags.length > 0 && (
           <Group gap={4}>
             {person.tags.map((tag) => (
-              <Badge key={tag} size="xs" variant="light" color="gray.9">
+              <Badge key={tag} size="xs" variant="outline" color="gray.8">
                 {tag}
               </Badge>
             ))}

@@ -88,7 +88,7 @@ export function FieldsPanel({ ticket }: { ticket: Ticket }) {
       }
       const updated = unwrap(result);
       queryClient.setQueryData(ticketKey(ticket.id), updated);
-      await queryClient.invalidateQueries({ queryKey: ["tickets"] });
+      void queryClient.invalidateQueries({ queryKey: ["tickets"] });
       setBase({ version: updated.version, draft: draftOf(updated) });
       setDraft(draftOf(updated));
       setConflict(null);

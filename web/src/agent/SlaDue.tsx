@@ -1,6 +1,7 @@
 import { Badge, Group, Text, Tooltip } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { formatDateTime, formatRelative, useTimeZone } from "../shared/i18n/timezone";
+import { WHOLE } from "./badges";
 import { useNow } from "./useNow";
 
 /** The SLA due time as a live countdown, with a breached mark. */
@@ -24,7 +25,7 @@ export function SlaDue({ due, breached }: { due: string | null; breached: boolea
         </Text>
       )}
       {breached && (
-        <Badge color="red.9" variant="filled" size="sm">
+        <Badge color="red.9" variant="filled" size="sm" style={WHOLE}>
           {t("sla.breached")}
         </Badge>
       )}

@@ -25,6 +25,9 @@ import { SlaDue } from "./SlaDue";
 import { StatusBadge, PriorityBadge } from "./badges";
 import { PAGE_SIZE, SORTS, viewQuery, type TicketQuery } from "./views";
 
+// Badges, countdowns and dates keep their width; the subject wraps instead.
+const NOWRAP = { whiteSpace: "nowrap" } as const;
+
 type Filter = "q" | "status" | "priority" | "team" | "assignee" | "tag" | "sort" | "breached";
 
 function useListQuery(params: URLSearchParams): TicketQuery {
@@ -235,7 +238,7 @@ export function TicketList() {
                   {ticket.tags.length > 0 && (
                     <Group gap={4} mt={2}>
                       {ticket.tags.map((name) => (
-                        <Badge key={name} size="xs" variant="light" color="gray.9">
+                        <Badge key={name} size="xs" variant="outline" color="gray.8">
                           {name}
                         </Badge>
                       ))}
@@ -243,23 +246,23 @@ export function TicketList() {
                   )}
                 </Table.Td>
                 <Table.Td>{ticket.requester_email ?? "—"}</Table.Td>
-                <Table.Td>
+                <Table.Td style={NOWRAP}>
                   <StatusBadge status={ticket.status} category={ticket.status_category} />
                 </Table.Td>
-                <Table.Td>
+                <Table.Td style={NOWRAP}>
                   <PriorityBadge priority={ticket.priority} />
                 </Table.Td>
                 <Table.Td>{nameOf(teams.data, ticket.team_id) ?? "—"}</Table.Td>
                 <Table.Td>
                   {nameOf(agents.data, ticket.assignee_id) ?? t("filters.unassigned")}
                 </Table.Td>
-                <Table.Td>
+                <Table.Td style={NOWRAP}>
                   <SlaDue
                     due={ticket.resolution_due ?? ticket.first_response_due}
                     breached={ticket.sla_breached}
                   />
                 </Table.Td>
-                <Table.Td>
+                <Table.Td style={NOWRAP}>
                   <time dateTime={ticket.updated_at}>
                     {formatDateTime(ticket.updated_at, language, zone)}
                   </time>

@@ -55,7 +55,7 @@ function MessageItem({ message, ticket }: { message: Message; ticket: Ticket }) 
           </Text>
           <Badge
             size="sm"
-            variant={internal ? "filled" : "light"}
+            variant={internal ? "filled" : "outline"}
             color={internal ? NOTE_COLOR : "indigo.9"}
           >
             {internal ? t("conversation.internal") : t("conversation.public")}

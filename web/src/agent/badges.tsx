@@ -18,10 +18,13 @@ const PRIORITY_COLORS: Record<string, string> = {
   Low: "gray.8",
 };
 
+/** Badges show their whole text (Mantine's would shrink to "NE…" in a narrow table cell). */
+export const WHOLE = { minWidth: "max-content" } as const;
+
 export function StatusBadge({ status, category }: { status: string; category: string }) {
   const { t } = useTranslation();
   return (
-    <Badge color={CATEGORY_COLORS[category] ?? "gray.8"} variant="filled">
+    <Badge color={CATEGORY_COLORS[category] ?? "gray.8"} variant="filled" style={WHOLE}>
       {t(`status.${status}`, { defaultValue: status })}
     </Badge>
   );
@@ -30,7 +33,7 @@ export function StatusBadge({ status, category }: { status: string; category: st
 export function PriorityBadge({ priority }: { priority: string }) {
   const { t } = useTranslation();
   return (
-    <Badge color={PRIORITY_COLORS[priority] ?? "gray.8"} variant="dot">
+    <Badge color={PRIORITY_COLORS[priority] ?? "gray.8"} variant="dot" style={WHOLE}>
       {t(`priority.${priority}`, { defaultValue: priority })}
     </Badge>
   );

@@ -20,6 +20,8 @@ export const cssVariablesResolver: CSSVariablesResolver = () => ({
   light: {
     "--mantine-color-dimmed": "var(--mantine-color-gray-7)",
     "--mantine-color-placeholder": "var(--mantine-color-gray-6)",
+    // Links stay readable on striped and hovered table rows.
+    "--mantine-color-anchor": "var(--mantine-color-indigo-9)",
   },
   dark: {},
 });
