@@ -267,8 +267,11 @@ def portal_url(web_dist: Path, ticket_stack: Stack) -> Iterator[str]:
     gateway.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not longer: while Playwright's sync API is open it marks
+    its event loop as running in this thread, and the async tests of other folders (run later
+    in the same pytest session) could not start theirs."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
     with sync_playwright() as playwright:
