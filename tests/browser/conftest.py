@@ -1,0 +1,400 @@
+"""Browser tests of the agent portal: Chromium (Debian's, via Playwright) against the real
+ticket service on real PostgreSQL and Kafka.
+
+The stack: the session's PostgreSQL/Kafka (tools/devstack's pytest plugin), the ticket service,
+its relay and its SLA projector as real processes (``start_service`` of tests/integration), and
+in front of them ``portal_url``: today the stand-in gateway of dev_gateway.py; when the real API
+gateway lands, ``portal_url`` starts it instead (one fixture). Sign-in: the gateway's
+``/api/auth/*`` calls are answered in the browser by :class:`AuthStub` with tokens minted from
+the session's dev keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from helpdesk_devstack.procs import run_sync
+from helpdesk_devstack.tokens import mint_token
+from helpdesk_events import Actor, ActorKind, EventEnvelope, encode_envelope, kafka_headers
+from helpdesk_events.registry import DomainEvent
+from helpdesk_events.sla import (
+    SlaBreached,
+    SlaClockState,
+    SlaMetricName,
+    SlaTarget,
+    SlaTargetsSet,
+)
+from helpdesk_events.topics import SLA
+from tests.integration.conftest import ServiceProcess, free_port, start_service
+from ticket_service.adapters.migrate import upgrade
+
+from .dev_gateway import DevGateway, ticket_service_routes
+
+__all__ = ["start_service"]  # the fixture, shared with tests/integration
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+DIST = WEB / "dist"
+AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("HELPDESK_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = os.environ.get("HELPDESK_SCREENSHOTS")
+
+AGENT_EMAIL = "sari@helpdesk.example"
+AGENT_PASSWORD = "correct horse battery staple"  # the stub's test account
+TICKET_COUNT = 30  # more than one page of 25
+
+# Read models follow the event log: give the screen a moment on a busy 2-core machine.
+expect.set_options(timeout=20_000)
+
+
+@dataclass
+class Stack:
+    """The running ticket service, its seeded directory, and tokens for it."""
+
+    api_url: str
+    private_key: bytes
+    agent_id: str = ""
+    team_id: str = ""
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+
+    def token(
+        self,
+        role: str = "agent",
+        *,
+        ttl: timedelta = timedelta(minutes=30),
+        now: datetime | None = None,
+    ) -> str:
+        if role == "agent":
+            return mint_token(
+                self.private_key,
+                "agent",
+                self.agent_id,
+                ttl,
+                "Sari Wulandari",
+                email=AGENT_EMAIL,
+                now=now,
+            )
+        return mint_token(self.private_key, role, f"browser-{role}", ttl)
+
+    def client(self, role: str = "manager") -> httpx.Client:
+        return httpx.Client(
+            base_url=self.api_url,
+            headers={"Authorization": f"Bearer {self.token(role)}"},
+            timeout=30.0,
+        )
+
+
+def _seed(stack: Stack) -> None:
+    """A team with the signed-in agent, a colleague, and a page and a bit of tickets."""
+    with stack.client("manager") as api:
+        agent = api.post(
+            "/agents", json={"email": AGENT_EMAIL, "name": "Sari Wulandari", "role": "agent"}
+        )
+        agent.raise_for_status()
+        stack.agent_id = agent.json()["id"]
+        colleague = api.post(
+            "/agents",
+            json={"email": "budi.agent@helpdesk.example", "name": "Budi Hartono", "role": "agent"},
+        )
+        colleague.raise_for_status()
+        team = api.post("/teams", json={"name": "Support L1", "tier": 1})
+        team.raise_for_status()
+        stack.team_id = team.json()["id"]
+        for member in (stack.agent_id, colleague.json()["id"]):
+            api.put(f"/teams/{stack.team_id}/members/{member}").raise_for_status()
+        priorities = ["Low", "Medium", "High", "Urgent"]
+        for n in range(TICKET_COUNT):
+            body: dict[str, Any] = {
+                "subject": f"Printer on floor {n} jams" if n % 3 else f"VPN drops every hour ({n})",
+                "description": "Since this morning.",
+                "requester": {
+                    "email": f"customer{n % 7}@example.co.id",
+                    "name": f"Customer {n % 7}",
+                },
+                "channel": "email",
+                "priority": priorities[n % 4],
+                "tags": ["vpn"] if n % 3 == 0 else ["printer"],
+            }
+            if n % 5 == 0:
+                body["team_id"] = stack.team_id
+                body["assignee_id"] = stack.agent_id
+            created = api.post(
+                "/tickets", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+            )
+            assert created.status_code == 201, created.text
+            stack.tickets.append(created.json())
+
+
+def _sla_envelope(ticket_id: uuid.UUID, event: DomainEvent, at: datetime) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        stream_id=ticket_id,
+        stream_type="sla",
+        stream_version=1,
+        occurred_at=at,
+        actor=Actor(kind=ActorKind.SERVICE, id="sla-service"),
+        correlation_id=uuid.uuid4(),
+        data=event.model_dump(mode="json"),
+    )
+
+
+def _resolution_targets(ticket_id: uuid.UUID, due: datetime, now: datetime) -> SlaTargetsSet:
+    return SlaTargetsSet(
+        ticket_id=ticket_id,
+        policy="default",
+        priority="High",
+        targets=(
+            SlaTarget(
+                metric=SlaMetricName.RESOLUTION,
+                target_seconds=4 * 3600,
+                elapsed_seconds=0,
+                state=SlaClockState.RUNNING,
+                due_at=due,
+            ),
+        ),
+    )
+
+
+def _publish_sla(stack: Stack, kafka_bootstrap: str) -> None:
+    """What the SLA service would publish: a resolution target due in 3 hours on one ticket, and
+    a breached one on another. ``ticket-service sla-projector`` puts them in the ticket views."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    due_soon = uuid.UUID(stack.tickets[2]["id"])
+    breached = uuid.UUID(stack.tickets[0]["id"])
+    events = [
+        _sla_envelope(due_soon, _resolution_targets(due_soon, now + timedelta(hours=3), now), now),
+        _sla_envelope(breached, _resolution_targets(breached, now - timedelta(hours=1), now), now),
+        _sla_envelope(
+            breached,
+            SlaBreached(
+                ticket_id=breached,
+                metric=SlaMetricName.RESOLUTION,
+                due_at=now - timedelta(hours=1),
+                target_seconds=4 * 3600,
+            ),
+            now,
+        ),
+    ]
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        await producer.start()
+        try:
+            for envelope in events:
+                await producer.send_and_wait(
+                    SLA,
+                    encode_envelope(envelope),
+                    key=str(envelope.stream_id).encode(),
+                    headers=kafka_headers(envelope, None),
+                )
+        finally:
+            await producer.stop()
+
+    run_sync(send())
+    deadline = time.monotonic() + 60
+    with stack.client("agent") as api:
+        while time.monotonic() < deadline:
+            listed = api.get("/tickets", params={"breached": "true"}).json()["items"]
+            if any(item["id"] == str(breached) for item in listed):
+                return
+            time.sleep(0.5)
+    raise AssertionError("the SLA events never reached the ticket views")
+
+
+@pytest.fixture(scope="session")
+def web_dist() -> Path:
+    """The built apps (``make web-build``; built here when missing, e.g. a bare pytest run)."""
+    if not (DIST / "agent" / "index.html").is_file() or not AXE.is_file():
+        subprocess.run(["make", "-C", str(ROOT), "web-build"], check=True)
+    return DIST
+
+
+@pytest.fixture(scope="session")
+def ticket_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    make_database: Callable[[str], str],
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+) -> Stack:
+    database_url = make_database("browser")
+    upgrade(database_url)
+    port = free_port()
+    env = {
+        "HELPDESK_DATABASE_URL": database_url,
+        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+        "HELPDESK_HTTP_PORT": str(port),
+        "HELPDESK_RELAY_NAME": f"browser-{port}",
+        "HELPDESK_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
+    }
+    api = start_service("ticket-service", ["-m", "ticket_service", "serve"], env)
+    start_service("ticket-relay", ["-m", "ticket_service", "relay"], env)
+    start_service("ticket-sla-projector", ["-m", "ticket_service", "sla-projector"], env)
+    api.wait_http(f"http://127.0.0.1:{port}/readyz")
+    stack = Stack(api_url=f"http://127.0.0.1:{port}", private_key=dev_keys[0].read_bytes())
+    _seed(stack)
+    _publish_sla(stack, kafka_bootstrap)
+    return stack
+
+
+@pytest.fixture(scope="session")
+def portal_url(web_dist: Path, ticket_stack: Stack) -> Iterator[str]:
+    """Where the browser opens the portals: the gateway's address.
+
+    The stand-in gateway until the real one is on this branch; switching means starting the
+    gateway's process here (with ``start_service``) and yielding its URL.
+    """
+    gateway = DevGateway(web_dist, ticket_service_routes(ticket_stack.api_url), free_port())
+    gateway.start()
+    yield gateway.url
+    gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not longer: while Playwright's sync API is open it marks
+    its event loop as running in this thread, and the async tests of other folders (run later
+    in the same pytest session) could not start theirs."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+class AuthStub:
+    """Answers the gateway's auth API inside the browser, like the gateway would:
+    sign-in checks the test account, refresh answers while "the cookie" is set, sign-out
+    clears it. ``tokens`` can queue specific tokens (e.g. an expired one) for the next answers.
+    """
+
+    def __init__(self, stack: Stack, *, signed_in: bool, expires_in: int = 900) -> None:
+        self.stack = stack
+        self.signed_in = signed_in
+        self.expires_in = expires_in
+        self.queued: list[str] = []
+        self.refreshes = 0
+        self.sign_ins = 0
+
+    def install(self, page: Page) -> None:
+        page.route("**/api/auth/**", self._handle)
+
+    def _token_answer(self, route: Route) -> None:
+        token = self.queued.pop(0) if self.queued else self.stack.token("agent")
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps(
+                {"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in}
+            ),
+        )
+
+    def _refused(self, route: Route, status: int, detail: str) -> None:
+        route.fulfill(
+            status=status, content_type="application/json", body=json.dumps({"detail": detail})
+        )
+
+    def _handle(self, route: Route) -> None:
+        request = route.request
+        action = request.url.split("/api/auth/", 1)[1].split("?", 1)[0]
+        if request.method != "POST":
+            self._refused(route, 405, "method not allowed")
+        elif action == "sign-in":
+            self.sign_ins += 1
+            body = request.post_data_json or {}
+            if body.get("email") == AGENT_EMAIL and body.get("password") == AGENT_PASSWORD:
+                self.signed_in = True
+                self._token_answer(route)
+            else:
+                self._refused(route, 401, "wrong email or password")
+        elif action == "refresh":
+            self.refreshes += 1
+            if self.signed_in:
+                self._token_answer(route)
+            else:
+                self._refused(route, 401, "no session")
+        elif action == "sign-out":
+            self.signed_in = False
+            route.fulfill(status=204)
+        else:
+            self._refused(route, 404, "not found")
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh contexts (own storage), Jakarta time, English unless told otherwise."""
+    contexts = []
+
+    def make(*, locale: str = "en-US", timezone: str = "Asia/Jakarta") -> Page:
+        context = browser.new_context(
+            locale=locale, timezone_id=timezone, viewport={"width": 1440, "height": 900}
+        )
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def agent_page(
+    new_page: Callable[..., Page], ticket_stack: Stack, portal_url: str
+) -> tuple[Page, AuthStub]:
+    """A page whose agent is already signed in (the refresh cookie of an earlier visit)."""
+    page = new_page()
+    auth = AuthStub(ticket_stack, signed_in=True)
+    auth.install(page)
+    page.goto(f"{portal_url}/agent/")
+    return page, auth
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(page: Page, screen: str) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"{screen}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:3])
+        for v in violations
+    )
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Saved when HELPDESK_SCREENSHOTS names a folder (``make screenshots``)."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+def expired_token(stack: Stack) -> str:
+    return stack.token(
+        "agent", ttl=timedelta(minutes=1), now=datetime.now(UTC) - timedelta(minutes=10)
+    )

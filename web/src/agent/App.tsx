@@ -1,0 +1,50 @@
+import { Center, Loader } from "@mantine/core";
+import { useQueryClient } from "@tanstack/react-query";
+import { lazy, Suspense, useEffect } from "react";
+import { useTranslation } from "react-i18next";
+import { Route, Routes } from "react-router";
+import { session } from "../shared/auth/session";
+import { useSession } from "../shared/auth/useSession";
+import { Shell } from "./Shell";
+import { SignIn } from "./SignIn";
+import { TicketList } from "./TicketList";
+
+const TicketPage = lazy(() => import("./TicketPage"));
+
+function Loading() {
+  const { t } = useTranslation();
+  return (
+    <Center h="50vh">
+      <Loader aria-label={t("common.loading")} />
+    </Center>
+  );
+}
+
+export function App() {
+  const state = useSession();
+  const queryClient = useQueryClient();
+
+  useEffect(() => {
+    // A refresh cookie from an earlier visit signs the agent in without the form.
+    if (session.current.status === "unknown") void session.refresh();
+  }, []);
+
+  useEffect(() => {
+    // Another person's data must not survive a sign-out in the cache.
+    if (state.status === "signed-out") queryClient.clear();
+  }, [state.status, queryClient]);
+
+  if (state.status === "unknown") return <Loading />;
+  if (state.status === "signed-out") return <SignIn expired={state.reason === "expired"} />;
+  return (
+    <Shell identity={state.identity}>
+      <Suspense fallback={<Loading />}>
+        <Routes>
+          <Route path="/" element={<TicketList />} />
+          <Route path="/tickets/:ticketId" element={<TicketPage />} />
+          <Route path="*" element={<TicketList />} />
+        </Routes>
+      </Suspense>
+    </Shell>
+  );
+}

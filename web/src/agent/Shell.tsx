@@ -1,0 +1,141 @@
+import {
+  AppShell,
+  Burger,
+  Button,
+  Group,
+  Menu,
+  NavLink,
+  ScrollArea,
+  Text,
+  Title,
+  UnstyledButton,
+} from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { lazy, Suspense, useState, type ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useLocation, useSearchParams } from "react-router";
+import { session, type Identity } from "../shared/auth/session";
+import { useMe, useTeams, useTicketOptions } from "./data";
+import { LanguageSwitch, TimeZoneSwitch } from "./Preferences";
+import { FIXED_VIEWS } from "./views";
+
+const CreateTicketDialog = lazy(() => import("./CreateTicketDialog"));
+
+function ViewLink({ view, label, current }: { view: string; label: string; current: string }) {
+  const active = current === view;
+  return (
+    <NavLink
+      component={Link}
+      to={view === "list" ? "/" : `/?v=${encodeURIComponent(view)}`}
+      label={label}
+      active={active}
+      variant="filled"
+      aria-current={active ? "page" : undefined}
+    />
+  );
+}
+
+function Navigation() {
+  const { t } = useTranslation();
+  const [params] = useSearchParams();
+  const location = useLocation();
+  const onList = location.pathname === "/";
+  const current = onList ? (params.get("v") ?? "list") : "";
+  const options = useTicketOptions();
+  const me = useMe();
+  const teams = useTeams();
+  const myTeams = (teams.data ?? []).filter((team) =>
+    team.members.some((member) => member.id === me.data?.id),
+  );
+  return (
+    <nav aria-label={t("nav.views")}>
+      {FIXED_VIEWS.filter((view) => view !== "mine" || me.data).map((view) => (
+        <ViewLink key={view} view={view} label={t(`views.${view}`)} current={current} />
+      ))}
+      {myTeams.map((team) => (
+        <ViewLink
+          key={team.id}
+          view={`team:${team.id}`}
+          label={t("views.team", { name: team.name })}
+          current={current}
+        />
+      ))}
+      <Text size="xs" fw={700} c="dimmed" tt="uppercase" mt="md" mb={4} px="sm" component="h2">
+        {t("nav.byStatus")}
+      </Text>
+      {(options.data?.statuses ?? []).map((status) => (
+        <ViewLink
+          key={status.name}
+          view={`status:${status.name}`}
+          label={t(`status.${status.name}`, { defaultValue: status.name })}
+          current={current}
+        />
+      ))}
+    </nav>
+  );
+}
+
+export function Shell({ identity, children }: { identity: Identity; children: ReactNode }) {
+  const { t } = useTranslation();
+  const [opened, { toggle }] = useDisclosure();
+  const [creating, setCreating] = useState(false);
+  return (
+    <AppShell
+      header={{ height: 64 }}
+      navbar={{ width: 240, breakpoint: "sm", collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group wrap="nowrap">
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label={t("nav.toggle")}
+            />
+            <Title order={1} size="h4">
+              <Link to="/" style={{ color: "inherit", textDecoration: "none" }}>
+                {t("app.title")}
+              </Link>
+            </Title>
+            <Button size="xs" onClick={() => setCreating(true)}>
+              {t("create.open")}
+            </Button>
+          </Group>
+          <Group wrap="nowrap" gap="sm" align="end">
+            <LanguageSwitch />
+            <TimeZoneSwitch />
+            <Menu position="bottom-end">
+              <Menu.Target>
+                <UnstyledButton aria-label={t("user.menu", { name: identity.name })} pb={4}>
+                  <Text size="sm" fw={600}>
+                    {identity.name}
+                  </Text>
+                </UnstyledButton>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Label>
+                  {t(`role.${identity.role}`, { defaultValue: identity.role })}
+                </Menu.Label>
+                <Menu.Item onClick={() => void session.signOut()}>{t("user.signOut")}</Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs">
+        <AppShell.Section grow component={ScrollArea}>
+          <Navigation />
+        </AppShell.Section>
+      </AppShell.Navbar>
+      <AppShell.Main>{children}</AppShell.Main>
+      {creating && (
+        <Suspense fallback={null}>
+          <CreateTicketDialog onClose={() => setCreating(false)} />
+        </Suspense>
+      )}
+    </AppShell>
+  );
+}

@@ -1,0 +1,199 @@
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Grid,
+  Group,
+  Loader,
+  Paper,
+  Stack,
+  Text,
+  Title,
+} from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
+import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
+import { NOTE_COLOR } from "../shared/theme";
+import { PriorityBadge, StatusBadge } from "./badges";
+import { Composer } from "./Composer";
+import { CustomerPanel, useCustomer } from "./CustomerPanel";
+import { FieldsPanel } from "./FieldsPanel";
+import { fetchMessages, messagesKey, ticketKey } from "./queries";
+
+function authorName(message: Message): string {
+  const author = message.author;
+  const name = author.display_name ?? author.name ?? author.email;
+  if (typeof name === "string" && name) return name;
+  return typeof author.kind === "string" ? author.kind : "—";
+}
+
+function MessageItem({ message, ticket }: { message: Message; ticket: Ticket }) {
+  const { t, i18n } = useTranslation();
+  const zone = useTimeZone();
+  const internal = message.visibility === "internal";
+  const fromMerged = message.ticket_id !== ticket.id;
+  return (
+    <Paper
+      component="article"
+      withBorder
+      p="md"
+      radius="md"
+      bg={internal ? "yellow.0" : undefined}
+      style={internal ? { borderLeft: `4px solid ${NOTE_COLOR}` } : undefined}
+      aria-label={t(internal ? "conversation.internalBy" : "conversation.publicBy", {
+        name: authorName(message),
+      })}
+      data-visibility={message.visibility}
+    >
+      <Group justify="space-between" mb="xs" wrap="nowrap">
+        <Group gap="xs">
+          <Text fw={600} size="sm">
+            {authorName(message)}
+          </Text>
+          <Badge
+            size="sm"
+            variant={internal ? "filled" : "outline"}
+            color={internal ? NOTE_COLOR : "indigo.9"}
+          >
+            {internal ? t("conversation.internal") : t("conversation.public")}
+          </Badge>
+          {message.automated && (
+            <Badge size="sm" variant="outline" color="gray.8">
+              {t("conversation.automated")}
+            </Badge>
+          )}
+          {fromMerged && (
+            <Badge size="sm" variant="outline" color="grape.9">
+              {t("conversation.fromMerged", { number: message.ticket_number ?? "?" })}
+            </Badge>
+          )}
+        </Group>
+        <Text size="xs" c="dimmed">
+          <time dateTime={message.created_at}>
+            {formatDateTime(message.created_at, i18n.resolvedLanguage ?? "en", zone)}
+          </time>
+        </Text>
+      </Group>
+      {/* body_html is sanitised by the ticket service (nh3) before it is stored. */}
+      <div className="message-body" dangerouslySetInnerHTML={{ __html: message.body_html }} />
+      {message.attachments.length > 0 && (
+        <Group gap="xs" mt="xs">
+          {message.attachments.map((file) => (
+            <Anchor
+              key={file.attachment_id}
+              href={`/api/attachments/${file.attachment_id}`}
+              size="sm"
+            >
+              {file.filename}
+            </Anchor>
+          ))}
+        </Group>
+      )}
+    </Paper>
+  );
+}
+
+export default function TicketPage() {
+  const { t, i18n } = useTranslation();
+  const zone = useTimeZone();
+  const { ticketId = "" } = useParams();
+  const ticket = useQuery({
+    queryKey: ticketKey(ticketId),
+    queryFn: async () =>
+      unwrap(await api.GET("/tickets/{ticket_id}", { params: { path: { ticket_id: ticketId } } })),
+    refetchInterval: 15_000,
+  });
+  const messages = useQuery({
+    queryKey: messagesKey(ticketId),
+    queryFn: () => fetchMessages(ticketId),
+    refetchInterval: 15_000,
+  });
+
+  const customer = useCustomer(ticket.data?.customer_id ?? null);
+
+  if (ticket.isLoading) return <Loader aria-label={t("common.loading")} />;
+  if (ticket.error || !ticket.data) {
+    return (
+      <Alert color="red" role="alert" title={t("ticket.notFound")}>
+        {ticket.error?.message}
+      </Alert>
+    );
+  }
+  const current = ticket.data;
+  const language = i18n.resolvedLanguage ?? "en";
+  return (
+    <Grid gap="lg">
+      <Grid.Col span={{ base: 12, md: 8 }}>
+        <Stack gap="md">
+          <Anchor component={Link} to="/" size="sm">
+            ← {t("ticket.back")}
+          </Anchor>
+          <div>
+            <Group gap="xs" mb={4}>
+              <Text c="dimmed" fw={600}>
+                #{current.number}
+              </Text>
+              <StatusBadge status={current.status} category={current.status_category} />
+              <PriorityBadge priority={current.priority} />
+            </Group>
+            <Title order={2}>{current.subject}</Title>
+            <Text size="sm" c="dimmed">
+              {t("ticket.openedBy", {
+                name:
+                  customer.data?.name ?? current.requester_name ?? current.requester_email ?? "—",
+                when: formatDateTime(current.created_at, language, zone),
+                channel: current.channel,
+              })}
+            </Text>
+            {current.merged_into && (
+              <Alert color="grape" mt="sm">
+                {t("ticket.mergedInto")}{" "}
+                <Anchor component={Link} to={`/tickets/${current.merged_into}`}>
+                  {t("ticket.openParent")}
+                </Anchor>
+              </Alert>
+            )}
+          </div>
+          <section aria-labelledby="conversation-title">
+            <Title order={3} size="h4" id="conversation-title" mb="sm">
+              {t("conversation.title")}
+            </Title>
+            <Stack gap="sm">
+              {current.description && (
+                <Paper
+                  withBorder
+                  p="md"
+                  radius="md"
+                  component="article"
+                  aria-label={t("ticket.description")}
+                >
+                  <Text size="xs" c="dimmed" mb={4}>
+                    {t("ticket.description")}
+                  </Text>
+                  <Text style={{ whiteSpace: "pre-wrap" }}>{current.description}</Text>
+                </Paper>
+              )}
+              {messages.isLoading && <Loader size="sm" aria-label={t("common.loading")} />}
+              {messages.data?.map((message) => (
+                <MessageItem key={message.id} message={message} ticket={current} />
+              ))}
+            </Stack>
+          </section>
+          <Composer ticket={current} />
+        </Stack>
+      </Grid.Col>
+      <Grid.Col span={{ base: 12, md: 4 }}>
+        <Stack gap="md">
+          <FieldsPanel key={current.id} ticket={current} />
+          <CustomerPanel ticket={current} />
+        </Stack>
+        <Button component={Link} to="/" variant="subtle" mt="md" size="xs">
+          {t("ticket.back")}
+        </Button>
+      </Grid.Col>
+    </Grid>
+  );
+}
