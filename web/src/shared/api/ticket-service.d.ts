@@ -217,7 +217,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Customer */
+        /**
+         * Get Customer
+         * @description A contact (staff), or the caller's own record (customers: others' are a 404).
+         */
         get: operations["get_customer_customers__customer_id__get"];
         put?: never;
         post?: never;
@@ -242,6 +245,88 @@ export interface paths {
         get: operations["healthz_healthz_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mail/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open Ticket
+         * @description A new ticket from a mail, for its sender (a customer token with the sender's email; the
+         *     contact is registered on first contact). The mail becomes the first message.
+         */
+        post: operations["open_ticket_mail_tickets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mail/tickets/{ticket_id}/bounces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Bounce
+         * @description A delivery report said a mail of this ticket did not arrive at ``address``.
+         */
+        post: operations["record_bounce_mail_tickets__ticket_id__bounces_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mail/tickets/{ticket_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Delivery
+         * @description What became of an outgoing mail (sending, sent, failed); shown on the timeline.
+         */
+        post: operations["record_delivery_mail_tickets__ticket_id__deliveries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mail/tickets/{ticket_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Message
+         * @description A reply by mail from the ticket's customer, a participant of its thread, or an agent.
+         *     Anyone else gets 404 (the gateway then opens a new ticket: no hijack by quoting `[#N]`).
+         */
+        post: operations["add_message_mail_tickets__ticket_id__messages_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -423,6 +508,11 @@ export interface paths {
         /**
          * Create Ticket
          * @description Open a ticket. Send an `Idempotency-Key` so a retry never opens a second one.
+         *
+         *     Customers open tickets for themselves (the contact of their token), in their own company,
+         *     with a subject, description, attachments, type, category and a priority below the highest;
+         *     never tags, channel, team, assignee, status, business unit or brand (403). Technicians may
+         *     not set team or assignee (403).
          */
         post: operations["create_ticket_tickets_post"];
         delete?: never;
@@ -440,7 +530,8 @@ export interface paths {
         };
         /**
          * Get Ticket
-         * @description A ticket now, or as it was at `as_of` (ISO 8601 with a time zone).
+         * @description A ticket now, or as it was at `as_of` (ISO 8601 with a time zone). A customer's view
+         *     counts its `version` in their public history (see the timeline).
          */
         get: operations["get_ticket_tickets__ticket_id__get"];
         put?: never;
@@ -450,8 +541,10 @@ export interface paths {
         head?: never;
         /**
          * Update Ticket
-         * @description Edit a ticket: fields, priority, status, tags, team, assignee — one change in the log
-         *     per field that actually changes. A stale `If-Match` / `expected_version` is a 409.
+         * @description Edit a ticket (staff): fields, priority, status, tags, team, assignee — one change in the
+         *     log per field that actually changes. A stale `If-Match` / `expected_version` is a 409;
+         *     without one the edit applies to the ticket as it is. `description` is HTML and stored
+         *     sanitised; the other text fields are plain text.
          */
         patch: operations["update_ticket_tickets__ticket_id__patch"];
         trace?: never;
@@ -467,10 +560,10 @@ export interface paths {
         put?: never;
         /**
          * Escalate Ticket
-         * @description Escalate a ticket to the next tier: it moves to the team its team escalates to (e.g.
-         *     L1 → L2); an assignee who is not a member of that team is cleared, and assignment runs
-         *     again. A 409 says why when the ticket has no team, its team has no next tier, or it is
-         *     resolved, closed or merged.
+         * @description Escalate a ticket to the next tier (agents, managers): it moves to the team its team
+         *     escalates to (e.g. L1 → L2); an assignee who is not a member of that team is cleared, and
+         *     assignment runs again. A 409 says why when the ticket has no team, its team has no next
+         *     tier, or it is resolved, closed or merged.
          */
         post: operations["escalate_ticket_tickets__ticket_id__escalate_post"];
         delete?: never;
@@ -490,8 +583,10 @@ export interface paths {
         put?: never;
         /**
          * Merge
-         * @description Merge `children` into this ticket: they close with a private note naming the parent,
-         *     and their messages show in this ticket's conversation. Find candidates with
+         * @description Merge `children` into this ticket (agents, managers): they close with a private note
+         *     naming the parent, and their messages show in this ticket's conversation to staff. The
+         *     parent's customer sees only the messages of tickets they own, so merging another
+         *     customer's ticket never shows them that conversation. Find candidates with
          *     `GET /tickets?q=` (subject words, #number, or the contact's email).
          */
         post: operations["merge_tickets__ticket_id__merge_post"];
@@ -511,15 +606,16 @@ export interface paths {
         /**
          * Conversation
          * @description The conversation, including the messages of tickets merged into this one. Internal
-         *     notes are for staff only.
+         *     notes are for staff only; a customer sees the messages of their own tickets only.
          */
         get: operations["conversation_tickets__ticket_id__messages_get"];
         put?: never;
         /**
          * Add Message
-         * @description A public reply or an internal note. `set_status` replies and sets a status in one
-         *     command ("send and set Waiting on Customer"). A customer's reply reopens a Solved or
+         * @description A public reply or an internal note (staff). `set_status` replies and sets a status in
+         *     one command ("send and set Waiting on Customer"). A customer's reply reopens a Solved or
          *     Waiting-on-Customer ticket; to a Closed ticket it opens a linked follow-up ticket.
+         *     Messages name no version: a concurrent change to the ticket never makes this a 409.
          */
         post: operations["add_message_tickets__ticket_id__messages_post"];
         delete?: never;
@@ -560,8 +656,8 @@ export interface paths {
         put?: never;
         /**
          * Change Status
-         * @description Move a ticket to another status. Pass the version you saw (`expected_version` or
-         *     `If-Match`) and a concurrent change makes this a 409 instead of a silent overwrite.
+         * @description Move a ticket to another status (staff). Pass the version you saw (`expected_version`
+         *     or `If-Match`) and a concurrent change makes this a 409 instead of a silent overwrite.
          */
         post: operations["change_status_tickets__ticket_id__status_post"];
         delete?: never;
@@ -579,8 +675,12 @@ export interface paths {
         };
         /**
          * Timeline
-         * @description Every change to the ticket, oldest first, with who made it and when. Customers do not
-         *     see internal notes.
+         * @description Every change to the ticket, oldest first, with who made it and when.
+         *
+         *     A customer sees their public history only: the ticket as created, changes of its subject,
+         *     description, type and category, priority and status changes (without the free-text
+         *     reason), public messages, and merges with their own tickets; numbered 1, 2, … in that
+         *     history (`version`), so it does not show how much else happened.
          */
         get: operations["timeline_tickets__ticket_id__timeline_get"];
         put?: never;
@@ -602,7 +702,7 @@ export interface paths {
         put?: never;
         /**
          * Unmerge
-         * @description Undo a merge: the child ticket comes back with the status it had before.
+         * @description Undo a merge (agents, managers): the child ticket comes back with the status it had.
          */
         post: operations["unmerge_tickets__ticket_id__unmerge_post"];
         delete?: never;
@@ -677,6 +777,22 @@ export interface components {
         AvailabilityBody: {
             availability: components["schemas"]["Availability"];
         };
+        /** BounceBody */
+        BounceBody: {
+            /** Address */
+            address: string;
+            /** Diagnostic */
+            diagnostic?: string | null;
+            /** Email Message Id */
+            email_message_id?: string | null;
+            /**
+             * Permanent
+             * @default true
+             */
+            permanent: boolean;
+            /** Report Message Id */
+            report_message_id?: string | null;
+        };
         /** BusinessUnitBody */
         BusinessUnitBody: {
             /** Brands */
@@ -740,7 +856,10 @@ export interface components {
              * @description refuse with 409 unless the ticket is at this version
              */
             expected_version?: number | null;
-            /** Reason */
+            /**
+             * Reason
+             * @description staff-only; plain text: stored and returned as sent, never HTML; clients must escape it
+             */
             reason?: string | null;
             /** Status */
             status: string;
@@ -795,7 +914,10 @@ export interface components {
             name: string;
             /** Phone */
             phone?: string | null;
-            /** Website */
+            /**
+             * Website
+             * @description an http(s) URL (https:// is assumed)
+             */
             website?: string | null;
         };
         /**
@@ -851,7 +973,10 @@ export interface components {
          *     }
          */
         CreateTeamBody: {
-            /** Description */
+            /**
+             * Description
+             * @description plain text
+             */
             description?: string | null;
             /**
              * Escalates To
@@ -918,6 +1043,7 @@ export interface components {
             customer_id?: string | null;
             /**
              * Description
+             * @description HTML or plain text; stored sanitised (no scripts, event handlers or styles)
              * @default
              */
             description: string;
@@ -926,14 +1052,17 @@ export interface components {
              * @description default: Medium
              */
             priority?: string | null;
-            /** @description the customer; defaults to the caller when a customer calls */
+            /** @description the customer; always the caller when a customer calls */
             requester?: components["schemas"]["Requester"] | null;
             /**
              * Status
              * @description default: New
              */
             status?: string | null;
-            /** Subject */
+            /**
+             * Subject
+             * @description plain text: stored and returned as sent, never HTML; clients must escape it
+             */
             subject: string;
             /** Tags */
             tags?: string[];
@@ -983,6 +1112,78 @@ export interface components {
             updated_at: string;
             /** Version */
             version: number;
+        };
+        /** DeliveryBody */
+        DeliveryBody: {
+            /** Account */
+            account: string;
+            /**
+             * Attempts
+             * @default 1
+             */
+            attempts: number;
+            /**
+             * Automated
+             * @default false
+             */
+            automated: boolean;
+            /** Cc */
+            cc?: string[];
+            /** Email Message Id */
+            email_message_id: string;
+            /** Error */
+            error?: string | null;
+            /** In Reply To */
+            in_reply_to?: string | null;
+            /** Message Id */
+            message_id?: string | null;
+            state: components["schemas"]["DeliveryState"];
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /** To */
+            to?: string[];
+        };
+        /**
+         * DeliveryState
+         * @description Where an outgoing mail is: handed to SMTP, accepted by the server, or given up on.
+         * @enum {string}
+         */
+        DeliveryState: "sending" | "sent" | "failed";
+        /** EmailHeaders */
+        EmailHeaders: {
+            /**
+             * Account
+             * @description the support address the mail came in on
+             */
+            account: string;
+            /**
+             * Automated
+             * @description an auto-reply: kept as a note only
+             * @default false
+             */
+            automated: boolean;
+            /** Cc */
+            cc?: string[];
+            /** Email Message Id */
+            email_message_id: string;
+            /** From Address */
+            from_address: string;
+            /** From Name */
+            from_name?: string | null;
+            /** In Reply To */
+            in_reply_to?: string | null;
+            /** References */
+            references?: string[];
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /** To */
+            to?: string[];
         };
         /** EscalateBody */
         EscalateBody: {
@@ -1075,6 +1276,64 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** MailMessageBody */
+        MailMessageBody: {
+            /** Attachment Ids */
+            attachment_ids?: string[];
+            /**
+             * Body Html
+             * @description sanitised again here
+             * @default
+             */
+            body_html: string;
+            email: components["schemas"]["EmailHeaders"];
+            /**
+             * Participants
+             * @description To/CC besides the support address
+             */
+            participants?: string[];
+        };
+        /** MailOutcomeView */
+        MailOutcomeView: {
+            /** Created */
+            created: boolean;
+            /** Follow Up Of */
+            follow_up_of: string | null;
+            /** Message Id */
+            message_id: string | null;
+            /** Replayed */
+            replayed: boolean;
+            ticket: components["schemas"]["TicketView"];
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+        };
+        /** MailTicketBody */
+        MailTicketBody: {
+            /** Attachment Ids */
+            attachment_ids?: string[];
+            /**
+             * Body Html
+             * @description sanitised again here
+             * @default
+             */
+            body_html: string;
+            email: components["schemas"]["EmailHeaders"];
+            /**
+             * Participants
+             * @description To/CC besides the support address
+             */
+            participants?: string[];
+            /** Subject */
+            subject: string;
+            /**
+             * Team Id
+             * @description the account's team
+             */
+            team_id?: string | null;
+        };
         /** MergeBody */
         MergeBody: {
             /** Children */
@@ -1097,7 +1356,7 @@ export interface components {
             attachment_ids?: string[];
             /**
              * Body
-             * @description HTML or plain text
+             * @description HTML or plain text; stored sanitised (no scripts, event handlers or styles)
              * @default
              */
             body: string;
@@ -1154,7 +1413,10 @@ export interface components {
              * Format: email
              */
             email: string;
-            /** Name */
+            /**
+             * Name
+             * @description plain text: stored and returned as sent, never HTML; clients must escape it
+             */
             name?: string | null;
         };
         /** SlaGroupReport */
@@ -1525,7 +1787,10 @@ export interface components {
             category?: string | null;
             /** Channel */
             channel?: string | null;
-            /** Description */
+            /**
+             * Description
+             * @description HTML or plain text; stored sanitised (no scripts, event handlers or styles)
+             */
             description?: string | null;
             /** Expected Version */
             expected_version?: number | null;
@@ -1535,9 +1800,15 @@ export interface components {
             remove_tags?: string[];
             /** Status */
             status?: string | null;
-            /** Status Reason */
+            /**
+             * Status Reason
+             * @description staff-only; plain text: stored and returned as sent, never HTML; clients must escape it
+             */
             status_reason?: string | null;
-            /** Subject */
+            /**
+             * Subject
+             * @description plain text: stored and returned as sent, never HTML; clients must escape it
+             */
             subject?: string | null;
             /** Team Id */
             team_id?: string | null;
@@ -2996,6 +3267,378 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    open_ticket_mail_tickets_post: {
+        parameters: {
+            query?: never;
+            header: {
+                "idempotency-key": string;
+                "x-correlation-id"?: string | null;
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailTicketBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailOutcomeView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_bounce_mail_tickets__ticket_id__bounces_post: {
+        parameters: {
+            query?: never;
+            header: {
+                "idempotency-key": string;
+                authorization?: string | null;
+            };
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BounceBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_delivery_mail_tickets__ticket_id__deliveries_post: {
+        parameters: {
+            query?: never;
+            header: {
+                "idempotency-key": string;
+                authorization?: string | null;
+            };
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_message_mail_tickets__ticket_id__messages_post: {
+        parameters: {
+            query?: never;
+            header: {
+                "idempotency-key": string;
+                "x-correlation-id"?: string | null;
+                authorization?: string | null;
+            };
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailMessageBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailOutcomeView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
