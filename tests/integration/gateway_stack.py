@@ -207,6 +207,7 @@ def gateway(
     )
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
     assert MANAGER_EMAIL in bootstrap.stdout
+    assert MANAGER_PASSWORD not in bootstrap.stdout + bootstrap.stderr  # #15: never in a log
     process = start_service("api-gateway", ["-m", "api_gateway", "serve"], env)
     process.wait_http(f"http://127.0.0.1:{gateway_port}/readyz", timeout=180)
     yield GatewayStack(
