@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import orjson
 
 from ticket_service.adapters.event_store import (
     PostgresEventStore,
@@ -25,10 +23,6 @@ class IdempotencyKeyReused(Exception):
 class StoredResponse:
     status: int
     body: dict[str, Any]
-
-
-def request_fingerprint(payload: Any) -> str:
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class IdempotentAppender:

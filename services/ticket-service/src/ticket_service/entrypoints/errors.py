@@ -20,8 +20,16 @@ from ticket_service.domain.directory import AgentExists, AgentNotFound, TeamName
 from ticket_service.domain.errors import DomainError, TicketNotFound, VersionConflict
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.access import Forbidden
+from ticket_service.service_layer.attachments import AttachmentNotFound, AttachmentTooLarge
 
-NOT_FOUND = (TicketNotFound, CustomerNotFound, CompanyNotFound, AgentNotFound, TeamNotFound)
+NOT_FOUND = (
+    TicketNotFound,
+    CustomerNotFound,
+    CompanyNotFound,
+    AgentNotFound,
+    TeamNotFound,
+    AttachmentNotFound,
+)
 
 
 def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
@@ -39,6 +47,8 @@ def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
         return HTTPException(409, str(error))
     if isinstance(error, CommandRefused):
         return HTTPException(409, f"cannot escalate: {error}")
+    if isinstance(error, AttachmentTooLarge):
+        return HTTPException(413, str(error))
     return HTTPException(422, str(error))
 
 

@@ -20,22 +20,38 @@ from helpdesk_platform.telemetry import setup_telemetry, spans_recorded
 from ticket_service.adapters.attachments import Attachments
 from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
+from ticket_service.adapters.directory_queries import DirectoryQueries
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
 from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.projections import Projection, Projector
+from ticket_service.adapters.sla_reports import SlaReports
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
 from ticket_service.entrypoints import (
     errors,
+    http_agents,
     http_attachments,
+    http_companies,
+    http_customers,
     http_mail,
+    http_merges,
+    http_messages,
+    http_options,
     http_reports,
+    http_teams,
     http_tickets,
+    http_timeline,
 )
 from ticket_service.entrypoints.dependencies import principal
-from ticket_service.entrypoints.http_directory import directory_router
+from ticket_service.entrypoints.http_common import Problem
+from ticket_service.service_layer.attachments import AttachmentFiles
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.directory import DirectoryApplication
+from ticket_service.service_layer.directory_reads import DirectoryReads
+from ticket_service.service_layer.mail import MailApplication
+from ticket_service.service_layer.mail_requests import MailRequests
+from ticket_service.service_layer.sla_reports import SlaReportReads
+from ticket_service.service_layer.ticket_requests import TicketRequests
 from ticket_service.service_layer.tickets import TicketApplication
 from ticket_service.settings import Settings
 
@@ -75,7 +91,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             customers=customers,
             queries=app.state.ticket_queries,
         )
-        app.state.attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
+        attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
+        app.state.attachments = attachments
+        files = AttachmentFiles(attachments, app.state.tickets)
+        app.state.attachment_files = files
+        app.state.ticket_requests = TicketRequests(app.state.tickets, directory, files)
+        app.state.directory_reads = DirectoryReads(DirectoryQueries(pool), customers, directory)
+        mail = MailApplication(store, IdempotentAppender(pool, store), app.state.tickets)
+        app.state.mail_requests = MailRequests(mail, app.state.tickets, files)
+        app.state.sla_reports = SlaReportReads(SlaReports(pool), app.state.tickets)
         app.state.verifier = TokenVerifier.from_file(settings.jwt_public_key_file)
         # Keeps the read models current; catch-ups of several workers take turns safely.
         projector = Projector(store, pool, projections())
@@ -112,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"model": http_tickets.Problem}})
+    @app.get("/readyz", tags=["health"], responses={503: {"model": Problem}})
     async def readyz(request: Request) -> dict[str, str]:
         try:
             await request.app.state.pool.fetchval("SELECT count(*) FROM outbox_checkpoints")
@@ -136,9 +160,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
 
-    app.include_router(http_tickets.router)
-    app.include_router(http_attachments.router)
-    app.include_router(directory_router)
+    for module in (
+        http_tickets,
+        http_timeline,
+        http_messages,
+        http_merges,
+        http_options,
+        http_attachments,
+        http_customers,
+        http_companies,
+        http_agents,
+        http_teams,
+    ):
+        app.include_router(module.router)
     app.include_router(http_reports.router)
     app.include_router(http_mail.router)
     return app

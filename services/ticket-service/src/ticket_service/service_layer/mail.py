@@ -30,11 +30,8 @@ from ticket_service.domain import ticket as tickets
 from ticket_service.domain.errors import VersionConflict
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer.context import CommandContext, envelope_for
-from ticket_service.service_layer.tickets import (
-    TICKET_STREAM,
-    IdempotencyRequest,
-    TicketApplication,
-)
+from ticket_service.service_layer.idempotency import IdempotencyRequest
+from ticket_service.service_layer.tickets import TICKET_STREAM, TicketApplication
 
 #: How often a write is retried when the ticket changed between reading and appending.
 CONFLICT_RETRIES = 5
@@ -117,15 +114,6 @@ class MailApplication:
             if r.envelope.event_type == TicketParticipantsAdded.event_type:
                 found.update(a.lower() for a in r.envelope.data.get("addresses", ()))
         return Thread(frozenset(found))
-
-    async def may_write(self, ticket: Ticket, email: str | None) -> bool:
-        """The customer (by address) or a participant of the thread may answer by email."""
-        if email is None:
-            return False
-        address = email.lower()
-        if address == (ticket.requester_email or "").lower():
-            return True
-        return address in (await self.thread(ticket.id)).participants
 
     # --- inbound -------------------------------------------------------------------------
 

@@ -28,15 +28,9 @@ from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action, HistoryEntry
 from ticket_service.service_layer.context import CommandContext, envelope_for
 from ticket_service.service_layer.customers import NewCustomer, pinned_or_retried
+from ticket_service.service_layer.idempotency import IdempotencyRequest
 
 TICKET_STREAM = "ticket"
-
-
-@dataclass(frozen=True)
-class IdempotencyRequest:
-    scope: str
-    key: str
-    fingerprint: str
 
 
 def fold(
