@@ -1,4 +1,5 @@
-"""The one mapping from the service layer's refusals to HTTP answers.
+"""The one mapping from the service layer's refusals (and the shared HTTP rules' refusals,
+:class:`~helpdesk_platform.config_http.HttpRefusal`) to HTTP answers.
 
 Routes do not decide who may do what or translate errors one by one: the use cases raise
 (:class:`~ticket_service.service_layer.access.Forbidden` for a role that may not, a not-found
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from helpdesk_platform.config_http import HttpRefusal
 from ticket_service.adapters.idempotency import IdempotencyKeyReused
 from ticket_service.domain.customers import CompanyNotFound, ContactExists, CustomerNotFound
 from ticket_service.domain.directory import AgentExists, AgentNotFound, TeamNameTaken, TeamNotFound
@@ -71,5 +73,10 @@ def install(app: FastAPI) -> None:
             {"detail": answer.detail}, status_code=answer.status_code, headers=answer.headers
         )
 
+    async def refused_request(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HttpRefusal)  # a malformed If-Match, for one
+        return JSONResponse({"detail": error.detail}, status_code=error.status)
+
     app.add_exception_handler(DomainError, refused)
     app.add_exception_handler(IdempotencyKeyReused, refused)
+    app.add_exception_handler(HttpRefusal, refused_request)

@@ -28,13 +28,14 @@ from ticket_service.entrypoints.http_common import (
     ListPage,
     Page,
     PageSize,
-    if_match_version,
+    expected_from,
     nothing_to_change,
     resource,
 )
 from ticket_service.service_layer.directory import AgentEdit, NewAgent
 from ticket_service.service_layer.directory_reads import PageRequest
 
+READ_FROM = "GET /agents/{id}"
 router = APIRouter(tags=["agents"])
 
 
@@ -171,7 +172,7 @@ async def change_agent(
             agent_id,
             AgentEdit(role=body.role, active=body.active),
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return agent_response(agent)
 
@@ -192,6 +193,6 @@ async def change_availability(
             agent_id,
             body.availability,
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return agent_response(agent)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
+from helpdesk_platform.config_http import if_match_version, record_headers
+
 __all__ = [
     "ERRORS",
     "HTML",
@@ -21,7 +23,6 @@ __all__ = [
     "Problem",
     "Text",
     "expected_from",
-    "if_match_version",
     "nothing_to_change",
     "resource",
 ]
@@ -69,36 +70,26 @@ def resource(
     location: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The record as JSON with its version as ``ETag``. Built from a validated view, so
-    FastAPI's second validation of the response model (measurable at hundreds of requests/s)
-    is skipped."""
-    sent = {"ETag": f'"{version}"'}
-    if location:
-        sent["Location"] = location
+    """The record as JSON with its version as ``ETag`` (and ``Location`` when new). Built from a
+    validated view, so FastAPI's second validation of the response model (measurable at
+    hundreds of requests/s) is skipped."""
     return Response(
         view.model_dump_json(),
         status_code,
-        headers={**sent, **(headers or {})},
+        headers={**record_headers(version, location), **(headers or {})},
         media_type="application/json",
     )
 
 
-def expected_from(if_match: str | None, body_version: int | None) -> int | None:
+def expected_from(
+    if_match: str | None, body_version: int | None = None, *, read_from: str
+) -> int | None:
+    """The version a change was decided on: ``If-Match`` (see
+    :func:`helpdesk_platform.config_http.if_match_version`; optional here, ``*`` = any), else
+    the ``expected_version`` of the body, else ``None`` (the record as it is)."""
     if if_match is None:
         return body_version
-    try:
-        return int(if_match.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise HTTPException(400, 'If-Match must be the ticket\'s ETag, e.g. "3"') from None
-
-
-def if_match_version(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
-        return None
-    try:
-        return int(if_match.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise HTTPException(400, 'If-Match must be the ETag you read, e.g. "3"') from None
+    return if_match_version(if_match, required=False, read_from=read_from)
 
 
 def nothing_to_change(fields: tuple[str, ...]) -> HTTPException:

@@ -27,13 +27,14 @@ from ticket_service.entrypoints.http_common import (
     ListPage,
     Page,
     PageSize,
-    if_match_version,
+    expected_from,
     nothing_to_change,
     resource,
 )
 from ticket_service.service_layer.customers import NewCompany
 from ticket_service.service_layer.directory_reads import PageRequest
 
+READ_FROM = "GET /companies/{id}"
 router = APIRouter(tags=["customers"])
 
 Short = Annotated[str, Field(max_length=50)]
@@ -136,6 +137,6 @@ async def change_company(
             company_id,
             changes,
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return resource(CompanyView.of(company), company.version)

@@ -27,13 +27,14 @@ from ticket_service.entrypoints.http_common import (
     ListPage,
     Page,
     PageSize,
-    if_match_version,
+    expected_from,
     nothing_to_change,
     resource,
 )
 from ticket_service.service_layer.customers import CustomerEdit, NewCustomer
 from ticket_service.service_layer.directory_reads import DirectoryReads, PageRequest
 
+READ_FROM = "GET /customers/{id}"
 router = APIRouter(tags=["customers"])
 
 
@@ -218,6 +219,6 @@ async def change_customer(
             customer_id,
             edit,
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return await customer_response(reads, customer)

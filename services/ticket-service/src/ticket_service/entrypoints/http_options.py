@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events import StatusCategory
+from helpdesk_platform.config_http import etag
 from ticket_service.domain.options import TicketOptions
 from ticket_service.entrypoints.dependencies import Caller, Tickets, command_context
 from ticket_service.entrypoints.errors import refusals
@@ -55,7 +56,7 @@ async def get_options(caller: Caller, tickets: Tickets, response: Response) -> T
     """Priorities (lowest first), statuses with their categories, types, categories, and
     business units with their brands."""
     options, version = await tickets.options()
-    response.headers["ETag"] = f'"{version}"'
+    response.headers["ETag"] = etag(version)
     return TicketOptionsBody.of(options)
 
 
@@ -84,7 +85,9 @@ async def put_options(
     )
     with refusals():
         saved, version = await tickets.configure_options(
-            options, command_context(caller, x_correlation_id), expected_from(if_match, None)
+            options,
+            command_context(caller, x_correlation_id),
+            expected_from(if_match, read_from="GET /ticket-options"),
         )
-    response.headers["ETag"] = f'"{version}"'
+    response.headers["ETag"] = etag(version)
     return TicketOptionsBody.of(saved)

@@ -26,13 +26,14 @@ from ticket_service.entrypoints.http_common import (
     ListPage,
     Page,
     PageSize,
-    if_match_version,
+    expected_from,
     nothing_to_change,
     resource,
 )
 from ticket_service.service_layer.directory import NewTeam
 from ticket_service.service_layer.directory_reads import DirectoryReads, PageRequest
 
+READ_FROM = "GET /teams/{id}"
 router = APIRouter(tags=["teams"])
 
 
@@ -202,7 +203,7 @@ async def change_team(
             team_id,
             {name: getattr(body, name) for name in sent},
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return await team_response(reads, team)
 
@@ -223,7 +224,7 @@ async def add_team_member(
             team_id,
             agent_id,
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return await team_response(reads, team)
 
@@ -246,7 +247,7 @@ async def remove_team_member(
             team_id,
             agent_id,
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return await team_response(reads, team)
 
@@ -267,6 +268,6 @@ async def set_team_lead(
             team_id,
             body.agent_id,
             command_context(caller, x_correlation_id),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_from(if_match, read_from=READ_FROM),
         )
     return await team_response(reads, team)

@@ -31,6 +31,7 @@ from ticket_service.service_layer.idempotency import IdempotencyRequest
 from ticket_service.service_layer.ticket_requests import TicketSearch, View
 from ticket_service.service_layer.tickets import TicketChanges
 
+READ_FROM = "GET /tickets/{id}"
 router = APIRouter(tags=["tickets"])
 
 
@@ -191,7 +192,7 @@ async def update_ticket(
             ticket_id,
             changes,
             command_context(caller, x_correlation_id),
-            expected_version=expected_from(if_match, body.expected_version),
+            expected_version=expected_from(if_match, body.expected_version, read_from=READ_FROM),
         )
     return ticket_response(ticket)
 
@@ -212,7 +213,7 @@ async def change_status(
             ticket_id,
             body.status,
             command_context(caller, x_correlation_id),
-            expected_version=expected_from(if_match, body.expected_version),
+            expected_version=expected_from(if_match, body.expected_version, read_from=READ_FROM),
             reason=body.reason,
         )
     return ticket_response(ticket)
@@ -236,7 +237,7 @@ async def escalate_ticket(
         ticket = await tickets.escalate(
             ticket_id,
             command_context(caller, x_correlation_id),
-            expected_version=expected_from(if_match, body.expected_version),
+            expected_version=expected_from(if_match, body.expected_version, read_from=READ_FROM),
             reason=body.reason,
         )
     return ticket_response(ticket)
