@@ -34,7 +34,7 @@ from ticket_service.domain.directory import (
 )
 from ticket_service.service_layer import access
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.customers import (
+from ticket_service.service_layer.streams import (
     StreamWriter,
     folded,
     pinned_or_retried,

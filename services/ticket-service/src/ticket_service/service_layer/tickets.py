@@ -14,9 +14,7 @@ from typing import Any, Protocol
 from helpdesk_events import DomainEvent, Visibility
 from helpdesk_events.directory import TicketOptionsConfigured
 from helpdesk_events.tickets import TicketField
-from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
-from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
-from ticket_service.adapters.ticket_queries import TicketFilter, TicketQueries
+from ticket_service.adapters.ticket_queries import TicketFilter
 from ticket_service.domain import ticket as tickets
 from ticket_service.domain import ticket_commands
 from ticket_service.domain.customers import Customer, CustomerNotFound
@@ -27,8 +25,14 @@ from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action, HistoryEntry
 from ticket_service.service_layer.context import CommandContext, envelope_for
-from ticket_service.service_layer.customers import NewCustomer, pinned_or_retried
-from ticket_service.service_layer.idempotency import IdempotencyRequest
+from ticket_service.service_layer.customers import NewCustomer
+from ticket_service.service_layer.event_store import EventStore, RecordedEvent, StreamAppend
+from ticket_service.service_layer.idempotency import (
+    IdempotencyRequest,
+    IdempotencyStore,
+    StoredResponse,
+)
+from ticket_service.service_layer.streams import pinned_or_retried
 
 TICKET_STREAM = "ticket"
 
@@ -62,6 +66,14 @@ class Customers(Protocol):
         customer_id: uuid.UUID | None = None,
         new_customer: NewCustomer | None = None,
     ) -> uuid.UUID: ...
+
+
+class TicketReadModel(Protocol):
+    """The ticket views and the conversation (``adapters/ticket_queries.py``)."""
+
+    async def search(self, where: TicketFilter) -> tuple[list[Any], int]: ...
+
+    async def conversation(self, ticket_id: uuid.UUID, *, include_internal: bool) -> list[Any]: ...
 
 
 class NoDirectory:
@@ -107,12 +119,12 @@ class TicketChanges:
 class TicketApplication:
     def __init__(
         self,
-        store: PostgresEventStore,
-        idempotency: IdempotentAppender,
+        store: EventStore,
+        idempotency: IdempotencyStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         directory: Directory | None = None,
         customers: Customers | None = None,
-        queries: TicketQueries | None = None,
+        queries: TicketReadModel | None = None,
     ) -> None:
         self._store = store
         self._queries = queries
@@ -402,7 +414,7 @@ class TicketApplication:
             return True
         return False
 
-    def _read_model(self) -> TicketQueries:
+    def _read_model(self) -> TicketReadModel:
         if self._queries is None:
             raise RuntimeError("TicketApplication was built without its read model (queries)")
         return self._queries
