@@ -17,6 +17,7 @@ import asyncpg
 from helpdesk_platform.auth import TokenVerifier
 from ticket_service.adapters.attachments import Attachments
 from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
+from ticket_service.adapters.claims import Claims
 from ticket_service.adapters.command_consumer import TicketCommandConsumer
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
 from ticket_service.adapters.directory_queries import DirectoryQueries
@@ -99,8 +100,9 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     """Wire the service on ``pool`` (no I/O)."""
     store = PostgresEventStore(pool)
     idempotency = IdempotentAppender(pool, store)
-    customers = CustomerApplication(pool, store)
-    directory = DirectoryApplication(pool, store)
+    claims = Claims(pool, store)
+    customers = CustomerApplication(store, claims)
+    directory = DirectoryApplication(store, claims)
     queries = TicketQueries(pool)
     tickets = TicketApplication(
         store, idempotency, directory=directory, customers=customers, queries=queries

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 
 from ticket_service.domain.errors import VersionConflict
+from ticket_service.service_layer.claims import Claim, ClaimKind, ClaimTaken
 from ticket_service.service_layer.event_store import (
     DuplicateEvent,
     LogPosition,
@@ -21,7 +22,7 @@ from ticket_service.service_layer.event_store import (
 )
 from ticket_service.service_layer.idempotency import IdempotencyKeyReused, StoredResponse
 
-__all__ = ["FIRST_TICKET_NUMBER", "InMemoryEventStore", "InMemoryIdempotency"]
+__all__ = ["FIRST_TICKET_NUMBER", "InMemoryClaims", "InMemoryEventStore", "InMemoryIdempotency"]
 
 #: Ticket numbers start here, as the PostgreSQL sequence ``ticket_numbers`` does.
 FIRST_TICKET_NUMBER = 1001
@@ -124,3 +125,36 @@ class InMemoryIdempotency:
         await self._store.append([append], traceparent=traceparent)
         self._keys[(scope, key)] = (fingerprint, response)
         return response
+
+
+class InMemoryClaims:
+    """Unique keys in memory: the claim is checked before the append, so a taken key writes
+    nothing (as the PostgreSQL claims roll their transaction back)."""
+
+    def __init__(self, store: InMemoryEventStore) -> None:
+        self._store = store
+        self._owners: dict[tuple[str, str], uuid.UUID] = {}
+
+    async def owner(self, kind: ClaimKind, key: str) -> uuid.UUID | None:
+        return self._owners.get((kind, key))
+
+    async def append(
+        self,
+        append: StreamAppend,
+        *,
+        claim: Claim | None = None,
+        release: Claim | None = None,
+        traceparent: str | None = None,
+    ) -> None:
+        if claim is not None:
+            existing = self._owners.get((claim.kind, claim.key))
+            if existing is not None and existing != claim.owner_id:
+                raise ClaimTaken(claim, existing)
+        await self._store.append([append], traceparent=traceparent)
+        if (
+            release is not None
+            and self._owners.get((release.kind, release.key)) == release.owner_id
+        ):
+            del self._owners[(release.kind, release.key)]
+        if claim is not None:
+            self._owners[(claim.kind, claim.key)] = claim.owner_id

@@ -13,12 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import asyncpg
-
 from helpdesk_events import DomainEvent
 from helpdesk_events.customers import COMPANY, CUSTOMER, CompanyField, CustomerField
-from ticket_service.adapters.claims import CONTACT_EMAIL, Claim, ClaimTaken
-from ticket_service.adapters.event_store import PostgresEventStore
 from ticket_service.domain import customers as rules
 from ticket_service.domain.customers import (
     Company,
@@ -29,7 +25,9 @@ from ticket_service.domain.customers import (
     InvalidCustomerData,
 )
 from ticket_service.service_layer import access
+from ticket_service.service_layer.claims import CONTACT_EMAIL, Claim, ClaimStore, ClaimTaken
 from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.event_store import EventStore
 from ticket_service.service_layer.streams import (
     StreamWriter,
     folded,
@@ -71,11 +69,11 @@ class NewCompany:
 class CustomerApplication:
     def __init__(
         self,
-        pool: asyncpg.Pool,
-        store: PostgresEventStore,
+        store: EventStore,
+        claims: ClaimStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._streams = StreamWriter(pool, store, clock)
+        self._streams = StreamWriter(store, claims, clock)
 
     # --- customers ----------------------------------------------------------------------------
 

@@ -14,18 +14,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import asyncpg
-
 from helpdesk_events import DomainEvent
-from ticket_service.adapters.claims import Claim, Claims
-from ticket_service.adapters.event_store import PostgresEventStore
 from ticket_service.domain.errors import VersionConflict
+from ticket_service.service_layer.claims import Claim, ClaimStore
 from ticket_service.service_layer.context import CommandContext, envelope_for
-from ticket_service.service_layer.event_store import RecordedEvent, StreamAppend
+from ticket_service.service_layer.event_store import EventStore, RecordedEvent, StreamAppend
 
 __all__ = [
     "UNPINNED_ATTEMPTS",
     "StreamWriter",
+    "decided_append",
     "folded",
     "pinned_or_retried",
     "refuse_stale",
@@ -42,12 +40,12 @@ class StreamWriter:
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
-        store: PostgresEventStore,
+        store: EventStore,
+        claims: ClaimStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
-        self.claims = Claims(pool, store)
+        self.claims = claims
         self.clock = clock
 
     async def read(self, stream_id: uuid.UUID, stream_type: str) -> list[RecordedEvent]:
@@ -70,17 +68,7 @@ class StreamWriter:
     ) -> datetime:
         """Append ``events`` after ``version``; returns the time they are recorded as."""
         now = self.clock()
-        envelopes = [
-            envelope_for(
-                event,
-                stream_id=stream_id,
-                stream_version=version + offset,
-                context=context,
-                occurred_at=now,
-            )
-            for offset, event in enumerate(events, start=1)
-        ]
-        append = StreamAppend(stream_id, stream_type, version, envelopes)
+        append = decided_append(stream_id, stream_type, version, events, context, now)
         if claim is None and release is None:
             await self.store.append([append], traceparent=context.traceparent)
         else:
@@ -88,6 +76,33 @@ class StreamWriter:
                 append, claim=claim, release=release, traceparent=context.traceparent
             )
         return now
+
+
+def decided_append(
+    stream_id: uuid.UUID,
+    stream_type: str,
+    version: int,
+    events: Sequence[DomainEvent],
+    context: CommandContext,
+    occurred_at: datetime,
+    *,
+    event_id: Callable[[int], uuid.UUID] | None = None,
+) -> StreamAppend:
+    """The append of ``events`` decided on the stream at ``version``: numbered after it, dated
+    ``occurred_at``, and expecting the stream still at ``version``. ``event_id(n)`` names the
+    n-th event's id when it must be derived (a command's events), else ids are fresh."""
+    envelopes = [
+        envelope_for(
+            event,
+            stream_id=stream_id,
+            stream_version=version + offset,
+            context=context,
+            occurred_at=occurred_at,
+            event_id=event_id(offset) if event_id else None,
+        )
+        for offset, event in enumerate(events, start=1)
+    ]
+    return StreamAppend(stream_id, stream_type, version, envelopes)
 
 
 async def pinned_or_retried(

@@ -32,7 +32,7 @@ from ticket_service.service_layer.idempotency import (
     IdempotencyStore,
     StoredResponse,
 )
-from ticket_service.service_layer.streams import pinned_or_retried
+from ticket_service.service_layer.streams import decided_append, pinned_or_retried
 
 TICKET_STREAM = "ticket"
 
@@ -648,20 +648,8 @@ class TicketApplication:
     ) -> None:
         now = self._clock()
         appends = [
-            StreamAppend(
-                ticket_id,
-                TICKET_STREAM,
-                current[ticket_id].version,
-                [
-                    envelope_for(
-                        event,
-                        stream_id=ticket_id,
-                        stream_version=current[ticket_id].version + offset,
-                        context=context,
-                        occurred_at=now,
-                    )
-                    for offset, event in enumerate(events, start=1)
-                ],
+            decided_append(
+                ticket_id, TICKET_STREAM, current[ticket_id].version, events, context, now
             )
             for ticket_id, events in decided.items()
             if events
