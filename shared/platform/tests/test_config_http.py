@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from helpdesk_platform.auth import AUDIENCE, ISSUER, Role, TokenVerifier
-from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
+from helpdesk_platform.config_http import (
+    HttpRefusal,
+    etag,
+    expected_version,
+    if_match_version,
+    record_headers,
+    require_role,
+)
 
 
 def _private_key() -> rsa.RSAPrivateKey:
@@ -71,3 +78,25 @@ def test_no_valid_token_is_401(authorization: str | None) -> None:
     with pytest.raises(HttpRefusal) as caught:
         require_role(TokenVerifier(PUBLIC), authorization, action="read rules")
     assert caught.value.status == 401
+
+
+@pytest.mark.parametrize("header", [None, "", "  ", "*", " * "])
+def test_an_optional_if_match_may_be_missing_or_any(header: str | None) -> None:
+    assert if_match_version(header, required=False, read_from="GET /tickets/1") is None
+
+
+@pytest.mark.parametrize(("header", "version"), [('"3"', 3), ('W/"12"', 12), ("4", 4)])
+def test_an_optional_if_match_names_a_version_the_same_way(header: str, version: int) -> None:
+    assert if_match_version(header, required=False, read_from="GET /tickets/1") == version
+
+
+@pytest.mark.parametrize("header", ['"abc"', '"-1"', '"1", "2"', 'W/"x"'])
+def test_a_malformed_optional_if_match_is_400_too(header: str) -> None:
+    with pytest.raises(HttpRefusal, match="the ETag of GET /teams/1") as caught:
+        if_match_version(header, required=False, read_from="GET /teams/1")
+    assert caught.value.status == 400
+
+
+def test_record_headers_carry_the_version_and_the_new_place() -> None:
+    assert record_headers(3) == {"ETag": '"3"'}
+    assert record_headers(1, "/teams/9") == {"ETag": '"1"', "Location": "/teams/9"}

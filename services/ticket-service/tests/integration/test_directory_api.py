@@ -15,6 +15,7 @@ import pytest
 
 from helpdesk_events import Actor, ActorKind
 from helpdesk_events.directory import AgentRole
+from ticket_service.adapters.claims import Claims
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
 from ticket_service.adapters.event_store import LogPosition, PostgresEventStore
 from ticket_service.adapters.projections import Projector
@@ -297,7 +298,7 @@ def system_context() -> CommandContext:
 async def test_resolve_customer_for_a_new_ticket(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    customers = CustomerApplication(pool, store)
+    customers = CustomerApplication(store, Claims(pool, store))
     context = system_context()
     email = unique("resolve")
     # Eight tickets opened at once for one new customer: one contact, everyone gets its id.
@@ -343,7 +344,7 @@ async def test_what_ticket_commands_ask_the_directory(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     """DirectoryApplication answers service_layer.tickets.Directory from the streams."""
-    directory = DirectoryApplication(pool, store)
+    directory = DirectoryApplication(store, Claims(pool, store))
     context = system_context()
     rina = await directory.invite_agent(
         NewAgent(email=unique("rina"), name="Rina", role=AgentRole.AGENT), context

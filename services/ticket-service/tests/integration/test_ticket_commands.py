@@ -40,7 +40,6 @@ from ticket_service.adapters.command_consumer import TicketCommandConsumer
 from ticket_service.adapters.command_outcomes import CommandOutcomes
 from ticket_service.domain.directory import AgentRole
 from ticket_service.domain.ticket import NewTicket
-from ticket_service.entrypoints.relay import command_handler
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.directory import DirectoryApplication, NewAgent, NewTeam
 from ticket_service.service_layer.tickets import TicketApplication, TicketChanges
@@ -110,7 +109,7 @@ async def send(
 async def consumer(
     app: Any, kafka_bootstrap: str, topic: str
 ) -> AsyncIterator[TicketCommandConsumer]:
-    handler = command_handler(app.state.pool)
+    handler = app.state.commands  # the handler bootstrap built with the app
     consumer = TicketCommandConsumer(
         handler.handle, kafka_bootstrap, group_id=f"test-{uuid.uuid4().hex[:8]}", topic=topic
     )

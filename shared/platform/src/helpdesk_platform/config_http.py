@@ -1,6 +1,17 @@
-"""HTTP rules shared by the configuration APIs (SLA policies, assignment rules); no web framework.
+"""HTTP rules shared by the services' APIs (the ticket service's routers, the SLA policies, the
+assignment rules, the mail accounts); no web framework.
 
-Those APIs change a :class:`~helpdesk_platform.config_log.ConfigLog` optimistically and are for
+Versioned records and configurations carry their version as a strong ``ETag`` (:func:`etag`,
+:func:`record_headers`) and are changed optimistically with ``If-Match``, read by the one
+parser :func:`if_match_version`:
+
+* ``"3"``, ``W/"3"`` or ``3`` names version 3; anything else is a 400;
+* where the API requires a version (the configuration APIs: ``required=True``), a missing
+  header is a 428 and ``*`` a 400, since a change must say which version it was decided on;
+* where it is optional (the ticket service's records), a missing header or ``*`` ("whatever
+  version is current", RFC 9110) means the change applies to the record as it is.
+
+The configuration APIs change a :class:`~helpdesk_platform.config_log.ConfigLog` and are for
 managers only:
 
 * :func:`require_role` verifies the bearer token: 401 without a valid one, 403 for another role;
@@ -20,7 +31,15 @@ from pathlib import Path
 
 from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
 
-__all__ = ["BearerAuth", "HttpRefusal", "etag", "expected_version", "require_role"]
+__all__ = [
+    "BearerAuth",
+    "HttpRefusal",
+    "etag",
+    "expected_version",
+    "if_match_version",
+    "record_headers",
+    "require_role",
+]
 
 _VERSION = re.compile(r"^[0-9]{1,18}$")
 
@@ -39,22 +58,42 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def expected_version(if_match: str | None, *, read_from: str) -> int:
-    """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``).
+def record_headers(version: int, location: str | None = None) -> dict[str, str]:
+    """The headers of a versioned record in a response: its ``ETag`` and, for a new one,
+    where it lives (``Location``)."""
+    headers = {"ETag": etag(version)}
+    if location:
+        headers["Location"] = location
+    return headers
+
+
+def if_match_version(if_match: str | None, *, required: bool, read_from: str) -> int | None:
+    """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``); ``None`` when an
+    optional header is missing or ``*``.
 
     ``read_from`` names where the client gets the version (``GET /rules``) for the messages.
     """
-    if if_match is None or not if_match.strip():
-        raise HttpRefusal(
-            428, f"send If-Match with the version you changed (the ETag of {read_from})"
-        )
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not _VERSION.match(value):
+    value = (if_match or "").strip()
+    if not value or (value == "*" and not required):
+        if required:
+            raise HttpRefusal(
+                428, f"send If-Match with the version you changed (the ETag of {read_from})"
+            )
+        return None
+    version = value.removeprefix("W/").strip('"')
+    if not _VERSION.match(version):
         raise HttpRefusal(
             400,
             f'If-Match must be one version, e.g. "3" (the ETag of {read_from}); got {if_match!r}',
         )
-    return int(value)
+    return int(version)
+
+
+def expected_version(if_match: str | None, *, read_from: str) -> int:
+    """The version a required ``If-Match`` names (see :func:`if_match_version`)."""
+    version = if_match_version(if_match, required=True, read_from=read_from)
+    assert version is not None  # required: a missing one was refused
+    return version
 
 
 def require_role(

@@ -10,36 +10,32 @@ append back: exactly one stream ever owns the key.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Final, Literal
 
 import asyncpg
 
 from ticket_service.adapters.event_store import PostgresEventStore, StreamAppend
-
-ClaimKind = Literal["contact-email", "agent-email", "team-name"]
-CONTACT_EMAIL: Final = "contact-email"
-AGENT_EMAIL: Final = "agent-email"
-TEAM_NAME: Final = "team-name"
+from ticket_service.service_layer.claims import (
+    AGENT_EMAIL,
+    CONTACT_EMAIL,
+    TEAM_NAME,
+    Claim,
+    ClaimKind,
+    ClaimTaken,
+)
 
 #: Another attempt when the key's owner let it go between our insert and our look-up.
 _CLAIM_ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class Claim:
-    kind: ClaimKind
-    key: str
-    owner_id: uuid.UUID
-
-
-class ClaimTaken(Exception):
-    """The key belongs to another stream; the append that needed it was rolled back."""
-
-    def __init__(self, claim: Claim, existing_owner: uuid.UUID) -> None:
-        super().__init__(f"{claim.kind} {claim.key!r} is owned by {existing_owner}")
-        self.claim = claim
-        self.existing_owner = existing_owner
+__all__ = [
+    "AGENT_EMAIL",
+    "CONTACT_EMAIL",
+    "TEAM_NAME",
+    "Claim",
+    "ClaimKind",
+    "ClaimTaken",
+    "Claims",
+]
 
 
 class Claims:

@@ -12,7 +12,6 @@ import contextlib
 import contextvars
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -20,43 +19,25 @@ import orjson
 
 from helpdesk_events import EventEnvelope
 from ticket_service.domain.errors import VersionConflict
+from ticket_service.service_layer.event_store import (
+    DuplicateEvent,
+    LogPosition,
+    RecordedEvent,
+    StreamAppend,
+)
+
+__all__ = [
+    "DuplicateEvent",
+    "LogPosition",
+    "PostgresEventStore",
+    "RecordedEvent",
+    "StreamAppend",
+    "batch_document",
+    "create_pool",
+    "translate_append_error",
+]
 
 CONFLICT_SQLSTATE = "HD409"
-
-
-class DuplicateEvent(Exception):
-    """An event with this event_id is already in the log (a retried command)."""
-
-
-@dataclass(frozen=True, order=True)
-class LogPosition:
-    """A point in the global order of the log: after every event at or before it."""
-
-    transaction_id: int
-    position: int
-
-    @classmethod
-    def start(cls) -> LogPosition:
-        return cls(0, 0)
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    """An event as stored: its envelope, where it sits in the log, and its trace context."""
-
-    envelope: EventEnvelope
-    log_position: LogPosition
-    traceparent: str | None
-
-
-@dataclass(frozen=True)
-class StreamAppend:
-    """New events for one stream, to append only if the stream is at ``expected_version``."""
-
-    stream_id: uuid.UUID
-    stream_type: str
-    expected_version: int | None
-    events: Sequence[EventEnvelope]
 
 
 async def init_connection(connection: asyncpg.Connection) -> None:

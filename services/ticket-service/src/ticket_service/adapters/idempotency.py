@@ -1,13 +1,9 @@
-"""Idempotency keys: a retried create returns the first result instead of a second ticket."""
+"""Idempotency keys in PostgreSQL: a retried create returns the first result instead of a
+second ticket (the adapter behind ``service_layer.idempotency.IdempotencyStore``)."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from typing import Any
-
 import asyncpg
-import orjson
 
 from ticket_service.adapters.event_store import (
     PostgresEventStore,
@@ -15,20 +11,9 @@ from ticket_service.adapters.event_store import (
     batch_document,
     translate_append_error,
 )
+from ticket_service.service_layer.idempotency import IdempotencyKeyReused, StoredResponse
 
-
-class IdempotencyKeyReused(Exception):
-    """The key was used before with a different request."""
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    body: dict[str, Any]
-
-
-def request_fingerprint(payload: Any) -> str:
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+__all__ = ["IdempotencyKeyReused", "IdempotentAppender", "StoredResponse"]
 
 
 class IdempotentAppender:
@@ -48,10 +33,7 @@ class IdempotentAppender:
         if row is None:
             return None
         if row["request_hash"] != fingerprint:
-            raise IdempotencyKeyReused(
-                f"Idempotency-Key {key!r} was already used with a different request; "
-                "use a new key for a new request"
-            )
+            raise IdempotencyKeyReused.of(key)
         return StoredResponse(row["response_status"], row["response_body"])
 
     async def append(

@@ -50,19 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "relay":
         import uvloop
 
-        from ticket_service.entrypoints.relay import run_relay
+        from ticket_service.entrypoints.outbox_relay import run_relay
 
         uvloop.run(run_relay(settings))
     elif args.command == "sla-projector":
         import uvloop
 
-        from ticket_service.entrypoints.relay import run_sla_projector
+        from ticket_service.entrypoints.sla_projector import run_sla_projector
 
         uvloop.run(run_sla_projector(settings))
     elif args.command == "commands":
         import uvloop
 
-        from ticket_service.entrypoints.relay import run_commands
+        from ticket_service.entrypoints.command_consumer import run_commands
 
         uvloop.run(run_commands(settings))
     elif args.command == "migrate":

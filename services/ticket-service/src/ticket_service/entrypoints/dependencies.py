@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
@@ -12,13 +12,30 @@ from helpdesk_events import Actor, ActorKind
 from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
 from helpdesk_platform.telemetry import current_traceparent
 from ticket_service.service_layer import access
+from ticket_service.service_layer.attachments import AttachmentFiles
 from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.customers import CustomerApplication
+from ticket_service.service_layer.directory import DirectoryApplication
+from ticket_service.service_layer.directory_reads import DirectoryReads
+from ticket_service.service_layer.mail_requests import MailRequests
+from ticket_service.service_layer.sla_reports import SlaReportReads
+from ticket_service.service_layer.ticket_requests import TicketRequests
 from ticket_service.service_layer.tickets import TicketApplication
 
+T = TypeVar("T")
 
-async def application(request: Request) -> TicketApplication:
-    app: TicketApplication = request.app.state.tickets
-    return app
+
+def _state(kind: type[T], name: str) -> Callable[[Request], Awaitable[T]]:
+    """A dependency giving ``app.state.<name>``, which the app's lifespan set (``bootstrap``)."""
+
+    async def provide(request: Request) -> T:
+        value: T = getattr(request.app.state, name)
+        return value
+
+    return provide
+
+
+application = _state(TicketApplication, "tickets")
 
 
 async def principal(
@@ -52,6 +69,17 @@ ManagesContacts = Annotated[Principal, Depends(allowed_to(access.Action.MANAGE_C
 ReadsDirectory = Annotated[Principal, Depends(allowed_to(access.Action.READ_DIRECTORY))]
 ReadsReports = Annotated[Principal, Depends(allowed_to(access.Action.READ_REPORTS))]
 Tickets = Annotated[TicketApplication, Depends(application)]
+TicketRequestsDep = Annotated[TicketRequests, Depends(_state(TicketRequests, "ticket_requests"))]
+Files = Annotated[AttachmentFiles, Depends(_state(AttachmentFiles, "attachment_files"))]
+Customers = Annotated[
+    CustomerApplication, Depends(_state(CustomerApplication, "customer_application"))
+]
+Directory = Annotated[
+    DirectoryApplication, Depends(_state(DirectoryApplication, "directory_application"))
+]
+Reads = Annotated[DirectoryReads, Depends(_state(DirectoryReads, "directory_reads"))]
+Mail = Annotated[MailRequests, Depends(_state(MailRequests, "mail_requests"))]
+SlaReports = Annotated[SlaReportReads, Depends(_state(SlaReportReads, "sla_reports"))]
 
 
 def command_context(caller: Principal, correlation_header: str | None) -> CommandContext:

@@ -1,4 +1,5 @@
-"""The one mapping from the service layer's refusals to HTTP answers.
+"""The one mapping from the service layer's refusals (and the shared HTTP rules' refusals,
+:class:`~helpdesk_platform.config_http.HttpRefusal`) to HTTP answers.
 
 Routes do not decide who may do what or translate errors one by one: the use cases raise
 (:class:`~ticket_service.service_layer.access.Forbidden` for a role that may not, a not-found
@@ -14,14 +15,23 @@ from contextlib import contextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from helpdesk_platform.config_http import HttpRefusal
 from ticket_service.adapters.idempotency import IdempotencyKeyReused
 from ticket_service.domain.customers import CompanyNotFound, ContactExists, CustomerNotFound
 from ticket_service.domain.directory import AgentExists, AgentNotFound, TeamNameTaken, TeamNotFound
 from ticket_service.domain.errors import DomainError, TicketNotFound, VersionConflict
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.access import Forbidden
+from ticket_service.service_layer.attachments import AttachmentNotFound, AttachmentTooLarge
 
-NOT_FOUND = (TicketNotFound, CustomerNotFound, CompanyNotFound, AgentNotFound, TeamNotFound)
+NOT_FOUND = (
+    TicketNotFound,
+    CustomerNotFound,
+    CompanyNotFound,
+    AgentNotFound,
+    TeamNotFound,
+    AttachmentNotFound,
+)
 
 
 def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
@@ -39,6 +49,8 @@ def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
         return HTTPException(409, str(error))
     if isinstance(error, CommandRefused):
         return HTTPException(409, f"cannot escalate: {error}")
+    if isinstance(error, AttachmentTooLarge):
+        return HTTPException(413, str(error))
     return HTTPException(422, str(error))
 
 
@@ -61,5 +73,10 @@ def install(app: FastAPI) -> None:
             {"detail": answer.detail}, status_code=answer.status_code, headers=answer.headers
         )
 
+    async def refused_request(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HttpRefusal)  # a malformed If-Match, for one
+        return JSONResponse({"detail": error.detail}, status_code=error.status)
+
     app.add_exception_handler(DomainError, refused)
     app.add_exception_handler(IdempotencyKeyReused, refused)
+    app.add_exception_handler(HttpRefusal, refused_request)

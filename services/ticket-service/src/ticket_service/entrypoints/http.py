@@ -14,39 +14,31 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from helpdesk_platform.auth import TokenVerifier
 from helpdesk_platform.http_docs import serve_docs
 from helpdesk_platform.telemetry import setup_telemetry, spans_recorded
-from ticket_service.adapters.attachments import Attachments
-from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
-from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
-from ticket_service.adapters.event_store import PostgresEventStore, create_pool
-from ticket_service.adapters.idempotency import IdempotentAppender
-from ticket_service.adapters.projections import Projection, Projector
-from ticket_service.adapters.ticket_projection import TicketsProjection
-from ticket_service.adapters.ticket_queries import TicketQueries
+from ticket_service import bootstrap
 from ticket_service.entrypoints import (
     errors,
+    http_agents,
     http_attachments,
+    http_companies,
+    http_customers,
     http_mail,
+    http_merges,
+    http_messages,
+    http_options,
     http_reports,
+    http_teams,
     http_tickets,
+    http_timeline,
 )
 from ticket_service.entrypoints.dependencies import principal
-from ticket_service.entrypoints.http_directory import directory_router
-from ticket_service.service_layer.customers import CustomerApplication
-from ticket_service.service_layer.directory import DirectoryApplication
-from ticket_service.service_layer.tickets import TicketApplication
+from ticket_service.entrypoints.http_common import Problem
 from ticket_service.settings import Settings
 
-__all__ = ["create_app", "principal", "projections"]
+__all__ = ["create_app", "principal"]
 
 log = structlog.get_logger()
-
-
-def projections() -> list[Projection]:
-    """Every read model of the service, in the order they are fed."""
-    return [TicketsProjection(), *DIRECTORY_PROJECTIONS]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,38 +50,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(
-            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
-        )
-        store = PostgresEventStore(pool)
-        app.state.pool = pool
-        customers = CustomerApplication(pool, store)
-        directory = DirectoryApplication(pool, store)
-        app.state.customer_application = customers
-        app.state.directory_application = directory
-        app.state.ticket_queries = TicketQueries(pool)
-        app.state.tickets = TicketApplication(
-            store,
-            IdempotentAppender(pool, store),
-            directory=directory,
-            customers=customers,
-            queries=app.state.ticket_queries,
-        )
-        app.state.attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
-        app.state.verifier = TokenVerifier.from_file(settings.jwt_public_key_file)
-        # Keeps the read models current; catch-ups of several workers take turns safely.
-        projector = Projector(store, pool, projections())
-        app.state.projector = projector
-        stop = asyncio.Event()
-        projecting = asyncio.create_task(projector.run(stop))
-        log.info("ticket-service ready", port=settings.http_port)
-        try:
-            yield
-        finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(projecting, 10)
-            await pool.close()
+        async with bootstrap.started(
+            settings, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        ) as service:
+            # The routes' dependencies read what they need from app.state.
+            for name, value in vars(service).items():
+                setattr(app.state, name, value)
+            app.state.verifier = bootstrap.token_verifier(settings)
+            # Keeps the read models current while the API runs.
+            stop = asyncio.Event()
+            projecting = asyncio.create_task(service.projector.run(stop))
+            log.info("ticket-service ready", port=settings.http_port)
+            try:
+                yield
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(projecting, 10)
 
     app = FastAPI(
         title="Helpdesk ticket service",
@@ -112,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"model": http_tickets.Problem}})
+    @app.get("/readyz", tags=["health"], responses={503: {"model": Problem}})
     async def readyz(request: Request) -> dict[str, str]:
         try:
             await request.app.state.pool.fetchval("SELECT count(*) FROM outbox_checkpoints")
@@ -136,9 +113,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
 
-    app.include_router(http_tickets.router)
-    app.include_router(http_attachments.router)
-    app.include_router(directory_router)
+    for module in (
+        http_tickets,
+        http_timeline,
+        http_messages,
+        http_merges,
+        http_options,
+        http_attachments,
+        http_customers,
+        http_companies,
+        http_agents,
+        http_teams,
+    ):
+        app.include_router(module.router)
     app.include_router(http_reports.router)
     app.include_router(http_mail.router)
     return app

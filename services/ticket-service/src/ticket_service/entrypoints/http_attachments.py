@@ -11,25 +11,12 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from helpdesk_events.tickets import AttachmentRef
-from ticket_service.adapters.attachments import (
-    MAX_ATTACHMENT_BYTES,
-    Attachments,
-    UnknownAttachment,
-)
-from ticket_service.adapters.blob_store import BlobTooLarge
-from ticket_service.entrypoints.dependencies import Caller, Tickets
-from ticket_service.entrypoints.http_tickets import ERRORS
+from ticket_service.entrypoints.dependencies import Caller, Files
+from ticket_service.entrypoints.errors import refusals
+from ticket_service.entrypoints.http_common import ERRORS
+from ticket_service.service_layer.attachments import MAX_ATTACHMENT_BYTES, TOO_LARGE
 
 router = APIRouter(tags=["attachments"])
-TOO_LARGE = (
-    f"attachments are limited to {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB each; "
-    "compress the file or share a link instead"
-)
-
-
-def attachments_of(request: Request) -> Attachments:
-    store: Attachments = request.app.state.attachments
-    return store
 
 
 @router.post(
@@ -49,6 +36,7 @@ def attachments_of(request: Request) -> Attachments:
 async def upload(
     request: Request,
     caller: Caller,
+    files: Files,
     filename: Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^/\\\x00]+$")],
     content_type: Annotated[str, Header(max_length=255)] = "application/octet-stream",
 ) -> AttachmentRef:
@@ -58,33 +46,23 @@ async def upload(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_ATTACHMENT_BYTES:
         raise HTTPException(413, TOO_LARGE)
-    try:
-        return await attachments_of(request).upload(
+    with refusals():
+        return await files.upload(
+            caller,
             filename,
             content_type.split(";")[0].strip() or "application/octet-stream",
             request.stream(),
-            uploaded_by=caller.subject,
         )
-    except BlobTooLarge:
-        raise HTTPException(413, TOO_LARGE) from None
 
 
 @router.get("/attachments/{attachment_id}", responses=ERRORS)
-async def download(
-    request: Request, attachment_id: uuid.UUID, caller: Caller, tickets: Tickets
-) -> StreamingResponse:
+async def download(attachment_id: uuid.UUID, caller: Caller, files: Files) -> StreamingResponse:
     """The file. Customers get files they uploaded or that are on a public message (or the
     ticket itself) of one of their tickets — never a file from an internal note."""
-    store = attachments_of(request)
-    try:
-        row = await store.metadata(attachment_id)
-    except UnknownAttachment as error:
-        raise HTTPException(404, str(error)) from None
-    public_on = await store.publicly_on(attachment_id)
-    if not await tickets.may_download(caller, row["uploaded_by"], public_on):
-        raise HTTPException(404, f"no attachment {attachment_id}")
+    with refusals():
+        row, chunks = await files.download(caller, attachment_id)
     return StreamingResponse(
-        store.chunks(row),
+        chunks,
         media_type=row["content_type"],
         headers={
             "Content-Disposition": content_disposition(row["filename"]),

@@ -13,31 +13,29 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events import Actor, ActorKind
 from helpdesk_events.mail import DeliveryState, EmailBounced, EmailDeliveryRecorded, EmailReceived
-from helpdesk_platform.auth import Principal, Role
+from helpdesk_platform.auth import Principal
 from helpdesk_platform.telemetry import current_traceparent
-from ticket_service.adapters.event_store import PostgresEventStore
-from ticket_service.adapters.idempotency import IdempotentAppender, request_fingerprint
-from ticket_service.domain.ticket import NewTicket, plain_text, sanitise_html
-from ticket_service.entrypoints.dependencies import Caller, Tickets, command_context
+from ticket_service.domain.ticket import Ticket
+from ticket_service.entrypoints.dependencies import Caller, Mail, command_context
 from ticket_service.entrypoints.errors import refusals
-from ticket_service.entrypoints.http_tickets import ERRORS, TicketView, attachment_refs
+from ticket_service.entrypoints.http_common import ERRORS
+from ticket_service.entrypoints.ticket_schemas import TicketView
+from ticket_service.service_layer import access
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.mail import EmailMessage, MailApplication, MailOutcome
-from ticket_service.service_layer.tickets import IdempotencyRequest
-
-GATEWAY = "mail-gateway"
+from ticket_service.service_layer.mail import MailOutcome
+from ticket_service.service_layer.mail_requests import GATEWAY, InboundMail, MailRequests
 
 router = APIRouter(prefix="/mail", tags=["mail"])
 
 
 async def mail_gateway(caller: Caller) -> Principal:
-    if caller.via != GATEWAY:
-        raise HTTPException(403, "only the mail gateway may record email on tickets")
+    with refusals():
+        access.require_mail_gateway(caller)
     return caller
 
 
@@ -45,18 +43,6 @@ Gateway = Annotated[Principal, Depends(mail_gateway)]
 Address = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 MessageId = Annotated[str, Field(min_length=1, max_length=998)]
 IdempotencyKey = Annotated[str, Header(min_length=1, max_length=200)]
-
-
-def mail_application(request: Request, tickets: Tickets) -> MailApplication:
-    app = getattr(request.app.state, "mail_application", None)
-    if app is None:
-        store = PostgresEventStore(request.app.state.pool)
-        app = MailApplication(store, IdempotentAppender(request.app.state.pool, store), tickets)
-        request.app.state.mail_application = app
-    return app
-
-
-Mail = Annotated[MailApplication, Depends(mail_application)]
 
 
 class EmailHeaders(BaseModel):
@@ -144,25 +130,16 @@ def _service_context(caller: Principal) -> CommandContext:
     )
 
 
-def _request(scope: str, key: str, body: EmailHeaders) -> IdempotencyRequest:
-    # Attachments are uploaded again when a mail is read again (new ids): the mail's identity
-    # is its account and Message-ID.
-    fingerprint = request_fingerprint([body.account.lower(), body.email_message_id])
-    return IdempotencyRequest(scope=f"{GATEWAY}:{scope}", key=key, fingerprint=fingerprint)
-
-
-async def _mail(request: Request, caller: Principal, body: MailMessageBody) -> EmailMessage:
-    return EmailMessage(
-        body_html=sanitise_html(body.body_html),
+def _inbound(body: MailMessageBody) -> InboundMail:
+    return InboundMail(
+        body_html=body.body_html,
         received=body.email.event(),
-        attachments=await attachment_refs(request, caller, body.attachment_ids),
+        attachment_ids=body.attachment_ids,
         participants=tuple(body.participants),
     )
 
 
-async def _view(tickets: Tickets, outcome: MailOutcome) -> MailOutcomeView:
-    with refusals():
-        ticket = await tickets.get_ticket(outcome.ticket_id)
+def _view(outcome: MailOutcome, ticket: Ticket) -> MailOutcomeView:
     return MailOutcomeView(
         ticket_id=outcome.ticket_id,
         message_id=outcome.message_id,
@@ -175,37 +152,24 @@ async def _view(tickets: Tickets, outcome: MailOutcome) -> MailOutcomeView:
 
 @router.post("/tickets", status_code=201, response_model=MailOutcomeView, responses=ERRORS)
 async def open_ticket(
-    request: Request,
     body: MailTicketBody,
     caller: Gateway,
-    tickets: Tickets,
     mail: Mail,
     idempotency_key: IdempotencyKey,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> MailOutcomeView:
     """A new ticket from a mail, for its sender (a customer token with the sender's email; the
     contact is registered on first contact). The mail becomes the first message."""
-    if caller.role is not Role.CUSTOMER or caller.email is None:
-        raise HTTPException(403, "a mail opens a ticket for its sender: a customer token")
-    if caller.email.lower() != body.email.from_address.lower():
-        raise HTTPException(422, "the token's email is not the mail's sender")
-    message = await _mail(request, caller, body)
-    new = NewTicket(
-        subject=body.subject,
-        description=plain_text(message.body_html)[:200_000],
-        channel="email",
-        requester_email=caller.email,
-        requester_name=caller.name,
-        team_id=body.team_id,
-    )
     with refusals():
-        outcome = await mail.open_ticket(
-            new,
-            message,
+        outcome, ticket = await mail.open_ticket(
+            caller,
+            body.subject,
+            body.team_id,
+            _inbound(body),
             command_context(caller, x_correlation_id),
-            _request("open", idempotency_key, body.email),
+            idempotency_key,
         )
-    return await _view(tickets, outcome)
+    return _view(outcome, ticket)
 
 
 @router.post(
@@ -215,11 +179,9 @@ async def open_ticket(
     responses=ERRORS,
 )
 async def add_message(
-    request: Request,
     ticket_id: uuid.UUID,
     body: MailMessageBody,
     caller: Gateway,
-    tickets: Tickets,
     mail: Mail,
     idempotency_key: IdempotencyKey,
     x_correlation_id: Annotated[str | None, Header()] = None,
@@ -227,24 +189,19 @@ async def add_message(
     """A reply by mail from the ticket's customer, a participant of its thread, or an agent.
     Anyone else gets 404 (the gateway then opens a new ticket: no hijack by quoting `[#N]`)."""
     with refusals():
-        ticket = await tickets.get_ticket(ticket_id)
-    if not caller.is_staff and not await mail.may_write(ticket, caller.email):
-        raise HTTPException(404, f"no ticket {ticket_id}")
-    message = await _mail(request, caller, body)
-    with refusals():
-        outcome = await mail.add_to_ticket(
+        outcome, ticket = await mail.add_message(
+            caller,
             ticket_id,
-            message,
+            _inbound(body),
             command_context(caller, x_correlation_id),
-            _request("message", idempotency_key, body.email),
-            by_customer=not caller.is_staff,
+            idempotency_key,
         )
-    return await _view(tickets, outcome)
+    return _view(outcome, ticket)
 
 
 async def _gateway_staff(caller: Gateway) -> Principal:
-    if not caller.is_staff:
-        raise HTTPException(403, "deliveries and bounces are recorded with the gateway's token")
+    with refusals():
+        access.require_gateway_staff(caller)
     return caller
 
 
@@ -286,16 +243,17 @@ async def _record(
     event: EmailDeliveryRecorded | EmailBounced,
     body: BaseModel,
     caller: Principal,
-    mail: MailApplication,
+    mail: MailRequests,
     scope: str,
     key: str,
 ) -> dict[str, bool]:
-    fingerprint = request_fingerprint(body.model_dump(mode="json"))
     with refusals():
         recorded = await mail.record(
             ticket_id,
             event,
             _service_context(caller),
-            IdempotencyRequest(f"{GATEWAY}:{scope}", key, fingerprint),
+            scope,
+            key,
+            body.model_dump(mode="json"),
         )
     return {"recorded": recorded}

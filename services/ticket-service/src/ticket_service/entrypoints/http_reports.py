@@ -7,14 +7,14 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events.sla import SlaMetricName
-from ticket_service.adapters.sla_reports import GroupBy, MetricFigures, SlaReports
-from ticket_service.entrypoints.dependencies import ReadsReports, Tickets
+from ticket_service.entrypoints.dependencies import ReadsReports, SlaReports
 from ticket_service.entrypoints.errors import refusals
-from ticket_service.entrypoints.http_tickets import ERRORS
+from ticket_service.entrypoints.http_common import ERRORS
+from ticket_service.service_layer.sla_reports import GroupBy, MetricFigures
 
 router = APIRouter(tags=["reports"])
 
@@ -86,10 +86,6 @@ class TicketSlaTimes(BaseModel):
     outcomes: list[SlaOutcomeView]
 
 
-def reports(request: Request) -> SlaReports:
-    return SlaReports(request.app.state.pool)
-
-
 def parse_instant(value: str, name: str, *, end: bool) -> datetime:
     """An ISO date (a whole day: ``to`` includes it) or datetime (UTC when without a zone)."""
     text = value.strip()
@@ -128,8 +124,8 @@ def parse_period(start_text: str, end_text: str) -> tuple[datetime, datetime]:
 
 @router.get("/reports/sla", response_model=SlaReport, responses=ERRORS)
 async def sla_report(
-    request: Request,
     caller: ReadsReports,
+    reports: SlaReports,
     period_from: Annotated[str, Query(alias="from", description="ISO date or datetime; included")],
     period_to: Annotated[
         str,
@@ -147,7 +143,8 @@ async def sla_report(
     when it broke (`breached_open`); a breach met later counts once, as met late, in the period
     it was met. Tickets are grouped by their current team or assignee."""
     start, end = parse_period(period_from, period_to)
-    groups = await reports(request).by_group(group_by, start, end)
+    with refusals():
+        groups = await reports.by_group(caller, group_by, start, end)
     return SlaReport(
         period_from=start,
         period_to=end,
@@ -166,13 +163,12 @@ async def sla_report(
 
 @router.get("/tickets/{ticket_id}/sla-times", response_model=TicketSlaTimes, responses=ERRORS)
 async def ticket_sla_times(
-    request: Request, ticket_id: uuid.UUID, caller: ReadsReports, tickets: Tickets
+    ticket_id: uuid.UUID, caller: ReadsReports, reports: SlaReports
 ) -> TicketSlaTimes:
     """A ticket's SLA outcomes so far (from `helpdesk.sla.v1`): first response and resolution
     business time once met, and each metric (each next-response exchange) met or breached."""
     with refusals():
-        await tickets.visible_ticket(caller, ticket_id)
-    rows = await reports(request).of_ticket(ticket_id)
+        rows = await reports.of_ticket(caller, ticket_id)
     outcomes = [
         SlaOutcomeView(
             metric=row["metric"],

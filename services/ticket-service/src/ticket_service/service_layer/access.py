@@ -53,8 +53,12 @@ __all__ = [
     "customer_ticket",
     "is_own_contact",
     "may_see_message",
+    "may_write_by_mail",
     "owns_ticket",
     "require",
+    "require_gateway_staff",
+    "require_mail_gateway",
+    "require_mail_sender",
     "subject_id",
 ]
 
@@ -400,6 +404,44 @@ def customer_ticket(
         else None,
         merged_children=tuple(c for c in ticket.merged_children if owns_other(c)),
     )
+
+
+# --- mail ---------------------------------------------------------------------------------------
+
+#: The ``via`` claim of tokens the mail gateway mints; portal tokens never carry it.
+MAIL_GATEWAY = "mail-gateway"
+
+
+def require_mail_gateway(who: Principal) -> None:
+    """Only the mail gateway records email on tickets (a token it minted)."""
+    if who.via != MAIL_GATEWAY:
+        raise Forbidden("only the mail gateway may record email on tickets")
+
+
+def require_mail_sender(who: Principal, from_address: str) -> None:
+    """A mail opens a ticket for its sender: a customer token with the sender's email."""
+    if who.role is not Role.CUSTOMER or who.email is None:
+        raise Forbidden("a mail opens a ticket for its sender: a customer token")
+    if who.email.lower() != from_address.lower():
+        raise DomainError("the token's email is not the mail's sender")
+
+
+def require_gateway_staff(who: Principal) -> None:
+    """Deliveries and bounces are the gateway's own records, made with its staff token."""
+    require_mail_gateway(who)
+    if not who.is_staff:
+        raise Forbidden("deliveries and bounces are recorded with the gateway's token")
+
+
+def may_write_by_mail(who: Principal, ticket: Ticket, participants: Collection[str]) -> bool:
+    """Staff may answer any ticket by mail; otherwise the ticket's customer (by address) or a
+    participant of its thread (``participants``, lower case)."""
+    if who.is_staff:
+        return True
+    if who.email is None:
+        return False
+    address = who.email.lower()
+    return address == (ticket.requester_email or "").lower() or address in participants
 
 
 def _listed(names: Iterable[str]) -> str:

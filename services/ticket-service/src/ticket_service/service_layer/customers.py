@@ -8,20 +8,13 @@ from the caller simply retries on such a conflict (it re-reads and decides again
 
 from __future__ import annotations
 
-import asyncio
-import random
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
-
-import asyncpg
 
 from helpdesk_events import DomainEvent
 from helpdesk_events.customers import COMPANY, CUSTOMER, CompanyField, CustomerField
-from ticket_service.adapters.claims import CONTACT_EMAIL, Claim, Claims, ClaimTaken
-from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
 from ticket_service.domain import customers as rules
 from ticket_service.domain.customers import (
     Company,
@@ -31,99 +24,16 @@ from ticket_service.domain.customers import (
     CustomerNotFound,
     InvalidCustomerData,
 )
-from ticket_service.domain.errors import VersionConflict
 from ticket_service.service_layer import access
-from ticket_service.service_layer.context import CommandContext, envelope_for
-
-#: Attempts for a command whose caller did not pin a version, when others write concurrently.
-UNPINNED_ATTEMPTS = 3
-
-T = TypeVar("T")
-
-
-class StreamWriter:
-    """Reads streams of one type and appends decided events (with claims when asked)."""
-
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        store: PostgresEventStore,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.store = store
-        self.claims = Claims(pool, store)
-        self.clock = clock
-
-    async def read(self, stream_id: uuid.UUID, stream_type: str) -> list[RecordedEvent]:
-        """The stream's events, or [] when it does not exist or is of another type."""
-        recorded = await self.store.read_stream(stream_id)
-        if recorded and recorded[0].envelope.stream_type != stream_type:
-            return []  # an id of another kind (an agent's id given as a customer's)
-        return recorded
-
-    async def append(
-        self,
-        stream_id: uuid.UUID,
-        stream_type: str,
-        version: int,
-        events: Sequence[DomainEvent],
-        context: CommandContext,
-        *,
-        claim: Claim | None = None,
-        release: Claim | None = None,
-    ) -> datetime:
-        """Append ``events`` after ``version``; returns the time they are recorded as."""
-        now = self.clock()
-        envelopes = [
-            envelope_for(
-                event,
-                stream_id=stream_id,
-                stream_version=version + offset,
-                context=context,
-                occurred_at=now,
-            )
-            for offset, event in enumerate(events, start=1)
-        ]
-        append = StreamAppend(stream_id, stream_type, version, envelopes)
-        if claim is None and release is None:
-            await self.store.append([append], traceparent=context.traceparent)
-        else:
-            await self.claims.append(
-                append, claim=claim, release=release, traceparent=context.traceparent
-            )
-        return now
-
-
-async def pinned_or_retried(
-    expected_version: int | None,
-    attempt: Callable[[], Awaitable[T]],
-    *,
-    attempts: int = UNPINNED_ATTEMPTS,
-) -> T:
-    """Run ``attempt``; when the caller pinned no version, re-run it after a concurrent write.
-
-    Each lost race means another writer won, so ``attempts`` bounds how many concurrent writers
-    an unpinned command outlasts; a short random pause spreads the retries of a crowd apart.
-    Only a caller who named a version gets the conflict at once (a stale ``If-Match``).
-    """
-    tries = 1 if expected_version is not None else attempts
-    for remaining in range(tries - 1, -1, -1):
-        try:
-            return await attempt()
-        except VersionConflict:
-            if remaining == 0:
-                raise
-            await asyncio.sleep(random.uniform(0, 0.002 * (tries - remaining)))
-    raise AssertionError("unreachable")
-
-
-def refuse_stale(stream_id: uuid.UUID, expected_version: int | None, actual: int) -> None:
-    if expected_version is not None and expected_version != actual:
-        raise VersionConflict(stream_id, expected_version, actual)
-
-
-def folded(recorded: list[RecordedEvent]) -> list[tuple[DomainEvent, datetime]]:
-    return [(r.envelope.payload(), r.envelope.occurred_at) for r in recorded]
+from ticket_service.service_layer.claims import CONTACT_EMAIL, Claim, ClaimStore, ClaimTaken
+from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.event_store import EventStore
+from ticket_service.service_layer.streams import (
+    StreamWriter,
+    folded,
+    pinned_or_retried,
+    refuse_stale,
+)
 
 
 @dataclass(frozen=True)
@@ -159,11 +69,11 @@ class NewCompany:
 class CustomerApplication:
     def __init__(
         self,
-        pool: asyncpg.Pool,
-        store: PostgresEventStore,
+        store: EventStore,
+        claims: ClaimStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._streams = StreamWriter(pool, store, clock)
+        self._streams = StreamWriter(store, claims, clock)
 
     # --- customers ----------------------------------------------------------------------------
 

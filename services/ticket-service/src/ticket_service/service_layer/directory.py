@@ -15,12 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-
 from helpdesk_events import DomainEvent
 from helpdesk_events.directory import AGENT, TEAM, AgentRole, Availability
-from ticket_service.adapters.claims import AGENT_EMAIL, TEAM_NAME, Claim, ClaimTaken
-from ticket_service.adapters.event_store import PostgresEventStore
 from ticket_service.domain import directory as rules
 from ticket_service.domain.customers import normalise_email
 from ticket_service.domain.directory import (
@@ -33,8 +29,16 @@ from ticket_service.domain.directory import (
     TeamNotFound,
 )
 from ticket_service.service_layer import access
+from ticket_service.service_layer.claims import (
+    AGENT_EMAIL,
+    TEAM_NAME,
+    Claim,
+    ClaimStore,
+    ClaimTaken,
+)
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.customers import (
+from ticket_service.service_layer.event_store import EventStore
+from ticket_service.service_layer.streams import (
     StreamWriter,
     folded,
     pinned_or_retried,
@@ -73,11 +77,11 @@ class NewTeam:
 class DirectoryApplication:
     def __init__(
         self,
-        pool: asyncpg.Pool,
-        store: PostgresEventStore,
+        store: EventStore,
+        claims: ClaimStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._streams = StreamWriter(pool, store, clock)
+        self._streams = StreamWriter(store, claims, clock)
 
     # --- agents -------------------------------------------------------------------------------
 

@@ -24,17 +24,15 @@ from helpdesk_events.mail import (
     TicketParticipantsAdded,
 )
 from helpdesk_events.tickets import AttachmentRef
-from ticket_service.adapters.event_store import PostgresEventStore, StreamAppend
+from ticket_service.adapters.event_store import PostgresEventStore
 from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
 from ticket_service.domain import ticket as tickets
 from ticket_service.domain.errors import VersionConflict
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
-from ticket_service.service_layer.context import CommandContext, envelope_for
-from ticket_service.service_layer.tickets import (
-    TICKET_STREAM,
-    IdempotencyRequest,
-    TicketApplication,
-)
+from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.idempotency import IdempotencyRequest
+from ticket_service.service_layer.streams import decided_append
+from ticket_service.service_layer.tickets import TICKET_STREAM, TicketApplication
 
 #: How often a write is retried when the ticket changed between reading and appending.
 CONFLICT_RETRIES = 5
@@ -117,15 +115,6 @@ class MailApplication:
             if r.envelope.event_type == TicketParticipantsAdded.event_type:
                 found.update(a.lower() for a in r.envelope.data.get("addresses", ()))
         return Thread(frozenset(found))
-
-    async def may_write(self, ticket: Ticket, email: str | None) -> bool:
-        """The customer (by address) or a participant of the thread may answer by email."""
-        if email is None:
-            return False
-        address = email.lower()
-        if address == (ticket.requester_email or "").lower():
-            return True
-        return address in (await self.thread(ticket.id)).participants
 
     # --- inbound -------------------------------------------------------------------------
 
@@ -258,20 +247,8 @@ class MailApplication:
         outcome: MailOutcome,
     ) -> StoredResponse | None:
         """Append and remember the outcome under the key; the earlier outcome if a twin won."""
-        append = StreamAppend(
-            ticket.id,
-            TICKET_STREAM,
-            ticket.version,
-            [
-                envelope_for(
-                    event,
-                    stream_id=ticket.id,
-                    stream_version=ticket.version + offset,
-                    context=context,
-                    occurred_at=self._clock(),
-                )
-                for offset, event in enumerate(events, start=1)
-            ],
+        append = decided_append(
+            ticket.id, TICKET_STREAM, ticket.version, events, context, self._clock()
         )
         response = StoredResponse(201, outcome.body())
         stored = await self._idempotency.append(

@@ -24,12 +24,12 @@ from ticket_service.adapters.command_outcomes import CommandOutcomes
 from ticket_service.adapters.event_store import (
     DuplicateEvent,
     PostgresEventStore,
-    StreamAppend,
 )
 from ticket_service.domain import ticket_commands
 from ticket_service.domain.errors import TicketNotFound, VersionConflict
 from ticket_service.domain.ticket_commands import CommandRefused
-from ticket_service.service_layer.context import CommandContext, envelope_for
+from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.streams import decided_append
 from ticket_service.service_layer.tickets import TICKET_STREAM, Directory, TicketApplication
 
 log = structlog.get_logger()
@@ -151,21 +151,19 @@ class TicketCommandHandler:
             return await self._refuse(envelope, command, traceparent, "nothing to change")
         context = self._context(envelope, command, traceparent)
         now = self._clock()
-        envelopes = [
-            envelope_for(
-                event,
-                stream_id=ticket.id,
-                stream_version=ticket.version + offset,
-                context=context,
-                occurred_at=now,
-                event_id=command_event_id(envelope.event_id, offset),
-            )
-            for offset, event in enumerate(events, start=1)
-        ]
+        append = decided_append(
+            ticket.id,
+            TICKET_STREAM,
+            ticket.version,
+            events,
+            context,
+            now,
+            event_id=lambda offset: command_event_id(envelope.event_id, offset),
+        )
         try:
             async with self._pool.acquire() as connection, connection.transaction():
                 await self._store.append(
-                    [StreamAppend(ticket.id, TICKET_STREAM, ticket.version, envelopes)],
+                    [append],
                     traceparent=traceparent,
                     connection=connection,
                 )
@@ -182,7 +180,7 @@ class TicketCommandHandler:
             events=[e.event_type for e in events],
             trace_id=trace_id_of(traceparent),
         )
-        return Decision(Outcome.APPLIED, events=tuple(e.event_id for e in envelopes))
+        return Decision(Outcome.APPLIED, events=tuple(e.event_id for e in append.events))
 
     async def _refuse(
         self,

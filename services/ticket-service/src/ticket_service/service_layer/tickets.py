@@ -14,9 +14,7 @@ from typing import Any, Protocol
 from helpdesk_events import DomainEvent, Visibility
 from helpdesk_events.directory import TicketOptionsConfigured
 from helpdesk_events.tickets import TicketField
-from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
-from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
-from ticket_service.adapters.ticket_queries import TicketFilter, TicketQueries
+from ticket_service.adapters.ticket_queries import TicketFilter
 from ticket_service.domain import ticket as tickets
 from ticket_service.domain import ticket_commands
 from ticket_service.domain.customers import Customer, CustomerNotFound
@@ -27,16 +25,16 @@ from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action, HistoryEntry
 from ticket_service.service_layer.context import CommandContext, envelope_for
-from ticket_service.service_layer.customers import NewCustomer, pinned_or_retried
+from ticket_service.service_layer.customers import NewCustomer
+from ticket_service.service_layer.event_store import EventStore, RecordedEvent, StreamAppend
+from ticket_service.service_layer.idempotency import (
+    IdempotencyRequest,
+    IdempotencyStore,
+    StoredResponse,
+)
+from ticket_service.service_layer.streams import decided_append, pinned_or_retried
 
 TICKET_STREAM = "ticket"
-
-
-@dataclass(frozen=True)
-class IdempotencyRequest:
-    scope: str
-    key: str
-    fingerprint: str
 
 
 def fold(
@@ -68,6 +66,14 @@ class Customers(Protocol):
         customer_id: uuid.UUID | None = None,
         new_customer: NewCustomer | None = None,
     ) -> uuid.UUID: ...
+
+
+class TicketReadModel(Protocol):
+    """The ticket views and the conversation (``adapters/ticket_queries.py``)."""
+
+    async def search(self, where: TicketFilter) -> tuple[list[Any], int]: ...
+
+    async def conversation(self, ticket_id: uuid.UUID, *, include_internal: bool) -> list[Any]: ...
 
 
 class NoDirectory:
@@ -113,12 +119,12 @@ class TicketChanges:
 class TicketApplication:
     def __init__(
         self,
-        store: PostgresEventStore,
-        idempotency: IdempotentAppender,
+        store: EventStore,
+        idempotency: IdempotencyStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         directory: Directory | None = None,
         customers: Customers | None = None,
-        queries: TicketQueries | None = None,
+        queries: TicketReadModel | None = None,
     ) -> None:
         self._store = store
         self._queries = queries
@@ -408,7 +414,7 @@ class TicketApplication:
             return True
         return False
 
-    def _read_model(self) -> TicketQueries:
+    def _read_model(self) -> TicketReadModel:
         if self._queries is None:
             raise RuntimeError("TicketApplication was built without its read model (queries)")
         return self._queries
@@ -642,20 +648,8 @@ class TicketApplication:
     ) -> None:
         now = self._clock()
         appends = [
-            StreamAppend(
-                ticket_id,
-                TICKET_STREAM,
-                current[ticket_id].version,
-                [
-                    envelope_for(
-                        event,
-                        stream_id=ticket_id,
-                        stream_version=current[ticket_id].version + offset,
-                        context=context,
-                        occurred_at=now,
-                    )
-                    for offset, event in enumerate(events, start=1)
-                ],
+            decided_append(
+                ticket_id, TICKET_STREAM, current[ticket_id].version, events, context, now
             )
             for ticket_id, events in decided.items()
             if events

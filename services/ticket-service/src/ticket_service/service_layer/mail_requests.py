@@ -1,0 +1,120 @@
+"""Mail use cases as the mail gateway asks for them: who may put a mail on which ticket, the
+mail's body sanitised and its attachments resolved, and the ticket to answer with.
+
+The rules themselves are in :mod:`~ticket_service.service_layer.access` (the sender, the
+gateway, who may write by mail); the routes in ``entrypoints/http_mail.py`` only parse.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from helpdesk_events.mail import EmailBounced, EmailDeliveryRecorded, EmailReceived
+from ticket_service.domain.errors import TicketNotFound
+from ticket_service.domain.ticket import NewTicket, Ticket, plain_text, sanitise_html
+from ticket_service.service_layer import access
+from ticket_service.service_layer.attachments import AttachmentFiles
+from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.idempotency import IdempotencyRequest
+from ticket_service.service_layer.mail import EmailMessage, MailApplication, MailOutcome
+from ticket_service.service_layer.tickets import TicketApplication
+
+__all__ = ["InboundMail", "MailRequests"]
+
+GATEWAY = access.MAIL_GATEWAY
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """A mail as the gateway read it, before its body is sanitised and its files resolved."""
+
+    body_html: str
+    received: EmailReceived
+    attachment_ids: Sequence[uuid.UUID] = ()
+    participants: tuple[str, ...] = ()
+
+    def request(self, scope: str, key: str) -> IdempotencyRequest:
+        # Attachments are uploaded again when a mail is read again (new ids): the mail's
+        # identity is its account and Message-ID.
+        return IdempotencyRequest.of(
+            f"{GATEWAY}:{scope}", key, [self.received.account, self.received.email_message_id]
+        )
+
+
+class MailRequests:
+    def __init__(
+        self, mail: MailApplication, tickets: TicketApplication, files: AttachmentFiles
+    ) -> None:
+        self._mail = mail
+        self._tickets = tickets
+        self._files = files
+
+    async def open_ticket(
+        self,
+        who: access.Principal,
+        subject: str,
+        team_id: uuid.UUID | None,
+        inbound: InboundMail,
+        context: CommandContext,
+        key: str,
+    ) -> tuple[MailOutcome, Ticket]:
+        """A new ticket from a mail, for its sender; the mail becomes the first message."""
+        access.require_mail_sender(who, inbound.received.from_address)
+        message = await self._message(who, inbound)
+        new = NewTicket(
+            subject=subject,
+            description=plain_text(message.body_html)[:200_000],
+            channel="email",
+            requester_email=who.email,
+            requester_name=who.name,
+            team_id=team_id,
+        )
+        outcome = await self._mail.open_ticket(new, message, context, inbound.request("open", key))
+        return outcome, await self._tickets.get_ticket(outcome.ticket_id)
+
+    async def add_message(
+        self,
+        who: access.Principal,
+        ticket_id: uuid.UUID,
+        inbound: InboundMail,
+        context: CommandContext,
+        key: str,
+    ) -> tuple[MailOutcome, Ticket]:
+        """A reply by mail from the ticket's customer, a participant of its thread, or staff;
+        anyone else learns nothing (:class:`TicketNotFound`)."""
+        ticket = await self._tickets.get_ticket(ticket_id)
+        participants = () if who.is_staff else (await self._mail.thread(ticket_id)).participants
+        if not access.may_write_by_mail(who, ticket, participants):
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        message = await self._message(who, inbound)
+        outcome = await self._mail.add_to_ticket(
+            ticket_id,
+            message,
+            context,
+            inbound.request("message", key),
+            by_customer=not who.is_staff,
+        )
+        return outcome, await self._tickets.get_ticket(outcome.ticket_id)
+
+    async def record(
+        self,
+        ticket_id: uuid.UUID,
+        event: EmailDeliveryRecorded | EmailBounced,
+        context: CommandContext,
+        scope: str,
+        key: str,
+        payload: object,
+    ) -> bool:
+        """A delivery state or a bounce, once per key; False when already recorded."""
+        request = IdempotencyRequest.of(f"{GATEWAY}:{scope}", key, payload)
+        return await self._mail.record(ticket_id, event, context, request)
+
+    async def _message(self, who: access.Principal, inbound: InboundMail) -> EmailMessage:
+        return EmailMessage(
+            body_html=sanitise_html(inbound.body_html),
+            received=inbound.received,
+            attachments=await self._files.refs(who, inbound.attachment_ids),
+            participants=inbound.participants,
+        )

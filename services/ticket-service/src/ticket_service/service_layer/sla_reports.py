@@ -1,0 +1,44 @@
+"""SLA reports for staff: compliance per team or assignee, and one ticket's SLA outcomes.
+
+The figures come from the SLA read model (``adapters/sla_reports.py``, fed from
+``helpdesk.sla.v1``); who may read them is the access policy's rule, checked here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+from ticket_service.adapters.sla_reports import GroupBy, GroupFigures, MetricFigures
+from ticket_service.service_layer import access
+from ticket_service.service_layer.access import Action
+from ticket_service.service_layer.tickets import TicketApplication
+
+__all__ = ["GroupBy", "MetricFigures", "SlaReportReads"]
+
+
+class SlaReportStore(Protocol):
+    async def by_group(
+        self, group_by: GroupBy, start: datetime, end: datetime
+    ) -> list[GroupFigures]: ...
+
+    async def of_ticket(self, ticket_id: uuid.UUID) -> list[Any]: ...
+
+
+class SlaReportReads:
+    def __init__(self, store: SlaReportStore, tickets: TicketApplication) -> None:
+        self._store = store
+        self._tickets = tickets
+
+    async def by_group(
+        self, who: access.Principal, group_by: GroupBy, start: datetime, end: datetime
+    ) -> list[GroupFigures]:
+        access.require(who, Action.READ_REPORTS)
+        return await self._store.by_group(group_by, start, end)
+
+    async def of_ticket(self, who: access.Principal, ticket_id: uuid.UUID) -> list[Any]:
+        """The ticket's SLA outcomes, if the caller may see the ticket (else not found)."""
+        access.require(who, Action.READ_REPORTS)
+        await self._tickets.visible_ticket(who, ticket_id)
+        return await self._store.of_ticket(ticket_id)
