@@ -1,0 +1,280 @@
+"""The assignment worker's admin HTTP API on Faust's web server (aiohttp): the rules for managers.
+
+``GET /rules`` (the rules in order, with each team's implied default; ETag: the version),
+``PUT /rules/{rule_id}`` and ``DELETE /rules/{rule_id}`` (If-Match: the version read; 409 when it
+moved, 428 without it). A rule naming a team or agent the directory stage has not seen is refused
+(422). Routes only parse, call and map errors; the rules live in
+:class:`helpdesk_platform.config_log.ConfigLog`.
+
+The OpenAPI document is built from the operations declared here (:class:`Operation`) and the
+pydantic models' JSON Schemas, so a route and its description cannot drift apart; the same list
+tells Faust's web server which paths to serve (:func:`helpdesk_platform.faust_web.web_settings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+import orjson
+from faust.web import Request, Response, View
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from assignment_service.domain.rule_set import (
+    RuleSet,
+    check_references,
+    effective_rules,
+    parse_rule,
+)
+from assignment_service.domain.rules import AssignmentRule
+from assignment_service.service_layer.directory_stage import DirectoryView
+from helpdesk_events import Actor, ActorKind, DomainEvent
+from helpdesk_events.assignment import AssignmentRuleDeleted, AssignmentRuleSaved
+from helpdesk_platform.config_http import BearerAuth, HttpRefusal, etag, expected_version
+from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
+
+__all__ = ["OPERATIONS", "Operation", "RulesApi", "openapi_document", "served_paths"]
+
+RULES_ACTION = "change assignment rules"
+
+_AUTH = {"401": "no valid bearer token", "403": "not a manager"}
+_WRITE = {
+    "200": "the rules after the change; ETag: the new version",
+    **_AUTH,
+    "409": "the rules changed since the If-Match version",
+    "422": "the rule is not valid, or names a team or agent that does not exist (the message "
+    "says why)",
+    "428": "If-Match is missing",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented route: the OpenAPI document and the served paths come from these."""
+
+    path: str
+    method: str
+    summary: str
+    responses: dict[str, str]
+    secured: bool = True
+    if_match: bool = False
+    body: type[BaseModel] | None = None
+    path_params: tuple[str, ...] = field(default=())
+
+
+OPERATIONS: list[Operation] = [
+    Operation("/healthz", "get", "Liveness", {"200": "up"}, secured=False),
+    Operation("/openapi.json", "get", "This document", {"200": "the document"}, secured=False),
+    Operation(
+        "/readyz",
+        "get",
+        "Readiness (partitions assigned, state and rules recovered)",
+        {"200": "ready", "503": "not yet"},
+        secured=False,
+    ),
+    Operation(
+        "/rules",
+        "get",
+        "The assignment rules in order, with each team's implied default",
+        {"200": "version and rules; ETag: the version", **_AUTH},
+    ),
+    Operation(
+        "/rules/{rule_id}",
+        "put",
+        "Create or replace a rule",
+        _WRITE,
+        if_match=True,
+        body=AssignmentRule,
+        path_params=("rule_id",),
+    ),
+    Operation(
+        "/rules/{rule_id}",
+        "delete",
+        "Delete a saved rule (a team default comes back)",
+        {**_WRITE, "404": "no such saved rule"},
+        if_match=True,
+        path_params=("rule_id",),
+    ),
+]
+
+
+def served_paths(operations: Iterable[Operation] = ()) -> list[str]:
+    return sorted({op.path for op in [*OPERATIONS, *operations]})
+
+
+def _schemas(models: list[type[BaseModel]]) -> dict[str, Any]:
+    """The models' JSON Schemas as OpenAPI components; a body's id field named by the path may
+    be left out."""
+    if not models:
+        return {}
+    _, top = models_json_schema(
+        [(model, "validation") for model in models], ref_template="#/components/schemas/{model}"
+    )
+    schemas: dict[str, Any] = dict(top["$defs"])
+    for model in models:
+        schema = dict(schemas[model.__name__])
+        schema["required"] = [name for name in schema.get("required", []) if name != "rule_id"]
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def openapi_document(operations: Iterable[Operation] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the declared operations."""
+    ops = [*OPERATIONS, *operations]
+    paths: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "responses": {code: {"description": text} for code, text in op.responses.items()},
+        }
+        if op.secured:
+            entry["security"] = [{"bearer": []}]
+        parameters: list[dict[str, Any]] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in op.path_params
+        ]
+        if op.if_match:
+            parameters.append(
+                {
+                    "name": "If-Match",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "the version read (ETag of the GET)",
+                }
+            )
+        if parameters:
+            entry["parameters"] = parameters
+        if op.body is not None:
+            ref = {"$ref": f"#/components/schemas/{op.body.__name__}"}
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref}},
+            }
+        paths.setdefault(op.path, {})[op.method] = entry
+    bodies = list(dict.fromkeys(op.body for op in ops if op.body is not None))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Assignment service", "version": "0.1.0"},
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+            "schemas": _schemas(bodies),
+        },
+        "paths": paths,
+    }
+
+
+def json_body(raw: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; HttpRefusal(422) otherwise."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise HttpRefusal(422, "the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise HttpRefusal(422, "the body must be a JSON object")
+    return body
+
+
+async def write_config(
+    web: View,
+    request: Request,
+    log: ConfigLog[Any],
+    event: DomainEvent,
+    document: Callable[[], dict[str, Any]],
+    read_from: str,
+) -> Response:
+    """Append a configuration event under the request's If-Match; the document after it."""
+    try:
+        expected = expected_version(request.headers.get("If-Match"), read_from=read_from)
+    except HttpRefusal as refusal:
+        return web.json({"detail": refusal.detail}, status=refusal.status)
+    actor = Actor(kind=ActorKind.AGENT, id="manager", role="manager")
+    try:
+        version = await log.append(event, expected_version=expected, actor=actor)
+    except ConfigConflict as error:
+        return web.json({"detail": str(error)}, status=409)
+    except ConfigRefused as error:
+        return web.json({"detail": str(error)}, status=422)
+    response = web.json({**document(), "version": version})
+    response.headers["ETag"] = etag(version)
+    return response
+
+
+class RulesApi:
+    """``/rules``: the saved assignment rules (managers only)."""
+
+    def __init__(self, rules: ConfigLog[RuleSet], directory: DirectoryView, auth: BearerAuth):
+        self.rules = rules
+        self.directory = directory
+        self.auth = auth
+
+    def denied(self, web: View, request: Request) -> Response | None:
+        """None when the caller is a manager; else the 401/403 (503: no key yet) response."""
+        try:
+            self.auth.role(request.headers.get("Authorization"), action=RULES_ACTION)
+        except HttpRefusal as refusal:
+            return web.json({"detail": refusal.detail}, status=refusal.status)
+        return None
+
+    def document(self) -> dict[str, Any]:
+        rules = effective_rules(self.rules.state, sorted(self.directory.team_names().items()))
+        return {
+            "version": self.rules.version,
+            "rules": [
+                {**rule.model_dump(mode="json"), "saved": rule.rule_id in self.rules.state}
+                for rule in rules
+            ],
+        }
+
+    def check(self, rule: AssignmentRule) -> None:
+        check_references(rule, self.directory.team_known, self.directory.agent_known)
+
+    def register(self, app: faust.App) -> None:
+        api = self
+
+        @app.page("/rules")
+        class RulesPage(View):
+            async def get(self, request: Request) -> Response:
+                denied = api.denied(self, request)
+                if denied is not None:
+                    return denied
+                response = self.json(api.document())
+                response.headers["ETag"] = etag(api.rules.version)
+                return response
+
+        @app.page("/rules/{rule_id}")
+        class RulePage(View):
+            async def put(self, request: Request, rule_id: str) -> Response:
+                denied = api.denied(self, request)
+                if denied is not None:
+                    return denied
+                try:
+                    body = json_body(await request.read())
+                    if body.setdefault("rule_id", rule_id) != rule_id:
+                        raise HttpRefusal(422, "rule_id in the body differs from the path")
+                    rule = parse_rule(body)
+                    api.check(rule)
+                except HttpRefusal as refusal:
+                    return self.json({"detail": refusal.detail}, status=refusal.status)
+                except ValueError as error:
+                    return self.json({"detail": str(error)}, status=422)
+                event = AssignmentRuleSaved(rule=rule.model_dump(mode="json"))
+                return await write_config(
+                    self, request, api.rules, event, api.document, "GET /rules"
+                )
+
+            async def delete(self, request: Request, rule_id: str) -> Response:
+                denied = api.denied(self, request)
+                if denied is not None:
+                    return denied
+                if rule_id not in api.rules.state:
+                    return self.json({"detail": f"there is no saved rule {rule_id!r}"}, status=404)
+                event = AssignmentRuleDeleted(rule_id=rule_id)
+                return await write_config(
+                    self, request, api.rules, event, api.document, "GET /rules"
+                )
