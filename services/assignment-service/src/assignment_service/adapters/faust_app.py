@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from assignment_service.service_layer.batch import Batch, CrashPoint, Handler
 from assignment_service.settings import AssignmentSettings
-from helpdesk_events.topics import DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
+from helpdesk_events.topics import ASSIGNMENT, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
 from helpdesk_platform import faust_fetch, faust_memory, faust_seek
 from helpdesk_platform.faust_batches import header, send_bytes, skip_unreadable, write_tables
 from helpdesk_platform.faust_web import web_settings
@@ -113,6 +113,9 @@ class AssignmentApp:
         )
         self.commands = self.app.topic(
             TICKET_COMMANDS, key_serializer="raw", value_serializer="raw"
+        )
+        self.assignment_events = self.app.topic(
+            ASSIGNMENT, key_serializer="raw", value_serializer="raw"
         )
         schema: faust.Schema[str, Any] = faust.Schema(
             key_type=str, key_serializer="json", value_serializer="json"

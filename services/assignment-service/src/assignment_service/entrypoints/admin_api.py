@@ -13,6 +13,7 @@ tells Faust's web server which paths to serve (:func:`helpdesk_platform.faust_we
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,16 @@ from helpdesk_events.assignment import AssignmentRuleDeleted, AssignmentRuleSave
 from helpdesk_platform.config_http import BearerAuth, HttpRefusal, etag, expected_version
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
 
-__all__ = ["OPERATIONS", "Operation", "RulesApi", "openapi_document", "served_paths"]
+__all__ = [
+    "OPERATIONS",
+    "Operation",
+    "RulesApi",
+    "denied",
+    "json_body",
+    "openapi_document",
+    "served_paths",
+    "write_config",
+]
 
 RULES_ACTION = "change assignment rules"
 
@@ -45,8 +55,8 @@ _WRITE = {
     "200": "the rules after the change; ETag: the new version",
     **_AUTH,
     "409": "the rules changed since the If-Match version",
-    "422": "the rule is not valid, or names a team or agent that does not exist (the message "
-    "says why)",
+    "422": "the rule is not valid, names a team or agent that does not exist, or could never "
+    "assign (the message says why)",
     "428": "If-Match is missing",
 }
 
@@ -99,6 +109,22 @@ OPERATIONS: list[Operation] = [
         path_params=("rule_id",),
     ),
 ]
+
+
+def denied(
+    auth: BearerAuth, web: View, request: Request, action: str, *, staff: bool = False
+) -> Response | None:
+    """None when the caller may (a manager; any staff with ``staff``); else the 401/403 (503:
+    no key yet) response."""
+    authorization = request.headers.get("Authorization")
+    try:
+        if staff:
+            auth.staff(authorization, action=action)
+        else:
+            auth.role(authorization, action=action)
+    except HttpRefusal as refusal:
+        return web.json({"detail": refusal.detail}, status=refusal.status)
+    return None
 
 
 def served_paths(operations: Iterable[Operation] = ()) -> list[str]:
@@ -214,25 +240,43 @@ class RulesApi:
         self.auth = auth
 
     def denied(self, web: View, request: Request) -> Response | None:
-        """None when the caller is a manager; else the 401/403 (503: no key yet) response."""
-        try:
-            self.auth.role(request.headers.get("Authorization"), action=RULES_ACTION)
-        except HttpRefusal as refusal:
-            return web.json({"detail": refusal.detail}, status=refusal.status)
-        return None
+        return denied(self.auth, web, request, RULES_ACTION)
 
     def document(self) -> dict[str, Any]:
         rules = effective_rules(self.rules.state, sorted(self.directory.team_names().items()))
         return {
             "version": self.rules.version,
             "rules": [
-                {**rule.model_dump(mode="json"), "saved": rule.rule_id in self.rules.state}
+                {
+                    **rule.model_dump(mode="json"),
+                    "saved": rule.rule_id in self.rules.state,
+                    "warnings": self.warnings(rule),
+                }
                 for rule in rules
             ],
         }
 
     def check(self, rule: AssignmentRule) -> None:
+        """422 for unknown teams and agents, and for a rule that could never assign: it names
+        agents only, and none of them is a member of any team (a rule picks among the members
+        of the ticket's team)."""
         check_references(rule, self.directory.team_known, self.directory.agent_known)
+        if rule.agents and not rule.teams and not self.teamless_agents(rule) < rule.agents:
+            raise ValueError(
+                "none of the rule's agents is a member of a team, and a rule picks among the "
+                "members of the ticket's team: it could never assign (add them to a team, or "
+                "name teams)"
+            )
+
+    def teamless_agents(self, rule: AssignmentRule) -> frozenset[uuid.UUID]:
+        return frozenset(a for a in rule.agents if not self.directory.agent_teams(a))
+
+    def warnings(self, rule: AssignmentRule) -> list[str]:
+        """What makes a saved rule assign less than it says (shown by GET /rules)."""
+        found = sorted(str(agent) for agent in self.teamless_agents(rule))
+        if not found:
+            return []
+        return [f"agents in no team, never assigned by this rule: {', '.join(found)}"]
 
     def register(self, app: faust.App) -> None:
         api = self

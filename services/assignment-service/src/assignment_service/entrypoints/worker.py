@@ -41,14 +41,25 @@ from assignment_service.adapters.faust_app import (
     team_topic_name,
     ticket_event_or_breach,
 )
+from assignment_service.domain.routing import RoutingConfig, fold_routing
 from assignment_service.domain.rule_set import RuleSet, fold_rules
+from assignment_service.domain.ticket_facts import TicketFacts
 from assignment_service.entrypoints.admin_api import RulesApi, openapi_document, served_paths
+from assignment_service.entrypoints.routing_api import (
+    ROUTING_OPERATIONS,
+    RoutingApi,
+    UnassignableApi,
+)
 from assignment_service.service_layer.batch import CrashPoint
 from assignment_service.service_layer.directory_stage import DirectoryStage, DirectoryView
-from assignment_service.service_layer.facts_stage import FactsStage, reconcile_messages
+from assignment_service.service_layer.facts_stage import (
+    FactsStage,
+    reconcile_messages,
+    route_command,
+)
 from assignment_service.service_layer.team_batch import TeamStage
 from assignment_service.settings import AssignmentSettings
-from helpdesk_events import EventEnvelope
+from helpdesk_events import EventEnvelope, encode_envelope
 from helpdesk_events.assignment import ASSIGNMENT_RULES_STREAM
 from helpdesk_events.topics import ASSIGNMENT_RULES
 from helpdesk_platform.config_http import BearerAuth
@@ -58,8 +69,10 @@ log = structlog.get_logger("assignment_service.worker")
 
 __all__ = ["RULES_STREAM_ID", "AssignmentWorker", "create_worker", "own_topics", "team_topic_name"]
 
-#: The one stream of the rules topic (a fixed id, the same on every replica).
+#: The assignment rules' stream of the rules topic (a fixed id, the same on every replica).
 RULES_STREAM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "helpdesk:assignment-rules")
+#: The team routing's stream of the same topic.
+ROUTING_STREAM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "helpdesk:assignment-routing")
 
 
 def _now() -> datetime:
@@ -70,6 +83,10 @@ def _fold_rules(rules: RuleSet, envelope: EventEnvelope) -> RuleSet:
     return fold_rules(rules, envelope.event_type, envelope.data)
 
 
+def _fold_routing(config: RoutingConfig, envelope: EventEnvelope) -> RoutingConfig:
+    return fold_routing(config, envelope.event_type, envelope.data)
+
+
 class AssignmentWorker:
     """The Faust app with its agents, timer and web pages, wired to the service layer."""
 
@@ -77,7 +94,7 @@ class AssignmentWorker:
         self.settings = settings
         self._assigned = False
         self._background: set[asyncio.Future[Any]] = set()
-        self.faust = AssignmentApp(settings, served_paths())
+        self.faust = AssignmentApp(settings, served_paths(ROUTING_OPERATIONS))
         self.app = self.faust.app
         self.team_topic_name = self.faust.team_topic_name
         self.team_topic = self.faust.team_topic
@@ -93,14 +110,39 @@ class AssignmentWorker:
             fold=_fold_rules,
             client_id=settings.app_id,
         )
+        self.routing: ConfigLog[RoutingConfig] = ConfigLog(
+            bootstrap=settings.kafka_bootstrap,
+            topic=ASSIGNMENT_RULES,
+            stream_id=ROUTING_STREAM_ID,
+            stream_type=ASSIGNMENT_RULES_STREAM,
+            initial=RoutingConfig(),
+            fold=_fold_routing,
+            client_id=f"{settings.app_id}-routing",
+        )
         self.directory = DirectoryView(self.directory_table)
-        self.facts_stage = FactsStage(self.facts_table, self.team_topic)
+        self.facts_stage = FactsStage(
+            self.facts_table,
+            self.team_topic,
+            self.faust.commands,
+            lambda: self.routing.state,
+            _now,
+        )
         self.directory_stage = DirectoryStage(self.directory_table, self.team_topic)
         self.team_stage = TeamStage(
-            self.team_table, self.faust.commands, lambda: self.rules.state, _now
+            self.team_table,
+            self.faust.commands,
+            self.faust.assignment_events,
+            lambda: self.rules.state,
+            _now,
         )
-        self.rules_api = RulesApi(
-            self.rules, self.directory, BearerAuth(settings.jwt_public_key_file)
+        auth = BearerAuth(settings.jwt_public_key_file)
+        self.rules_api = RulesApi(self.rules, self.directory, auth)
+        self.routing_api = RoutingApi(self.routing, self.directory, auth)
+        self.unassignable_api = UnassignableApi(
+            lambda: list(self.team_table.items()),
+            lambda: list(self.facts_table.values()),
+            lambda: self.routing.state,
+            auth,
         )
         self._crash_at = CrashPoint.parse(settings.crash_at)
         self.app.agent(self.faust.ticket_source, name="ticket-facts")(self._process_tickets)
@@ -115,7 +157,7 @@ class AssignmentWorker:
 
     async def _start_rules(self) -> None:
         self.rules.on_change(self._on_rules_changed)
-        await self.rules.start()
+        await asyncio.gather(self.rules.start(), self.routing.start())
 
     def _on_rules_changed(self, rules: RuleSet, event: EventEnvelope) -> None:
         if not self.rules.caught_up.is_set():
@@ -134,13 +176,15 @@ class AssignmentWorker:
 
     def ready(self) -> bool:
         settled = not (self.app.rebalancing or self.app.in_recovery)
-        return self._assigned and settled and self.rules.caught_up.is_set()
+        caught_up = self.rules.caught_up.is_set() and self.routing.caught_up.is_set()
+        return self._assigned and settled and caught_up
 
     # --- streams ----------------------------------------------------------------------------
 
     async def _reconcile(self) -> None:
-        """Re-send each open team ticket without an assignee to its team (see the module
-        docstring); only when the partitions are settled and recovered."""
+        """Re-send each open team ticket without an assignee to its team, and route again each
+        open ticket without a team (see the module docstring); only when the partitions are
+        settled and recovered."""
         if not self.ready():
             return
         sent = 0
@@ -149,6 +193,7 @@ class AssignmentWorker:
                 await asyncio.sleep(0)  # a large table is looked at without stalling the streams
             message = reconcile_messages(stored)
             if message is None:
+                await self._route_again(stored)
                 continue
             team_id = message["team_id"]
             await self.faust.send_raw(self.team_topic_name, team_id.encode(), orjson.dumps(message))
@@ -156,7 +201,17 @@ class AssignmentWorker:
         if sent:
             log.info("reconcile: open team tickets without an assignee re-sent", tickets=sent)
 
+    async def _route_again(self, stored: Any) -> None:
+        if stored is None or stored.get("team_id") is not None or stored.get("assignee_id"):
+            return
+        command = route_command(TicketFacts.model_validate(stored), self.routing.state, _now())
+        if command is not None:
+            key = str(command.stream_id).encode()
+            topic = self.faust.commands.get_topic_name()
+            await self.faust.send_raw(topic, key, encode_envelope(command))
+
     async def _process_tickets(self, stream: Any) -> None:
+        await self.routing.caught_up.wait()
         await run_in_batches(
             self.faust,
             stream,
@@ -190,7 +245,7 @@ class AssignmentWorker:
     def _add_pages(self) -> None:
         app = self.app
         worker = self
-        document = openapi_document()
+        document = openapi_document(ROUTING_OPERATIONS)
 
         @app.page("/healthz")
         async def healthz(web: View, request: Request) -> Response:
@@ -208,6 +263,8 @@ class AssignmentWorker:
             return web.json(document)
 
         self.rules_api.register(app)
+        self.routing_api.register(app)
+        self.unassignable_api.register(app)
 
 
 def create_worker(settings: AssignmentSettings | None = None) -> AssignmentWorker:

@@ -19,6 +19,8 @@ from typing import Any
 
 import structlog
 
+from helpdesk_events import EventEnvelope, encode_envelope, kafka_headers
+
 log = structlog.get_logger("assignment_service.worker")
 
 __all__ = ["Batch", "CrashPoint", "Handler"]
@@ -108,6 +110,15 @@ class Batch:
 
     def send(self, topic: Any, key: bytes, value: bytes, headers: Any) -> None:
         self._sends.append((topic, key, value, headers))
+
+    def send_envelope(self, topic: Any, envelope: EventEnvelope, **log_fields: Any) -> None:
+        """Send an envelope keyed by its stream id, and log it (with ``log_fields``) once the
+        batch's sends are acknowledged."""
+        key = str(envelope.stream_id).encode()
+        self.send(topic, key, encode_envelope(envelope), kafka_headers(envelope, None))
+        self.logs.append(
+            {"event": envelope.event_type, "ticket_id": str(envelope.stream_id), **log_fields}
+        )
 
 
 #: A stage's handler: one event (its topic and raw value) into the batch.

@@ -30,6 +30,7 @@ def member_message(
         "member": member,
         "availability": agent["availability"],
         "active": agent["active"],
+        "email": agent.get("email"),
     }
 
 
@@ -54,6 +55,11 @@ class DirectoryView:
     def agent_known(self, agent_id: uuid.UUID) -> bool:
         """Whether the directory stage has seen the agent (invited, or added to a team)."""
         return self.table.get(f"agent:{agent_id}") is not None
+
+    def agent_teams(self, agent_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        """The teams the agent is a member of."""
+        agent = self.table.get(f"agent:{agent_id}") or {}
+        return frozenset(uuid.UUID(team) for team in agent.get("teams", ()))
 
 
 class DirectoryStage:
@@ -102,7 +108,9 @@ class DirectoryStage:
             changes["active"] = False
         elif kind == "AgentReactivated":
             changes["active"] = True
-        elif kind != "AgentInvited":
+        elif kind == "AgentInvited":
+            changes["email"] = str(data.get("email") or "").strip().lower() or None
+        else:
             return
         agent_id = envelope.stream_id
         agent = {**self._agent(batch, agent_id), **changes}

@@ -1,4 +1,5 @@
-"""Stage 1: each ticket's facts, folded from the ticket and SLA topics, forwarded to its team.
+"""Stage 1: each ticket's facts, folded from the ticket and SLA topics, forwarded to its team;
+team routing for the tickets without one.
 
 Events arrive keyed by ticket id. The stage folds them
 (:func:`~assignment_service.domain.ticket_facts.fold_ticket`) into the ``ticket-facts`` table and
@@ -6,21 +7,33 @@ forwards the facts to the ticket's team (old and new team on a team change) - an
 ``SlaBreached`` - as messages keyed by team id: the repartition by team that the team stage
 (:mod:`~assignment_service.service_layer.team_stage`) reads. Faust-free: the tables and the team
 topic are handed in, and effects go through a :class:`Batch`.
+
+Routing (issue #20 item 1): when a ticket without a team (and without an assignee) is created or
+changes, the routing rules choose a team (:func:`~assignment_service.domain.routing.choose_team`)
+and the stage sends ``RouteTicket`` to the ticket service, which sets the team; the
+``TeamChanged`` that comes back brings the ticket to that team's stage like any other. The
+command's id is derived from the ticket's last event, so the periodic reconciliation
+(:func:`route_command`) re-sends the same id for a ticket still without a team - which also
+routes the waiting tickets after the routing rules changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from assignment_service.domain.routing import RoutingConfig, choose_team
 from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket, stored_needs_agent
 from assignment_service.service_layer.batch import Batch
-from helpdesk_events import decode_envelope
+from assignment_service.service_layer.team_stage import command_envelope
+from helpdesk_events import EventEnvelope, decode_envelope
+from helpdesk_events.commands import RouteTicket
 from helpdesk_events.topics import SLA
 
-__all__ = ["FactsStage", "forward", "reconcile_messages"]
+__all__ = ["FactsStage", "forward", "reconcile_messages", "route_command"]
 
 
 def forward(batch: Batch, team_topic: Any, messages: list[dict[str, Any]]) -> None:
@@ -45,12 +58,41 @@ def reconcile_messages(stored_facts: Mapping[str, Any]) -> dict[str, Any] | None
     return {"kind": "reconcile", "team_id": str(stored_facts["team_id"]), "facts": stored_facts}
 
 
-class FactsStage:
-    """The ``ticket-facts`` stage over its table, forwarding to ``team_topic``."""
+def route_command(
+    facts: TicketFacts, routing: RoutingConfig, now: datetime
+) -> EventEnvelope | None:
+    """``RouteTicket`` for a ticket that needs a team and that routing gives one; else None."""
+    if not facts.needs_team or facts.last_event_id is None:
+        return None
+    choice = choose_team(routing, facts.condition_fields())
+    if choice is None:
+        return None
+    command = RouteTicket(
+        ticket_id=facts.ticket_id,
+        team_id=choice.team_id,
+        expected_version=max(1, facts.version),
+        rule_id=choice.rule_id,
+    )
+    return command_envelope(command, facts, facts.last_event_id, now)
 
-    def __init__(self, facts_table: Any, team_topic: Any) -> None:
+
+class FactsStage:
+    """The ``ticket-facts`` stage over its table, forwarding to ``team_topic`` and sending
+    ``RouteTicket`` on ``commands_topic``."""
+
+    def __init__(
+        self,
+        facts_table: Any,
+        team_topic: Any,
+        commands_topic: Any,
+        routing: Callable[[], RoutingConfig],
+        clock: Callable[[], datetime],
+    ) -> None:
         self.facts_table = facts_table
         self.team_topic = team_topic
+        self.commands_topic = commands_topic
+        self.routing = routing
+        self.clock = clock
 
     def on_event(self, batch: Batch, topic: str, raw: bytes) -> None:
         envelope = decode_envelope(raw)
@@ -79,6 +121,7 @@ class FactsStage:
             return
         facts = after.model_dump(mode="json")
         if before is None or _matters(before, after):
+            self._route(batch, after)
             teams = {team for team in (before.team_id if before else None, after.team_id) if team}
             forward(
                 batch,
@@ -86,3 +129,14 @@ class FactsStage:
                 [{"kind": "ticket", "team_id": str(team), "facts": facts} for team in teams],
             )
         batch.put(self.facts_table, key, facts)
+
+    def _route(self, batch: Batch, facts: TicketFacts) -> None:
+        command = route_command(facts, self.routing(), self.clock())
+        if command is None:
+            return
+        batch.send_envelope(
+            self.commands_topic,
+            command,
+            team_id=command.data["team_id"],
+            rule_id=command.data["rule_id"],
+        )

@@ -1,5 +1,6 @@
 """Stage 2 in a batch: one team message through :func:`team_stage.handle`, its commands sent on
-the ticket-command topic and its writes staged (Faust-free: the table and topic are handed in)."""
+the ticket-command topic, its ``TicketUnassignable`` events on the assignment topic and its writes
+staged (Faust-free: the table and topics are handed in)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import orjson
 from assignment_service.domain.rule_set import RuleSet
 from assignment_service.service_layer import team_stage
 from assignment_service.service_layer.batch import Batch
-from helpdesk_events import encode_envelope, kafka_headers
 
 __all__ = ["TeamStage"]
 
@@ -24,11 +24,13 @@ class TeamStage:
         self,
         team_table: Any,
         commands_topic: Any,
+        events_topic: Any,
         rules: Callable[[], RuleSet],
         clock: Callable[[], datetime],
     ) -> None:
         self.table = team_table
         self.commands_topic = commands_topic
+        self.events_topic = events_topic
         self.rules = rules
         self.clock = clock
 
@@ -43,20 +45,19 @@ class TeamStage:
             lambda prefix: batch.scan(table, prefix),
         )
         for command in outcome.commands:
-            batch.send(
+            batch.send_envelope(
                 self.commands_topic,
-                str(command.stream_id).encode(),
-                encode_envelope(command),
-                kafka_headers(command, None),
+                command,
+                agent_id=command.data.get("agent_id"),
+                rule_id=command.data.get("rule_id"),
+                event_id=str(command.event_id),
             )
-            batch.logs.append(
-                {
-                    "event": command.event_type,
-                    "ticket_id": str(command.stream_id),
-                    "agent_id": command.data.get("agent_id"),
-                    "rule_id": command.data.get("rule_id"),
-                    "event_id": str(command.event_id),
-                }
+        for event in outcome.events:
+            batch.send_envelope(
+                self.events_topic,
+                event,
+                reason=event.data.get("reason"),
+                rule_id=event.data.get("rule_id"),
             )
         for key, value in outcome.ordered_writes():
             batch.put(table, key, value)
