@@ -1,7 +1,7 @@
 """Assignment rule configuration events (stream type ``assignment-rules``, topic
 ``helpdesk.assignment-rules.v1``: one stream for the assignment rules, one for the team routing
 rules and channel default teams), read and written by the assignment service through
-:class:`helpdesk_platform.config_log.ConfigLog`; and ``TicketUnassignable`` (stream type
+:class:`helpdesk_platform.config_log.ConfigLog`; and ``AssignmentBlocked`` (stream type
 ``assignment``, topic ``helpdesk.assignment.v1``), what the worker could not assign and why.
 
 A rule travels as the JSON the assignment service's admin API accepts (its ``AssignmentRule``);
@@ -87,8 +87,8 @@ class UnassignableReason(StrEnum):
     """based_on_field: the agent named is outside the rule's agents and teams."""
 
 
-@event_type("TicketUnassignable", version=1, stream_type=ASSIGNMENT_STREAM)
-class TicketUnassignable(DomainEvent):
+@event_type("AssignmentBlocked", version=1, stream_type=ASSIGNMENT_STREAM)
+class AssignmentBlocked(DomainEvent):
     """The ticket (the stream id) cannot be assigned in its team now; it waits, and is tried
     again when members, availability or rules change. Sent once per reason."""
 

@@ -42,7 +42,7 @@ from helpdesk_events.assignment import UnassignableReason
 __all__ = ["Decision", "NoAgentReason", "candidate_ids", "choose_agent", "field_value"]
 
 
-#: Why a rule found nobody for a ticket: the reasons the ``TicketUnassignable`` event carries
+#: Why a rule found nobody for a ticket: the reasons the ``AssignmentBlocked`` event carries
 #: (one list, in the contract).
 NoAgentReason = UnassignableReason
 

@@ -6,7 +6,7 @@
   ``{"team_id": ...}`` (``null`` removes the default). If-Match as for ``/rules``; a team the
   directory has not seen is refused (422).
 * ``GET /unassignable``: the tickets nobody can take now, with the reason (what
-  ``TicketUnassignable`` said), and the open tickets without a team that no routing rule or
+  ``AssignmentBlocked`` said), and the open tickets without a team that no routing rule or
   channel default takes. It reads this worker's tables: with several replicas, each answers for
   the partitions it holds.
 

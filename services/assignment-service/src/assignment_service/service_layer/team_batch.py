@@ -1,5 +1,5 @@
 """Stage 2 in a batch: one team message through :func:`team_stage.handle`, its commands sent on
-the ticket-command topic, its ``TicketUnassignable`` events on the assignment topic and its writes
+the ticket-command topic, its ``AssignmentBlocked`` events on the assignment topic and its writes
 staged (Faust-free: the table and topics are handed in)."""
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ from assignment_service.domain import (
 from assignment_service.domain.rule_set import RuleSet, effective_rules
 from assignment_service.domain.ticket_facts import TicketFacts
 from helpdesk_events import Actor, ActorKind, EventEnvelope, derived_event_id
-from helpdesk_events.assignment import ASSIGNMENT_STREAM, TicketUnassignable, UnassignableReason
+from helpdesk_events.assignment import ASSIGNMENT_STREAM, AssignmentBlocked, UnassignableReason
 from helpdesk_events.commands import (
     TICKET_COMMAND,
     AssignTicket,
@@ -121,7 +121,7 @@ class TeamInfo(BaseModel):
 
 
 class Unassignable(BaseModel):
-    """Why a waiting ticket has no agent (told once per reason as ``TicketUnassignable``)."""
+    """Why a waiting ticket has no agent (told once per reason as ``AssignmentBlocked``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -146,7 +146,7 @@ class TicketSlot(BaseModel):
 @dataclass
 class Outcome:
     commands: list[EventEnvelope] = field(default_factory=list)
-    #: ``TicketUnassignable`` events for ``helpdesk.assignment.v1``.
+    #: ``AssignmentBlocked`` events for ``helpdesk.assignment.v1``.
     events: list[EventEnvelope] = field(default_factory=list)
     writes: dict[str, Any] = field(default_factory=dict)  # value None: delete the key
 
@@ -583,7 +583,7 @@ def _wait(
     if why is not None and told is not None and told.reason == why.reason:
         why = told  # the same reason as before: keep its time, do not tell again
     elif why is not None:
-        event = TicketUnassignable(
+        event = AssignmentBlocked(
             ticket_id=facts.ticket_id,
             team_id=team_id,
             rule_id=why.rule_id,
@@ -597,7 +597,7 @@ def _wait(
 
 
 def _unassignable_envelope(
-    event: TicketUnassignable, facts: TicketFacts, now: datetime
+    event: AssignmentBlocked, facts: TicketFacts, now: datetime
 ) -> EventEnvelope:
     """The event's id is derived from the ticket version and reason: a replay after a crash
     sends the same id (consumers deduplicate by it)."""
