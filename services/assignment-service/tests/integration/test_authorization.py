@@ -46,6 +46,12 @@ EXPECTED: Expected = {
     ("PUT", "/rules/{rule_id}"): (401, 401, 403, 403, 403, 403, 428),
     # A rule that was never saved: a manager gets past the role check to the 404.
     ("DELETE", "/rules/{rule_id}"): (401, 401, 403, 403, 403, 403, 404),
+    ("GET", "/routing"): (401, 401, 403, 403, 403, 403, 200),
+    ("PUT", "/routing/rules/{rule_id}"): (401, 401, 403, 403, 403, 403, 428),
+    ("DELETE", "/routing/rules/{rule_id}"): (401, 401, 403, 403, 403, 403, 404),
+    ("PUT", "/routing/channels/{channel}"): (401, 401, 403, 403, 403, 403, 428),
+    # Staff see the tickets nobody can take.
+    ("GET", "/unassignable"): (401, 401, 403, 403, 200, 200, 200),
 }
 
 FAUST_VIEWS = (
@@ -123,7 +129,19 @@ def _concrete(path: str, team: tuple[uuid.UUID, uuid.UUID]) -> str:
         path.replace("{rule_id}", f"authz-{uuid.uuid4().hex[:8]}")
         .replace("{ticket_id}", str(uuid.uuid4()))
         .replace("{agent_id}", str(team[1]))
+        .replace("{channel}", "Email")
     )
+
+
+def _body(method: str, path: str, team: tuple[uuid.UUID, uuid.UUID]) -> object:
+    """A valid body for the write rows (so a manager gets to the If-Match check)."""
+    if method != "PUT":
+        return None
+    if path.startswith("/routing/rules/"):
+        return {"name": "authz", "team_id": str(team[0])}
+    if path.startswith("/routing/channels/"):
+        return {"team_id": None}
+    return FIELD_RULE
 
 
 async def test_every_route_answers_each_caller_as_the_matrix_says(
@@ -135,7 +153,7 @@ async def test_every_route_answers_each_caller_as_the_matrix_says(
             EXPECTED,
             headers,
             lambda path: _concrete(path, team),
-            lambda method, path: FIELD_RULE if method == "PUT" else None,
+            lambda method, path: _body(method, path, team),
         )
 
 

@@ -72,6 +72,7 @@ def member(table: Table, agent: uuid.UUID, availability: str = "active", **kw: A
             "member": kw.get("member", True),
             "availability": availability,
             "active": kw.get("active", True),
+            "email": kw.get("email"),
         }
     )
 
