@@ -163,3 +163,29 @@ def test_an_enterprise_rule_reads_the_company_tier() -> None:
     assert command.data["agent_id"] == str(AGENTS[2])
     (command,) = ticket(table, facts(company_tier="SMB")).commands
     assert command.data["rule_id"] == f"team-{TEAM}"
+
+
+def test_a_held_ticket_neither_waits_for_members_nor_blocks_the_tickets_behind_it() -> None:
+    table = staffed_table(
+        rules(
+            {
+                "rule_id": "desk",
+                "name": "Desk",
+                "teams": [str(TEAM)],
+                "unassign_condition": '"hold" in tags',
+            }
+        )
+    )
+    for agent in AGENTS:
+        member(table, agent, availability="unavailable")
+    held = facts(tags=("hold",))
+    assert ticket(table, held).events == []  # held on purpose: not unassignable
+    waiting = facts()
+    (event,) = ticket(table, waiting).events
+    assert event.data["reason"] == "none_available"
+    outcome = member(table, AGENTS[0])  # someone is back: the waiting ticket is assigned
+    (command,) = outcome.commands
+    assert command.stream_id == waiting.ticket_id
+    # Reconciliation tries the held ticket again (the rules may have changed): still held.
+    reconcile = {"kind": "reconcile", "team_id": str(TEAM), "facts": held.model_dump(mode="json")}
+    assert table.send(reconcile).commands == []

@@ -281,8 +281,11 @@ def _on_reconcile(
     if decided is None:
         if facts.version > slot.version:
             _on_ticket(view, team_id, facts, saved_rules, now)
-        else:
+        elif slot.unassignable is not None:
             _set_waiting(view, team_id, facts.ticket_id, True)  # nobody fits (yet)
+        else:
+            # Held by its rule's unassign condition: the rules may have changed since.
+            _decide(view, team_id, facts, saved_rules, now)
         return
     command = EventEnvelope.model_validate(decided.command)
     if now - command.occurred_at < RECONCILE_GRACE:
@@ -593,7 +596,9 @@ def _wait(
         view.outcome.events.append(_unassignable_envelope(event, facts, now))
     slot = TicketSlot(version=facts.version, facts=facts, unassignable=why)
     view.put_slot(team_id, facts.ticket_id, slot)
-    _set_waiting(view, team_id, facts.ticket_id, True)
+    # A ticket held by its rule's unassign condition waits for its own next change, not for
+    # members or rules (and must not stop the retries of the tickets behind it).
+    _set_waiting(view, team_id, facts.ticket_id, why is not None)
 
 
 def _unassignable_envelope(
@@ -627,6 +632,9 @@ def _retry_waiting(view: _View, team_id: uuid.UUID, saved_rules: RuleSet, now: d
         if _settle(view, team_id, slot):
             continue  # decided before a crash that lost the team record's part of it
         if not _decide(view, team_id, slot.facts, saved_rules, now):
+            held = view.slot(team_id, ticket_id)
+            if held is not None and held.unassignable is None:
+                continue  # held by its rule's unassign condition: says nothing of the others
             break  # the rest would find nobody either (same team, same agents)
 
 
