@@ -11,7 +11,18 @@ from assignment_service.domain.rule_set import RuleSet, fold_rules
 from assignment_service.service_layer.team_stage import unassignable_slots
 from helpdesk_events import StatusCategory
 
-from .test_team_stage import AGENTS, NOW, TEAM, Table, chosen, facts, member, staffed_table, ticket
+from .test_team_stage import (
+    AGENTS,
+    NOW,
+    TEAM,
+    Table,
+    chosen,
+    facts,
+    member,
+    staffed_table,
+    team,
+    ticket,
+)
 
 
 def rules(*raw: dict[str, Any]) -> RuleSet:
@@ -189,3 +200,14 @@ def test_a_held_ticket_neither_waits_for_members_nor_blocks_the_tickets_behind_i
     # Reconciliation tries the held ticket again (the rules may have changed): still held.
     reconcile = {"kind": "reconcile", "team_id": str(TEAM), "facts": held.model_dump(mode="json")}
     assert table.send(reconcile).commands == []
+
+
+def test_a_ticket_escalated_to_a_team_without_members_is_told() -> None:
+    """Issue #20 item 3: a ticket escalated on breach to L2 stayed unassigned, silently."""
+    table = Table()
+    team(table)  # known (its default rule exists) but nobody is in it
+    (event,) = ticket(table, facts()).events
+    assert (event.data["reason"], event.data["detail"]) == (
+        "no_candidates",
+        "the team has no members",
+    )

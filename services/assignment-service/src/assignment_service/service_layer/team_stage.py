@@ -495,7 +495,11 @@ def _decide(
         assert decision.reason is not None
         detail = decision.detail
         if decision.reason is UnassignableReason.NO_CANDIDATES:
-            detail = "none of the rule's agents and teams is a member of the ticket's team"
+            detail = (
+                "none of the rule's agents and teams is a member of the ticket's team"
+                if info.members
+                else "the team has no members"
+            )
         why = Unassignable(reason=decision.reason, detail=detail, rule_id=rule.rule_id, since=now)
         _wait(view, team_id, facts, why, now)
         return False
