@@ -6,23 +6,20 @@ moved, 428 without it). A rule naming a team or agent the directory stage has no
 (422). Routes only parse, call and map errors; the rules live in
 :class:`helpdesk_platform.config_log.ConfigLog`.
 
-The OpenAPI document is built from the operations declared here (:class:`Operation`) and the
-pydantic models' JSON Schemas, so a route and its description cannot drift apart; the same list
-tells Faust's web server which paths to serve (:func:`helpdesk_platform.faust_web.web_settings`).
+The routes are declared as :data:`RULES_OPERATIONS` for the OpenAPI document
+(:mod:`~assignment_service.entrypoints.api_docs`); the helpers here (:func:`denied`,
+:func:`json_body`, :func:`write_config`) serve the routing API too.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import faust
 import orjson
 from faust.web import Request, Response, View
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from assignment_service.domain.rule_set import (
     RuleSet,
@@ -31,6 +28,7 @@ from assignment_service.domain.rule_set import (
     parse_rule,
 )
 from assignment_service.domain.rules import AssignmentRule
+from assignment_service.entrypoints.api_docs import Operation
 from assignment_service.service_layer.directory_stage import DirectoryView
 from helpdesk_events import Actor, ActorKind, DomainEvent
 from helpdesk_events.assignment import AssignmentRuleDeleted, AssignmentRuleSaved
@@ -38,13 +36,10 @@ from helpdesk_platform.config_http import BearerAuth, HttpRefusal, etag, expecte
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
 
 __all__ = [
-    "OPERATIONS",
-    "Operation",
+    "RULES_OPERATIONS",
     "RulesApi",
     "denied",
     "json_body",
-    "openapi_document",
-    "served_paths",
     "write_config",
 ]
 
@@ -61,21 +56,7 @@ _WRITE = {
 }
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One documented route: the OpenAPI document and the served paths come from these."""
-
-    path: str
-    method: str
-    summary: str
-    responses: dict[str, str]
-    secured: bool = True
-    if_match: bool = False
-    body: type[BaseModel] | None = None
-    path_params: tuple[str, ...] = field(default=())
-
-
-OPERATIONS: list[Operation] = [
+RULES_OPERATIONS: list[Operation] = [
     Operation("/healthz", "get", "Liveness", {"200": "up"}, secured=False),
     Operation("/openapi.json", "get", "This document", {"200": "the document"}, secured=False),
     Operation(
@@ -125,74 +106,6 @@ def denied(
     except HttpRefusal as refusal:
         return web.json({"detail": refusal.detail}, status=refusal.status)
     return None
-
-
-def served_paths(operations: Iterable[Operation] = ()) -> list[str]:
-    return sorted({op.path for op in [*OPERATIONS, *operations]})
-
-
-def _schemas(models: list[type[BaseModel]]) -> dict[str, Any]:
-    """The models' JSON Schemas as OpenAPI components; a body's id field named by the path may
-    be left out."""
-    if not models:
-        return {}
-    _, top = models_json_schema(
-        [(model, "validation") for model in models], ref_template="#/components/schemas/{model}"
-    )
-    schemas: dict[str, Any] = dict(top["$defs"])
-    for model in models:
-        schema = dict(schemas[model.__name__])
-        schema["required"] = [name for name in schema.get("required", []) if name != "rule_id"]
-        schemas[model.__name__] = schema
-    return schemas
-
-
-def openapi_document(operations: Iterable[Operation] = ()) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the declared operations."""
-    ops = [*OPERATIONS, *operations]
-    paths: dict[str, dict[str, Any]] = {}
-    for op in ops:
-        entry: dict[str, Any] = {
-            "summary": op.summary,
-            "responses": {code: {"description": text} for code, text in op.responses.items()},
-        }
-        if op.secured:
-            entry["security"] = [{"bearer": []}]
-        parameters: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in op.path_params
-        ]
-        if op.if_match:
-            parameters.append(
-                {
-                    "name": "If-Match",
-                    "in": "header",
-                    "required": True,
-                    "schema": {"type": "string"},
-                    "description": "the version read (ETag of the GET)",
-                }
-            )
-        if parameters:
-            entry["parameters"] = parameters
-        if op.body is not None:
-            ref = {"$ref": f"#/components/schemas/{op.body.__name__}"}
-            entry["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": ref}},
-            }
-        paths.setdefault(op.path, {})[op.method] = entry
-    bodies = list(dict.fromkeys(op.body for op in ops if op.body is not None))
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Assignment service", "version": "0.1.0"},
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            },
-            "schemas": _schemas(bodies),
-        },
-        "paths": paths,
-    }
 
 
 def json_body(raw: bytes) -> dict[str, Any]:

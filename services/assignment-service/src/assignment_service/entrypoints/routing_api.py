@@ -31,12 +31,8 @@ from assignment_service.domain.routing import (
     parse_routing_rule,
 )
 from assignment_service.domain.ticket_facts import TicketFacts
-from assignment_service.entrypoints.admin_api import (
-    Operation,
-    denied,
-    json_body,
-    write_config,
-)
+from assignment_service.entrypoints.admin_api import denied, json_body, write_config
+from assignment_service.entrypoints.api_docs import Operation
 from assignment_service.service_layer.directory_stage import DirectoryView
 from assignment_service.service_layer.team_stage import unassignable_slots
 from helpdesk_events.assignment import ChannelTeamSet, RoutingRuleDeleted, RoutingRuleSaved

@@ -44,7 +44,8 @@ from assignment_service.adapters.faust_app import (
 from assignment_service.domain.routing import RoutingConfig, fold_routing
 from assignment_service.domain.rule_set import RuleSet, fold_rules
 from assignment_service.domain.ticket_facts import TicketFacts
-from assignment_service.entrypoints.admin_api import RulesApi, openapi_document, served_paths
+from assignment_service.entrypoints.admin_api import RULES_OPERATIONS, RulesApi
+from assignment_service.entrypoints.api_docs import openapi_document, served_paths
 from assignment_service.entrypoints.routing_api import (
     ROUTING_OPERATIONS,
     RoutingApi,
@@ -75,6 +76,10 @@ RULES_STREAM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "helpdesk:assignment-rules")
 ROUTING_STREAM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "helpdesk:assignment-routing")
 
 
+#: Every route the worker serves, for the OpenAPI document and Faust's web server.
+OPERATIONS = [*RULES_OPERATIONS, *ROUTING_OPERATIONS]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -94,7 +99,7 @@ class AssignmentWorker:
         self.settings = settings
         self._assigned = False
         self._background: set[asyncio.Future[Any]] = set()
-        self.faust = AssignmentApp(settings, served_paths(ROUTING_OPERATIONS))
+        self.faust = AssignmentApp(settings, served_paths(OPERATIONS))
         self.app = self.faust.app
         self.team_topic_name = self.faust.team_topic_name
         self.team_topic = self.faust.team_topic
@@ -245,7 +250,7 @@ class AssignmentWorker:
     def _add_pages(self) -> None:
         app = self.app
         worker = self
-        document = openapi_document(ROUTING_OPERATIONS)
+        document = openapi_document(OPERATIONS)
 
         @app.page("/healthz")
         async def healthz(web: View, request: Request) -> Response:
