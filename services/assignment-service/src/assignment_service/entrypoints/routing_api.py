@@ -135,11 +135,13 @@ class RoutingApi:
         return RoutingRuleSaved(rule=rule.model_dump(mode="json"))
 
     def channel_event(self, channel: str, raw: bytes) -> ChannelTeamSet:
-        body = json_body(raw)
         try:
-            event = ChannelTeamSet.model_validate({**body, "channel": channel})
+            body = ChannelTeam.model_validate(json_body(raw))
+            event = ChannelTeamSet(channel=channel, team_id=body.team_id)
         except ValidationError as error:
-            raise ValueError(error.errors()[0]["msg"]) from None
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise ValueError(f"{where}: {first['msg']}") from None
         if event.team_id is not None:
             check_teams([event.team_id], self.directory.team_known)
         return event
