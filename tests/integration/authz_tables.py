@@ -235,6 +235,10 @@ SLA_SERVICE: Table = (
 
 #: A rule that names no team or agent (so it passes the reference check).
 _FIELD_RULE = {"name": "authz", "method": "based_on_field", "assignee_field": "assignee_id"}
+_UNKNOWN_RULE = expect(
+    customer_a="403", technician="403", agent="403", manager="404", mail_gateway="403"
+)
+_NO_SUCH_TEAM = "00000000-0000-4000-8000-00000000a11c"
 ASSIGNMENT_SERVICE: Table = (
     HEALTH
     | _OPENAPI
@@ -244,12 +248,21 @@ ASSIGNMENT_SERVICE: Table = (
             Call({"rule_id": "rule"}, body=_FIELD_RULE), _IF_MATCH_MISSING
         ),
         # A rule that was never saved: a manager gets past the role check to the 404.
-        ("DELETE", "/rules/{rule_id}"): Route(
-            Call({"rule_id": "rule"}),
+        ("DELETE", "/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_RULE),
+        ("GET", "/routing"): Route(Call(), MANAGERS_ONLY),
+        # The world has no team: a manager gets past the role check to the team check (422).
+        ("PUT", "/routing/rules/{rule_id}"): Route(
+            Call({"rule_id": "rule"}, body={"name": "authz", "team_id": _NO_SUCH_TEAM}),
             expect(
-                customer_a="403", technician="403", agent="403", manager="404", mail_gateway="403"
+                customer_a="403", technician="403", agent="403", manager="422", mail_gateway="403"
             ),
         ),
+        ("DELETE", "/routing/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_RULE),
+        ("PUT", "/routing/channels/{channel}"): Route(
+            Call({"channel": "channel"}, body={"team_id": None}), _IF_MATCH_MISSING
+        ),
+        # Staff see the tickets nobody can take.
+        ("GET", "/unassignable"): Route(Call(), STAFF_ONLY),
     }
 )
 

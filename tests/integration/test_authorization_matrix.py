@@ -223,7 +223,8 @@ async def assignment_service_world(request: pytest.FixtureRequest, private_key: 
     dev_keys = request.getfixturevalue("dev_keys")
     worker = _worker(request, "assignment_service", "ASSIGNMENT", dev_keys)
     await worker.wait_ready()
-    return World(worker.url, make_callers(private_key), {"rule": f"authz-{uuid.uuid4().hex[:8]}"})
+    ids = {"rule": f"authz-{uuid.uuid4().hex[:8]}", "channel": "authz-channel"}
+    return World(worker.url, make_callers(private_key), ids)
 
 
 # --- the mail gateway ---------------------------------------------------------------------------

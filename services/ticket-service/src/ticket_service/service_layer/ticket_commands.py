@@ -19,7 +19,7 @@ import asyncpg
 import structlog
 
 from helpdesk_events import Actor, ActorKind, DomainEvent, EventEnvelope, derived_event_id
-from helpdesk_events.commands import AssignTicket, EscalateTicket, UnassignTicket
+from helpdesk_events.commands import AssignTicket, EscalateTicket, RouteTicket, UnassignTicket
 from ticket_service.adapters.command_outcomes import CommandOutcomes
 from ticket_service.adapters.event_store import (
     DuplicateEvent,
@@ -37,6 +37,9 @@ log = structlog.get_logger()
 ASSIGNMENT_SERVICE = "assignment-service"
 #: Attempts when a concurrent change moves the ticket between the decision and the append.
 CONFLICT_ATTEMPTS = 5
+
+
+TicketCommand = AssignTicket | UnassignTicket | EscalateTicket | RouteTicket
 
 
 class Outcome(StrEnum):
@@ -64,7 +67,7 @@ def trace_id_of(traceparent: str | None) -> str | None:
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
-def _streams_named_in(command: AssignTicket | UnassignTicket | EscalateTicket) -> list[uuid.UUID]:
+def _streams_named_in(command: TicketCommand) -> list[uuid.UUID]:
     if isinstance(command, AssignTicket):
         return [
             command.ticket_id,
@@ -73,6 +76,8 @@ def _streams_named_in(command: AssignTicket | UnassignTicket | EscalateTicket) -
         ]
     if isinstance(command, EscalateTicket):
         return [command.ticket_id, command.from_team_id]
+    if isinstance(command, RouteTicket):
+        return [command.ticket_id, command.team_id]
     return [command.ticket_id]
 
 
@@ -94,7 +99,7 @@ class TicketCommandHandler:
 
     async def handle(self, envelope: EventEnvelope, traceparent: str | None = None) -> Decision:
         command = envelope.payload()
-        if not isinstance(command, AssignTicket | UnassignTicket | EscalateTicket):
+        if not isinstance(command, TicketCommand):
             log.warning(
                 "ticket command ignored: unknown type",
                 command_id=str(envelope.event_id),
@@ -113,7 +118,7 @@ class TicketCommandHandler:
     async def _decide(
         self,
         envelope: EventEnvelope,
-        command: AssignTicket | UnassignTicket | EscalateTicket,
+        command: TicketCommand,
         traceparent: str | None,
     ) -> Decision:
         try:
@@ -143,6 +148,14 @@ class TicketCommandHandler:
                             ticket, assignee_id=command.assignee_id, reason=command.reason
                         )
                     ]
+                elif isinstance(command, RouteTicket):
+                    events = ticket_commands.route(
+                        ticket,
+                        team_id=command.team_id,
+                        expected_version=command.expected_version,
+                        team_exists=await self._directory.team_exists(command.team_id),
+                        team_members=await self._directory.team_members(command.team_id),
+                    )
                 else:
                     events = await self._tickets.decide_escalation(ticket, command.from_team_id)
         except (TicketNotFound, CommandRefused) as refusal:
@@ -185,7 +198,7 @@ class TicketCommandHandler:
     async def _refuse(
         self,
         envelope: EventEnvelope,
-        command: AssignTicket | UnassignTicket | EscalateTicket,
+        command: TicketCommand,
         traceparent: str | None,
         reason: str,
     ) -> Decision:
@@ -205,7 +218,7 @@ class TicketCommandHandler:
     @staticmethod
     def _context(
         envelope: EventEnvelope,
-        command: AssignTicket | UnassignTicket | EscalateTicket,
+        command: TicketCommand,
         traceparent: str | None,
     ) -> CommandContext:
         if isinstance(command, EscalateTicket):
