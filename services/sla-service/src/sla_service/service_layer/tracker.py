@@ -17,7 +17,8 @@ Rules
 * ``StatusChanged`` (``to_category``) and ``TicketMerged`` (the child is closed) move the clocks
   with :meth:`SlaPolicy.follow_status` -> ``SlaPaused`` / ``SlaResumed`` / ``SlaMet``.
 * An event that changes a field conditions read (``PriorityChanged``, ``TeamChanged``,
-  ``TagsChanged``, ``TicketFieldsChanged``, ``StatusChanged``, ``TicketAssigned``, ...) selects
+  ``TagsChanged``, ``TicketFieldsChanged``, ``TicketCustomerContextChanged``,
+  ``CustomFieldsChanged``, ``StatusChanged``, ``TicketAssigned``, ...) selects
   the policy again (still as of the creation instant, for active ranges). When another policy
   matches, the ticket switches to it at the event: the business time used so far is settled
   under the old policy's calendar and kept, the new policy's targets (for the ticket's priority)
@@ -90,7 +91,14 @@ from helpdesk_events.sla import (
     SlaTargetsSet,
     SlaWarning,
 )
-from helpdesk_events.tickets import TagsChanged, TicketFieldsChanged
+from helpdesk_events.tickets import (
+    CustomerContext,
+    CustomFieldsChanged,
+    CustomFieldValue,
+    TagsChanged,
+    TicketCustomerContextChanged,
+    TicketFieldsChanged,
+)
 from sla_service.domain import BusinessCalendar, SlaClock, SlaMetric, SlaPolicy
 from sla_service.domain.policies import BUILT_IN_DEFAULT_ID, PolicyCatalog, built_in_rule
 from sla_service.domain.selection import PolicyRule
@@ -127,6 +135,27 @@ class TicketFields(BaseModel):
     tags: tuple[str, ...] = ()
     customer_id: uuid.UUID | None = None
     company_id: uuid.UUID | None = None
+    #: The customer's and company's attributes (``TicketCreated.customer_context``, followed by
+    #: ``TicketCustomerContextChanged``), so "Enterprise" policies apply by themselves.
+    customer_tags: tuple[str, ...] = ()
+    customer_country: str | None = None
+    company_tags: tuple[str, ...] = ()
+    company_tier: str | None = None
+    company_country: str | None = None
+    #: Custom field values by key (``TicketCreated.custom_fields``, ``CustomFieldsChanged``).
+    custom: dict[str, CustomFieldValue] = Field(default_factory=dict)
+
+
+def _context_fields(context: CustomerContext | None) -> dict[str, Any]:
+    """The :class:`TicketFields` a customer context gives (all empty without one)."""
+    context = context or CustomerContext()
+    return {
+        "customer_tags": context.customer_tags,
+        "customer_country": context.customer_country,
+        "company_tags": context.company_tags,
+        "company_tier": context.company_tier,
+        "company_country": context.company_country,
+    }
 
 
 class TicketSla(BaseModel):
@@ -184,6 +213,15 @@ def condition_fields(state: TicketSla) -> dict[str, Any]:
         "brand": fields.brand,
         "customer_id": str(fields.customer_id) if fields.customer_id else None,
         "company_id": str(fields.company_id) if fields.company_id else None,
+        "customer_tags": list(fields.customer_tags),
+        "customer_country": fields.customer_country,
+        "company_tags": list(fields.company_tags),
+        "company_tier": fields.company_tier,
+        "company_country": fields.company_country,
+        "custom": {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in fields.custom.items()
+        },
     }
 
 
@@ -358,6 +396,8 @@ class SlaTracker:
             tags=event.tags,
             customer_id=event.customer_id,
             company_id=event.company_id,
+            custom=dict(event.custom_fields),
+            **_context_fields(event.customer_context),
         )
         # A first state, to select the policy from the ticket's fields.
         state = TicketSla(
@@ -569,6 +609,16 @@ class _Step:
             for change in event.changes:
                 if change.field in _EDITABLE_FIELDS:
                     changes[change.field] = change.new
+        elif isinstance(event, TicketCustomerContextChanged):
+            changes.update(company_id=event.company_id, **_context_fields(event.customer_context))
+        elif isinstance(event, CustomFieldsChanged) and fields is not None:
+            custom = dict(fields.custom)
+            for custom_change in event.changes:
+                if custom_change.new is None:
+                    custom.pop(custom_change.key, None)
+                else:
+                    custom[custom_change.key] = custom_change.new
+            changes["custom"] = custom
         elif isinstance(event, TagsChanged) and fields is not None:
             removed = set(event.removed)
             kept = [tag for tag in fields.tags if tag not in removed]
