@@ -4,7 +4,8 @@ A :class:`PolicyDocument` is what ``PUT /policies/{policy_id}`` takes and what
 ``SlaPolicySaved`` carries: an id, a name, a ``position`` in the ordered list, ``is_default``, an
 optional ``condition`` on the ticket's fields (CEL, :mod:`helpdesk_conditions`) and active range,
 the business ``calendar`` it counts in, and the :class:`~sla_service.domain.policy.SlaPolicy`
-fields (``targets`` per priority, ``default_priority``, ``pausing``, ``fulfilling``).
+fields (``targets`` per priority, ``default_priority``, ``pausing``, ``fulfilling`` per status
+category, ``pausing_statuses``, ``fulfilling_statuses`` per status name).
 
 The saved policies are folded from ``SlaPolicySaved`` / ``SlaPolicyDeleted``
 (:func:`fold_policies`); a ``ValueError`` refuses an event, alike on every replica:
@@ -46,6 +47,7 @@ from sla_service.domain.policy import (
     SlaMetric,
     SlaPolicy,
     StatusCategory,
+    StatusName,
 )
 from sla_service.domain.selection import PolicyRule, PolicySet
 
@@ -90,6 +92,8 @@ class PolicyDocument(BaseModel):
     fulfilling: dict[StatusCategory, frozenset[SlaMetric]] = Field(
         default_factory=lambda: dict(DEFAULT_FULFILLING)
     )
+    pausing_statuses: dict[StatusName, frozenset[SlaMetric]] = Field(default_factory=dict)
+    fulfilling_statuses: dict[StatusName, frozenset[SlaMetric]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -129,6 +133,8 @@ class PolicyDocument(BaseModel):
                 default_priority=self.default_priority,
                 pausing=self.pausing,
                 fulfilling=self.fulfilling,
+                pausing_statuses=self.pausing_statuses,
+                fulfilling_statuses=self.fulfilling_statuses,
             )
         except ValidationError as error:
             raise ValueError(_problems(error)) from None
@@ -346,7 +352,7 @@ def _describe_built_in(rule: PolicyRule) -> dict[str, Any]:
 
 
 def _sorted_sets(view: dict[str, Any]) -> dict[str, Any]:
-    for key in ("pausing", "fulfilling"):
+    for key in ("pausing", "fulfilling", "pausing_statuses", "fulfilling_statuses"):
         if isinstance(view.get(key), dict):
             view[key] = {category: sorted(metrics) for category, metrics in view[key].items()}
     return view

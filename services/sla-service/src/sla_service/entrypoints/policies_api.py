@@ -256,6 +256,14 @@ _POLICY_SCHEMA = {
         "default_priority": {"type": "string"},
         "pausing": {"type": "object", "description": "status category -> metrics it pauses"},
         "fulfilling": {"type": "object", "description": "status category -> metrics it meets"},
+        "pausing_statuses": {
+            "type": "object",
+            "description": "status name -> metrics it pauses (a named status decides alone)",
+        },
+        "fulfilling_statuses": {
+            "type": "object",
+            "description": "status name -> metrics it meets (a named status decides alone)",
+        },
     },
 }
 

@@ -15,7 +15,8 @@ Rules
   status category -> ``SlaTargetsSet`` (``policy``: the policy id). Every later computation of
   the ticket - due instants, warnings, breaches, pauses - uses that policy and its calendar.
 * ``StatusChanged`` (``to_category``) and ``TicketMerged`` (the child is closed) move the clocks
-  with :meth:`SlaPolicy.follow_status` -> ``SlaPaused`` / ``SlaResumed`` / ``SlaMet``.
+  with :meth:`SlaPolicy.follow_status` (the status itself when the policy names it, else its
+  category) -> ``SlaPaused`` / ``SlaResumed`` / ``SlaMet``.
 * An event that changes a field conditions read (``PriorityChanged``, ``TeamChanged``,
   ``TagsChanged``, ``TicketFieldsChanged``, ``TicketCustomerContextChanged``,
   ``CustomFieldsChanged``, ``StatusChanged``, ``TicketAssigned``, ...) selects
@@ -371,9 +372,9 @@ class SlaTracker:
             if rule.policy_id != step.state.policy:
                 step.switch(rule, step.state.fields.priority, at, str(envelope.event_id))
         if isinstance(event, StatusChanged) and event.to_category is not None:
-            step.follow_status(event.to_category, at)
+            step.follow_status(event.to_category, at, status=event.to_status)
         elif isinstance(event, TicketMerged):
-            step.follow_status(StatusCategory.CLOSED, at)
+            step.follow_status(StatusCategory.CLOSED, at, status=None)
         elif isinstance(event, MessageAdded) and _is_first_response(event, envelope):
             step.meet(SlaMetric.FIRST_RESPONSE, at)
             step.meet(SlaMetric.NEXT_RESPONSE, at)
@@ -423,8 +424,8 @@ class SlaTracker:
             target = policy.target(priority, metric)
             if target is None or metric is SlaMetric.NEXT_RESPONSE:
                 continue  # next response needs a customer message first: not tracked yet
-            clock = SlaClock.start(at, paused=policy.pauses(category, metric))
-            if policy.fulfils(category, metric):
+            clock = SlaClock.start(at, paused=policy.pauses(category, metric, event.status))
+            if policy.fulfils(category, metric, event.status):
                 clock = clock.met(rule.calendar, at)
             metrics[metric] = MetricState(target=target, clock=clock)
         state = state.model_copy(
@@ -670,27 +671,38 @@ class _Step:
         resolution = rule.policy.target(effective, SlaMetric.RESOLUTION)
         if SlaMetric.RESOLUTION not in self.state.metrics and resolution is not None:
             # Not retroactive: the clock counts from the switch.
-            clock = SlaClock.start(at, paused=rule.policy.pauses(category, SlaMetric.RESOLUTION))
-            if rule.policy.fulfils(category, SlaMetric.RESOLUTION):
+            paused = rule.policy.pauses(category, SlaMetric.RESOLUTION, self.status)
+            clock = SlaClock.start(at, paused=paused)
+            if rule.policy.fulfils(category, SlaMetric.RESOLUTION, self.status):
                 clock = clock.met(rule.calendar, at)
             self.put(SlaMetric.RESOLUTION, MetricState(target=resolution, clock=clock))
-        old_rules = (old.policy.pausing, old.policy.fulfilling)
-        if old_rules != (rule.policy.pausing, rule.policy.fulfilling):
-            self.follow_status(category, at, cause)
+        if _status_rules(old.policy) != _status_rules(rule.policy):
+            self.follow_status(category, at, cause, status=self.status)
         settled = max(
             (metric.clock.changed_at for metric in self.state.metrics.values()), default=at
         )
         self.targets_set(cause, max(at, settled))
 
+    @property
+    def status(self) -> str | None:
+        """The ticket's status, when known (states kept before policies have none)."""
+        fields = self.state.fields
+        return fields.status or None if fields is not None else None
+
     def follow_status(
-        self, category: StatusCategory, at: datetime, cause: str | None = None
+        self,
+        category: StatusCategory,
+        at: datetime,
+        cause: str | None = None,
+        *,
+        status: str | None,
     ) -> None:
         self.state = self.state.model_copy(update={"category": category})
         policy = self.rule.policy
         calendar = self.rule.calendar
         for name, metric in sorted(self.state.metrics.items()):
             moment = max(at, metric.clock.changed_at)
-            clock = policy.follow_status(metric.clock, name, category, calendar, moment)
+            clock = policy.follow_status(metric.clock, name, category, calendar, moment, status)
             self._transition(name, metric, clock, moment, cause)
 
     def meet(self, name: SlaMetric, at: datetime) -> None:
@@ -719,7 +731,7 @@ class _Step:
         first = metrics.get(SlaMetric.FIRST_RESPONSE)
         if first is not None and not first.clock.is_met:
             return
-        paused = policy.pauses(self.state.category, SlaMetric.NEXT_RESPONSE)
+        paused = policy.pauses(self.state.category, SlaMetric.NEXT_RESPONSE, self.status)
         self.put(
             SlaMetric.NEXT_RESPONSE,
             MetricState(target=target, clock=SlaClock.start(at, paused=paused)),
@@ -779,6 +791,16 @@ class _Step:
                 cause=cause,
                 at=at,
             )
+
+
+def _status_rules(policy: SlaPolicy) -> tuple[Any, ...]:
+    """What decides how a policy's clocks follow statuses."""
+    return (
+        policy.pausing,
+        policy.fulfilling,
+        policy.pausing_statuses,
+        policy.fulfilling_statuses,
+    )
 
 
 def _clock_state(clock: SlaClock) -> SlaClockState:
