@@ -262,7 +262,7 @@ class SlaTracker:
         """
         state = self._normalized(state)
         assert state.policy_revision is not None
-        rule = self.policies.resolve(state.policy)
+        rule = self.policies.resolve(state.policy, state.team_id)
         if rule.policy_id == state.policy and self.policies.revision(rule) == state.policy_revision:
             return None
         floor = max(
@@ -275,11 +275,13 @@ class SlaTracker:
         return rule, floor if since is None else max(since, floor)
 
     def select(self, state: TicketSla) -> PolicyRule:
-        """The policy the ticket's fields choose (active ranges as of its creation)."""
+        """The policy the ticket's fields choose (active ranges as of its creation), in its
+        team's calendar when the policy counts in it."""
         created_at = _created_at(state)
-        return self.policies.policies.select(
+        rule = self.policies.policies.select(
             condition_fields(state), created_at, created_at=created_at
         )
+        return self.policies.for_team(rule, state.team_id)
 
     @staticmethod
     def priority_for(rule: PolicyRule, priority: str) -> str:
@@ -369,7 +371,11 @@ class SlaTracker:
             step.switch(rule, event.to_priority, at, str(envelope.event_id))
         elif condition_fields(step.state) != before and step.state.fields is not None:
             rule = self.select(step.state)
-            if rule.policy_id != step.state.policy:
+            # Another policy, or the same one in another team's calendar.
+            if (rule.policy_id, self.policies.revision(rule)) != (
+                step.state.policy,
+                step.state.policy_revision,
+            ):
                 step.switch(rule, step.state.fields.priority, at, str(envelope.event_id))
         if isinstance(event, StatusChanged) and event.to_category is not None:
             step.follow_status(event.to_category, at, status=event.to_status)
