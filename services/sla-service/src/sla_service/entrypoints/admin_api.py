@@ -19,6 +19,8 @@ import faust
 from faust.web import Request, Response, View
 
 from helpdesk_platform.config_http import BearerAuth, HttpRefusal
+from sla_service.entrypoints.calendars_api import OPENAPI_PATHS as CALENDARS_PATHS
+from sla_service.entrypoints.calendars_api import CalendarsApi
 from sla_service.entrypoints.policies_api import OPENAPI_PATHS, PoliciesApi
 from sla_service.service_layer.queries import (
     breaching_soon,
@@ -89,6 +91,7 @@ class AdminApi:
             return web.json(ticket_view(api.tracker, state, _now()))
 
         self.policies_api.add_pages(app)
+        CalendarsApi(self.policies_api).add_pages(app)
 
         @app.page("/sla/breaching-soon")
         async def sla_breaching_soon(web: View, request: Request) -> Response:
@@ -208,5 +211,6 @@ OPENAPI: dict[str, Any] = {
             }
         },
         **OPENAPI_PATHS,
+        **CALENDARS_PATHS,
     },
 }
