@@ -1,4 +1,5 @@
-"""Holiday lists, named calendars and teams' calendars on the real Kafka (#20 items 8 and 11).
+"""Holiday lists, named calendars and teams' calendars (#20 items 8 and 11), and policies chosen
+by the customer's context (#20 item 5), on the real Kafka.
 
 The worker runs as a subprocess; the configuration topic is shared by every test of the session,
 so each object's id carries the test's own suffix and the policy matches only tickets tagged with
@@ -18,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 
 from helpdesk_devstack.worker_process import WorkerProcess
 from helpdesk_events import StatusCategory, TicketCreated
+from helpdesk_events.tickets import CustomerContext, TicketCustomerContextChanged
 from sla_service.domain import BusinessCalendar
 
 from .test_policies_api import (  # noqa: F401 - worker, worker_factory, producer: fixtures
@@ -159,3 +161,55 @@ async def test_shared_calendars_api_and_regional_teams(
         assert dues(moved)["resolution"] == due + timedelta(days=1)
         # The Mumbai team's calendar does not link the list.
         assert len(await targets_sets(kafka_bootstrap, tickets[mumbai_team])) == 1
+
+
+async def test_an_enterprise_policy_applies_by_the_companys_tier(
+    worker: WorkerProcess,  # noqa: F811 - the fixture
+    producer: AIOKafkaProducer,  # noqa: F811 - the fixture
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+) -> None:
+    """No agent sends anything: the ticket's customer context chooses the policy, and a change of
+    it (the company leaves the tier) chooses again."""
+    tier = f"Enterprise-{uuid.uuid4().hex[:8]}"  # this test's own tier
+    policy_id = f"enterprise-{tier}"
+    async with httpx.AsyncClient(
+        base_url=worker.url, headers=bearer(dev_keys, "manager")
+    ) as client:
+        version = await version_of(client)
+        policy = {
+            "name": "Enterprise",
+            "position": -1000,
+            "condition": f'company_tier == "{tier}"',
+            "calendar": {"time_zone": "UTC", "always_open": True},
+            "targets": {"Medium": {"first_response": "PT30M", "resolution": "PT2H"}},
+            "default_priority": "Medium",
+        }
+        saved = await client.put(
+            f"/policies/{policy_id}", json=policy, headers={"If-Match": f'"{version}"'}
+        )
+        assert saved.status_code == 200, saved.text
+
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    ticket = Ticket(producer)
+    await ticket.emit(
+        TicketCreated(
+            subject="Invoice",
+            channel="email",
+            status="New",
+            status_category=StatusCategory.NEW,
+            priority="Medium",
+            customer_context=CustomerContext(company_tier=tier, company_country="ID"),
+        ),
+        t0,
+    )
+    (first,) = await targets_sets(kafka_bootstrap, ticket)
+    assert first["policy"] == policy_id
+    assert dues(first)["resolution"] == t0 + timedelta(hours=2)
+
+    await ticket.emit(
+        TicketCustomerContextChanged(customer_context=CustomerContext(company_tier="SMB")),
+        t0 + timedelta(seconds=1),
+    )
+    second = (await targets_sets(kafka_bootstrap, ticket, count=2))[1]
+    assert second["policy"] != policy_id
