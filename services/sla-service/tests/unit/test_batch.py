@@ -61,6 +61,6 @@ def test_a_tick_with_nothing_to_do_only_puts_the_ticket_back_on_the_index(
 
 def test_an_unreadable_ticket_event_is_a_value_error(tracker: SlaTracker) -> None:
     batch: SlaBatch[str] = SlaBatch(tracker, {}.get)
-    with pytest.raises(ValueError, match="validation errors? for EventEnvelope"):
+    with pytest.raises(ValueError, match=r"validation errors? for EventEnvelope"):
         batch.ticket_event("m1", b'{"not": "an envelope"}', 0)
     assert batch.sends == [] and batch.states == {}
