@@ -46,6 +46,17 @@ EXPECTED: Expected = {
     # Writes without If-Match: a manager gets past the role check to the 428 (nothing written).
     ("PUT", "/policies/{policy_id}"): (401, 401, 403, 403, 403, 403, 428),
     ("DELETE", "/policies/{policy_id}"): (401, 401, 403, 403, 403, 403, 428),
+    # Holiday lists, calendars, teams' calendars: managers only, like the policies.
+    ("GET", "/holiday-lists"): (401, 401, 403, 403, 403, 403, 200),
+    ("GET", "/holiday-lists/{holiday_list_id}"): (401, 401, 403, 403, 403, 403, 404),
+    ("PUT", "/holiday-lists/{holiday_list_id}"): (401, 401, 403, 403, 403, 403, 428),
+    ("DELETE", "/holiday-lists/{holiday_list_id}"): (401, 401, 403, 403, 403, 403, 428),
+    ("GET", "/calendars"): (401, 401, 403, 403, 403, 403, 200),
+    ("GET", "/calendars/{calendar_id}"): (401, 401, 403, 403, 403, 403, 404),
+    ("PUT", "/calendars/{calendar_id}"): (401, 401, 403, 403, 403, 403, 428),
+    ("DELETE", "/calendars/{calendar_id}"): (401, 401, 403, 403, 403, 403, 428),
+    ("GET", "/teams/{team_id}/calendar"): (401, 401, 403, 403, 403, 403, 200),
+    ("PUT", "/teams/{team_id}/calendar"): (401, 401, 403, 403, 403, 403, 428),
 }
 
 # Faust's built-in views: served to nobody.
@@ -111,7 +122,13 @@ async def ticket_of_a(
 
 
 def _concrete(path: str, ticket_id: uuid.UUID) -> str:
-    return path.replace("{ticket_id}", str(ticket_id)).replace("{policy_id}", "default")
+    return (
+        path.replace("{ticket_id}", str(ticket_id))
+        .replace("{policy_id}", "default")
+        .replace("{holiday_list_id}", "none-such")
+        .replace("{calendar_id}", "none-such")
+        .replace("{team_id}", str(uuid.UUID(int=0)))
+    )
 
 
 async def test_every_route_answers_each_caller_as_the_matrix_says(

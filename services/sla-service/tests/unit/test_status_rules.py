@@ -19,6 +19,7 @@ from helpdesk_events import (
     TicketCreated,
 )
 from sla_service.domain import BusinessCalendar, PriorityTargets, SlaMetric, SlaPolicy
+from sla_service.domain.known_statuses import KnownStatuses, fold_options
 from sla_service.domain.policies import parse_policy
 from sla_service.service_layer.tracker import SlaTracker, TicketSla
 
@@ -197,3 +198,27 @@ def test_the_first_response_runs_through_a_status_that_pauses_only_the_resolutio
     first = state.metrics[FIRST]
     assert first.clock.is_running
     assert tracker.due_at(state, first) == MONDAY_9 + 2 * H
+
+
+# --- checked against the ticket options ----------------------------------------------------------
+
+
+def test_statuses_are_checked_against_the_ticket_options_once_known() -> None:
+    unknown = KnownStatuses()
+    unknown.check(VENDOR)  # the options were never read: nothing to check against
+    options = {
+        "priorities": ["Low", "Medium"],
+        "statuses": [
+            {"name": "New", "category": "new"},
+            {"name": "Waiting for Vendor", "category": "paused"},
+            {"name": "Solved", "category": "resolved"},
+            {"name": "Closed", "category": "closed"},
+        ],
+    }
+    known = fold_options(unknown, "TicketOptionsConfigured", options)
+    assert known.statuses is not None and known.statuses["Solved"] is RESOLVED
+    with pytest.raises(ValueError, match=r"no ticket status is named 'Awaiting Parts'") as error:
+        known.check(VENDOR)
+    assert "the statuses are: Closed, New, Solved, Waiting for Vendor" in str(error.value)
+    known.check(policy(pausing_statuses={"Waiting for Vendor": [RESOLUTION]}))
+    assert fold_options(known, "TeamCreated", {}) is known

@@ -12,8 +12,10 @@ Every call needs a manager's bearer token (401 without a valid token, 403 for an
 A change names the version it was decided on in ``If-Match`` (428 when missing, 400 when not a
 version, 409 when the configuration moved on since); an invalid policy or a change the
 configuration refuses (a second default, deleting the default, a condition that does not parse)
-is a 422 saying why. The changes are ``SlaPolicySaved`` / ``SlaPolicyDeleted`` events on
-``helpdesk.sla-policies.v1``, written through :class:`~helpdesk_platform.config_log.ConfigLog`.
+is a 422 saying why, as is a status name the ticket options do not have (once the SLA service has
+read them: :mod:`sla_service.domain.known_statuses`). The changes are ``SlaPolicySaved`` /
+``SlaPolicyDeleted`` events on ``helpdesk.sla-policies.v1``, written through
+:class:`~helpdesk_platform.config_log.ConfigLog`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from helpdesk_events.sla_policies import SlaPolicyDeleted, SlaPolicySaved
 from helpdesk_platform.auth import Principal, TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
+from sla_service.domain.known_statuses import KnownStatuses
 from sla_service.domain.policies import (
     BUILT_IN_DEFAULT_ID,
     PolicyCatalog,
@@ -56,9 +59,11 @@ class PoliciesApi:
         config: ConfigLog[SavedPolicies],
         catalog: Callable[[], PolicyCatalog],
         jwt_public_key_file: Path,
+        statuses: Callable[[], KnownStatuses] = KnownStatuses,
     ) -> None:
         self.config = config
         self.catalog = catalog
+        self.statuses = statuses
         self.jwt_public_key_file = jwt_public_key_file
         self._verifier: TokenVerifier | None = None
 
@@ -124,6 +129,7 @@ class PoliciesApi:
             return web.json({"detail": "policy_id in the body differs from the path"}, status=422)
         try:
             policy = parse_policy(body)
+            self.statuses().check(policy.sla_policy())
         except ValueError as error:
             return web.json({"detail": str(error)}, status=422)
         event = SlaPolicySaved(policy=policy.model_dump(mode="json"))

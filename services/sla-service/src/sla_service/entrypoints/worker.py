@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 import structlog
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from helpdesk_events import sla as _sla_events  # noqa: F401  (registers the SLA event types)
@@ -40,6 +41,7 @@ from helpdesk_platform import faust_memory
 from helpdesk_platform.config_log import ConfigLog
 from helpdesk_platform.faust_batches import skip_unreadable, write_tables
 from sla_service.adapters.faust_app import SlaFaustApp, tick_key, traceparent_of
+from sla_service.domain.known_statuses import KnownStatuses
 from sla_service.domain.policies import PolicyCatalog, SavedPolicies
 from sla_service.domain.selection import PolicyRule
 from sla_service.service_layer.batch import SlaBatch
@@ -74,6 +76,7 @@ class SlaWorker:
         tracker: SlaTracker,
         policies: ConfigLog[SavedPolicies],
         built_in: PolicyRule,
+        ticket_options: ConfigLog[KnownStatuses] | None = None,
     ) -> None:
         self.settings = settings
         self.faust = faust_app
@@ -92,6 +95,9 @@ class SlaWorker:
         self.app.agent(faust_app.source, name="sla-tracker")(self._process)
         self.app.timer(settings.timer_interval)(self._look_at_timers)
         self.app.task(self._start_policies)
+        self.ticket_options = ticket_options
+        if ticket_options is not None:
+            self.app.task(self._start_ticket_options)
         self.app.on_partitions_assigned.connect(self._on_assigned)
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.table.on_recover(self._on_recovered)
@@ -108,6 +114,15 @@ class SlaWorker:
         self._index_dirty = True
         if self.policies.caught_up.is_set():
             log.info(event.event_type, version=self.policies.version, **_config_ids(event.data))
+
+    async def _start_ticket_options(self) -> None:
+        """Read the ticket statuses (for the policies API's check); the worker does not wait for
+        them, and goes on without the check if they cannot be read."""
+        assert self.ticket_options is not None
+        try:
+            await self.ticket_options.start()
+        except (KafkaError, TimeoutError) as error:
+            log.warning("ticket options not read; statuses are not checked", error=repr(error))
 
     async def _process(self, stream: Any) -> None:
         """Batches of events, decided by :class:`SlaBatch`; sent, then stored (see above)."""
