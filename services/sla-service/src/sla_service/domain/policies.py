@@ -502,6 +502,9 @@ def _describe_built_in(rule: PolicyRule) -> dict[str, Any]:
         "active_from": None,
         "active_to": None,
         "calendar": rule.calendar.model_dump(mode="json"),
+        "calendar_id": None,
+        "holiday_list_ids": [],
+        "use_team_calendar": False,
         **policy,
     }
 
