@@ -215,6 +215,10 @@ _OPENAPI = {("GET", "/openapi.json"): Route(Call(), PUBLIC)}
 _IF_MATCH_MISSING = expect(
     customer_a="403", technician="403", agent="403", manager="428", mail_gateway="403"
 )
+#: A thing that does not exist: a manager gets past the role check to the 404.
+_UNKNOWN_TO_MANAGERS = expect(
+    customer_a="403", technician="403", agent="403", manager="404", mail_gateway="403"
+)
 SLA_SERVICE: Table = (
     HEALTH
     | _OPENAPI
@@ -230,14 +234,36 @@ SLA_SERVICE: Table = (
         ("DELETE", "/policies/{policy_id}"): Route(
             Call({"policy_id": "policy"}), _IF_MATCH_MISSING
         ),
+        # Holiday lists, calendars and teams' calendars: managers only, like the policies.
+        ("GET", "/holiday-lists"): Route(Call(), MANAGERS_ONLY),
+        ("GET", "/holiday-lists/{holiday_list_id}"): Route(
+            Call({"holiday_list_id": "missing"}), _UNKNOWN_TO_MANAGERS
+        ),
+        ("PUT", "/holiday-lists/{holiday_list_id}"): Route(
+            Call({"holiday_list_id": "missing"}, body={"name": "authz"}), _IF_MATCH_MISSING
+        ),
+        ("DELETE", "/holiday-lists/{holiday_list_id}"): Route(
+            Call({"holiday_list_id": "missing"}), _IF_MATCH_MISSING
+        ),
+        ("GET", "/calendars"): Route(Call(), MANAGERS_ONLY),
+        ("GET", "/calendars/{calendar_id}"): Route(
+            Call({"calendar_id": "missing"}), _UNKNOWN_TO_MANAGERS
+        ),
+        ("PUT", "/calendars/{calendar_id}"): Route(
+            Call({"calendar_id": "missing"}, body={"name": "authz"}), _IF_MATCH_MISSING
+        ),
+        ("DELETE", "/calendars/{calendar_id}"): Route(
+            Call({"calendar_id": "missing"}), _IF_MATCH_MISSING
+        ),
+        ("GET", "/teams/{team_id}/calendar"): Route(Call({"team_id": "team"}), MANAGERS_ONLY),
+        ("PUT", "/teams/{team_id}/calendar"): Route(
+            Call({"team_id": "team"}, body={"name": "authz"}), _IF_MATCH_MISSING
+        ),
     }
 )
 
 #: A rule that names no team or agent (so it passes the reference check).
 _FIELD_RULE = {"name": "authz", "method": "based_on_field", "assignee_field": "assignee_id"}
-_UNKNOWN_RULE = expect(
-    customer_a="403", technician="403", agent="403", manager="404", mail_gateway="403"
-)
 _NO_SUCH_TEAM = "00000000-0000-4000-8000-00000000a11c"
 ASSIGNMENT_SERVICE: Table = (
     HEALTH
@@ -248,7 +274,7 @@ ASSIGNMENT_SERVICE: Table = (
             Call({"rule_id": "rule"}, body=_FIELD_RULE), _IF_MATCH_MISSING
         ),
         # A rule that was never saved: a manager gets past the role check to the 404.
-        ("DELETE", "/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_RULE),
+        ("DELETE", "/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_TO_MANAGERS),
         ("GET", "/routing"): Route(Call(), MANAGERS_ONLY),
         # The world has no team: a manager gets past the role check to the team check (422).
         ("PUT", "/routing/rules/{rule_id}"): Route(
@@ -257,7 +283,7 @@ ASSIGNMENT_SERVICE: Table = (
                 customer_a="403", technician="403", agent="403", manager="422", mail_gateway="403"
             ),
         ),
-        ("DELETE", "/routing/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_RULE),
+        ("DELETE", "/routing/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_TO_MANAGERS),
         ("PUT", "/routing/channels/{channel}"): Route(
             Call({"channel": "channel"}, body={"team_id": None}), _IF_MATCH_MISSING
         ),
@@ -268,9 +294,6 @@ ASSIGNMENT_SERVICE: Table = (
 
 # --- the mail gateway: managers configure it ------------------------------------------------
 
-_UNKNOWN_TO_MANAGERS = expect(
-    customer_a="403", technician="403", agent="403", manager="404", mail_gateway="403"
-)
 _ACCOUNT = {
     "address": "{unique}@helpdesk.local",
     "imap_host": "{imap_host}",

@@ -216,7 +216,13 @@ async def sla_service_world(request: pytest.FixtureRequest, private_key: bytes) 
             return (await api.get(f"/tickets/{ticket_id}/sla")).status_code == 200
 
         await _eventually(tracked, f"the SLA worker tracks {ticket_id}")
-    return World(worker.url, callers, {"ticket_a": str(ticket_id), "policy": "default"})
+    ids = {
+        "ticket_a": str(ticket_id),
+        "policy": "default",
+        "missing": "none-such",
+        "team": str(uuid.UUID(int=0)),
+    }
+    return World(worker.url, callers, ids)
 
 
 async def assignment_service_world(request: pytest.FixtureRequest, private_key: bytes) -> World:

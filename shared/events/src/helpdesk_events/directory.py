@@ -108,6 +108,10 @@ class BusinessUnitOption(BaseModel):
     brands: tuple[str, ...] = ()
 
 
+#: The one stream of ``TicketOptionsConfigured`` (the ticket service writes it; others read it).
+TICKET_OPTIONS_STREAM_ID = uuid.UUID("00000000-0000-4000-8000-00000000c0f1")
+
+
 @event_type("TicketOptionsConfigured", version=1, stream_type=CONFIG)
 class TicketOptionsConfigured(DomainEvent):
     """The admin-configurable lists, replaced as a whole. Priorities are ordered low to high."""
