@@ -283,7 +283,9 @@ ASSIGNMENT_SERVICE: Table = (
                 customer_a="403", technician="403", agent="403", manager="422", mail_gateway="403"
             ),
         ),
-        ("DELETE", "/routing/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_TO_MANAGERS),
+        ("DELETE", "/routing/rules/{rule_id}"): Route(
+            Call({"rule_id": "rule"}), _UNKNOWN_TO_MANAGERS
+        ),
         ("PUT", "/routing/channels/{channel}"): Route(
             Call({"channel": "channel"}, body={"team_id": None}), _IF_MATCH_MISSING
         ),
