@@ -52,6 +52,9 @@ class Call:
     query: Mapping[str, str] = field(default_factory=dict)
     content: bytes | None = None
     fresh: tuple[str, ...] = ()
+    #: A path whose ETag (read as a manager) the call sends as If-Match (a change that must
+    #: name the version it was decided on answers 428 without one).
+    if_match_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,9 @@ TICKET_SERVICE: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/tickets/{ticket_id}/sla-times"): Route(Call(TICKET_A), STAFF_ONLY),
     ("GET", "/ticket-options"): Route(Call(), EVERYONE),
-    ("PUT", "/ticket-options"): Route(Call(body=OPTIONS), MANAGERS_ONLY),
+    ("PUT", "/ticket-options"): Route(
+        Call(body=OPTIONS, if_match_of="/ticket-options"), MANAGERS_ONLY
+    ),
     ("GET", "/reports/sla"): Route(
         Call(query={"from": "2026-01-01", "to": "2026-01-31"}), STAFF_ONLY
     ),
@@ -495,6 +500,11 @@ async def test_every_route_answers_each_caller_as_the_matrix_says(
                 headers = dict(world.headers[caller])
                 if route.call.content is not None:
                     headers["Content-Type"] = "text/plain"
+                if route.call.if_match_of is not None:
+                    current = await api.get(
+                        route.call.if_match_of, headers=world.headers["manager"]
+                    )
+                    headers["If-Match"] = current.headers["ETag"]
                 response = await api.request(
                     method,
                     url,

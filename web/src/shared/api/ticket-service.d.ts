@@ -530,8 +530,9 @@ export interface paths {
         };
         /**
          * Get Ticket
-         * @description A ticket now, or as it was at `as_of` (ISO 8601 with a time zone). A customer's view
-         *     counts its `version` in their public history (see the timeline).
+         * @description A ticket now, or as it was at `as_of` (ISO 8601 with a time zone), with the attachments
+         *     given at creation and (staff, now) its SLA due times. A customer's view counts its
+         *     `version` in their public history (see the timeline).
          */
         get: operations["get_ticket_tickets__ticket_id__get"];
         put?: never;
@@ -816,10 +817,19 @@ export interface components {
         ChangeCompanyBody: {
             /** City */
             city?: string | null;
+            /** Country */
+            country?: string | null;
             /** Name */
             name?: string | null;
             /** Phone */
             phone?: string | null;
+            /**
+             * Tags
+             * @description replaces the tags
+             */
+            tags?: string[] | null;
+            /** Tier */
+            tier?: string | null;
             /** Website */
             website?: string | null;
         };
@@ -832,6 +842,8 @@ export interface components {
             channel?: string | null;
             /** Company Id */
             company_id?: string | null;
+            /** Country */
+            country?: string | null;
             /** Email */
             email?: string | null;
             /** Gender */
@@ -882,6 +894,8 @@ export interface components {
         CompanyView: {
             /** City */
             city: string | null;
+            /** Country */
+            country?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -896,6 +910,10 @@ export interface components {
             name: string;
             /** Phone */
             phone: string | null;
+            /** Tags */
+            tags?: string[];
+            /** Tier */
+            tier?: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -910,10 +928,19 @@ export interface components {
         CreateCompanyBody: {
             /** City */
             city?: string | null;
+            /** Country */
+            country?: string | null;
             /** Name */
             name: string;
             /** Phone */
             phone?: string | null;
+            /** Tags */
+            tags?: string[];
+            /**
+             * Tier
+             * @description a service tier, e.g. "Enterprise"
+             */
+            tier?: string | null;
             /**
              * Website
              * @description an http(s) URL (https:// is assumed)
@@ -941,6 +968,8 @@ export interface components {
             channel?: string | null;
             /** Company Id */
             company_id?: string | null;
+            /** Country */
+            country?: string | null;
             /**
              * Email
              * @description contacts are unique by email
@@ -1071,6 +1100,37 @@ export interface components {
             /** Type */
             type?: string | null;
         };
+        /**
+         * CustomerContext
+         * @description What the directory says about a ticket's customer and their company, copied onto the
+         *     ticket so that SLA and assignment conditions can read it ("Enterprise customers", "customers
+         *     in India") without each worker joining the directory. The ticket service fills it in when the
+         *     ticket is opened and follows later changes with :class:`TicketCustomerContextChanged`.
+         */
+        CustomerContext: {
+            /**
+             * Company Country
+             * @description ISO 3166-1 alpha-2
+             */
+            company_country?: string | null;
+            /**
+             * Company Tags
+             * @default []
+             */
+            company_tags: string[];
+            /** Company Tier */
+            company_tier?: string | null;
+            /**
+             * Customer Country
+             * @description ISO 3166-1 alpha-2
+             */
+            customer_country?: string | null;
+            /**
+             * Customer Tags
+             * @default []
+             */
+            customer_tags: string[];
+        };
         /** CustomerView */
         CustomerView: {
             /** Channel */
@@ -1079,6 +1139,8 @@ export interface components {
             company_id: string | null;
             /** Company Name */
             company_name?: string | null;
+            /** Country */
+            country?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1684,6 +1746,11 @@ export interface components {
         TicketView: {
             /** Assignee Id */
             assignee_id: string | null;
+            /**
+             * Attachments
+             * @description the files given when the ticket was opened
+             */
+            attachments?: components["schemas"]["AttachmentRef"][];
             /** Brand */
             brand: string | null;
             /** Business Unit */
@@ -1699,10 +1766,21 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Custom Fields */
+            custom_fields?: {
+                [key: string]: boolean | number | string | string[];
+            };
+            /** @description the customer's and company's attributes (staff only) */
+            customer_context?: components["schemas"]["CustomerContext"] | null;
             /** Customer Id */
             customer_id: string | null;
             /** Description */
             description: string;
+            /**
+             * First Response Due
+             * @description staff only
+             */
+            first_response_due?: string | null;
             /** Follow Up Of */
             follow_up_of: string | null;
             /**
@@ -1714,6 +1792,11 @@ export interface components {
             merged_children: string[];
             /** Merged Into */
             merged_into: string | null;
+            /**
+             * Next Response Due
+             * @description staff only
+             */
+            next_response_due?: string | null;
             /** Number */
             number: number | null;
             /** Priority */
@@ -1722,6 +1805,11 @@ export interface components {
             requester_email: string | null;
             /** Requester Name */
             requester_name: string | null;
+            /**
+             * Resolution Due
+             * @description staff only
+             */
+            resolution_due?: string | null;
             /** Status */
             status: string;
             /** Status Category */
@@ -2432,6 +2520,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_attachments__attachment_id__get: {
@@ -2512,6 +2609,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3360,6 +3466,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     record_bounce_mail_tickets__ticket_id__bounces_post: {
@@ -3447,6 +3562,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3548,6 +3672,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     add_message_mail_tickets__ticket_id__messages_post: {
@@ -3634,6 +3767,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3756,6 +3898,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4461,6 +4612,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_tickets_tickets_get: {
@@ -4564,6 +4724,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_ticket_tickets_post: {
@@ -4655,6 +4824,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ticket_tickets__ticket_id__get: {
@@ -4737,6 +4915,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4837,6 +5024,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     escalate_ticket_tickets__ticket_id__escalate_post: {
@@ -4923,6 +5119,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5022,6 +5227,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     conversation_tickets__ticket_id__messages_get: {
@@ -5102,6 +5316,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5201,6 +5424,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ticket_sla_times_tickets__ticket_id__sla_times_get: {
@@ -5281,6 +5513,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5381,6 +5622,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     timeline_tickets__ticket_id__timeline_get: {
@@ -5461,6 +5711,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5553,6 +5812,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,6 +20,7 @@ from helpdesk_events.customers import (
     CUSTOMER,
     CompanyProfileChanged,
     CompanyRegistered,
+    CompanyTagsChanged,
     CustomerProfileChanged,
     CustomerRegistered,
     CustomerTagsChanged,
@@ -76,6 +77,16 @@ async def _advance(
     return bool(applied)
 
 
+#: The kept tags in their order, then the added ones (as the aggregates fold them); $4 removed,
+#: $5 added.
+TAGS_CHANGED_SQL = (
+    "tags = array(SELECT t FROM unnest(tags) WITH ORDINALITY AS k(t, n)"
+    "             WHERE t <> ALL($4::text[]) ORDER BY n)"
+    "    || array(SELECT t FROM unnest($5::text[]) WITH ORDINALITY AS a(t, n)"
+    "             WHERE t <> ALL(tags) ORDER BY n)"
+)
+
+
 async def _count_version(connection: asyncpg.Connection, recorded: RecordedEvent) -> None:
     """An event type this version does not show still moves the row's version on."""
     stream_type = recorded.envelope.stream_type
@@ -97,8 +108,8 @@ class CustomersProjection:
             await connection.execute(
                 "INSERT INTO customer_views (customer_id, version, name, email, phone, tags,"
                 " gender, channel, ip_address, company_id, job_title, role, created_at,"
-                " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-                " $13) ON CONFLICT (customer_id) DO NOTHING",
+                " updated_at, country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                " $13, $13, $14) ON CONFLICT (customer_id) DO NOTHING",
                 envelope.stream_id,
                 envelope.stream_version,
                 event.name,
@@ -112,6 +123,7 @@ class CustomersProjection:
                 event.job_title,
                 event.role,
                 envelope.occurred_at,
+                event.country,
             )
         elif isinstance(event, CustomerProfileChanged):
             changes: dict[str, Any] = {}
@@ -124,22 +136,19 @@ class CustomersProjection:
                 connection, "customer_views", "customer_id", recorded, *_assignments(changes)
             )
         elif isinstance(event, CustomerTagsChanged):
-            # The kept tags in their order, then the added ones (as the aggregate folds them).
             await _advance(
                 connection,
                 "customer_views",
                 "customer_id",
                 recorded,
-                "tags = array(SELECT t FROM unnest(tags) WITH ORDINALITY AS k(t, n)"
-                "             WHERE t <> ALL($4::text[]) ORDER BY n)"
-                "    || array(SELECT t FROM unnest($5::text[]) WITH ORDINALITY AS a(t, n)"
-                "             WHERE t <> ALL(tags) ORDER BY n)",
+                TAGS_CHANGED_SQL,
                 (list(event.removed), list(event.added)),
             )
         elif isinstance(event, CompanyRegistered):
             await connection.execute(
                 "INSERT INTO company_views (company_id, version, name, website, city, phone,"
-                " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+                " created_at, updated_at, country, tier, tags)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10)"
                 " ON CONFLICT (company_id) DO NOTHING",
                 envelope.stream_id,
                 envelope.stream_version,
@@ -148,6 +157,18 @@ class CustomersProjection:
                 event.city,
                 event.phone,
                 envelope.occurred_at,
+                event.country,
+                event.tier,
+                list(event.tags),
+            )
+        elif isinstance(event, CompanyTagsChanged):
+            await _advance(
+                connection,
+                "company_views",
+                "company_id",
+                recorded,
+                TAGS_CHANGED_SQL,
+                (list(event.removed), list(event.added)),
             )
         elif isinstance(event, CompanyProfileChanged):
             company_changes: dict[str, Any] = {

@@ -132,6 +132,16 @@ class TicketQueries:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def sla_due(self, ticket_id: uuid.UUID) -> dict[str, Any]:
+        """The ticket's due times as the SLA service last published them (none: all None)."""
+        row = await self._pool.fetchrow(
+            "SELECT first_response_due, next_response_due, resolution_due FROM ticket_sla"
+            " WHERE ticket_id = $1",
+            ticket_id,
+        )
+        names = ("first_response_due", "next_response_due", "resolution_due")
+        return {name: row[name] if row else None for name in names}
+
     async def search(self, where: TicketFilter) -> tuple[list[asyncpg.Record], int]:
         clause, args = where.sql()
         order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"

@@ -17,7 +17,12 @@ from fastapi.responses import JSONResponse
 from ticket_service.adapters.idempotency import IdempotencyKeyReused
 from ticket_service.domain.customers import CompanyNotFound, ContactExists, CustomerNotFound
 from ticket_service.domain.directory import AgentExists, AgentNotFound, TeamNameTaken, TeamNotFound
-from ticket_service.domain.errors import DomainError, TicketNotFound, VersionConflict
+from ticket_service.domain.errors import (
+    DomainError,
+    PreconditionRequired,
+    TicketNotFound,
+    VersionConflict,
+)
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.access import Forbidden
 
@@ -37,6 +42,8 @@ def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
         return HTTPException(409, str(error), headers={"Location": location})
     if isinstance(error, VersionConflict):
         return HTTPException(409, str(error))
+    if isinstance(error, PreconditionRequired):
+        return HTTPException(428, str(error))
     if isinstance(error, CommandRefused):
         return HTTPException(409, f"cannot escalate: {error}")
     return HTTPException(422, str(error))

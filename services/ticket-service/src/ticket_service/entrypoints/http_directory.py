@@ -153,6 +153,9 @@ AvailabilityValue = Annotated[Availability, BeforeValidator(_lowercase)]
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
 Short = Annotated[str, Field(max_length=50)]
 Medium = Annotated[str, Field(max_length=200)]
+Country = Annotated[
+    str, Field(max_length=2, description="ISO 3166-1 alpha-2, e.g. ID, IN, SG (422 otherwise)")
+]
 
 
 class CreateCustomerBody(BaseModel):
@@ -181,6 +184,7 @@ class CreateCustomerBody(BaseModel):
     company_id: uuid.UUID | None = None
     job_title: Medium | None = None
     role: Medium | None = Field(default=None, description="their role at the company")
+    country: Country | None = None
 
 
 class ChangeCustomerBody(BaseModel):
@@ -197,6 +201,7 @@ class ChangeCustomerBody(BaseModel):
     company_id: uuid.UUID | None = None
     job_title: Medium | None = None
     role: Medium | None = None
+    country: Country | None = None
 
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -225,6 +230,7 @@ class CustomerView(BaseModel):
     company_name: str | None = None
     job_title: str | None
     role: str | None
+    country: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -249,6 +255,9 @@ class CreateCompanyBody(BaseModel):
     )
     city: Medium | None = None
     phone: Short | None = None
+    country: Country | None = None
+    tier: Medium | None = Field(default=None, description='a service tier, e.g. "Enterprise"')
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
 
 
 class ChangeCompanyBody(BaseModel):
@@ -259,6 +268,9 @@ class ChangeCompanyBody(BaseModel):
     website: str | None = Field(default=None, max_length=500)
     city: Medium | None = None
     phone: Short | None = None
+    country: Country | None = None
+    tier: Medium | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=50, description="replaces the tags")
 
 
 class CompanyView(BaseModel):
@@ -268,6 +280,9 @@ class CompanyView(BaseModel):
     website: str | None
     city: str | None
     phone: str | None
+    country: str | None = None
+    tier: str | None = None
+    tags: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
@@ -321,6 +336,7 @@ async def create_customer(
         company_id=body.company_id,
         job_title=body.job_title,
         role=body.role,
+        country=body.country,
     )
     with refusals():
         customer = await customers.register_customer(new, command_context(caller, x_correlation_id))
@@ -403,7 +419,15 @@ async def create_company(
     customers: Customers,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
-    new = NewCompany(name=body.name, website=body.website, city=body.city, phone=body.phone)
+    new = NewCompany(
+        name=body.name,
+        website=body.website,
+        city=body.city,
+        phone=body.phone,
+        country=body.country,
+        tier=body.tier,
+        tags=tuple(body.tags),
+    )
     with refusals():
         company = await customers.register_company(new, command_context(caller, x_correlation_id))
     return resource(CompanyView.of(company), company.version, 201, f"/companies/{company.id}")
@@ -445,13 +469,14 @@ async def change_company(
     sent = body.model_fields_set
     if not sent:
         raise _nothing_to_change(tuple(ChangeCompanyBody.model_fields))
-    changes = {cast(CompanyField, name): getattr(body, name) for name in sent}
+    changes = {cast(CompanyField, name): getattr(body, name) for name in sent - {"tags"}}
     with refusals():
         company = await customers.change_company(
             company_id,
             changes,
             command_context(caller, x_correlation_id),
             expected_version=if_match_version(if_match),
+            tags=tuple(body.tags or ()) if "tags" in sent else None,
         )
     return resource(CompanyView.of(company), company.version)
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from helpdesk_events import StatusCategory, Visibility
-from helpdesk_events.tickets import AttachmentRef
+from helpdesk_events.tickets import AttachmentRef, CustomerContext, CustomFieldValue
 from helpdesk_platform.auth import Principal, Role
 from ticket_service.adapters.attachments import Attachments, UnknownAttachment
 from ticket_service.adapters.idempotency import request_fingerprint
@@ -31,7 +31,7 @@ class Problem(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422)
+    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422, 428)
 }
 
 PLAIN_TEXT = "plain text: stored and returned as sent, never HTML; clients must escape it"
@@ -204,10 +204,24 @@ class TicketView(BaseModel):
     merged_children: list[uuid.UUID]
     created_at: datetime
     updated_at: datetime
+    attachments: list[AttachmentRef] = Field(
+        default_factory=list, description="the files given when the ticket was opened"
+    )
+    customer_context: CustomerContext | None = Field(
+        default=None, description="the customer's and company's attributes (staff only)"
+    )
+    custom_fields: dict[str, CustomFieldValue] = Field(default_factory=dict)
+    first_response_due: datetime | None = Field(default=None, description="staff only")
+    next_response_due: datetime | None = Field(default=None, description="staff only")
+    resolution_due: datetime | None = Field(default=None, description="staff only")
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketView:
+    def of(cls, ticket: Ticket, sla_due: dict[str, Any] | None = None) -> TicketView:
         return cls(
+            **(sla_due or {}),
+            attachments=list(ticket.attachments),
+            customer_context=ticket.customer_context,
+            custom_fields=dict(ticket.custom_fields),
             id=ticket.id,
             number=ticket.number,
             version=ticket.version,
@@ -299,12 +313,15 @@ class TimelineEntry(BaseModel):
 
 
 def ticket_response(
-    ticket: Ticket, status_code: int = 200, headers: dict[str, str] | None = None
+    ticket: Ticket,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    sla_due: dict[str, Any] | None = None,
 ) -> Response:
     """The ticket as JSON with its ETag. Built from a validated TicketView, so FastAPI's second
     validation of the response model (measurable at hundreds of requests/s) is skipped."""
     return Response(
-        content=TicketView.of(ticket).model_dump_json(),
+        content=TicketView.of(ticket, sla_due).model_dump_json(),
         status_code=status_code,
         media_type="application/json",
         headers={"ETag": f'"{ticket.version}"', **(headers or {})},
@@ -470,10 +487,12 @@ async def get_ticket(
     tickets: Tickets,
     as_of: AwareDatetime | None = None,
 ) -> Response:
-    """A ticket now, or as it was at `as_of` (ISO 8601 with a time zone). A customer's view
-    counts its `version` in their public history (see the timeline)."""
+    """A ticket now, or as it was at `as_of` (ISO 8601 with a time zone), with the attachments
+    given at creation and (staff, now) its SLA due times. A customer's view counts its
+    `version` in their public history (see the timeline)."""
     with refusals():
-        return ticket_response(await tickets.read_ticket(caller, ticket_id, as_of=as_of))
+        ticket, sla_due = await tickets.read_detail(caller, ticket_id, as_of=as_of)
+    return ticket_response(ticket, sla_due=sla_due)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)

@@ -384,7 +384,8 @@ def customer_ticket(
     ticket: Ticket, history: Collection[HistoryEntry], owns_other: Callable[[uuid.UUID], bool]
 ) -> Ticket:
     """The ticket as its customer sees it: versioned and dated by their public history, naming
-    only merged tickets they own, without tags, team, assignee, business unit or brand."""
+    only merged tickets they own, without tags, team, assignee, business unit, brand or the
+    customer context (how the team labels and routes it)."""
     last = max((entry.occurred_at for entry in history), default=ticket.created_at)
     return replace(
         ticket,
@@ -393,6 +394,7 @@ def customer_ticket(
         business_unit=None,
         brand=None,
         tags=(),
+        customer_context=None,
         version=len(history),
         updated_at=last,
         merged_into=ticket.merged_into

@@ -14,13 +14,23 @@ from typing import Any, Protocol
 from helpdesk_events import DomainEvent, Visibility
 from helpdesk_events.directory import TicketOptionsConfigured
 from helpdesk_events.tickets import TicketField
-from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent, StreamAppend
+from ticket_service.adapters.event_store import (
+    DuplicateEvent,
+    PostgresEventStore,
+    RecordedEvent,
+    StreamAppend,
+)
 from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
 from ticket_service.adapters.ticket_queries import TicketFilter, TicketQueries
+from ticket_service.domain import customer_context, ticket_commands
 from ticket_service.domain import ticket as tickets
-from ticket_service.domain import ticket_commands
-from ticket_service.domain.customers import Customer, CustomerNotFound
-from ticket_service.domain.errors import InvalidTransition, TicketNotFound, VersionConflict
+from ticket_service.domain.customers import Company, CompanyNotFound, Customer, CustomerNotFound
+from ticket_service.domain.errors import (
+    InvalidTransition,
+    PreconditionRequired,
+    TicketNotFound,
+    VersionConflict,
+)
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
 from ticket_service.domain.options import configure as configure_ticket_options
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
@@ -60,6 +70,7 @@ class Customers(Protocol):
     """Finds or registers the contact a ticket is for."""
 
     async def get_customer(self, customer_id: uuid.UUID) -> Customer: ...
+    async def get_company(self, company_id: uuid.UUID) -> Company: ...
 
     async def resolve_customer(
         self,
@@ -152,6 +163,11 @@ class TicketApplication:
         self, options: TicketOptions, context: CommandContext, expected_version: int | None
     ) -> tuple[TicketOptions, int]:
         access.require(access.caller_of(context), Action.CONFIGURE_OPTIONS)
+        if expected_version is None:
+            raise PreconditionRequired(
+                "name the version you changed in If-Match (the ETag of GET /ticket-options, "
+                'e.g. "3"), so that a concurrent change is not overwritten'
+            )
         event = configure_ticket_options(
             options.priorities,
             options.statuses,
@@ -159,8 +175,7 @@ class TicketApplication:
             options.categories,
             options.business_units,
         )
-        _, current = await self.options()
-        expected = current if expected_version is None else expected_version
+        expected = expected_version
         envelope = envelope_for(
             event,
             stream_id=CONFIG_STREAM_ID,
@@ -219,6 +234,7 @@ class TicketApplication:
         options, _ = await self.options()
         await self._check_team_and_assignee(new.team_id, new.assignee_id)
         new = await self._with_customer(new, context)
+        new = await self._from_directory(new)
         created = tickets.create(
             new, number=await self._store.next_ticket_number(), options=options
         )
@@ -271,6 +287,65 @@ class TicketApplication:
             raise InvalidTransition(str(error)) from None
         return replace(new, customer_id=customer_id)
 
+    async def _from_directory(self, new: NewTicket) -> NewTicket:
+        """Complete the ticket from its contact's record and their company (item 5): company,
+        email and name, and the customer context conditions read."""
+        if self._customers is None:
+            return new
+        customer: Customer | None = None
+        if new.customer_id is not None:
+            try:
+                customer = await self._customers.get_customer(new.customer_id)
+            except CustomerNotFound as error:
+                raise InvalidTransition(str(error)) from None
+        company_id = new.company_id or (customer.company_id if customer else None)
+        company: Company | None = None
+        if company_id is not None:
+            try:
+                company = await self._customers.get_company(company_id)
+            except CompanyNotFound:
+                raise InvalidTransition(
+                    f"company_id: no company {company_id}; create it first (POST /companies)"
+                ) from None
+        return customer_context.derived(new, customer, company)
+
+    async def follow_customer(
+        self,
+        ticket_id: uuid.UUID,
+        customer: Customer,
+        company: Company | None,
+        context: CommandContext,
+        *,
+        event_id: uuid.UUID,
+    ) -> bool:
+        """Bring an open ticket's customer context up to date with its contact's record; True
+        when an event was appended. ``event_id`` is derived from the directory event that
+        caused it, so a redelivery of that event appends nothing twice."""
+
+        async def attempt() -> bool:
+            ticket = await self.get_ticket(ticket_id)
+            event = customer_context.context_change(ticket, customer, company)
+            if event is None:
+                return False
+            envelope = envelope_for(
+                event,
+                stream_id=ticket_id,
+                stream_version=ticket.version + 1,
+                context=context,
+                occurred_at=self._clock(),
+                event_id=event_id,
+            )
+            try:
+                await self._store.append(
+                    [StreamAppend(ticket_id, TICKET_STREAM, ticket.version, [envelope])],
+                    traceparent=context.traceparent,
+                )
+            except DuplicateEvent:
+                return False
+            return True
+
+        return await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+
     # --- read ------------------------------------------------------------------------------
 
     async def get_ticket(self, ticket_id: uuid.UUID, *, as_of: datetime | None = None) -> Ticket:
@@ -315,6 +390,16 @@ class TicketApplication:
         owned = await self._owned_by(who, current, recorded)
         history = access.customer_history((r.envelope for r in recorded), owned)
         return access.customer_ticket(ticket, history, owned)
+
+    async def read_detail(
+        self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
+    ) -> tuple[Ticket, dict[str, Any]]:
+        """The ticket as :meth:`read_ticket` gives it, and for staff its SLA due times now
+        (first response, next response, resolution; from the SLA projection)."""
+        ticket = await self.read_ticket(who, ticket_id, as_of=as_of)
+        if who.role is access.Role.CUSTOMER or as_of is not None:
+            return ticket, {}
+        return ticket, await self._read_model().sla_due(ticket_id)
 
     async def read_timeline(
         self, who: access.Principal, ticket_id: uuid.UUID
@@ -474,7 +559,8 @@ class TicketApplication:
 
         if changes.fields:
             take(tickets.edit_fields(state, changes.fields, options))
-        if changes.priority is not None:
+        # A screen sends the whole form: a value the ticket already has is no change (item 14).
+        if changes.priority is not None and changes.priority != state.priority:
             take(tickets.change_priority(state, changes.priority, options))
         if changes.add_tags or changes.remove_tags:
             take(tickets.change_tags(state, changes.add_tags, changes.remove_tags))
@@ -487,7 +573,7 @@ class TicketApplication:
             agent_id = None if changes.clear_assignee else changes.assignee_id
             await self._check_team_and_assignee(state.team_id, agent_id)
             take(tickets.assign(state, agent_id))
-        if changes.status is not None:
+        if changes.status is not None and changes.status != state.status:
             take(tickets.change_status(state, changes.status, changes.status_reason, options))
         if decided:
             await self._append(ticket, decided, context)

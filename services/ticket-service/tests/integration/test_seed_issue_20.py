@@ -1,0 +1,285 @@
+"""Seed steps of issue #20 on the real PostgreSQL and Kafka: a PATCH that re-sends the form
+(item 14), the contact's name on a customer's ticket (16), the ticket detail with SLA due
+times and attachments (12), and the customer context from the directory (5)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from helpdesk_events import encode_envelope, kafka_headers
+from helpdesk_events.sla import SlaClockState, SlaMetricName, SlaTarget, SlaTargetsSet
+from helpdesk_events.topics import CUSTOMERS
+from ticket_service.adapters.customer_context_consumer import CustomerContextConsumer
+from ticket_service.adapters.customer_context_queries import CustomerContextQueries
+from ticket_service.adapters.event_store import PostgresEventStore
+from ticket_service.adapters.sla_projection import apply_sla_event
+from ticket_service.service_layer.customer_context import CustomerContextFollower
+
+from .conftest import bearer, wait_for
+from .test_sla_projection import sla_envelope
+
+pytestmark = pytest.mark.integration
+
+CaughtUp = Callable[[], Awaitable[int]]
+
+
+@pytest.fixture
+def agent(token: Callable[..., str]) -> dict[str, str]:
+    return bearer(token("agent", subject=str(uuid.uuid4()), name="Agent Ani"))
+
+
+async def created(response: Awaitable[httpx.Response]) -> dict[str, object]:
+    answer = await response
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+# --- item 14 -------------------------------------------------------------------------------------
+
+
+async def test_a_patch_resending_the_whole_form_saves_only_what_changed(
+    api: httpx.AsyncClient, agent: dict[str, str]
+) -> None:
+    ticket = await created(
+        api.post("/tickets", json={"subject": "Form", "priority": "Medium"}, headers=agent)
+    )
+    form = {
+        "subject": "Form",
+        "priority": "Medium",  # unchanged: was "already has priority 'Medium'" (422)
+        "status": "New",  # unchanged
+        "type": "Question",  # changed
+    }
+    saved = await api.patch(f"/tickets/{ticket['id']}", json=form, headers=agent)
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["type"], saved.json()["version"]) == ("Question", 2)
+    timeline = (await api.get(f"/tickets/{ticket['id']}/timeline", headers=agent)).json()
+    assert [entry["event_type"] for entry in timeline] == ["TicketCreated", "TicketFieldsChanged"]
+    again = await api.patch(f"/tickets/{ticket['id']}", json=form, headers=agent)
+    assert (again.status_code, again.json()["version"]) == (200, 2)  # nothing to save
+
+
+# --- item 16 -------------------------------------------------------------------------------------
+
+
+async def test_a_customers_ticket_shows_the_contacts_name_from_the_directory(
+    api: httpx.AsyncClient, agent: dict[str, str], token: Callable[..., str]
+) -> None:
+    email = f"sari-{uuid.uuid4().hex[:8]}@example.co.id"
+    await created(
+        api.post("/customers", json={"name": "Sari Wulandari", "email": email}, headers=agent)
+    )
+    customer = bearer(token("customer", subject=str(uuid.uuid4()), email=email))  # "Dev Customer"
+    ticket = await created(api.post("/tickets", json={"subject": "Invoice"}, headers=customer))
+    assert ticket["requester_name"] == "Sari Wulandari"
+    staff_view = (await api.get(f"/tickets/{ticket['id']}", headers=agent)).json()
+    assert (staff_view["requester_name"], staff_view["requester_email"]) == (
+        "Sari Wulandari",
+        email,
+    )
+
+
+# --- item 12 -------------------------------------------------------------------------------------
+
+
+async def test_the_ticket_detail_carries_sla_due_times_and_attachments(
+    api: httpx.AsyncClient, agent: dict[str, str], token: Callable[..., str], pool: asyncpg.Pool
+) -> None:
+    upload = await api.post(
+        "/attachments",
+        params={"filename": "screen.png"},
+        content=b"\x89PNG fake",
+        headers=agent | {"Content-Type": "image/png"},
+    )
+    assert upload.status_code == 201, upload.text
+    attachment_id = upload.json()["attachment_id"]
+    ticket = await created(
+        api.post(
+            "/tickets",
+            json={
+                "subject": "Broken screen",
+                "requester": {"email": f"{uuid.uuid4().hex[:8]}@example.com"},
+                "attachment_ids": [attachment_id],
+            },
+            headers=agent,
+        )
+    )
+    ticket_id = uuid.UUID(str(ticket["id"]))
+    now = datetime.now(UTC).replace(microsecond=0)
+    due = {
+        SlaMetricName.FIRST_RESPONSE: now + timedelta(hours=1),
+        SlaMetricName.NEXT_RESPONSE: now + timedelta(hours=2),
+        SlaMetricName.RESOLUTION: now + timedelta(hours=8),
+    }
+    event = SlaTargetsSet(
+        ticket_id=ticket_id,
+        policy="Default",
+        priority="Medium",
+        targets=tuple(
+            SlaTarget(
+                metric=metric,
+                target_seconds=(at - now).total_seconds(),
+                elapsed_seconds=0,
+                state=SlaClockState.RUNNING,
+                due_at=at,
+            )
+            for metric, at in due.items()
+        ),
+    )
+    envelope = sla_envelope(ticket_id, event)
+    async with pool.acquire() as connection:
+        await apply_sla_event(connection, envelope)
+    detail = (await api.get(f"/tickets/{ticket_id}", headers=agent)).json()
+    assert [a["attachment_id"] for a in detail["attachments"]] == [attachment_id]
+    assert datetime.fromisoformat(detail["first_response_due"]) == due[SlaMetricName.FIRST_RESPONSE]
+    assert datetime.fromisoformat(detail["next_response_due"]) == due[SlaMetricName.NEXT_RESPONSE]
+    assert datetime.fromisoformat(detail["resolution_due"]) == due[SlaMetricName.RESOLUTION]
+
+
+# --- item 5 --------------------------------------------------------------------------------------
+
+
+async def enterprise_customer(
+    api: httpx.AsyncClient, agent: dict[str, str]
+) -> tuple[dict[str, object], dict[str, object]]:
+    company = await created(
+        api.post(
+            "/companies",
+            json={"name": f"PT {uuid.uuid4().hex[:6]}", "tier": "SMB", "country": "in",
+                  "tags": ["Retail"]},
+            headers=agent,
+        )
+    )  # fmt: skip
+    assert (company["country"], company["tier"], company["tags"]) == ("IN", "SMB", ["retail"])
+    customer = await created(
+        api.post(
+            "/customers",
+            json={"name": "Rahul", "email": f"rahul-{uuid.uuid4().hex[:8]}@example.in",
+                  "company_id": company["id"], "country": "IN", "tags": ["vip"]},
+            headers=agent,
+        )
+    )  # fmt: skip
+    assert customer["country"] == "IN"
+    return company, customer
+
+
+async def test_a_ticket_takes_company_email_and_context_from_its_customer(
+    api: httpx.AsyncClient, agent: dict[str, str], caught_up: CaughtUp
+) -> None:
+    company, customer = await enterprise_customer(api, agent)
+    ticket = await created(
+        api.post("/tickets", json={"subject": "VPN", "customer_id": customer["id"]}, headers=agent)
+    )
+    assert ticket["company_id"] == company["id"]  # was null
+    assert ticket["requester_email"] == customer["email"]  # was null
+    assert ticket["customer_context"] == {
+        "customer_tags": ["vip"],
+        "customer_country": "IN",
+        "company_tags": ["retail"],
+        "company_tier": "SMB",
+        "company_country": "IN",
+    }
+    await caught_up()
+    by_email = await api.get(
+        "/tickets", params={"q": customer["email"], "view": "all"}, headers=agent
+    )
+    assert [item["id"] for item in by_email.json()["items"]] == [ticket["id"]]
+
+
+async def test_the_directory_refuses_a_country_that_is_not_iso_alpha_2(
+    api: httpx.AsyncClient, agent: dict[str, str]
+) -> None:
+    refused = await api.post("/companies", json={"name": "PT X", "country": "XX"}, headers=agent)
+    assert refused.status_code == 422 and "ISO 3166-1" in refused.text
+    _, customer = await enterprise_customer(api, agent)
+    patched = await api.patch(f"/customers/{customer['id']}", json={"country": "QQ"}, headers=agent)
+    assert patched.status_code == 422 and "country" in patched.json()["detail"]
+
+
+async def test_company_changes_follow_onto_open_tickets_through_kafka_once(
+    api: httpx.AsyncClient,
+    agent: dict[str, str],
+    app: FastAPI,
+    pool: asyncpg.Pool,
+    store: PostgresEventStore,
+    kafka_bootstrap: str,
+    caught_up: CaughtUp,
+) -> None:
+    company, customer = await enterprise_customer(api, agent)
+    open_ticket = await created(
+        api.post("/tickets", json={"subject": "open", "customer_id": customer["id"]}, headers=agent)
+    )
+    closed = await created(
+        api.post("/tickets", json={"subject": "done", "customer_id": customer["id"]}, headers=agent)
+    )
+    await api.post(f"/tickets/{closed['id']}/status", json={"status": "Closed"}, headers=agent)
+    changed = await api.patch(
+        f"/companies/{company['id']}",
+        json={"tier": "Enterprise", "tags": ["retail", "priority"]},
+        headers=agent,
+    )
+    assert changed.status_code == 200, changed.text
+    await caught_up()
+
+    # The company's events as the relay publishes them, delivered twice (at least once).
+    recorded = await store.read_stream(uuid.UUID(str(company["id"])))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for _ in range(2):
+            for r in recorded:
+                await producer.send_and_wait(
+                    CUSTOMERS,
+                    encode_envelope(r.envelope),
+                    key=str(r.envelope.stream_id).encode(),
+                    headers=kafka_headers(r.envelope, None),
+                )
+    finally:
+        await producer.stop()
+
+    follower = CustomerContextFollower(
+        app.state.tickets,
+        app.state.customer_application,
+        CustomerContextQueries(pool),
+        catch_up=app.state.projector.catch_up,
+    )
+    group = f"test-context-{uuid.uuid4()}"
+
+    async def run_until(condition: Callable[[], Awaitable[bool]]) -> None:
+        stop = asyncio.Event()
+        consumer = CustomerContextConsumer(follower.follow, kafka_bootstrap, group_id=group)
+        running = asyncio.create_task(consumer.run(stop))
+        try:
+            await wait_for(condition, 60)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 30)
+
+    async def context_events(ticket_id: object) -> list[dict[str, object]]:
+        timeline = (await api.get(f"/tickets/{ticket_id}/timeline", headers=agent)).json()
+        return [e["data"] for e in timeline if e["event_type"] == "TicketCustomerContextChanged"]
+
+    async def followed() -> bool:
+        return len(await context_events(open_ticket["id"])) == 1
+
+    await run_until(followed)
+    detail = (await api.get(f"/tickets/{open_ticket['id']}", headers=agent)).json()
+    assert detail["customer_context"]["company_tier"] == "Enterprise"
+    assert detail["customer_context"]["company_tags"] == ["retail", "priority"]
+    assert len(await context_events(open_ticket["id"])) == 1
+    assert await context_events(closed["id"]) == []  # a closed ticket keeps its record
+
+    # A restart of the follower in a new group reads the topic again: nothing appended twice.
+    group = f"test-context-{uuid.uuid4()}"
+    seen = await follower.follow(recorded[-1].envelope)
+    assert seen == 0
+    await run_until(followed)
+    assert len(await context_events(open_ticket["id"])) == 1
