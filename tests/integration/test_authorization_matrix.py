@@ -160,6 +160,10 @@ TICKET_SERVICE: dict[tuple[str, str], Route] = {
     ("PUT", "/ticket-options"): Route(
         Call(body=OPTIONS, if_match_of="/ticket-options"), MANAGERS_ONLY
     ),
+    ("GET", "/custom-fields"): Route(Call(), EVERYONE),
+    ("PUT", "/custom-fields"): Route(
+        Call(body={"fields": []}, if_match_of="/custom-fields"), MANAGERS_ONLY
+    ),
     ("GET", "/reports/sla"): Route(
         Call(query={"from": "2026-01-01", "to": "2026-01-31"}), STAFF_ONLY
     ),

@@ -283,3 +283,130 @@ async def test_company_changes_follow_onto_open_tickets_through_kafka_once(
     assert seen == 0
     await run_until(followed)
     assert len(await context_events(open_ticket["id"])) == 1
+
+
+# --- item 6 --------------------------------------------------------------------------------------
+
+FIELDS = [
+    {"key": "account_manager", "label": "Account manager", "kind": "user"},
+    {"key": "seats", "label": "Seats", "kind": "number"},
+    {"key": "modules", "label": "Modules", "kind": "multi_select", "options": ["HR", "Payroll"]},
+    {
+        "key": "device",
+        "label": "Device",
+        "kind": "select",
+        "options": ["Laptop", "Phone"],
+        "forms": ["agent", "portal"],
+        "customer_settable": True,
+    },
+]
+
+
+async def test_custom_fields_defined_set_filtered_and_shown(
+    api: httpx.AsyncClient,
+    agent: dict[str, str],
+    token: Callable[..., str],
+    app: FastAPI,
+    caught_up: CaughtUp,
+) -> None:
+    manager = bearer(token("manager", subject=str(uuid.uuid4())))
+    current = await api.get("/custom-fields", headers=manager)
+    etag = current.headers["ETag"]
+    assert (
+        await api.put("/custom-fields", json={"fields": FIELDS}, headers=agent)
+    ).status_code == 403
+    unversioned = await api.put("/custom-fields", json={"fields": FIELDS}, headers=manager)
+    assert unversioned.status_code == 428
+    saved = await api.put(
+        "/custom-fields", json={"fields": FIELDS}, headers=manager | {"If-Match": etag}
+    )
+    assert saved.status_code == 200, saved.text
+    stale = await api.put(
+        "/custom-fields", json={"fields": []}, headers=manager | {"If-Match": etag}
+    )
+    assert stale.status_code == 409
+    try:
+        member = await created(
+            api.post(
+                "/agents",
+                json={"email": f"am-{uuid.uuid4().hex[:8]}@helpdesk.example", "name": "AM"},
+                headers=manager,
+            )
+        )
+        marker = uuid.uuid4().hex[:8]
+        ticket = await created(
+            api.post(
+                "/tickets",
+                json={"subject": f"Seats {marker}",
+                      "custom_fields": {"seats": 25, "account_manager": member["id"],
+                                        "modules": ["HR"]}},
+                headers=agent,
+            )
+        )  # fmt: skip
+        assert ticket["custom_fields"] == {
+            "seats": 25,
+            "account_manager": member["id"],
+            "modules": ["HR"],
+        }
+        bad = await api.post(
+            "/tickets", json={"subject": "x", "custom_fields": {"seats": "many"}}, headers=agent
+        )
+        assert bad.status_code == 422 and "'seats' (Seats, number): expected a number" in bad.text
+        nobody = await api.post(
+            "/tickets",
+            json={"subject": "x", "custom_fields": {"account_manager": str(uuid.uuid4())}},
+            headers=agent,
+        )
+        assert nobody.status_code == 422 and "no active agent" in nobody.text
+
+        edited = await api.patch(
+            f"/tickets/{ticket['id']}",
+            json={"custom_fields": {"seats": 30, "modules": None}},
+            headers=agent,
+        )
+        assert edited.status_code == 200, edited.text
+        assert edited.json()["custom_fields"] == {"seats": 30, "account_manager": member["id"]}
+        timeline = (await api.get(f"/tickets/{ticket['id']}/timeline", headers=agent)).json()
+        assert timeline[-1]["event_type"] == "CustomFieldsChanged"
+
+        await caught_up()
+        listed = await api.get(
+            "/tickets", params={"q": marker, "custom.seats": "30"}, headers=agent
+        )
+        assert [item["id"] for item in listed.json()["items"]] == [ticket["id"]]
+        none = await api.get("/tickets", params={"q": marker, "custom.seats": "25"}, headers=agent)
+        assert none.json()["items"] == []
+        unknown = await api.get("/tickets", params={"custom.nope": "1"}, headers=agent)
+        assert unknown.status_code == 422
+
+        # Customers set only customer-settable fields and see only the portal form's.
+        email = f"cf-{uuid.uuid4().hex[:8]}@example.co.id"
+        customer = bearer(token("customer", subject=str(uuid.uuid4()), email=email))
+        portal = (await api.get("/custom-fields", headers=customer)).json()
+        assert [f["key"] for f in portal["fields"]] == ["device"]
+        refused = await api.post(
+            "/tickets", json={"subject": "x", "custom_fields": {"seats": 1}}, headers=customer
+        )
+        assert refused.status_code == 403
+        mine = await created(
+            api.post(
+                "/tickets",
+                json={"subject": "Laptop", "custom_fields": {"device": "Laptop"}},
+                headers=customer,
+            )
+        )
+        await api.patch(
+            f"/tickets/{mine['id']}", json={"custom_fields": {"seats": 2}}, headers=agent
+        )
+        seen = (await api.get(f"/tickets/{mine['id']}", headers=customer)).json()
+        assert seen["custom_fields"] == {"device": "Laptop"}
+        staff = (await api.get(f"/tickets/{mine['id']}", headers=agent)).json()
+        assert staff["custom_fields"] == {"device": "Laptop", "seats": 2}
+    finally:
+        latest = await api.get("/custom-fields", headers=manager)
+        await api.put(
+            "/custom-fields",
+            json={"fields": []},
+            headers=manager | {"If-Match": latest.headers["ETag"]},
+        )
+        app.state.tickets.custom_fields._cached = None

@@ -165,6 +165,33 @@ export interface paths {
         patch: operations["change_company_companies__company_id__patch"];
         trace?: never;
     };
+    "/custom-fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Custom Fields
+         * @description The custom ticket fields (customers: those on the customer portal's form); the `ETag` is
+         *     the version to name when changing them.
+         */
+        get: operations["get_custom_fields_custom_fields_get"];
+        /**
+         * Put Custom Fields
+         * @description Replace the custom ticket fields (managers). Name the version you changed in `If-Match`
+         *     (428 without, 409 when someone changed them since). Kinds: text, number, date (ISO),
+         *     select and multi_select (with `options`), checkbox, user (an agent id).
+         */
+        put: operations["put_custom_fields_custom_fields_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers": {
         parameters: {
             query?: never;
@@ -501,7 +528,8 @@ export interface paths {
          * List Tickets
          * @description Ticket views: `unsolved` (the ticket list: not solved or closed), `new`, `solved`,
          *     `closed`, `all`; filtered, searched and sorted (`-created_at`, `priority`, `resolution_due`,
-         *     …). Customers only ever see their own tickets.
+         *     …); `custom.<key>=value` filters by a custom field. Customers only ever see their own
+         *     tickets.
          */
         get: operations["list_tickets_tickets_get"];
         put?: never;
@@ -1068,6 +1096,13 @@ export interface components {
             channel: string;
             /** Company Id */
             company_id?: string | null;
+            /**
+             * Custom Fields
+             * @description values by key, checked against GET /custom-fields (422 says what a field expects)
+             */
+            custom_fields?: {
+                [key: string]: unknown;
+            };
             /** Customer Id */
             customer_id?: string | null;
             /**
@@ -1099,6 +1134,94 @@ export interface components {
             team_id?: string | null;
             /** Type */
             type?: string | null;
+        };
+        /**
+         * CustomFieldDefinition
+         * @description A custom ticket field as a manager defined it.
+         */
+        CustomFieldDefinition: {
+            /**
+             * Customer Settable
+             * @description customers may set it on the portal form
+             * @default false
+             */
+            customer_settable: boolean;
+            /**
+             * Forms
+             * @default [
+             *       "agent"
+             *     ]
+             */
+            forms: components["schemas"]["CustomFieldForm"][];
+            /**
+             * Key
+             * @description as in conditions: custom.<key>
+             */
+            key: string;
+            kind: components["schemas"]["CustomFieldKind"];
+            /** Label */
+            label: string;
+            /**
+             * Options
+             * @description the choices of select fields
+             * @default []
+             */
+            options: string[];
+            /**
+             * Required
+             * @description must be given on the forms it is on
+             * @default false
+             */
+            required: boolean;
+        };
+        /**
+         * CustomFieldForm
+         * @description Where a custom field is shown: the agent portal's ticket form, the customer portal's.
+         * @enum {string}
+         */
+        CustomFieldForm: "agent" | "portal";
+        /**
+         * CustomFieldKind
+         * @description What a custom ticket field holds (its values on tickets: see ``CustomFieldValue``).
+         * @enum {string}
+         */
+        CustomFieldKind: "text" | "number" | "date" | "select" | "multi_select" | "checkbox" | "user";
+        /**
+         * CustomFieldsBody
+         * @example {
+         *       "fields": [
+         *         {
+         *           "forms": [
+         *             "agent"
+         *           ],
+         *           "key": "account_manager",
+         *           "kind": "user",
+         *           "label": "Account manager"
+         *         },
+         *         {
+         *           "customer_settable": true,
+         *           "forms": [
+         *             "agent",
+         *             "portal"
+         *           ],
+         *           "key": "device",
+         *           "kind": "select",
+         *           "label": "Device",
+         *           "options": [
+         *             "Laptop",
+         *             "Phone"
+         *           ],
+         *           "required": true
+         *         }
+         *       ]
+         *     }
+         */
+        CustomFieldsBody: {
+            /**
+             * Fields
+             * @description in the order forms show them
+             */
+            fields?: components["schemas"]["CustomFieldDefinition"][];
         };
         /**
          * CustomerContext
@@ -1875,6 +1998,13 @@ export interface components {
             category?: string | null;
             /** Channel */
             channel?: string | null;
+            /**
+             * Custom Fields
+             * @description values by key, checked against GET /custom-fields (422 says what a field expects); null clears one
+             */
+            custom_fields?: {
+                [key: string]: unknown;
+            };
             /**
              * Description
              * @description HTML or plain text; stored sanitised (no scripts, event handlers or styles)
@@ -2943,6 +3073,200 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_custom_fields_custom_fields_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldsBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_custom_fields_custom_fields_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-match"?: string | null;
+                "x-correlation-id"?: string | null;
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomFieldsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldsBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -58,6 +58,10 @@ class TicketFilter:
     text: str | None = None
     breached: bool | None = None
     include_merged: bool = False
+    #: ``custom.<key>=value`` as given; the service layer reads them by their fields' kinds
+    #: into ``custom``, a jsonb document the ticket's custom fields must contain.
+    custom_wanted: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
     #: Customers only ever see their own tickets: (customer id, email).
     owner: tuple[uuid.UUID | None, str | None] | None = None
     sort: SortKey = "created_at"
@@ -95,6 +99,8 @@ class TicketFilter:
             self._add("lower(requester_email) = lower(?)", self.requester_email)
         if self.tag:
             self._add("tags @> ARRAY[?::text]", self.tag.strip().lower())
+        if self.custom:
+            self._add("custom_fields @> ?::jsonb", self.custom)
         if self.owner is not None:
             customer_id, email = self.owner
             self._add("(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email)

@@ -43,6 +43,7 @@ from helpdesk_events.tickets import (
     TicketCustomerContextChanged,
     TicketField,
 )
+from ticket_service.domain import custom_fields
 from ticket_service.domain.errors import DomainError, InvalidTransition
 from ticket_service.domain.options import DEFAULT_OPTIONS, TicketOptions
 
@@ -275,6 +276,14 @@ def change_tags(
     to_add = tuple(tag for tag in clean_tags(add) if tag not in ticket.tags)
     to_remove = tuple(tag for tag in clean_tags(remove) if tag in ticket.tags)
     return TagsChanged(added=to_add, removed=to_remove) if to_add or to_remove else None
+
+
+def change_custom_fields(
+    ticket: Ticket, values: Mapping[str, CustomFieldValue | None]
+) -> CustomFieldsChanged | None:
+    """Set custom field values (already checked against their definitions; None clears)."""
+    _refuse_if_closed(ticket)
+    return custom_fields.change(ticket.custom_fields, values)
 
 
 def change_team(

@@ -15,6 +15,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from ticket_service.adapters.idempotency import IdempotencyKeyReused
+from ticket_service.domain.custom_fields import CustomerMayNotSet
 from ticket_service.domain.customers import CompanyNotFound, ContactExists, CustomerNotFound
 from ticket_service.domain.directory import AgentExists, AgentNotFound, TeamNameTaken, TeamNotFound
 from ticket_service.domain.errors import (
@@ -32,7 +33,7 @@ NOT_FOUND = (TicketNotFound, CustomerNotFound, CompanyNotFound, AgentNotFound, T
 def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
     """The HTTP answer to a refusal: its status, its message, and where the existing record is
     when the refusal is a duplicate."""
-    if isinstance(error, Forbidden):
+    if isinstance(error, Forbidden | CustomerMayNotSet):
         return HTTPException(403, str(error))
     if isinstance(error, NOT_FOUND):
         return HTTPException(404, str(error))

@@ -28,6 +28,7 @@ from ticket_service.adapters.ticket_queries import TicketQueries
 from ticket_service.entrypoints import (
     errors,
     http_attachments,
+    http_custom_fields,
     http_mail,
     http_reports,
     http_tickets,
@@ -141,4 +142,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(directory_router)
     app.include_router(http_reports.router)
     app.include_router(http_mail.router)
+    app.include_router(http_custom_fields.router)
     return app

@@ -36,6 +36,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 PLAIN_TEXT = "plain text: stored and returned as sent, never HTML; clients must escape it"
 HTML = "HTML or plain text; stored sanitised (no scripts, event handlers or styles)"
+CUSTOM_FIELDS = "values by key, checked against GET /custom-fields (422 says what a field expects)"
 
 
 # --- bodies ------------------------------------------------------------------------------------
@@ -87,6 +88,9 @@ class CreateTicketBody(BaseModel):
     attachment_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=20, description="ids from POST /attachments"
     )
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description=CUSTOM_FIELDS
+    )
 
 
 class UpdateTicketBody(BaseModel):
@@ -109,6 +113,9 @@ class UpdateTicketBody(BaseModel):
     remove_tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list)
     team_id: uuid.UUID | None = None
     assignee_id: uuid.UUID | None = None
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description=f"{CUSTOM_FIELDS}; null clears one"
+    )
     expected_version: int | None = Field(default=None, ge=1)
 
 
@@ -386,6 +393,7 @@ async def create_ticket(
         business_unit=body.business_unit,
         brand=body.brand,
         attachments=await attachment_refs(request, caller, body.attachment_ids),
+        custom_fields=body.custom_fields,
     )
     idempotency = (
         IdempotencyRequest(
@@ -432,7 +440,8 @@ async def list_tickets(
 ) -> TicketPage:
     """Ticket views: `unsolved` (the ticket list: not solved or closed), `new`, `solved`,
     `closed`, `all`; filtered, searched and sorted (`-created_at`, `priority`, `resolution_due`,
-    …). Customers only ever see their own tickets."""
+    …); `custom.<key>=value` filters by a custom field. Customers only ever see their own
+    tickets."""
     sort_key = sort.removeprefix("-")
     if sort_key not in SortKey.__args__:  # type: ignore[attr-defined]
         raise HTTPException(422, f"cannot sort by {sort_key!r}; use one of {SortKey.__args__}")  # type: ignore[attr-defined]
@@ -469,11 +478,22 @@ async def list_tickets(
         descending=sort.startswith("-"),
         page=page,
         page_size=page_size,
+        custom_wanted=custom_filters(request),
     )
     with refusals():
         rows, total = await tickets.search(caller, where)
     items = [TicketSummary(id=row["ticket_id"], **_summary_fields(row)) for row in rows]
     return TicketPage(items=items, page=page, page_size=page_size, total=total)
+
+
+def custom_filters(request: Request) -> dict[str, str]:
+    """``custom.<key>=value`` query parameters (custom fields are a manager's, so not named in
+    the route's signature)."""
+    return {
+        name.removeprefix("custom."): value
+        for name, value in request.query_params.items()
+        if name.startswith("custom.")
+    }
 
 
 def _summary_fields(row: Any) -> dict[str, Any]:
@@ -524,6 +544,7 @@ async def update_ticket(
         clear_team="team_id" in given and body.team_id is None,
         assignee_id=body.assignee_id,
         clear_assignee="assignee_id" in given and body.assignee_id is None,
+        custom_fields=body.custom_fields,
     )
     with refusals():
         ticket = await tickets.update_ticket(

@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from helpdesk_events import DomainEvent, Visibility
-from helpdesk_events.directory import TicketOptionsConfigured
-from helpdesk_events.tickets import TicketField
+from helpdesk_events.directory import CustomFieldForm, TicketOptionsConfigured
+from helpdesk_events.tickets import CustomFieldValue, TicketField
 from ticket_service.adapters.event_store import (
     DuplicateEvent,
     PostgresEventStore,
@@ -22,12 +22,12 @@ from ticket_service.adapters.event_store import (
 )
 from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
 from ticket_service.adapters.ticket_queries import TicketFilter, TicketQueries
+from ticket_service.domain import custom_fields as custom_field_rules
 from ticket_service.domain import customer_context, ticket_commands
 from ticket_service.domain import ticket as tickets
 from ticket_service.domain.customers import Company, CompanyNotFound, Customer, CustomerNotFound
 from ticket_service.domain.errors import (
     InvalidTransition,
-    PreconditionRequired,
     TicketNotFound,
     VersionConflict,
 )
@@ -37,6 +37,13 @@ from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action, HistoryEntry
 from ticket_service.service_layer.context import CommandContext, envelope_for
+from ticket_service.service_layer.custom_fields import (
+    CustomFieldConfig,
+    append_configuration,
+    filter_values,
+    require_version,
+    visible_values,
+)
 from ticket_service.service_layer.customers import NewCustomer, pinned_or_retried
 
 TICKET_STREAM = "ticket"
@@ -119,6 +126,8 @@ class TicketChanges:
     clear_team: bool = False
     assignee_id: uuid.UUID | None = None
     clear_assignee: bool = False
+    #: Custom field values by key (None clears one); checked against their definitions.
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 class TicketApplication:
@@ -130,8 +139,10 @@ class TicketApplication:
         directory: Directory | None = None,
         customers: Customers | None = None,
         queries: TicketQueries | None = None,
+        custom_fields: CustomFieldConfig | None = None,
     ) -> None:
         self._store = store
+        self.custom_fields = custom_fields or CustomFieldConfig(store, clock)
         self._queries = queries
         self._idempotency = idempotency
         self._clock = clock
@@ -163,11 +174,7 @@ class TicketApplication:
         self, options: TicketOptions, context: CommandContext, expected_version: int | None
     ) -> tuple[TicketOptions, int]:
         access.require(access.caller_of(context), Action.CONFIGURE_OPTIONS)
-        if expected_version is None:
-            raise PreconditionRequired(
-                "name the version you changed in If-Match (the ETag of GET /ticket-options, "
-                'e.g. "3"), so that a concurrent change is not overwritten'
-            )
+        expected = require_version(expected_version, "/ticket-options")
         event = configure_ticket_options(
             options.priorities,
             options.statuses,
@@ -175,20 +182,11 @@ class TicketApplication:
             options.categories,
             options.business_units,
         )
-        expected = expected_version
-        envelope = envelope_for(
-            event,
-            stream_id=CONFIG_STREAM_ID,
-            stream_version=expected + 1,
-            context=context,
-            occurred_at=self._clock(),
-        )
-        versions = await self._store.append(
-            [StreamAppend(CONFIG_STREAM_ID, "config", expected, [envelope])],
-            traceparent=context.traceparent,
+        version = await append_configuration(
+            self._store, CONFIG_STREAM_ID, event, context, expected, self._clock()
         )
         self._options = None
-        return TicketOptions.from_event(event), versions[CONFIG_STREAM_ID]
+        return TicketOptions.from_event(event), version
 
     # --- create ----------------------------------------------------------------------------
 
@@ -215,7 +213,35 @@ class TicketApplication:
             new = await self._with_customer(new, context)
             own_company = await self._company_of(new.customer_id)
         new = access.check_new_ticket(who, new, options, own_company_id=own_company)
+        by_customer = who.role is access.Role.CUSTOMER
+        values = await self._checked_custom_fields(
+            new.custom_fields,
+            by_customer=by_customer,
+            required_on=CustomFieldForm.PORTAL if by_customer else CustomFieldForm.AGENT,
+        )
+        new = replace(new, custom_fields={k: v for k, v in values.items() if v is not None})
         return await self._create(new, context, idempotency)
+
+    async def _checked_custom_fields(
+        self,
+        values: Mapping[str, Any],
+        *,
+        by_customer: bool,
+        required_on: CustomFieldForm | None = None,
+    ) -> dict[str, CustomFieldValue | None]:
+        """Values checked by their definitions; a user field must name an agent."""
+        definitions, _ = await self.custom_fields.definitions()
+        if not values and not (required_on and definitions.on_form(required_on)):
+            return {}
+        checked = custom_field_rules.check_values(
+            definitions, values, by_customer=by_customer, required_on=required_on
+        )
+        for agent_id in custom_field_rules.users_named(definitions, checked):
+            if not await self._directory.agent_assignable(agent_id):
+                raise custom_field_rules.InvalidCustomField(
+                    f"no active agent {agent_id} for a user custom field"
+                )
+        return checked
 
     async def _company_of(self, customer_id: uuid.UUID | None) -> uuid.UUID | None:
         if customer_id is None or self._customers is None:
@@ -389,7 +415,9 @@ class TicketApplication:
             return ticket
         owned = await self._owned_by(who, current, recorded)
         history = access.customer_history((r.envelope for r in recorded), owned)
-        return access.customer_ticket(ticket, history, owned)
+        definitions, _ = await self.custom_fields.definitions()
+        shown = visible_values(who, definitions, ticket.custom_fields)
+        return replace(access.customer_ticket(ticket, history, owned), custom_fields=shown)
 
     async def read_detail(
         self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
@@ -472,6 +500,11 @@ class TicketApplication:
     async def search(self, who: access.Principal, where: TicketFilter) -> tuple[list[Any], int]:
         """Ticket views and search; customers only ever find their own tickets."""
         access.require(who, Action.READ_TICKETS)
+        if where.custom_wanted:
+            definitions, _ = await self.custom_fields.definitions()
+            where.custom = filter_values(
+                definitions, where.custom_wanted, by_customer=who.role is access.Role.CUSTOMER
+            )
         if who.role is not access.Role.CUSTOMER:
             return await self._read_model().search(where)
         where.owner = (access.subject_id(who), who.email or "")
@@ -559,6 +592,9 @@ class TicketApplication:
 
         if changes.fields:
             take(tickets.edit_fields(state, changes.fields, options))
+        if changes.custom_fields:
+            values = await self._checked_custom_fields(changes.custom_fields, by_customer=False)
+            take(tickets.change_custom_fields(state, values))
         # A screen sends the whole form: a value the ticket already has is no change (item 14).
         if changes.priority is not None and changes.priority != state.priority:
             take(tickets.change_priority(state, changes.priority, options))
