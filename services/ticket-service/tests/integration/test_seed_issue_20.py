@@ -410,3 +410,47 @@ async def test_custom_fields_defined_set_filtered_and_shown(
             headers=manager | {"If-Match": latest.headers["ETag"]},
         )
         app.state.tickets.custom_fields._cached = None
+
+
+# --- item 13 -------------------------------------------------------------------------------------
+
+
+async def test_merged_childrens_descriptions_show_in_the_parents_conversation(
+    api: httpx.AsyncClient, agent: dict[str, str], token: Callable[..., str], caught_up: CaughtUp
+) -> None:
+    mine, other = (f"{name}-{uuid.uuid4().hex[:8]}@example.co.id" for name in ("ani", "eko"))
+
+    async def opened(email: str, subject: str, description: str) -> dict[str, object]:
+        return await created(
+            api.post(
+                "/tickets",
+                json={"subject": subject, "description": description,
+                      "requester": {"email": email}},
+                headers=agent,
+            )
+        )  # fmt: skip
+
+    parent = await opened(mine, "Printer", "<p>The printer is offline.</p>")
+    child = await opened(mine, "Printer again", "<p>Still offline on floor 3.</p>")
+    strangers = await opened(other, "Printer too", "<p>Ours jams.</p>")
+    merged = await api.post(
+        f"/tickets/{parent['id']}/merge",
+        json={"children": [child["id"], strangers["id"]]},
+        headers=agent,
+    )
+    assert merged.status_code == 200, merged.text
+    await caught_up()
+
+    staff = (await api.get(f"/tickets/{parent['id']}/messages", headers=agent)).json()
+    originals = [m for m in staff if m["merged_description"]]
+    assert [(m["ticket_number"], m["body_text"]) for m in originals] == [
+        (child["number"], "Still offline on floor 3."),
+        (strangers["number"], "Ours jams."),
+    ]
+    assert all(m["visibility"] == "public" and m["ticket_id"] != parent["id"] for m in originals)
+
+    customer = bearer(token("customer", subject=str(uuid.uuid4()), email=mine))
+    seen = (await api.get(f"/tickets/{parent['id']}/messages", headers=customer)).json()
+    assert [m["body_text"] for m in seen if m["merged_description"]] == [
+        "Still offline on floor 3."
+    ]  # another customer's ticket stays theirs

@@ -1578,6 +1578,12 @@ export interface components {
              */
             id: string;
             /**
+             * Merged Description
+             * @description the original description of the merged ticket `ticket_number` (its id is `ticket_id` and `id`), not a message
+             * @default false
+             */
+            merged_description: boolean;
+            /**
              * Ticket Id
              * Format: uuid
              */

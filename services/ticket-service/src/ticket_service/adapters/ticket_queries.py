@@ -172,6 +172,18 @@ class TicketQueries:
             )
         )
 
+    async def merged_descriptions(self, ticket_id: uuid.UUID) -> list[asyncpg.Record]:
+        """The original descriptions of the tickets merged into this one (not empty), with who
+        opened each and when."""
+        return list(
+            await self._pool.fetch(
+                "SELECT ticket_id, number, description, customer_id, requester_email,"
+                " requester_name, channel, created_at FROM ticket_views"
+                " WHERE merged_into = $1 AND description <> '' ORDER BY created_at, ticket_id",
+                ticket_id,
+            )
+        )
+
     async def conversation(
         self, ticket_id: uuid.UUID, *, include_internal: bool
     ) -> list[asyncpg.Record]:

@@ -495,6 +495,32 @@ def status_before_merge(child: Ticket) -> str:
     return REOPEN_STATUS
 
 
+def merged_description(child: Mapping[str, Any]) -> dict[str, Any]:
+    """A merged child's original description as an entry of its parent's conversation: public
+    (a customer sees it when the child is theirs), by the child's requester, marked with the
+    child's id and number (``merged_description``), at the time the child was opened."""
+    return {
+        "message_id": child["ticket_id"],
+        "ticket_id": child["ticket_id"],
+        "ticket_number": child["number"],
+        "visibility": Visibility.PUBLIC.value,
+        "author": {
+            "kind": "customer",
+            "id": str(child["customer_id"] or child["requester_email"] or child["ticket_id"]),
+            "display_name": child["requester_name"],
+        },
+        "body_html": child["description"],
+        "body_text": plain_text(child["description"]),
+        "attachments": [],
+        "channel": child["channel"],
+        "automated": False,
+        "created_at": child["created_at"],
+        "owner_customer_id": child["customer_id"],
+        "owner_email": child["requester_email"],
+        "merged_description": True,
+    }
+
+
 def label(ticket: Ticket) -> str:
     return f"#{ticket.number}" if ticket.number is not None else str(ticket.id)
 

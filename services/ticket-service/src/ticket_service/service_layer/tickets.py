@@ -486,14 +486,22 @@ class TicketApplication:
         staff see every message, a customer the public messages of tickets they own."""
         access.require(who, Action.READ_TICKETS)
         await self.visible_ticket(who, ticket_id)
-        rows = await self._read_model().conversation(
+        read_model = self._read_model()
+        rows = await read_model.conversation(
             ticket_id, include_internal=access.allowed(who, Action.WRITE_INTERNAL_NOTE)
         )
+        messages = [dict(row) | {"merged_description": False} for row in rows]
+        # Item 13: what each merged child asked first shows too, marked with its number.
+        messages += [
+            tickets.merged_description(row)
+            for row in await read_model.merged_descriptions(ticket_id)
+        ]
+        messages.sort(key=lambda m: (m["created_at"], str(m["message_id"])))
         return [
-            dict(row)
-            for row in rows
+            message
+            for message in messages
             if access.may_see_message(
-                who, row["visibility"], row["owner_customer_id"], row["owner_email"]
+                who, message["visibility"], message["owner_customer_id"], message["owner_email"]
             )
         ]
 
