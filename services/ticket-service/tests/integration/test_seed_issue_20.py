@@ -454,3 +454,26 @@ async def test_merged_childrens_descriptions_show_in_the_parents_conversation(
     assert [m["body_text"] for m in seen if m["merged_description"]] == [
         "Still offline on floor 3."
     ]  # another customer's ticket stays theirs
+
+
+# --- item 15 -------------------------------------------------------------------------------------
+
+
+async def test_the_seeds_views_newest_across_statuses_and_by_status_alone(
+    api: httpx.AsyncClient, agent: dict[str, str], caught_up: CaughtUp
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    older = await created(api.post("/tickets", json={"subject": f"{marker} a"}, headers=agent))
+    solved = await created(api.post("/tickets", json={"subject": f"{marker} b"}, headers=agent))
+    await api.post(f"/tickets/{solved['id']}/status", json={"status": "Solved"}, headers=agent)
+    await caught_up()
+
+    async def listed(**params: str) -> list[object]:
+        answer = await api.get("/tickets", params={"q": marker, **params}, headers=agent)
+        assert answer.status_code == 200, answer.text
+        return [item["id"] for item in answer.json()["items"]]
+
+    assert await listed(view="newest") == [solved["id"], older["id"]]  # newest first, any status
+    assert await listed(view="new") == [older["id"]]  # today's meaning: status New
+    assert await listed(status="Solved") == [solved["id"]]  # was empty without view=all
+    assert await listed(status="Solved", view="unsolved") == []  # an explicit view still counts

@@ -526,10 +526,11 @@ export interface paths {
         };
         /**
          * List Tickets
-         * @description Ticket views: `unsolved` (the ticket list: not solved or closed), `new`, `solved`,
-         *     `closed`, `all`; filtered, searched and sorted (`-created_at`, `priority`, `resolution_due`,
-         *     …); `custom.<key>=value` filters by a custom field. Customers only ever see their own
-         *     tickets.
+         * @description Ticket views: `unsolved` (the ticket list: not solved or closed), `new` (status New),
+         *     `newest` (the newest across every status), `solved`, `closed`, `all`; `status=` alone lists
+         *     that status whatever its category; filtered, searched and sorted (`-created_at`,
+         *     `priority`, `resolution_due`, …); `custom.<key>=value` filters by a custom field.
+         *     Customers only ever see their own tickets.
          */
         get: operations["list_tickets_tickets_get"];
         put?: never;
@@ -4956,7 +4957,8 @@ export interface operations {
     list_tickets_tickets_get: {
         parameters: {
             query?: {
-                view?: "unsolved" | "new" | "solved" | "closed" | "all";
+                /** @description default: `unsolved`, or every status when `status` is given */
+                view?: ("unsolved" | "new" | "newest" | "solved" | "closed" | "all") | null;
                 /** @description words, #number or email */
                 q?: string | null;
                 status?: string | null;

@@ -11,7 +11,9 @@ import asyncpg
 
 from ticket_service.adapters.ticket_projection import TICKET_COLUMNS
 
-View = Literal["unsolved", "new", "solved", "closed", "all"]
+#: ``new``: tickets in the New status category; ``newest`` (seed 003's "new tickets"): the
+#: newest tickets across every status (sorted newest first unless a sort is given).
+View = Literal["unsolved", "new", "newest", "solved", "closed", "all"]
 SortKey = Literal[
     "created_at", "updated_at", "priority", "number", "first_response_due", "resolution_due"
 ]
@@ -20,6 +22,7 @@ VIEW_CATEGORIES: dict[str, tuple[str, ...] | None] = {
     "new": ("new",),
     "solved": ("resolved",),
     "closed": ("closed",),
+    "newest": None,
     "all": None,
 }
 #: Ticket rows with the SLA state the SLA service published for them (if any yet).

@@ -424,7 +424,10 @@ async def list_tickets(
     request: Request,
     caller: Caller,
     tickets: Tickets,
-    view: View = "unsolved",
+    view: Annotated[
+        View | None,
+        Query(description="default: `unsolved`, or every status when `status` is given"),
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="words, #number or email")] = None,
     ticket_status: Annotated[str | None, Query(alias="status", max_length=50)] = None,
     team_id: uuid.UUID | None = None,
@@ -443,10 +446,11 @@ async def list_tickets(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> TicketPage:
-    """Ticket views: `unsolved` (the ticket list: not solved or closed), `new`, `solved`,
-    `closed`, `all`; filtered, searched and sorted (`-created_at`, `priority`, `resolution_due`,
-    …); `custom.<key>=value` filters by a custom field. Customers only ever see their own
-    tickets."""
+    """Ticket views: `unsolved` (the ticket list: not solved or closed), `new` (status New),
+    `newest` (the newest across every status), `solved`, `closed`, `all`; `status=` alone lists
+    that status whatever its category; filtered, searched and sorted (`-created_at`,
+    `priority`, `resolution_due`, …); `custom.<key>=value` filters by a custom field.
+    Customers only ever see their own tickets."""
     sort_key = sort.removeprefix("-")
     if sort_key not in SortKey.__args__:  # type: ignore[attr-defined]
         raise HTTPException(422, f"cannot sort by {sort_key!r}; use one of {SortKey.__args__}")  # type: ignore[attr-defined]
@@ -467,7 +471,7 @@ async def list_tickets(
         except ValueError:
             raise HTTPException(422, "assignee must be an agent id, `me` or `none`") from None
     where = TicketFilter(
-        view=view,
+        view=view or ("all" if ticket_status else "unsolved"),  # by status: no view=all needed
         status=ticket_status,
         team_id=team_id,
         assignee_id=assignee_id,
