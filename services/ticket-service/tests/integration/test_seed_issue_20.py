@@ -477,3 +477,37 @@ async def test_the_seeds_views_newest_across_statuses_and_by_status_alone(
     assert await listed(view="new") == [older["id"]]  # today's meaning: status New
     assert await listed(status="Solved") == [solved["id"]]  # was empty without view=all
     assert await listed(status="Solved", view="unsolved") == []  # an explicit view still counts
+
+
+# --- item 11 -------------------------------------------------------------------------------------
+
+
+async def test_a_regional_team_has_time_zone_languages_and_calendar(
+    api: httpx.AsyncClient, token: Callable[..., str], caught_up: CaughtUp
+) -> None:
+    manager = bearer(token("manager", subject=str(uuid.uuid4())))
+    name = f"India L1 {uuid.uuid4().hex[:6]}"
+    team = await created(
+        api.post(
+            "/teams",
+            json={"name": name, "time_zone": "Asia/Kolkata", "languages": ["EN", "hi"],
+                  "business_calendar_id": "india"},
+            headers=manager,
+        )
+    )  # fmt: skip
+    assert (team["time_zone"], team["languages"], team["business_calendar_id"]) == (
+        "Asia/Kolkata",
+        ["en", "hi"],
+        "india",
+    )
+    bad = await api.patch(f"/teams/{team['id']}", json={"time_zone": "Mars/Base"}, headers=manager)
+    assert bad.status_code == 422 and "IANA" in bad.text
+    moved = await api.patch(
+        f"/teams/{team['id']}", json={"languages": ["id"], "name": f"{name} ID"}, headers=manager
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["time_zone"], moved.json()["languages"]) == ("Asia/Kolkata", ["id"])
+    await caught_up()
+    listed = await api.get("/teams", params={"q": name}, headers=manager)
+    row = next(t for t in listed.json()["items"] if t["id"] == team["id"])
+    assert (row["time_zone"], row["languages"]) == ("Asia/Kolkata", ["id"])

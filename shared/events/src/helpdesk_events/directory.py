@@ -71,6 +71,13 @@ class TeamCreated(DomainEvent):
     lead_id: uuid.UUID | None = None
     tier: int | None = Field(default=None, ge=1, le=9)
     escalates_to: uuid.UUID | None = None
+    time_zone: str | None = Field(
+        default=None, max_length=100, description="IANA, e.g. Asia/Jakarta"
+    )
+    languages: tuple[str, ...] = Field(default=(), description="ISO 639-1 codes, e.g. id, en")
+    business_calendar_id: str | None = Field(
+        default=None, max_length=100, description="the SLA service's business calendar"
+    )
 
 
 @event_type("TeamDetailsChanged", version=1, stream_type=TEAM)
@@ -79,6 +86,18 @@ class TeamDetailsChanged(DomainEvent):
     description: str | None = Field(default=None, max_length=2000)
     tier: int | None = Field(default=None, ge=1, le=9)
     escalates_to: uuid.UUID | None = None
+
+
+@event_type("TeamRegionChanged", version=1, stream_type=TEAM)
+class TeamRegionChanged(DomainEvent):
+    """Where and when a (regional) team works: its time zone, the languages it answers in and
+    the business calendar it keeps; the whole region, not a diff (None / empty: not set)."""
+
+    time_zone: str | None = Field(
+        default=None, max_length=100, description="IANA, e.g. Asia/Jakarta"
+    )
+    languages: tuple[str, ...] = Field(default=(), description="ISO 639-1 codes, e.g. id, en")
+    business_calendar_id: str | None = Field(default=None, max_length=100)
 
 
 @event_type("TeamMemberAdded", version=1, stream_type=TEAM)

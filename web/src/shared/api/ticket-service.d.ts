@@ -910,14 +910,26 @@ export interface components {
          * @description Only the fields sent change; an empty description clears it.
          */
         ChangeTeamBody: {
+            /**
+             * Business Calendar Id
+             * @description null clears it
+             */
+            business_calendar_id?: string | null;
             /** Description */
             description?: string | null;
             /** Escalates To */
             escalates_to?: string | null;
+            /** Languages */
+            languages?: string[] | null;
             /** Name */
             name?: string | null;
             /** Tier */
             tier?: number | null;
+            /**
+             * Time Zone
+             * @description null clears it
+             */
+            time_zone?: string | null;
         };
         /** CompanyView */
         CompanyView: {
@@ -1031,6 +1043,8 @@ export interface components {
          *     }
          */
         CreateTeamBody: {
+            /** Business Calendar Id */
+            business_calendar_id?: string | null;
             /**
              * Description
              * @description plain text
@@ -1041,6 +1055,11 @@ export interface components {
              * @description the next tier's team
              */
             escalates_to?: string | null;
+            /**
+             * Languages
+             * @description ISO 639-1 codes the team answers in, e.g. id, en
+             */
+            languages?: string[];
             /**
              * Lead Id
              * @description becomes a member too if not listed in member_ids
@@ -1058,6 +1077,8 @@ export interface components {
              * @description 1 = first line
              */
             tier?: number | null;
+            /** Time Zone */
+            time_zone?: string | null;
         };
         /**
          * CreateTicketBody
@@ -1743,6 +1764,8 @@ export interface components {
         };
         /** TeamView */
         TeamView: {
+            /** Business Calendar Id */
+            business_calendar_id?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1757,6 +1780,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Languages */
+            languages?: string[];
             /** Lead Id */
             lead_id: string | null;
             /** Members */
@@ -1765,6 +1790,8 @@ export interface components {
             name: string;
             /** Tier */
             tier: number | null;
+            /** Time Zone */
+            time_zone?: string | null;
             /**
              * Updated At
              * Format: date-time

@@ -39,6 +39,7 @@ from helpdesk_events.directory import (
     TeamLeadChanged,
     TeamMemberAdded,
     TeamMemberRemoved,
+    TeamRegionChanged,
 )
 from ticket_service.adapters.event_store import RecordedEvent
 from ticket_service.adapters.projections import Projection
@@ -219,8 +220,9 @@ class DirectoryProjection:
         elif isinstance(event, TeamCreated):
             inserted = await connection.fetchval(
                 "INSERT INTO team_views (team_id, version, name, description, lead_id, tier,"
-                " escalates_to, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-                " $8) ON CONFLICT (team_id) DO NOTHING RETURNING true",
+                " escalates_to, created_at, updated_at, time_zone, languages,"
+                " business_calendar_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)"
+                " ON CONFLICT (team_id) DO NOTHING RETURNING true",
                 stream_id,
                 envelope.stream_version,
                 event.name,
@@ -229,6 +231,9 @@ class DirectoryProjection:
                 event.tier,
                 event.escalates_to,
                 at,
+                event.time_zone,
+                list(event.languages),
+                event.business_calendar_id,
             )
             if inserted and event.lead_id is not None:  # a lead is always a member
                 await self._add_member(connection, stream_id, event.lead_id, recorded)
@@ -263,6 +268,20 @@ class DirectoryProjection:
                     stream_id,
                     event.agent_id,
                 )
+        elif isinstance(event, TeamRegionChanged):
+            await _advance(
+                connection,
+                "team_views",
+                "team_id",
+                recorded,
+                *_assignments(
+                    {
+                        "time_zone": event.time_zone,
+                        "languages": list(event.languages),
+                        "business_calendar_id": event.business_calendar_id,
+                    }
+                ),
+            )
         elif isinstance(event, TeamLeadChanged):
             if (
                 await _advance(

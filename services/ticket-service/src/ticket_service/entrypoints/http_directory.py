@@ -36,6 +36,7 @@ from ticket_service.domain.customers import (
 )
 from ticket_service.domain.directory import (
     Agent,
+    Region,
     Team,
 )
 from ticket_service.entrypoints.dependencies import (
@@ -638,6 +639,16 @@ async def change_availability(
 # --- teams -------------------------------------------------------------------------------------
 
 
+TimeZone = Annotated[str, Field(max_length=100, description="IANA, e.g. Asia/Jakarta")]
+Languages = Annotated[
+    list[Annotated[str, Field(max_length=10)]],
+    Field(max_length=50, description="ISO 639-1 codes the team answers in, e.g. id, en"),
+]
+CalendarId = Annotated[
+    str, Field(max_length=100, description="the SLA service's business calendar id")
+]
+
+
 class CreateTeamBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -653,6 +664,9 @@ class CreateTeamBody(BaseModel):
     lead_id: uuid.UUID | None = Field(
         default=None, description="becomes a member too if not listed in member_ids"
     )
+    time_zone: TimeZone | None = None
+    languages: Languages = Field(default_factory=list)
+    business_calendar_id: CalendarId | None = None
 
 
 class ChangeTeamBody(BaseModel):
@@ -663,6 +677,9 @@ class ChangeTeamBody(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     tier: int | None = Field(default=None, ge=1, le=9)
     escalates_to: uuid.UUID | None = None
+    time_zone: TimeZone | None = Field(default=None, description="null clears it")
+    languages: Languages | None = None
+    business_calendar_id: CalendarId | None = Field(default=None, description="null clears it")
 
 
 class LeadBody(BaseModel):
@@ -692,10 +709,16 @@ class TeamView(BaseModel):
     members: list[TeamMemberView]
     created_at: datetime
     updated_at: datetime
+    time_zone: str | None = None
+    languages: list[str] = Field(default_factory=list)
+    business_calendar_id: str | None = None
 
     @classmethod
     def of(cls, team: Team, members: list[Agent]) -> TeamView:
         return cls(
+            time_zone=team.time_zone,
+            languages=list(team.languages),
+            business_calendar_id=team.business_calendar_id,
             id=team.id,
             version=team.version,
             name=team.name,
@@ -753,6 +776,7 @@ async def create_team(
         escalates_to=body.escalates_to,
         member_ids=tuple(body.member_ids),
         lead_id=body.lead_id,
+        region=Region(body.time_zone, tuple(body.languages), body.business_calendar_id),
     )
     with refusals():
         team = await directory.create_team(new, command_context(caller, x_correlation_id))
@@ -797,7 +821,10 @@ async def change_team(
     with refusals():
         team = await directory.change_team(
             team_id,
-            {name: getattr(body, name) for name in sent},
+            {
+                name: tuple(body.languages or ()) if name == "languages" else getattr(body, name)
+                for name in sent
+            },
             command_context(caller, x_correlation_id),
             expected_version=if_match_version(if_match),
         )

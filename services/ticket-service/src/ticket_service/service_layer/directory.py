@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +68,7 @@ class NewTeam:
     escalates_to: uuid.UUID | None = None
     member_ids: tuple[uuid.UUID, ...] = ()
     lead_id: uuid.UUID | None = None
+    region: rules.Region = field(default_factory=rules.Region)
 
 
 class DirectoryApplication:
@@ -218,6 +219,7 @@ class DirectoryApplication:
             escalates_to=new.escalates_to,
             members=members,
             lead=lead,
+            region=new.region,
         )
         name = rules.clean_name(new.name, "a team")
         key = rules.team_name_key(name)
@@ -255,16 +257,28 @@ class DirectoryApplication:
             target = changes.get("escalates_to")
             if target is not None and target != team.escalates_to:
                 chain = await self._escalation_chain(target)
-            changed = rules.change_team_details(team, changes, escalation_chain=chain)
+            details = {k: v for k, v in changes.items() if k not in rules.REGION_FIELDS}
+            region_sent = {k: v for k, v in changes.items() if k in rules.REGION_FIELDS}
+            region = None
+            if region_sent:  # the fields not sent keep their value
+                current = rules.Region(team.time_zone, team.languages, team.business_calendar_id)
+                region = rules.change_team_region(team, replace(current, **region_sent))
+            changed = rules.change_team_details(team, details, escalation_chain=chain)
             if changed is None:
-                return team
+                if region is None:
+                    return team
+                return await self._append_team(team, [region], context)
             claim = release = None
             if changed.name is not None:
                 release = Claim(TEAM_NAME, rules.team_name_key(team.name), team_id)
                 claim = Claim(TEAM_NAME, rules.team_name_key(changed.name), team_id)
             try:
                 return await self._append_team(
-                    team, [changed], context, claim=claim, release=release
+                    team,
+                    [changed] if region is None else [changed, region],
+                    context,
+                    claim=claim,
+                    release=release,
                 )
             except ClaimTaken as taken:
                 raise TeamNameTaken(str(changed.name), taken.existing_owner) from None
