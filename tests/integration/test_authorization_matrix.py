@@ -165,7 +165,9 @@ TICKET_SERVICE: dict[tuple[str, str], Route] = {
         Call(body={"fields": []}, if_match_of="/custom-fields"), MANAGERS_ONLY
     ),
     ("GET", "/reports/sla"): Route(
-        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), STAFF_ONLY
+        # managers; a team's lead reads their teams' (none of the matrix's callers leads one)
+        Call(query={"from": "2026-01-01", "to": "2026-01-31"}),
+        MANAGERS_ONLY,
     ),
     # attachments
     ("POST", "/attachments"): Route(

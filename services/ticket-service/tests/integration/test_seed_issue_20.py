@@ -511,3 +511,54 @@ async def test_a_regional_team_has_time_zone_languages_and_calendar(
     listed = await api.get("/teams", params={"q": name}, headers=manager)
     row = next(t for t in listed.json()["items"] if t["id"] == team["id"])
     assert (row["time_zone"], row["languages"]) == ("Asia/Kolkata", ["id"])
+
+
+# --- item 10 -------------------------------------------------------------------------------------
+
+
+async def test_a_teams_lead_assigns_within_their_team_whatever_their_role(
+    api: httpx.AsyncClient, token: Callable[..., str], caught_up: CaughtUp
+) -> None:
+    manager = bearer(token("manager", subject=str(uuid.uuid4())))
+
+    async def invited(role: str) -> str:
+        made = await created(
+            api.post(
+                "/agents",
+                json={"email": f"{role}-{uuid.uuid4().hex[:8]}@helpdesk.example", "name": role,
+                      "role": role},
+                headers=manager,
+            )
+        )  # fmt: skip
+        return str(made["id"])
+
+    lead, other_technician, member = (
+        await invited("technician"),
+        await invited("technician"),
+        await invited("agent"),
+    )
+    team = await created(
+        api.post(
+            "/teams",
+            json={"name": f"Field {uuid.uuid4().hex[:6]}", "member_ids": [member],
+                  "lead_id": lead},
+            headers=manager,
+        )
+    )  # fmt: skip
+    await caught_up()
+    ticket = await created(
+        api.post("/tickets", json={"subject": "Onsite", "team_id": team["id"]}, headers=manager)
+    )
+    outsider = bearer(token("technician", subject=other_technician))
+    refused = await api.patch(
+        f"/tickets/{ticket['id']}", json={"assignee_id": member}, headers=outsider
+    )
+    assert refused.status_code == 403
+    as_lead = bearer(token("technician", subject=lead))
+    assigned = await api.patch(
+        f"/tickets/{ticket['id']}", json={"assignee_id": member}, headers=as_lead
+    )
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["assignee_id"] == member
+    moved = await api.patch(f"/tickets/{ticket['id']}", json={"team_id": None}, headers=as_lead)
+    assert moved.status_code == 403  # routing out of the team stays with agents and managers

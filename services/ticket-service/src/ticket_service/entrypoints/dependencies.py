@@ -50,7 +50,7 @@ def allowed_to(action: access.Action) -> Callable[[Principal], Awaitable[Princip
 Caller = Annotated[Principal, Depends(principal)]
 ManagesContacts = Annotated[Principal, Depends(allowed_to(access.Action.MANAGE_CONTACTS))]
 ReadsDirectory = Annotated[Principal, Depends(allowed_to(access.Action.READ_DIRECTORY))]
-ReadsReports = Annotated[Principal, Depends(allowed_to(access.Action.READ_REPORTS))]
+ReadsSlaTimes = Annotated[Principal, Depends(allowed_to(access.Action.READ_SLA_TIMES))]
 Tickets = Annotated[TicketApplication, Depends(application)]
 
 

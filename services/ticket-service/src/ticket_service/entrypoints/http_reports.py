@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events.sla import SlaMetricName
 from ticket_service.adapters.sla_reports import GroupBy, MetricFigures, SlaReports
-from ticket_service.entrypoints.dependencies import ReadsReports, Tickets
+from ticket_service.entrypoints.dependencies import Caller, ReadsSlaTimes, Tickets
 from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_tickets import ERRORS
+from ticket_service.service_layer import access
+from ticket_service.service_layer.directory import DirectoryApplication
 
 router = APIRouter(tags=["reports"])
 
@@ -129,7 +131,7 @@ def parse_period(start_text: str, end_text: str) -> tuple[datetime, datetime]:
 @router.get("/reports/sla", response_model=SlaReport, responses=ERRORS)
 async def sla_report(
     request: Request,
-    caller: ReadsReports,
+    caller: Caller,
     period_from: Annotated[str, Query(alias="from", description="ISO date or datetime; included")],
     period_to: Annotated[
         str,
@@ -147,7 +149,10 @@ async def sla_report(
     when it broke (`breached_open`); a breach met later counts once, as met late, in the period
     it was met. Tickets are grouped by their current team or assignee."""
     start, end = parse_period(period_from, period_to)
-    groups = await reports(request).by_group(group_by, start, end)
+    directory: DirectoryApplication = request.app.state.directory_application
+    with refusals():
+        teams = access.report_scope(caller, await directory.teams_led_by(caller))
+    groups = await reports(request).by_group(group_by, start, end, teams)
     return SlaReport(
         period_from=start,
         period_to=end,
@@ -166,7 +171,7 @@ async def sla_report(
 
 @router.get("/tickets/{ticket_id}/sla-times", response_model=TicketSlaTimes, responses=ERRORS)
 async def ticket_sla_times(
-    request: Request, ticket_id: uuid.UUID, caller: ReadsReports, tickets: Tickets
+    request: Request, ticket_id: uuid.UUID, caller: ReadsSlaTimes, tickets: Tickets
 ) -> TicketSlaTimes:
     """A ticket's SLA outcomes so far (from `helpdesk.sla.v1`): first response and resolution
     business time once met, and each metric (each next-response exchange) met or breached."""

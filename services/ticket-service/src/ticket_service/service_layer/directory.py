@@ -79,6 +79,7 @@ class DirectoryApplication:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._streams = StreamWriter(pool, store, clock)
+        self._pool = pool
 
     # --- agents -------------------------------------------------------------------------------
 
@@ -99,6 +100,17 @@ class DirectoryApplication:
             return None
         owner = await self._streams.claims.owner(AGENT_EMAIL, normalised)
         return None if owner is None else await self.get_agent(owner)
+
+    async def teams_led_by(self, who: access.Principal) -> frozenset[uuid.UUID]:
+        """The teams the signed-in person leads (by their agent record; none when they have
+        none), from the team read model."""
+        if who.role is access.Role.CUSTOMER:
+            return frozenset()
+        agent = await self.find_agent(subject=who.subject, email=who.email)
+        if agent is None:
+            return frozenset()
+        rows = await self._pool.fetch("SELECT team_id FROM team_views WHERE lead_id = $1", agent.id)
+        return frozenset(row["team_id"] for row in rows)
 
     async def invite_agent(self, new: NewAgent, context: CommandContext) -> Agent:
         """Invite an agent; raises :class:`AgentExists` (with its id) if the email is taken."""

@@ -71,6 +71,7 @@ class Directory(Protocol):
     async def team_members(self, team_id: uuid.UUID) -> frozenset[uuid.UUID]: ...
     async def agent_assignable(self, agent_id: uuid.UUID) -> bool: ...
     async def escalates_to(self, team_id: uuid.UUID) -> uuid.UUID | None: ...
+    async def teams_led_by(self, who: access.Principal) -> frozenset[uuid.UUID]: ...
 
 
 class Customers(Protocol):
@@ -102,6 +103,9 @@ class NoDirectory:
 
     async def escalates_to(self, team_id: uuid.UUID) -> uuid.UUID | None:
         return None
+
+    async def teams_led_by(self, who: access.Principal) -> frozenset[uuid.UUID]:
+        return frozenset()
 
 
 OPTIONS_CACHE_SECONDS = 1.0
@@ -571,7 +575,16 @@ class TicketApplication:
         edit is decided again on the new state (a stale version given is a 409)."""
         routing = changes.team_id is not None or changes.clear_team
         routing = routing or changes.assignee_id is not None or changes.clear_assignee
-        access.check_edit(access.caller_of(context), routing=routing)
+        who = access.caller_of(context)
+        leads_team = False
+        if routing and not access.allowed(who, Action.ROUTE_TICKET):
+            # A team's lead (of any staff role) assigns within their team (item 10).
+            led = await self._directory.teams_led_by(who)
+            ticket = await self.get_ticket(ticket_id)
+            leads_team = ticket.team_id in led and (
+                changes.clear_team is False and changes.team_id in (None, ticket.team_id)
+            )
+        access.check_edit(who, routing=routing, leads_team=leads_team)
         return await pinned_or_retried(
             expected_version,
             lambda: self._update(ticket_id, changes, context, expected_version),
