@@ -70,6 +70,7 @@ def test_values_are_stored_by_kind(key: str, value: object, stored: object) -> N
     [
         ("seats", "many", "expected a number"),
         ("seats", True, "expected a number"),
+        ("seats", 10**30, "expected a number"),
         ("go_live", "31/12/2026", "expected a date"),
         ("urgent_fix", "yes", "true or false"),
         ("device", "Tablet", "is not one of"),

@@ -32,6 +32,8 @@ CUSTOM_FIELDS_STREAM_ID = uuid.UUID("00000000-0000-4000-8000-00000000c0f2")
 MAX_FIELDS = 100
 MAX_TEXT = 2000
 MAX_OPTIONS = 200
+#: Numbers every JSON client reads exactly (JavaScript's safe integers).
+MAX_NUMBER = 2**53 - 1
 
 
 class InvalidCustomField(DomainError):
@@ -113,8 +115,11 @@ def check_value(field: CustomFieldDefinition, value: Any) -> CustomFieldValue:
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not math.isfinite(value)
+            or abs(value) > MAX_NUMBER
         ):
-            raise InvalidCustomField(f"{where}: expected a number, got {value!r}")
+            raise InvalidCustomField(
+                f"{where}: expected a number, at most {MAX_NUMBER} in size, got {value!r}"
+            )
         return value
     if kind is CustomFieldKind.CHECKBOX:
         if not isinstance(value, bool):
