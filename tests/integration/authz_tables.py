@@ -54,6 +54,12 @@ OPTIONS = {
 }
 
 TICKET_A = {"ticket_id": "ticket_a"}
+#: A configuration written without If-Match: a manager gets past the role check to the 428
+#: (nothing written).
+_IF_MATCH_MISSING = expect(
+    customer_a="403", technician="403", agent="403", manager="428", mail_gateway="403"
+)
+
 
 TICKET_SERVICE: Table = HEALTH | {
     # tickets
@@ -99,9 +105,12 @@ TICKET_SERVICE: Table = HEALTH | {
     ),
     ("GET", "/tickets/{ticket_id}/sla-times"): Route(Call(TICKET_A), STAFF_ONLY),
     ("GET", "/ticket-options"): Route(Call(), EVERYONE),
-    ("PUT", "/ticket-options"): Route(Call(body=OPTIONS), MANAGERS_ONLY),
+    ("PUT", "/ticket-options"): Route(Call(body=OPTIONS), _IF_MATCH_MISSING),
+    ("GET", "/custom-fields"): Route(Call(), EVERYONE),
+    ("PUT", "/custom-fields"): Route(Call(body={"fields": []}), _IF_MATCH_MISSING),
+    # Managers; a team's lead reads their teams' (none of the matrix's callers leads one).
     ("GET", "/reports/sla"): Route(
-        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), STAFF_ONLY
+        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), MANAGERS_ONLY
     ),
     # attachments
     ("POST", "/attachments"): Route(
@@ -212,9 +221,6 @@ TICKET_SERVICE |= {
 # --- the SLA and assignment workers -------------------------------------------------------------
 
 _OPENAPI = {("GET", "/openapi.json"): Route(Call(), PUBLIC)}
-_IF_MATCH_MISSING = expect(
-    customer_a="403", technician="403", agent="403", manager="428", mail_gateway="403"
-)
 #: A thing that does not exist: a manager gets past the role check to the 404.
 _UNKNOWN_TO_MANAGERS = expect(
     customer_a="403", technician="403", agent="403", manager="404", mail_gateway="403"

@@ -19,6 +19,8 @@ from ticket_service.adapters.attachments import Attachments
 from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
 from ticket_service.adapters.claims import Claims
 from ticket_service.adapters.command_consumer import TicketCommandConsumer
+from ticket_service.adapters.customer_context_consumer import CustomerContextConsumer
+from ticket_service.adapters.customer_context_queries import CustomerContextQueries
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
 from ticket_service.adapters.directory_queries import DirectoryQueries
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
@@ -30,6 +32,7 @@ from ticket_service.adapters.sla_reports import SlaReports
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
 from ticket_service.service_layer.attachments import AttachmentFiles
+from ticket_service.service_layer.customer_context import CustomerContextFollower
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.directory_reads import DirectoryReads
@@ -95,6 +98,16 @@ class TicketService:
             concurrency=self.settings.commands_concurrency,
         )
 
+    def customer_context_consumer(self) -> CustomerContextConsumer:
+        """Follows contact and company changes (``helpdesk.customers.v1``) onto open tickets."""
+        follower = CustomerContextFollower(
+            self.tickets,
+            self.customer_application,
+            CustomerContextQueries(self.pool),
+            catch_up=self.projector.catch_up,
+        )
+        return CustomerContextConsumer(follower.follow, self.settings.kafka_bootstrap)
+
 
 def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     """Wire the service on ``pool`` (no I/O)."""
@@ -102,7 +115,8 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     idempotency = IdempotentAppender(pool, store)
     claims = Claims(pool, store)
     customers = CustomerApplication(store, claims)
-    directory = DirectoryApplication(store, claims)
+    directory_queries = DirectoryQueries(pool)
+    directory = DirectoryApplication(store, claims, team_leads=directory_queries)
     queries = TicketQueries(pool)
     tickets = TicketApplication(
         store, idempotency, directory=directory, customers=customers, queries=queries
@@ -121,9 +135,9 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
         attachments=attachments,
         attachment_files=files,
         ticket_requests=TicketRequests(tickets, directory, files),
-        directory_reads=DirectoryReads(DirectoryQueries(pool), customers, directory),
+        directory_reads=DirectoryReads(directory_queries, customers, directory),
         mail_requests=MailRequests(mail, tickets, files),
-        sla_reports=SlaReportReads(SlaReports(pool), tickets),
+        sla_reports=SlaReportReads(SlaReports(pool), tickets, directory),
         commands=TicketCommandHandler(pool, store, tickets, directory),
         # Catch-ups of several workers take turns safely.
         projector=Projector(store, pool, projections()),

@@ -11,7 +11,9 @@ import asyncpg
 
 from ticket_service.adapters.ticket_projection import TICKET_COLUMNS
 
-View = Literal["unsolved", "new", "solved", "closed", "all"]
+#: ``new``: tickets in the New status category; ``newest`` (seed 003's "new tickets"): the
+#: newest tickets across every status (sorted newest first unless a sort is given).
+View = Literal["unsolved", "new", "newest", "solved", "closed", "all"]
 SortKey = Literal[
     "created_at", "updated_at", "priority", "number", "first_response_due", "resolution_due"
 ]
@@ -20,6 +22,7 @@ VIEW_CATEGORIES: dict[str, tuple[str, ...] | None] = {
     "new": ("new",),
     "solved": ("resolved",),
     "closed": ("closed",),
+    "newest": None,
     "all": None,
 }
 #: Ticket rows with the SLA state the SLA service published for them (if any yet).
@@ -58,6 +61,10 @@ class TicketFilter:
     text: str | None = None
     breached: bool | None = None
     include_merged: bool = False
+    #: ``custom.<key>=value`` as given; the service layer reads them by their fields' kinds
+    #: into ``custom``, a jsonb document the ticket's custom fields must contain.
+    custom_wanted: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
     #: Customers only ever see their own tickets: (customer id, email).
     owner: tuple[uuid.UUID | None, str | None] | None = None
     sort: SortKey = "created_at"
@@ -95,6 +102,8 @@ class TicketFilter:
             self._add("lower(requester_email) = lower(?)", self.requester_email)
         if self.tag:
             self._add("tags @> ARRAY[?::text]", self.tag.strip().lower())
+        if self.custom:
+            self._add("custom_fields @> ?::jsonb", self.custom)
         if self.owner is not None:
             customer_id, email = self.owner
             self._add("(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email)
@@ -132,6 +141,16 @@ class TicketQueries:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def sla_due(self, ticket_id: uuid.UUID) -> dict[str, Any]:
+        """The ticket's due times as the SLA service last published them (none: all None)."""
+        row = await self._pool.fetchrow(
+            "SELECT first_response_due, next_response_due, resolution_due FROM ticket_sla"
+            " WHERE ticket_id = $1",
+            ticket_id,
+        )
+        names = ("first_response_due", "next_response_due", "resolution_due")
+        return {name: row[name] if row else None for name in names}
+
     async def search(self, where: TicketFilter) -> tuple[list[asyncpg.Record], int]:
         clause, args = where.sql()
         order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"
@@ -153,6 +172,18 @@ class TicketQueries:
             await self._pool.fetchval(
                 f"SELECT count(*) FROM {FROM_VIEWS} WHERE {clause}",  # noqa: S608 - built above
                 *args,
+            )
+        )
+
+    async def merged_descriptions(self, ticket_id: uuid.UUID) -> list[asyncpg.Record]:
+        """The original descriptions of the tickets merged into this one (not empty), with who
+        opened each and when."""
+        return list(
+            await self._pool.fetch(
+                "SELECT ticket_id, number, description, customer_id, requester_email,"
+                " requester_name, channel, created_at FROM ticket_views"
+                " WHERE merged_into = $1 AND description <> '' ORDER BY created_at, ticket_id",
+                ticket_id,
             )
         )
 

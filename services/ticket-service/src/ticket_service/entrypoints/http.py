@@ -22,6 +22,7 @@ from ticket_service.entrypoints import (
     http_agents,
     http_attachments,
     http_companies,
+    http_custom_fields,
     http_customers,
     http_mail,
     http_merges,
@@ -128,4 +129,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(http_reports.router)
     app.include_router(http_mail.router)
+    app.include_router(http_custom_fields.router)
     return app

@@ -79,7 +79,8 @@ class Action(StrEnum):
     MERGE_TICKETS = "merge and unmerge tickets"
     READ_OPTIONS = "read the ticket options"
     CONFIGURE_OPTIONS = "configure the ticket options"
-    READ_REPORTS = "read SLA reports"
+    READ_REPORTS = "read SLA reports of every team"  # a team's lead: their teams' (report_scope)
+    READ_SLA_TIMES = "read a ticket's SLA times"
     MANAGE_CONTACTS = "register, list and edit customers and companies"
     READ_DIRECTORY = "read agents and teams"
     SET_OWN_AVAILABILITY = "change your own availability"
@@ -102,7 +103,8 @@ ALLOWED: Mapping[Action, frozenset[Role]] = {
     Action.MERGE_TICKETS: _ROUTERS,
     Action.READ_OPTIONS: _EVERYONE,
     Action.CONFIGURE_OPTIONS: _MANAGERS,
-    Action.READ_REPORTS: _STAFF,
+    Action.READ_REPORTS: _MANAGERS,  # team leads: their teams' (report_scope)
+    Action.READ_SLA_TIMES: _STAFF,
     Action.MANAGE_CONTACTS: _STAFF,
     Action.READ_DIRECTORY: _STAFF,
     Action.SET_OWN_AVAILABILITY: _STAFF,
@@ -263,11 +265,25 @@ def check_availability_change(who: Principal, agent_id: uuid.UUID, agent_email: 
         raise Forbidden("you may change only your own availability; a manager can change others'")
 
 
-def check_edit(who: Principal, *, routing: bool) -> None:
-    """Edits are for staff; changing the team or assignee is for agents and managers."""
+def check_edit(who: Principal, *, routing: bool, leads_team: bool = False) -> None:
+    """Edits are for staff; changing the team or assignee is for agents and managers, and for
+    the lead of the ticket's team (``leads_team``; a technician may lead a team)."""
     require(who, Action.EDIT_TICKET)
-    if routing:
+    if routing and not leads_team:
         require(who, Action.ROUTE_TICKET)
+
+
+def report_scope(who: Principal, led_teams: frozenset[uuid.UUID]) -> frozenset[uuid.UUID] | None:
+    """Which teams' reports the caller reads: None for every team (managers), the teams they
+    lead for a team lead of another role; anyone else is refused (agents and technicians)."""
+    if allowed(who, Action.READ_REPORTS):
+        return None
+    if who.role is not Role.CUSTOMER and led_teams:
+        return led_teams
+    raise Forbidden(
+        f"role {who.role.value!r} may not read SLA reports: they are for managers, and for "
+        "team leads about their own teams"
+    )
 
 
 # --- what a customer sees ---------------------------------------------------------------------
@@ -388,7 +404,8 @@ def customer_ticket(
     ticket: Ticket, history: Collection[HistoryEntry], owns_other: Callable[[uuid.UUID], bool]
 ) -> Ticket:
     """The ticket as its customer sees it: versioned and dated by their public history, naming
-    only merged tickets they own, without tags, team, assignee, business unit or brand."""
+    only merged tickets they own, without tags, team, assignee, business unit, brand or the
+    customer context (how the team labels and routes it)."""
     last = max((entry.occurred_at for entry in history), default=ticket.created_at)
     return replace(
         ticket,
@@ -397,6 +414,7 @@ def customer_ticket(
         business_unit=None,
         brand=None,
         tags=(),
+        customer_context=None,
         version=len(history),
         updated_at=last,
         merged_into=ticket.merged_into
