@@ -513,3 +513,73 @@ async def test_every_route_answers_each_caller_as_the_matrix_says(
                     )
     assert not wrong, f"{len(wrong)} of {calls} calls answered wrongly:\n" + "\n".join(wrong)
     assert calls == len(table) * len(CALLERS)
+
+
+# --- the customer portal's routes (issue #18) ----------------------------------------------------
+
+#: A 1x1 PNG: the branding's images are checked by their bytes.
+_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\x90\xa9\xbb\x06\x00\x02*\x01q\xabQ\xf0m"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+#: Customer A's own ticket, made anew: only A may rate or resolve it, staff may not (403).
+OWN_CUSTOMER_ONLY = expect(
+    customer_a="2xx", customer_b="404", technician="403", agent="403", manager="403"
+)
+TICKET_SERVICE |= {
+    ("POST", "/tickets/{ticket_id}/satisfaction"): Route(
+        Call(
+            {"ticket_id": "solved_ticket"},
+            body={"scale": "one_to_five", "score": 5},
+            fresh=("solved_ticket",),
+        ),
+        OWN_CUSTOMER_ONLY,
+    ),
+    ("GET", "/tickets/{ticket_id}/satisfaction"): Route(Call(TICKET_A), OWNER_OR_STAFF),
+    ("POST", "/tickets/{ticket_id}/resolve"): Route(
+        Call({"ticket_id": "open_ticket"}, fresh=("open_ticket",)), OWN_CUSTOMER_ONLY
+    ),
+    ("GET", "/reports/csat"): Route(
+        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), STAFF_ONLY
+    ),
+    ("GET", "/companies/{company_id}/portal-sharing"): Route(
+        Call({"company_id": "company"}), STAFF_ONLY
+    ),
+    ("PUT", "/companies/{company_id}/portal-sharing"): Route(
+        Call({"company_id": "company"}, body={"customers_see_company_tickets": False}),
+        MANAGERS_ONLY,
+    ),
+    ("GET", "/branding"): Route(Call(), PUBLIC),
+    ("PUT", "/branding"): Route(Call(body={"accent_color": "#1c7ed6"}), MANAGERS_ONLY),
+    ("PUT", "/branding/{kind}"): Route(Call({"kind": "favicon_kind"}, content=_PNG), MANAGERS_ONLY),
+    ("GET", "/branding/{kind}"): Route(
+        # public; no favicon is configured in this world (the upload above is a favicon)
+        Call({"kind": "logo_kind"}),
+        expect(customer_a="404", technician="404", agent="404", manager="404", anonymous="404"),
+    ),
+}
+
+
+async def _ticket_world_with_portal(request: pytest.FixtureRequest, private_key: bytes) -> World:
+    """The ticket service's world, with customer A's tickets made anew to rate and resolve."""
+    world = await _ticket_world(request, private_key)
+    world.ids |= {"logo_kind": "logo", "favicon_kind": "favicon"}
+    made_before = world.fresh
+    agent, email_a = world.headers["agent"], _email_of(world.headers["customer_a"])
+
+    async def fresh(api: httpx.AsyncClient, name: str) -> dict[str, str]:
+        if name not in ("solved_ticket", "open_ticket"):
+            return await made_before(api, name)
+        body = {"subject": "Portal", "requester": {"email": email_a}}
+        made = await ok(api.post("/tickets", json=body, headers=agent))
+        if name == "solved_ticket":
+            solved = {"status": "Solved"}
+            await ok(api.post(f"/tickets/{made['id']}/status", json=solved, headers=agent))
+        return {name: str(made["id"])}
+
+    world.fresh = fresh
+    return world
+
+
+WORLDS["ticket-service"] = _ticket_world_with_portal

@@ -60,6 +60,8 @@ class TicketFilter:
     include_merged: bool = False
     #: Customers only ever see their own tickets: (customer id, email).
     owner: tuple[uuid.UUID | None, str | None] | None = None
+    #: With ``owner``: also the tickets of this company (it shares them with its customers).
+    owner_company: uuid.UUID | None = None
     sort: SortKey = "created_at"
     descending: bool = True
     page: int = 1
@@ -97,7 +99,12 @@ class TicketFilter:
             self._add("tags @> ARRAY[?::text]", self.tag.strip().lower())
         if self.owner is not None:
             customer_id, email = self.owner
-            self._add("(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email)
+            if self.owner_company is not None:
+                self._add("company_id = ?", self.owner_company)
+            else:
+                self._add(
+                    "(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email
+                )
         if self.breached is not None:
             self._where.append(
                 ("" if self.breached else "NOT ")

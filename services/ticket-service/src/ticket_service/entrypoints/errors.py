@@ -18,6 +18,7 @@ from ticket_service.adapters.idempotency import IdempotencyKeyReused
 from ticket_service.domain.customers import CompanyNotFound, ContactExists, CustomerNotFound
 from ticket_service.domain.directory import AgentExists, AgentNotFound, TeamNameTaken, TeamNotFound
 from ticket_service.domain.errors import DomainError, TicketNotFound, VersionConflict
+from ticket_service.domain.satisfaction import AlreadyRated
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.access import Forbidden
 
@@ -35,7 +36,7 @@ def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
         kind = {ContactExists: "customers", AgentExists: "agents", TeamNameTaken: "teams"}
         location = f"/{kind[type(error)]}/{error.existing_id}"
         return HTTPException(409, str(error), headers={"Location": location})
-    if isinstance(error, VersionConflict):
+    if isinstance(error, VersionConflict | AlreadyRated):
         return HTTPException(409, str(error))
     if isinstance(error, CommandRefused):
         return HTTPException(409, f"cannot escalate: {error}")

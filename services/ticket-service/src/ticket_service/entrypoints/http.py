@@ -22,13 +22,17 @@ from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
 from ticket_service.adapters.idempotency import IdempotentAppender
+from ticket_service.adapters.portal_projection import PortalProjection
+from ticket_service.adapters.portal_queries import PortalQueries
 from ticket_service.adapters.projections import Projection, Projector
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
 from ticket_service.entrypoints import (
     errors,
     http_attachments,
+    http_branding,
     http_mail,
+    http_portal,
     http_reports,
     http_tickets,
 )
@@ -36,6 +40,7 @@ from ticket_service.entrypoints.dependencies import principal
 from ticket_service.entrypoints.http_directory import directory_router
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.directory import DirectoryApplication
+from ticket_service.service_layer.portal import PortalApplication
 from ticket_service.service_layer.tickets import TicketApplication
 from ticket_service.settings import Settings
 
@@ -46,7 +51,7 @@ log = structlog.get_logger()
 
 def projections() -> list[Projection]:
     """Every read model of the service, in the order they are fed."""
-    return [TicketsProjection(), *DIRECTORY_PROJECTIONS]
+    return [TicketsProjection(), *DIRECTORY_PROJECTIONS, PortalProjection()]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,8 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             directory=directory,
             customers=customers,
             queries=app.state.ticket_queries,
+            shared_company=lambda who: app.state.portal.shared_company(who),
         )
         app.state.attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
+        app.state.portal = PortalApplication(
+            store, app.state.tickets, customers, PortalQueries(pool), app.state.attachments
+        )
         app.state.verifier = TokenVerifier.from_file(settings.jwt_public_key_file)
         # Keeps the read models current; catch-ups of several workers take turns safely.
         projector = Projector(store, pool, projections())
@@ -141,4 +150,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(directory_router)
     app.include_router(http_reports.router)
     app.include_router(http_mail.router)
+    app.include_router(http_portal.router)
+    app.include_router(http_branding.router)
     return app

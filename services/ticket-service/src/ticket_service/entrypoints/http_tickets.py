@@ -412,6 +412,10 @@ async def list_tickets(
     sort: Annotated[str, Query(pattern=r"^-?[a-z_]+$")] = "-created_at",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+    scope: Annotated[
+        Literal["mine", "company"],
+        Query(description="customers: `company` lists their company's tickets, if it shares them"),
+    ] = "mine",
 ) -> TicketPage:
     """Ticket views: `unsolved` (the ticket list: not solved or closed), `new`, `solved`,
     `closed`, `all`; filtered, searched and sorted (`-created_at`, `priority`, `resolution_due`,
@@ -454,7 +458,7 @@ async def list_tickets(
         page_size=page_size,
     )
     with refusals():
-        rows, total = await tickets.search(caller, where)
+        rows, total = await tickets.search(caller, where, company=scope == "company")
     items = [TicketSummary(id=row["ticket_id"], **_summary_fields(row)) for row in rows]
     return TicketPage(items=items, page=page, page_size=page_size, total=total)
 
