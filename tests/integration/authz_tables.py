@@ -180,6 +180,53 @@ TICKET_SERVICE: Table = HEALTH | {
     ),
 }
 
+# --- the customer portal's routes (issue #18) ----------------------------------------------------
+
+#: A 1x1 PNG: the branding's images are checked by their bytes.
+_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\x90\xa9\xbb\x06\x00\x02*\x01q\xabQ\xf0m"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+#: Customer A's own ticket, made anew: only A may rate or resolve it, staff may not (403).
+OWN_CUSTOMER_ONLY = expect(
+    customer_a="2xx", customer_b="404", technician="403", agent="403", manager="403"
+)
+TICKET_SERVICE |= {
+    ("POST", "/tickets/{ticket_id}/satisfaction"): Route(
+        Call(
+            {"ticket_id": "solved_ticket"},
+            body={"scale": "one_to_five", "score": 5},
+            fresh=("solved_ticket",),
+        ),
+        OWN_CUSTOMER_ONLY,
+    ),
+    ("GET", "/tickets/{ticket_id}/satisfaction"): Route(Call(TICKET_A), OWNER_OR_STAFF),
+    ("POST", "/tickets/{ticket_id}/resolve"): Route(
+        Call({"ticket_id": "open_ticket"}, fresh=("open_ticket",)), OWN_CUSTOMER_ONLY
+    ),
+    ("GET", "/reports/csat"): Route(
+        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), STAFF_ONLY
+    ),
+    ("GET", "/companies/{company_id}/portal-sharing"): Route(
+        Call({"company_id": "company"}), STAFF_ONLY
+    ),
+    ("PUT", "/companies/{company_id}/portal-sharing"): Route(
+        Call({"company_id": "company"}, body={"customers_see_company_tickets": False}),
+        MANAGERS_ONLY,
+    ),
+    ("GET", "/branding"): Route(Call(), PUBLIC),
+    ("PUT", "/branding"): Route(Call(body={"accent_color": "#1c7ed6"}), MANAGERS_ONLY),
+    ("PUT", "/branding/{kind}"): Route(
+        Call({"kind": "favicon_kind"}, content=_PNG, content_type="image/png"), MANAGERS_ONLY
+    ),
+    # Public; no logo is configured in this world (the upload above is a favicon).
+    ("GET", "/branding/{kind}"): Route(
+        Call({"kind": "logo_kind"}),
+        expect(customer_a="404", technician="404", agent="404", manager="404", anonymous="404"),
+    ),
+}
+
 #: The mail gateway sends every write with an Idempotency-Key.
 _ONCE = {"Idempotency-Key": "{unique}"}
 _MAIL = {

@@ -122,6 +122,8 @@ async def ticket_service_world(request: pytest.FixtureRequest, private_key: byte
             "attachment_a": attachment,
             "customer_a_email": emails["customer_a"],
             "company": company["id"],
+            "logo_kind": "logo",
+            "favicon_kind": "favicon",
         }
 
     async def fresh(api: httpx.AsyncClient, name: str) -> dict[str, str]:
@@ -163,6 +165,12 @@ async def ticket_service_world(request: pytest.FixtureRequest, private_key: byte
             return {name: team_id}
         if name == "unique":
             return {name: f"matrix-{uuid.uuid4().hex}"}
+        if name in ("solved_ticket", "open_ticket"):  # customer A's, to rate or resolve
+            made = await ticket()
+            if name == "solved_ticket":
+                solved = {"status": "Solved"}
+                await ok(api.post(f"/tickets/{made}/status", json=solved, headers=agent))
+            return {name: made}
         raise AssertionError(f"no way to make a fresh {name!r}")
 
     return World(url, callers, ids, fresh, who=(*CALLERS, MAIL_GATEWAY, MAIL_CUSTOMER))

@@ -26,6 +26,8 @@ from ticket_service.adapters.directory_queries import DirectoryQueries
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
 from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.kafka_relay import OutboxRelay
+from ticket_service.adapters.portal_projection import PortalProjection
+from ticket_service.adapters.portal_queries import PortalQueries
 from ticket_service.adapters.projections import Projection, Projector
 from ticket_service.adapters.sla_projection import SlaProjector
 from ticket_service.adapters.sla_reports import SlaReports
@@ -38,6 +40,7 @@ from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.directory_reads import DirectoryReads
 from ticket_service.service_layer.mail import MailApplication
 from ticket_service.service_layer.mail_requests import MailRequests
+from ticket_service.service_layer.portal import PortalApplication
 from ticket_service.service_layer.sla_reports import SlaReportReads
 from ticket_service.service_layer.ticket_commands import TicketCommandHandler
 from ticket_service.service_layer.ticket_requests import TicketRequests
@@ -49,7 +52,7 @@ __all__ = ["TicketService", "build", "projections", "started", "token_verifier"]
 
 def projections() -> list[Projection]:
     """Every read model of the service, in the order they are fed."""
-    return [TicketsProjection(), *DIRECTORY_PROJECTIONS]
+    return [TicketsProjection(), *DIRECTORY_PROJECTIONS, PortalProjection()]
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class TicketService:
     mail_requests: MailRequests
     sla_reports: SlaReportReads
     commands: TicketCommandHandler
+    portal: PortalApplication
     projector: Projector
 
     def outbox_relay(self) -> OutboxRelay:
@@ -118,12 +122,19 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     directory_queries = DirectoryQueries(pool)
     directory = DirectoryApplication(store, claims, team_leads=directory_queries)
     queries = TicketQueries(pool)
+    portal: PortalApplication  # built below; tickets ask it which company a customer shares
     tickets = TicketApplication(
-        store, idempotency, directory=directory, customers=customers, queries=queries
+        store,
+        idempotency,
+        directory=directory,
+        customers=customers,
+        queries=queries,
+        shared_company=lambda who: portal.shared_company(who),
     )
     attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
     files = AttachmentFiles(attachments, tickets)
     mail = MailApplication(store, idempotency, tickets)
+    portal = PortalApplication(store, tickets, customers, PortalQueries(pool), attachments)
     return TicketService(
         settings=settings,
         pool=pool,
@@ -138,6 +149,7 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
         directory_reads=DirectoryReads(directory_queries, customers, directory),
         mail_requests=MailRequests(mail, tickets, files),
         sla_reports=SlaReportReads(SlaReports(pool), tickets, directory),
+        portal=portal,
         commands=TicketCommandHandler(pool, store, tickets, directory),
         # Catch-ups of several workers take turns safely.
         projector=Projector(store, pool, projections()),

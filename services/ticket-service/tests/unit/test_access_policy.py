@@ -58,6 +58,10 @@ EXPECTED: dict[Action, set[Role]] = {
     A.READ_DIRECTORY: {T, G, M},
     A.SET_OWN_AVAILABILITY: {T, G, M},
     A.MANAGE_DIRECTORY: {M},
+    A.RATE_TICKET: {C},
+    A.RESOLVE_OWN_TICKET: {C},
+    A.CONFIGURE_BRANDING: {M},
+    A.SHARE_COMPANY_TICKETS: {M},
 }
 
 CUSTOMER_ID = uuid.uuid4()

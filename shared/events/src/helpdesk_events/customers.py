@@ -94,3 +94,11 @@ class CompanyProfileChanged(DomainEvent):
 class CompanyTagsChanged(DomainEvent):
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+
+
+@event_type("CompanyPortalVisibilityChanged", version=1, stream_type=COMPANY)
+class CompanyPortalVisibilityChanged(DomainEvent):
+    """A manager let the company's customers see every ticket of the company in the portal
+    (``customers_see_company_tickets``), or took it back."""
+
+    customers_see_company_tickets: bool

@@ -184,3 +184,23 @@ class CustomFieldsConfigured(DomainEvent):
     """The custom ticket fields, replaced as a whole (in the order forms show them)."""
 
     fields: tuple[CustomFieldDefinition, ...] = ()
+
+
+class BrandImage(BaseModel):
+    """A logo or favicon in the ticket service's file store (served at ``/branding/…``)."""
+
+    attachment_id: uuid.UUID
+    content_type: str = Field(pattern=r"^image/(png|jpeg|gif|webp|x-icon)$")
+    size_bytes: int = Field(ge=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+@event_type("BrandingConfigured", version=1, stream_type=CONFIG)
+class BrandingConfigured(DomainEvent):
+    """The helpdesk's branding, replaced as a whole: shown in both portals, on the sign-in
+    pages and in outgoing email."""
+
+    helpdesk_name: str = Field(min_length=1, max_length=100)
+    accent_color: str = Field(pattern=r"^#[0-9a-f]{6}$", description="#rrggbb, lower case")
+    logo: BrandImage | None = None
+    favicon: BrandImage | None = None

@@ -249,3 +249,29 @@ class CustomFieldsChanged(DomainEvent):
     """Custom field values were set, changed or cleared."""
 
     changes: tuple[CustomFieldChange, ...] = Field(min_length=1)
+
+
+class RatingScale(StrEnum):
+    """How a customer rates: good / bad (``score`` 0 or 1) or one to five stars (1-5)."""
+
+    GOOD_BAD = "good_bad"
+    ONE_TO_FIVE = "one_to_five"
+
+
+@event_type("SatisfactionRated", version=1, stream_type=TICKET)
+class SatisfactionRated(DomainEvent):
+    """The customer rated how their ticket was solved (CSAT), once per resolution.
+
+    ``resolution`` counts the times the ticket became Solved (1: the first); a reopened and
+    solved-again ticket may be rated again. ``satisfied`` is the CSAT reading of the score
+    (good, or 4-5 stars), so that reports and analysts count it one way. ``team_id`` and
+    ``assignee_id`` are the ticket's when it was rated: CSAT goes to who solved it.
+    """
+
+    scale: RatingScale
+    score: int = Field(ge=0, le=5)
+    satisfied: bool
+    comment: str | None = Field(default=None, max_length=2000)
+    resolution: int = Field(ge=1)
+    team_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None

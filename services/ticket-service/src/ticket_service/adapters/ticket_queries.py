@@ -67,6 +67,8 @@ class TicketFilter:
     custom: dict[str, Any] = field(default_factory=dict)
     #: Customers only ever see their own tickets: (customer id, email).
     owner: tuple[uuid.UUID | None, str | None] | None = None
+    #: With ``owner``: also the tickets of this company (it shares them with its customers).
+    owner_company: uuid.UUID | None = None
     sort: SortKey = "created_at"
     descending: bool = True
     page: int = 1
@@ -106,7 +108,12 @@ class TicketFilter:
             self._add("custom_fields @> ?::jsonb", self.custom)
         if self.owner is not None:
             customer_id, email = self.owner
-            self._add("(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email)
+            if self.owner_company is not None:
+                self._add("company_id = ?", self.owner_company)
+            else:
+                self._add(
+                    "(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email
+                )
         if self.breached is not None:
             self._where.append(
                 ("" if self.breached else "NOT ")

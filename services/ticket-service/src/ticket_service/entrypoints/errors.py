@@ -26,6 +26,7 @@ from ticket_service.domain.errors import (
     TicketNotFound,
     VersionConflict,
 )
+from ticket_service.domain.satisfaction import AlreadyRated
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.access import Forbidden
 from ticket_service.service_layer.attachments import AttachmentNotFound, AttachmentTooLarge
@@ -51,7 +52,7 @@ def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
         kind = {ContactExists: "customers", AgentExists: "agents", TeamNameTaken: "teams"}
         location = f"/{kind[type(error)]}/{error.existing_id}"
         return HTTPException(409, str(error), headers={"Location": location})
-    if isinstance(error, VersionConflict):
+    if isinstance(error, VersionConflict | AlreadyRated):
         return HTTPException(409, str(error))
     if isinstance(error, PreconditionRequired):
         return HTTPException(428, str(error))

@@ -21,6 +21,7 @@ from ticket_service.entrypoints import (
     errors,
     http_agents,
     http_attachments,
+    http_branding,
     http_companies,
     http_custom_fields,
     http_customers,
@@ -28,6 +29,7 @@ from ticket_service.entrypoints import (
     http_merges,
     http_messages,
     http_options,
+    http_portal,
     http_reports,
     http_teams,
     http_tickets,
@@ -130,4 +132,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http_reports.router)
     app.include_router(http_mail.router)
     app.include_router(http_custom_fields.router)
+    app.include_router(http_portal.router)
+    app.include_router(http_branding.router)
     return app

@@ -119,6 +119,10 @@ async def list_tickets(
     sort: Annotated[str, Query(pattern=r"^-?[a-z_]+$")] = "-created_at",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+    scope: Annotated[
+        Literal["mine", "company"],
+        Query(description="customers: `company` lists their company's tickets, if it shares them"),
+    ] = "mine",
 ) -> TicketPage:
     """Ticket views: `unsolved` (the ticket list: not solved or closed), `new` (status New),
     `newest` (the newest across every status), `solved`, `closed`, `all`; `status=` alone lists
@@ -141,6 +145,7 @@ async def list_tickets(
         page=page,
         page_size=page_size,
         custom_wanted=custom_filters(request),
+        company=scope == "company",
     )
     with refusals():
         rows, total = await requests.find_tickets(caller, search)

@@ -53,12 +53,14 @@ __all__ = [
     "customer_ticket",
     "is_own_contact",
     "may_see_message",
+    "may_see_shared_message",
     "may_write_by_mail",
     "owns_ticket",
     "require",
     "require_gateway_staff",
     "require_mail_gateway",
     "require_mail_sender",
+    "sees_company_ticket",
     "subject_id",
 ]
 
@@ -85,6 +87,10 @@ class Action(StrEnum):
     READ_DIRECTORY = "read agents and teams"
     SET_OWN_AVAILABILITY = "change your own availability"
     MANAGE_DIRECTORY = "invite agents, change roles, manage teams and anyone's availability"
+    RATE_TICKET = "rate their solved tickets"
+    RESOLVE_OWN_TICKET = "confirm their own issue is resolved"
+    CONFIGURE_BRANDING = "configure the branding"
+    SHARE_COMPANY_TICKETS = "let a company's customers see its tickets"
 
 
 _EVERYONE = frozenset(Role)
@@ -109,6 +115,10 @@ ALLOWED: Mapping[Action, frozenset[Role]] = {
     Action.READ_DIRECTORY: _STAFF,
     Action.SET_OWN_AVAILABILITY: _STAFF,
     Action.MANAGE_DIRECTORY: _MANAGERS,
+    Action.RATE_TICKET: frozenset({Role.CUSTOMER}),
+    Action.RESOLVE_OWN_TICKET: frozenset({Role.CUSTOMER}),
+    Action.CONFIGURE_BRANDING: _MANAGERS,
+    Action.SHARE_COMPANY_TICKETS: _MANAGERS,
 }
 
 _ROLE_NAMES = {
@@ -174,6 +184,25 @@ def owns_ticket(who: Principal, ticket: Ticket) -> bool:
     return who.role is not Role.CUSTOMER or is_own_record(
         who, ticket.customer_id, ticket.requester_email
     )
+
+
+def sees_company_ticket(who: Principal, ticket: Ticket, shared_company: uuid.UUID | None) -> bool:
+    """A customer sees a coworker's ticket when their company shares its tickets with its
+    customers (``shared_company``: the caller's company, if it does) and the ticket is the
+    company's."""
+    return (
+        who.role is Role.CUSTOMER
+        and shared_company is not None
+        and ticket.company_id == shared_company
+    )
+
+
+def may_see_shared_message(
+    visibility: str, message_owner: uuid.UUID | None, ticket: Ticket
+) -> bool:
+    """On a company ticket seen by a coworker: the public messages of that ticket's own
+    customer (never those of a merged ticket of someone else, never internal notes)."""
+    return visibility == "public" and message_owner == ticket.customer_id
 
 
 def is_own_contact(who: Principal, customer_id: uuid.UUID, email: str | None) -> bool:

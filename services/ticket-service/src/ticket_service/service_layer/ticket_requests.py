@@ -55,6 +55,8 @@ class TicketSearch:
     page_size: int = 25
     #: ``custom.<key>=value`` as given (read by the fields' kinds when searching).
     custom_wanted: Mapping[str, str] = field(default_factory=dict)
+    #: Customers: their company's tickets (where it shares them) instead of their own.
+    company: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class TicketRequests:
             page_size=search.page_size,
             custom_wanted=dict(search.custom_wanted),
         )
-        return await self._tickets.search(who, where)
+        return await self._tickets.search(who, where, company=search.company)
 
     async def _assignee(
         self, who: access.Principal, assignee: str | None

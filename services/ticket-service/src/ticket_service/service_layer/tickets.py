@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -154,9 +154,12 @@ class TicketApplication:
         customers: Customers | None = None,
         queries: TicketReadModel | None = None,
         custom_fields: CustomFieldConfig | None = None,
+        shared_company: Callable[[access.Principal], Awaitable[uuid.UUID | None]] | None = None,
     ) -> None:
         self._store = store
         self.custom_fields = custom_fields or CustomFieldConfig(store, clock)
+        #: The caller's company when it shares its tickets with its customers (the portal).
+        self._shared_company = shared_company
         self._queries = queries
         self._idempotency = idempotency
         self._clock = clock
@@ -409,9 +412,26 @@ class TicketApplication:
         """The ticket, or :class:`TicketNotFound` when the caller may not see it (a customer is
         never told that another customer's ticket exists)."""
         ticket = await self.get_ticket(ticket_id)
-        if not access.owns_ticket(who, ticket):
+        if not await self._may_see(who, ticket):
             raise TicketNotFound(f"no ticket {ticket_id}")
         return ticket
+
+    async def _may_see(self, who: access.Principal, ticket: Ticket) -> bool:
+        """Own tickets, and a company's tickets where it shares them with its customers."""
+        if access.owns_ticket(who, ticket):
+            return True
+        if self._shared_company is None or ticket.company_id is None:
+            return False
+        return access.sees_company_ticket(who, ticket, await self._shared_company(who))
+
+    async def company_scope(self, who: access.Principal) -> uuid.UUID:
+        """The company whose tickets the customer may list, or :class:`access.Forbidden`."""
+        company = await self._shared_company(who) if self._shared_company else None
+        if company is None:
+            raise access.Forbidden(
+                "your company's tickets are not shared in the portal; ask the helpdesk"
+            )
+        return company
 
     async def read_ticket(
         self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
@@ -469,7 +489,7 @@ class TicketApplication:
         recorded = await self.timeline(ticket_id)
         options, _ = await self.options()
         ticket = fold(ticket_id, recorded, options)
-        if not access.owns_ticket(who, ticket):
+        if not await self._may_see(who, ticket):
             raise TicketNotFound(f"no ticket {ticket_id}")
         return recorded, ticket
 
@@ -499,7 +519,8 @@ class TicketApplication:
         """The conversation with the messages of tickets merged into this one, oldest first:
         staff see every message, a customer the public messages of tickets they own."""
         access.require(who, Action.READ_TICKETS)
-        await self.visible_ticket(who, ticket_id)
+        ticket = await self.visible_ticket(who, ticket_id)
+        shared = not access.owns_ticket(who, ticket)  # a coworker's, seen through the company
         read_model = self._read_model()
         rows = await read_model.conversation(
             ticket_id, include_internal=access.allowed(who, Action.WRITE_INTERNAL_NOTE)
@@ -517,10 +538,19 @@ class TicketApplication:
             if access.may_see_message(
                 who, message["visibility"], message["owner_customer_id"], message["owner_email"]
             )
+            or (
+                shared
+                and access.may_see_shared_message(
+                    message["visibility"], message["owner_customer_id"], ticket
+                )
+            )
         ]
 
-    async def search(self, who: access.Principal, where: TicketFilter) -> tuple[list[Any], int]:
-        """Ticket views and search; customers only ever find their own tickets."""
+    async def search(
+        self, who: access.Principal, where: TicketFilter, *, company: bool = False
+    ) -> tuple[list[Any], int]:
+        """Ticket views and search; customers only ever find their own tickets, or with
+        ``company`` their company's where it shares them."""
         access.require(who, Action.READ_TICKETS)
         if where.custom_wanted:
             definitions, _ = await self.custom_fields.definitions()
@@ -530,6 +560,8 @@ class TicketApplication:
         if who.role is not access.Role.CUSTOMER:
             return await self._read_model().search(where)
         where.owner = (access.subject_id(who), who.email or "")
+        if company:
+            where.owner_company = await self.company_scope(who)
         rows, total = await self._read_model().search(where)
         return [access.customer_summary(dict(row)) for row in rows], total
 
