@@ -55,8 +55,8 @@ EXPECTED: Expected = {
     ("GET", "/calendars/{calendar_id}"): (401, 401, 403, 403, 403, 403, 404),
     ("PUT", "/calendars/{calendar_id}"): (401, 401, 403, 403, 403, 403, 428),
     ("DELETE", "/calendars/{calendar_id}"): (401, 401, 403, 403, 403, 403, 428),
-    ("GET", "/teams/{team_id}/calendar"): (401, 401, 403, 403, 403, 403, 200),
-    ("PUT", "/teams/{team_id}/calendar"): (401, 401, 403, 403, 403, 403, 428),
+    ("GET", "/sla/teams/{team_id}/calendar"): (401, 401, 403, 403, 403, 403, 200),
+    ("PUT", "/sla/teams/{team_id}/calendar"): (401, 401, 403, 403, 403, 403, 428),
 }
 
 # Faust's built-in views: served to nobody.
