@@ -308,8 +308,8 @@ SLA_SERVICE: Table = (
         ("DELETE", "/calendars/{calendar_id}"): Route(
             Call({"calendar_id": "missing"}), _IF_MATCH_MISSING
         ),
-        ("GET", "/teams/{team_id}/calendar"): Route(Call({"team_id": "team"}), MANAGERS_ONLY),
-        ("PUT", "/teams/{team_id}/calendar"): Route(
+        ("GET", "/sla/teams/{team_id}/calendar"): Route(Call({"team_id": "team"}), MANAGERS_ONLY),
+        ("PUT", "/sla/teams/{team_id}/calendar"): Route(
             Call({"team_id": "team"}, body={"name": "authz"}), _IF_MATCH_MISSING
         ),
     }

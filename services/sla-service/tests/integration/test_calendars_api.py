@@ -66,7 +66,7 @@ async def test_shared_calendars_api_and_regional_teams(
         agent = await anonymous.get("/calendars", headers=bearer(dev_keys, "agent"))
         assert agent.status_code == 403
         spec = (await anonymous.get("/openapi.json")).json()
-        assert {"/holiday-lists/{holiday_list_id}", "/teams/{team_id}/calendar"} <= set(
+        assert {"/holiday-lists/{holiday_list_id}", "/sla/teams/{team_id}/calendar"} <= set(
             spec["paths"]
         )
 
@@ -104,11 +104,11 @@ async def test_shared_calendars_api_and_regional_teams(
         assert "holiday list 'no', which does not exist" in missing.json()["detail"]
         await put(f"/policies/{policy_id}", policy)
 
-        await put(f"/teams/{jakarta_team}/calendar", {"calendar_id": jakarta})
-        await put(f"/teams/{mumbai_team}/calendar", {"calendar_id": mumbai})
-        await put(f"/teams/{mumbai_team}/calendar", {"calendar_id": "nope"}, 422)
-        await put("/teams/not-a-uuid/calendar", {"calendar_id": mumbai}, 422)
-        team = await client.get(f"/teams/{mumbai_team}/calendar")
+        await put(f"/sla/teams/{jakarta_team}/calendar", {"calendar_id": jakarta})
+        await put(f"/sla/teams/{mumbai_team}/calendar", {"calendar_id": mumbai})
+        await put(f"/sla/teams/{mumbai_team}/calendar", {"calendar_id": "nope"}, 422)
+        await put("/sla/teams/not-a-uuid/calendar", {"calendar_id": mumbai}, 422)
+        team = await client.get(f"/sla/teams/{mumbai_team}/calendar")
         assert team.json()["calendar_id"] == mumbai
 
         # In use: not deleted, and the answer names the users.

@@ -4,7 +4,7 @@ team works by (#20 item 11): the configuration fold, and tickets' clocks followi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ H = timedelta(hours=1)
 T0 = datetime(2027, 3, 8, 0, 0, tzinfo=UTC)  # a Monday
 JAKARTA_TEAM, MUMBAI_TEAM = uuid.uuid4(), uuid.uuid4()
 NYEPI = {"kind": "date", "on": "2027-03-09", "name": "Nyepi"}  # a Tuesday
+NYEPI_DAY = date(2027, 3, 9)
 
 INDONESIA = {"holiday_list_id": "id-2027", "name": "Indonesia 2027", "holidays": [NYEPI]}
 JAKARTA = {
@@ -250,3 +251,24 @@ def test_a_changed_holiday_list_recomputes_an_open_tickets_due_instants() -> Non
     assert resolution["elapsed_seconds"] == 6 * 3600
     assert resolution["due_at"] == "2027-03-12T00:00:00Z"
     assert due(tracker, outcome.state, SlaMetric.RESOLUTION) == datetime(2027, 3, 12, tzinfo=UTC)
+
+
+def test_a_change_works_out_again_only_the_rules_it_touches() -> None:
+    saved = fold(*BASE)
+    other = {**LINKED, "policy_id": "other", "holiday_list_ids": []}
+    changed = fold_policies(saved, "SlaPolicySaved", {"policy": other}, T0)
+    assert changed.rules["regional"] is saved.rules["regional"]
+    assert changed.team_rules == saved.team_rules
+    assert all(changed.team_rules[key] is rule for key, rule in saved.team_rules.items())
+    # A calendar's change reaches the team rules of the teams working by it, and no others.
+    mumbai = {**MUMBAI, "name": "Mumbai", "holiday_list_ids": ["id-2027"]}
+    moved = fold_policies(changed, "BusinessCalendarSaved", {"calendar": mumbai}, T0)
+    assert (
+        moved.team_rules[("regional", MUMBAI_TEAM)]
+        is not changed.team_rules[("regional", MUMBAI_TEAM)]
+    )
+    assert (
+        moved.team_rules[("regional", JAKARTA_TEAM)]
+        is changed.team_rules[("regional", JAKARTA_TEAM)]
+    )
+    assert moved.team_rules[("regional", MUMBAI_TEAM)].calendar.is_holiday(NYEPI_DAY)

@@ -240,6 +240,8 @@ class SavedPolicies:
     team_calendars: Mapping[uuid.UUID, str] = field(default_factory=dict)
     #: (policy id, team id) -> the policy's rule in the team's calendar (``use_team_calendar``).
     team_rules: Mapping[tuple[str, uuid.UUID], PolicyRule] = field(default_factory=dict)
+    #: rule key (policy id, or (policy id, team id)) -> the documents its rule was made from.
+    inputs: Mapping[Any, tuple[object, ...]] = field(default_factory=dict)
 
     @property
     def default_id(self) -> str | None:
@@ -275,27 +277,57 @@ class SavedPolicies:
 def _resolved(saved: SavedPolicies, at: datetime) -> SavedPolicies:
     """``saved`` with every rule worked out again from the documents and what they link; a
     policy whose revision changed (its own or a linked list's, calendar's or team calendar's
-    change) is marked changed at ``at`` and its revision kept in the history."""
+    change) is marked changed at ``at`` and its revision kept in the history.
+
+    A rule whose inputs are the very same documents as before is kept as it was (documents are
+    immutable and replaced on every change), so a change costs the rules it touches only."""
     lists = saved.holiday_lists
-    calendars = {cid: effective_calendar(doc, lists) for cid, doc in saved.calendars.items()}
     rules: dict[str, PolicyRule] = {}
     team_rules: dict[tuple[str, uuid.UUID], PolicyRule] = {}
+    inputs: dict[Any, tuple[object, ...]] = {}
+
+    def calendar_inputs(calendar_id: str, owner: str) -> tuple[CalendarDocument, ...]:
+        named = saved.calendars.get(calendar_id)
+        if named is None:
+            raise ValueError(
+                f"{owner} counts in the calendar {calendar_id!r}, which does not exist"
+            )
+        return (named,)
+
+    def make_rule(
+        key: Any, document: PolicyDocument, named: tuple[CalendarDocument, ...]
+    ) -> PolicyRule:
+        owner = f"policy {document.policy_id!r}"
+        own = linked_lists(document.holiday_list_ids, lists, owner)
+        theirs = [
+            holiday_list
+            for calendar in named
+            for holiday_list in linked_lists(calendar.holiday_list_ids, lists, owner)
+        ]
+        used: tuple[object, ...] = (document, *named, *theirs, *own)
+        inputs[key] = used
+        previous = saved.inputs.get(key)
+        kept = saved.team_rules.get(key) if isinstance(key, tuple) else saved.rules.get(key)
+        if (
+            kept is not None
+            and previous is not None
+            and len(previous) == len(used)
+            and all(a is b for a, b in zip(previous, used, strict=True))
+        ):
+            return kept
+        base = effective_calendar(named[0], lists) if named else document.calendar
+        assert base is not None
+        return document.to_rule(with_holidays(base, own))
+
     for policy_id, document in saved.documents.items():
         owner = f"policy {policy_id!r}"
-        base = document.calendar
-        if document.calendar_id is not None:
-            base = calendars.get(document.calendar_id)
-            if base is None:
-                raise ValueError(
-                    f"{owner} counts in the calendar {document.calendar_id!r}, which does not exist"
-                )
-        assert base is not None
-        linked = linked_lists(document.holiday_list_ids, lists, owner)
-        rules[policy_id] = document.to_rule(with_holidays(base, linked))
+        named = () if document.calendar_id is None else calendar_inputs(document.calendar_id, owner)
+        rules[policy_id] = make_rule(policy_id, document, named)
         if document.use_team_calendar:
             for team_id, calendar_id in saved.team_calendars.items():
-                team_calendar = with_holidays(calendars[calendar_id], linked)
-                team_rules[(policy_id, team_id)] = document.to_rule(team_calendar)
+                team_named = calendar_inputs(calendar_id, f"team {team_id}")
+                key = (policy_id, team_id)
+                team_rules[key] = make_rule(key, document, team_named)
     history = dict(saved.history)
     changed_at = dict(saved.changed_at)
     before = {key: rule.revision for key, rule in saved.rules.items()}
@@ -316,6 +348,7 @@ def _resolved(saved: SavedPolicies, at: datetime) -> SavedPolicies:
         team_rules=MappingProxyType(team_rules),
         history=_frozen(history),
         changed_at=_frozen(changed_at),
+        inputs=MappingProxyType(inputs),
     )
 
 

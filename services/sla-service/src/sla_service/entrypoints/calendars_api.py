@@ -5,8 +5,9 @@ server (Faust/aiohttp), beside the policies API whose rules every call shares.
   lists (:class:`~sla_service.domain.shared_calendars.HolidayListDocument`);
 * ``GET /calendars``, ``GET|PUT|DELETE /calendars/{calendar_id}`` - named business calendars
   (:class:`~sla_service.domain.shared_calendars.CalendarDocument`);
-* ``GET|PUT /teams/{team_id}/calendar`` - the calendar a team works by (``{"calendar_id": ...}``,
-  ``null`` for none).
+* ``GET|PUT /sla/teams/{team_id}/calendar`` - the calendar a team works by
+  (``{"calendar_id": ...}``, ``null`` for none); under ``/sla`` because the gateway sends
+  ``/api/teams`` to the ticket service.
 
 They are one configuration with the policies (``helpdesk.sla-policies.v1``, one version): a
 change names the version it was decided on in ``If-Match`` (428 without, 409 when it moved on).
@@ -205,7 +206,7 @@ class CalendarsApi:
         for kind in (HOLIDAY_LISTS, CALENDARS):
             _add_kind_pages(app, api, kind)
 
-        @app.page("/teams/{team_id}/calendar")
+        @app.page("/sla/teams/{team_id}/calendar")
         class TeamCalendarPage(View):
             async def get(self, request: Request, team_id: str) -> Response:
                 return await api.get_team(self, request, team_id)
@@ -299,7 +300,7 @@ _TEAM_ID = {
 OPENAPI_PATHS: dict[str, Any] = {
     **_kind_paths(HOLIDAY_LISTS),
     **_kind_paths(CALENDARS),
-    "/teams/{team_id}/calendar": {
+    "/sla/teams/{team_id}/calendar": {
         "get": {
             "summary": "The calendar a team works by (calendar_id null: none)",
             "security": [{"bearer": []}],
