@@ -517,43 +517,6 @@ async def test_unassign_condition_sends_unassign_for_rule_assignments_only(
     assert unassigns == {by_rule}
 
 
-# Last in the module: it stops the module's worker, which would otherwise decide the same
-# tickets by its own turns (same command ids, other agents) while this test counts the turns.
-async def test_kill_minus_nine_in_a_burst_assigns_each_ticket_once(
-    worker: WorkerProcess,
-    worker_factory: Callable[[str], WorkerProcess],
-    producer: AIOKafkaProducer,
-    kafka_bootstrap: str,
-    manager_headers: dict[str, str],
-) -> None:
-    worker.stop()
-    process = worker_factory(f"assignment-kill-{uuid.uuid4().hex[:8]}")
-    process.start()
-    await process.wait_ready()
-    team_id, members = await make_team(producer, 4)
-    await members_known(process, producer, team_id, manager_headers)
-    tickets = [await create_ticket(producer, team_id) for _ in range(60)]
-    # Kill as soon as the first decisions are out, while the rest of the burst is in flight.
-    await commands_for(kafka_bootstrap, set(tickets), lambda cs: len(assigned_agents(cs)) >= 5)
-    process.kill()
-    tickets += [await create_ticket(producer, team_id) for _ in range(40)]
-    process.start()
-    await process.wait_ready()
-
-    commands = await commands_for(
-        kafka_bootstrap, set(tickets), each_assigned(set(tickets)), max_wait=60
-    )
-    decisions = {c.event_id: c for c in commands if c.event_type == "AssignTicket"}
-    per_ticket = Counter(c.stream_id for c in decisions.values())
-    missing = set(tickets) - set(per_ticket)
-    assert not missing, f"{len(missing)} tickets never decided\n{process.log_tail()}"
-    assert set(per_ticket.values()) == {1}, "a ticket got two different decisions"
-    per_agent = Counter(uuid.UUID(c.data["agent_id"]) for c in decisions.values())
-    assert set(per_agent) == set(members)
-    assert max(per_agent.values()) - min(per_agent.values()) <= 1
-    process.stop()
-
-
 # --- team routing, unassignable tickets, based-on-field (issue #20 items 1-5) ---------------
 
 
@@ -707,3 +670,40 @@ async def test_a_ticket_nobody_in_its_team_can_take_is_told_and_listed(
         for suffix in ("out", "field"):
             version = (await client.get("/rules")).headers["ETag"]
             await client.delete(f"/rules/{marker}-{suffix}", headers={"If-Match": version})
+
+
+# Last in the module: it stops the module's worker, which would otherwise decide the same
+# tickets by its own turns (same command ids, other agents) while this test counts the turns.
+async def test_kill_minus_nine_in_a_burst_assigns_each_ticket_once(
+    worker: WorkerProcess,
+    worker_factory: Callable[[str], WorkerProcess],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    worker.stop()
+    process = worker_factory(f"assignment-kill-{uuid.uuid4().hex[:8]}")
+    process.start()
+    await process.wait_ready()
+    team_id, members = await make_team(producer, 4)
+    await members_known(process, producer, team_id, manager_headers)
+    tickets = [await create_ticket(producer, team_id) for _ in range(60)]
+    # Kill as soon as the first decisions are out, while the rest of the burst is in flight.
+    await commands_for(kafka_bootstrap, set(tickets), lambda cs: len(assigned_agents(cs)) >= 5)
+    process.kill()
+    tickets += [await create_ticket(producer, team_id) for _ in range(40)]
+    process.start()
+    await process.wait_ready()
+
+    commands = await commands_for(
+        kafka_bootstrap, set(tickets), each_assigned(set(tickets)), max_wait=60
+    )
+    decisions = {c.event_id: c for c in commands if c.event_type == "AssignTicket"}
+    per_ticket = Counter(c.stream_id for c in decisions.values())
+    missing = set(tickets) - set(per_ticket)
+    assert not missing, f"{len(missing)} tickets never decided\n{process.log_tail()}"
+    assert set(per_ticket.values()) == {1}, "a ticket got two different decisions"
+    per_agent = Counter(uuid.UUID(c.data["agent_id"]) for c in decisions.values())
+    assert set(per_agent) == set(members)
+    assert max(per_agent.values()) - min(per_agent.values()) <= 1
+    process.stop()
