@@ -10,8 +10,10 @@ so every one is an active timer that is not due), and measures:
   Urgent tickets (first response 1 h, back-dated so that they fall due evenly in a window)
   while the N timers are active;
 * recovery after ``kill -9``: until ``/readyz`` answers 200 and the worker logs
-  ``due index rebuilt`` with every ticket; a batch falling due while the worker is down is
-  breached after the restart, and one more batch measures lateness after it;
+  ``due index rebuilt`` with every ticket - with the data directory (its RocksDB tables) kept,
+  then once more with it wiped (the whole changelog read; ``--no-wipe`` skips it); a batch
+  falling due while the worker is down is breached after the restart, and one more batch
+  measures lateness after it;
 * every breach once: by event id and by (ticket, metric).
 
     python bench/sla_timers.py --tickets 100000 --batch 2000
@@ -194,6 +196,9 @@ async def main() -> None:
     parser.add_argument("--window", type=float, default=20.0, help="seconds a batch falls due over")
     parser.add_argument("--bootstrap", help="a running Kafka (default: start a private one)")
     parser.add_argument("--heap", default="1g", help="heap of the private Kafka")
+    parser.add_argument(
+        "--no-wipe", action="store_true", help="skip the restart with the data directory wiped"
+    )
     args = parser.parse_args()
     print(describe())
 
@@ -205,11 +210,12 @@ async def main() -> None:
         bootstrap = kafka.bootstrap
     ensure_topics(bootstrap)
     port = free_port()
+    data_dir = home / "worker"  # the worker's RocksDB tables
     env = os.environ | {
         "HELPDESK_KAFKA_BOOTSTRAP": bootstrap,
         "HELPDESK_SLA_APP_ID": f"sla-bench-{uuid.uuid4().hex[:6]}",
         "HELPDESK_SLA_HTTP_PORT": str(port),
-        "HELPDESK_SLA_DATA_DIR": str(home / "worker"),
+        "HELPDESK_SLA_DATA_DIR": str(data_dir),
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }
@@ -273,13 +279,32 @@ async def main() -> None:
         await until(lambda: (rebuilt_with(worker, log_mark) or 0) >= total, 900, "index rebuilt")
         rebuilt = time.monotonic() - killed
         print(
-            f"recovery after kill -9 (restart at once): /readyz 200 after {ready:.1f} s, "
-            f"due index rebuilt with {rebuilt_with(worker, log_mark):,} tickets "
+            f"recovery after kill -9 (restart at once, data directory kept): /readyz 200 after "
+            f"{ready:.1f} s, due index rebuilt with {rebuilt_with(worker, log_mark):,} tickets "
             f"after {rebuilt:.1f} s"
         )
         await until(lambda: sum(1 for b in reader.breaches if b[1] in b_ids) >= len(b_ids),
                     120, "batch B breached")  # fmt: skip
         print(f"B (due while down): {lateness(reader.breaches, b_ids)}")
+
+        # W: kill -9 again and wipe the data directory (a new volume): the whole changelog.
+        if not args.no_wipe:
+            await asyncio.sleep(3)
+            log_mark = worker.log_path.stat().st_size
+            worker.kill()
+            shutil.rmtree(data_dir, ignore_errors=True)
+            killed = time.monotonic()
+            worker.start()
+            await until(worker.ready, 1800, "ready after kill -9 with the data directory wiped")
+            ready = time.monotonic() - killed
+            await until(lambda: (rebuilt_with(worker, log_mark) or 0) >= total, 900,
+                        "index rebuilt after the wipe")  # fmt: skip
+            rebuilt = time.monotonic() - killed
+            print(
+                f"recovery after kill -9 with the data directory wiped: /readyz 200 after "
+                f"{ready:.1f} s, due index rebuilt with {rebuilt_with(worker, log_mark):,} "
+                f"tickets after {rebuilt:.1f} s"
+            )
 
         # C: falls due after the restart.
         first_due = datetime.now(UTC) + timedelta(seconds=10)

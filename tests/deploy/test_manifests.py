@@ -1448,7 +1448,7 @@ class FaustTopic:
 
 def sla_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, FaustTopic]:
     """The internal topics the SLA worker (Faust) declares, as configured by its Deployment."""
-    (container,) = pod_spec(one_doc("Deployment", "sla-service"))["containers"]
+    (container,) = pod_spec(one_doc("StatefulSet", "sla-service"))["containers"]
     env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
     settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA_DOCKERFILE), **env})
     worker = create_worker(settings)
@@ -1470,7 +1470,7 @@ def sla_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, FaustTopic]:
 
 def assignment_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, FaustTopic]:
     """The internal topics the assignment worker declares, as configured by its Deployment."""
-    (container,) = pod_spec(one_doc("Deployment", "assignment-service"))["containers"]
+    (container,) = pod_spec(one_doc("StatefulSet", "assignment-service"))["containers"]
     env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
     settings = assignment_settings_from(
         monkeypatch, {**dockerfile_env(ASSIGNMENT_DOCKERFILE), **env}
@@ -1682,7 +1682,7 @@ def test_sla_workload_environment_is_what_the_worker_reads(
     kafka_bootstrap = (
         f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
     )
-    deployment = one_doc("Deployment", "sla-service")
+    deployment = one_doc("StatefulSet", "sla-service")
     spec = pod_spec(deployment)
     (container,) = spec["containers"]
     env: dict[str, str] = {}
@@ -1696,17 +1696,16 @@ def test_sla_workload_environment_is_what_the_worker_reads(
     assert settings.topic_partitions == kafka_topics()[TICKETS]["spec"]["partitions"], (
         "the worker's topics and table are co-partitioned with helpdesk.tickets.v1"
     )
-    # Faust's data directory: writable, and nothing there must outlive the pod (the state is in
-    # the changelog topic), so an emptyDir.
+    # Faust's data directory: writable, and a volume of the StatefulSet's own that outlives the
+    # pod (its RocksDB tables: a restart reads only the changelog's tail, issue #13).
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     mount = mounts.get(str(settings.data_dir))
     assert mount and not mount.get("readOnly"), "the data directory must be mounted writable"
-    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
-    assert "emptyDir" in volume
+    assert_claimed_volume(deployment, mount["name"])
 
 
 def test_sla_workload_runs_the_sla_image_and_worker() -> None:
-    deployment = one_doc("Deployment", "sla-service")
+    deployment = one_doc("StatefulSet", "sla-service")
     (container,) = pod_spec(deployment)["containers"]
     assert container["image"] == sla_image() == compose_services()["sla-service"]["image"]
     assert "command" not in container, "keep the image's entrypoint"
@@ -1715,12 +1714,12 @@ def test_sla_workload_runs_the_sla_image_and_worker() -> None:
     assert args == ["worker"]
     assert_sla_cli_command(args[0])
     # One worker: several would split the partitions, and each one's HTTP read API answers only
-    # for the tickets on its own partitions (deploy/k8s/sla-service/deployment.yaml).
+    # for the tickets on its own partitions (deploy/k8s/sla-service/statefulset.yaml).
     assert deployment["spec"]["replicas"] == 1
 
 
 def test_sla_ports_probes_and_service() -> None:
-    (container,) = pod_spec(one_doc("Deployment", "sla-service"))["containers"]
+    (container,) = pod_spec(one_doc("StatefulSet", "sla-service"))["containers"]
     assert [p["containerPort"] for p in container["ports"]] == [SLA_HTTP_PORT]
     readiness, liveness = container["readinessProbe"], container["livenessProbe"]
     assert readiness["httpGet"]["path"] == "/readyz"
@@ -1741,7 +1740,7 @@ def test_sla_ports_probes_and_service() -> None:
 def test_assignment_workload_environment_is_what_the_worker_reads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    deployment = one_doc("Deployment", "assignment-service")
+    deployment = one_doc("StatefulSet", "assignment-service")
     spec = pod_spec(deployment)
     (container,) = spec["containers"]
     env: dict[str, str] = {}
@@ -1759,7 +1758,7 @@ def test_assignment_workload_environment_is_what_the_worker_reads(
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     data = mounts[str(settings.data_dir)]
     assert not data.get("readOnly")
-    assert "emptyDir" in next(v for v in spec["volumes"] if v["name"] == data["name"])
+    assert_claimed_volume(deployment, data["name"])
     key = str(settings.jwt_public_key_file)
     mount = next(m for m in container["volumeMounts"] if key.startswith(m["mountPath"] + "/"))
     assert mount.get("readOnly") is True
@@ -1948,6 +1947,30 @@ def stack_command(argv: list[str]) -> tuple[ServiceImage, list[str]]:
     return images[argv[2]], argv[3:]
 
 
+def workload_kind(name: str) -> str:
+    """``StatefulSet`` for the workers that keep state on a volume, else ``Deployment``."""
+    return (
+        "StatefulSet"
+        if docs_of("StatefulSet")
+        and any(d["metadata"]["name"] == name for d in docs_of("StatefulSet"))
+        else "Deployment"
+    )
+
+
+def assert_claimed_volume(workload: dict[str, Any], name: str) -> None:
+    """``name`` is a volume claimed by the StatefulSet ``workload`` for each pod (kept across
+    restarts), written by one node at a time, not a pod volume that ends with the pod."""
+    assert workload["kind"] == "StatefulSet"
+    assert name not in {v["name"] for v in pod_spec(workload).get("volumes", [])}
+    claims = {c["metadata"]["name"]: c for c in workload["spec"]["volumeClaimTemplates"]}
+    assert name in claims, f"no volumeClaimTemplate {name}"
+    claim = claims[name]["spec"]
+    assert claim["accessModes"] == ["ReadWriteOnce"]
+    assert re.fullmatch(r"\d+(Mi|Gi)", claim["resources"]["requests"]["storage"])
+    service = one_doc("Service", workload["spec"]["serviceName"])
+    assert service["spec"]["selector"].items() <= pod_labels(workload).items()
+
+
 def container_of(kind: str, name: str) -> dict[str, Any]:
     containers = pod_spec(one_doc(kind, name))["containers"]
     assert len(containers) == 1, f"{kind}/{name}"
@@ -1964,7 +1987,7 @@ def test_every_local_process_runs_in_compose_and_on_kubernetes(process: dict[str
     assert service, f"docker-compose.yml has no service {name}"
     assert service["image"] == image.image, name
     assert service["command"] == args, name
-    container = container_of("Deployment", name)
+    container = container_of(workload_kind(name), name)
     assert container["image"] == image.image, name
     assert container.get("args", [image.default_command]) == args, name
 
@@ -2016,7 +2039,7 @@ def test_compose_and_kubernetes_run_nothing_the_local_stack_does_not() -> None:
         if service["image"] in project_images and service.get("restart", "no") != "no"
     }
     assert long_running == names, "compose and tools/devstack/stack.toml differ"
-    deployments = {d["metadata"]["name"] for d in docs_of("Deployment")}
+    deployments = {d["metadata"]["name"] for d in docs_of("Deployment") + docs_of("StatefulSet")}
     assert deployments == names, "deploy/k8s and tools/devstack/stack.toml differ"
 
 

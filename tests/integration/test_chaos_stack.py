@@ -71,7 +71,8 @@ class Process:
         return self.log_path.read_text(errors="replace")[-3000:]
 
 
-async def wait_ready(url: str, process: Process, within: float = 90.0) -> None:
+async def wait_ready(url: str, process: Process, within: float = 240.0) -> None:
+    # Generous: on a loaded 2-core machine starting a worker alone has taken over a minute.
     deadline = time.monotonic() + within
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
@@ -85,15 +86,17 @@ async def wait_ready(url: str, process: Process, within: float = 90.0) -> None:
     raise AssertionError(f"{process.name} not ready\n{process.tail()}")
 
 
-# Opt-in, and a real failure when it loses something: records that reach helpdesk.tickets.v1
-# while the Faust workers start up again are sometimes skipped by their consumers (issue #13, open;
-# docs/benchmarks.md, Chaos). Until that is fixed it would fail some runs of `make test`, and an
-# expected failure that may pass asserts nothing. Run it with HELPDESK_CHAOS=1.
+# Opt-in (HELPDESK_CHAOS=1). Records that reached helpdesk.tickets.v1 while the Faust workers
+# started up again were skipped by their consumers (2-5 assignments and 41-118 SLA clocks lost
+# per run); helpdesk_platform.faust_delivery fixed that (README, "Reliability"). Runs on a machine
+# loaded to 30-44 (8 engineers' suites on 2 cores) still ended with tickets unassigned after the
+# 180 s wait (docs/benchmarks.md, "Chaos"), not yet explained: until it passes there reliably it
+# stays out of `make test`, where a failure that may be the machine's would assert nothing.
 @pytest.mark.skipif(
     os.environ.get("HELPDESK_CHAOS") != "1",
-    reason="whole-stack kill -9 run: set HELPDESK_CHAOS=1 (issue #13: a restart can skip records)",
+    reason="whole-stack kill -9 run: set HELPDESK_CHAOS=1 (docs/benchmarks.md, Chaos)",
 )
-@pytest.mark.parametrize("kill_after", [0.5, 1.0])
+@pytest.mark.parametrize("kill_after", [0.5, 1.0, 2.5])
 async def test_killing_the_workers_relay_and_command_consumer_together_loses_nothing(
     make_database: Any,
     kafka_bootstrap: str,
@@ -266,10 +269,10 @@ async def _check_the_log(
         bootstrap,
         TICKETS,
         lambda rs: len(tally(rs)[1]) >= len(created),
-        max_wait=90,
+        max_wait=180,
     )
     sla = await read_topic(
-        bootstrap, SLA, lambda rs: len(tally(rs)[2]) >= len(created), max_wait=90
+        bootstrap, SLA, lambda rs: len(tally(rs)[2]) >= len(created), max_wait=180
     )
     seen, assigned, _ = tally(tickets)
     timed = tally(sla)[2]

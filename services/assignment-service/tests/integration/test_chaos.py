@@ -160,7 +160,13 @@ async def test_a_crash_at_any_point_of_a_stage_loses_no_assignment(
 ) -> None:
     team_id = await make_team(producer, 3)
     first = start_worker(crash_at)
-    await first.wait_ready()
+    # The worker may reach the crash point while it catches up with the earlier tests' tickets
+    # (a new consumer group reads the shared topic from the start), before /readyz was polled:
+    # then the restarted worker decides every ticket below, which is checked all the same.
+    try:
+        await first.wait_ready()
+    except AssertionError:
+        assert first.proc is not None and first.proc.poll() == 137, first.log_tail()
     tickets: list[uuid.UUID] = []
     for _ in range(BURST):  # a steady 50 tickets/s
         tickets.append(await create_ticket(producer, team_id))

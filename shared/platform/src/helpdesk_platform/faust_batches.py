@@ -16,6 +16,8 @@ from typing import Any, cast
 
 import structlog
 
+from helpdesk_platform import faust_tables
+
 log = structlog.get_logger("helpdesk_platform.faust_batches")
 
 
@@ -29,20 +31,26 @@ async def write_tables(
     Each record is serialized with the changelog topic's schema and handed to the producer as
     bytes, in order (a partition's records keep their order). Faust flushes the producer before
     it commits offsets, so no offset is committed before the changelog has the batch's writes.
+    A RocksDB table (:mod:`helpdesk_platform.faust_tables`) gets the same bytes in the event's
+    partition and records the changelog offset once Kafka has it.
     """
     sent: list[Awaitable[Any]] = []
     for event, table, key, value in writes:
         topic = table.changelog_topic
+        partition = event.message.partition
+        raw_key, _ = topic.prepare_key(key, table.key_serializer)
         if value is None:
             if table.data.pop(key, None) is None:
                 continue  # nothing to delete
             raw_value = None
         else:
-            table.data[key] = value
             raw_value, _ = topic.prepare_value(value, table.value_serializer)
-        raw_key, _ = topic.prepare_key(key, table.key_serializer)
-        sent.append(await send_bytes(app, topic.get_topic_name(), raw_key, raw_value,
-                                     partition=event.message.partition))  # fmt: skip
+            if not faust_tables.put_raw(table.data, partition, raw_key, raw_value):
+                table.data[key] = value
+        future = await send_bytes(app, topic.get_topic_name(), raw_key, raw_value,
+                                  partition=partition)  # fmt: skip
+        faust_tables.track_persisted(table.data, future)
+        sent.append(future)
     return sent
 
 

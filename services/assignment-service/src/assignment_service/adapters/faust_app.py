@@ -1,6 +1,7 @@
 """The assignment worker's Faust app: its topics, tables and the batch loop (Faust-specific I/O).
 
-Three streams feed three tables (kept in memory, backed by compacted changelog topics):
+Three streams feed three tables (in RocksDB on the data directory, backed by compacted
+changelog topics; helpdesk_platform.faust_tables):
 ``ticket-facts`` (tickets and SLA events, keyed by ticket), ``directory`` (one partition) and
 ``team-state`` (the internal topic ``<app_id>-team-requests``, keyed by team). Envelopes travel
 as raw bytes; the service layer decodes them.
@@ -25,7 +26,7 @@ from pydantic import ValidationError
 from assignment_service.service_layer.batch import Batch, CrashPoint, Handler
 from assignment_service.settings import AssignmentSettings
 from helpdesk_events.topics import ASSIGNMENT, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
-from helpdesk_platform import faust_fetch, faust_memory, faust_seek
+from helpdesk_platform import faust_memory, faust_worker
 from helpdesk_platform.faust_batches import header, send_bytes, skip_unreadable, write_tables
 from helpdesk_platform.faust_web import web_settings
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
@@ -80,13 +81,12 @@ class AssignmentApp:
     """The Faust app with its topics and tables (no handlers: the worker wires them)."""
 
     def __init__(self, settings: AssignmentSettings, paths: Iterable[str]) -> None:
-        faust_seek.install()  # partitions without a committed offset are not skipped
-        faust_fetch.install()  # a fetch waits at most 50 ms, not Faust's 1.5 s
+        faust_worker.prepare()  # records never skipped, short fetch waits, RocksDB (issue #13)
         partitions = settings.topic_partitions
         self.app = faust.App(
             settings.app_id,
             broker=f"kafka://{settings.kafka_bootstrap}",
-            store="memory://",
+            store=faust_worker.STORE,
             datadir=str(settings.data_dir),
             topic_partitions=partitions,
             topic_replication_factor=settings.topic_replication_factor,

@@ -4,7 +4,7 @@
   ``<app_id>-timer-ticks`` topic (same partition count, so a ticket's events and its ticks meet
   on the same partition and are processed one at a time).
 * ``table``: per-ticket state (:class:`~sla_service.service_layer.tracker.TicketSla`, as JSON)
-  in ``sla-state``, kept in memory and backed by the compacted changelog topic
+  in ``sla-state``, kept in RocksDB and backed by the compacted changelog topic
   ``<app_id>-sla-state-changelog``, from which it is recovered on start and on rebalance. Faust
   creates its internal topics itself; :func:`own_topics` names them for
   :func:`helpdesk_platform.kafka_topics.ensure_topics`.
@@ -27,7 +27,7 @@ import orjson
 from helpdesk_events import encode_envelope, kafka_headers
 from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.topics import SLA, TICKETS
-from helpdesk_platform import faust_fetch, faust_seek
+from helpdesk_platform import faust_worker
 from helpdesk_platform.faust_batches import header, send_bytes
 from helpdesk_platform.faust_web import web_settings
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
@@ -70,13 +70,12 @@ class SlaFaustApp:
     """The Faust app with its topics and table (see the module documentation)."""
 
     def __init__(self, settings: SlaSettings, openapi_paths: dict[str, Any]) -> None:
-        faust_seek.install()  # partitions without a committed offset are not skipped
-        faust_fetch.install()  # a fetch waits at most 50 ms, not Faust's 1.5 s
+        faust_worker.prepare()  # records never skipped, short fetch waits, RocksDB (issue #13)
         partitions = settings.topic_partitions
         self.app = faust.App(
             settings.app_id,
             broker=f"kafka://{settings.kafka_bootstrap}",
-            store="memory://",
+            store=faust_worker.STORE,
             datadir=str(settings.data_dir),
             topic_partitions=partitions,
             topic_replication_factor=settings.topic_replication_factor,
