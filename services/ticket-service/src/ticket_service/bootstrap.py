@@ -19,6 +19,7 @@ from ticket_service.adapters.attachments import Attachments
 from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
 from ticket_service.adapters.claims import Claims
 from ticket_service.adapters.command_consumer import TicketCommandConsumer
+from ticket_service.adapters.command_outcomes import CommandOutcomes
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
 from ticket_service.adapters.directory_queries import DirectoryQueries
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
@@ -124,7 +125,7 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
         directory_reads=DirectoryReads(DirectoryQueries(pool), customers, directory),
         mail_requests=MailRequests(mail, tickets, files),
         sla_reports=SlaReportReads(SlaReports(pool), tickets),
-        commands=TicketCommandHandler(pool, store, tickets, directory),
+        commands=TicketCommandHandler(CommandOutcomes(pool, store), store, tickets, directory),
         # Catch-ups of several workers take turns safely.
         projector=Projector(store, pool, projections()),
     )
