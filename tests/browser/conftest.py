@@ -1,18 +1,18 @@
 """Browser tests of the agent portal: Chromium (Debian's, via Playwright) against the real
-ticket service on real PostgreSQL and Kafka.
+stack, through the real API gateway.
 
-The stack: the session's PostgreSQL/Kafka (tools/devstack's pytest plugin), the ticket service,
-its relay and its SLA projector as real processes (``start_service`` of tests/integration), and
-in front of them ``portal_url``: today the stand-in gateway of dev_gateway.py; when the real API
-gateway lands, ``portal_url`` starts it instead (one fixture). Sign-in: the gateway's
-``/api/auth/*`` calls are answered in the browser by :class:`AuthStub` with tokens minted from
-the session's dev keys.
+One stack per session: the session's PostgreSQL, Kafka and GreenMail (tools/devstack's pytest
+plugin); the ticket service, its relay and its SLA projector; the API gateway serving the built
+``web/dist`` at ``/agent/`` and ``/portal/``, seeded with a manager by ``bootstrap-manager`` as
+``make up`` does (all real processes, started by ``start_gateway`` of tests/integration). The
+browser signs in through the portal's form against the gateway's ``/api/auth``: argon2
+passwords, the HttpOnly refresh cookie, tokens the services verify. Nothing is stubbed.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -25,8 +25,9 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
+from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.procs import run_sync
 from helpdesk_devstack.tokens import mint_token
 from helpdesk_events import Actor, ActorKind, EventEnvelope, encode_envelope, kafka_headers
@@ -40,9 +41,8 @@ from helpdesk_events.sla import (
 )
 from helpdesk_events.topics import SLA
 from tests.integration.conftest import ServiceProcess, free_port, start_service
+from tests.integration.gateway_stack import shared_env, start_gateway
 from ticket_service.adapters.migrate import upgrade
-
-from .dev_gateway import DevGateway, ticket_service_routes
 
 __all__ = ["start_service"]  # the fixture, shared with tests/integration
 
@@ -53,8 +53,10 @@ AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("HELPDESK_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("HELPDESK_SCREENSHOTS")
 
+# The signed-in person: the stack's manager, seeded by the gateway's bootstrap-manager.
 AGENT_EMAIL = "sari@helpdesk.example"
-AGENT_PASSWORD = "correct horse battery staple"  # the stub's test account
+AGENT_NAME = "Sari Wulandari"
+AGENT_PASSWORD = "correct horse battery staple"
 TICKET_COUNT = 30  # more than one page of 25
 
 # Read models follow the event log: give the screen a moment on a busy 2-core machine.
@@ -63,10 +65,14 @@ expect.set_options(timeout=20_000)
 
 @dataclass
 class Stack:
-    """The running ticket service, its seeded directory, and tokens for it."""
+    """The running stack: the gateway (``url``; its APIs at ``api_url``), the seeded directory,
+    and tokens signed with the gateway's key for the tests' own API calls."""
 
+    url: str
     api_url: str
     private_key: bytes
+    mail: MailServer
+    ticket_url: str
     agent_id: str = ""
     team_id: str = ""
     tickets: list[dict[str, Any]] = field(default_factory=list)
@@ -84,7 +90,7 @@ class Stack:
                 "agent",
                 self.agent_id,
                 ttl,
-                "Sari Wulandari",
+                AGENT_NAME,
                 email=AGENT_EMAIL,
                 now=now,
             )
@@ -99,13 +105,21 @@ class Stack:
 
 
 def _seed(stack: Stack) -> None:
-    """A team with the signed-in agent, a colleague, and a page and a bit of tickets."""
+    """A team with the signed-in manager, a colleague, and a page and a bit of tickets."""
+    signed_in = httpx.post(
+        f"{stack.url}/api/auth/sign-in",
+        json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD},
+        timeout=30,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    me = httpx.get(
+        f"{stack.api_url}/agents/me",
+        headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"},
+        timeout=30,
+    )
+    assert me.status_code == 200, me.text
+    stack.agent_id = me.json()["id"]
     with stack.client("manager") as api:
-        agent = api.post(
-            "/agents", json={"email": AGENT_EMAIL, "name": "Sari Wulandari", "role": "agent"}
-        )
-        agent.raise_for_status()
-        stack.agent_id = agent.json()["id"]
         colleague = api.post(
             "/agents",
             json={"email": "budi.agent@helpdesk.example", "name": "Budi Hartono", "role": "agent"},
@@ -230,41 +244,54 @@ def ticket_stack(
     tmp_path_factory: pytest.TempPathFactory,
     make_database: Callable[[str], str],
     kafka_bootstrap: str,
+    mail_server: MailServer,
     dev_keys: tuple[Path, Path],
     start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    web_dist: Path,
 ) -> Stack:
     database_url = make_database("browser")
     upgrade(database_url)
     port = free_port()
-    env = {
-        "HELPDESK_DATABASE_URL": database_url,
-        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
-        "HELPDESK_HTTP_PORT": str(port),
-        "HELPDESK_RELAY_NAME": f"browser-{port}",
-        "HELPDESK_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
-    }
+    common = shared_env(database_url, kafka_bootstrap, dev_keys, tmp_path_factory.mktemp("blobs"))
+    env = {**common, "HELPDESK_HTTP_PORT": str(port), "HELPDESK_RELAY_NAME": f"browser-{port}"}
     api = start_service("ticket-service", ["-m", "ticket_service", "serve"], env)
     start_service("ticket-relay", ["-m", "ticket_service", "relay"], env)
     start_service("ticket-sla-projector", ["-m", "ticket_service", "sla-projector"], env)
-    api.wait_http(f"http://127.0.0.1:{port}/readyz")
-    stack = Stack(api_url=f"http://127.0.0.1:{port}", private_key=dev_keys[0].read_bytes())
+    ticket_url = f"http://127.0.0.1:{port}"
+    api.wait_http(f"{ticket_url}/readyz", timeout=180)
+    nothing = f"http://127.0.0.1:{free_port()}"  # services these screens do not use yet
+    gateway_url, _, _ = start_gateway(
+        start_service,
+        common=common,
+        ticket_url=ticket_url,
+        mail=mail_server,
+        web_dir=web_dist,
+        upstreams={
+            "sla-service": nothing,
+            "assignment-service": nothing,
+            "mail-gateway": nothing,
+            "notification-service": nothing,
+        },
+        manager=(AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD),
+        # Every test signs in through the form: more than the default per-IP budget.
+        extra={"HELPDESK_GATEWAY_AUTH_RATE_LIMIT": "600/minute"},
+    )
+    stack = Stack(
+        url=gateway_url,
+        api_url=f"{gateway_url}/api",
+        private_key=dev_keys[0].read_bytes(),
+        mail=mail_server,
+        ticket_url=ticket_url,
+    )
     _seed(stack)
     _publish_sla(stack, kafka_bootstrap)
     return stack
 
 
 @pytest.fixture(scope="session")
-def portal_url(web_dist: Path, ticket_stack: Stack) -> Iterator[str]:
-    """Where the browser opens the portals: the gateway's address.
-
-    The stand-in gateway until the real one is on this branch; switching means starting the
-    gateway's process here (with ``start_service``) and yielding its URL.
-    """
-    gateway = DevGateway(web_dist, ticket_service_routes(ticket_stack.api_url), free_port())
-    gateway.start()
-    yield gateway.url
-    gateway.stop()
+def portal_url(ticket_stack: Stack) -> str:
+    """Where the browser opens the portals: the gateway's address."""
+    return ticket_stack.url
 
 
 @pytest.fixture(scope="module")
@@ -280,62 +307,29 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-class AuthStub:
-    """Answers the gateway's auth API inside the browser, like the gateway would:
-    sign-in checks the test account, refresh answers while "the cookie" is set, sign-out
-    clears it. ``tokens`` can queue specific tokens (e.g. an expired one) for the next answers.
-    """
+class AuthCalls:
+    """The page's calls to the gateway's auth API, counted as they leave the browser."""
 
-    def __init__(self, stack: Stack, *, signed_in: bool, expires_in: int = 900) -> None:
-        self.stack = stack
-        self.signed_in = signed_in
-        self.expires_in = expires_in
-        self.queued: list[str] = []
-        self.refreshes = 0
-        self.sign_ins = 0
+    def __init__(self, page: Page) -> None:
+        self.calls: list[str] = []
+        page.on("request", self._seen)
 
-    def install(self, page: Page) -> None:
-        page.route("**/api/auth/**", self._handle)
+    def _seen(self, request: Request) -> None:
+        if "/api/auth/" in request.url:
+            self.calls.append(request.url.split("/api/auth/", 1)[1].split("?", 1)[0])
 
-    def _token_answer(self, route: Route) -> None:
-        token = self.queued.pop(0) if self.queued else self.stack.token("agent")
-        route.fulfill(
-            status=200,
-            content_type="application/json",
-            body=json.dumps(
-                {"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in}
-            ),
-        )
+    @property
+    def refreshes(self) -> int:
+        return self.calls.count("refresh")
 
-    def _refused(self, route: Route, status: int, detail: str) -> None:
-        route.fulfill(
-            status=status, content_type="application/json", body=json.dumps({"detail": detail})
-        )
 
-    def _handle(self, route: Route) -> None:
-        request = route.request
-        action = request.url.split("/api/auth/", 1)[1].split("?", 1)[0]
-        if request.method != "POST":
-            self._refused(route, 405, "method not allowed")
-        elif action == "sign-in":
-            self.sign_ins += 1
-            body = request.post_data_json or {}
-            if body.get("email") == AGENT_EMAIL and body.get("password") == AGENT_PASSWORD:
-                self.signed_in = True
-                self._token_answer(route)
-            else:
-                self._refused(route, 401, "wrong email or password")
-        elif action == "refresh":
-            self.refreshes += 1
-            if self.signed_in:
-                self._token_answer(route)
-            else:
-                self._refused(route, 401, "no session")
-        elif action == "sign-out":
-            self.signed_in = False
-            route.fulfill(status=204)
-        else:
-            self._refused(route, 404, "not found")
+def sign_in(page: Page, email: str = AGENT_EMAIL, password: str = AGENT_PASSWORD) -> None:
+    """Through the portal's own form, as a person would."""
+    expect(page.get_by_role("heading", name="Sign in to the agent portal")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(re.compile(r"^Password")).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Sign in to the agent portal")).to_have_count(0)
 
 
 @pytest.fixture
@@ -357,21 +351,21 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 
 
 @pytest.fixture
-def agent_page(
-    new_page: Callable[..., Page], ticket_stack: Stack, portal_url: str
-) -> tuple[Page, AuthStub]:
-    """A page whose agent is already signed in (the refresh cookie of an earlier visit)."""
+def agent_page(new_page: Callable[..., Page], portal_url: str) -> tuple[Page, AuthCalls]:
+    """A page whose agent signed in through the form (the gateway's refresh cookie is set)."""
     page = new_page()
-    auth = AuthStub(ticket_stack, signed_in=True)
-    auth.install(page)
+    auth = AuthCalls(page)
     page.goto(f"{portal_url}/agent/")
+    sign_in(page)
     return page, auth
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the page as it is now."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Not as a <script> tag: the gateway's Content-Security-Policy (script-src 'self')
+        # refuses inline scripts, rightly. The DevTools protocol's evaluation is not a page script.
+        page.evaluate(AXE.read_text())
     result = page.evaluate(
         "async () => await window.axe.run(document, {resultTypes: ['violations']})"
     )

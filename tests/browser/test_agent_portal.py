@@ -1,4 +1,4 @@
-"""The agent portal in Chromium against the real ticket service: sign-in, the ticket views,
+"""The agent portal in Chromium through the real API gateway: sign-in, the ticket views,
 the ticket page (reply, Waiting on Customer, internal note, fields with a conflict), creating a
 ticket for a new and an existing customer, language and time zone; axe-core on every screen."""
 
@@ -9,17 +9,18 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from .conftest import (
     AGENT_EMAIL,
     AGENT_PASSWORD,
     TICKET_COUNT,
-    AuthStub,
+    AuthCalls,
     Stack,
     assert_accessible,
     expired_token,
     screenshot,
+    sign_in,
 )
 
 pytestmark = pytest.mark.integration
@@ -39,11 +40,11 @@ def test_sign_in_with_the_keyboard_then_work_the_ticket_views(
     new_page: Callable[..., Page], ticket_stack: Stack, portal_url: str
 ) -> None:
     page = new_page()
-    auth = AuthStub(ticket_stack, signed_in=False)
-    auth.install(page)
+    auth = AuthCalls(page)
     page.goto(f"{portal_url}/agent/")
 
-    # No refresh cookie: the sign-in form, usable with the keyboard alone.
+    # No refresh cookie: the gateway refuses the refresh, the sign-in form shows, usable with
+    # the keyboard alone.
     expect(page.get_by_role("heading", name="Sign in to the agent portal")).to_be_visible()
     assert auth.refreshes == 1
     assert_accessible(page, "sign-in")
@@ -146,7 +147,7 @@ def test_sign_in_with_the_keyboard_then_work_the_ticket_views(
 
 
 def test_ticket_page_reply_note_and_fields_with_a_conflict(
-    agent_page: tuple[Page, AuthStub], ticket_stack: Stack, portal_url: str
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
 ) -> None:
     page, _ = agent_page
     ticket = ticket_stack.tickets[1]
@@ -220,7 +221,7 @@ def test_ticket_page_reply_note_and_fields_with_a_conflict(
 
 
 def test_create_tickets_for_a_new_and_an_existing_customer(
-    agent_page: tuple[Page, AuthStub], ticket_stack: Stack
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack
 ) -> None:
     page, _ = agent_page
     expect(page.get_by_role("heading", name="Ticket list")).to_be_visible()
@@ -269,7 +270,7 @@ def test_create_tickets_for_a_new_and_an_existing_customer(
 
 
 def test_language_time_zone_and_the_customer_portal_entry(
-    agent_page: tuple[Page, AuthStub], ticket_stack: Stack, portal_url: str
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
 ) -> None:
     page, _ = agent_page
     expect(page.get_by_role("heading", name="Ticket list")).to_be_visible()
@@ -301,20 +302,36 @@ def test_token_refreshes_silently_and_after_a_401(
     new_page: Callable[..., Page], ticket_stack: Stack, portal_url: str
 ) -> None:
     page = new_page()
-    # Tokens that live 2 s: the app renews each one before it runs out (at half its life).
-    auth = AuthStub(ticket_stack, signed_in=True, expires_in=2)
-    # The first token the gateway hands out is already expired: the API answers 401, the app
-    # refreshes once and repeats the request with the new token.
-    auth.queued.append(expired_token(ticket_stack))
-    auth.install(page)
+    # The page's clock can jump: the gateway's 10-minute token is renewed a minute before it
+    # runs out, without waiting ten minutes.
+    page.clock.install()
+    auth = AuthCalls(page)
     page.goto(f"{portal_url}/agent/")
+    sign_in(page)
     expect(rows(page)).to_have_count(25)
-    assert auth.refreshes >= 2
-
     before = auth.refreshes
-    page.wait_for_timeout(2_500)
-    assert auth.refreshes >= before + 2, "no silent renewal before expiry"
+    with page.expect_response(lambda r: r.url.endswith("/api/auth/refresh")) as renewed:
+        page.clock.fast_forward("09:30")
+    assert renewed.value.status == 200, "no silent renewal before expiry"
+    assert auth.refreshes == before + 1
+
+    # A token the service no longer accepts (here: one that expired): the ticket service
+    # answers 401, the app refreshes once and repeats the request with the new token.
+    stale = expired_token(ticket_stack)
+
+    def with_stale_token(route: Route) -> None:
+        route.continue_(headers={**route.request.headers, "authorization": f"Bearer {stale}"})
+
+    page.route("**/api/tickets?*", with_stale_token, times=1)
+    refused: list[int] = []
+    page.on(
+        "response",
+        lambda r: refused.append(r.status) if "/api/tickets?" in r.url else None,
+    )
+    before = auth.refreshes
     page.get_by_role("button", name="Page 2").click()
     expect(page).to_have_url(re.compile(r"[?&]page=2"))
-    expect(rows(page).first).to_be_visible()
+    expect(rows(page)).to_have_count(TICKET_COUNT - 25)
+    assert refused[:2] == [401, 200]
+    assert auth.refreshes == before + 1
     expect(page.get_by_role("heading", name="Sign in to the agent portal")).to_have_count(0)

@@ -425,7 +425,7 @@ def sla_cli_accepts(command: list[str]) -> bool:
         raise _WorkerReached
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("sla_service.entrypoints.worker.create_worker", stop)
+        patch.setattr("sla_service.bootstrap.build_worker", stop)
         patch.setattr("helpdesk_platform.kafka_topics.ensure_topics", stop)  # first Kafka call
         patch.setattr("helpdesk_platform.telemetry.setup_logging", lambda *a, **k: None)
         try:

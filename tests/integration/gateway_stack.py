@@ -138,6 +138,68 @@ def refresh_cookie(response: httpx.Response) -> str:
     return jar["helpdesk_refresh"].value
 
 
+def shared_env(
+    database_url: str, kafka_bootstrap: str, dev_keys: tuple[Path, Path], blob_dir: Path
+) -> dict[str, str]:
+    """The settings the ticket service and the gateway share: one database, Kafka, key pair."""
+    return {
+        "HELPDESK_DATABASE_URL": database_url,
+        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+        "HELPDESK_JWT_PRIVATE_KEY_FILE": str(dev_keys[0]),
+        "HELPDESK_BLOB_DIR": str(blob_dir),
+    }
+
+
+def start_gateway(
+    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    *,
+    common: dict[str, str],
+    ticket_url: str,
+    mail: MailServer,
+    web_dir: Path,
+    upstreams: dict[str, str],
+    manager: tuple[str, str, str],
+    extra: dict[str, str] | None = None,
+) -> tuple[str, dict[str, str], ServiceProcess]:
+    """The gateway's real process on a free port, after ``bootstrap-manager`` seeded the
+    ``manager`` (email, name, password) as ``make up`` does; returns (URL, env, process).
+
+    ``common`` carries the database, Kafka and key settings it shares with the ticket service;
+    ``upstreams`` overrides the routing table's service addresses (name → base URL). Shared by
+    the gateway's integration tests and the browser tests, which serve the built portals."""
+    port = free_port()
+    email, name, password = manager
+    env = {
+        **common,
+        "HELPDESK_HTTP_PORT": str(port),
+        "HELPDESK_TICKET_SERVICE_URL": ticket_url,
+        "HELPDESK_SMTP_HOST": mail.host,
+        "HELPDESK_SMTP_PORT": str(mail.smtp_port),
+        "HELPDESK_GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HELPDESK_GATEWAY_WEB_DIR": str(web_dir),
+        "HELPDESK_GATEWAY_UPSTREAMS": json.dumps({"ticket-service": ticket_url, **upstreams}),
+        "HELPDESK_BOOTSTRAP_MANAGER_EMAIL": email,
+        "HELPDESK_BOOTSTRAP_MANAGER_NAME": name,
+        "HELPDESK_BOOTSTRAP_MANAGER_PASSWORD": password,
+        **(extra or {}),
+    }
+    bootstrap = subprocess.run(
+        [sys.executable, "-m", "api_gateway", "bootstrap-manager"],
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
+    assert email in bootstrap.stdout
+    assert password not in bootstrap.stdout + bootstrap.stderr  # #15: never in a log
+    process = start_service(f"api-gateway-{port}", ["-m", "api_gateway", "serve"], env)
+    process.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=180)
+    return f"http://127.0.0.1:{port}", env, process
+
+
 @pytest.fixture(scope="session")
 def gateway(
     make_database: Callable[[str], str],
@@ -149,16 +211,10 @@ def gateway(
 ) -> Iterator[GatewayStack]:
     database_url = make_database("gateway")
     upgrade(database_url)
-    ticket_port, gateway_port, dead_port = free_port(), free_port(), free_port()
+    ticket_port, dead_port = free_port(), free_port()
     stand_in = StandIn()
     stand_in.start()
-    common = {
-        "HELPDESK_DATABASE_URL": database_url,
-        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
-        "HELPDESK_JWT_PRIVATE_KEY_FILE": str(dev_keys[0]),
-        "HELPDESK_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
-    }
+    common = shared_env(database_url, kafka_bootstrap, dev_keys, tmp_path_factory.mktemp("blobs"))
     tickets = start_service(
         "ticket-service",
         ["-m", "ticket_service", "serve"],
@@ -175,42 +231,26 @@ def gateway(
     (web / "portal" / "assets").mkdir(parents=True)
     (web / "portal" / "index.html").write_text("<!doctype html><title>portal</title>")
     (web / "portal" / "assets" / "app-3f2a1b.js").write_text("console.log('portal')")
-    env = {
-        **common,
-        "HELPDESK_HTTP_PORT": str(gateway_port),
-        "HELPDESK_TICKET_SERVICE_URL": ticket_url,
-        "HELPDESK_SMTP_HOST": mail_server.host,
-        "HELPDESK_SMTP_PORT": str(mail_server.smtp_port),
-        "HELPDESK_GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
-        "HELPDESK_GATEWAY_WEB_DIR": str(web),
-        "HELPDESK_GATEWAY_READ_TIMEOUT": "2",
-        "HELPDESK_GATEWAY_AUTH_RATE_LIMIT": "500/minute",
-        "HELPDESK_GATEWAY_CORS_ORIGINS": json.dumps(["https://portal.example"]),
-        "HELPDESK_GATEWAY_UPSTREAMS": json.dumps(
-            {
-                "ticket-service": ticket_url,
-                "notification-service": f"http://127.0.0.1:{stand_in.port}",
-                "assignment-service": f"http://127.0.0.1:{stand_in.port}",
-                "sla-service": f"http://127.0.0.1:{dead_port}",
-            }
-        ),
-        "HELPDESK_BOOTSTRAP_MANAGER_EMAIL": MANAGER_EMAIL,
-        "HELPDESK_BOOTSTRAP_MANAGER_PASSWORD": MANAGER_PASSWORD,
-    }
-    bootstrap = subprocess.run(
-        [sys.executable, "-m", "api_gateway", "bootstrap-manager"],
-        env=os.environ | env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    url, env, process = start_gateway(
+        start_service,
+        common=common,
+        ticket_url=ticket_url,
+        mail=mail_server,
+        web_dir=web,
+        upstreams={
+            "notification-service": f"http://127.0.0.1:{stand_in.port}",
+            "assignment-service": f"http://127.0.0.1:{stand_in.port}",
+            "sla-service": f"http://127.0.0.1:{dead_port}",
+        },
+        manager=(MANAGER_EMAIL, "Helpdesk Manager", MANAGER_PASSWORD),
+        extra={
+            "HELPDESK_GATEWAY_READ_TIMEOUT": "2",
+            "HELPDESK_GATEWAY_AUTH_RATE_LIMIT": "500/minute",
+            "HELPDESK_GATEWAY_CORS_ORIGINS": json.dumps(["https://portal.example"]),
+        },
     )
-    assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
-    assert MANAGER_EMAIL in bootstrap.stdout
-    process = start_service("api-gateway", ["-m", "api_gateway", "serve"], env)
-    process.wait_http(f"http://127.0.0.1:{gateway_port}/readyz", timeout=180)
     yield GatewayStack(
-        url=f"http://127.0.0.1:{gateway_port}",
+        url=url,
         ticket_url=ticket_url,
         stand_in=stand_in,
         mail=mail_server,

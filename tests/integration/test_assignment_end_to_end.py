@@ -150,6 +150,34 @@ async def test_ticket_created_in_a_staffed_team_is_assigned_within_a_second(
 
         view = (await client.get(f"/tickets/{second}")).json()
 
+        # Team routing (issue #20 item 1): a ticket without a team on a channel whose default
+        # team is this one is routed (RouteTicket -> TeamChanged) and then assigned in it. The
+        # channel is this test's own: the routing configuration is shared by the session.
+        channel = f"e2e-{uuid.uuid4().hex[:8]}"
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{assignment_port}",
+            headers={"Authorization": f"Bearer {manager}"},
+        ) as assignment:
+            version = (await assignment.get("/routing")).headers["ETag"]
+            default = await assignment.put(
+                f"/routing/channels/{channel}",
+                json={"team_id": team_id},
+                headers={"If-Match": version},
+            )
+            assert default.status_code == 200, default.text
+        routed_ticket = await client.post(
+            "/tickets",
+            json={"subject": "Where is my refund?", "channel": channel},
+            headers={"Authorization": f"Bearer {agent}", "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert routed_ticket.status_code == 201, routed_ticket.text
+        routed_id = str(routed_ticket.json()["id"])
+        routed_events = await _events_of(kafka_bootstrap, routed_id, "TicketAssigned")
+        routed_view = (await client.get(f"/tickets/{routed_id}")).json()
+    assert routed_view["team_id"] == team_id
+    assert routed_view["assignee_id"] in agents
+    assert any(e.event_type == "TicketAssigned" for e in routed_events)
+
     created = next(e for e in events if e.event_type == "TicketCreated")
     (assigned,) = [e for e in events if e.event_type == "TicketAssigned"]
     assert assigned.data["method"] == "rule"

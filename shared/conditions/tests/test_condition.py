@@ -375,6 +375,12 @@ well_typed_value = {
     FieldKind.STRING: st.none() | st.text(max_size=30) | st.uuids(),
     FieldKind.STRING_LIST: st.none() | st.lists(st.text(max_size=10), max_size=4),
     FieldKind.INT: st.none() | st.integers(0, 23),
+    FieldKind.MAP: st.none()
+    | st.dictionaries(
+        st.text(max_size=10),
+        st.text(max_size=10) | st.integers() | st.booleans() | st.lists(st.text(max_size=5)),
+        max_size=4,
+    ),
 }
 tickets = st.dictionaries(st.sampled_from([*TICKET_FIELDS, "other"]), any_value, max_size=8)
 well_typed_tickets = st.fixed_dictionaries(
@@ -509,3 +515,44 @@ def test_evaluation_caps_the_list_size() -> None:
     assert not outcome.matched
     assert outcome.error is not None and "at most" in outcome.error
     assert condition.matches({"tags": ["tag-60"]})
+
+
+# --- customer context and custom fields (issue #20, items 4-6) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "ticket", "expected"),
+    [
+        ('"enterprise" in company_tags', {"company_tags": ["enterprise"]}, True),
+        ('"enterprise" in company_tags', {"company_tags": []}, False),
+        ('"enterprise" in company_tags', {}, False),
+        ('customer_country == "IN"', {"customer_country": "IN"}, True),
+        ('company_tier == "Enterprise"', {"company_tier": "Enterprise"}, True),
+        ('company_country == "ID"', {"company_country": "SG"}, False),
+        ('"vip" in customer_tags', {"customer_tags": ("vip",)}, True),
+        ('custom.account_manager == "ana"', {"custom": {"account_manager": "ana"}}, True),
+        ('custom["account_manager"] == "ana"', {"custom": {"account_manager": "budi"}}, False),
+        ('"account_manager" in custom', {"custom": {"account_manager": "ana"}}, True),
+        ('"account_manager" in custom', {"custom": {}}, False),
+        ("custom.seats > 100", {"custom": {"seats": 250}}, True),
+        ("custom.on_contract", {"custom": {"on_contract": True}}, True),
+        ('"hw" in custom.products', {"custom": {"products": ["hw", "sw"]}}, True),
+        # a missing key or a missing map is "no match", never an exception
+        ('custom.account_manager == "ana"', {"custom": {}}, False),
+        ('custom.account_manager == "ana"', {}, False),
+    ],
+)
+def test_customer_and_custom_fields(source: str, ticket: dict[str, Any], expected: bool) -> None:
+    assert Condition.parse(source).matches(ticket) is expected
+
+
+def test_custom_is_the_only_field_with_sub_fields() -> None:
+    with pytest.raises(ConditionError, match="no sub-fields"):
+        Condition.parse('company_tier.name == "x"')
+    assert Condition.parse("custom.a == 1").fields == frozenset({"custom"})
+
+
+def test_a_custom_map_that_is_not_a_map_is_no_match() -> None:
+    outcome = Condition.parse('custom.a == "x"').evaluate({"custom": ["a"]})
+    assert outcome.matched is False
+    assert outcome.error is not None and "expected map" in outcome.error

@@ -1,23 +1,22 @@
-// The customer portal's entry (its screens come with the customer-portal issue): it already
-// shares the theme, i18n and API client with the agent portal.
-import { Center, Paper, Stack, Text, Title } from "@mantine/core";
-import { useTranslation } from "react-i18next";
+// The customer portal's entry: its own bundle (mobile first, kept small), sharing the theme,
+// i18n, session and API client with the agent portal; its texts are the "portal" namespace.
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { BrowserRouter } from "react-router";
 import { mount } from "../shared/mount";
+import { App } from "./App";
+import { addPortalTexts } from "./texts";
 
-function Placeholder() {
-  const { t } = useTranslation();
-  return (
-    <Center component="main" mih="100vh">
-      <Paper withBorder p="xl" maw={480}>
-        <Stack>
-          <Title order={1} size="h3">
-            {t("portal.title")}
-          </Title>
-          <Text>{t("portal.soon")}</Text>
-        </Stack>
-      </Paper>
-    </Center>
-  );
-}
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: { retry: 1, refetchOnWindowFocus: true, staleTime: 10_000 },
+  },
+});
 
-mount(<Placeholder />);
+mount(
+  <QueryClientProvider client={queryClient}>
+    <BrowserRouter basename="/portal">
+      <App />
+    </BrowserRouter>
+  </QueryClientProvider>,
+);
+addPortalTexts();

@@ -86,6 +86,7 @@ def test_the_shipped_table_routes_every_public_api() -> None:
         "/api/agents": ("ticket-service", "/agents"),
         "/api/teams": ("ticket-service", "/teams"),
         "/api/ticket-options": ("ticket-service", "/ticket-options"),
+        "/api/custom-fields": ("ticket-service", "/custom-fields"),
         "/api/reports/sla": ("ticket-service", "/reports/sla"),
         "/api/sla/calendars": ("sla-service", "/sla/calendars"),
         "/api/policies": ("sla-service", "/policies"),

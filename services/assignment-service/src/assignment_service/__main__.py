@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 USAGE = "usage: python -m assignment_service worker"
@@ -15,20 +14,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import faust
 
-    from assignment_service.entrypoints.worker import create_worker, own_topics
+    from assignment_service.bootstrap import bootstrap
     from assignment_service.settings import AssignmentSettings
-    from helpdesk_platform.kafka_topics import ensure_topics
     from helpdesk_platform.telemetry import setup_logging
 
     settings = AssignmentSettings()
     setup_logging("assignment-service", settings.log_level)
-    # The worker's own topics exist before its consumer joins the group; the loop stays the
-    # current one for Faust.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(ensure_topics(settings.kafka_bootstrap, own_topics(settings)))
-    worker = create_worker(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    worker = bootstrap(settings)
     faust.Worker(
         worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
     ).execute_from_commandline()

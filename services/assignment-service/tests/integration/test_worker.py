@@ -552,3 +552,158 @@ async def test_kill_minus_nine_in_a_burst_assigns_each_ticket_once(
     assert set(per_agent) == set(members)
     assert max(per_agent.values()) - min(per_agent.values()) <= 1
     process.stop()
+
+
+# --- team routing, unassignable tickets, based-on-field (issue #20 items 1-5) ---------------
+
+
+async def put_config(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], read_from: str
+) -> httpx.Response:
+    """PUT under the current version (read again when another test's write came first)."""
+    for _ in range(5):
+        version = (await client.get(read_from)).headers["ETag"]
+        response = await client.put(path, json=body, headers={"If-Match": version})
+        if response.status_code != 409:
+            return response
+    raise AssertionError(f"{path} kept conflicting")
+
+
+async def test_a_ticket_without_a_team_is_routed_by_company_tier_then_assigned_in_the_team(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    """Seeds 000/001: tickets routed to a team by criteria (the customer's company tier), where
+    the team's rules assign a member."""
+    from helpdesk_events.tickets import CustomerContext, TeamChanged
+
+    team_id, members = await make_team(producer, 2)
+    await members_known(worker, producer, team_id, manager_headers)
+    marker = f"m{uuid.uuid4().hex[:8]}"
+    rule = {
+        "name": "Enterprise customers",
+        "condition": f'company_tier == "Enterprise" && "{marker}" in company_tags',
+        "team_id": str(team_id),
+    }
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        unknown = await put_config(
+            client,
+            f"/routing/rules/{marker}",
+            {**rule, "team_id": str(uuid.uuid4())},
+            "/routing",
+        )
+        assert unknown.status_code == 422 and "unknown teams" in unknown.text
+        saved = await put_config(client, f"/routing/rules/{marker}", rule, "/routing")
+        assert saved.status_code == 200, saved.text
+        assert marker in {r["rule_id"] for r in saved.json()["rules"]}
+    ticket = uuid.uuid4()
+    context = CustomerContext(company_tier="Enterprise", company_tags=(marker,))
+    created = TicketCreated(
+        subject="Tagihan ganda",
+        channel="Email",
+        status="Open",
+        status_category=StatusCategory.NEW,
+        priority="High",
+        customer_context=context,
+    )
+    await emit(producer, TICKETS, "ticket", ticket, created)
+    commands = await commands_for(
+        kafka_bootstrap, {ticket}, lambda cs: any(c.event_type == "RouteTicket" for c in cs)
+    )
+    (route,) = {c.event_id: c for c in commands if c.event_type == "RouteTicket"}.values()
+    assert route.data["team_id"] == str(team_id) and route.data["rule_id"] == marker
+    # The ticket service's answer: the team is set; the team's default rule assigns a member.
+    await emit(
+        producer, TICKETS, "ticket", ticket, TeamChanged(from_team_id=None, to_team_id=team_id)
+    )
+    commands = await commands_for(kafka_bootstrap, {ticket}, lambda cs: bool(assigned_agents(cs)))
+    assert assigned_agents(commands)[ticket] in members
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        version = (await client.get("/routing")).headers["ETag"]
+        deleted = await client.delete(f"/routing/rules/{marker}", headers={"If-Match": version})
+        assert deleted.status_code == 200, deleted.text
+
+
+async def test_a_ticket_nobody_in_its_team_can_take_is_told_and_listed(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    """Issue #20 item 3: a rule naming agents of another team leaves the ticket unassigned; it
+    is an AssignmentBlocked event with a reason and a row of GET /unassignable. And item 4:
+    based-on-field on a custom field holding an agent's email."""
+    from helpdesk_events.topics import ASSIGNMENT
+
+    team_id, members = await make_team(producer, 1)
+    other_team, outsiders = await make_team(producer, 1)
+    loner = uuid.uuid4()
+    invited = AgentInvited(email=f"l{loner.hex[:8]}@example.com", name="L", role=AgentRole.AGENT)
+    await emit(producer, DIRECTORY, "agent", loner, invited)
+    await members_known(worker, producer, team_id, manager_headers)
+    await members_known(worker, producer, other_team, manager_headers)
+    marker = f"m{uuid.uuid4().hex[:8]}"
+    outsider_rule = {
+        "name": "Outsiders",
+        "order": -2,
+        "assign_condition": f'"{marker}" in tags',
+        "agents": [str(outsiders[0])],
+    }
+    by_field = {
+        "name": "Account manager",
+        "order": -1,
+        "assign_condition": f'custom.case == "{marker}"',
+        "method": "based_on_field",
+        "assignee_field": "custom.account_manager",
+        "teams": [str(team_id)],
+    }
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        never = await put_config(
+            client, f"/rules/{marker}-x", {"name": "Loner", "agents": [str(loner)]}, "/rules"
+        )
+        assert never.status_code == 422 and "could never assign" in never.text
+        for suffix, rule in (("out", outsider_rule), ("field", by_field)):
+            saved = await put_config(client, f"/rules/{marker}-{suffix}", rule, "/rules")
+            assert saved.status_code == 200, saved.text
+    blocked = uuid.uuid4()
+    tagged = TicketCreated(
+        subject="Tidak bisa login",
+        channel="Email",
+        status="Open",
+        status_category=StatusCategory.NEW,
+        priority="Medium",
+        team_id=team_id,
+        tags=(marker,),
+    )
+    await emit(producer, TICKETS, "ticket", blocked, tagged)
+    named = uuid.uuid4()
+    email = f"a{members[0].hex[:8]}@example.com"
+    account = tagged.model_copy(
+        update={"tags": (), "custom_fields": {"case": marker, "account_manager": email}}
+    )
+    await emit(producer, TICKETS, "ticket", named, account)
+
+    key = str(blocked).encode()
+    records = await read_topic(
+        kafka_bootstrap, ASSIGNMENT, lambda rs: any(r.key == key for r in rs), max_wait=30
+    )
+    (event,) = {
+        e.event_id: e for r in records if r.key == key and (e := decode_envelope(r.value))
+    }.values()
+    assert event.event_type == "AssignmentBlocked"
+    assert event.data["reason"] == "no_candidates"
+    assert event.data["rule_id"] == f"{marker}-out"
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        listed = (await client.get("/unassignable")).json()["tickets"]
+    row = next(item for item in listed if item["ticket_id"] == str(blocked))
+    assert row["team_id"] == str(team_id) and row["reason"] == "no_candidates"
+
+    commands = await commands_for(kafka_bootstrap, {named}, lambda cs: bool(assigned_agents(cs)))
+    assert assigned_agents(commands)[named] == members[0]
+    assert {c.data["rule_id"] for c in commands} == {f"{marker}-field"}
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        for suffix in ("out", "field"):
+            version = (await client.get("/rules")).headers["ETag"]
+            await client.delete(f"/rules/{marker}-{suffix}", headers={"If-Match": version})

@@ -72,6 +72,7 @@ def member(table: Table, agent: uuid.UUID, availability: str = "active", **kw: A
             "member": kw.get("member", True),
             "availability": availability,
             "active": kw.get("active", True),
+            "email": kw.get("email"),
         }
     )
 
@@ -304,12 +305,19 @@ def test_a_rule_takes_back_its_ticket_when_its_unassign_condition_holds_never_a_
         update={"ticket_id": uuid.uuid4(), "assignment_method": "manual", "rule_id": None}
     )
     assert ticket(table, by_hand).commands == []
-    # Unassigned and still spam: the urgent rule does not take it back; the team default does.
+    # Unassigned and still spam: neither the urgent rule nor the team default takes it back
+    # (it was unassigned on purpose), and it is not reported as unassignable.
     released = spam.model_copy(
         update={"version": 3, "assignee_id": None, "assignment_method": None, "rule_id": None}
     )
-    (assign,) = ticket(table, released).commands
-    assert assign.data["rule_id"] == f"team-{TEAM}"
+    assert table.load(AGENTS[0]) == 2  # the spam ticket and the one assigned by hand
+    held = ticket(table, released)
+    assert held.commands == [] and held.events == []
+    assert table.load(AGENTS[0]) == 1  # the released ticket's capacity is freed
+    # No longer spam: assigned again.
+    cleaned = released.model_copy(update={"version": 4, "tags": ()})
+    (assign,) = ticket(table, cleaned).commands
+    assert assign.data["rule_id"] == "urgent"
 
 
 def test_a_decision_for_an_agent_who_leaves_before_it_lands_is_made_again() -> None:

@@ -144,3 +144,62 @@ def test_needs_agent_reads_the_same_from_the_stored_json(changes: dict[str, Any]
         ticket_id=uuid.uuid4(), version=1, last_event_id=uuid.uuid4(), team_id=uuid.uuid4()
     ).model_copy(update=changes)
     assert stored_needs_agent(facts.model_dump(mode="json")) is facts.needs_agent
+
+
+# --- the customer's context and custom fields (issue #20 items 4-5) --------------------------
+
+
+def test_the_customer_context_and_custom_fields_come_with_the_ticket_and_follow_changes() -> None:
+    from helpdesk_conditions import Condition
+
+    facts = created(
+        team_id=str(TEAM),
+        company_id=str(AGENT),
+        customer_context={
+            "customer_tags": ["vip"],
+            "customer_country": "IN",
+            "company_tags": ["enterprise"],
+            "company_tier": "Enterprise",
+            "company_country": "ID",
+        },
+        custom_fields={"account_manager": "siti@example.co.id", "modules": ["payroll", "hr"]},
+    )
+    fields = facts.condition_fields()
+    assert fields["company_tier"] == "Enterprise"
+    assert fields["customer_tags"] == ["vip"]
+    assert fields["custom"] == {
+        "account_manager": "siti@example.co.id",
+        "modules": ["payroll", "hr"],
+    }
+    enterprise = Condition.parse('company_tier == "Enterprise" && customer_country == "IN"')
+    assert enterprise.matches(fields)
+    assert Condition.parse('"payroll" in custom.modules').matches(fields)
+
+    moved = fold(
+        facts,
+        "TicketCustomerContextChanged",
+        2,
+        company_id=None,
+        customer_context={"customer_tags": [], "company_tier": None},
+    )
+    assert moved.company_id is None and moved.company_tier is None
+    assert not enterprise.matches(moved.condition_fields())
+
+    changed = fold(
+        moved,
+        "CustomFieldsChanged",
+        3,
+        changes=[
+            {"key": "account_manager", "old": "siti@example.co.id", "new": None},
+            {"key": "product", "old": None, "new": "Payroll"},
+        ],
+    )
+    assert changed.custom_fields == {"modules": ["payroll", "hr"], "product": "Payroll"}
+    # As the table stores it and reads it back: the same facts.
+    assert TicketFacts.model_validate(changed.model_dump(mode="json")) == changed
+
+
+def test_a_ticket_without_a_team_or_assignee_needs_routing() -> None:
+    assert created().needs_team
+    assert not created(team_id=str(TEAM)).needs_team
+    assert not created(assignee_id=str(AGENT)).needs_team

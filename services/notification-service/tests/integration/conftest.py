@@ -8,6 +8,7 @@ services do, and watch what reaches people: the SSE stream, the mailbox, a webho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,7 +22,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaProducer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.procs import free_port
@@ -331,3 +337,51 @@ async def api(ready_service: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]
 def bearer(person: Person | str) -> dict[str, str]:
     token = person.token if isinstance(person, Person) else person
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint: answers ``fail_with`` to the next ``failures`` requests."""
+
+    url: str = ""
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    accepted: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    failures: int = 0
+    fail_with: int = 503
+    retry_after: str | None = "1"
+    #: Seconds each request takes (a slow receiver keeps an attempt in flight).
+    delay: float = 0.0
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        headers = dict(request.headers)
+        self.received.append((headers, body))
+        if self.failures > 0:
+            self.failures -= 1
+            extra = {"Retry-After": self.retry_after} if self.retry_after else {}
+            return Response("not now", status_code=self.fail_with, headers=extra)
+        self.accepted.append((headers, body))
+        return Response(status_code=204)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    port = free_port()
+    app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        return bool(server.started)
+
+    await eventually(started, within=30)
+    receiver.url = f"http://127.0.0.1:{port}/hook"
+    yield receiver
+    server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, 10)

@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from helpdesk_platform.kafka_topics import ensure_topics
     from helpdesk_platform.telemetry import setup_logging
-    from sla_service.entrypoints.worker import create_worker, own_topics
+    from sla_service.adapters.faust_app import own_topics
+    from sla_service.bootstrap import build_worker
     from sla_service.settings import SlaSettings
 
     settings = SlaSettings()
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings.kafka_bootstrap, own_topics(settings)))
-    worker = create_worker(settings)
+    worker = build_worker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     faust.Worker(
         worker.app, loglevel=settings.log_level, override_logging=False, quiet=True

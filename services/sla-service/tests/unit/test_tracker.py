@@ -24,7 +24,13 @@ from helpdesk_events import (
     TicketUnassigned,
     Visibility,
 )
-from helpdesk_events.tickets import TagsChanged
+from helpdesk_events.tickets import (
+    CustomerContext,
+    CustomFieldChange,
+    CustomFieldsChanged,
+    TagsChanged,
+    TicketCustomerContextChanged,
+)
 from sla_service.domain import BusinessCalendar, PriorityTargets, SlaMetric, SlaPolicy
 from sla_service.domain.policies import (
     PolicyCatalog,
@@ -714,3 +720,96 @@ def test_a_target_already_used_up_by_a_retarget_warns_with_no_lead_and_breaches(
     assert [e.event_type for e in first] == ["SlaWarning", "SlaBreached"]
     assert first[0].data["lead_seconds"] == 0
     assert first[1].data["due_at"] == "2026-11-23T11:00:00Z"
+
+
+# --- the customer's context and custom fields ----------------------------------------------------
+
+ENTERPRISE = {
+    "policy_id": "enterprise",
+    "name": "Enterprise",
+    "condition": 'company_tier == "Enterprise"',
+    "calendar": {"time_zone": "UTC", "always_open": True},
+    "targets": {"Urgent": {"first_response": 1800, "resolution": 4 * 3600}},
+    "default_priority": "Urgent",
+}
+INDIA_GOLD = {
+    "policy_id": "india-gold",
+    "name": "India, gold accounts",
+    "position": 1,
+    "condition": 'customer_country == "IN" && custom.plan == "gold" && "key" in company_tags',
+    "calendar": {"time_zone": "Asia/Kolkata", "always_open": True},
+    "targets": {"Urgent": {"first_response": 900, "resolution": 3600}},
+    "default_priority": "Urgent",
+}
+
+
+def created_for(
+    ticket: Ticket,
+    context: CustomerContext | None,
+    custom: dict[str, Any] | None = None,
+    at: datetime = T0,
+) -> EventEnvelope:
+    event = TicketCreated(
+        subject="VPN down",
+        channel="email",
+        status="New",
+        priority="Urgent",
+        customer_context=context,
+        custom_fields=custom or {},
+    )
+    return ticket.envelope(event, at, ActorKind.CUSTOMER)
+
+
+def test_the_company_tier_chooses_the_enterprise_policy_without_an_agent() -> None:
+    tracker = SlaTracker(catalog(saved_at(ENTERPRISE)))
+    enterprise, plain = Ticket(), Ticket()
+    state, _ = run(tracker, created_for(enterprise, CustomerContext(company_tier="Enterprise")))
+    other, _ = run(tracker, created_for(plain, CustomerContext(company_tier="SMB")))
+    assert (state.policy, other.policy) == ("enterprise", "default")
+
+
+def test_a_change_of_the_customers_context_selects_the_policy_again() -> None:
+    tracker = SlaTracker(catalog(saved_at(ENTERPRISE)))
+    ticket = Ticket()
+    company = uuid.uuid4()
+    state, outcome = run(
+        tracker,
+        created_for(ticket, None),
+        ticket.envelope(
+            TicketCustomerContextChanged(
+                company_id=company, customer_context=CustomerContext(company_tier="Enterprise")
+            ),
+            T0 + H,
+        ),
+    )
+    assert types(outcome) == ["SlaTargetsSet", "SlaTargetsSet"]
+    assert outcome.events[1].data["policy"] == "enterprise"
+    assert state.fields is not None and state.fields.company_id == company
+    # One office hour used under the default (09-10), then 4 h around the clock: 3 h left.
+    assert targets_of(outcome.events[1])["resolution"]["due_at"] == "2026-11-23T13:00:00Z"
+
+    # The company leaves the tier: back to the default.
+    _, back = run_from(
+        tracker,
+        state,
+        ticket.envelope(
+            TicketCustomerContextChanged(customer_context=CustomerContext()), T0 + 2 * H
+        ),
+    )
+    assert [e.data["policy"] for e in back.events] == ["default"]
+
+
+def test_custom_fields_and_countries_are_read_by_conditions() -> None:
+    tracker = SlaTracker(catalog(saved_at(ENTERPRISE), saved_at(INDIA_GOLD)))
+    ticket = Ticket()
+    context = CustomerContext(customer_country="IN", company_tags=("key",))
+    state, _ = run(tracker, created_for(ticket, context, {"plan": "silver"}))
+    assert state.policy == "default"
+    gold = CustomFieldsChanged(changes=(CustomFieldChange(key="plan", old="silver", new="gold"),))
+    state, outcome = run_from(tracker, state, ticket.envelope(gold, T0 + H))
+    assert [e.data["policy"] for e in outcome.events] == ["india-gold"]
+    assert state.fields is not None and state.fields.custom == {"plan": "gold"}
+    cleared = CustomFieldsChanged(changes=(CustomFieldChange(key="plan", old="gold", new=None),))
+    state, outcome = run_from(tracker, state, ticket.envelope(cleared, T0 + 2 * H))
+    assert [e.data["policy"] for e in outcome.events] == ["default"]
+    assert state.fields is not None and state.fields.custom == {}

@@ -20,22 +20,28 @@ from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
 from ticket_service.adapters.claims import Claims
 from ticket_service.adapters.command_consumer import TicketCommandConsumer
 from ticket_service.adapters.command_outcomes import CommandOutcomes
+from ticket_service.adapters.customer_context_consumer import CustomerContextConsumer
+from ticket_service.adapters.customer_context_queries import CustomerContextQueries
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
 from ticket_service.adapters.directory_queries import DirectoryQueries
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
 from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.kafka_relay import OutboxRelay
+from ticket_service.adapters.portal_projection import PortalProjection
+from ticket_service.adapters.portal_queries import PortalQueries
 from ticket_service.adapters.projections import Projection, Projector
 from ticket_service.adapters.sla_projection import SlaProjector
 from ticket_service.adapters.sla_reports import SlaReports
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
 from ticket_service.service_layer.attachments import AttachmentFiles
+from ticket_service.service_layer.customer_context import CustomerContextFollower
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.directory_reads import DirectoryReads
 from ticket_service.service_layer.mail import MailApplication
 from ticket_service.service_layer.mail_requests import MailRequests
+from ticket_service.service_layer.portal import PortalApplication
 from ticket_service.service_layer.sla_reports import SlaReportReads
 from ticket_service.service_layer.ticket_commands import TicketCommandHandler
 from ticket_service.service_layer.ticket_requests import TicketRequests
@@ -47,7 +53,7 @@ __all__ = ["TicketService", "build", "projections", "started", "token_verifier"]
 
 def projections() -> list[Projection]:
     """Every read model of the service, in the order they are fed."""
-    return [TicketsProjection(), *DIRECTORY_PROJECTIONS]
+    return [TicketsProjection(), *DIRECTORY_PROJECTIONS, PortalProjection()]
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class TicketService:
     mail_requests: MailRequests
     sla_reports: SlaReportReads
     commands: TicketCommandHandler
+    portal: PortalApplication
     projector: Projector
 
     def outbox_relay(self) -> OutboxRelay:
@@ -96,6 +103,16 @@ class TicketService:
             concurrency=self.settings.commands_concurrency,
         )
 
+    def customer_context_consumer(self) -> CustomerContextConsumer:
+        """Follows contact and company changes (``helpdesk.customers.v1``) onto open tickets."""
+        follower = CustomerContextFollower(
+            self.tickets,
+            self.customer_application,
+            CustomerContextQueries(self.pool),
+            catch_up=self.projector.catch_up,
+        )
+        return CustomerContextConsumer(follower.follow, self.settings.kafka_bootstrap)
+
 
 def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     """Wire the service on ``pool`` (no I/O)."""
@@ -103,14 +120,22 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     idempotency = IdempotentAppender(pool, store)
     claims = Claims(pool, store)
     customers = CustomerApplication(store, claims)
-    directory = DirectoryApplication(store, claims)
+    directory_queries = DirectoryQueries(pool)
+    directory = DirectoryApplication(store, claims, team_leads=directory_queries)
     queries = TicketQueries(pool)
+    portal: PortalApplication  # built below; tickets ask it which company a customer shares
     tickets = TicketApplication(
-        store, idempotency, directory=directory, customers=customers, queries=queries
+        store,
+        idempotency,
+        directory=directory,
+        customers=customers,
+        queries=queries,
+        shared_company=lambda who: portal.shared_company(who),
     )
     attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
     files = AttachmentFiles(attachments, tickets)
     mail = MailApplication(store, idempotency, tickets)
+    portal = PortalApplication(store, tickets, customers, PortalQueries(pool), attachments)
     return TicketService(
         settings=settings,
         pool=pool,
@@ -122,9 +147,10 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
         attachments=attachments,
         attachment_files=files,
         ticket_requests=TicketRequests(tickets, directory, files),
-        directory_reads=DirectoryReads(DirectoryQueries(pool), customers, directory),
+        directory_reads=DirectoryReads(directory_queries, customers, directory),
         mail_requests=MailRequests(mail, tickets, files),
-        sla_reports=SlaReportReads(SlaReports(pool), tickets),
+        sla_reports=SlaReportReads(SlaReports(pool), tickets, directory),
+        portal=portal,
         commands=TicketCommandHandler(CommandOutcomes(pool, store), store, tickets, directory),
         # Catch-ups of several workers take turns safely.
         projector=Projector(store, pool, projections()),

@@ -211,7 +211,7 @@ async def test_compliance_and_averages_by_team_and_assignee(
     async def report(group_by: str, **period: str) -> dict[str, Any]:
         params = {"from": day.date().isoformat(), "to": day.date().isoformat()} | period
         response = await api.get(
-            "/reports/sla", params=params | {"group_by": group_by}, headers=agent
+            "/reports/sla", params=params | {"group_by": group_by}, headers=manager
         )
         assert response.status_code == 200, response.text
         return dict(response.json())
@@ -241,6 +241,19 @@ async def test_compliance_and_averages_by_team_and_assignee(
     by_assignee = await report("assignee")
     groups = {group.pop("group_id"): group for group in by_assignee["groups"]}
     assert groups == {sari: team_a_figures, joko: team_b_figures, None: no_one_figures}
+
+    # Item 10: agents read no reports; a team's lead reads their own teams' only.
+    params = {"from": day.date().isoformat(), "to": day.date().isoformat()}
+    assert (await api.get("/reports/sla", params=params, headers=agent)).status_code == 403
+    led = await api.put(f"/teams/{team_a}/lead", json={"agent_id": sari}, headers=manager)
+    assert led.status_code == 200, led.text
+    await caught_up()
+    lead = bearer(token("agent", subject=sari))
+    as_lead = await api.get("/reports/sla", params=params | {"group_by": "team"}, headers=lead)
+    assert as_lead.status_code == 200, as_lead.text
+    assert [g["group_id"] for g in as_lead.json()["groups"]] == [team_a]
+    joko_token = bearer(token("agent", subject=joko))
+    assert (await api.get("/reports/sla", params=params, headers=joko_token)).status_code == 403
 
     # A datetime period (here ending after the later outcome) counts it too.
     wider = await report(

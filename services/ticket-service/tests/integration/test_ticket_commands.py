@@ -33,7 +33,13 @@ from helpdesk_events import (
     encode_envelope,
     kafka_headers,
 )
-from helpdesk_events.commands import AssignTicket, EscalateTicket, EscalationReason, UnassignTicket
+from helpdesk_events.commands import (
+    AssignTicket,
+    EscalateTicket,
+    EscalationReason,
+    RouteTicket,
+    UnassignTicket,
+)
 from helpdesk_events.registry import DomainEvent
 from helpdesk_events.topics import TopicSpec
 from ticket_service.adapters.command_consumer import TicketCommandConsumer
@@ -366,6 +372,39 @@ async def test_rule_unassign_and_escalation(
     assert (await decided(app.state.pool, unassign.event_id))["outcome"] == "applied"
     state = await tickets.get_ticket(ticket_id)
     assert (state.team_id, state.assignee_id) == (staffing.l2, None)
+
+
+async def test_a_routing_command_sets_the_team_of_a_ticket_without_one_once(
+    app: Any,
+    producer: AIOKafkaProducer,
+    topic: str,
+    consumer: TicketCommandConsumer,
+    staffing: Staffing,
+) -> None:
+    """RouteTicket (issue #20 item 1): the team is set; a second routing is refused (the ticket
+    has a team now), and so is a team that does not exist."""
+    tickets: TicketApplication = app.state.tickets
+    ticket_id = await new_ticket(app, None)
+
+    def route(team: uuid.UUID, rule: str) -> EventEnvelope:
+        routing = RouteTicket(ticket_id=ticket_id, team_id=team, expected_version=1, rule_id=rule)
+        return command(routing, ticket_id)
+
+    nowhere = route(uuid.uuid4(), "typo")
+    await send(producer, topic, nowhere)
+    row = await decided(app.state.pool, nowhere.event_id)
+    assert row["outcome"] == "refused" and "there is no team" in row["reason"]
+    first, second = route(staffing.l1, "enterprise"), route(staffing.l2, "channel:Email")
+    await send(producer, topic, first)
+    await send(producer, topic, second)
+    assert (await decided(app.state.pool, first.event_id))["outcome"] == "applied"
+    row = await decided(app.state.pool, second.event_id)
+    assert row["outcome"] == "refused" and "already in team" in row["reason"]
+    state = await tickets.get_ticket(ticket_id)
+    assert state.team_id == staffing.l1
+    recorded = await tickets.timeline(ticket_id)
+    assert recorded[-1].envelope.payload() == TeamChanged(from_team_id=None, to_team_id=staffing.l1)
+    assert recorded[-1].envelope.actor.id == "assignment-service"
 
 
 async def test_escalate_over_http(

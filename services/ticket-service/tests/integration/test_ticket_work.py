@@ -261,19 +261,28 @@ async def test_options_are_configurable_by_managers_only(
     api: httpx.AsyncClient, agent: dict[str, str], token: Callable[..., str], app: FastAPI
 ) -> None:
     manager = bearer(token("manager"))
-    current = (await api.get("/ticket-options", headers=agent)).json()
+    read = await api.get("/ticket-options", headers=agent)
+    current, etag = read.json(), read.headers["ETag"]
     assert current["priorities"] == ["Low", "Medium", "High", "Urgent"]
     wanted = current | {
         "types": [*current["types"], "Change Request"],
         "business_units": [{"name": "Retail", "brands": ["Acme"]}],
     }
     assert (await api.put("/ticket-options", json=wanted, headers=agent)).status_code == 403
+    # Item 9: a change names the version it was decided on, so two managers never overwrite
+    # each other: 428 without If-Match, 409 with a stale one.
+    unversioned = await api.put("/ticket-options", json=wanted, headers=manager)
+    assert unversioned.status_code == 428 and "If-Match" in unversioned.json()["detail"]
+    versioned = manager | {"If-Match": etag}
     broken = current | {"statuses": [s for s in current["statuses"] if s["name"] != "Closed"]}
-    refused = await api.put("/ticket-options", json=broken, headers=manager)
+    refused = await api.put("/ticket-options", json=broken, headers=versioned)
     assert refused.status_code == 422
     assert "Closed" in refused.json()["detail"]
-    saved = await api.put("/ticket-options", json=wanted, headers=manager)
+    saved = await api.put("/ticket-options", json=wanted, headers=versioned)
     assert saved.status_code == 200, saved.text
+    assert saved.headers["ETag"] == f'"{int(etag.strip(chr(34))) + 1}"'
+    stale = await api.put("/ticket-options", json=wanted, headers=versioned)
+    assert stale.status_code == 409
     app.state.tickets._options = None  # do not wait for the one-second cache in a test
     ticket = await open_ticket(
         api, agent, type="Change Request", business_unit="Retail", brand="Acme"

@@ -52,11 +52,16 @@ EXPECTED: dict[Action, set[Role]] = {
     A.MERGE_TICKETS: {G, M},
     A.READ_OPTIONS: {C, T, G, M},
     A.CONFIGURE_OPTIONS: {M},
-    A.READ_REPORTS: {T, G, M},
+    A.READ_REPORTS: {M},
+    A.READ_SLA_TIMES: {T, G, M},
     A.MANAGE_CONTACTS: {T, G, M},
     A.READ_DIRECTORY: {T, G, M},
     A.SET_OWN_AVAILABILITY: {T, G, M},
     A.MANAGE_DIRECTORY: {M},
+    A.RATE_TICKET: {C},
+    A.RESOLVE_OWN_TICKET: {C},
+    A.CONFIGURE_BRANDING: {M},
+    A.SHARE_COMPANY_TICKETS: {M},
 }
 
 CUSTOMER_ID = uuid.uuid4()
@@ -394,3 +399,24 @@ def test_a_customer_list_row_leaves_out_routing_and_labels() -> None:
     shown = access.customer_summary(row)
     assert shown["tags"] == [] and shown["team_id"] is None and shown["assignee_id"] is None
     assert shown["brand"] is None and shown["subject"] == "s"
+
+
+def test_reports_are_for_managers_and_team_leads_about_their_teams() -> None:
+    team = uuid.uuid4()
+    assert access.report_scope(person(Role.MANAGER), frozenset()) is None
+    assert access.report_scope(person(Role.AGENT), frozenset({team})) == {team}
+    assert access.report_scope(person(Role.TECHNICIAN), frozenset({team})) == {team}
+    for role in (Role.AGENT, Role.TECHNICIAN):
+        with pytest.raises(access.Forbidden, match="managers, and for team leads"):
+            access.report_scope(person(role), frozenset())
+    with pytest.raises(access.Forbidden):
+        access.report_scope(person(Role.CUSTOMER), frozenset({team}))
+
+
+def test_a_technician_leading_the_team_may_assign_within_it() -> None:
+    technician = person(Role.TECHNICIAN)
+    with pytest.raises(access.Forbidden):
+        access.check_edit(technician, routing=True)
+    access.check_edit(technician, routing=True, leads_team=True)
+    with pytest.raises(access.Forbidden):
+        access.check_edit(person(Role.CUSTOMER), routing=True, leads_team=True)

@@ -28,8 +28,11 @@ from ticket_service.domain.directory import (
     Agent,
     AgentNotFound,
     DirectoryRuleViolation,
+    Region,
     Team,
     TeamNotFound,
+    change_team_region,
+    clean_region,
 )
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -280,3 +283,27 @@ def test_team_replay_and_lead_named_at_creation_counts_as_member() -> None:
     assert (vip.members, vip.lead_id, vip.tier, vip.version) == ((lead_id,), lead_id, 3, 2)
     with pytest.raises(TeamNotFound):
         rules.replay_team(team_id, [])
+
+
+# --- regional teams (#20 item 11) -----------------------------------------------------------------
+
+
+def test_a_regional_team_has_a_time_zone_languages_and_a_calendar() -> None:
+    region = clean_region(Region("Asia/Kolkata", ("EN", "hi", "en"), " india-2027 "))
+    assert region == Region("Asia/Kolkata", ("en", "hi"), "india-2027")
+    with pytest.raises(DirectoryRuleViolation, match="IANA time zone"):
+        clean_region(Region("India/Mumbai"))
+    with pytest.raises(DirectoryRuleViolation, match="ISO 639-1"):
+        clean_region(Region(languages=("english",)))
+    created = rules.create_team(name="India L1", region=Region("Asia/Kolkata", ("en",)))
+    team = rules.apply_team(None, uuid.uuid4(), created[0], T0)
+    assert (team.time_zone, team.languages) == ("Asia/Kolkata", ("en",))
+    assert change_team_region(team, Region("Asia/Kolkata", ("en",))) is None
+    moved = change_team_region(team, Region("Asia/Jakarta", ("id", "en"), "id-holidays"))
+    assert moved is not None
+    team = rules.apply_team(team, team.id, moved, T0)
+    assert (team.time_zone, team.languages, team.business_calendar_id) == (
+        "Asia/Jakarta",
+        ("id", "en"),
+        "id-holidays",
+    )

@@ -230,3 +230,50 @@ def test_a_closed_ticket_is_not_escalated() -> None:
         ticket_commands.escalate(
             state, from_team_id=L1, escalates_to=L2, next_team_members=frozenset()
         )
+
+
+# --- RouteTicket: a routing rule's team for a ticket without one (issue #20 item 1) ----------
+
+
+def route(state: Ticket, **overrides: object) -> list[DomainEvent]:
+    arguments: dict[str, object] = {
+        "team_id": L2,
+        "expected_version": state.version,
+        "team_exists": True,
+        "team_members": frozenset({BUDI}),
+    } | overrides
+    return ticket_commands.route(state, **arguments)  # type: ignore[arg-type]
+
+
+def test_a_ticket_without_a_team_is_routed_to_the_rules_team() -> None:
+    state = ticket(team_id=None)
+    (changed,) = route(state)
+    assert isinstance(changed, TeamChanged)
+    assert (changed.from_team_id, changed.to_team_id) == (None, L2)
+
+
+def test_routing_leaves_a_team_or_an_assignee_set_since_and_needs_the_team_to_exist() -> None:
+    with pytest.raises(CommandRefused, match="already in team"):
+        route(ticket())
+    with pytest.raises(CommandRefused, match="already assigned"):
+        route(ticket(team_id=None, assignee=ANA))
+    with pytest.raises(CommandRefused, match="no team"):
+        route(ticket(team_id=None), team_exists=False)
+    moved_and_back = ticket(
+        TeamChanged(from_team_id=None, to_team_id=L1),
+        TeamChanged(from_team_id=L1, to_team_id=None),
+        team_id=None,
+    )
+    with pytest.raises(CommandRefused, match="changed at version"):
+        route(moved_and_back, expected_version=1)
+    resolved = ticket(
+        StatusChanged(
+            from_status="Open",
+            to_status="Resolved",
+            from_category=StatusCategory.NEW,
+            to_category=StatusCategory.RESOLVED,
+        ),
+        team_id=None,
+    )
+    with pytest.raises(CommandRefused, match="Resolved"):
+        route(resolved)

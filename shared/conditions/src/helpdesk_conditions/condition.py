@@ -108,6 +108,9 @@ class FieldKind(StrEnum):
     STRING = "string"
     STRING_LIST = "list of strings"
     INT = "int"
+    #: Named values chosen by a manager (custom ticket fields): ``custom.account_manager`` or
+    #: ``custom["account_manager"]``; each value a string, number, true/false or list of strings.
+    MAP = "map"
 
 
 #: The ticket fields a condition may read, and their kinds.
@@ -127,6 +130,17 @@ TICKET_FIELDS: Final[Mapping[str, FieldKind]] = {
     "brand": FieldKind.STRING,
     "customer_id": FieldKind.STRING,
     "company_id": FieldKind.STRING,
+    #: Taken from the directory when the ticket is opened and kept up to date by the ticket
+    #: service (``TicketCustomerContextChanged``), so "Enterprise customers" or "customers in
+    #: India" are conditions on the ticket: ``"enterprise" in company_tags``,
+    #: ``customer_country == "IN"``, ``company_tier == "Enterprise"``.
+    "customer_tags": FieldKind.STRING_LIST,
+    "customer_country": FieldKind.STRING,
+    "company_tags": FieldKind.STRING_LIST,
+    "company_tier": FieldKind.STRING,
+    "company_country": FieldKind.STRING,
+    #: The ticket's custom fields (a manager defines them), by key.
+    "custom": FieldKind.MAP,
     #: The hour (0-23) the ticket was created, in whatever zone the caller chose.
     "created_hour": FieldKind.INT,
 }
@@ -139,6 +153,10 @@ METHODS: Final = frozenset(
 )
 #: CEL macros over lists; their first argument names a variable bound in the others.
 MACROS: Final = frozenset({"exists", "all", "exists_one", "filter", "map"})
+
+_MAP_FIELDS: Final = frozenset(
+    name for name, kind in TICKET_FIELDS.items() if kind is FieldKind.MAP
+)
 
 # Parse-tree levels allowed: about 24 nested parentheses, or 240 terms joined by && or ||.
 # celpy evaluates recursively (about 4 frames a level); this keeps well inside its limit of 2500.
@@ -269,6 +287,8 @@ class _Checker:
             raise self.fail("building messages is not supported in conditions", node)
         if rule == "member_dot":
             self.check(children[0], scope, depth + 1)
+            if _bare_ident(children[0]) in _MAP_FIELDS and _bare_ident(children[0]) not in scope:
+                return
             raise self.fail(
                 f"ticket fields have no sub-fields: '.{children[1]}' cannot be selected",
                 children[1],
@@ -399,6 +419,8 @@ def _wrong_kind(kind: FieldKind, value: Any) -> bool:
         return not isinstance(value, str | uuid.UUID | Enum)
     if kind is FieldKind.INT:
         return isinstance(value, bool) or not isinstance(value, int)
+    if kind is FieldKind.MAP:
+        return not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value)
     return not isinstance(value, list | tuple | set | frozenset) or not all(
         isinstance(item, str | uuid.UUID | Enum) for item in value
     )
@@ -414,7 +436,9 @@ def _activation(ticket: Mapping[str, Any], fields: frozenset[str]) -> dict[str, 
     for name in fields:
         kind = TICKET_FIELDS[name]
         value = ticket.get(name)
-        if value is None:
+        if value is None and kind is FieldKind.MAP:
+            values[name] = celtypes.MapType({})
+        elif value is None:
             values[name] = celtypes.ListType([]) if kind is FieldKind.STRING_LIST else None
         elif kind is FieldKind.STRING:
             values[name] = _to_string(value)
@@ -423,9 +447,14 @@ def _activation(ticket: Mapping[str, Any], fields: frozenset[str]) -> dict[str, 
     return values
 
 
+_EMPTY_VALUE: Final[Mapping[FieldKind, Any]] = {
+    FieldKind.STRING: "",
+    FieldKind.STRING_LIST: [],
+    FieldKind.INT: 0,
+    FieldKind.MAP: {},
+}
 _EMPTY_TICKET: Final[Mapping[str, Any]] = {
-    name: [] if kind is FieldKind.STRING_LIST else 0 if kind is FieldKind.INT else ""
-    for name, kind in TICKET_FIELDS.items()
+    name: _EMPTY_VALUE[kind] for name, kind in TICKET_FIELDS.items()
 }
 
 
@@ -522,7 +551,7 @@ class Condition:
             if _wrong_kind(kind, value):
                 error = f"field '{name}' holds a {type(value).__name__}, expected {kind}"
                 return Outcome(False, error, missing)
-            if kind is FieldKind.STRING_LIST and len(value) > MAX_LIST_ITEMS:
+            if kind in (FieldKind.STRING_LIST, FieldKind.MAP) and len(value) > MAX_LIST_ITEMS:
                 error = f"field '{name}' holds {len(value)} items, at most {MAX_LIST_ITEMS}"
                 return Outcome(False, error, missing)
         try:

@@ -56,6 +56,21 @@ class UnassignTicket(DomainEvent):
     reason: str = Field(min_length=1, max_length=500)
 
 
+@event_type("RouteTicket", version=1, stream_type=TICKET_COMMAND)
+class RouteTicket(DomainEvent):
+    """A routing rule (or a channel's default team) chose ``team_id`` for a ticket without one.
+
+    Accepted only if the ticket is open, still without a team and without an assignee, and the
+    team exists; the ticket service appends ``TeamChanged``, after which the team's assignment
+    rules run. ``rule_id`` is the routing rule (``channel:<name>`` for a channel's default).
+    """
+
+    ticket_id: uuid.UUID
+    team_id: uuid.UUID
+    expected_version: int = Field(ge=1)
+    rule_id: str = Field(min_length=1, max_length=200)
+
+
 @event_type("EscalateTicket", version=1, stream_type=TICKET_COMMAND)
 class EscalateTicket(DomainEvent):
     """Move the ticket from ``from_team_id`` to the team it escalates to (the next tier).

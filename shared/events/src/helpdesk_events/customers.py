@@ -13,9 +13,21 @@ CUSTOMER = "customer"
 COMPANY = "company"
 
 CustomerField = Literal[
-    "name", "email", "phone", "gender", "channel", "ip_address", "job_title", "role", "company_id"
+    "name",
+    "email",
+    "phone",
+    "gender",
+    "channel",
+    "ip_address",
+    "job_title",
+    "role",
+    "company_id",
+    "country",
 ]
-CompanyField = Literal["name", "website", "city", "phone"]
+CompanyField = Literal["name", "website", "city", "phone", "country", "tier"]
+
+#: ISO 3166-1 alpha-2 ("ID", "IN", "SG"), so conditions compare one spelling.
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
 
 class CustomerFieldChange(BaseModel):
@@ -46,6 +58,7 @@ class CustomerRegistered(DomainEvent):
     company_id: uuid.UUID | None = None
     job_title: str | None = Field(default=None, max_length=200)
     role: str | None = Field(default=None, max_length=200, description="role at the company")
+    country: str | None = Field(default=None, pattern=COUNTRY_PATTERN, description="ISO 3166-1")
 
 
 @event_type("CustomerProfileChanged", version=1, stream_type=CUSTOMER)
@@ -65,8 +78,27 @@ class CompanyRegistered(DomainEvent):
     website: str | None = Field(default=None, max_length=500)
     city: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=50)
+    country: str | None = Field(default=None, pattern=COUNTRY_PATTERN, description="ISO 3166-1")
+    tier: str | None = Field(
+        default=None, max_length=100, description='a service tier, e.g. "Enterprise"'
+    )
+    tags: tuple[str, ...] = ()
 
 
 @event_type("CompanyProfileChanged", version=1, stream_type=COMPANY)
 class CompanyProfileChanged(DomainEvent):
     changes: tuple[CompanyFieldChange, ...] = Field(min_length=1)
+
+
+@event_type("CompanyTagsChanged", version=1, stream_type=COMPANY)
+class CompanyTagsChanged(DomainEvent):
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@event_type("CompanyPortalVisibilityChanged", version=1, stream_type=COMPANY)
+class CompanyPortalVisibilityChanged(DomainEvent):
+    """A manager let the company's customers see every ticket of the company in the portal
+    (``customers_see_company_tickets``), or took it back."""
+
+    customers_see_company_tickets: bool

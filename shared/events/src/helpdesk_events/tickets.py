@@ -61,6 +61,41 @@ class FieldChange(BaseModel):
     new: str | None
 
 
+#: A custom field's value: text, a number, a date (ISO 8601 text), a choice, several choices,
+#: true/false or a user (an agent id as text). Which keys exist, and their kinds, is the ticket
+#: service's configuration (custom field definitions); events carry only the values.
+CustomFieldValue = bool | int | float | str | tuple[str, ...]
+
+
+class CustomerContext(BaseModel):
+    """What the directory says about a ticket's customer and their company, copied onto the
+    ticket so that SLA and assignment conditions can read it ("Enterprise customers", "customers
+    in India") without each worker joining the directory. The ticket service fills it in when the
+    ticket is opened and follows later changes with :class:`TicketCustomerContextChanged`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    customer_tags: tuple[str, ...] = ()
+    customer_country: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"
+    )
+    company_tags: tuple[str, ...] = ()
+    company_tier: str | None = Field(default=None, max_length=100)
+    company_country: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"
+    )
+
+
+class CustomFieldChange(BaseModel):
+    """One custom field's old and new value (None: empty)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    old: CustomFieldValue | None
+    new: CustomFieldValue | None
+
+
 @event_type("TicketCreated", version=1, stream_type=TICKET)
 class TicketCreated(DomainEvent):
     """A ticket was opened (from the portal, email, the agent portal, chat, …)."""
@@ -86,6 +121,12 @@ class TicketCreated(DomainEvent):
     attachments: tuple[AttachmentRef, ...] = ()
     follow_up_of: uuid.UUID | None = Field(
         default=None, description="the closed ticket this one follows up"
+    )
+    customer_context: CustomerContext | None = Field(
+        default=None, description="the customer's and company's attributes when it was opened"
+    )
+    custom_fields: dict[str, CustomFieldValue] = Field(
+        default_factory=dict, description="custom field values by key"
     )
 
 
@@ -191,3 +232,46 @@ class TicketUnmerged(DomainEvent):
 @event_type("ChildTicketUnmerged", version=1, stream_type=TICKET)
 class ChildTicketUnmerged(DomainEvent):
     child_id: uuid.UUID
+
+
+@event_type("TicketCustomerContextChanged", version=1, stream_type=TICKET)
+class TicketCustomerContextChanged(DomainEvent):
+    """The ticket's customer, or what the directory says about them, changed: the ticket now
+    belongs to ``company_id`` and carries ``customer_context`` (the whole context, not a diff)."""
+
+    company_id: uuid.UUID | None = None
+    requester_email: EmailStr | None = None
+    customer_context: CustomerContext
+
+
+@event_type("CustomFieldsChanged", version=1, stream_type=TICKET)
+class CustomFieldsChanged(DomainEvent):
+    """Custom field values were set, changed or cleared."""
+
+    changes: tuple[CustomFieldChange, ...] = Field(min_length=1)
+
+
+class RatingScale(StrEnum):
+    """How a customer rates: good / bad (``score`` 0 or 1) or one to five stars (1-5)."""
+
+    GOOD_BAD = "good_bad"
+    ONE_TO_FIVE = "one_to_five"
+
+
+@event_type("SatisfactionRated", version=1, stream_type=TICKET)
+class SatisfactionRated(DomainEvent):
+    """The customer rated how their ticket was solved (CSAT), once per resolution.
+
+    ``resolution`` counts the times the ticket became Solved (1: the first); a reopened and
+    solved-again ticket may be rated again. ``satisfied`` is the CSAT reading of the score
+    (good, or 4-5 stars), so that reports and analysts count it one way. ``team_id`` and
+    ``assignee_id`` are the ticket's when it was rated: CSAT goes to who solved it.
+    """
+
+    scale: RatingScale
+    score: int = Field(ge=0, le=5)
+    satisfied: bool
+    comment: str | None = Field(default=None, max_length=2000)
+    resolution: int = Field(ge=1)
+    team_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None

@@ -53,6 +53,8 @@ NOTIFICATIONS = "helpdesk.notifications.v1"
 #: Configuration kept as events, one partition each so that every reader folds one order.
 SLA_POLICIES = "helpdesk.sla-policies.v1"
 ASSIGNMENT_RULES = "helpdesk.assignment-rules.v1"
+#: What the assignment worker could not assign, and why (key: ticket id).
+ASSIGNMENT = "helpdesk.assignment.v1"
 MAIL_ACCOUNTS = "helpdesk.mail-accounts.v1"
 
 
@@ -68,6 +70,7 @@ def all_topics() -> list[TopicSpec]:
         TopicSpec(NOTIFICATIONS, 3, SEVEN_DAYS_MS, key="recipient id"),
         TopicSpec(SLA_POLICIES, 1, FOREVER, key="configuration id"),
         TopicSpec(ASSIGNMENT_RULES, 1, FOREVER, key="configuration id"),
+        TopicSpec(ASSIGNMENT, ticket_partitions, FOREVER, key="ticket id"),
         TopicSpec(MAIL_ACCOUNTS, 1, FOREVER, key="configuration id"),
     ]
 
@@ -84,5 +87,6 @@ TOPIC_BY_STREAM_TYPE: dict[str, str] = {
     "ticket-command": TICKET_COMMANDS,
     "sla-policies": SLA_POLICIES,
     "assignment-rules": ASSIGNMENT_RULES,
+    "assignment": ASSIGNMENT,
     "mail-accounts": MAIL_ACCOUNTS,
 }

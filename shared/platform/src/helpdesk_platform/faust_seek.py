@@ -31,23 +31,33 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 log = structlog.get_logger("helpdesk_platform.faust_seek")
 
-__all__ = ["install", "seek_to_committed_or_beginning"]
+__all__ = ["install", "seek_to_committed_or_beginning", "start_positions"]
 
 _installed = False
 
 
 async def seek_to_committed_or_beginning(
-    consumer: AIOKafkaConsumer,
+    consumer: AIOKafkaConsumer, starts: dict[TopicPartition, int] | None = None
 ) -> Mapping[TopicPartition, int | None]:
     """Seek each assigned partition to its committed offset, or to its beginning when it has
     none; returns the committed offsets (``None`` or ``-1`` where there is none) as
-    ``seek_to_committed`` does."""
+    ``seek_to_committed`` does. ``starts``, when given, receives the offset each uncommitted
+    partition now starts at (its first record's), for :mod:`helpdesk_platform.faust_delivery`."""
     committed: Mapping[TopicPartition, int | None] = await consumer.seek_to_committed()
     uncommitted = [tp for tp, offset in committed.items() if offset is None or offset <= 0]
     if uncommitted:
         await consumer.seek_to_beginning(*uncommitted)
         log.debug("seeked uncommitted partitions to the beginning", partitions=len(uncommitted))
+        if starts is not None:
+            for tp in uncommitted:
+                starts[tp] = await consumer.position(tp)
     return committed
+
+
+def start_positions(thread: Any) -> dict[TopicPartition, int]:
+    """Where the uncommitted partitions of Faust's consumer thread started at its last seek."""
+    starts: dict[TopicPartition, int] = thread.__dict__.setdefault("_helpdesk_starts", {})
+    return starts
 
 
 def install() -> None:
@@ -58,8 +68,10 @@ def install() -> None:
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
     async def seek_to_committed(self: Any) -> Mapping[TopicPartition, int | None]:
+        starts = start_positions(self)
+        starts.clear()
         result: Mapping[TopicPartition, int | None] = await self.call_thread(
-            seek_to_committed_or_beginning, self._ensure_consumer()
+            seek_to_committed_or_beginning, self._ensure_consumer(), starts
         )
         return result
 

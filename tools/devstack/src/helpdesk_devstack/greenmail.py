@@ -14,7 +14,6 @@ the local stand-in for a provider's mail server, not part of the product.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,14 +25,10 @@ from helpdesk_devstack.errors import DevstackError
 from helpdesk_devstack.kafka import find_java
 from helpdesk_devstack.maven import Progress, install_jars, jars_installed, no_progress
 from helpdesk_devstack.procs import (
+    PidFileProcess,
     ensure_port_free,
     indent_tail,
-    kill_now,
-    live_pid,
     port_in_use,
-    spawn,
-    terminate,
-    write_pid_file,
 )
 
 GREENMAIL_VERSION = "2.1.13"
@@ -70,8 +65,11 @@ class MailServer:
         return f"http://{self.host}:{self.api_port}"
 
 
-class LocalGreenMail:
+class LocalGreenMail(PidFileProcess):
     """One GreenMail JVM on loopback whose pid and log live in ``home``."""
+
+    _display_name = "GreenMail"
+    _stop_grace = 10.0
 
     def __init__(
         self,
@@ -96,8 +94,7 @@ class LocalGreenMail:
         self.users = list(users)
         self.libs = libs
         self.heap = heap
-        self._progress = progress
-        self._popen: subprocess.Popen[bytes] | None = None
+        super().__init__(progress)
 
     @property
     def log_path(self) -> Path:
@@ -106,15 +103,6 @@ class LocalGreenMail:
     @property
     def pid_path(self) -> Path:
         return self.home / "greenmail.pid"
-
-    @property
-    def pid(self) -> int | None:
-        return live_pid(self.pid_path)
-
-    def is_running(self) -> bool:
-        if self._popen is not None and self._popen.poll() is not None:
-            self._popen = None
-        return self.pid is not None
 
     def argv(self, java: str) -> list[str]:
         server = self.server
@@ -160,8 +148,7 @@ class LocalGreenMail:
         argv = self.argv(java)
         with self.log_path.open("a") as log:
             log.write(f"\n===== starting GreenMail {GREENMAIL_VERSION} at {time.ctime()} =====\n")
-        self._popen = spawn(argv, self.log_path, cwd=self.home)
-        write_pid_file(self.pid_path, self._popen.pid, argv)
+        self._spawn(argv, self.log_path, cwd=self.home)
         try:
             self._wait_ready(began + timeout)
         except BaseException:
@@ -193,20 +180,6 @@ class LocalGreenMail:
                     indent_tail(self.log_path),
                 )
             time.sleep(0.1)
-
-    def stop(self, grace: float = 10.0) -> None:
-        pid = self.pid
-        if pid is not None and terminate(pid, grace=grace, popen=self._popen):
-            self._progress(f"GreenMail (pid {pid}) ignored SIGTERM for {grace:.0f}s: killed")
-        self._popen = None
-        self.pid_path.unlink(missing_ok=True)
-
-    def kill(self) -> None:
-        pid = self.pid
-        if pid is not None:
-            kill_now(pid, popen=self._popen)
-        self._popen = None
-        self.pid_path.unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         s = self.server

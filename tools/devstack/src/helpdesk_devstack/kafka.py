@@ -27,15 +27,11 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from helpdesk_devstack.errors import DevstackError
 from helpdesk_devstack.maven import Progress, install_jars, jars_installed
 from helpdesk_devstack.procs import (
+    PidFileProcess,
     ensure_port_free,
     indent_tail,
-    kill_now,
-    live_pid,
     port_in_use,
     run_sync,
-    spawn,
-    terminate,
-    write_pid_file,
 )
 from helpdesk_events.topics import TopicSpec, all_topics
 
@@ -196,7 +192,7 @@ async def wait_for_kafka(
 # --- the broker ---------------------------------------------------------------------------------
 
 
-class LocalKafka:
+class LocalKafka(PidFileProcess):
     """One Kafka node (KRaft broker + controller in one JVM) whose state lives in ``home``.
 
     ``home`` holds ``server.properties``, ``log4j2.properties``, ``data/`` (topic logs and the
@@ -204,6 +200,9 @@ class LocalKafka:
     ``home`` sees the running process through the pid file, so ``start()`` is idempotent across
     CLI invocations. ``kill()`` then ``start()`` restarts on the same ports and data.
     """
+
+    _display_name = "Kafka"
+    _stop_grace = 30.0
 
     def __init__(
         self,
@@ -229,8 +228,7 @@ class LocalKafka:
         self._libs = libs
         self._port_env_var = port_env_var
         self._controller_port_env_var = controller_port_env_var
-        self._progress = progress
-        self._popen: subprocess.Popen[bytes] | None = None
+        super().__init__(progress)
 
     # paths and addresses
 
@@ -261,15 +259,6 @@ class LocalKafka:
     @property
     def pid_path(self) -> Path:
         return self.home / "kafka.pid"
-
-    @property
-    def pid(self) -> int | None:
-        return live_pid(self.pid_path)
-
-    def is_running(self) -> bool:
-        if self._popen is not None and self._popen.poll() is not None:
-            self._popen = None  # reaped: it exited (or was killed)
-        return self.pid is not None
 
     # configuration
 
@@ -412,8 +401,7 @@ class LocalKafka:
         argv = self._java_argv(java, self.heap, "kafka.Kafka", str(self.config_path))
         with self.log_path.open("a") as log:
             log.write(f"\n===== starting Kafka {KAFKA_VERSION} at {time.ctime()} =====\n")
-        self._popen = spawn(argv, self.log_path, cwd=self.home)
-        write_pid_file(self.pid_path, self._popen.pid, argv)
+        self._spawn(argv, self.log_path, cwd=self.home)
         try:
             self.wait_ready(max(1.0, timeout - (time.monotonic() - began)))
         except BaseException:
@@ -432,22 +420,6 @@ class LocalKafka:
             alive=self.is_running,
             log_path=self.log_path,
         )
-
-    def stop(self, grace: float = 30.0) -> None:
-        """Controlled shutdown (SIGTERM); SIGKILL when it takes longer than ``grace`` seconds."""
-        pid = self.pid
-        if pid is not None and terminate(pid, grace=grace, popen=self._popen):
-            self._progress(f"Kafka (pid {pid}) ignored SIGTERM for {grace:.0f}s: killed")
-        self._popen = None
-        self.pid_path.unlink(missing_ok=True)
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would: the next ``start()`` recovers from the same data."""
-        pid = self.pid
-        if pid is not None:
-            kill_now(pid, popen=self._popen)
-        self._popen = None
-        self.pid_path.unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"LocalKafka({self.bootstrap}, home={self.home}, pid={self.pid})"

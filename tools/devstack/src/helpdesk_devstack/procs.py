@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -229,6 +229,58 @@ def kill_now(
 
 
 # --- logs ---------------------------------------------------------------------------------------
+
+
+class PidFileProcess:
+    """A server process we start and find again through its pid file (Kafka, GreenMail).
+
+    A second instance on the same pid file sees the running process, so ``start()`` can be
+    idempotent across CLI invocations; ``stop()`` is a controlled shutdown and ``kill()`` a crash.
+    Subclasses set ``pid_path``, ``_display_name`` and ``_stop_grace``.
+    """
+
+    _display_name = "process"
+    _stop_grace = 10.0
+
+    def __init__(self, progress: Callable[[str], None]) -> None:
+        self._progress = progress
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid_path(self) -> Path:
+        raise NotImplementedError
+
+    @property
+    def pid(self) -> int | None:
+        return live_pid(self.pid_path)
+
+    def is_running(self) -> bool:
+        if self._popen is not None and self._popen.poll() is not None:
+            self._popen = None  # reaped: it exited (or was killed)
+        return self.pid is not None
+
+    def _spawn(self, argv: Sequence[str], log_path: Path, cwd: Path) -> None:
+        self._popen = spawn(argv, log_path, cwd=cwd)
+        write_pid_file(self.pid_path, self._popen.pid, argv)
+
+    def stop(self, grace: float | None = None) -> None:
+        """SIGTERM; SIGKILL when it takes longer than ``grace`` seconds."""
+        grace = self._stop_grace if grace is None else grace
+        pid = self.pid
+        if pid is not None and terminate(pid, grace=grace, popen=self._popen):
+            self._progress(
+                f"{self._display_name} (pid {pid}) ignored SIGTERM for {grace:.0f}s: killed"
+            )
+        self._popen = None
+        self.pid_path.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: the next ``start()`` recovers from the same data."""
+        pid = self.pid
+        if pid is not None:
+            kill_now(pid, popen=self._popen)
+        self._popen = None
+        self.pid_path.unlink(missing_ok=True)
 
 
 def tail(path: Path, lines: int = 30) -> str:

@@ -138,6 +138,10 @@ def load_stack_file(path: Path) -> list[AppSpec]:
 # --- the stack ----------------------------------------------------------------------------------
 
 
+#: How a one-shot command names the file that keeps a password it must not print (#15).
+_PASSWORD_IN = re.compile(r"password in (\S+)$")
+
+
 class _Stop(Exception):
     """SIGTERM during `run`: handled like Ctrl-C."""
 
@@ -381,7 +385,20 @@ class Stack:
             handle.seek(start_offset)
             for line in handle.read().decode(errors="replace").splitlines():
                 if line.startswith("[ok] "):
-                    self.out(f"     {line[5:]}")
+                    self.out(f"     {self.reveal_password(line[5:])}")
+
+    def reveal_password(self, line: str) -> str:
+        """The terminal, not the log, shows a password a one-shot command kept in a file of
+        ``.local/`` (``... password in <file>``, #15): the operator reads it there once."""
+        match = _PASSWORD_IN.search(line)
+        if match is None:
+            return line
+        path = Path(match.group(1))
+        path = path if path.is_absolute() else self.paths.repo / path
+        if not path.resolve().is_relative_to(self.paths.local.resolve()) or not path.is_file():
+            return line
+        password = path.read_text().strip()
+        return f"{line[: match.start()]}{password}  (kept in {self._rel(path)})"
 
     def _wait_healthy(self, spec: AppSpec, popen: subprocess.Popen[bytes], log: Path) -> None:
         deadline = time.monotonic() + (self.settings.health_timeout if spec.health else 1.5)

@@ -87,14 +87,16 @@ def mint_token(
     *,
     email: str | None = None,
     now: datetime | None = None,
+    claims: dict[str, object] | None = None,
 ) -> str:
-    """A bearer JWT (RS256) with ``sub``, ``role``, ``name``, ``iss``, ``aud``, ``iat``, ``exp``."""
+    """A bearer JWT (RS256) with ``sub``, ``role``, ``name``, ``iss``, ``aud``, ``iat``, ``exp``
+    (and ``claims``, such as the mail gateway's ``via``)."""
     if role not in ROLES:
         raise DevstackError(f"unknown role {role!r}", f"use one of: {', '.join(ROLES)}")
     if ttl <= timedelta(0):
         raise DevstackError(f"token lifetime must be positive, got {ttl}")
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    claims: dict[str, object] = {
+    payload: dict[str, object] = {
         "sub": subject,
         "role": role,
         "name": name or f"Dev {role.capitalize()}",
@@ -104,5 +106,5 @@ def mint_token(
         "exp": int((issued + ttl).timestamp()),
     }
     if email:
-        claims["email"] = email
-    return jwt.encode(claims, private_key_pem, algorithm="RS256")
+        payload["email"] = email
+    return jwt.encode(payload | (claims or {}), private_key_pem, algorithm="RS256")

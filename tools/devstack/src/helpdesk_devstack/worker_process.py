@@ -8,6 +8,7 @@ appends to (a failure shows both runs).
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -17,7 +18,24 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["WorkerProcess"]
+__all__ = ["WorkerProcess", "worker_env"]
+
+
+def worker_env(
+    prefix: str, app_id: str, port: int, data_dir: Path, kafka_bootstrap: str, public_key: Path
+) -> dict[str, str]:
+    """The environment of a Faust worker of its own (``HELPDESK_<prefix>_*``: app id, port,
+    data directory, a short session timeout) on ``kafka_bootstrap``, verifying tokens with
+    ``public_key``."""
+    return {
+        **os.environ,
+        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        f"HELPDESK_{prefix}_APP_ID": app_id,
+        f"HELPDESK_{prefix}_HTTP_PORT": str(port),
+        f"HELPDESK_{prefix}_DATA_DIR": str(data_dir),
+        f"HELPDESK_{prefix}_SESSION_TIMEOUT": "6",
+        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(public_key),
+    }
 
 
 class WorkerProcess:

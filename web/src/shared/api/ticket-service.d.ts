@@ -165,6 +165,33 @@ export interface paths {
         patch: operations["change_company_companies__company_id__patch"];
         trace?: never;
     };
+    "/custom-fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Custom Fields
+         * @description The custom ticket fields (customers: those on the customer portal's form); the `ETag` is
+         *     the version to name when changing them.
+         */
+        get: operations["get_custom_fields_custom_fields_get"];
+        /**
+         * Put Custom Fields
+         * @description Replace the custom ticket fields (managers). Name the version you changed in `If-Match`
+         *     (428 without, 409 when someone changed them since). Kinds: text, number, date (ISO),
+         *     select and multi_select (with `options`), checkbox, user (an agent id).
+         */
+        put: operations["put_custom_fields_custom_fields_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers": {
         parameters: {
             query?: never;
@@ -499,9 +526,11 @@ export interface paths {
         };
         /**
          * List Tickets
-         * @description Ticket views: `unsolved` (the ticket list: not solved or closed), `new`, `solved`,
-         *     `closed`, `all`; filtered, searched and sorted (`-created_at`, `priority`, `resolution_due`,
-         *     …). Customers only ever see their own tickets.
+         * @description Ticket views: `unsolved` (the ticket list: not solved or closed), `new` (status New),
+         *     `newest` (the newest across every status), `solved`, `closed`, `all`; `status=` alone lists
+         *     that status whatever its category; filtered, searched and sorted (`-created_at`,
+         *     `priority`, `resolution_due`, …); `custom.<key>=value` filters by a custom field.
+         *     Customers only ever see their own tickets.
          */
         get: operations["list_tickets_tickets_get"];
         put?: never;
@@ -530,8 +559,9 @@ export interface paths {
         };
         /**
          * Get Ticket
-         * @description A ticket now, or as it was at `as_of` (ISO 8601 with a time zone). A customer's view
-         *     counts its `version` in their public history (see the timeline).
+         * @description A ticket now, or as it was at `as_of` (ISO 8601 with a time zone), with the attachments
+         *     given at creation and (staff, now) its SLA due times. A customer's view counts its
+         *     `version` in their public history (see the timeline).
          */
         get: operations["get_ticket_tickets__ticket_id__get"];
         put?: never;
@@ -816,10 +846,19 @@ export interface components {
         ChangeCompanyBody: {
             /** City */
             city?: string | null;
+            /** Country */
+            country?: string | null;
             /** Name */
             name?: string | null;
             /** Phone */
             phone?: string | null;
+            /**
+             * Tags
+             * @description replaces the tags
+             */
+            tags?: string[] | null;
+            /** Tier */
+            tier?: string | null;
             /** Website */
             website?: string | null;
         };
@@ -832,6 +871,8 @@ export interface components {
             channel?: string | null;
             /** Company Id */
             company_id?: string | null;
+            /** Country */
+            country?: string | null;
             /** Email */
             email?: string | null;
             /** Gender */
@@ -869,19 +910,33 @@ export interface components {
          * @description Only the fields sent change; an empty description clears it.
          */
         ChangeTeamBody: {
+            /**
+             * Business Calendar Id
+             * @description null clears it
+             */
+            business_calendar_id?: string | null;
             /** Description */
             description?: string | null;
             /** Escalates To */
             escalates_to?: string | null;
+            /** Languages */
+            languages?: string[] | null;
             /** Name */
             name?: string | null;
             /** Tier */
             tier?: number | null;
+            /**
+             * Time Zone
+             * @description null clears it
+             */
+            time_zone?: string | null;
         };
         /** CompanyView */
         CompanyView: {
             /** City */
             city: string | null;
+            /** Country */
+            country?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -896,6 +951,10 @@ export interface components {
             name: string;
             /** Phone */
             phone: string | null;
+            /** Tags */
+            tags?: string[];
+            /** Tier */
+            tier?: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -910,10 +969,19 @@ export interface components {
         CreateCompanyBody: {
             /** City */
             city?: string | null;
+            /** Country */
+            country?: string | null;
             /** Name */
             name: string;
             /** Phone */
             phone?: string | null;
+            /** Tags */
+            tags?: string[];
+            /**
+             * Tier
+             * @description a service tier, e.g. "Enterprise"
+             */
+            tier?: string | null;
             /**
              * Website
              * @description an http(s) URL (https:// is assumed)
@@ -941,6 +1009,8 @@ export interface components {
             channel?: string | null;
             /** Company Id */
             company_id?: string | null;
+            /** Country */
+            country?: string | null;
             /**
              * Email
              * @description contacts are unique by email
@@ -973,6 +1043,8 @@ export interface components {
          *     }
          */
         CreateTeamBody: {
+            /** Business Calendar Id */
+            business_calendar_id?: string | null;
             /**
              * Description
              * @description plain text
@@ -983,6 +1055,11 @@ export interface components {
              * @description the next tier's team
              */
             escalates_to?: string | null;
+            /**
+             * Languages
+             * @description ISO 639-1 codes the team answers in, e.g. id, en
+             */
+            languages?: string[];
             /**
              * Lead Id
              * @description becomes a member too if not listed in member_ids
@@ -1000,6 +1077,8 @@ export interface components {
              * @description 1 = first line
              */
             tier?: number | null;
+            /** Time Zone */
+            time_zone?: string | null;
         };
         /**
          * CreateTicketBody
@@ -1039,6 +1118,13 @@ export interface components {
             channel: string;
             /** Company Id */
             company_id?: string | null;
+            /**
+             * Custom Fields
+             * @description values by key, checked against GET /custom-fields (422 says what a field expects)
+             */
+            custom_fields?: {
+                [key: string]: unknown;
+            };
             /** Customer Id */
             customer_id?: string | null;
             /**
@@ -1071,6 +1157,125 @@ export interface components {
             /** Type */
             type?: string | null;
         };
+        /**
+         * CustomFieldDefinition
+         * @description A custom ticket field as a manager defined it.
+         */
+        CustomFieldDefinition: {
+            /**
+             * Customer Settable
+             * @description customers may set it on the portal form
+             * @default false
+             */
+            customer_settable: boolean;
+            /**
+             * Forms
+             * @default [
+             *       "agent"
+             *     ]
+             */
+            forms: components["schemas"]["CustomFieldForm"][];
+            /**
+             * Key
+             * @description as in conditions: custom.<key>
+             */
+            key: string;
+            kind: components["schemas"]["CustomFieldKind"];
+            /** Label */
+            label: string;
+            /**
+             * Options
+             * @description the choices of select fields
+             * @default []
+             */
+            options: string[];
+            /**
+             * Required
+             * @description must be given on the forms it is on
+             * @default false
+             */
+            required: boolean;
+        };
+        /**
+         * CustomFieldForm
+         * @description Where a custom field is shown: the agent portal's ticket form, the customer portal's.
+         * @enum {string}
+         */
+        CustomFieldForm: "agent" | "portal";
+        /**
+         * CustomFieldKind
+         * @description What a custom ticket field holds (its values on tickets: see ``CustomFieldValue``).
+         * @enum {string}
+         */
+        CustomFieldKind: "text" | "number" | "date" | "select" | "multi_select" | "checkbox" | "user";
+        /**
+         * CustomFieldsBody
+         * @example {
+         *       "fields": [
+         *         {
+         *           "forms": [
+         *             "agent"
+         *           ],
+         *           "key": "account_manager",
+         *           "kind": "user",
+         *           "label": "Account manager"
+         *         },
+         *         {
+         *           "customer_settable": true,
+         *           "forms": [
+         *             "agent",
+         *             "portal"
+         *           ],
+         *           "key": "device",
+         *           "kind": "select",
+         *           "label": "Device",
+         *           "options": [
+         *             "Laptop",
+         *             "Phone"
+         *           ],
+         *           "required": true
+         *         }
+         *       ]
+         *     }
+         */
+        CustomFieldsBody: {
+            /**
+             * Fields
+             * @description in the order forms show them
+             */
+            fields?: components["schemas"]["CustomFieldDefinition"][];
+        };
+        /**
+         * CustomerContext
+         * @description What the directory says about a ticket's customer and their company, copied onto the
+         *     ticket so that SLA and assignment conditions can read it ("Enterprise customers", "customers
+         *     in India") without each worker joining the directory. The ticket service fills it in when the
+         *     ticket is opened and follows later changes with :class:`TicketCustomerContextChanged`.
+         */
+        CustomerContext: {
+            /**
+             * Company Country
+             * @description ISO 3166-1 alpha-2
+             */
+            company_country?: string | null;
+            /**
+             * Company Tags
+             * @default []
+             */
+            company_tags: string[];
+            /** Company Tier */
+            company_tier?: string | null;
+            /**
+             * Customer Country
+             * @description ISO 3166-1 alpha-2
+             */
+            customer_country?: string | null;
+            /**
+             * Customer Tags
+             * @default []
+             */
+            customer_tags: string[];
+        };
         /** CustomerView */
         CustomerView: {
             /** Channel */
@@ -1079,6 +1284,8 @@ export interface components {
             company_id: string | null;
             /** Company Name */
             company_name?: string | null;
+            /** Country */
+            country?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1393,6 +1600,12 @@ export interface components {
              */
             id: string;
             /**
+             * Merged Description
+             * @description the original description of the merged ticket `ticket_number` (its id is `ticket_id` and `id`), not a message
+             * @default false
+             */
+            merged_description: boolean;
+            /**
              * Ticket Id
              * Format: uuid
              */
@@ -1551,6 +1764,8 @@ export interface components {
         };
         /** TeamView */
         TeamView: {
+            /** Business Calendar Id */
+            business_calendar_id?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1565,6 +1780,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Languages */
+            languages?: string[];
             /** Lead Id */
             lead_id: string | null;
             /** Members */
@@ -1573,6 +1790,8 @@ export interface components {
             name: string;
             /** Tier */
             tier: number | null;
+            /** Time Zone */
+            time_zone?: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -1684,6 +1903,11 @@ export interface components {
         TicketView: {
             /** Assignee Id */
             assignee_id: string | null;
+            /**
+             * Attachments
+             * @description the files given when the ticket was opened
+             */
+            attachments?: components["schemas"]["AttachmentRef"][];
             /** Brand */
             brand: string | null;
             /** Business Unit */
@@ -1699,10 +1923,21 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Custom Fields */
+            custom_fields?: {
+                [key: string]: boolean | number | string | string[];
+            };
+            /** @description the customer's and company's attributes (staff only) */
+            customer_context?: components["schemas"]["CustomerContext"] | null;
             /** Customer Id */
             customer_id: string | null;
             /** Description */
             description: string;
+            /**
+             * First Response Due
+             * @description staff only
+             */
+            first_response_due?: string | null;
             /** Follow Up Of */
             follow_up_of: string | null;
             /**
@@ -1714,6 +1949,11 @@ export interface components {
             merged_children: string[];
             /** Merged Into */
             merged_into: string | null;
+            /**
+             * Next Response Due
+             * @description staff only
+             */
+            next_response_due?: string | null;
             /** Number */
             number: number | null;
             /** Priority */
@@ -1722,6 +1962,11 @@ export interface components {
             requester_email: string | null;
             /** Requester Name */
             requester_name: string | null;
+            /**
+             * Resolution Due
+             * @description staff only
+             */
+            resolution_due?: string | null;
             /** Status */
             status: string;
             /** Status Category */
@@ -1787,6 +2032,13 @@ export interface components {
             category?: string | null;
             /** Channel */
             channel?: string | null;
+            /**
+             * Custom Fields
+             * @description values by key, checked against GET /custom-fields (422 says what a field expects); null clears one
+             */
+            custom_fields?: {
+                [key: string]: unknown;
+            };
             /**
              * Description
              * @description HTML or plain text; stored sanitised (no scripts, event handlers or styles)
@@ -2432,6 +2684,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_attachments__attachment_id__get: {
@@ -2512,6 +2773,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2837,6 +3107,200 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_custom_fields_custom_fields_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldsBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_custom_fields_custom_fields_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-match"?: string | null;
+                "x-correlation-id"?: string | null;
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomFieldsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldsBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3360,6 +3824,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     record_bounce_mail_tickets__ticket_id__bounces_post: {
@@ -3447,6 +3920,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3548,6 +4030,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     add_message_mail_tickets__ticket_id__messages_post: {
@@ -3634,6 +4125,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3756,6 +4256,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4461,12 +4970,22 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_tickets_tickets_get: {
         parameters: {
             query?: {
-                view?: "unsolved" | "new" | "solved" | "closed" | "all";
+                /** @description default: `unsolved`, or every status when `status` is given */
+                view?: ("unsolved" | "new" | "newest" | "solved" | "closed" | "all") | null;
                 /** @description words, #number or email */
                 q?: string | null;
                 status?: string | null;
@@ -4557,6 +5076,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4655,6 +5183,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ticket_tickets__ticket_id__get: {
@@ -4737,6 +5274,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4837,6 +5383,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     escalate_ticket_tickets__ticket_id__escalate_post: {
@@ -4923,6 +5478,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5022,6 +5586,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     conversation_tickets__ticket_id__messages_get: {
@@ -5102,6 +5675,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5201,6 +5783,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ticket_sla_times_tickets__ticket_id__sla_times_get: {
@@ -5281,6 +5872,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5381,6 +5981,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     timeline_tickets__ticket_id__timeline_get: {
@@ -5461,6 +6070,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5553,6 +6171,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -105,6 +105,29 @@ export class Session {
     this.accept((await response.json()) as TokenAnswer);
   }
 
+  /** Customers: mail a one-time sign-in link and code to this address (always accepted). */
+  async requestCustomerLink(email: string): Promise<void> {
+    const response = await fetch(`${this.base}/customer/link`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email }),
+    });
+    if (!response.ok) throw new SignInError(response.status, await detailOf(response));
+  }
+
+  /** Customers: sign in with the emailed link's token, or with the email and 6-digit code. */
+  async redeemCustomer(proof: { token: string } | { email: string; code: string }): Promise<void> {
+    const response = await fetch(`${this.base}/customer/redeem`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(proof),
+    });
+    if (!response.ok) throw new SignInError(response.status, await detailOf(response));
+    this.accept((await response.json()) as TokenAnswer);
+  }
+
   /**
    * Get a fresh access token from the refresh cookie. Concurrent callers share one request.
    * Resolves false (and signs out locally) when the session is gone.

@@ -1,11 +1,20 @@
 """Command line: ``api-gateway serve | migrate | bootstrap-manager`` (also
-``python -m api_gateway``)."""
+``python -m api_gateway``).
+
+``bootstrap-manager`` never prints the manager's password (#15): its output lands in
+``.local/log/api-gateway.log`` and in compose / Kubernetes Job logs, which more people read than
+should sign in as the first manager. A generated password goes to a file only its owner can read
+(mode 0600); the sign-in line names where the password is, and ``make up`` shows it on the
+operator's terminal from that file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
+from pathlib import Path
 
 from api_gateway.settings import Settings
 
@@ -19,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "bootstrap-manager",
         help="make sure the first manager exists (directory agent + password) and print how "
-        "to sign in; the password comes from HELPDESK_BOOTSTRAP_MANAGER_PASSWORD, else the "
-        "password file, else a new one written there",
+        "to sign in (never the password); the password comes from "
+        "HELPDESK_BOOTSTRAP_MANAGER_PASSWORD, else the password file, else a new one written "
+        "there (mode 0600)",
     )
     args = parser.parse_args(argv)
     settings = Settings()
@@ -51,16 +61,36 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def manager_password(settings: Settings) -> str:
+    """The password from the environment, else the password file, else a new one written there
+    readable by its owner only."""
     if settings.bootstrap_manager_password:
         return settings.bootstrap_manager_password
     path = settings.bootstrap_manager_password_file
     if path.is_file() and path.read_text().strip():
+        path.chmod(0o600)  # an older file may have been made with the umask's mode
         return path.read_text().strip()
     password = secrets.token_urlsafe(15)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(password + "\n")
+    write_private(path, password + "\n")
     return password
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600 from the first byte (never world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+def sign_in_line(settings: Settings, email: str) -> str:
+    """How to sign in as the first manager: where the password is, never the password."""
+    where = (
+        "password from HELPDESK_BOOTSTRAP_MANAGER_PASSWORD"
+        if settings.bootstrap_manager_password
+        else f"password in {settings.bootstrap_manager_password_file}"
+    )
+    return f"[ok] manager sign-in at {settings.gateway_public_url}: {email}, {where}"
 
 
 async def bootstrap_manager(settings: Settings) -> int:
@@ -84,12 +114,5 @@ async def bootstrap_manager(settings: Settings) -> int:
                 await asyncio.sleep(1)
     finally:
         await gateway.close()
-    print(
-        f"[ok] manager sign-in at {settings.gateway_public_url}: {account.email} / {password}"
-        + (
-            ""
-            if settings.bootstrap_manager_password
-            else f"  (kept in {settings.bootstrap_manager_password_file})"
-        )
-    )
+    print(sign_in_line(settings, account.email))
     return 0

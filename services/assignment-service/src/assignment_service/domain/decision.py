@@ -19,10 +19,11 @@ is an agent id, not a position, agents joining or leaving do not reshuffle the r
 newcomer simply takes their place in the order. ``load_balancing`` takes the candidates with the
 fewest open tickets and breaks ties the same round-robin way.
 
-``based_on_field`` reads the agent id from the ticket field ``rule.assignee_field`` (a UUID or its
-text). That agent gets the ticket if the pool knows them, they are active and not Unavailable
-(Away is accepted: the ticket names them), under the rule's capacity and - when the rule lists
-agents or teams - among them.
+``based_on_field`` reads the agent from the ticket field ``rule.assignee_field`` - a field, or a
+custom field as ``custom.<key>`` - holding the agent's id (a UUID or its text) or email. That
+agent gets the ticket if the pool knows them (a member of the ticket's team), they are active and
+not Unavailable (Away is accepted: the ticket names them), under the rule's capacity and - when
+the rule lists agents or teams - among them.
 """
 
 from __future__ import annotations
@@ -30,34 +31,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from assignment_service.domain.pool import AgentPool, AgentState, Availability
 from assignment_service.domain.rules import AssignmentMethod, AssignmentRule
+from helpdesk_events.assignment import UnassignableReason
 
-__all__ = ["Decision", "NoAgentReason", "candidate_ids", "choose_agent"]
+__all__ = ["Decision", "NoAgentReason", "candidate_ids", "choose_agent", "field_value"]
 
 
-class NoAgentReason(StrEnum):
-    """Why a rule found nobody for a ticket."""
-
-    RULE_INACTIVE = "rule_inactive"
-    """The rule is disabled or outside its assignment days and hours."""
-    NO_CANDIDATES = "no_candidates"
-    """The rule's agents and teams hold nobody the pool knows."""
-    NONE_AVAILABLE = "none_available"
-    """Every candidate is deactivated or Unavailable."""
-    AT_CAPACITY = "at_capacity"
-    """Every candidate who could take it already holds their capacity of open tickets."""
-    FIELD_EMPTY = "field_empty"
-    """based_on_field: the ticket field is missing or empty."""
-    FIELD_NOT_AN_AGENT = "field_not_an_agent"
-    """based_on_field: the field does not hold the id of an agent the pool knows."""
-    AGENT_NOT_ELIGIBLE = "agent_not_eligible"
-    """based_on_field: the named agent is outside the rule's agents and teams."""
+#: Why a rule found nobody for a ticket: the reasons the ``AssignmentBlocked`` event carries
+#: (one list, in the contract).
+NoAgentReason = UnassignableReason
 
 
 class Decision(BaseModel):
@@ -115,6 +102,14 @@ def _agent_id(value: Any) -> uuid.UUID | None:
     return None
 
 
+def field_value(ticket: Mapping[str, Any], field: str) -> Any:
+    """A ticket field's value; ``custom.<key>`` reads the custom field ``key``."""
+    if field.startswith("custom."):
+        custom = ticket.get("custom") or {}
+        return custom.get(field.removeprefix("custom.")) if isinstance(custom, Mapping) else None
+    return ticket.get(field)
+
+
 def _nobody(rule: AssignmentRule, reason: NoAgentReason, detail: str) -> Decision:
     return Decision(rule_id=rule.rule_id, method=rule.method, reason=reason, detail=detail)
 
@@ -164,10 +159,13 @@ def _preferred(agents: Iterable[AgentState]) -> list[uuid.UUID]:
 def _based_on_field(rule: AssignmentRule, ticket: Mapping[str, Any], pool: AgentPool) -> Decision:
     field = rule.assignee_field
     assert field is not None  # the rule's validator makes sure
-    value = ticket.get(field)
+    value = field_value(ticket, field)
     if value is None or (isinstance(value, str) and not value.strip()):
         return _nobody(rule, NoAgentReason.FIELD_EMPTY, f"the ticket has no {field}")
     agent_id = _agent_id(value)
+    if agent_id is None and isinstance(value, str) and "@" in value:
+        by_email = pool.agent_by_email(value)
+        agent_id = by_email.agent_id if by_email is not None else None
     agent = pool.agent(agent_id) if agent_id is not None else None
     if agent_id is None or agent is None:
         detail = f"{field} = {str(value)[:100]!r} is not a known agent"

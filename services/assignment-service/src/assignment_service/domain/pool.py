@@ -41,6 +41,8 @@ class AgentState(BaseModel):
     availability: Availability = Availability.ACTIVE
     #: False once the agent is deactivated: they get no tickets at all.
     active: bool = True
+    #: Lower-case, as invited: based_on_field may name the agent by email.
+    email: str | None = None
 
     @property
     def can_take_tickets(self) -> bool:
@@ -59,6 +61,10 @@ class AgentPool(BaseModel):
 
     def agent(self, agent_id: uuid.UUID) -> AgentState | None:
         return self.agents.get(agent_id)
+
+    def agent_by_email(self, email: str) -> AgentState | None:
+        wanted = email.strip().lower()
+        return next((agent for agent in self.agents.values() if agent.email == wanted), None)
 
     def load(self, agent_id: uuid.UUID) -> int:
         """Open tickets (in active statuses) assigned to the agent."""

@@ -10,12 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from assignment_service.domain.rules import AssignmentRule, default_rule_for_team
 
-__all__ = ["RuleSet", "check_references", "effective_rules", "fold_rules", "parse_rule"]
+__all__ = [
+    "RuleSet",
+    "check_references",
+    "effective_rules",
+    "fold_rules",
+    "parse_as",
+    "parse_rule",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 #: rule id -> rule; replaced as a whole on every change (immutable by convention).
 RuleSet = Mapping[str, AssignmentRule]
@@ -23,8 +33,13 @@ RuleSet = Mapping[str, AssignmentRule]
 
 def parse_rule(raw: object) -> AssignmentRule:
     """A rule from its JSON; ``ValueError`` with a readable reason when it is not valid."""
+    return parse_as(AssignmentRule, raw)
+
+
+def parse_as(model: type[M], raw: object) -> M:
+    """``model`` from JSON; ``ValueError`` with a readable reason when it is not valid."""
     try:
-        return AssignmentRule.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in issue['loc']) or 'rule'}: {issue['msg']}"

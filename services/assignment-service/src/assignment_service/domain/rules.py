@@ -3,12 +3,17 @@
 An :class:`AssignmentRule` (after the product seed's "HD Assignment Rule") has
 
 * an ``assign_condition`` (a :class:`helpdesk_conditions.Condition` over ticket fields, e.g.
-  ``priority == "High" && "vpn" in tags``; none means every ticket) and an
-  ``unassign_condition`` (when it comes true for an assigned ticket, the assignee is removed);
+  ``priority == "High" && "vpn" in tags``; none means every ticket), an ``unassign_condition``
+  (when it comes true for a ticket the rule assigned, the assignee is removed and their capacity
+  freed) and a ``close_condition`` (Frappe Helpdesk's meaning: when it comes true, the
+  assignment is closed - the ticket keeps its assignee but no longer counts toward their open
+  load, so capacity, load balancing and the next round-robin picks leave it out);
 * a :class:`~assignment_service.domain.schedule.Schedule` - the assignment days and hours, in a
   time zone - outside which the rule is off;
 * a :class:`AssignmentMethod`: ``round_robin`` (in turn), ``load_balancing`` (fewest open
-  tickets) or ``based_on_field`` (the agent named by a ticket field, e.g. an account manager);
+  tickets) or ``based_on_field`` (the agent named by a ticket field, e.g. an account manager:
+  ``assignee_field`` is a ticket field or a custom field ``custom.<key>``, holding the agent's
+  id or email);
 * the ``agents`` and ``teams`` it assigns to (their union; team membership is read from the
   pool when choosing, so it follows the directory);
 * an optional per-agent ``capacity`` (open tickets an agent may hold before this rule skips
@@ -39,6 +44,8 @@ __all__ = [
     "DEFAULT_TEAM_RULE_ORDER",
     "AssignmentMethod",
     "AssignmentRule",
+    "OrderedRule",
+    "assignment_closed",
     "default_rule_for_team",
     "select_rule",
     "should_unassign",
@@ -54,8 +61,9 @@ class AssignmentMethod(StrEnum):
     BASED_ON_FIELD = "based_on_field"
 
 
-class AssignmentRule(BaseModel):
-    """One assignment rule; see the module documentation."""
+class OrderedRule(BaseModel):
+    """What every configured rule has (assignment and routing rules): an id, a name, a place in
+    the order (lowest first, then by id) and an on/off switch."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -64,15 +72,25 @@ class AssignmentRule(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     order: int = 0
     enabled: bool = True
+
+
+class AssignmentRule(OrderedRule):
+    """One assignment rule; see the module documentation."""
+
     assign_condition: Condition | None = None
     unassign_condition: Condition | None = None
+    close_condition: Condition | None = None
     schedule: Schedule = Field(default_factory=Schedule)
     method: AssignmentMethod = AssignmentMethod.ROUND_ROBIN
     agents: frozenset[uuid.UUID] = frozenset()
     teams: frozenset[uuid.UUID] = frozenset()
-    #: For ``based_on_field``: the ticket field holding the agent's id.
+    #: For ``based_on_field``: the ticket field (or ``custom.<key>``) holding the agent's id or
+    #: email.
     assignee_field: str | None = Field(
-        default=None, min_length=1, max_length=100, pattern=r"^[a-z_][a-z0-9_]*$"
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^(?:[a-z_][a-z0-9_]*|custom\.[a-z][a-z0-9_]{0,62})$",
     )
     capacity: int | None = Field(default=None, ge=1)
     agent_capacity: Mapping[uuid.UUID, int] = Field(default_factory=dict)
@@ -144,3 +162,9 @@ def select_rule(
 def should_unassign(rule: AssignmentRule, ticket: Mapping[str, Any]) -> bool:
     """Whether the rule's unassign condition says the ticket's assignee should be removed."""
     return rule.unassign_condition is not None and rule.unassign_condition.matches(ticket)
+
+
+def assignment_closed(rule: AssignmentRule, ticket: Mapping[str, Any]) -> bool:
+    """Whether the rule's close condition says its assignment of the ticket is closed (the
+    assignee keeps it; it no longer counts toward their load)."""
+    return rule.close_condition is not None and rule.close_condition.matches(ticket)

@@ -5,6 +5,11 @@ whether the ticket needs an agent. :func:`fold_ticket` applies one ticket event;
 event whose ``stream_version`` is not newer than the facts' (a redelivery), so folding is
 idempotent. :meth:`TicketFacts.needs_agent` and :meth:`TicketFacts.open_holder` are what the team
 stage acts on.
+
+The customer's context (``customer_tags``, ``customer_country``, ``company_tags``,
+``company_tier``, ``company_country``) and the custom fields come with ``TicketCreated`` and
+follow ``TicketCustomerContextChanged`` and ``CustomFieldsChanged``, so conditions can say
+``company_tier == "Enterprise"`` or ``custom.account_manager == "..."`` (issue #20 items 4-5).
 """
 
 from __future__ import annotations
@@ -54,6 +59,13 @@ class TicketFacts(BaseModel):
     brand: str | None = None
     customer_id: uuid.UUID | None = None
     company_id: uuid.UUID | None = None
+    customer_tags: tuple[str, ...] = ()
+    customer_country: str | None = None
+    company_tags: tuple[str, ...] = ()
+    company_tier: str | None = None
+    company_country: str | None = None
+    #: Custom field values by key (several choices as a list).
+    custom_fields: dict[str, Any] = {}
     merged: bool = False
 
     @property
@@ -61,6 +73,16 @@ class TicketFacts(BaseModel):
         """Open (or paused), in a team, nobody assigned, not merged away."""
         return (
             self.team_id is not None
+            and self.assignee_id is None
+            and not self.merged
+            and self.status_category in _ASSIGNABLE_CATEGORIES
+        )
+
+    @property
+    def needs_team(self) -> bool:
+        """Open (or paused), in no team, nobody assigned, not merged away: routing's job."""
+        return (
+            self.team_id is None
             and self.assignee_id is None
             and not self.merged
             and self.status_category in _ASSIGNABLE_CATEGORIES
@@ -90,7 +112,33 @@ class TicketFacts(BaseModel):
             "brand": self.brand,
             "customer_id": str(self.customer_id) if self.customer_id else None,
             "company_id": str(self.company_id) if self.company_id else None,
+            "customer_tags": list(self.customer_tags),
+            "customer_country": self.customer_country,
+            "company_tags": list(self.company_tags),
+            "company_tier": self.company_tier,
+            "company_country": self.company_country,
+            "custom": {
+                key: list(value) if isinstance(value, list | tuple) else value
+                for key, value in self.custom_fields.items()
+            },
         }
+
+
+def _context(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The customer context of an event as facts fields (absent: empty)."""
+    context = data or {}
+    return {
+        "customer_tags": tuple(context.get("customer_tags") or ()),
+        "customer_country": context.get("customer_country"),
+        "company_tags": tuple(context.get("company_tags") or ()),
+        "company_tier": context.get("company_tier"),
+        "company_country": context.get("company_country"),
+    }
+
+
+def _custom_value(value: Any) -> Any:
+    """A custom value as the table stores it (JSON: several choices as a list)."""
+    return list(value) if isinstance(value, list | tuple) else value
 
 
 def _category(value: Any, fallback: StatusCategory) -> StatusCategory:
@@ -133,8 +181,27 @@ def fold_ticket(
             tags=tuple(data.get("tags") or ()),
             customer_id=_uuid(data.get("customer_id")),
             company_id=_uuid(data.get("company_id")),
+            custom_fields={
+                key: _custom_value(value)
+                for key, value in (data.get("custom_fields") or {}).items()
+                if value is not None
+            },
+            **_context(data.get("customer_context")),
             **{name: data.get(name) for name in _COPIED_FIELDS},
         )
+    elif event_type == "TicketCustomerContextChanged":
+        update.update(
+            company_id=_uuid(data.get("company_id")), **_context(data.get("customer_context"))
+        )
+    elif event_type == "CustomFieldsChanged":
+        custom = dict(facts.custom_fields)
+        for change in data.get("changes", ()):
+            new = change.get("new")
+            if new is None or new == [] or new == "":
+                custom.pop(change["key"], None)
+            else:
+                custom[change["key"]] = _custom_value(new)
+        update["custom_fields"] = custom
     elif event_type == "StatusChanged":
         update.update(
             status=data.get("to_status", facts.status),

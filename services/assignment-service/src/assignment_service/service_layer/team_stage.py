@@ -56,6 +56,7 @@ from assignment_service.domain import (
     AgentState,
     AssignmentRule,
     Availability,
+    assignment_closed,
     choose_agent,
     record_assignment,
     select_rule,
@@ -64,6 +65,7 @@ from assignment_service.domain import (
 from assignment_service.domain.rule_set import RuleSet, effective_rules
 from assignment_service.domain.ticket_facts import TicketFacts
 from helpdesk_events import Actor, ActorKind, EventEnvelope, derived_event_id
+from helpdesk_events.assignment import ASSIGNMENT_STREAM, AssignmentBlocked, UnassignableReason
 from helpdesk_events.commands import (
     TICKET_COMMAND,
     AssignTicket,
@@ -77,7 +79,17 @@ log = structlog.get_logger("assignment_service.team_stage")
 
 SERVICE_ACTOR = Actor(kind=ActorKind.SERVICE, id="assignment-service")
 
-__all__ = ["RECONCILE_GRACE", "Outcome", "PendingDecision", "TeamInfo", "TicketSlot", "handle"]
+__all__ = [
+    "RECONCILE_GRACE",
+    "Outcome",
+    "PendingDecision",
+    "TeamInfo",
+    "TicketSlot",
+    "Unassignable",
+    "command_envelope",
+    "handle",
+    "unassignable_slots",
+]
 
 #: A decision younger than this is left alone by reconciliation: its answer may be on its way.
 RECONCILE_GRACE = timedelta(seconds=10)
@@ -108,6 +120,17 @@ class TeamInfo(BaseModel):
     decisions: int = 0  # sequence number of the last decision counted in cursors and loads
 
 
+class Unassignable(BaseModel):
+    """Why a waiting ticket has no agent (told once per reason as ``AssignmentBlocked``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: UnassignableReason
+    detail: str = ""
+    rule_id: str | None = None
+    since: datetime
+
+
 class TicketSlot(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -115,11 +138,16 @@ class TicketSlot(BaseModel):
     holder: uuid.UUID | None = None
     facts: TicketFacts
     decided: PendingDecision | None = None
+    #: Set while the ticket waits because nobody can take it (not while an unassign condition
+    #: holds: that ticket waits on purpose).
+    unassignable: Unassignable | None = None
 
 
 @dataclass
 class Outcome:
     commands: list[EventEnvelope] = field(default_factory=list)
+    #: ``AssignmentBlocked`` events for ``helpdesk.assignment.v1``.
+    events: list[EventEnvelope] = field(default_factory=list)
     writes: dict[str, Any] = field(default_factory=dict)  # value None: delete the key
 
     def ordered_writes(self) -> list[tuple[str, Any]]:
@@ -253,8 +281,11 @@ def _on_reconcile(
     if decided is None:
         if facts.version > slot.version:
             _on_ticket(view, team_id, facts, saved_rules, now)
-        else:
+        elif slot.unassignable is not None:
             _set_waiting(view, team_id, facts.ticket_id, True)  # nobody fits (yet)
+        else:
+            # Held by its rule's unassign condition: the rules may have changed since.
+            _decide(view, team_id, facts, saved_rules, now)
         return
     command = EventEnvelope.model_validate(decided.command)
     if now - command.occurred_at < RECONCILE_GRACE:
@@ -281,6 +312,7 @@ def _on_member(
             agent_id=agent_id,
             availability=Availability(message.get("availability") or Availability.ACTIVE),
             active=bool(message.get("active", True)),
+            email=message.get("email"),
         )
     else:
         members.pop(agent_id, None)
@@ -322,21 +354,25 @@ def _on_ticket(
             view.outcome.commands.append(EventEnvelope.model_validate(slot.decided.command))
         return
     old_holder = slot.holder if slot else None
-    if facts.team_id != team_id or not (facts.needs_agent or facts.open_holder):
-        # The ticket left the team, or left the open statuses: it no longer counts here.
+    if facts.team_id == team_id and not facts.needs_agent:
+        # (Also in a paused status: "unassign when Pending" is the usual unassign condition.)
+        _maybe_unassign(view, facts, saved_rules, now)
+    holder = None if _closed(facts, saved_rules) else facts.open_holder
+    if facts.team_id != team_id or not (facts.needs_agent or holder):
+        # The ticket left the team, left the open statuses or its assignment was closed: it no
+        # longer counts here.
         view.move_load(team_id, old_holder, None)
         view.put_slot(team_id, facts.ticket_id, None)
         _set_waiting(view, team_id, facts.ticket_id, False)
         return
     if not facts.needs_agent:
-        view.move_load(team_id, old_holder, facts.open_holder)
+        view.move_load(team_id, old_holder, holder)
         view.put_slot(
             team_id,
             facts.ticket_id,
-            TicketSlot(version=facts.version, holder=facts.open_holder, facts=facts),
+            TicketSlot(version=facts.version, holder=holder, facts=facts),
         )
         _set_waiting(view, team_id, facts.ticket_id, False)
-        _maybe_unassign(view, facts, saved_rules, now)
         return
     if slot is not None and slot.decided is not None:
         # Decided already and the answer has not come back yet: keep that choice (and its
@@ -355,20 +391,35 @@ def _rules_for(info: TeamInfo, saved_rules: RuleSet) -> list[AssignmentRule]:
     return effective_rules(saved_rules, [(info.team_id, info.name)] if info.known else [])
 
 
+_HELD = "held"  # _select_rule: the ticket's rule says it stays unassigned for now
+
+
 def _select_rule(
     info: TeamInfo, saved_rules: RuleSet, fields: dict[str, Any], now: datetime
-) -> AssignmentRule | None:
+) -> AssignmentRule | str | None:
     """:func:`select_rule` over the team's rules, without evaluating the implied default's
-    condition (``team_id == <this team>``): every ticket the team stage sees is in the team."""
+    condition (``team_id == <this team>``): every ticket the team stage sees is in the team.
+
+    :data:`_HELD` when the first rule that takes the ticket has an unassign condition that holds:
+    that rule would take the ticket only to give it back, and a later rule (the team default)
+    must not take it either - the ticket was unassigned on purpose and waits until it changes.
+    """
     implied = f"team-{info.team_id}"
     for rule in _rules_for(info, saved_rules):
         if rule.rule_id == implied and implied not in saved_rules:
             if rule.is_active(now):
                 return rule
-        elif rule.applies_to(fields, now) and not should_unassign(rule, fields):
-            # (A rule whose unassign condition holds would take the ticket only to give it back.)
-            return rule
+        elif rule.applies_to(fields, now):
+            return _HELD if should_unassign(rule, fields) else rule
     return None
+
+
+def _closed(facts: TicketFacts, saved_rules: RuleSet) -> bool:
+    """Whether the rule that assigned the ticket says its assignment is closed now."""
+    if facts.assignment_method != "rule" or facts.assignee_id is None:
+        return False
+    rule = saved_rules.get(facts.rule_id or "")
+    return rule is not None and assignment_closed(rule, facts.condition_fields())
 
 
 def _maybe_unassign(view: _View, facts: TicketFacts, saved_rules: RuleSet, now: datetime) -> None:
@@ -389,7 +440,7 @@ def _maybe_unassign(view: _View, facts: TicketFacts, saved_rules: RuleSet, now: 
         rule_id=rule.rule_id,
         reason=f"the unassign condition of rule {rule.rule_id} holds",
     )
-    view.outcome.commands.append(_envelope(command, facts, facts.last_event_id, now))
+    view.outcome.commands.append(command_envelope(command, facts, facts.last_event_id, now))
 
 
 def _pool(view: _View, info: TeamInfo) -> AgentPool:
@@ -417,9 +468,18 @@ def _decide(
     info = view.team(team_id)
     fields = facts.condition_fields()
     rule = _select_rule(info, saved_rules, fields, now)
-    if rule is None:
+    if rule == _HELD:
+        _wait(view, team_id, facts, None, now)
+        return False
+    if not isinstance(rule, AssignmentRule):
         log.info("no rule takes the ticket", ticket_id=str(facts.ticket_id), team_id=str(team_id))
-        _wait(view, team_id, facts)
+        detail = (
+            "no assignment rule of the team takes the ticket"
+            if info.known
+            else "the team is unknown to the assignment service, so it has no rule"
+        )
+        why = Unassignable(reason=UnassignableReason.NO_RULE, detail=detail, since=now)
+        _wait(view, team_id, facts, why, now)
         return False
     pool = _pool(view, info)
     decision = choose_agent(rule, fields, pool, now)
@@ -432,12 +492,21 @@ def _decide(
             reason=decision.reason,
             detail=decision.detail,
         )
-        _wait(view, team_id, facts)
+        assert decision.reason is not None
+        detail = decision.detail
+        if decision.reason is UnassignableReason.NO_CANDIDATES:
+            detail = (
+                "none of the rule's agents and teams is a member of the ticket's team"
+                if info.members
+                else "the team has no members"
+            )
+        why = Unassignable(reason=decision.reason, detail=detail, rule_id=rule.rule_id, since=now)
+        _wait(view, team_id, facts, why, now)
         return False
     agent_id = decision.agent_id
     assert facts.last_event_id is not None
     seq = info.decisions + 1
-    command = _envelope(
+    command = command_envelope(
         AssignTicket(
             ticket_id=facts.ticket_id,
             agent_id=agent_id,
@@ -508,9 +577,43 @@ def _settle(view: _View, team_id: uuid.UUID, slot: TicketSlot) -> bool:
     return True
 
 
-def _wait(view: _View, team_id: uuid.UUID, facts: TicketFacts) -> None:
-    view.put_slot(team_id, facts.ticket_id, TicketSlot(version=facts.version, facts=facts))
-    _set_waiting(view, team_id, facts.ticket_id, True)
+def _wait(
+    view: _View,
+    team_id: uuid.UUID,
+    facts: TicketFacts,
+    why: Unassignable | None,
+    now: datetime,
+) -> None:
+    """Put the ticket on the waiting list; tell why (once per reason) when nobody can take it."""
+    before = view.slot(team_id, facts.ticket_id)
+    told = before.unassignable if before is not None else None
+    if why is not None and told is not None and told.reason == why.reason:
+        why = told  # the same reason as before: keep its time, do not tell again
+    elif why is not None:
+        event = AssignmentBlocked(
+            ticket_id=facts.ticket_id,
+            team_id=team_id,
+            rule_id=why.rule_id,
+            reason=why.reason,
+            detail=why.detail[:500],
+        )
+        view.outcome.events.append(_unassignable_envelope(event, facts, now))
+    slot = TicketSlot(version=facts.version, facts=facts, unassignable=why)
+    view.put_slot(team_id, facts.ticket_id, slot)
+    # A ticket held by its rule's unassign condition waits for its own next change, not for
+    # members or rules (and must not stop the retries of the tickets behind it).
+    _set_waiting(view, team_id, facts.ticket_id, why is not None)
+
+
+def _unassignable_envelope(
+    event: AssignmentBlocked, facts: TicketFacts, now: datetime
+) -> EventEnvelope:
+    """The event's id is derived from the ticket version and reason: a replay after a crash
+    sends the same id (consumers deduplicate by it)."""
+    cause = facts.last_event_id or facts.ticket_id
+    return command_envelope(
+        event, facts, cause, now, salt=event.reason.value, stream_type=ASSIGNMENT_STREAM
+    )
 
 
 def _set_waiting(view: _View, team_id: uuid.UUID, ticket_id: uuid.UUID, waiting: bool) -> None:
@@ -533,6 +636,9 @@ def _retry_waiting(view: _View, team_id: uuid.UUID, saved_rules: RuleSet, now: d
         if _settle(view, team_id, slot):
             continue  # decided before a crash that lost the team record's part of it
         if not _decide(view, team_id, slot.facts, saved_rules, now):
+            held = view.slot(team_id, ticket_id)
+            if held is not None and held.unassignable is None:
+                continue  # held by its rule's unassign condition: says nothing of the others
             break  # the rest would find nobody either (same team, same agents)
 
 
@@ -550,7 +656,7 @@ def _on_breach(
         return
     cause = uuid.UUID(message["cause"])
     view.outcome.commands.append(
-        _envelope(
+        command_envelope(
             EscalateTicket(
                 ticket_id=facts.ticket_id,
                 from_team_id=team_id,
@@ -565,21 +671,24 @@ def _on_breach(
     )
 
 
-def _envelope(
+def command_envelope(
     command: DomainEvent,
     facts: TicketFacts,
     cause: uuid.UUID,
     now: datetime,
     *,
     salt: str | None = None,
+    stream_type: str = TICKET_COMMAND,
 ) -> EventEnvelope:
+    """A command (or the worker's own event) about the ticket, in its envelope; the id derived
+    from the type, the ticket, the cause and the salt."""
     parts: tuple[object, ...] = (command.event_type, facts.ticket_id, cause)
     return EventEnvelope(
         event_id=derived_event_id(*parts, *((salt,) if salt else ())),
         event_type=command.event_type,
         schema_version=command.schema_version,
         stream_id=facts.ticket_id,
-        stream_type=TICKET_COMMAND,
+        stream_type=stream_type,
         stream_version=max(1, facts.version),
         occurred_at=now,
         actor=SERVICE_ACTOR,
@@ -587,3 +696,25 @@ def _envelope(
         causation_id=cause,
         data=command.model_dump(mode="json"),
     )
+
+
+def unassignable_slots(entries: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The waiting tickets that nobody can take, from the team table's entries (for
+    ``GET /unassignable``), oldest first."""
+    found: list[dict[str, Any]] = []
+    for key, raw in entries:
+        if not key.startswith("ticket:") or raw is None or not raw.get("unassignable"):
+            continue
+        slot = TicketSlot.model_validate(raw)
+        if slot.unassignable is None or slot.decided is not None:
+            continue
+        found.append(
+            {
+                "ticket_id": str(slot.facts.ticket_id),
+                "team_id": str(slot.facts.team_id),
+                "status": slot.facts.status,
+                "priority": slot.facts.priority,
+                **slot.unassignable.model_dump(mode="json"),
+            }
+        )
+    return sorted(found, key=lambda item: (item["since"], item["ticket_id"]))

@@ -3,11 +3,14 @@
 subscription so that a receiver sees each ticket's events in order.
 
 The queue is the ``webhook_deliveries`` table, written by the consumer in the transaction of
-the event, so deliveries survive a restart. The dispatcher takes the oldest pending delivery of
-each (subscription, ticket) that is due, posts it, and records the attempt (status, response
-time, error); it is woken by NOTIFY when the consumer queues new ones, and otherwise when the
-next retry is due. Redirects are not followed, and targets in private or loopback ranges are
-refused at every attempt (a name may resolve elsewhere later) unless allowed by configuration.
+the event, so deliveries survive a restart. The dispatcher reads the oldest pending delivery of
+each (subscription, ticket) that is due, claims it (a conditional update on its attempt number
+that also leases it for the attempt's duration, so neither a head read before the last attempt
+was recorded nor another replica sends it a second time, #16), posts it, and records the
+attempt (status, response time, error); it is woken by NOTIFY when the consumer queues new ones,
+and otherwise when the next retry is due. Redirects are not followed, and targets in private or
+loopback ranges are refused at every attempt (a name may resolve elsewhere later) unless allowed
+by configuration.
 """
 
 from __future__ import annotations
@@ -90,8 +93,11 @@ class WebhookDispatcher:
         self._timeout = timeout
         self._concurrency = concurrency
         self._allow_private = allow_private
+        #: How long a claimed delivery is this dispatcher's: the request's timeout and a margin
+        #: to record the attempt.
+        self._lease = timedelta(seconds=timeout + 30)
         self.wake = asyncio.Event()
-        self._in_flight: dict[tuple[uuid.UUID, str], asyncio.Task[None]] = {}
+        self._in_flight: dict[tuple[uuid.UUID, str], asyncio.Task[bool]] = {}
         self._queue: collections.deque[Any] = collections.deque()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -131,7 +137,7 @@ class WebhookDispatcher:
             key = (row["subscription_id"], row["order_key"])
             if key in self._in_flight:
                 continue
-            task = asyncio.create_task(self._attempt(client, row))
+            task = asyncio.create_task(self.attempt(client, row))
             self._in_flight[key] = task
             task.add_done_callback(functools.partial(self._finished, key))
             started += 1
@@ -150,11 +156,27 @@ class WebhookDispatcher:
             for waiter in waiters:
                 waiter.cancel()
 
-    def _finished(self, key: tuple[uuid.UUID, str], _task: asyncio.Task[None]) -> None:
+    def _finished(self, key: tuple[uuid.UUID, str], _task: asyncio.Task[bool]) -> None:
         self._in_flight.pop(key, None)
         self.wake.set()  # the next delivery of that ticket may go now
 
-    async def _attempt(self, client: httpx.AsyncClient, row: Any) -> None:
+    async def attempt(self, client: httpx.AsyncClient, row: Any) -> bool:
+        """One attempt at a due head as read by :func:`webhook_store.due_heads`; False when
+        it was no longer this dispatcher's to send (attempted meanwhile, or claimed by another).
+        """
+        try:
+            claimed = await webhook_store.claim(
+                self._pool, row["id"], attempts=row["attempts"], lease=self._lease
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as failure:
+            log.warning("webhook delivery not claimed; retrying", error=repr(failure))
+            return False
+        if not claimed:
+            return False
+        await self._send(client, row)
+        return True
+
+    async def _send(self, client: httpx.AsyncClient, row: Any) -> None:
         body = bytes(row["payload"])
         now = datetime.now(UTC)
         status_code: int | None = None
@@ -192,6 +214,7 @@ class WebhookDispatcher:
             await webhook_store.record_attempt(
                 self._pool,
                 row["id"],
+                attempts=row["attempts"],
                 status_code=status_code,
                 response_ms=elapsed_ms,
                 error=error,
@@ -202,7 +225,7 @@ class WebhookDispatcher:
                 ),
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as failure:
-            # Not recorded: the delivery stays due and is sent again (receivers dedupe by id).
+            # Not recorded: sent again when the lease runs out (receivers dedupe by id).
             log.warning("webhook attempt not recorded", error=repr(failure))
         if status != "delivered":
             log.info(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -144,6 +144,24 @@ async def due_heads(pool: asyncpg.Pool, limit: int) -> list[asyncpg.Record]:
     )
 
 
+async def claim(
+    pool: asyncpg.Pool, delivery: uuid.UUID, *, attempts: int, lease: timedelta
+) -> bool:
+    """Take a due delivery for one attempt: only while it is still pending, due and at the
+    attempt number it was read with, so a head read before another attempt was recorded (by
+    this dispatcher or another replica) is dropped instead of sent again (#16). The lease moves
+    ``next_attempt_at`` ahead: no one else takes it (nor the ticket's next delivery) meanwhile,
+    and a dispatcher that dies mid-attempt leaves it due again when the lease runs out."""
+    result = await pool.execute(
+        """UPDATE webhook_deliveries SET next_attempt_at = now() + $3::interval
+           WHERE id = $1 AND status = 'pending' AND attempts = $2 AND next_attempt_at <= now()""",
+        delivery,
+        attempts,
+        lease,
+    )
+    return bool(result == "UPDATE 1")
+
+
 async def next_due_at(pool: asyncpg.Pool) -> datetime | None:
     value: datetime | None = await pool.fetchval(
         """SELECT min(d.next_attempt_at) FROM webhook_deliveries d
@@ -157,6 +175,7 @@ async def record_attempt(
     pool: asyncpg.Pool,
     delivery: uuid.UUID,
     *,
+    attempts: int,
     status_code: int | None,
     response_ms: float,
     error: str | None,
@@ -179,12 +198,13 @@ async def record_attempt(
                    last_status = $3, last_error = $4,
                    next_attempt_at = coalesce($5, next_attempt_at),
                    delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
-               WHERE id = $1""",
+               WHERE id = $1 AND attempts = $6""",
             delivery,
             new_status,
             status_code,
             error,
             next_attempt_at,
+            attempts,
         )
         if disable_subscription is not None:
             await connection.execute(

@@ -9,7 +9,13 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 
-from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
+from helpdesk_platform.auth import (
+    STAFF_ROLES,
+    AuthenticationError,
+    Principal,
+    Role,
+    TokenVerifier,
+)
 
 #: Sequence numbers are PostgreSQL bigints: anything larger is bad input, not a server error.
 MAX_SEQ = 2**63 - 1
@@ -66,6 +72,23 @@ async def manager(caller: Annotated[Principal, Depends(principal)]) -> Principal
     return caller
 
 
-Caller = Annotated[Principal, Depends(principal)]
-StreamCaller = Annotated[Principal, Depends(stream_principal)]
+def _staff_only(caller: Principal) -> Principal:
+    """Notifications are staff's (assignments, mentions, SLA warnings on their tickets):
+    customers hear from the helpdesk by email, and following a ticket by its id would tell a
+    customer about tickets that are not theirs (#11)."""
+    if caller.role not in STAFF_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "notifications are for the helpdesk's staff")
+    return caller
+
+
+async def staff(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    return _staff_only(caller)
+
+
+async def stream_staff(caller: Annotated[Principal, Depends(stream_principal)]) -> Principal:
+    return _staff_only(caller)
+
+
+Caller = Annotated[Principal, Depends(staff)]
+StreamCaller = Annotated[Principal, Depends(stream_staff)]
 Manager = Annotated[Principal, Depends(manager)]

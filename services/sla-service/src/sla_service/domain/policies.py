@@ -4,7 +4,8 @@ A :class:`PolicyDocument` is what ``PUT /policies/{policy_id}`` takes and what
 ``SlaPolicySaved`` carries: an id, a name, a ``position`` in the ordered list, ``is_default``, an
 optional ``condition`` on the ticket's fields (CEL, :mod:`helpdesk_conditions`) and active range,
 the business ``calendar`` it counts in, and the :class:`~sla_service.domain.policy.SlaPolicy`
-fields (``targets`` per priority, ``default_priority``, ``pausing``, ``fulfilling``).
+fields (``targets`` per priority, ``default_priority``, ``pausing``, ``fulfilling`` per status
+category, ``pausing_statuses``, ``fulfilling_statuses`` per status name).
 
 The saved policies are folded from ``SlaPolicySaved`` / ``SlaPolicyDeleted``
 (:func:`fold_policies`); a ``ValueError`` refuses an event, alike on every replica:
@@ -29,8 +30,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Self
@@ -46,8 +48,21 @@ from sla_service.domain.policy import (
     SlaMetric,
     SlaPolicy,
     StatusCategory,
+    StatusName,
 )
 from sla_service.domain.selection import PolicyRule, PolicySet
+from sla_service.domain.shared_calendars import (
+    MAX_LINKED_LISTS,
+    CalendarDocument,
+    HolidayListDocument,
+    InUseError,
+    effective_calendar,
+    linked_lists,
+    parse_calendar,
+    parse_holiday_list,
+    with_holidays,
+)
+from sla_service.domain.validation import problems
 
 __all__ = [
     "BUILT_IN_DEFAULT_ID",
@@ -79,7 +94,17 @@ class PolicyDocument(BaseModel):
     condition: Condition | None = None
     active_from: AwareDatetime | None = None
     active_to: AwareDatetime | None = None
-    calendar: BusinessCalendar
+    calendar: BusinessCalendar | None = Field(
+        default=None, description="the calendar it counts in (or calendar_id)"
+    )
+    calendar_id: str | None = Field(default=None, description="a named calendar it counts in")
+    holiday_list_ids: tuple[str, ...] = Field(
+        default=(), max_length=MAX_LINKED_LISTS, description="holiday lists it counts as well"
+    )
+    use_team_calendar: bool = Field(
+        default=False,
+        description="count in the calendar of the ticket's team when the team has one",
+    )
     targets: dict[str, PriorityTargets] = Field(min_length=1)
     default_priority: str = Field(
         min_length=1, description="the priority whose targets a priority not in targets gets"
@@ -90,9 +115,15 @@ class PolicyDocument(BaseModel):
     fulfilling: dict[StatusCategory, frozenset[SlaMetric]] = Field(
         default_factory=lambda: dict(DEFAULT_FULFILLING)
     )
+    pausing_statuses: dict[StatusName, frozenset[SlaMetric]] = Field(default_factory=dict)
+    fulfilling_statuses: dict[StatusName, frozenset[SlaMetric]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if (self.calendar is None) == (self.calendar_id is None):
+            raise ValueError(
+                "a policy counts in a calendar: give calendar or calendar_id, not both"
+            )
         if self.condition is not None:
             unavailable = sorted(self.condition.fields & UNAVAILABLE_FIELDS)
             if unavailable:
@@ -129,34 +160,28 @@ class PolicyDocument(BaseModel):
                 default_priority=self.default_priority,
                 pausing=self.pausing,
                 fulfilling=self.fulfilling,
+                pausing_statuses=self.pausing_statuses,
+                fulfilling_statuses=self.fulfilling_statuses,
             )
         except ValidationError as error:
-            raise ValueError(_problems(error)) from None
+            raise ValueError(problems(error)) from None
 
-    def to_rule(self) -> PolicyRule:
+    def to_rule(self, calendar: BusinessCalendar | None = None) -> PolicyRule:
+        """The rule counting in ``calendar`` (the resolved one), else in its own calendar."""
+        calendar = calendar or self.calendar
+        if calendar is None:
+            raise ValueError(f"policy {self.policy_id!r} names a calendar: resolve it first")
+        policy = self.sla_policy()
         return PolicyRule(
             policy_id=self.policy_id,
-            policy=self.sla_policy(),
-            calendar=self.calendar,
+            policy=policy,
+            calendar=calendar,
             condition=self.condition,
             active_from=self.active_from,
             active_to=self.active_to,
             is_default=self.is_default,
+            revision=revision_of(policy, calendar),
         )
-
-
-def _problems(error: ValidationError) -> str:
-    """One readable line: ``field.path: message; ...`` (the condition's union noise left out)."""
-    problems: list[str] = []
-    for issue in error.errors():
-        if issue["type"] == "is_instance_of":
-            continue  # "should be a Condition": the text form's own error follows
-        path = ".".join(
-            str(part) for part in issue["loc"] if not str(part).startswith("function-after[")
-        )
-        message = issue["msg"].removeprefix("Value error, ")
-        problems.append(f"{path}: {message}" if path else message)
-    return "; ".join(problems) or str(error)
 
 
 def parse_policy(raw: object) -> PolicyDocument:
@@ -164,7 +189,7 @@ def parse_policy(raw: object) -> PolicyDocument:
     try:
         return PolicyDocument.model_validate(raw)
     except ValidationError as error:
-        raise ValueError(_problems(error)) from None
+        raise ValueError(problems(error)) from None
 
 
 def _canonical(value: Any) -> Any:
@@ -199,24 +224,122 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 
 @dataclass(frozen=True)
 class SavedPolicies:
-    """The fold's state: the saved policies, every revision saved, when each id last changed."""
+    """The fold's state: the saved policies, the shared holiday lists and calendars, the teams'
+    calendars, every revision saved, and when each policy last changed."""
 
     documents: Mapping[str, PolicyDocument] = field(default_factory=dict)
+    #: policy id -> its rule, the linked calendar and holiday lists resolved.
     rules: Mapping[str, PolicyRule] = field(default_factory=dict)
     #: revision -> rule, for every revision ever saved (kept: tickets may still follow one).
     history: Mapping[str, PolicyRule] = field(default_factory=dict)
-    #: policy id -> the instant of its last save or deletion.
+    #: policy id -> the instant of its last change (its own, or of what it links).
     changed_at: Mapping[str, datetime] = field(default_factory=dict)
+    holiday_lists: Mapping[str, HolidayListDocument] = field(default_factory=dict)
+    calendars: Mapping[str, CalendarDocument] = field(default_factory=dict)
+    #: team id -> the calendar id the team works by.
+    team_calendars: Mapping[uuid.UUID, str] = field(default_factory=dict)
+    #: (policy id, team id) -> the policy's rule in the team's calendar (``use_team_calendar``).
+    team_rules: Mapping[tuple[str, uuid.UUID], PolicyRule] = field(default_factory=dict)
 
     @property
     def default_id(self) -> str | None:
         return next((pid for pid, doc in self.documents.items() if doc.is_default), None)
 
+    def calendar_users(self, calendar_id: str) -> list[str]:
+        """Who uses a named calendar: policies and teams."""
+        return [
+            *(
+                f"policy {pid!r}"
+                for pid, doc in self.documents.items()
+                if doc.calendar_id == calendar_id
+            ),
+            *(f"team {team}" for team, cid in self.team_calendars.items() if cid == calendar_id),
+        ]
+
+    def holiday_list_users(self, holiday_list_id: str) -> list[str]:
+        """Who links a holiday list: policies and named calendars."""
+        return [
+            *(
+                f"policy {pid!r}"
+                for pid, doc in self.documents.items()
+                if holiday_list_id in doc.holiday_list_ids
+            ),
+            *(
+                f"calendar {cid!r}"
+                for cid, doc in self.calendars.items()
+                if holiday_list_id in doc.holiday_list_ids
+            ),
+        ]
+
+
+def _resolved(saved: SavedPolicies, at: datetime) -> SavedPolicies:
+    """``saved`` with every rule worked out again from the documents and what they link; a
+    policy whose revision changed (its own or a linked list's, calendar's or team calendar's
+    change) is marked changed at ``at`` and its revision kept in the history."""
+    lists = saved.holiday_lists
+    calendars = {cid: effective_calendar(doc, lists) for cid, doc in saved.calendars.items()}
+    rules: dict[str, PolicyRule] = {}
+    team_rules: dict[tuple[str, uuid.UUID], PolicyRule] = {}
+    for policy_id, document in saved.documents.items():
+        owner = f"policy {policy_id!r}"
+        base = document.calendar
+        if document.calendar_id is not None:
+            base = calendars.get(document.calendar_id)
+            if base is None:
+                raise ValueError(
+                    f"{owner} counts in the calendar {document.calendar_id!r}, which does not exist"
+                )
+        assert base is not None
+        linked = linked_lists(document.holiday_list_ids, lists, owner)
+        rules[policy_id] = document.to_rule(with_holidays(base, linked))
+        if document.use_team_calendar:
+            for team_id, calendar_id in saved.team_calendars.items():
+                team_calendar = with_holidays(calendars[calendar_id], linked)
+                team_rules[(policy_id, team_id)] = document.to_rule(team_calendar)
+    history = dict(saved.history)
+    changed_at = dict(saved.changed_at)
+    before = {key: rule.revision for key, rule in saved.rules.items()}
+    before_team = {key: rule.revision for key, rule in saved.team_rules.items()}
+    for policy_id, rule in rules.items():
+        history.setdefault(rule.revision, rule)
+        if before.get(policy_id) != rule.revision:
+            changed_at[policy_id] = at
+    for key, rule in team_rules.items():
+        history.setdefault(rule.revision, rule)
+        if before_team.get(key) != rule.revision:
+            changed_at[key[0]] = at
+    for key in before_team.keys() - team_rules.keys():
+        changed_at[key[0]] = at  # the team no longer has a calendar: back to the policy's
+    return replace(
+        saved,
+        rules=_frozen(rules),
+        team_rules=MappingProxyType(team_rules),
+        history=_frozen(history),
+        changed_at=_frozen(changed_at),
+    )
+
+
+def _without(mapping: Mapping[Any, Any], key: Any) -> Mapping[Any, Any]:
+    return MappingProxyType({k: v for k, v in mapping.items() if k != key})
+
+
+def _with(mapping: Mapping[Any, Any], key: Any, value: Any) -> Mapping[Any, Any]:
+    return MappingProxyType({**mapping, key: value})
+
+
+def _check_unused(what: str, exists: bool, users: list[str]) -> None:
+    """A shared object may be deleted when it exists and nothing uses it."""
+    if not exists:
+        raise ValueError(f"there is no {what}")
+    if users:
+        raise InUseError(f"the {what}", users)
+
 
 def fold_policies(
     saved: SavedPolicies, event_type: str, data: Mapping[str, Any], at: datetime
 ) -> SavedPolicies:
-    """The saved policies after one configuration event; ``ValueError`` refuses the event."""
+    """The configuration after one event; ``ValueError`` refuses the event (:class:`InUseError`
+    when it would delete a holiday list or calendar something still uses)."""
     if event_type == "SlaPolicySaved":
         document = parse_policy(data.get("policy"))
         policy_id = document.policy_id
@@ -226,14 +349,10 @@ def fold_policies(
                 f"policy {current_default!r} is the default: change it in place, or save it with "
                 f"is_default false first (the built-in default applies meanwhile)"
             )
-        rule = document.to_rule()
-        revision = revision_of(rule.policy, rule.calendar)
-        return SavedPolicies(
-            documents=_frozen({**saved.documents, policy_id: document}),
-            rules=_frozen({**saved.rules, policy_id: rule}),
-            history=_frozen({**saved.history, revision: rule}),
-            changed_at=_frozen({**saved.changed_at, policy_id: at}),
-        )
+        changed = replace(saved, documents=_with(saved.documents, policy_id, document))
+        resolved = _resolved(changed, at)
+        # Saved again unchanged, a policy still counts as changed (as before shared calendars).
+        return replace(resolved, changed_at=_with(resolved.changed_at, policy_id, at))
     if event_type == "SlaPolicyDeleted":
         policy_id = str(data.get("policy_id"))
         existing = saved.documents.get(policy_id)
@@ -244,12 +363,43 @@ def fold_policies(
                 f"policy {policy_id!r} is the default and cannot be deleted; save it with "
                 "is_default false first (the built-in default then applies)"
             )
-        return SavedPolicies(
-            documents=_frozen({k: v for k, v in saved.documents.items() if k != policy_id}),
-            rules=_frozen({k: v for k, v in saved.rules.items() if k != policy_id}),
-            history=saved.history,
-            changed_at=_frozen({**saved.changed_at, policy_id: at}),
+        changed = replace(saved, documents=_without(saved.documents, policy_id))
+        resolved = _resolved(changed, at)
+        return replace(resolved, changed_at=_with(resolved.changed_at, policy_id, at))
+    if event_type == "HolidayListSaved":
+        holiday_list = parse_holiday_list(data.get("holiday_list"))
+        lists = _with(saved.holiday_lists, holiday_list.holiday_list_id, holiday_list)
+        return _resolved(replace(saved, holiday_lists=lists), at)
+    if event_type == "HolidayListDeleted":
+        list_id = str(data.get("holiday_list_id"))
+        _check_unused(
+            f"holiday list {list_id!r}",
+            list_id in saved.holiday_lists,
+            saved.holiday_list_users(list_id),
         )
+        return replace(saved, holiday_lists=_without(saved.holiday_lists, list_id))
+    if event_type == "BusinessCalendarSaved":
+        calendar = parse_calendar(data.get("calendar"))
+        calendars = _with(saved.calendars, calendar.calendar_id, calendar)
+        return _resolved(replace(saved, calendars=calendars), at)
+    if event_type == "BusinessCalendarDeleted":
+        calendar_id = str(data.get("calendar_id"))
+        _check_unused(
+            f"calendar {calendar_id!r}",
+            calendar_id in saved.calendars,
+            saved.calendar_users(calendar_id),
+        )
+        return replace(saved, calendars=_without(saved.calendars, calendar_id))
+    if event_type == "TeamCalendarSet":
+        team_id = uuid.UUID(str(data.get("team_id")))
+        named = data.get("calendar_id")
+        if named is None:
+            team_calendars = _without(saved.team_calendars, team_id)
+        elif named not in saved.calendars:
+            raise ValueError(f"there is no calendar {named!r}")
+        else:
+            team_calendars = _with(saved.team_calendars, team_id, str(named))
+        return _resolved(replace(saved, team_calendars=team_calendars), at)
     return saved
 
 
@@ -282,6 +432,7 @@ class PolicyCatalog:
         }
         built_in_revision = revision_of(built_in.policy, built_in.calendar)
         revisions = {built_in_revision: built_in, **saved.history}
+        revisions.update((rule.revision, rule) for rule in saved.team_rules.values())
         for rule in (*ordered, default):
             revisions.setdefault(current[rule.policy_id], rule)
         return cls(
@@ -302,12 +453,22 @@ class PolicyCatalog:
     def built_in_revision(self) -> str:
         return revision_of(self.built_in.policy, self.built_in.calendar)
 
-    def resolve(self, policy_id: str) -> PolicyRule:
-        """The current rule of ``policy_id``, or the default when it no longer exists."""
-        return self.policies.get(policy_id) or self.policies.default
+    def resolve(self, policy_id: str, team_id: uuid.UUID | None = None) -> PolicyRule:
+        """The current rule of ``policy_id``, or the default when it no longer exists, in the
+        calendar of the ticket's team when the policy counts in it (:meth:`for_team`)."""
+        return self.for_team(self.policies.get(policy_id) or self.policies.default, team_id)
+
+    def for_team(self, rule: PolicyRule, team_id: uuid.UUID | None) -> PolicyRule:
+        """``rule`` in the calendar of team ``team_id`` when the policy uses the team's calendar
+        and the team has one; else ``rule`` itself."""
+        if team_id is None:
+            return rule
+        return self.saved.team_rules.get((rule.policy_id, team_id), rule)
 
     def revision(self, rule: PolicyRule) -> str:
         """The revision of a current rule."""
+        if rule.revision:
+            return rule.revision
         found = self.current.get(rule.policy_id)
         return found if found is not None else revision_of(rule.policy, rule.calendar)
 
@@ -341,12 +502,15 @@ def _describe_built_in(rule: PolicyRule) -> dict[str, Any]:
         "active_from": None,
         "active_to": None,
         "calendar": rule.calendar.model_dump(mode="json"),
+        "calendar_id": None,
+        "holiday_list_ids": [],
+        "use_team_calendar": False,
         **policy,
     }
 
 
 def _sorted_sets(view: dict[str, Any]) -> dict[str, Any]:
-    for key in ("pausing", "fulfilling"):
+    for key in ("pausing", "fulfilling", "pausing_statuses", "fulfilling_statuses"):
         if isinstance(view.get(key), dict):
             view[key] = {category: sorted(metrics) for category, metrics in view[key].items()}
     return view

@@ -31,6 +31,17 @@ extends only the resolution target), and a ticket is normally set to Waiting on 
 with a reply, which fulfils the first response anyway. Responses are fulfilled by replies, not by
 statuses; a resolved or closed ticket only stops their clocks. Each policy can change all this.
 
+Per status
+----------
+A policy may also name single statuses (``pausing_statuses`` / ``fulfilling_statuses``: status
+name -> metrics), as the product seed asks ("choose which statuses pause or fulfil the SLA"): a
+status named in either decides alone - the metrics it lists pause (or are fulfilled), the others
+run - and its category's rule is not used; a status named in neither follows its category. So
+"Waiting for Vendor" (category ``paused``) may pause only the resolution, "Awaiting Parts"
+(category ``active``) may pause it too, and "Solved" may fulfil the resolution while "Closed"
+only stops the clocks. The same limits hold as for categories: a status cannot both pause and
+fulfil a metric, and responses are fulfilled by replies only.
+
 An :class:`SlaClock` follows one metric of one ticket. It keeps the business time already used
 (``business_elapsed``, settled whenever the clock stops or is retargeted) and, while it runs, the
 instant it last started (``running_since``). Everything else - the due instant, the time left,
@@ -50,12 +61,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -73,6 +85,7 @@ __all__ = [
     "SlaMetric",
     "SlaPolicy",
     "StatusCategory",
+    "StatusName",
     "UnknownPriorityError",
 ]
 
@@ -94,6 +107,8 @@ DEFAULT_FULFILLING: dict[StatusCategory, frozenset[SlaMetric]] = {
     StatusCategory.RESOLVED: frozenset({SlaMetric.RESOLUTION}),
     StatusCategory.CLOSED: frozenset({SlaMetric.RESOLUTION}),
 }
+#: A status name as the ticket service's options spell it.
+StatusName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 # Statuses in which the work is under way: stopping a clock there would hide real waiting.
 _WORKING_CATEGORIES = frozenset({StatusCategory.NEW, StatusCategory.ACTIVE})
 
@@ -150,9 +165,23 @@ class SlaPolicy(BaseModel):
     fulfilling: dict[StatusCategory, frozenset[SlaMetric]] = Field(
         default_factory=lambda: dict(DEFAULT_FULFILLING)
     )
+    pausing_statuses: dict[StatusName, frozenset[SlaMetric]] = Field(default_factory=dict)
+    fulfilling_statuses: dict[StatusName, frozenset[SlaMetric]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        for status in sorted(self.pausing_statuses.keys() | self.fulfilling_statuses.keys()):
+            paused = self.pausing_statuses.get(status, frozenset())
+            fulfilled = self.fulfilling_statuses.get(status, frozenset())
+            both = paused & fulfilled
+            if both:
+                names = ", ".join(sorted(metric.value for metric in both))
+                raise ValueError(f"status {status!r} cannot both pause and fulfil {names}")
+            if SlaMetric.FIRST_RESPONSE in fulfilled or SlaMetric.NEXT_RESPONSE in fulfilled:
+                raise ValueError(
+                    f"status {status!r} cannot fulfil a response metric: "
+                    "responses are fulfilled by an agent's reply"
+                )
         if self.default_priority is not None and self.default_priority not in self.targets:
             raise ValueError(
                 f"the default priority {self.default_priority!r} has no targets in the policy"
@@ -191,11 +220,31 @@ class SlaPolicy(BaseModel):
     def target(self, priority: str, metric: SlaMetric) -> timedelta | None:
         return self.targets_for(priority).for_metric(metric)
 
-    def pauses(self, category: StatusCategory, metric: SlaMetric) -> bool:
+    @property
+    def statuses(self) -> frozenset[str]:
+        """The statuses this policy names (each decides alone; see the module)."""
+        return frozenset(self.pausing_statuses) | frozenset(self.fulfilling_statuses)
+
+    def pauses(
+        self, category: StatusCategory, metric: SlaMetric, status: str | None = None
+    ) -> bool:
+        if status is not None and status in self.statuses:
+            return metric in self.pausing_statuses.get(status, frozenset())
         return metric in self.pausing.get(category, frozenset())
 
-    def fulfils(self, category: StatusCategory, metric: SlaMetric) -> bool:
+    def fulfils(
+        self, category: StatusCategory, metric: SlaMetric, status: str | None = None
+    ) -> bool:
+        if status is not None and status in self.statuses:
+            return metric in self.fulfilling_statuses.get(status, frozenset())
         return metric in self.fulfilling.get(category, frozenset())
+
+    def fulfilled_by_a_status(self, metric: SlaMetric) -> bool:
+        """Whether some status (or category) fulfils ``metric``: leaving it reopens the clock."""
+        return any(
+            metric in metrics
+            for metrics in (*self.fulfilling.values(), *self.fulfilling_statuses.values())
+        )
 
     def follow_status(
         self,
@@ -204,19 +253,19 @@ class SlaPolicy(BaseModel):
         category: StatusCategory,
         calendar: BusinessCalendar,
         at: datetime,
+        status: str | None = None,
     ) -> SlaClock:
-        """The clock of ``metric`` after the ticket entered a status of ``category`` at ``at``.
+        """The clock of ``metric`` after the ticket entered ``status`` of ``category`` at ``at``.
 
         A metric fulfilled by a status is met on entering it and reopened (keeping the time
-        already used) on leaving it; otherwise the clock pauses or runs as the category says.
-        A clock met by a reply stays met.
+        already used) on leaving it; otherwise the clock pauses or runs as the status (when the
+        policy names it) or its category says. A clock met by a reply stays met.
         """
-        if self.fulfils(category, metric):
+        if self.fulfils(category, metric, status):
             return clock.met(calendar, at)
-        pause = self.pauses(category, metric)
+        pause = self.pauses(category, metric, status)
         if clock.is_met:
-            fulfilled_by_status = any(metric in metrics for metrics in self.fulfilling.values())
-            return clock.reopen(at, paused=pause) if fulfilled_by_status else clock
+            return clock.reopen(at, paused=pause) if self.fulfilled_by_a_status(metric) else clock
         return clock.pause(calendar, at) if pause else clock.resume(at)
 
 

@@ -43,6 +43,8 @@ class PolicyRule:
     active_from: datetime | None = None
     active_to: datetime | None = None
     is_default: bool = False
+    #: A digest of the policy and calendar (``policies.revision_of``), when already worked out.
+    revision: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         for bound in (self.active_from, self.active_to):

@@ -12,8 +12,10 @@ Every call needs a manager's bearer token (401 without a valid token, 403 for an
 A change names the version it was decided on in ``If-Match`` (428 when missing, 400 when not a
 version, 409 when the configuration moved on since); an invalid policy or a change the
 configuration refuses (a second default, deleting the default, a condition that does not parse)
-is a 422 saying why. The changes are ``SlaPolicySaved`` / ``SlaPolicyDeleted`` events on
-``helpdesk.sla-policies.v1``, written through :class:`~helpdesk_platform.config_log.ConfigLog`.
+is a 422 saying why, as is a status name the ticket options do not have (once the SLA service has
+read them: :mod:`sla_service.domain.known_statuses`). The changes are ``SlaPolicySaved`` /
+``SlaPolicyDeleted`` events on ``helpdesk.sla-policies.v1``, written through
+:class:`~helpdesk_platform.config_log.ConfigLog`.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ import structlog
 from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 
-from helpdesk_events import Actor, ActorKind
+from helpdesk_events import Actor, ActorKind, DomainEvent
 from helpdesk_events.sla_policies import SlaPolicyDeleted, SlaPolicySaved
 from helpdesk_platform.auth import Principal, TokenVerifier
 from helpdesk_platform.config_http import HttpRefusal, etag, expected_version, require_role
 from helpdesk_platform.config_log import ConfigConflict, ConfigLog, ConfigRefused
+from sla_service.domain.known_statuses import KnownStatuses
 from sla_service.domain.policies import (
     BUILT_IN_DEFAULT_ID,
     PolicyCatalog,
@@ -40,6 +43,7 @@ from sla_service.domain.policies import (
     fold_policies,
     parse_policy,
 )
+from sla_service.domain.shared_calendars import InUseError
 
 log = structlog.get_logger("sla_service.policies_api")
 
@@ -55,9 +59,11 @@ class PoliciesApi:
         config: ConfigLog[SavedPolicies],
         catalog: Callable[[], PolicyCatalog],
         jwt_public_key_file: Path,
+        statuses: Callable[[], KnownStatuses] = KnownStatuses,
     ) -> None:
         self.config = config
         self.catalog = catalog
+        self.statuses = statuses
         self.jwt_public_key_file = jwt_public_key_file
         self._verifier: TokenVerifier | None = None
 
@@ -92,19 +98,19 @@ class PoliciesApi:
             self.manager(request)
             self.ready()
         except HttpRefusal as refusal:
-            return _refused(web, refusal)
-        return _with_etag(web.json(self.document()), self.config.version)
+            return refused(web, refusal)
+        return with_etag(web.json(self.document()), self.config.version)
 
     def get(self, web: View, request: Request, policy_id: str) -> Response:
         try:
             self.manager(request)
             self.ready()
         except HttpRefusal as refusal:
-            return _refused(web, refusal)
+            return refused(web, refusal)
         view = self.one(policy_id)
         if view is None:
             return web.json({"detail": f"there is no policy {policy_id!r}"}, status=404)
-        return _with_etag(web.json({"version": self.config.version, **view}), self.config.version)
+        return with_etag(web.json({"version": self.config.version, **view}), self.config.version)
 
     async def put(self, web: View, request: Request, policy_id: str) -> Response:
         try:
@@ -112,7 +118,7 @@ class PoliciesApi:
             self.ready()
             expected = expected_version(request.headers.get("If-Match"), read_from=_READ_FROM)
         except HttpRefusal as refusal:
-            return _refused(web, refusal)
+            return refused(web, refusal)
         try:
             body = orjson.loads(await request.read())
         except orjson.JSONDecodeError:
@@ -123,6 +129,7 @@ class PoliciesApi:
             return web.json({"detail": "policy_id in the body differs from the path"}, status=422)
         try:
             policy = parse_policy(body)
+            self.statuses().check(policy.sla_policy())
         except ValueError as error:
             return web.json({"detail": str(error)}, status=422)
         event = SlaPolicySaved(policy=policy.model_dump(mode="json"))
@@ -134,7 +141,7 @@ class PoliciesApi:
             self.ready()
             expected = expected_version(request.headers.get("If-Match"), read_from=_READ_FROM)
         except HttpRefusal as refusal:
-            return _refused(web, refusal)
+            return refused(web, refusal)
         if policy_id not in self.config.state.documents:
             if policy_id == BUILT_IN_DEFAULT_ID:
                 return web.json(
@@ -150,6 +157,19 @@ class PoliciesApi:
         expected: int,
         principal: Principal,
     ) -> Response:
+        return await self.write(web, event, expected, principal, self.document)
+
+    async def write(
+        self,
+        web: View,
+        event: DomainEvent,
+        expected: int,
+        principal: Principal,
+        answer: Callable[[], dict[str, Any]],
+    ) -> Response:
+        """Append a configuration event decided on version ``expected``; the answer is
+        ``answer()`` after the change, with the new version (also as ``ETag``). A change the
+        fold refuses is a 422, one that would delete what is in use a 409 naming the users."""
         if expected != self.config.version:
             return web.json(
                 {"detail": str(ConfigConflict(expected, self.config.version))}, status=409
@@ -159,6 +179,8 @@ class PoliciesApi:
             fold_policies(
                 self.config.state, event.event_type, event.model_dump(mode="json"), _now()
             )
+        except InUseError as error:
+            return web.json({"detail": str(error), "used_by": list(error.users)}, status=409)
         except ValueError as error:
             return web.json({"detail": str(error)}, status=422)
         actor = Actor(kind=ActorKind.AGENT, id=principal.subject, role=principal.role.value)
@@ -174,7 +196,7 @@ class PoliciesApi:
                 {"detail": "the change could not be written to Kafka; retry"}, status=503
             )
         log.info(event.event_type, version=version, actor=principal.subject)
-        return _with_etag(web.json({**self.document(), "version": version}), version)
+        return with_etag(web.json({**answer(), "version": version}), version)
 
     def add_pages(self, app: Any) -> None:
         api = self
@@ -200,39 +222,42 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _refused(web: View, refusal: HttpRefusal) -> Response:
+def refused(web: View, refusal: HttpRefusal) -> Response:
     return web.json({"detail": refusal.detail}, status=refusal.status)
 
 
-def _with_etag(response: Response, version: int) -> Response:
+def with_etag(response: Response, version: int) -> Response:
     response.headers["ETag"] = etag(version)
     return response
 
 
 _POLICY_ID = {"name": "policy_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_IF_MATCH = {
+IF_MATCH = {
     "name": "If-Match",
     "in": "header",
     "required": True,
     "schema": {"type": "string"},
     "description": "the configuration version read (the ETag of GET /policies)",
 }
-_DENIED = {
+DENIED = {
     "401": {"description": "no valid bearer token"},
     "403": {"description": "not a manager"},
     "503": {"description": "the policies are still being read (or Kafka is unreachable)"},
 }
-_WRITE_RESPONSES = {
+WRITE_RESPONSES = {
     "200": {"description": "version and the policies after the change; ETag: the new version"},
     "400": {"description": "If-Match is not a version"},
-    **_DENIED,
-    "409": {"description": "the policies changed since the If-Match version"},
+    **DENIED,
+    "409": {
+        "description": "the configuration changed since the If-Match version, or what is "
+        "deleted is in use (used_by names the policies, calendars and teams)"
+    },
     "422": {"description": "the policy or the change is not valid (the message says why)"},
     "428": {"description": "If-Match is missing"},
 }
 _POLICY_SCHEMA = {
     "type": "object",
-    "required": ["name", "calendar", "targets", "default_priority"],
+    "required": ["name", "targets", "default_priority"],
     "properties": {
         "policy_id": {"type": "string", "description": "defaults to the path's"},
         "name": {"type": "string"},
@@ -248,6 +273,20 @@ _POLICY_SCHEMA = {
             "type": "object",
             "description": "time_zone, weekly_hours (windows per weekday), holidays, always_open",
         },
+        "calendar_id": {
+            "type": ["string", "null"],
+            "description": "a named calendar (GET /calendars) instead of calendar",
+        },
+        "holiday_list_ids": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "holiday lists (GET /holiday-lists) counted as well",
+        },
+        "use_team_calendar": {
+            "type": "boolean",
+            "default": False,
+            "description": "count in the calendar of the ticket's team when it has one",
+        },
         "targets": {
             "type": "object",
             "description": "per priority: first_response, next_response, resolution "
@@ -256,6 +295,14 @@ _POLICY_SCHEMA = {
         "default_priority": {"type": "string"},
         "pausing": {"type": "object", "description": "status category -> metrics it pauses"},
         "fulfilling": {"type": "object", "description": "status category -> metrics it meets"},
+        "pausing_statuses": {
+            "type": "object",
+            "description": "status name -> metrics it pauses (a named status decides alone)",
+        },
+        "fulfilling_statuses": {
+            "type": "object",
+            "description": "status name -> metrics it meets (a named status decides alone)",
+        },
     },
 }
 
@@ -266,7 +313,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "security": [{"bearer": []}],
             "responses": {
                 "200": {"description": "version and policies; ETag: the version"},
-                **_DENIED,
+                **DENIED,
             },
         }
     },
@@ -277,25 +324,25 @@ OPENAPI_PATHS: dict[str, Any] = {
             "parameters": [_POLICY_ID],
             "responses": {
                 "200": {"description": "the policy and the version; ETag: the version"},
-                **_DENIED,
+                **DENIED,
                 "404": {"description": "no such policy"},
             },
         },
         "put": {
             "summary": "Create or replace an SLA policy",
             "security": [{"bearer": []}],
-            "parameters": [_POLICY_ID, _IF_MATCH],
+            "parameters": [_POLICY_ID, IF_MATCH],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _POLICY_SCHEMA}},
             },
-            "responses": _WRITE_RESPONSES,
+            "responses": WRITE_RESPONSES,
         },
         "delete": {
             "summary": "Delete a saved SLA policy (its tickets fall back to the default)",
             "security": [{"bearer": []}],
-            "parameters": [_POLICY_ID, _IF_MATCH],
-            "responses": {**_WRITE_RESPONSES, "404": {"description": "no such saved policy"}},
+            "parameters": [_POLICY_ID, IF_MATCH],
+            "responses": {**WRITE_RESPONSES, "404": {"description": "no such saved policy"}},
         },
     },
 }

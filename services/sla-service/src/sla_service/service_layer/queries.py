@@ -11,11 +11,22 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from helpdesk_platform.auth import Principal
 from sla_service.domain import SlaMetric
 from sla_service.service_layer.tracker import SlaTracker, TicketSla
 
-__all__ = ["MAX_WINDOW", "BreachingSoon", "DurationError", "breaching_soon", "parse_duration"]
+__all__ = [
+    "MAX_WINDOW",
+    "BreachingSoon",
+    "DurationError",
+    "breaching_soon",
+    "breaching_soon_view",
+    "parse_duration",
+    "sees",
+    "ticket_view",
+]
 
 #: The longest window asked about: a year (and a day). Longer ones overflowed ``now + within``
 #: past the year 9999 (security issue #11) and tell nothing a year does not.
@@ -100,3 +111,62 @@ def breaching_soon(
             )
     found.sort(key=lambda item: (item.remaining_seconds, str(item.ticket_id), item.metric.value))
     return found
+
+
+def breaching_soon_view(within: timedelta, found: Iterable[BreachingSoon]) -> dict[str, Any]:
+    """The JSON answer of ``GET /sla/breaching-soon``."""
+    return {
+        "within_seconds": within.total_seconds(),
+        "items": [
+            {
+                "ticket_id": str(item.ticket_id),
+                "metric": item.metric.value,
+                "due_at": item.due_at.isoformat() if item.due_at else None,
+                "remaining_seconds": item.remaining_seconds,
+                "breached": item.breached,
+                "priority": item.priority,
+                "team_id": str(item.team_id) if item.team_id else None,
+                "assignee_id": str(item.assignee_id) if item.assignee_id else None,
+            }
+            for item in found
+        ],
+    }
+
+
+def sees(caller: Principal, state: TicketSla) -> bool:
+    """Whether ``caller`` may see the ticket's SLA: staff always, a customer when the ticket is
+    theirs (the token's subject is the customer's id), as the ticket service decides."""
+    if caller.is_staff:
+        return True
+    customer_id = state.fields.customer_id if state.fields else None
+    try:
+        return customer_id is not None and customer_id == uuid.UUID(caller.subject)
+    except ValueError:
+        return False
+
+
+def ticket_view(tracker: SlaTracker, state: TicketSla, now: datetime) -> dict[str, Any]:
+    """The JSON answer of ``GET /tickets/{ticket_id}/sla``: policy, clocks and due instants."""
+    calendar = tracker.calendar_of(state)
+    metrics = {}
+    for name, metric in sorted(state.metrics.items()):
+        due = tracker.due_at(state, metric)
+        clock = metric.clock
+        metrics[name.value] = {
+            "state": "met" if clock.is_met else "running" if clock.is_running else "paused",
+            "target_seconds": metric.target.total_seconds(),
+            "elapsed_seconds": clock.elapsed(calendar, now).total_seconds(),
+            "due_at": due.isoformat() if due else None,
+            "met_at": clock.met_at.isoformat() if clock.met_at else None,
+            "breached": clock.breached,
+            "warned": metric.warned,
+        }
+    return {
+        "ticket_id": str(state.ticket_id),
+        "policy": state.policy,
+        "priority": state.priority,
+        "status_category": state.category.value,
+        "team_id": str(state.team_id) if state.team_id else None,
+        "assignee_id": str(state.assignee_id) if state.assignee_id else None,
+        "metrics": metrics,
+    }

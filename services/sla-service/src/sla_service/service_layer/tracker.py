@@ -15,9 +15,11 @@ Rules
   status category -> ``SlaTargetsSet`` (``policy``: the policy id). Every later computation of
   the ticket - due instants, warnings, breaches, pauses - uses that policy and its calendar.
 * ``StatusChanged`` (``to_category``) and ``TicketMerged`` (the child is closed) move the clocks
-  with :meth:`SlaPolicy.follow_status` -> ``SlaPaused`` / ``SlaResumed`` / ``SlaMet``.
+  with :meth:`SlaPolicy.follow_status` (the status itself when the policy names it, else its
+  category) -> ``SlaPaused`` / ``SlaResumed`` / ``SlaMet``.
 * An event that changes a field conditions read (``PriorityChanged``, ``TeamChanged``,
-  ``TagsChanged``, ``TicketFieldsChanged``, ``StatusChanged``, ``TicketAssigned``, ...) selects
+  ``TagsChanged``, ``TicketFieldsChanged``, ``TicketCustomerContextChanged``,
+  ``CustomFieldsChanged``, ``StatusChanged``, ``TicketAssigned``, ...) selects
   the policy again (still as of the creation instant, for active ranges). When another policy
   matches, the ticket switches to it at the event: the business time used so far is settled
   under the old policy's calendar and kept, the new policy's targets (for the ticket's priority)
@@ -90,7 +92,14 @@ from helpdesk_events.sla import (
     SlaTargetsSet,
     SlaWarning,
 )
-from helpdesk_events.tickets import TagsChanged, TicketFieldsChanged
+from helpdesk_events.tickets import (
+    CustomerContext,
+    CustomFieldsChanged,
+    CustomFieldValue,
+    TagsChanged,
+    TicketCustomerContextChanged,
+    TicketFieldsChanged,
+)
 from sla_service.domain import BusinessCalendar, SlaClock, SlaMetric, SlaPolicy
 from sla_service.domain.policies import BUILT_IN_DEFAULT_ID, PolicyCatalog, built_in_rule
 from sla_service.domain.selection import PolicyRule
@@ -127,6 +136,27 @@ class TicketFields(BaseModel):
     tags: tuple[str, ...] = ()
     customer_id: uuid.UUID | None = None
     company_id: uuid.UUID | None = None
+    #: The customer's and company's attributes (``TicketCreated.customer_context``, followed by
+    #: ``TicketCustomerContextChanged``), so "Enterprise" policies apply by themselves.
+    customer_tags: tuple[str, ...] = ()
+    customer_country: str | None = None
+    company_tags: tuple[str, ...] = ()
+    company_tier: str | None = None
+    company_country: str | None = None
+    #: Custom field values by key (``TicketCreated.custom_fields``, ``CustomFieldsChanged``).
+    custom: dict[str, CustomFieldValue] = Field(default_factory=dict)
+
+
+def _context_fields(context: CustomerContext | None) -> dict[str, Any]:
+    """The :class:`TicketFields` a customer context gives (all empty without one)."""
+    context = context or CustomerContext()
+    return {
+        "customer_tags": context.customer_tags,
+        "customer_country": context.customer_country,
+        "company_tags": context.company_tags,
+        "company_tier": context.company_tier,
+        "company_country": context.company_country,
+    }
 
 
 class TicketSla(BaseModel):
@@ -184,6 +214,15 @@ def condition_fields(state: TicketSla) -> dict[str, Any]:
         "brand": fields.brand,
         "customer_id": str(fields.customer_id) if fields.customer_id else None,
         "company_id": str(fields.company_id) if fields.company_id else None,
+        "customer_tags": list(fields.customer_tags),
+        "customer_country": fields.customer_country,
+        "company_tags": list(fields.company_tags),
+        "company_tier": fields.company_tier,
+        "company_country": fields.company_country,
+        "custom": {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in fields.custom.items()
+        },
     }
 
 
@@ -223,7 +262,7 @@ class SlaTracker:
         """
         state = self._normalized(state)
         assert state.policy_revision is not None
-        rule = self.policies.resolve(state.policy)
+        rule = self.policies.resolve(state.policy, state.team_id)
         if rule.policy_id == state.policy and self.policies.revision(rule) == state.policy_revision:
             return None
         floor = max(
@@ -236,11 +275,13 @@ class SlaTracker:
         return rule, floor if since is None else max(since, floor)
 
     def select(self, state: TicketSla) -> PolicyRule:
-        """The policy the ticket's fields choose (active ranges as of its creation)."""
+        """The policy the ticket's fields choose (active ranges as of its creation), in its
+        team's calendar when the policy counts in it."""
         created_at = _created_at(state)
-        return self.policies.policies.select(
+        rule = self.policies.policies.select(
             condition_fields(state), created_at, created_at=created_at
         )
+        return self.policies.for_team(rule, state.team_id)
 
     @staticmethod
     def priority_for(rule: PolicyRule, priority: str) -> str:
@@ -330,12 +371,16 @@ class SlaTracker:
             step.switch(rule, event.to_priority, at, str(envelope.event_id))
         elif condition_fields(step.state) != before and step.state.fields is not None:
             rule = self.select(step.state)
-            if rule.policy_id != step.state.policy:
+            # Another policy, or the same one in another team's calendar.
+            if (rule.policy_id, self.policies.revision(rule)) != (
+                step.state.policy,
+                step.state.policy_revision,
+            ):
                 step.switch(rule, step.state.fields.priority, at, str(envelope.event_id))
         if isinstance(event, StatusChanged) and event.to_category is not None:
-            step.follow_status(event.to_category, at)
+            step.follow_status(event.to_category, at, status=event.to_status)
         elif isinstance(event, TicketMerged):
-            step.follow_status(StatusCategory.CLOSED, at)
+            step.follow_status(StatusCategory.CLOSED, at, status=None)
         elif isinstance(event, MessageAdded) and _is_first_response(event, envelope):
             step.meet(SlaMetric.FIRST_RESPONSE, at)
             step.meet(SlaMetric.NEXT_RESPONSE, at)
@@ -358,6 +403,8 @@ class SlaTracker:
             tags=event.tags,
             customer_id=event.customer_id,
             company_id=event.company_id,
+            custom=dict(event.custom_fields),
+            **_context_fields(event.customer_context),
         )
         # A first state, to select the policy from the ticket's fields.
         state = TicketSla(
@@ -383,8 +430,8 @@ class SlaTracker:
             target = policy.target(priority, metric)
             if target is None or metric is SlaMetric.NEXT_RESPONSE:
                 continue  # next response needs a customer message first: not tracked yet
-            clock = SlaClock.start(at, paused=policy.pauses(category, metric))
-            if policy.fulfils(category, metric):
+            clock = SlaClock.start(at, paused=policy.pauses(category, metric, event.status))
+            if policy.fulfils(category, metric, event.status):
                 clock = clock.met(rule.calendar, at)
             metrics[metric] = MetricState(target=target, clock=clock)
         state = state.model_copy(
@@ -569,6 +616,16 @@ class _Step:
             for change in event.changes:
                 if change.field in _EDITABLE_FIELDS:
                     changes[change.field] = change.new
+        elif isinstance(event, TicketCustomerContextChanged):
+            changes.update(company_id=event.company_id, **_context_fields(event.customer_context))
+        elif isinstance(event, CustomFieldsChanged) and fields is not None:
+            custom = dict(fields.custom)
+            for custom_change in event.changes:
+                if custom_change.new is None:
+                    custom.pop(custom_change.key, None)
+                else:
+                    custom[custom_change.key] = custom_change.new
+            changes["custom"] = custom
         elif isinstance(event, TagsChanged) and fields is not None:
             removed = set(event.removed)
             kept = [tag for tag in fields.tags if tag not in removed]
@@ -620,27 +677,38 @@ class _Step:
         resolution = rule.policy.target(effective, SlaMetric.RESOLUTION)
         if SlaMetric.RESOLUTION not in self.state.metrics and resolution is not None:
             # Not retroactive: the clock counts from the switch.
-            clock = SlaClock.start(at, paused=rule.policy.pauses(category, SlaMetric.RESOLUTION))
-            if rule.policy.fulfils(category, SlaMetric.RESOLUTION):
+            paused = rule.policy.pauses(category, SlaMetric.RESOLUTION, self.status)
+            clock = SlaClock.start(at, paused=paused)
+            if rule.policy.fulfils(category, SlaMetric.RESOLUTION, self.status):
                 clock = clock.met(rule.calendar, at)
             self.put(SlaMetric.RESOLUTION, MetricState(target=resolution, clock=clock))
-        old_rules = (old.policy.pausing, old.policy.fulfilling)
-        if old_rules != (rule.policy.pausing, rule.policy.fulfilling):
-            self.follow_status(category, at, cause)
+        if _status_rules(old.policy) != _status_rules(rule.policy):
+            self.follow_status(category, at, cause, status=self.status)
         settled = max(
             (metric.clock.changed_at for metric in self.state.metrics.values()), default=at
         )
         self.targets_set(cause, max(at, settled))
 
+    @property
+    def status(self) -> str | None:
+        """The ticket's status, when known (states kept before policies have none)."""
+        fields = self.state.fields
+        return fields.status or None if fields is not None else None
+
     def follow_status(
-        self, category: StatusCategory, at: datetime, cause: str | None = None
+        self,
+        category: StatusCategory,
+        at: datetime,
+        cause: str | None = None,
+        *,
+        status: str | None,
     ) -> None:
         self.state = self.state.model_copy(update={"category": category})
         policy = self.rule.policy
         calendar = self.rule.calendar
         for name, metric in sorted(self.state.metrics.items()):
             moment = max(at, metric.clock.changed_at)
-            clock = policy.follow_status(metric.clock, name, category, calendar, moment)
+            clock = policy.follow_status(metric.clock, name, category, calendar, moment, status)
             self._transition(name, metric, clock, moment, cause)
 
     def meet(self, name: SlaMetric, at: datetime) -> None:
@@ -669,7 +737,7 @@ class _Step:
         first = metrics.get(SlaMetric.FIRST_RESPONSE)
         if first is not None and not first.clock.is_met:
             return
-        paused = policy.pauses(self.state.category, SlaMetric.NEXT_RESPONSE)
+        paused = policy.pauses(self.state.category, SlaMetric.NEXT_RESPONSE, self.status)
         self.put(
             SlaMetric.NEXT_RESPONSE,
             MetricState(target=target, clock=SlaClock.start(at, paused=paused)),
@@ -729,6 +797,16 @@ class _Step:
                 cause=cause,
                 at=at,
             )
+
+
+def _status_rules(policy: SlaPolicy) -> tuple[Any, ...]:
+    """What decides how a policy's clocks follow statuses."""
+    return (
+        policy.pausing,
+        policy.fulfilling,
+        policy.pausing_statuses,
+        policy.fulfilling_statuses,
+    )
 
 
 def _clock_state(clock: SlaClock) -> SlaClockState:

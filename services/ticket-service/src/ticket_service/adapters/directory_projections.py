@@ -20,6 +20,7 @@ from helpdesk_events.customers import (
     CUSTOMER,
     CompanyProfileChanged,
     CompanyRegistered,
+    CompanyTagsChanged,
     CustomerProfileChanged,
     CustomerRegistered,
     CustomerTagsChanged,
@@ -38,6 +39,7 @@ from helpdesk_events.directory import (
     TeamLeadChanged,
     TeamMemberAdded,
     TeamMemberRemoved,
+    TeamRegionChanged,
 )
 from ticket_service.adapters.event_store import RecordedEvent
 from ticket_service.adapters.projections import Projection
@@ -76,6 +78,16 @@ async def _advance(
     return bool(applied)
 
 
+#: The kept tags in their order, then the added ones (as the aggregates fold them); $4 removed,
+#: $5 added.
+TAGS_CHANGED_SQL = (
+    "tags = array(SELECT t FROM unnest(tags) WITH ORDINALITY AS k(t, n)"
+    "             WHERE t <> ALL($4::text[]) ORDER BY n)"
+    "    || array(SELECT t FROM unnest($5::text[]) WITH ORDINALITY AS a(t, n)"
+    "             WHERE t <> ALL(tags) ORDER BY n)"
+)
+
+
 async def _count_version(connection: asyncpg.Connection, recorded: RecordedEvent) -> None:
     """An event type this version does not show still moves the row's version on."""
     stream_type = recorded.envelope.stream_type
@@ -97,8 +109,8 @@ class CustomersProjection:
             await connection.execute(
                 "INSERT INTO customer_views (customer_id, version, name, email, phone, tags,"
                 " gender, channel, ip_address, company_id, job_title, role, created_at,"
-                " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-                " $13) ON CONFLICT (customer_id) DO NOTHING",
+                " updated_at, country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                " $13, $13, $14) ON CONFLICT (customer_id) DO NOTHING",
                 envelope.stream_id,
                 envelope.stream_version,
                 event.name,
@@ -112,6 +124,7 @@ class CustomersProjection:
                 event.job_title,
                 event.role,
                 envelope.occurred_at,
+                event.country,
             )
         elif isinstance(event, CustomerProfileChanged):
             changes: dict[str, Any] = {}
@@ -124,22 +137,19 @@ class CustomersProjection:
                 connection, "customer_views", "customer_id", recorded, *_assignments(changes)
             )
         elif isinstance(event, CustomerTagsChanged):
-            # The kept tags in their order, then the added ones (as the aggregate folds them).
             await _advance(
                 connection,
                 "customer_views",
                 "customer_id",
                 recorded,
-                "tags = array(SELECT t FROM unnest(tags) WITH ORDINALITY AS k(t, n)"
-                "             WHERE t <> ALL($4::text[]) ORDER BY n)"
-                "    || array(SELECT t FROM unnest($5::text[]) WITH ORDINALITY AS a(t, n)"
-                "             WHERE t <> ALL(tags) ORDER BY n)",
+                TAGS_CHANGED_SQL,
                 (list(event.removed), list(event.added)),
             )
         elif isinstance(event, CompanyRegistered):
             await connection.execute(
                 "INSERT INTO company_views (company_id, version, name, website, city, phone,"
-                " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+                " created_at, updated_at, country, tier, tags)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10)"
                 " ON CONFLICT (company_id) DO NOTHING",
                 envelope.stream_id,
                 envelope.stream_version,
@@ -148,6 +158,18 @@ class CustomersProjection:
                 event.city,
                 event.phone,
                 envelope.occurred_at,
+                event.country,
+                event.tier,
+                list(event.tags),
+            )
+        elif isinstance(event, CompanyTagsChanged):
+            await _advance(
+                connection,
+                "company_views",
+                "company_id",
+                recorded,
+                TAGS_CHANGED_SQL,
+                (list(event.removed), list(event.added)),
             )
         elif isinstance(event, CompanyProfileChanged):
             company_changes: dict[str, Any] = {
@@ -198,8 +220,9 @@ class DirectoryProjection:
         elif isinstance(event, TeamCreated):
             inserted = await connection.fetchval(
                 "INSERT INTO team_views (team_id, version, name, description, lead_id, tier,"
-                " escalates_to, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-                " $8) ON CONFLICT (team_id) DO NOTHING RETURNING true",
+                " escalates_to, created_at, updated_at, time_zone, languages,"
+                " business_calendar_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)"
+                " ON CONFLICT (team_id) DO NOTHING RETURNING true",
                 stream_id,
                 envelope.stream_version,
                 event.name,
@@ -208,6 +231,9 @@ class DirectoryProjection:
                 event.tier,
                 event.escalates_to,
                 at,
+                event.time_zone,
+                list(event.languages),
+                event.business_calendar_id,
             )
             if inserted and event.lead_id is not None:  # a lead is always a member
                 await self._add_member(connection, stream_id, event.lead_id, recorded)
@@ -242,6 +268,20 @@ class DirectoryProjection:
                     stream_id,
                     event.agent_id,
                 )
+        elif isinstance(event, TeamRegionChanged):
+            await _advance(
+                connection,
+                "team_views",
+                "team_id",
+                recorded,
+                *_assignments(
+                    {
+                        "time_zone": event.time_zone,
+                        "languages": list(event.languages),
+                        "business_calendar_id": event.business_calendar_id,
+                    }
+                ),
+            )
         elif isinstance(event, TeamLeadChanged):
             if (
                 await _advance(

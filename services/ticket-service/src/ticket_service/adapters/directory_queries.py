@@ -64,6 +64,10 @@ class DirectoryQueries:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def teams_led_by(self, agent_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        rows = await self._pool.fetch("SELECT team_id FROM team_views WHERE lead_id = $1", agent_id)
+        return frozenset(row["team_id"] for row in rows)
+
     async def _page(
         self, select: str, from_where: str, order: str, where: _Where, page: PageRequest
     ) -> tuple[list[asyncpg.Record], int]:

@@ -29,8 +29,12 @@ from ticket_service.adapters.group_consumer import consume_in_group
 
 log = structlog.get_logger()
 
-#: The metrics ticket views show; next response is not projected yet.
-SHOWN = {SlaMetricName.FIRST_RESPONSE: "first_response", SlaMetricName.RESOLUTION: "resolution"}
+#: The metrics the ticket views and the ticket detail show (columns ``<name>_due``/``_state``).
+SHOWN = {
+    SlaMetricName.FIRST_RESPONSE: "first_response",
+    SlaMetricName.NEXT_RESPONSE: "next_response",
+    SlaMetricName.RESOLUTION: "resolution",
+}
 
 
 async def apply_sla_event(connection: asyncpg.Connection, envelope: EventEnvelope) -> None:

@@ -44,10 +44,15 @@ class SlaReports:
         self._pool = pool
 
     async def by_group(
-        self, group_by: GroupBy, start: datetime, end: datetime
+        self,
+        group_by: GroupBy,
+        start: datetime,
+        end: datetime,
+        teams: frozenset[uuid.UUID] | None = None,
     ) -> list[GroupFigures]:
-        """Per group, per metric, the outcomes with ``start <= at < end``; groups by id, then
-        the one without (``None``) last; every metric present (zeros when it had none)."""
+        """Per group, per metric, the outcomes with ``start <= at < end`` (of tickets of
+        ``teams`` when given); groups by id, then the one without (``None``) last; every metric
+        present (zeros when it had none)."""
         column = GROUP_COLUMNS[group_by]
         rows = await self._pool.fetch(
             f"SELECT {column} AS group_id, o.metric,"  # noqa: S608 - a column of ours
@@ -58,10 +63,11 @@ class SlaReports:
             "  AS compliance,"
             " avg(o.elapsed_seconds) FILTER (WHERE o.met) AS average_business_seconds"
             " FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id)"
-            " WHERE o.at >= $1 AND o.at < $2"
+            " WHERE o.at >= $1 AND o.at < $2 AND ($3::uuid[] IS NULL OR v.team_id = ANY($3))"
             " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2",
             start,
             end,
+            None if teams is None else sorted(teams),
         )
         groups: dict[uuid.UUID | None, dict[str, MetricFigures]] = {}
         for row in rows:

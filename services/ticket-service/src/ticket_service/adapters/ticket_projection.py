@@ -21,6 +21,7 @@ from helpdesk_events import (
     TicketUnmerged,
 )
 from helpdesk_events.directory import TicketOptionsConfigured
+from helpdesk_events.tickets import CustomFieldsChanged, TicketCustomerContextChanged
 from ticket_service.adapters.event_store import RecordedEvent
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
 
@@ -28,7 +29,7 @@ TICKET_COLUMNS = (
     "ticket_id, number, version, subject, description, status, status_category, priority,"
     " priority_rank, type, category, channel, team_id, assignee_id, customer_id, company_id,"
     " requester_email, requester_name, tags, business_unit, brand, follow_up_of, merged_into,"
-    " message_count, last_message_at, created_at, updated_at"
+    " message_count, last_message_at, created_at, updated_at, custom_fields"
 )
 
 
@@ -99,6 +100,19 @@ class TicketsProjection:
             )
         elif isinstance(event, TeamChanged):
             changes = {"team_id": event.to_team_id}
+        elif isinstance(event, TicketCustomerContextChanged):
+            changes = {"company_id": event.company_id}
+            if event.requester_email:
+                changes["requester_email"] = event.requester_email
+        elif isinstance(event, CustomFieldsChanged):
+            # $2: keys cleared, $3: keys set with their values (applied in stream order).
+            await connection.execute(
+                "UPDATE ticket_views SET custom_fields = (custom_fields - $2::text[]) || $3::jsonb"
+                " WHERE ticket_id = $1",
+                ticket_id,
+                [c.key for c in event.changes if c.new is None],
+                {c.key: c.new for c in event.changes if c.new is not None},
+            )
         elif isinstance(event, TicketAssigned):
             changes = {"assignee_id": event.assignee_id}
         elif isinstance(event, TicketUnassigned):
@@ -159,7 +173,7 @@ class TicketsProjection:
             event.channel, event.team_id, event.assignee_id, event.customer_id, event.company_id,
             event.requester_email, event.requester_name, list(event.tags), event.business_unit,
             event.brand, event.follow_up_of, None, 0, None,
-            envelope.occurred_at, envelope.occurred_at,
+            envelope.occurred_at, envelope.occurred_at, dict(event.custom_fields),
         )  # fmt: skip
         placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
         await connection.execute(

@@ -18,6 +18,7 @@ VIEW_CATEGORIES: dict[str, tuple[str, ...] | None] = {
     "new": ("new",),
     "solved": ("resolved",),
     "closed": ("closed",),
+    "newest": None,
     "all": None,
 }
 #: Ticket rows with the SLA state the SLA service published for them (if any yet).
@@ -78,9 +79,16 @@ class _Where:
             self._add("lower(requester_email) = lower(?)", self.filter.requester_email)
         if self.filter.tag:
             self._add("tags @> ARRAY[?::text]", self.filter.tag.strip().lower())
+        if self.filter.custom:
+            self._add("custom_fields @> ?::jsonb", self.filter.custom)
         if self.filter.owner is not None:
             customer_id, email = self.filter.owner
-            self._add("(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email)
+            if self.filter.owner_company is not None:
+                self._add("company_id = ?", self.filter.owner_company)
+            else:
+                self._add(
+                    "(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email
+                )
         if self.filter.breached is not None:
             self._where.append(
                 ("" if self.filter.breached else "NOT ")
@@ -115,6 +123,16 @@ class TicketQueries:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def sla_due(self, ticket_id: uuid.UUID) -> dict[str, Any]:
+        """The ticket's due times as the SLA service last published them (none: all None)."""
+        row = await self._pool.fetchrow(
+            "SELECT first_response_due, next_response_due, resolution_due FROM ticket_sla"
+            " WHERE ticket_id = $1",
+            ticket_id,
+        )
+        names = ("first_response_due", "next_response_due", "resolution_due")
+        return {name: row[name] if row else None for name in names}
+
     async def search(self, where: TicketFilter) -> tuple[list[asyncpg.Record], int]:
         clause, args = _Where(where).sql()
         order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"
@@ -136,6 +154,18 @@ class TicketQueries:
             await self._pool.fetchval(
                 f"SELECT count(*) FROM {FROM_VIEWS} WHERE {clause}",  # noqa: S608 - built above
                 *args,
+            )
+        )
+
+    async def merged_descriptions(self, ticket_id: uuid.UUID) -> list[asyncpg.Record]:
+        """The original descriptions of the tickets merged into this one (not empty), with who
+        opened each and when."""
+        return list(
+            await self._pool.fetch(
+                "SELECT ticket_id, number, description, customer_id, requester_email,"
+                " requester_name, channel, created_at FROM ticket_views"
+                " WHERE merged_into = $1 AND description <> '' ORDER BY created_at, ticket_id",
+                ticket_id,
             )
         )
 

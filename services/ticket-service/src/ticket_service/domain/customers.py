@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, TypeVar, get_args
 from urllib.parse import urlsplit
 
+import pycountry
 from pydantic import ValidationError
 
 from helpdesk_events import DomainEvent
@@ -27,6 +28,7 @@ from helpdesk_events.customers import (
     CompanyFieldChange,
     CompanyProfileChanged,
     CompanyRegistered,
+    CompanyTagsChanged,
     CustomerField,
     CustomerFieldChange,
     CustomerProfileChanged,
@@ -97,6 +99,20 @@ def clean_ip_address(value: str | None) -> str | None:
         ) from None
 
 
+def clean_country(value: str | None) -> str | None:
+    """An ISO 3166-1 alpha-2 code ("ID", "IN"), upper case, so that SLA and assignment
+    conditions compare one spelling (``customer_country == "IN"``); pycountry knows the list."""
+    cleaned = clean_text(value)
+    if cleaned is None:
+        return None
+    code = cleaned.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise InvalidCustomerData(
+            f"country: {cleaned!r} is not an ISO 3166-1 alpha-2 country code (e.g. ID, IN, SG)"
+        )
+    return code
+
+
 def _required_name(value: str | None, what: str) -> str:
     cleaned = clean_text(value)
     if cleaned is None:
@@ -138,6 +154,7 @@ class Customer:
     role: str | None
     created_at: datetime
     updated_at: datetime
+    country: str | None = None
 
     def field_value(self, name: CustomerField) -> str | None:
         """A profile field as the events carry it (text or None)."""
@@ -157,6 +174,7 @@ def register_customer(
     company_id: uuid.UUID | None = None,
     job_title: str | None = None,
     role: str | None = None,
+    country: str | None = None,
 ) -> CustomerRegistered:
     """Decide the first event of a new contact."""
     return _event(
@@ -171,6 +189,7 @@ def register_customer(
         company_id=company_id,
         job_title=clean_text(job_title),
         role=clean_text(role),
+        country=clean_country(country),
     )
 
 
@@ -190,6 +209,8 @@ def _clean_customer_field(name: CustomerField, value: str | uuid.UUID | None) ->
         return normalise_email(value)
     if name == "ip_address":
         return clean_ip_address(value)
+    if name == "country":
+        return clean_country(value)
     return clean_text(value)
 
 
@@ -218,12 +239,25 @@ def change_customer_profile(
 
 def change_customer_tags(customer: Customer, tags: Iterable[str]) -> CustomerTagsChanged | None:
     """Decide the tags becoming exactly ``tags``; None when they already are."""
+    diff = tags_diff(customer.tags, tags)
+    return None if diff is None else CustomerTagsChanged(added=diff[0], removed=diff[1])
+
+
+def tags_diff(
+    current: tuple[str, ...], tags: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(added, removed) for the tags becoming exactly ``tags``; None when they already are."""
     wanted = clean_tags(tags)
-    added = tuple(tag for tag in wanted if tag not in customer.tags)
-    removed = tuple(tag for tag in customer.tags if tag not in wanted)
-    if not added and not removed:
-        return None
-    return CustomerTagsChanged(added=added, removed=removed)
+    added = tuple(tag for tag in wanted if tag not in current)
+    removed = tuple(tag for tag in current if tag not in wanted)
+    return (added, removed) if added or removed else None
+
+
+def with_tags_changed(
+    current: tuple[str, ...], added: tuple[str, ...], removed: tuple[str, ...]
+) -> tuple[str, ...]:
+    kept = tuple(tag for tag in current if tag not in removed)
+    return kept + tuple(t for t in added if t not in kept)
 
 
 def apply_customer(
@@ -246,6 +280,7 @@ def apply_customer(
             company_id=event.company_id,
             job_title=event.job_title,
             role=event.role,
+            country=event.country,
             created_at=occurred_at,
             updated_at=occurred_at,
         )
@@ -263,8 +298,7 @@ def apply_customer(
                 values[change.field] = change.new
         return replace(customer, **values)
     if isinstance(event, CustomerTagsChanged):
-        kept = tuple(tag for tag in customer.tags if tag not in event.removed)
-        return replace(customer, tags=kept + tuple(t for t in event.added if t not in kept))
+        return replace(customer, tags=with_tags_changed(customer.tags, event.added, event.removed))
     return customer  # an event type this version does not fold still counts as a version
 
 
@@ -292,6 +326,9 @@ class Company:
     phone: str | None
     created_at: datetime
     updated_at: datetime
+    country: str | None = None
+    tier: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -328,6 +365,9 @@ def register_company(
     website: str | None = None,
     city: str | None = None,
     phone: str | None = None,
+    country: str | None = None,
+    tier: str | None = None,
+    tags: Iterable[str] = (),
 ) -> CompanyRegistered:
     return _event(
         CompanyRegistered,
@@ -335,6 +375,9 @@ def register_company(
         website=clean_website(website),
         city=clean_text(city),
         phone=clean_text(phone),
+        country=clean_country(country),
+        tier=clean_text(tier),
+        tags=clean_tags(tags),
     )
 
 
@@ -353,6 +396,8 @@ def change_company_profile(
             new = _required_name(value, "company")
         elif name == "website":
             new = clean_website(value)
+        elif name == "country":
+            new = clean_country(value)
         else:
             new = clean_text(value)
         old: str | None = getattr(company, name)
@@ -361,6 +406,12 @@ def change_company_profile(
     if not field_changes:
         return None
     return _event(CompanyProfileChanged, changes=tuple(field_changes))
+
+
+def change_company_tags(company: Company, tags: Iterable[str]) -> CompanyTagsChanged | None:
+    """Decide the company's tags becoming exactly ``tags``; None when they already are."""
+    diff = tags_diff(company.tags, tags)
+    return None if diff is None else CompanyTagsChanged(added=diff[0], removed=diff[1])
 
 
 def apply_company(
@@ -376,6 +427,9 @@ def apply_company(
             website=event.website,
             city=event.city,
             phone=event.phone,
+            country=event.country,
+            tier=event.tier,
+            tags=event.tags,
             created_at=occurred_at,
             updated_at=occurred_at,
         )
@@ -390,7 +444,11 @@ def apply_company(
             website=values.get("website", company.website),
             city=values.get("city", company.city),
             phone=values.get("phone", company.phone),
+            country=values.get("country", company.country),
+            tier=values.get("tier", company.tier),
         )
+    if isinstance(event, CompanyTagsChanged):
+        return replace(company, tags=with_tags_changed(company.tags, event.added, event.removed))
     return company
 
 

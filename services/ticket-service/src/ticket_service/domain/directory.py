@@ -18,12 +18,15 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import available_timezones
 
+import pycountry
 from pydantic import ValidationError
 
 from helpdesk_events import DomainEvent
@@ -40,6 +43,7 @@ from helpdesk_events.directory import (
     TeamLeadChanged,
     TeamMemberAdded,
     TeamMemberRemoved,
+    TeamRegionChanged,
 )
 from ticket_service.domain.customers import normalise_email
 from ticket_service.domain.errors import DomainError
@@ -212,6 +216,61 @@ class Team:
     members: tuple[uuid.UUID, ...]
     created_at: datetime
     updated_at: datetime
+    #: A regional team's zone, languages and business calendar (#20 item 11).
+    time_zone: str | None = None
+    languages: tuple[str, ...] = ()
+    business_calendar_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where and when a team works: an IANA time zone, ISO 639-1 languages, a calendar id."""
+
+    time_zone: str | None = None
+    languages: tuple[str, ...] = ()
+    business_calendar_id: str | None = None
+
+
+REGION_FIELDS = ("time_zone", "languages", "business_calendar_id")
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows (a lookup, so no file path is ever opened)."""
+    return frozenset(available_timezones())
+
+
+def clean_region(region: Region) -> Region:
+    """The region with its time zone and languages checked (422 naming the bad one)."""
+    zone = (region.time_zone or "").strip() or None
+    if zone is not None and zone not in _time_zones():
+        raise DirectoryRuleViolation(
+            f"time_zone: {zone!r} is not an IANA time zone (e.g. Asia/Jakarta)"
+        )
+    languages: list[str] = []
+    for text in region.languages:
+        code = text.strip().lower()
+        if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+            raise DirectoryRuleViolation(
+                f"languages: {text!r} is not an ISO 639-1 language code (e.g. id, en)"
+            )
+        if code not in languages:
+            languages.append(code)
+    calendar = (region.business_calendar_id or "").strip() or None
+    return Region(zone, tuple(languages), calendar)
+
+
+def change_team_region(team: Team, region: Region) -> TeamRegionChanged | None:
+    """Decide the team's region becoming ``region``; None when it already is."""
+    cleaned = clean_region(region)
+    current = Region(team.time_zone, team.languages, team.business_calendar_id)
+    if cleaned == current:
+        return None
+    return TeamRegionChanged(
+        time_zone=cleaned.time_zone,
+        languages=cleaned.languages,
+        business_calendar_id=cleaned.business_calendar_id,
+    )
 
 
 def _refuse_inactive(agent: Agent, doing: str) -> None:
@@ -230,6 +289,7 @@ def create_team(
     escalates_to: uuid.UUID | None = None,
     members: Sequence[Agent] = (),
     lead: Agent | None = None,
+    region: Region = Region(),
 ) -> list[DomainEvent]:
     """Decide a new team's events: created, then its members, then its lead.
 
@@ -243,6 +303,7 @@ def create_team(
             description=(description or "").strip() or None,
             tier=tier,
             escalates_to=escalates_to,
+            **asdict(clean_region(region)),
         )
     ]
     seen: set[uuid.UUID] = set()
@@ -365,6 +426,9 @@ def apply_team(
             members=(event.lead_id,) if event.lead_id else (),
             created_at=occurred_at,
             updated_at=occurred_at,
+            time_zone=event.time_zone,
+            languages=event.languages,
+            business_calendar_id=event.business_calendar_id,
         )
     if team is None:
         raise ValueError(f"team {team_id}: {type(event).__name__} before TeamCreated")
@@ -380,6 +444,13 @@ def apply_team(
             escalates_to=event.escalates_to
             if event.escalates_to is not None
             else team.escalates_to,
+        )
+    if isinstance(event, TeamRegionChanged):
+        return replace(
+            team,
+            time_zone=event.time_zone,
+            languages=event.languages,
+            business_calendar_id=event.business_calendar_id,
         )
     if isinstance(event, TeamMemberAdded):
         if event.agent_id in team.members:

@@ -24,3 +24,8 @@ class VersionConflict(DomainError):
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual
+
+
+class PreconditionRequired(DomainError):
+    """A change to shared configuration must name the version it was decided on (If-Match),
+    so that two managers never silently overwrite each other's changes."""

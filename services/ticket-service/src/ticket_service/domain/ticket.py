@@ -34,7 +34,16 @@ from helpdesk_events import (
     TicketUnmerged,
     Visibility,
 )
-from helpdesk_events.tickets import AttachmentRef, FieldChange, TicketField
+from helpdesk_events.tickets import (
+    AttachmentRef,
+    CustomerContext,
+    CustomFieldsChanged,
+    CustomFieldValue,
+    FieldChange,
+    TicketCustomerContextChanged,
+    TicketField,
+)
+from ticket_service.domain import custom_fields
 from ticket_service.domain.errors import DomainError, InvalidTransition
 from ticket_service.domain.options import DEFAULT_OPTIONS, TicketOptions
 
@@ -84,6 +93,10 @@ class Ticket:
     #: The version of the last event that set the team or the assignee (1: as created).
     routing_version: int = 1
     status_history: tuple[tuple[str, datetime], ...] = field(default=())
+    #: The customer's and company's attributes as the directory says (None: never derived).
+    customer_context: CustomerContext | None = None
+    #: Custom field values by key (a manager defines the fields).
+    custom_fields: Mapping[str, CustomFieldValue] = field(default_factory=dict)
 
     @property
     def is_closed(self) -> bool:
@@ -131,6 +144,8 @@ class NewTicket:
     brand: str | None = None
     attachments: tuple[AttachmentRef, ...] = ()
     follow_up_of: uuid.UUID | None = None
+    customer_context: CustomerContext | None = None
+    custom_fields: Mapping[str, CustomFieldValue] = field(default_factory=dict)
 
 
 def sanitise_html(text: str) -> str:
@@ -182,6 +197,8 @@ def create(
         brand=new.brand,
         attachments=new.attachments,
         follow_up_of=new.follow_up_of,
+        customer_context=new.customer_context,
+        custom_fields=dict(new.custom_fields),
     )
 
 
@@ -259,6 +276,14 @@ def change_tags(
     to_add = tuple(tag for tag in clean_tags(add) if tag not in ticket.tags)
     to_remove = tuple(tag for tag in clean_tags(remove) if tag in ticket.tags)
     return TagsChanged(added=to_add, removed=to_remove) if to_add or to_remove else None
+
+
+def change_custom_fields(
+    ticket: Ticket, values: Mapping[str, CustomFieldValue | None]
+) -> CustomFieldsChanged | None:
+    """Set custom field values (already checked against their definitions; None clears)."""
+    _refuse_if_closed(ticket)
+    return custom_fields.change(ticket.custom_fields, values)
 
 
 def change_team(
@@ -339,6 +364,7 @@ def follow_up(
         brand=ticket.brand,
         attachments=attachments,
         follow_up_of=ticket.id,
+        custom_fields=ticket.custom_fields,
     )
 
 
@@ -469,6 +495,32 @@ def status_before_merge(child: Ticket) -> str:
     return REOPEN_STATUS
 
 
+def merged_description(child: Mapping[str, Any]) -> dict[str, Any]:
+    """A merged child's original description as an entry of its parent's conversation: public
+    (a customer sees it when the child is theirs), by the child's requester, marked with the
+    child's id and number (``merged_description``), at the time the child was opened."""
+    return {
+        "message_id": child["ticket_id"],
+        "ticket_id": child["ticket_id"],
+        "ticket_number": child["number"],
+        "visibility": Visibility.PUBLIC.value,
+        "author": {
+            "kind": "customer",
+            "id": str(child["customer_id"] or child["requester_email"] or child["ticket_id"]),
+            "display_name": child["requester_name"],
+        },
+        "body_html": child["description"],
+        "body_text": plain_text(child["description"]),
+        "attachments": [],
+        "channel": child["channel"],
+        "automated": False,
+        "created_at": child["created_at"],
+        "owner_customer_id": child["customer_id"],
+        "owner_email": child["requester_email"],
+        "merged_description": True,
+    }
+
+
 def label(ticket: Ticket) -> str:
     return f"#{ticket.number}" if ticket.number is not None else str(ticket.id)
 
@@ -521,6 +573,8 @@ def apply(
             brand=event.brand,
             attachments=event.attachments,
             follow_up_of=event.follow_up_of,
+            customer_context=event.customer_context,
+            custom_fields=dict(event.custom_fields),
             created_at=occurred_at,
             updated_at=occurred_at,
             status_history=((event.status, occurred_at),),
@@ -563,6 +617,21 @@ def apply(
     if isinstance(event, TicketUnmerged):
         unmerged = replace(ticket, merged_into=None)
         return _with_status(unmerged, event.restored_status, None, occurred_at, options)
+    if isinstance(event, TicketCustomerContextChanged):
+        return replace(
+            ticket,
+            company_id=event.company_id,
+            requester_email=event.requester_email or ticket.requester_email,
+            customer_context=event.customer_context,
+        )
+    if isinstance(event, CustomFieldsChanged):
+        values = dict(ticket.custom_fields)
+        for change in event.changes:
+            if change.new is None:
+                values.pop(change.key, None)
+            else:
+                values[change.key] = change.new
+        return replace(ticket, custom_fields=values)
     if isinstance(event, ChildTicketUnmerged):
         children = tuple(c for c in ticket.merged_children if c != event.child_id)
         return replace(ticket, merged_children=children)

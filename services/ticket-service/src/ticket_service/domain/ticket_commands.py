@@ -79,6 +79,28 @@ def rule_unassign(ticket: Ticket, *, assignee_id: uuid.UUID, reason: str) -> Tic
     return TicketUnassigned(previous_assignee_id=assignee_id, reason=reason)
 
 
+def route(
+    ticket: Ticket,
+    *,
+    team_id: uuid.UUID,
+    expected_version: int,
+    team_exists: bool,
+    team_members: frozenset[uuid.UUID],
+) -> list[DomainEvent]:
+    """A routing rule's team for a ticket without one, if it still has none: ``TeamChanged``.
+    A ticket that got a team or an assignee since (by hand, or the mail account's team) keeps
+    them."""
+    _refuse_unless_open(ticket)
+    if ticket.team_id is not None:
+        raise CommandRefused(f"{label(ticket)} is already in team {ticket.team_id}")
+    if ticket.assignee_id is not None:
+        raise CommandRefused(f"{label(ticket)} is already assigned to {ticket.assignee_id}")
+    _refuse_if_routed_since(ticket, expected_version)
+    if not team_exists:
+        raise CommandRefused(f"there is no team {team_id}")
+    return change_team(ticket, team_id, team_members)
+
+
 def escalate(
     ticket: Ticket,
     *,

@@ -1,4 +1,5 @@
-"""Command line: ``ticket-service serve | relay | sla-projector | commands | migrate``
+"""Command line: ``ticket-service serve | relay | sla-projector | commands | customer-context |
+migrate | projections``
 (also ``python -m ticket_service``)."""
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "commands",
         help="decide the commands other services send on helpdesk.ticket-commands.v1",
+    )
+    commands.add_parser(
+        "customer-context",
+        help="follow contact and company changes onto open tickets (also run by `commands`)",
     )
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head")
@@ -65,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         from ticket_service.entrypoints.command_consumer import run_commands
 
         uvloop.run(run_commands(settings))
+    elif args.command == "customer-context":
+        import uvloop
+
+        from ticket_service.entrypoints.command_consumer import run_customer_context
+
+        uvloop.run(run_customer_context(settings))
     elif args.command == "migrate":
         from ticket_service.adapters.migrate import upgrade
 

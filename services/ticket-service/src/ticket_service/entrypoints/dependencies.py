@@ -67,7 +67,7 @@ def allowed_to(action: access.Action) -> Callable[[Principal], Awaitable[Princip
 Caller = Annotated[Principal, Depends(principal)]
 ManagesContacts = Annotated[Principal, Depends(allowed_to(access.Action.MANAGE_CONTACTS))]
 ReadsDirectory = Annotated[Principal, Depends(allowed_to(access.Action.READ_DIRECTORY))]
-ReadsReports = Annotated[Principal, Depends(allowed_to(access.Action.READ_REPORTS))]
+ReadsSlaTimes = Annotated[Principal, Depends(allowed_to(access.Action.READ_SLA_TIMES))]
 Tickets = Annotated[TicketApplication, Depends(application)]
 TicketRequestsDep = Annotated[TicketRequests, Depends(_state(TicketRequests, "ticket_requests"))]
 Files = Annotated[AttachmentFiles, Depends(_state(AttachmentFiles, "attachment_files"))]

@@ -17,9 +17,16 @@ from fastapi.responses import JSONResponse
 
 from helpdesk_platform.config_http import HttpRefusal
 from ticket_service.adapters.idempotency import IdempotencyKeyReused
+from ticket_service.domain.custom_fields import CustomerMayNotSet
 from ticket_service.domain.customers import CompanyNotFound, ContactExists, CustomerNotFound
 from ticket_service.domain.directory import AgentExists, AgentNotFound, TeamNameTaken, TeamNotFound
-from ticket_service.domain.errors import DomainError, TicketNotFound, VersionConflict
+from ticket_service.domain.errors import (
+    DomainError,
+    PreconditionRequired,
+    TicketNotFound,
+    VersionConflict,
+)
+from ticket_service.domain.satisfaction import AlreadyRated
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.access import Forbidden
 from ticket_service.service_layer.attachments import AttachmentNotFound, AttachmentTooLarge
@@ -37,7 +44,7 @@ NOT_FOUND = (
 def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
     """The HTTP answer to a refusal: its status, its message, and where the existing record is
     when the refusal is a duplicate."""
-    if isinstance(error, Forbidden):
+    if isinstance(error, Forbidden | CustomerMayNotSet):
         return HTTPException(403, str(error))
     if isinstance(error, NOT_FOUND):
         return HTTPException(404, str(error))
@@ -45,8 +52,10 @@ def http_error(error: DomainError | IdempotencyKeyReused) -> HTTPException:
         kind = {ContactExists: "customers", AgentExists: "agents", TeamNameTaken: "teams"}
         location = f"/{kind[type(error)]}/{error.existing_id}"
         return HTTPException(409, str(error), headers={"Location": location})
-    if isinstance(error, VersionConflict):
+    if isinstance(error, VersionConflict | AlreadyRated):
         return HTTPException(409, str(error))
+    if isinstance(error, PreconditionRequired):
+        return HTTPException(428, str(error))
     if isinstance(error, CommandRefused):
         return HTTPException(409, f"cannot escalate: {error}")
     if isinstance(error, AttachmentTooLarge):

@@ -21,12 +21,15 @@ from ticket_service.entrypoints import (
     errors,
     http_agents,
     http_attachments,
+    http_branding,
     http_companies,
+    http_custom_fields,
     http_customers,
     http_mail,
     http_merges,
     http_messages,
     http_options,
+    http_portal,
     http_reports,
     http_teams,
     http_tickets,
@@ -128,4 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(http_reports.router)
     app.include_router(http_mail.router)
+    app.include_router(http_custom_fields.router)
+    app.include_router(http_portal.router)
+    app.include_router(http_branding.router)
     return app

@@ -16,6 +16,7 @@ __all__ = [
     "PLAIN_TEXT",
     "RECORD_ERRORS",
     "CorrelationId",
+    "Country",
     "IfMatch",
     "ListPage",
     "Page",
@@ -34,7 +35,7 @@ class Problem(BaseModel):
 
 #: The documented refusals of the ticket routes (and of records: without 412).
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422)
+    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 412, 422, 428)
 }
 RECORD_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (400, 401, 403, 404, 409, 422)
@@ -43,6 +44,9 @@ RECORD_ERRORS: dict[int | str, dict[str, Any]] = {
 PLAIN_TEXT = "plain text: stored and returned as sent, never HTML; clients must escape it"
 HTML = "HTML or plain text; stored sanitised (no scripts, event handlers or styles)"
 Text = Annotated[str, Field(max_length=100)]
+Country = Annotated[
+    str, Field(max_length=2, description="ISO 3166-1 alpha-2, e.g. ID, IN, SG (422 otherwise)")
+]
 
 IfMatch = Annotated[
     str | None, Header(description='the ETag you read, e.g. "3": refuse with 409 if it moved on')

@@ -23,6 +23,7 @@ from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_common import (
     RECORD_ERRORS,
     CorrelationId,
+    Country,
     IfMatch,
     ListPage,
     Page,
@@ -39,6 +40,7 @@ router = APIRouter(tags=["customers"])
 
 Short = Annotated[str, Field(max_length=50)]
 Medium = Annotated[str, Field(max_length=200)]
+Tag = Annotated[str, Field(min_length=1, max_length=50)]
 
 
 class CreateCompanyBody(BaseModel):
@@ -49,6 +51,9 @@ class CreateCompanyBody(BaseModel):
     )
     city: Medium | None = None
     phone: Short | None = None
+    country: Country | None = None
+    tier: Medium | None = Field(default=None, description='a service tier, e.g. "Enterprise"')
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
 
 
 class ChangeCompanyBody(BaseModel):
@@ -59,6 +64,9 @@ class ChangeCompanyBody(BaseModel):
     website: str | None = Field(default=None, max_length=500)
     city: Medium | None = None
     phone: Short | None = None
+    country: Country | None = None
+    tier: Medium | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=50, description="replaces the tags")
 
 
 class CompanyView(BaseModel):
@@ -68,6 +76,9 @@ class CompanyView(BaseModel):
     website: str | None
     city: str | None
     phone: str | None
+    country: str | None = None
+    tier: str | None = None
+    tags: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
@@ -90,7 +101,15 @@ async def create_company(
     customers: Customers,
     x_correlation_id: CorrelationId = None,
 ) -> Response:
-    new = NewCompany(name=body.name, website=body.website, city=body.city, phone=body.phone)
+    new = NewCompany(
+        name=body.name,
+        website=body.website,
+        city=body.city,
+        phone=body.phone,
+        country=body.country,
+        tier=body.tier,
+        tags=tuple(body.tags),
+    )
     with refusals():
         company = await customers.register_company(new, command_context(caller, x_correlation_id))
     return resource(CompanyView.of(company), company.version, 201, f"/companies/{company.id}")
@@ -131,12 +150,13 @@ async def change_company(
     sent = body.model_fields_set
     if not sent:
         raise nothing_to_change(tuple(ChangeCompanyBody.model_fields))
-    changes = {cast(CompanyField, name): getattr(body, name) for name in sent}
+    changes = {cast(CompanyField, name): getattr(body, name) for name in sent - {"tags"}}
     with refusals():
         company = await customers.change_company(
             company_id,
             changes,
             command_context(caller, x_correlation_id),
             expected_version=expected_from(if_match, read_from=READ_FROM),
+            tags=tuple(body.tags or ()) if "tags" in sent else None,
         )
     return resource(CompanyView.of(company), company.version)

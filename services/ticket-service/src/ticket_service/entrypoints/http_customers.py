@@ -23,6 +23,7 @@ from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_common import (
     RECORD_ERRORS,
     CorrelationId,
+    Country,
     IfMatch,
     ListPage,
     Page,
@@ -69,6 +70,7 @@ class CreateCustomerBody(BaseModel):
     company_id: uuid.UUID | None = None
     job_title: Medium | None = None
     role: Medium | None = Field(default=None, description="their role at the company")
+    country: Country | None = None
 
 
 class ChangeCustomerBody(BaseModel):
@@ -85,6 +87,7 @@ class ChangeCustomerBody(BaseModel):
     company_id: uuid.UUID | None = None
     job_title: Medium | None = None
     role: Medium | None = None
+    country: Country | None = None
 
 
 class CustomerView(BaseModel):
@@ -101,6 +104,7 @@ class CustomerView(BaseModel):
     company_name: str | None = None
     job_title: str | None
     role: str | None
+    country: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -148,6 +152,7 @@ async def create_customer(
         company_id=body.company_id,
         job_title=body.job_title,
         role=body.role,
+        country=body.country,
     )
     with refusals():
         customer = await customers.register_customer(new, command_context(caller, x_correlation_id))

@@ -48,6 +48,11 @@ class MessageView(BaseModel):
     attachments: list[AttachmentRef]
     automated: bool
     created_at: datetime
+    merged_description: bool = Field(
+        default=False,
+        description="the original description of the merged ticket `ticket_number` (its id is "
+        "`ticket_id` and `id`), not a message",
+    )
 
 
 class MessageAddedView(BaseModel):
@@ -110,6 +115,7 @@ async def conversation(ticket_id: uuid.UUID, caller: Caller, tickets: Tickets) -
             attachments=row["attachments"],
             automated=row["automated"],
             created_at=row["created_at"],
+            merged_description=row["merged_description"],
         )
         for row in rows
     ]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events.sla import SlaMetricName
-from ticket_service.entrypoints.dependencies import ReadsReports, SlaReports
+from ticket_service.entrypoints.dependencies import Caller, SlaReports
 from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_common import ERRORS
 from ticket_service.service_layer.sla_reports import GroupBy, MetricFigures
@@ -124,7 +124,7 @@ def parse_period(start_text: str, end_text: str) -> tuple[datetime, datetime]:
 
 @router.get("/reports/sla", response_model=SlaReport, responses=ERRORS)
 async def sla_report(
-    caller: ReadsReports,
+    caller: Caller,
     reports: SlaReports,
     period_from: Annotated[str, Query(alias="from", description="ISO date or datetime; included")],
     period_to: Annotated[
@@ -163,7 +163,7 @@ async def sla_report(
 
 @router.get("/tickets/{ticket_id}/sla-times", response_model=TicketSlaTimes, responses=ERRORS)
 async def ticket_sla_times(
-    ticket_id: uuid.UUID, caller: ReadsReports, reports: SlaReports
+    ticket_id: uuid.UUID, caller: Caller, reports: SlaReports
 ) -> TicketSlaTimes:
     """A ticket's SLA outcomes so far (from `helpdesk.sla.v1`): first response and resolution
     business time once met, and each metric (each next-response exchange) met or breached."""

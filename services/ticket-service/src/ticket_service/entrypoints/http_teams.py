@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ticket_service.domain.directory import Agent, Team
+from ticket_service.domain.directory import Agent, Region, Team
 from ticket_service.entrypoints.dependencies import (
     Caller,
     Directory,
@@ -37,6 +37,16 @@ READ_FROM = "GET /teams/{id}"
 router = APIRouter(tags=["teams"])
 
 
+TimeZone = Annotated[str, Field(max_length=100, description="IANA, e.g. Asia/Jakarta")]
+Languages = Annotated[
+    list[Annotated[str, Field(max_length=10)]],
+    Field(max_length=50, description="ISO 639-1 codes the team answers in, e.g. id, en"),
+]
+CalendarId = Annotated[
+    str, Field(max_length=100, description="the SLA service's business calendar id")
+]
+
+
 class CreateTeamBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -52,6 +62,9 @@ class CreateTeamBody(BaseModel):
     lead_id: uuid.UUID | None = Field(
         default=None, description="becomes a member too if not listed in member_ids"
     )
+    time_zone: TimeZone | None = None
+    languages: Languages = Field(default_factory=list)
+    business_calendar_id: CalendarId | None = None
 
 
 class ChangeTeamBody(BaseModel):
@@ -62,6 +75,9 @@ class ChangeTeamBody(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     tier: int | None = Field(default=None, ge=1, le=9)
     escalates_to: uuid.UUID | None = None
+    time_zone: TimeZone | None = Field(default=None, description="null clears it")
+    languages: Languages | None = None
+    business_calendar_id: CalendarId | None = Field(default=None, description="null clears it")
 
 
 class LeadBody(BaseModel):
@@ -91,10 +107,16 @@ class TeamView(BaseModel):
     members: list[TeamMemberView]
     created_at: datetime
     updated_at: datetime
+    time_zone: str | None = None
+    languages: list[str] = Field(default_factory=list)
+    business_calendar_id: str | None = None
 
     @classmethod
     def of(cls, team: Team, members: list[Agent]) -> TeamView:
         return cls(
+            time_zone=team.time_zone,
+            languages=list(team.languages),
+            business_calendar_id=team.business_calendar_id,
             id=team.id,
             version=team.version,
             name=team.name,
@@ -153,6 +175,7 @@ async def create_team(
         escalates_to=body.escalates_to,
         member_ids=tuple(body.member_ids),
         lead_id=body.lead_id,
+        region=Region(body.time_zone, tuple(body.languages), body.business_calendar_id),
     )
     with refusals():
         team = await directory.create_team(new, command_context(caller, x_correlation_id))
@@ -201,7 +224,10 @@ async def change_team(
     with refusals():
         team = await directory.change_team(
             team_id,
-            {name: getattr(body, name) for name in sent},
+            {
+                name: tuple(body.languages or ()) if name == "languages" else getattr(body, name)
+                for name in sent
+            },
             command_context(caller, x_correlation_id),
             expected_version=expected_from(if_match, read_from=READ_FROM),
         )

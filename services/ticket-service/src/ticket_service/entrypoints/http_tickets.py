@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from ticket_service.domain.ticket import NewTicket
@@ -70,6 +70,7 @@ async def create_ticket(
         tags=body.tags,
         business_unit=body.business_unit,
         brand=body.brand,
+        custom_fields=body.custom_fields,
     )
     idempotency = (
         IdempotencyRequest.of(
@@ -94,9 +95,13 @@ async def create_ticket(
 
 @router.get("/tickets", response_model=TicketPage, responses=ERRORS)
 async def list_tickets(
+    request: Request,
     caller: Caller,
     requests: TicketRequestsDep,
-    view: View = "unsolved",
+    view: Annotated[
+        View | None,
+        Query(description="default: `unsolved`, or every status when `status` is given"),
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="words, #number or email")] = None,
     ticket_status: Annotated[str | None, Query(alias="status", max_length=50)] = None,
     team_id: uuid.UUID | None = None,
@@ -114,12 +119,18 @@ async def list_tickets(
     sort: Annotated[str, Query(pattern=r"^-?[a-z_]+$")] = "-created_at",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 25,
+    scope: Annotated[
+        Literal["mine", "company"],
+        Query(description="customers: `company` lists their company's tickets, if it shares them"),
+    ] = "mine",
 ) -> TicketPage:
-    """Ticket views: `unsolved` (the ticket list: not solved or closed), `new`, `solved`,
-    `closed`, `all`; filtered, searched and sorted (`-created_at`, `priority`, `resolution_due`,
-    …). Customers only ever see their own tickets."""
+    """Ticket views: `unsolved` (the ticket list: not solved or closed), `new` (status New),
+    `newest` (the newest across every status), `solved`, `closed`, `all`; `status=` alone lists
+    that status whatever its category; filtered, searched and sorted (`-created_at`,
+    `priority`, `resolution_due`, …); `custom.<key>=value` filters by a custom field.
+    Customers only ever see their own tickets."""
     search = TicketSearch(
-        view=view,
+        view=view or ("all" if ticket_status else "unsolved"),  # by status: no view=all needed
         q=q,
         status=ticket_status,
         team_id=team_id,
@@ -133,11 +144,23 @@ async def list_tickets(
         sort=sort,
         page=page,
         page_size=page_size,
+        custom_wanted=custom_filters(request),
+        company=scope == "company",
     )
     with refusals():
         rows, total = await requests.find_tickets(caller, search)
     items = [TicketSummary(id=row["ticket_id"], **_summary_fields(row)) for row in rows]
     return TicketPage(items=items, page=page, page_size=page_size, total=total)
+
+
+def custom_filters(request: Request) -> dict[str, str]:
+    """``custom.<key>=value`` query parameters (custom fields are a manager's, so not named in
+    the route's signature)."""
+    return {
+        name.removeprefix("custom."): value
+        for name, value in request.query_params.items()
+        if name.startswith("custom.")
+    }
 
 
 def _summary_fields(row: Any) -> dict[str, Any]:
@@ -151,10 +174,12 @@ async def get_ticket(
     tickets: Tickets,
     as_of: AwareDatetime | None = None,
 ) -> Response:
-    """A ticket now, or as it was at `as_of` (ISO 8601 with a time zone). A customer's view
-    counts its `version` in their public history (see the timeline)."""
+    """A ticket now, or as it was at `as_of` (ISO 8601 with a time zone), with the attachments
+    given at creation and (staff, now) its SLA due times. A customer's view counts its
+    `version` in their public history (see the timeline)."""
     with refusals():
-        return ticket_response(await tickets.read_ticket(caller, ticket_id, as_of=as_of))
+        ticket, sla_due = await tickets.read_detail(caller, ticket_id, as_of=as_of)
+    return ticket_response(ticket, sla_due=sla_due)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)
@@ -186,6 +211,7 @@ async def update_ticket(
         clear_team="team_id" in given and body.team_id is None,
         assignee_id=body.assignee_id,
         clear_assignee="assignee_id" in given and body.assignee_id is None,
+        custom_fields=body.custom_fields,
     )
     with refusals():
         ticket = await tickets.update_ticket(

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from helpdesk_events.tickets import AttachmentRef, CustomerContext, CustomFieldValue
 from ticket_service.domain.ticket import Ticket
 from ticket_service.entrypoints.http_common import HTML, PLAIN_TEXT, Text, resource
+
+CUSTOM_FIELDS = "values by key, checked against GET /custom-fields (422 says what a field expects)"
 
 
 class Requester(BaseModel):
@@ -57,6 +60,9 @@ class CreateTicketBody(BaseModel):
     attachment_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=20, description="ids from POST /attachments"
     )
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description=CUSTOM_FIELDS
+    )
 
 
 class UpdateTicketBody(BaseModel):
@@ -79,6 +85,9 @@ class UpdateTicketBody(BaseModel):
     remove_tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list)
     team_id: uuid.UUID | None = None
     assignee_id: uuid.UUID | None = None
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, max_length=100, description=f"{CUSTOM_FIELDS}; null clears one"
+    )
     expected_version: int | None = Field(default=None, ge=1)
 
 
@@ -162,10 +171,24 @@ class TicketView(BaseModel):
     merged_children: list[uuid.UUID]
     created_at: datetime
     updated_at: datetime
+    attachments: list[AttachmentRef] = Field(
+        default_factory=list, description="the files given when the ticket was opened"
+    )
+    customer_context: CustomerContext | None = Field(
+        default=None, description="the customer's and company's attributes (staff only)"
+    )
+    custom_fields: dict[str, CustomFieldValue] = Field(default_factory=dict)
+    first_response_due: datetime | None = Field(default=None, description="staff only")
+    next_response_due: datetime | None = Field(default=None, description="staff only")
+    resolution_due: datetime | None = Field(default=None, description="staff only")
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketView:
+    def of(cls, ticket: Ticket, sla_due: dict[str, Any] | None = None) -> TicketView:
         return cls(
+            **(sla_due or {}),
+            attachments=list(ticket.attachments),
+            customer_context=ticket.customer_context,
+            custom_fields=dict(ticket.custom_fields),
             id=ticket.id,
             number=ticket.number,
             version=ticket.version,
@@ -195,7 +218,11 @@ class TicketView(BaseModel):
 
 
 def ticket_response(
-    ticket: Ticket, status_code: int = 200, headers: dict[str, str] | None = None
+    ticket: Ticket,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    sla_due: dict[str, Any] | None = None,
 ) -> Response:
     """The ticket as JSON with its version as ``ETag``."""
-    return resource(TicketView.of(ticket), ticket.version, status_code, headers=headers)
+    view = TicketView.of(ticket, sla_due)
+    return resource(view, ticket.version, status_code, headers=headers)

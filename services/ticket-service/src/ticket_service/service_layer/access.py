@@ -53,12 +53,14 @@ __all__ = [
     "customer_ticket",
     "is_own_contact",
     "may_see_message",
+    "may_see_shared_message",
     "may_write_by_mail",
     "owns_ticket",
     "require",
     "require_gateway_staff",
     "require_mail_gateway",
     "require_mail_sender",
+    "sees_company_ticket",
     "subject_id",
 ]
 
@@ -79,11 +81,16 @@ class Action(StrEnum):
     MERGE_TICKETS = "merge and unmerge tickets"
     READ_OPTIONS = "read the ticket options"
     CONFIGURE_OPTIONS = "configure the ticket options"
-    READ_REPORTS = "read SLA reports"
+    READ_REPORTS = "read SLA reports of every team"  # a team's lead: their teams' (report_scope)
+    READ_SLA_TIMES = "read a ticket's SLA times"
     MANAGE_CONTACTS = "register, list and edit customers and companies"
     READ_DIRECTORY = "read agents and teams"
     SET_OWN_AVAILABILITY = "change your own availability"
     MANAGE_DIRECTORY = "invite agents, change roles, manage teams and anyone's availability"
+    RATE_TICKET = "rate their solved tickets"
+    RESOLVE_OWN_TICKET = "confirm their own issue is resolved"
+    CONFIGURE_BRANDING = "configure the branding"
+    SHARE_COMPANY_TICKETS = "let a company's customers see its tickets"
 
 
 _EVERYONE = frozenset(Role)
@@ -102,11 +109,16 @@ ALLOWED: Mapping[Action, frozenset[Role]] = {
     Action.MERGE_TICKETS: _ROUTERS,
     Action.READ_OPTIONS: _EVERYONE,
     Action.CONFIGURE_OPTIONS: _MANAGERS,
-    Action.READ_REPORTS: _STAFF,
+    Action.READ_REPORTS: _MANAGERS,  # team leads: their teams' (report_scope)
+    Action.READ_SLA_TIMES: _STAFF,
     Action.MANAGE_CONTACTS: _STAFF,
     Action.READ_DIRECTORY: _STAFF,
     Action.SET_OWN_AVAILABILITY: _STAFF,
     Action.MANAGE_DIRECTORY: _MANAGERS,
+    Action.RATE_TICKET: frozenset({Role.CUSTOMER}),
+    Action.RESOLVE_OWN_TICKET: frozenset({Role.CUSTOMER}),
+    Action.CONFIGURE_BRANDING: _MANAGERS,
+    Action.SHARE_COMPANY_TICKETS: _MANAGERS,
 }
 
 _ROLE_NAMES = {
@@ -172,6 +184,25 @@ def owns_ticket(who: Principal, ticket: Ticket) -> bool:
     return who.role is not Role.CUSTOMER or is_own_record(
         who, ticket.customer_id, ticket.requester_email
     )
+
+
+def sees_company_ticket(who: Principal, ticket: Ticket, shared_company: uuid.UUID | None) -> bool:
+    """A customer sees a coworker's ticket when their company shares its tickets with its
+    customers (``shared_company``: the caller's company, if it does) and the ticket is the
+    company's."""
+    return (
+        who.role is Role.CUSTOMER
+        and shared_company is not None
+        and ticket.company_id == shared_company
+    )
+
+
+def may_see_shared_message(
+    visibility: str, message_owner: uuid.UUID | None, ticket: Ticket
+) -> bool:
+    """On a company ticket seen by a coworker: the public messages of that ticket's own
+    customer (never those of a merged ticket of someone else, never internal notes)."""
+    return visibility == "public" and message_owner == ticket.customer_id
 
 
 def is_own_contact(who: Principal, customer_id: uuid.UUID, email: str | None) -> bool:
@@ -263,11 +294,25 @@ def check_availability_change(who: Principal, agent_id: uuid.UUID, agent_email: 
         raise Forbidden("you may change only your own availability; a manager can change others'")
 
 
-def check_edit(who: Principal, *, routing: bool) -> None:
-    """Edits are for staff; changing the team or assignee is for agents and managers."""
+def check_edit(who: Principal, *, routing: bool, leads_team: bool = False) -> None:
+    """Edits are for staff; changing the team or assignee is for agents and managers, and for
+    the lead of the ticket's team (``leads_team``; a technician may lead a team)."""
     require(who, Action.EDIT_TICKET)
-    if routing:
+    if routing and not leads_team:
         require(who, Action.ROUTE_TICKET)
+
+
+def report_scope(who: Principal, led_teams: frozenset[uuid.UUID]) -> frozenset[uuid.UUID] | None:
+    """Which teams' reports the caller reads: None for every team (managers), the teams they
+    lead for a team lead of another role; anyone else is refused (agents and technicians)."""
+    if allowed(who, Action.READ_REPORTS):
+        return None
+    if who.role is not Role.CUSTOMER and led_teams:
+        return led_teams
+    raise Forbidden(
+        f"role {who.role.value!r} may not read SLA reports: they are for managers, and for "
+        "team leads about their own teams"
+    )
 
 
 # --- what a customer sees ---------------------------------------------------------------------
@@ -388,7 +433,8 @@ def customer_ticket(
     ticket: Ticket, history: Collection[HistoryEntry], owns_other: Callable[[uuid.UUID], bool]
 ) -> Ticket:
     """The ticket as its customer sees it: versioned and dated by their public history, naming
-    only merged tickets they own, without tags, team, assignee, business unit or brand."""
+    only merged tickets they own, without tags, team, assignee, business unit, brand or the
+    customer context (how the team labels and routes it)."""
     last = max((entry.occurred_at for entry in history), default=ticket.created_at)
     return replace(
         ticket,
@@ -397,6 +443,7 @@ def customer_ticket(
         business_unit=None,
         brand=None,
         tags=(),
+        customer_context=None,
         version=len(history),
         updated_at=last,
         merged_into=ticket.merged_into

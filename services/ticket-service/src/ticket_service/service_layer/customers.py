@@ -48,6 +48,7 @@ class NewCustomer:
     company_id: uuid.UUID | None = None
     job_title: str | None = None
     role: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class NewCompany:
     website: str | None = None
     city: str | None = None
     phone: str | None = None
+    country: str | None = None
+    tier: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 class CustomerApplication:
@@ -129,6 +133,7 @@ class CustomerApplication:
             company_id=new.company_id,
             job_title=new.job_title,
             role=new.role,
+            country=new.country,
         )
         if registered.company_id is not None:
             await self._require_company(registered.company_id)
@@ -250,7 +255,13 @@ class CustomerApplication:
     async def register_company(self, new: NewCompany, context: CommandContext) -> Company:
         access.require(access.caller_of(context), access.Action.MANAGE_CONTACTS)
         registered = rules.register_company(
-            name=new.name, website=new.website, city=new.city, phone=new.phone
+            name=new.name,
+            website=new.website,
+            city=new.city,
+            phone=new.phone,
+            country=new.country,
+            tier=new.tier,
+            tags=new.tags,
         )
         company_id = uuid.uuid4()
         now = await self._streams.append(company_id, COMPANY, 0, [registered], context)
@@ -263,18 +274,27 @@ class CustomerApplication:
         context: CommandContext,
         *,
         expected_version: int | None = None,
+        tags: tuple[str, ...] | None = None,
     ) -> Company:
+        """Edit profile fields (country, tier, ...) and/or replace the tags (when given)."""
         access.require(access.caller_of(context), access.Action.MANAGE_CONTACTS)
 
         async def attempt() -> Company:
             company = await self.get_company(company_id)
             refuse_stale(company_id, expected_version, company.version)
+            events: list[DomainEvent] = []
             changed = rules.change_company_profile(company, changes)
-            if changed is None:
+            if changed is not None:
+                events.append(changed)
+            if tags is not None:
+                tags_changed = rules.change_company_tags(company, tags)
+                if tags_changed is not None:
+                    events.append(tags_changed)
+            if not events:
                 return company
-            now = await self._streams.append(
-                company_id, COMPANY, company.version, [changed], context
-            )
-            return rules.apply_company(company, company_id, changed, now)
+            now = await self._streams.append(company_id, COMPANY, company.version, events, context)
+            for event in events:
+                company = rules.apply_company(company, company_id, event, now)
+            return company
 
         return await pinned_or_retried(expected_version, attempt)

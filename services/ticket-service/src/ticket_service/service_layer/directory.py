@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from helpdesk_events import DomainEvent
 from helpdesk_events.directory import AGENT, TEAM, AgentRole, Availability
@@ -72,6 +72,20 @@ class NewTeam:
     escalates_to: uuid.UUID | None = None
     member_ids: tuple[uuid.UUID, ...] = ()
     lead_id: uuid.UUID | None = None
+    region: rules.Region = field(default_factory=rules.Region)
+
+
+class TeamLeads(Protocol):
+    """Which teams an agent leads (the team read model, ``adapters/directory_queries.py``)."""
+
+    async def teams_led_by(self, agent_id: uuid.UUID) -> frozenset[uuid.UUID]: ...
+
+
+class NoTeamLeads:
+    """Used where no team read model is wired in (unit tests): nobody leads a team."""
+
+    async def teams_led_by(self, agent_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        return frozenset()
 
 
 class DirectoryApplication:
@@ -80,8 +94,10 @@ class DirectoryApplication:
         store: EventStore,
         claims: ClaimStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        team_leads: TeamLeads | None = None,
     ) -> None:
         self._streams = StreamWriter(store, claims, clock)
+        self._team_leads = team_leads or NoTeamLeads()
 
     # --- agents -------------------------------------------------------------------------------
 
@@ -102,6 +118,16 @@ class DirectoryApplication:
             return None
         owner = await self._streams.claims.owner(AGENT_EMAIL, normalised)
         return None if owner is None else await self.get_agent(owner)
+
+    async def teams_led_by(self, who: access.Principal) -> frozenset[uuid.UUID]:
+        """The teams the signed-in person leads (by their agent record; none when they have
+        none), from the team read model."""
+        if who.role is access.Role.CUSTOMER:
+            return frozenset()
+        agent = await self.find_agent(subject=who.subject, email=who.email)
+        if agent is None:
+            return frozenset()
+        return await self._team_leads.teams_led_by(agent.id)
 
     async def invite_agent(self, new: NewAgent, context: CommandContext) -> Agent:
         """Invite an agent; raises :class:`AgentExists` (with its id) if the email is taken."""
@@ -222,6 +248,7 @@ class DirectoryApplication:
             escalates_to=new.escalates_to,
             members=members,
             lead=lead,
+            region=new.region,
         )
         name = rules.clean_name(new.name, "a team")
         key = rules.team_name_key(name)
@@ -259,16 +286,28 @@ class DirectoryApplication:
             target = changes.get("escalates_to")
             if target is not None and target != team.escalates_to:
                 chain = await self._escalation_chain(target)
-            changed = rules.change_team_details(team, changes, escalation_chain=chain)
+            details = {k: v for k, v in changes.items() if k not in rules.REGION_FIELDS}
+            region_sent = {k: v for k, v in changes.items() if k in rules.REGION_FIELDS}
+            region = None
+            if region_sent:  # the fields not sent keep their value
+                current = rules.Region(team.time_zone, team.languages, team.business_calendar_id)
+                region = rules.change_team_region(team, replace(current, **region_sent))
+            changed = rules.change_team_details(team, details, escalation_chain=chain)
             if changed is None:
-                return team
+                if region is None:
+                    return team
+                return await self._append_team(team, [region], context)
             claim = release = None
             if changed.name is not None:
                 release = Claim(TEAM_NAME, rules.team_name_key(team.name), team_id)
                 claim = Claim(TEAM_NAME, rules.team_name_key(changed.name), team_id)
             try:
                 return await self._append_team(
-                    team, [changed], context, claim=claim, release=release
+                    team,
+                    [changed] if region is None else [changed, region],
+                    context,
+                    claim=claim,
+                    release=release,
                 )
             except ClaimTaken as taken:
                 raise TeamNameTaken(str(changed.name), taken.existing_owner) from None

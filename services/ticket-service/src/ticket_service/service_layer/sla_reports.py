@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from ticket_service.adapters.sla_reports import GroupBy, GroupFigures, MetricFigures
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action
+from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.tickets import TicketApplication
 
 __all__ = ["GroupBy", "MetricFigures", "SlaReportReads"]
@@ -20,25 +21,33 @@ __all__ = ["GroupBy", "MetricFigures", "SlaReportReads"]
 
 class SlaReportStore(Protocol):
     async def by_group(
-        self, group_by: GroupBy, start: datetime, end: datetime
+        self,
+        group_by: GroupBy,
+        start: datetime,
+        end: datetime,
+        teams: frozenset[uuid.UUID] | None = None,
     ) -> list[GroupFigures]: ...
 
     async def of_ticket(self, ticket_id: uuid.UUID) -> list[Any]: ...
 
 
 class SlaReportReads:
-    def __init__(self, store: SlaReportStore, tickets: TicketApplication) -> None:
+    def __init__(
+        self, store: SlaReportStore, tickets: TicketApplication, directory: DirectoryApplication
+    ) -> None:
         self._store = store
         self._tickets = tickets
+        self._directory = directory
 
     async def by_group(
         self, who: access.Principal, group_by: GroupBy, start: datetime, end: datetime
     ) -> list[GroupFigures]:
-        access.require(who, Action.READ_REPORTS)
-        return await self._store.by_group(group_by, start, end)
+        """Managers read every team's figures, a team's lead their teams' (others: 403)."""
+        teams = access.report_scope(who, await self._directory.teams_led_by(who))
+        return await self._store.by_group(group_by, start, end, teams)
 
     async def of_ticket(self, who: access.Principal, ticket_id: uuid.UUID) -> list[Any]:
         """The ticket's SLA outcomes, if the caller may see the ticket (else not found)."""
-        access.require(who, Action.READ_REPORTS)
+        access.require(who, Action.READ_SLA_TIMES)
         await self._tickets.visible_ticket(who, ticket_id)
         return await self._store.of_ticket(ticket_id)

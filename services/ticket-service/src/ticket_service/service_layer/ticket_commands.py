@@ -19,7 +19,7 @@ from typing import Protocol
 import structlog
 
 from helpdesk_events import Actor, ActorKind, DomainEvent, EventEnvelope, derived_event_id
-from helpdesk_events.commands import AssignTicket, EscalateTicket, UnassignTicket
+from helpdesk_events.commands import AssignTicket, EscalateTicket, RouteTicket, UnassignTicket
 from ticket_service.domain import ticket_commands
 from ticket_service.domain.errors import TicketNotFound, VersionConflict
 from ticket_service.domain.ticket_commands import CommandRefused
@@ -33,6 +33,9 @@ log = structlog.get_logger()
 ASSIGNMENT_SERVICE = "assignment-service"
 #: Attempts when a concurrent change moves the ticket between the decision and the append.
 CONFLICT_ATTEMPTS = 5
+
+
+TicketCommand = AssignTicket | UnassignTicket | EscalateTicket | RouteTicket
 
 
 class Outcome(StrEnum):
@@ -60,7 +63,7 @@ def trace_id_of(traceparent: str | None) -> str | None:
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
-def _streams_named_in(command: AssignTicket | UnassignTicket | EscalateTicket) -> list[uuid.UUID]:
+def _streams_named_in(command: TicketCommand) -> list[uuid.UUID]:
     if isinstance(command, AssignTicket):
         return [
             command.ticket_id,
@@ -69,6 +72,8 @@ def _streams_named_in(command: AssignTicket | UnassignTicket | EscalateTicket) -
         ]
     if isinstance(command, EscalateTicket):
         return [command.ticket_id, command.from_team_id]
+    if isinstance(command, RouteTicket):
+        return [command.ticket_id, command.team_id]
     return [command.ticket_id]
 
 
@@ -108,7 +113,7 @@ class TicketCommandHandler:
 
     async def handle(self, envelope: EventEnvelope, traceparent: str | None = None) -> Decision:
         command = envelope.payload()
-        if not isinstance(command, AssignTicket | UnassignTicket | EscalateTicket):
+        if not isinstance(command, TicketCommand):
             log.warning(
                 "ticket command ignored: unknown type",
                 command_id=str(envelope.event_id),
@@ -127,7 +132,7 @@ class TicketCommandHandler:
     async def _decide(
         self,
         envelope: EventEnvelope,
-        command: AssignTicket | UnassignTicket | EscalateTicket,
+        command: TicketCommand,
         traceparent: str | None,
     ) -> Decision:
         try:
@@ -157,6 +162,14 @@ class TicketCommandHandler:
                             ticket, assignee_id=command.assignee_id, reason=command.reason
                         )
                     ]
+                elif isinstance(command, RouteTicket):
+                    events = ticket_commands.route(
+                        ticket,
+                        team_id=command.team_id,
+                        expected_version=command.expected_version,
+                        team_exists=await self._directory.team_exists(command.team_id),
+                        team_members=await self._directory.team_members(command.team_id),
+                    )
                 else:
                     events = await self._tickets.decide_escalation(ticket, command.from_team_id)
         except (TicketNotFound, CommandRefused) as refusal:
@@ -193,7 +206,7 @@ class TicketCommandHandler:
     async def _refuse(
         self,
         envelope: EventEnvelope,
-        command: AssignTicket | UnassignTicket | EscalateTicket,
+        command: TicketCommand,
         traceparent: str | None,
         reason: str,
     ) -> Decision:
@@ -213,7 +226,7 @@ class TicketCommandHandler:
     @staticmethod
     def _context(
         envelope: EventEnvelope,
-        command: AssignTicket | UnassignTicket | EscalateTicket,
+        command: TicketCommand,
         traceparent: str | None,
     ) -> CommandContext:
         if isinstance(command, EscalateTicket):

@@ -4,12 +4,14 @@ the use cases own; ``adapters/ticket_queries.py`` turns it into SQL over the rea
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 __all__ = ["SortKey", "TicketFilter", "View"]
 
-View = Literal["unsolved", "new", "solved", "closed", "all"]
+#: ``new``: tickets in the New status category; ``newest`` (seed 003's "new tickets"): the
+#: newest tickets across every status (sorted newest first unless a sort is given).
+View = Literal["unsolved", "new", "newest", "solved", "closed", "all"]
 SortKey = Literal[
     "created_at", "updated_at", "priority", "number", "first_response_due", "resolution_due"
 ]
@@ -29,8 +31,14 @@ class TicketFilter:
     text: str | None = None
     breached: bool | None = None
     include_merged: bool = False
+    #: ``custom.<key>=value`` as given; the service layer reads them by their fields' kinds
+    #: into ``custom``, a jsonb document the ticket's custom fields must contain.
+    custom_wanted: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
     #: Customers only ever see their own tickets: (customer id, email).
     owner: tuple[uuid.UUID | None, str | None] | None = None
+    #: With ``owner``: also the tickets of this company (it shares them with its customers).
+    owner_company: uuid.UUID | None = None
     sort: SortKey = "created_at"
     descending: bool = True
     page: int = 1

@@ -10,8 +10,8 @@ rules.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, get_args
 
 from helpdesk_events import Visibility
@@ -53,6 +53,10 @@ class TicketSearch:
     sort: str = "-created_at"
     page: int = 1
     page_size: int = 25
+    #: ``custom.<key>=value`` as given (read by the fields' kinds when searching).
+    custom_wanted: Mapping[str, str] = field(default_factory=dict)
+    #: Customers: their company's tickets (where it shares them) instead of their own.
+    company: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,8 +115,9 @@ class TicketRequests:
             descending=search.sort.startswith("-"),
             page=search.page,
             page_size=search.page_size,
+            custom_wanted=dict(search.custom_wanted),
         )
-        return await self._tickets.search(who, where)
+        return await self._tickets.search(who, where, company=search.company)
 
     async def _assignee(
         self, who: access.Principal, assignee: str | None

@@ -6,26 +6,43 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from helpdesk_events import DomainEvent, Visibility
-from helpdesk_events.directory import TicketOptionsConfigured
-from helpdesk_events.tickets import TicketField
+from helpdesk_events.directory import CustomFieldForm, TicketOptionsConfigured
+from helpdesk_events.tickets import CustomFieldValue, TicketField
+from ticket_service.domain import custom_fields as custom_field_rules
+from ticket_service.domain import customer_context, ticket_commands
 from ticket_service.domain import ticket as tickets
-from ticket_service.domain import ticket_commands
-from ticket_service.domain.customers import Customer, CustomerNotFound
-from ticket_service.domain.errors import InvalidTransition, TicketNotFound, VersionConflict
+from ticket_service.domain.customers import Company, CompanyNotFound, Customer, CustomerNotFound
+from ticket_service.domain.errors import (
+    InvalidTransition,
+    TicketNotFound,
+    VersionConflict,
+)
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
 from ticket_service.domain.options import configure as configure_ticket_options
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action, HistoryEntry
 from ticket_service.service_layer.context import CommandContext, envelope_for
+from ticket_service.service_layer.custom_fields import (
+    CustomFieldConfig,
+    append_configuration,
+    filter_values,
+    require_version,
+    visible_values,
+)
 from ticket_service.service_layer.customers import NewCustomer
-from ticket_service.service_layer.event_store import EventStore, RecordedEvent, StreamAppend
+from ticket_service.service_layer.event_store import (
+    DuplicateEvent,
+    EventStore,
+    RecordedEvent,
+    StreamAppend,
+)
 from ticket_service.service_layer.idempotency import (
     IdempotencyRequest,
     IdempotencyStore,
@@ -52,12 +69,14 @@ class Directory(Protocol):
     async def team_members(self, team_id: uuid.UUID) -> frozenset[uuid.UUID]: ...
     async def agent_assignable(self, agent_id: uuid.UUID) -> bool: ...
     async def escalates_to(self, team_id: uuid.UUID) -> uuid.UUID | None: ...
+    async def teams_led_by(self, who: access.Principal) -> frozenset[uuid.UUID]: ...
 
 
 class Customers(Protocol):
     """Finds or registers the contact a ticket is for."""
 
     async def get_customer(self, customer_id: uuid.UUID) -> Customer: ...
+    async def get_company(self, company_id: uuid.UUID) -> Company: ...
 
     async def resolve_customer(
         self,
@@ -75,6 +94,10 @@ class TicketReadModel(Protocol):
 
     async def conversation(self, ticket_id: uuid.UUID, *, include_internal: bool) -> list[Any]: ...
 
+    async def merged_descriptions(self, ticket_id: uuid.UUID) -> list[Any]: ...
+
+    async def sla_due(self, ticket_id: uuid.UUID) -> dict[str, Any]: ...
+
 
 class NoDirectory:
     """Used until the directory read model is wired in: knows no team and no agent."""
@@ -90,6 +113,9 @@ class NoDirectory:
 
     async def escalates_to(self, team_id: uuid.UUID) -> uuid.UUID | None:
         return None
+
+    async def teams_led_by(self, who: access.Principal) -> frozenset[uuid.UUID]:
+        return frozenset()
 
 
 OPTIONS_CACHE_SECONDS = 1.0
@@ -114,6 +140,8 @@ class TicketChanges:
     clear_team: bool = False
     assignee_id: uuid.UUID | None = None
     clear_assignee: bool = False
+    #: Custom field values by key (None clears one); checked against their definitions.
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 class TicketApplication:
@@ -125,8 +153,13 @@ class TicketApplication:
         directory: Directory | None = None,
         customers: Customers | None = None,
         queries: TicketReadModel | None = None,
+        custom_fields: CustomFieldConfig | None = None,
+        shared_company: Callable[[access.Principal], Awaitable[uuid.UUID | None]] | None = None,
     ) -> None:
         self._store = store
+        self.custom_fields = custom_fields or CustomFieldConfig(store, clock)
+        #: The caller's company when it shares its tickets with its customers (the portal).
+        self._shared_company = shared_company
         self._queries = queries
         self._idempotency = idempotency
         self._clock = clock
@@ -158,6 +191,7 @@ class TicketApplication:
         self, options: TicketOptions, context: CommandContext, expected_version: int | None
     ) -> tuple[TicketOptions, int]:
         access.require(access.caller_of(context), Action.CONFIGURE_OPTIONS)
+        expected = require_version(expected_version, "/ticket-options")
         event = configure_ticket_options(
             options.priorities,
             options.statuses,
@@ -165,21 +199,11 @@ class TicketApplication:
             options.categories,
             options.business_units,
         )
-        _, current = await self.options()
-        expected = current if expected_version is None else expected_version
-        envelope = envelope_for(
-            event,
-            stream_id=CONFIG_STREAM_ID,
-            stream_version=expected + 1,
-            context=context,
-            occurred_at=self._clock(),
-        )
-        versions = await self._store.append(
-            [StreamAppend(CONFIG_STREAM_ID, "config", expected, [envelope])],
-            traceparent=context.traceparent,
+        version = await append_configuration(
+            self._store, CONFIG_STREAM_ID, event, context, expected, self._clock()
         )
         self._options = None
-        return TicketOptions.from_event(event), versions[CONFIG_STREAM_ID]
+        return TicketOptions.from_event(event), version
 
     # --- create ----------------------------------------------------------------------------
 
@@ -206,7 +230,35 @@ class TicketApplication:
             new = await self._with_customer(new, context)
             own_company = await self._company_of(new.customer_id)
         new = access.check_new_ticket(who, new, options, own_company_id=own_company)
+        by_customer = who.role is access.Role.CUSTOMER
+        values = await self._checked_custom_fields(
+            new.custom_fields,
+            by_customer=by_customer,
+            required_on=CustomFieldForm.PORTAL if by_customer else CustomFieldForm.AGENT,
+        )
+        new = replace(new, custom_fields={k: v for k, v in values.items() if v is not None})
         return await self._create(new, context, idempotency)
+
+    async def _checked_custom_fields(
+        self,
+        values: Mapping[str, Any],
+        *,
+        by_customer: bool,
+        required_on: CustomFieldForm | None = None,
+    ) -> dict[str, CustomFieldValue | None]:
+        """Values checked by their definitions; a user field must name an agent."""
+        definitions, _ = await self.custom_fields.definitions()
+        if not values and not (required_on and definitions.on_form(required_on)):
+            return {}
+        checked = custom_field_rules.check_values(
+            definitions, values, by_customer=by_customer, required_on=required_on
+        )
+        for agent_id in custom_field_rules.users_named(definitions, checked):
+            if not await self._directory.agent_assignable(agent_id):
+                raise custom_field_rules.InvalidCustomField(
+                    f"no active agent {agent_id} for a user custom field"
+                )
+        return checked
 
     async def _company_of(self, customer_id: uuid.UUID | None) -> uuid.UUID | None:
         if customer_id is None or self._customers is None:
@@ -225,6 +277,7 @@ class TicketApplication:
         options, _ = await self.options()
         await self._check_team_and_assignee(new.team_id, new.assignee_id)
         new = await self._with_customer(new, context)
+        new = await self._from_directory(new)
         created = tickets.create(
             new, number=await self._store.next_ticket_number(), options=options
         )
@@ -277,6 +330,65 @@ class TicketApplication:
             raise InvalidTransition(str(error)) from None
         return replace(new, customer_id=customer_id)
 
+    async def _from_directory(self, new: NewTicket) -> NewTicket:
+        """Complete the ticket from its contact's record and their company (item 5): company,
+        email and name, and the customer context conditions read."""
+        if self._customers is None:
+            return new
+        customer: Customer | None = None
+        if new.customer_id is not None:
+            try:
+                customer = await self._customers.get_customer(new.customer_id)
+            except CustomerNotFound as error:
+                raise InvalidTransition(str(error)) from None
+        company_id = new.company_id or (customer.company_id if customer else None)
+        company: Company | None = None
+        if company_id is not None:
+            try:
+                company = await self._customers.get_company(company_id)
+            except CompanyNotFound:
+                raise InvalidTransition(
+                    f"company_id: no company {company_id}; create it first (POST /companies)"
+                ) from None
+        return customer_context.derived(new, customer, company)
+
+    async def follow_customer(
+        self,
+        ticket_id: uuid.UUID,
+        customer: Customer,
+        company: Company | None,
+        context: CommandContext,
+        *,
+        event_id: uuid.UUID,
+    ) -> bool:
+        """Bring an open ticket's customer context up to date with its contact's record; True
+        when an event was appended. ``event_id`` is derived from the directory event that
+        caused it, so a redelivery of that event appends nothing twice."""
+
+        async def attempt() -> bool:
+            ticket = await self.get_ticket(ticket_id)
+            event = customer_context.context_change(ticket, customer, company)
+            if event is None:
+                return False
+            envelope = envelope_for(
+                event,
+                stream_id=ticket_id,
+                stream_version=ticket.version + 1,
+                context=context,
+                occurred_at=self._clock(),
+                event_id=event_id,
+            )
+            try:
+                await self._store.append(
+                    [StreamAppend(ticket_id, TICKET_STREAM, ticket.version, [envelope])],
+                    traceparent=context.traceparent,
+                )
+            except DuplicateEvent:
+                return False
+            return True
+
+        return await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+
     # --- read ------------------------------------------------------------------------------
 
     async def get_ticket(self, ticket_id: uuid.UUID, *, as_of: datetime | None = None) -> Ticket:
@@ -300,9 +412,26 @@ class TicketApplication:
         """The ticket, or :class:`TicketNotFound` when the caller may not see it (a customer is
         never told that another customer's ticket exists)."""
         ticket = await self.get_ticket(ticket_id)
-        if not access.owns_ticket(who, ticket):
+        if not await self._may_see(who, ticket):
             raise TicketNotFound(f"no ticket {ticket_id}")
         return ticket
+
+    async def _may_see(self, who: access.Principal, ticket: Ticket) -> bool:
+        """Own tickets, and a company's tickets where it shares them with its customers."""
+        if access.owns_ticket(who, ticket):
+            return True
+        if self._shared_company is None or ticket.company_id is None:
+            return False
+        return access.sees_company_ticket(who, ticket, await self._shared_company(who))
+
+    async def company_scope(self, who: access.Principal) -> uuid.UUID:
+        """The company whose tickets the customer may list, or :class:`access.Forbidden`."""
+        company = await self._shared_company(who) if self._shared_company else None
+        if company is None:
+            raise access.Forbidden(
+                "your company's tickets are not shared in the portal; ask the helpdesk"
+            )
+        return company
 
     async def read_ticket(
         self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
@@ -320,7 +449,19 @@ class TicketApplication:
             return ticket
         owned = await self._owned_by(who, current, recorded)
         history = access.customer_history((r.envelope for r in recorded), owned)
-        return access.customer_ticket(ticket, history, owned)
+        definitions, _ = await self.custom_fields.definitions()
+        shown = visible_values(who, definitions, ticket.custom_fields)
+        return replace(access.customer_ticket(ticket, history, owned), custom_fields=shown)
+
+    async def read_detail(
+        self, who: access.Principal, ticket_id: uuid.UUID, *, as_of: datetime | None = None
+    ) -> tuple[Ticket, dict[str, Any]]:
+        """The ticket as :meth:`read_ticket` gives it, and for staff its SLA due times now
+        (first response, next response, resolution; from the SLA projection)."""
+        ticket = await self.read_ticket(who, ticket_id, as_of=as_of)
+        if who.role is access.Role.CUSTOMER or as_of is not None:
+            return ticket, {}
+        return ticket, await self._read_model().sla_due(ticket_id)
 
     async def read_timeline(
         self, who: access.Principal, ticket_id: uuid.UUID
@@ -348,7 +489,7 @@ class TicketApplication:
         recorded = await self.timeline(ticket_id)
         options, _ = await self.options()
         ticket = fold(ticket_id, recorded, options)
-        if not access.owns_ticket(who, ticket):
+        if not await self._may_see(who, ticket):
             raise TicketNotFound(f"no ticket {ticket_id}")
         return recorded, ticket
 
@@ -378,24 +519,49 @@ class TicketApplication:
         """The conversation with the messages of tickets merged into this one, oldest first:
         staff see every message, a customer the public messages of tickets they own."""
         access.require(who, Action.READ_TICKETS)
-        await self.visible_ticket(who, ticket_id)
-        rows = await self._read_model().conversation(
+        ticket = await self.visible_ticket(who, ticket_id)
+        shared = not access.owns_ticket(who, ticket)  # a coworker's, seen through the company
+        read_model = self._read_model()
+        rows = await read_model.conversation(
             ticket_id, include_internal=access.allowed(who, Action.WRITE_INTERNAL_NOTE)
         )
+        messages = [dict(row) | {"merged_description": False} for row in rows]
+        # Item 13: what each merged child asked first shows too, marked with its number.
+        messages += [
+            tickets.merged_description(row)
+            for row in await read_model.merged_descriptions(ticket_id)
+        ]
+        messages.sort(key=lambda m: (m["created_at"], str(m["message_id"])))
         return [
-            dict(row)
-            for row in rows
+            message
+            for message in messages
             if access.may_see_message(
-                who, row["visibility"], row["owner_customer_id"], row["owner_email"]
+                who, message["visibility"], message["owner_customer_id"], message["owner_email"]
+            )
+            or (
+                shared
+                and access.may_see_shared_message(
+                    message["visibility"], message["owner_customer_id"], ticket
+                )
             )
         ]
 
-    async def search(self, who: access.Principal, where: TicketFilter) -> tuple[list[Any], int]:
-        """Ticket views and search; customers only ever find their own tickets."""
+    async def search(
+        self, who: access.Principal, where: TicketFilter, *, company: bool = False
+    ) -> tuple[list[Any], int]:
+        """Ticket views and search; customers only ever find their own tickets, or with
+        ``company`` their company's where it shares them."""
         access.require(who, Action.READ_TICKETS)
+        if where.custom_wanted:
+            definitions, _ = await self.custom_fields.definitions()
+            where.custom = filter_values(
+                definitions, where.custom_wanted, by_customer=who.role is access.Role.CUSTOMER
+            )
         if who.role is not access.Role.CUSTOMER:
             return await self._read_model().search(where)
         where.owner = (access.subject_id(who), who.email or "")
+        if company:
+            where.owner_company = await self.company_scope(who)
         rows, total = await self._read_model().search(where)
         return [access.customer_summary(dict(row)) for row in rows], total
 
@@ -451,7 +617,16 @@ class TicketApplication:
         edit is decided again on the new state (a stale version given is a 409)."""
         routing = changes.team_id is not None or changes.clear_team
         routing = routing or changes.assignee_id is not None or changes.clear_assignee
-        access.check_edit(access.caller_of(context), routing=routing)
+        who = access.caller_of(context)
+        leads_team = False
+        if routing and not access.allowed(who, Action.ROUTE_TICKET):
+            # A team's lead (of any staff role) assigns within their team (item 10).
+            led = await self._directory.teams_led_by(who)
+            ticket = await self.get_ticket(ticket_id)
+            leads_team = ticket.team_id in led and (
+                changes.clear_team is False and changes.team_id in (None, ticket.team_id)
+            )
+        access.check_edit(who, routing=routing, leads_team=leads_team)
         return await pinned_or_retried(
             expected_version,
             lambda: self._update(ticket_id, changes, context, expected_version),
@@ -480,7 +655,11 @@ class TicketApplication:
 
         if changes.fields:
             take(tickets.edit_fields(state, changes.fields, options))
-        if changes.priority is not None:
+        if changes.custom_fields:
+            values = await self._checked_custom_fields(changes.custom_fields, by_customer=False)
+            take(tickets.change_custom_fields(state, values))
+        # A screen sends the whole form: a value the ticket already has is no change (item 14).
+        if changes.priority is not None and changes.priority != state.priority:
             take(tickets.change_priority(state, changes.priority, options))
         if changes.add_tags or changes.remove_tags:
             take(tickets.change_tags(state, changes.add_tags, changes.remove_tags))
@@ -493,7 +672,7 @@ class TicketApplication:
             agent_id = None if changes.clear_assignee else changes.assignee_id
             await self._check_team_and_assignee(state.team_id, agent_id)
             take(tickets.assign(state, agent_id))
-        if changes.status is not None:
+        if changes.status is not None and changes.status != state.status:
             take(tickets.change_status(state, changes.status, changes.status_reason, options))
         if decided:
             await self._append(ticket, decided, context)

@@ -1,0 +1,1 @@
+"""I/O of the assignment worker: the Faust app, its topics and tables."""

@@ -1,0 +1,254 @@
+"""The routing API (managers) and the unassignable list (staff) of the assignment worker.
+
+* ``GET /routing``: the routing rules in order and each channel's default team (ETag: version);
+* ``PUT /routing/rules/{rule_id}``, ``DELETE /routing/rules/{rule_id}``: a routing rule (a
+  condition on the ticket and the team it goes to); ``PUT /routing/channels/{channel}`` with
+  ``{"team_id": ...}`` (``null`` removes the default). If-Match as for ``/rules``; a team the
+  directory has not seen is refused (422).
+* ``GET /unassignable``: the tickets nobody can take now, with the reason (what
+  ``AssignmentBlocked`` said), and the open tickets without a team that no routing rule or
+  channel default takes. It reads this worker's tables: with several replicas, each answers for
+  the partitions it holds.
+
+Routes only parse, call and map errors (see :mod:`~assignment_service.entrypoints.admin_api`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assignment_service.domain.routing import (
+    RoutingConfig,
+    RoutingRule,
+    check_teams,
+    choose_team,
+    parse_routing_rule,
+)
+from assignment_service.domain.ticket_facts import TicketFacts
+from assignment_service.entrypoints.admin_api import denied, json_body, write_config
+from assignment_service.entrypoints.api_docs import Operation
+from assignment_service.service_layer.directory_stage import DirectoryView
+from assignment_service.service_layer.team_stage import unassignable_slots
+from helpdesk_events.assignment import ChannelTeamSet, RoutingRuleDeleted, RoutingRuleSaved
+from helpdesk_platform.config_http import BearerAuth, HttpRefusal, etag
+from helpdesk_platform.config_log import ConfigLog
+
+__all__ = ["ROUTING_OPERATIONS", "RoutingApi", "UnassignableApi", "unrouted"]
+
+ROUTING_ACTION = "change team routing"
+_AUTH = {"401": "no valid bearer token", "403": "not a manager"}
+_WRITE = {
+    "200": "the routing after the change; ETag: the new version",
+    **_AUTH,
+    "409": "the routing changed since the If-Match version",
+    "422": "not valid, or names a team that does not exist (the message says why)",
+    "428": "If-Match is missing",
+}
+
+
+class ChannelTeam(BaseModel):
+    """The default team of a channel; null removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team_id: uuid.UUID | None = None
+
+
+ROUTING_OPERATIONS: list[Operation] = [
+    Operation(
+        "/routing",
+        "get",
+        "The routing rules in order and each channel's default team",
+        {"200": "version, rules and channel_teams; ETag: the version", **_AUTH},
+    ),
+    Operation(
+        "/routing/rules/{rule_id}",
+        "put",
+        "Create or replace a routing rule",
+        _WRITE,
+        if_match=True,
+        body=RoutingRule,
+        path_params=("rule_id",),
+    ),
+    Operation(
+        "/routing/rules/{rule_id}",
+        "delete",
+        "Delete a routing rule",
+        {**_WRITE, "404": "no such routing rule"},
+        if_match=True,
+        path_params=("rule_id",),
+    ),
+    Operation(
+        "/routing/channels/{channel}",
+        "put",
+        "Set (or with team_id null remove) a channel's default team",
+        _WRITE,
+        if_match=True,
+        body=ChannelTeam,
+        path_params=("channel",),
+    ),
+    Operation(
+        "/unassignable",
+        "get",
+        "Tickets nobody can take now, and open tickets no routing rule gives a team (staff)",
+        {
+            "200": "the tickets with their reason",
+            "401": "no valid bearer token",
+            "403": "not staff",
+        },
+    ),
+]
+
+
+class RoutingApi:
+    """``/routing``: team routing rules and channel default teams (managers only)."""
+
+    def __init__(
+        self, routing: ConfigLog[RoutingConfig], directory: DirectoryView, auth: BearerAuth
+    ) -> None:
+        self.routing = routing
+        self.directory = directory
+        self.auth = auth
+
+    def document(self) -> dict[str, Any]:
+        config = self.routing.state
+        return {
+            "version": self.routing.version,
+            "rules": [rule.model_dump(mode="json") for rule in config.ordered()],
+            "channel_teams": {
+                channel: str(team) for channel, team in sorted(config.channel_teams.items())
+            },
+        }
+
+    def rule_event(self, rule_id: str, raw: bytes) -> RoutingRuleSaved:
+        body = json_body(raw)
+        if body.setdefault("rule_id", rule_id) != rule_id:
+            raise HttpRefusal(422, "rule_id in the body differs from the path")
+        rule = parse_routing_rule(body)
+        check_teams([rule.team_id], self.directory.team_known)
+        return RoutingRuleSaved(rule=rule.model_dump(mode="json"))
+
+    def channel_event(self, channel: str, raw: bytes) -> ChannelTeamSet:
+        try:
+            body = ChannelTeam.model_validate(json_body(raw))
+            event = ChannelTeamSet(channel=channel, team_id=body.team_id)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise ValueError(f"{where}: {first['msg']}") from None
+        if event.team_id is not None:
+            check_teams([event.team_id], self.directory.team_known)
+        return event
+
+    def register(self, app: faust.App) -> None:
+        api = self
+
+        async def write(web: View, request: Request, event: Any) -> Response:
+            return await write_config(
+                web, request, api.routing, event, api.document, "GET /routing"
+            )
+
+        @app.page("/routing")
+        class RoutingPage(View):
+            async def get(self, request: Request) -> Response:
+                if (refusal := denied(api.auth, self, request, ROUTING_ACTION)) is not None:
+                    return refusal
+                response = self.json(api.document())
+                response.headers["ETag"] = etag(api.routing.version)
+                return response
+
+        @app.page("/routing/rules/{rule_id}")
+        class RoutingRulePage(View):
+            async def put(self, request: Request, rule_id: str) -> Response:
+                if (refusal := denied(api.auth, self, request, ROUTING_ACTION)) is not None:
+                    return refusal
+                try:
+                    event = api.rule_event(rule_id, await request.read())
+                except HttpRefusal as error:
+                    return self.json({"detail": error.detail}, status=error.status)
+                except ValueError as error:
+                    return self.json({"detail": str(error)}, status=422)
+                return await write(self, request, event)
+
+            async def delete(self, request: Request, rule_id: str) -> Response:
+                if (refusal := denied(api.auth, self, request, ROUTING_ACTION)) is not None:
+                    return refusal
+                if rule_id not in api.routing.state.rules:
+                    detail = f"there is no routing rule {rule_id!r}"
+                    return self.json({"detail": detail}, status=404)
+                return await write(self, request, RoutingRuleDeleted(rule_id=rule_id))
+
+        @app.page("/routing/channels/{channel}")
+        class ChannelPage(View):
+            async def put(self, request: Request, channel: str) -> Response:
+                if (refusal := denied(api.auth, self, request, ROUTING_ACTION)) is not None:
+                    return refusal
+                try:
+                    event = api.channel_event(channel, await request.read())
+                except HttpRefusal as error:
+                    return self.json({"detail": error.detail}, status=error.status)
+                except ValueError as error:
+                    return self.json({"detail": str(error)}, status=422)
+                return await write(self, request, event)
+
+
+def unrouted(facts_values: Iterable[Any], routing: RoutingConfig) -> list[dict[str, Any]]:
+    """The open tickets without a team (nor an assignee) that routing gives no team."""
+    found = []
+    for stored in facts_values:
+        if stored is None or stored.get("team_id") is not None or stored.get("assignee_id"):
+            continue
+        facts = TicketFacts.model_validate(stored)
+        if not facts.needs_team or choose_team(routing, facts.condition_fields()) is not None:
+            continue
+        found.append(
+            {
+                "ticket_id": str(facts.ticket_id),
+                "team_id": None,
+                "status": facts.status,
+                "priority": facts.priority,
+                "reason": "no_route",
+                "detail": "no routing rule or channel default gives the ticket a team",
+                "rule_id": None,
+                "since": None,
+            }
+        )
+    return sorted(found, key=lambda item: item["ticket_id"])
+
+
+class UnassignableApi:
+    """``GET /unassignable`` (staff)."""
+
+    def __init__(
+        self,
+        team_entries: Callable[[], Iterable[tuple[str, Any]]],
+        facts_values: Callable[[], Iterable[Any]],
+        routing: Callable[[], RoutingConfig],
+        auth: BearerAuth,
+    ) -> None:
+        self.team_entries = team_entries
+        self.facts_values = facts_values
+        self.routing = routing
+        self.auth = auth
+
+    def document(self) -> dict[str, Any]:
+        tickets = unassignable_slots(self.team_entries())
+        tickets += unrouted(self.facts_values(), self.routing())
+        return {"tickets": tickets}
+
+    def register(self, app: faust.App) -> None:
+        api = self
+
+        @app.page("/unassignable")
+        class UnassignablePage(View):
+            async def get(self, request: Request) -> Response:
+                refusal = denied(api.auth, self, request, "see unassignable tickets", staff=True)
+                if refusal is not None:
+                    return refusal
+                return self.json(api.document())

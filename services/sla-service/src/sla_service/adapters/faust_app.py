@@ -1,0 +1,166 @@
+"""The SLA worker's Faust app: its topics, its table and their codecs (Faust-specific I/O).
+
+* ``source``: ``helpdesk.tickets.v1`` (raw envelope JSON) together with the worker's own
+  ``<app_id>-timer-ticks`` topic (same partition count, so a ticket's events and its ticks meet
+  on the same partition and are processed one at a time).
+* ``table``: per-ticket state (:class:`~sla_service.service_layer.tracker.TicketSla`, as JSON)
+  in ``sla-state``, kept in memory and backed by the compacted changelog topic
+  ``<app_id>-sla-state-changelog``, from which it is recovered on start and on rebalance. Faust
+  creates its internal topics itself; :func:`own_topics` names them for
+  :func:`helpdesk_platform.kafka_topics.ensure_topics`.
+* ``sla``: ``helpdesk.sla.v1``, where derived SLA events go keyed by ticket id.
+
+Nothing here decides anything: the worker (:mod:`sla_service.entrypoints.worker`) wires the
+agent and the timer to the service layer's decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import faust
+import orjson
+
+from helpdesk_events import encode_envelope, kafka_headers
+from helpdesk_events.envelope import EventEnvelope
+from helpdesk_events.topics import SLA, TICKETS
+from helpdesk_platform import faust_fetch, faust_seek
+from helpdesk_platform.faust_batches import header, send_bytes
+from helpdesk_platform.faust_web import web_settings
+from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
+from sla_service.service_layer.tracker import TicketSla
+from sla_service.settings import SlaSettings
+
+TABLE_NAME = "sla-state"
+
+
+def ticks_topic_name(settings: SlaSettings) -> str:
+    return f"{settings.app_id}-timer-ticks"
+
+
+def own_topics(settings: SlaSettings) -> list[TopicSpec]:
+    """The worker's own topics, created before it starts (see helpdesk_platform.kafka_topics)."""
+    replication = settings.topic_replication_factor
+    return [
+        TopicSpec(ticks_topic_name(settings), settings.topic_partitions, replication),
+        TopicSpec(
+            f"{settings.app_id}-{TABLE_NAME}-changelog",
+            settings.topic_partitions,
+            replication,
+            COMPACTED,
+        ),
+    ]
+
+
+def traceparent_of(headers: Any) -> str | None:
+    """The ``traceparent`` header of a Kafka message."""
+    value = header(headers, "traceparent")
+    return value.decode() if value else None
+
+
+def tick_key(raw: bytes) -> str:
+    """The ticket id a timer tick is for (``ValueError`` when the tick is not readable)."""
+    return str(uuid.UUID(orjson.loads(raw)["ticket_id"]))
+
+
+class SlaFaustApp:
+    """The Faust app with its topics and table (see the module documentation)."""
+
+    def __init__(self, settings: SlaSettings, openapi_paths: dict[str, Any]) -> None:
+        faust_seek.install()  # partitions without a committed offset are not skipped
+        faust_fetch.install()  # a fetch waits at most 50 ms, not Faust's 1.5 s
+        partitions = settings.topic_partitions
+        self.app = faust.App(
+            settings.app_id,
+            broker=f"kafka://{settings.kafka_bootstrap}",
+            store="memory://",
+            datadir=str(settings.data_dir),
+            topic_partitions=partitions,
+            topic_replication_factor=settings.topic_replication_factor,
+            topic_allow_declare=True,
+            table_standby_replicas=0,
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            broker_session_timeout=settings.session_timeout,
+            broker_heartbeat_interval=min(3.0, settings.session_timeout / 4),
+            web_enabled=True,
+            web_bind=settings.http_host,
+            web_port=settings.http_port,
+            web_in_thread=False,
+            **web_settings(openapi_paths),
+        )
+        self.ticks_topic_name = ticks_topic_name(settings)
+        self.source = self.app.topic(
+            TICKETS,
+            self.ticks_topic_name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            internal=True,  # creates the ticks topic; the tickets topic exists already
+        )
+        self.ticks = self.app.topic(
+            self.ticks_topic_name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            internal=True,
+        )
+        self.sla = self.app.topic(SLA, key_serializer="raw", value_serializer="raw")
+        self.table = self.app.Table(
+            TABLE_NAME,
+            default=None,
+            partitions=partitions,
+            schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
+        )
+
+    # --- the table ------------------------------------------------------------------------------
+
+    def load(self, key: str) -> TicketSla | None:
+        value = self.table.get(key)
+        return None if value is None else TicketSla.model_validate(value)
+
+    def states(self) -> list[tuple[str, TicketSla]]:
+        """Every ticket state this worker holds (its partitions)."""
+        return [(key, TicketSla.model_validate(value)) for key, value in list(self.table.items())]
+
+    # --- sending --------------------------------------------------------------------------------
+
+    async def publish(self, events: Iterable[tuple[EventEnvelope, str | None]]) -> None:
+        """Send and wait until Kafka has every event (before the table is updated).
+
+        Each event goes with the ``traceparent`` header of the ticket event it came from (timer
+        events have none).
+        """
+        topic = self.sla.get_topic_name()
+        pending = [
+            await send_bytes(
+                self.app,
+                topic,
+                str(envelope.stream_id).encode(),
+                encode_envelope(envelope),
+                headers=kafka_headers(envelope, traceparent),
+            )
+            for envelope, traceparent in events
+        ]
+        await asyncio.gather(*pending)
+
+    async def send_ticks(self, due: Iterable[tuple[str, int]]) -> None:
+        """A tick for each ``(ticket id, partition)``, on the ticket's partition."""
+        pending = [
+            await send_bytes(
+                self.app,
+                self.ticks_topic_name,
+                key.encode(),
+                orjson.dumps({"ticket_id": key}),
+                partition=partition,
+            )
+            for key, partition in due
+        ]
+        await asyncio.gather(*pending)

@@ -1,0 +1,117 @@
+"""Follow the directory onto open tickets: when a contact's company, tags, country or email
+change, or their company's tags, tier or country, every open ticket of that contact gets a
+``TicketCustomerContextChanged`` with the whole new context (#20 item 5).
+
+Driven by the customer and company events (``helpdesk.customers.v1``, at least once). Each
+appended event's id is derived from the directory event and the ticket, and the change is
+decided from the contact's record as it is now, so a redelivery or a replay after a restart
+appends nothing twice and a late one never brings back an older context.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from helpdesk_events import Actor, ActorKind, EventEnvelope
+from helpdesk_events.customers import (
+    COMPANY,
+    CompanyProfileChanged,
+    CompanyTagsChanged,
+    CustomerProfileChanged,
+    CustomerTagsChanged,
+)
+from ticket_service.adapters.customer_context_queries import CustomerContextQueries
+from ticket_service.domain.customers import Company, CompanyNotFound, CustomerNotFound
+from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.customers import CustomerApplication
+from ticket_service.service_layer.tickets import TicketApplication
+
+log = structlog.get_logger()
+
+ACTOR_ID = "ticket-service.customer-context"
+#: Namespace of the derived event ids: uuid5(NAMESPACE, "<directory event id>/<ticket id>").
+NAMESPACE = uuid.UUID("5b3f6c62-1f0e-4a8e-9d2e-6f1c0c2a7e41")
+
+CUSTOMER_FIELDS = frozenset({"company_id", "country", "email"})
+COMPANY_FIELDS = frozenset({"country", "tier"})
+
+
+def concerns_tickets(envelope: EventEnvelope) -> bool:
+    """Whether this directory event can change what tickets carry about their customer."""
+    if envelope.event_type in (CustomerTagsChanged.event_type, CompanyTagsChanged.event_type):
+        return True
+    if envelope.event_type == CustomerProfileChanged.event_type:
+        fields = CUSTOMER_FIELDS
+    elif envelope.event_type == CompanyProfileChanged.event_type:
+        fields = COMPANY_FIELDS
+    else:
+        return False
+    return any(change.get("field") in fields for change in envelope.data.get("changes", ()))
+
+
+def derived_event_id(cause: uuid.UUID, ticket_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"{cause}/{ticket_id}")
+
+
+class CustomerContextFollower:
+    def __init__(
+        self,
+        tickets: TicketApplication,
+        customers: CustomerApplication,
+        queries: CustomerContextQueries,
+        catch_up: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self._tickets = tickets
+        self._customers = customers
+        self._queries = queries
+        #: Brings the read models up to date first, so tickets opened just before are found.
+        self._catch_up = catch_up
+
+    async def follow(self, envelope: EventEnvelope, traceparent: str | None = None) -> int:
+        """Apply one directory event; returns how many tickets changed."""
+        if not concerns_tickets(envelope):
+            return 0
+        if self._catch_up is not None:
+            await self._catch_up()
+        if envelope.stream_type == COMPANY:
+            customer_ids = await self._queries.customers_of(envelope.stream_id)
+        else:
+            customer_ids = [envelope.stream_id]
+        context = CommandContext(
+            actor=Actor(kind=ActorKind.SERVICE, id=ACTOR_ID),
+            correlation_id=envelope.correlation_id,
+            causation_id=envelope.event_id,
+            traceparent=traceparent,
+        )
+        changed = 0
+        for customer_id in customer_ids:
+            try:
+                customer = await self._customers.get_customer(customer_id)
+            except CustomerNotFound:
+                continue
+            company: Company | None = None
+            if customer.company_id is not None:
+                try:
+                    company = await self._customers.get_company(customer.company_id)
+                except CompanyNotFound:
+                    company = None
+            for ticket_id in await self._queries.open_tickets_of(customer_id):
+                appended = await self._tickets.follow_customer(
+                    ticket_id,
+                    customer,
+                    company,
+                    context,
+                    event_id=derived_event_id(envelope.event_id, ticket_id),
+                )
+                changed += appended
+        if changed:
+            log.info(
+                "customer context followed",
+                cause=str(envelope.event_id),
+                event_type=envelope.event_type,
+                tickets=changed,
+            )
+        return changed
