@@ -206,7 +206,7 @@ TICKET_SERVICE |= {
         Call({"ticket_id": "open_ticket"}, fresh=("open_ticket",)), OWN_CUSTOMER_ONLY
     ),
     ("GET", "/reports/csat"): Route(
-        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), STAFF_ONLY
+        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), MANAGERS_ONLY
     ),
     ("GET", "/companies/{company_id}/portal-sharing"): Route(
         Call({"company_id": "company"}), STAFF_ONLY

@@ -111,20 +111,22 @@ async def test_customer_resolves_rates_once_per_resolution_and_csat_counts_it(
 
     report = await ok(
         await api.get(
-            "/reports/csat", params={"from": "2000-01-01", "to": "2000-12-31"}, headers=agent
+            "/reports/csat", params={"from": "2000-01-01", "to": "2000-12-31"}, headers=manager
         )
     )
     assert all(group["group_id"] != team["id"] for group in report["groups"])
     today = solved["updated_at"][:10]
     params = {"from": today, "to": today, "group_by": "team"}
-    report = await ok(await api.get("/reports/csat", params=params, headers=agent))
+    report = await ok(await api.get("/reports/csat", params=params, headers=manager))
     mine = [group for group in report["groups"] if group["group_id"] == team["id"]]
     assert mine == [
         {"group_id": team["id"], "ratings": 2, "satisfied": 1, "csat": 50.0, "average_stars": 2.0}
     ]
     assert (await api.get("/reports/csat", params=params, headers=me)).status_code == 403
+    # Reports are the managers' (#20 item 10): an agent leading no team is refused.
+    assert (await api.get("/reports/csat", params=params, headers=agent)).status_code == 403
     bad_period = {"from": "2026-02-01", "to": "2026-01-01"}
-    assert (await api.get("/reports/csat", params=bad_period, headers=agent)).status_code == 422
+    assert (await api.get("/reports/csat", params=bad_period, headers=manager)).status_code == 422
 
 
 async def test_company_shares_its_tickets_with_its_customers_and_stops(
