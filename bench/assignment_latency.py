@@ -44,13 +44,10 @@ from helpdesk_devstack.tokens import mint_token
 from helpdesk_devstack.topic_reader import follow_topic
 from helpdesk_events import Actor, ActorKind, decode_envelope
 from helpdesk_events.topics import TICKET_COMMANDS, TICKETS
-from ticket_service.adapters.event_store import PostgresEventStore, create_pool
-from ticket_service.adapters.idempotency import IdempotentAppender
+from ticket_service import bootstrap
+from ticket_service.adapters.event_store import create_pool
 from ticket_service.domain.ticket import NewTicket
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.customers import CustomerApplication
-from ticket_service.service_layer.directory import DirectoryApplication
-from ticket_service.service_layer.tickets import TicketApplication
 from ticket_service.settings import Settings as TicketSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,14 +128,9 @@ async def create_with_wrk(args: argparse.Namespace, token: str, team_id: str) ->
 async def create_directly(team_id: uuid.UUID, rate: int, seconds: int) -> bool:
     """Create ``rate * seconds`` tickets through the ticket service's application layer, the
     i-th at start + i / rate. True if any create failed (each failure is printed)."""
-    pool = await create_pool(TicketSettings().database_url, min_size=4, max_size=16)
-    store = PostgresEventStore(pool)
-    tickets = TicketApplication(
-        store,
-        IdempotentAppender(pool, store),
-        directory=DirectoryApplication(pool, store),
-        customers=CustomerApplication(pool, store),
-    )
+    settings = TicketSettings()
+    pool = await create_pool(settings.database_url, min_size=4, max_size=16)
+    tickets = bootstrap.build(pool, settings).tickets  # wired as the service wires it
     context = CommandContext(
         actor=Actor(kind=ActorKind.AGENT, id="bench-agent", role="agent"),
         correlation_id=uuid.uuid4(),

@@ -19,6 +19,7 @@ from ticket_service.adapters.attachments import Attachments
 from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
 from ticket_service.adapters.claims import Claims
 from ticket_service.adapters.command_consumer import TicketCommandConsumer
+from ticket_service.adapters.command_outcomes import CommandOutcomes
 from ticket_service.adapters.customer_context_consumer import CustomerContextConsumer
 from ticket_service.adapters.customer_context_queries import CustomerContextQueries
 from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
@@ -150,7 +151,7 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
         mail_requests=MailRequests(mail, tickets, files),
         sla_reports=SlaReportReads(SlaReports(pool), tickets, directory),
         portal=portal,
-        commands=TicketCommandHandler(pool, store, tickets, directory),
+        commands=TicketCommandHandler(CommandOutcomes(pool, store), store, tickets, directory),
         # Catch-ups of several workers take turns safely.
         projector=Projector(store, pool, projections()),
     )

@@ -13,6 +13,10 @@ from datetime import datetime
 import asyncpg
 
 from helpdesk_events import EventEnvelope
+from ticket_service.adapters.event_store import PostgresEventStore
+from ticket_service.service_layer.event_store import StreamAppend
+
+APPLIED = "applied"
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,23 @@ class CommandOutcome:
 
 
 class CommandOutcomes:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """The PostgreSQL adapter behind ``service_layer.ticket_commands.CommandLedger``."""
+
+    def __init__(self, pool: asyncpg.Pool, store: PostgresEventStore | None = None) -> None:
         self._pool = pool
+        self._store = store or PostgresEventStore(pool)
+
+    async def append_applied(
+        self,
+        append: StreamAppend,
+        envelope: EventEnvelope,
+        trace_id: str | None,
+        traceparent: str | None,
+    ) -> None:
+        """Append the command's events and record it applied, in one transaction."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            await self._store.append([append], traceparent=traceparent, connection=connection)
+            await self.record(envelope, APPLIED, None, trace_id, connection)
 
     async def seen(self, command_id: uuid.UUID) -> bool:
         return bool(

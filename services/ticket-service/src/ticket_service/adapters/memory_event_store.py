@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
+from helpdesk_events import EventEnvelope
 from ticket_service.domain.errors import VersionConflict
 from ticket_service.service_layer.claims import Claim, ClaimKind, ClaimTaken
 from ticket_service.service_layer.event_store import (
@@ -22,7 +23,13 @@ from ticket_service.service_layer.event_store import (
 )
 from ticket_service.service_layer.idempotency import IdempotencyKeyReused, StoredResponse
 
-__all__ = ["FIRST_TICKET_NUMBER", "InMemoryClaims", "InMemoryEventStore", "InMemoryIdempotency"]
+__all__ = [
+    "FIRST_TICKET_NUMBER",
+    "InMemoryClaims",
+    "InMemoryCommandOutcomes",
+    "InMemoryEventStore",
+    "InMemoryIdempotency",
+]
 
 #: Ticket numbers start here, as the PostgreSQL sequence ``ticket_numbers`` does.
 FIRST_TICKET_NUMBER = 1001
@@ -158,3 +165,29 @@ class InMemoryClaims:
             del self._owners[(release.kind, release.key)]
         if claim is not None:
             self._owners[(claim.kind, claim.key)] = claim.owner_id
+
+
+class InMemoryCommandOutcomes:
+    """The decided commands in memory: an applied command's events and its outcome together."""
+
+    def __init__(self, store: InMemoryEventStore) -> None:
+        self._store = store
+        self.outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
+
+    async def seen(self, command_id: uuid.UUID) -> bool:
+        return command_id in self.outcomes
+
+    async def record(
+        self, envelope: EventEnvelope, outcome: str, reason: str | None, trace_id: str | None
+    ) -> None:
+        self.outcomes.setdefault(envelope.event_id, (outcome, reason))
+
+    async def append_applied(
+        self,
+        append: StreamAppend,
+        envelope: EventEnvelope,
+        trace_id: str | None,
+        traceparent: str | None,
+    ) -> None:
+        await self._store.append([append], traceparent=traceparent)
+        await self.record(envelope, "applied", None, trace_id)

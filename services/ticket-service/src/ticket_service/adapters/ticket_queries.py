@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 
 from ticket_service.adapters.ticket_projection import TICKET_COLUMNS
+from ticket_service.service_layer.ticket_filter import SortKey, TicketFilter, View
 
-#: ``new``: tickets in the New status category; ``newest`` (seed 003's "new tickets"): the
-#: newest tickets across every status (sorted newest first unless a sort is given).
-View = Literal["unsolved", "new", "newest", "solved", "closed", "all"]
-SortKey = Literal[
-    "created_at", "updated_at", "priority", "number", "first_response_due", "resolution_due"
-]
+__all__ = ["SortKey", "TicketFilter", "TicketQueries", "View"]
+
 VIEW_CATEGORIES: dict[str, tuple[str, ...] | None] = {
     "unsolved": ("new", "active", "paused"),
     "new": ("new",),
@@ -47,34 +43,13 @@ SORT_COLUMNS: dict[str, str] = {
 }
 
 
-@dataclass
-class TicketFilter:
-    view: View = "unsolved"
-    status: str | None = None
-    team_id: uuid.UUID | None = None
-    assignee_id: uuid.UUID | None = None
-    unassigned: bool = False
-    customer_id: uuid.UUID | None = None
-    requester_email: str | None = None
-    tag: str | None = None
-    priority: str | None = None
-    text: str | None = None
-    breached: bool | None = None
-    include_merged: bool = False
-    #: ``custom.<key>=value`` as given; the service layer reads them by their fields' kinds
-    #: into ``custom``, a jsonb document the ticket's custom fields must contain.
-    custom_wanted: dict[str, str] = field(default_factory=dict)
-    custom: dict[str, Any] = field(default_factory=dict)
-    #: Customers only ever see their own tickets: (customer id, email).
-    owner: tuple[uuid.UUID | None, str | None] | None = None
-    #: With ``owner``: also the tickets of this company (it shares them with its customers).
-    owner_company: uuid.UUID | None = None
-    sort: SortKey = "created_at"
-    descending: bool = True
-    page: int = 1
-    page_size: int = 25
-    _where: list[str] = field(default_factory=list)
-    _args: list[Any] = field(default_factory=list)
+class _Where:
+    """The SQL of a :class:`TicketFilter`: its clauses with numbered parameters."""
+
+    def __init__(self, where: TicketFilter) -> None:
+        self.filter = where
+        self._where: list[str] = []
+        self._args: list[Any] = []
 
     def _add(self, clause: str, *args: Any) -> None:
         for arg in args:
@@ -84,43 +59,43 @@ class TicketFilter:
 
     def sql(self) -> tuple[str, list[Any]]:
         self._where, self._args = [], []
-        categories = VIEW_CATEGORIES[self.view]
+        categories = VIEW_CATEGORIES[self.filter.view]
         if categories is not None:
             self._add("status_category = ANY(?::text[])", list(categories))
-        if not self.include_merged:
+        if not self.filter.include_merged:
             self._where.append("merged_into IS NULL")
         for column, value in (
-            ("status", self.status),
-            ("team_id", self.team_id),
-            ("assignee_id", self.assignee_id),
-            ("customer_id", self.customer_id),
-            ("priority", self.priority),
+            ("status", self.filter.status),
+            ("team_id", self.filter.team_id),
+            ("assignee_id", self.filter.assignee_id),
+            ("customer_id", self.filter.customer_id),
+            ("priority", self.filter.priority),
         ):
             if value is not None:
                 self._add(f"{column} = ?", value)
-        if self.unassigned:
+        if self.filter.unassigned:
             self._where.append("assignee_id IS NULL")
-        if self.requester_email:
-            self._add("lower(requester_email) = lower(?)", self.requester_email)
-        if self.tag:
-            self._add("tags @> ARRAY[?::text]", self.tag.strip().lower())
-        if self.custom:
-            self._add("custom_fields @> ?::jsonb", self.custom)
-        if self.owner is not None:
-            customer_id, email = self.owner
-            if self.owner_company is not None:
-                self._add("company_id = ?", self.owner_company)
+        if self.filter.requester_email:
+            self._add("lower(requester_email) = lower(?)", self.filter.requester_email)
+        if self.filter.tag:
+            self._add("tags @> ARRAY[?::text]", self.filter.tag.strip().lower())
+        if self.filter.custom:
+            self._add("custom_fields @> ?::jsonb", self.filter.custom)
+        if self.filter.owner is not None:
+            customer_id, email = self.filter.owner
+            if self.filter.owner_company is not None:
+                self._add("company_id = ?", self.filter.owner_company)
             else:
                 self._add(
                     "(customer_id = ? OR lower(requester_email) = lower(?))", customer_id, email
                 )
-        if self.breached is not None:
+        if self.filter.breached is not None:
             self._where.append(
-                ("" if self.breached else "NOT ")
+                ("" if self.filter.breached else "NOT ")
                 + "coalesce(cardinality(s.breached_metrics) > 0, false)"
             )
-        if self.text:
-            self._text_clause(self.text.strip())
+        if self.filter.text:
+            self._text_clause(self.filter.text.strip())
         where = " AND ".join(self._where) or "true"
         return where, self._args
 
@@ -130,7 +105,7 @@ class TicketFilter:
         args: list[Any] = [text]
         clauses.append("search @@ plainto_tsquery('simple', ?)")
         # Messages count too; a customer's search never looks into internal notes.
-        visibility = "" if self.owner is None else " AND m.visibility = 'public'"
+        visibility = "" if self.filter.owner is None else " AND m.visibility = 'public'"
         clauses.append(
             "EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = ticket_views.ticket_id"  # noqa: S608
             f" AND m.search @@ plainto_tsquery('simple', ?){visibility})"
@@ -159,7 +134,7 @@ class TicketQueries:
         return {name: row[name] if row else None for name in names}
 
     async def search(self, where: TicketFilter) -> tuple[list[asyncpg.Record], int]:
-        clause, args = where.sql()
+        clause, args = _Where(where).sql()
         order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"
         offset = (where.page - 1) * where.page_size
         # A customer's count is of the messages they can read (internal notes stay uncounted).

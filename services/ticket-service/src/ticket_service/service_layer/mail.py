@@ -24,13 +24,16 @@ from helpdesk_events.mail import (
     TicketParticipantsAdded,
 )
 from helpdesk_events.tickets import AttachmentRef
-from ticket_service.adapters.event_store import PostgresEventStore
-from ticket_service.adapters.idempotency import IdempotentAppender, StoredResponse
 from ticket_service.domain import ticket as tickets
 from ticket_service.domain.errors import VersionConflict
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.idempotency import IdempotencyRequest
+from ticket_service.service_layer.event_store import EventStore
+from ticket_service.service_layer.idempotency import (
+    IdempotencyRequest,
+    IdempotencyStore,
+    StoredResponse,
+)
 from ticket_service.service_layer.streams import decided_append
 from ticket_service.service_layer.tickets import TICKET_STREAM, TicketApplication
 
@@ -96,8 +99,8 @@ class Thread:
 class MailApplication:
     def __init__(
         self,
-        store: PostgresEventStore,
-        idempotency: IdempotentAppender,
+        store: EventStore,
+        idempotency: IdempotencyStore,
         tickets_app: TicketApplication,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

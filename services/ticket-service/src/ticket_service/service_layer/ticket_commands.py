@@ -14,21 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
-import asyncpg
 import structlog
 
 from helpdesk_events import Actor, ActorKind, DomainEvent, EventEnvelope, derived_event_id
 from helpdesk_events.commands import AssignTicket, EscalateTicket, RouteTicket, UnassignTicket
-from ticket_service.adapters.command_outcomes import CommandOutcomes
-from ticket_service.adapters.event_store import (
-    DuplicateEvent,
-    PostgresEventStore,
-)
 from ticket_service.domain import ticket_commands
 from ticket_service.domain.errors import TicketNotFound, VersionConflict
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.context import CommandContext
+from ticket_service.service_layer.event_store import DuplicateEvent, EventStore, StreamAppend
 from ticket_service.service_layer.streams import decided_append
 from ticket_service.service_layer.tickets import TICKET_STREAM, Directory, TicketApplication
 
@@ -81,20 +77,38 @@ def _streams_named_in(command: TicketCommand) -> list[uuid.UUID]:
     return [command.ticket_id]
 
 
+class CommandLedger(Protocol):
+    """Which commands were decided and how (``adapters/command_outcomes.py``); an applied
+    command's events and its outcome are written together, so each is decided once."""
+
+    async def seen(self, command_id: uuid.UUID) -> bool: ...
+
+    async def record(
+        self, envelope: EventEnvelope, outcome: str, reason: str | None, trace_id: str | None
+    ) -> None: ...
+
+    async def append_applied(
+        self,
+        append: StreamAppend,
+        envelope: EventEnvelope,
+        trace_id: str | None,
+        traceparent: str | None,
+    ) -> None: ...
+
+
 class TicketCommandHandler:
     def __init__(
         self,
-        pool: asyncpg.Pool,
-        store: PostgresEventStore,
+        outcomes: CommandLedger,
+        store: EventStore,
         tickets: TicketApplication,
         directory: Directory,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._pool = pool
         self._store = store
         self._tickets = tickets
         self._directory = directory
-        self._outcomes = CommandOutcomes(pool)
+        self._outcomes = outcomes
         self._clock = clock
 
     async def handle(self, envelope: EventEnvelope, traceparent: str | None = None) -> Decision:
@@ -174,15 +188,9 @@ class TicketCommandHandler:
             event_id=lambda offset: command_event_id(envelope.event_id, offset),
         )
         try:
-            async with self._pool.acquire() as connection, connection.transaction():
-                await self._store.append(
-                    [append],
-                    traceparent=traceparent,
-                    connection=connection,
-                )
-                await self._outcomes.record(
-                    envelope, Outcome.APPLIED.value, None, trace_id_of(traceparent), connection
-                )
+            await self._outcomes.append_applied(
+                append, envelope, trace_id_of(traceparent), traceparent
+            )
         except DuplicateEvent:
             return Decision(Outcome.DUPLICATE, "its events are in the log already")
         log.info(

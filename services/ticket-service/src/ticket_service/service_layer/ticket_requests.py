@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, get_args
 
 from helpdesk_events import Visibility
-from ticket_service.adapters.ticket_queries import SortKey, TicketFilter, View
 from ticket_service.domain.errors import DomainError
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer import access
@@ -23,6 +22,7 @@ from ticket_service.service_layer.attachments import AttachmentFiles
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.idempotency import IdempotencyRequest
+from ticket_service.service_layer.ticket_filter import SortKey, TicketFilter, View
 from ticket_service.service_layer.tickets import TicketApplication
 
 __all__ = ["SORT_KEYS", "BadSearch", "TicketRequests", "TicketSearch", "View"]

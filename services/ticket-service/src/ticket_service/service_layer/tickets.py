@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from helpdesk_events import DomainEvent, Visibility
 from helpdesk_events.directory import CustomFieldForm, TicketOptionsConfigured
 from helpdesk_events.tickets import CustomFieldValue, TicketField
-from ticket_service.adapters.ticket_queries import TicketFilter
 from ticket_service.domain import custom_fields as custom_field_rules
 from ticket_service.domain import customer_context, ticket_commands
 from ticket_service.domain import ticket as tickets
@@ -50,6 +49,7 @@ from ticket_service.service_layer.idempotency import (
     StoredResponse,
 )
 from ticket_service.service_layer.streams import decided_append, pinned_or_retried
+from ticket_service.service_layer.ticket_filter import TicketFilter
 
 TICKET_STREAM = "ticket"
 
