@@ -9,10 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
 
+from helpdesk_devstack.fuzz import fuzz_service
 from helpdesk_devstack.tokens import mint_token
 
 pytestmark = pytest.mark.integration
@@ -44,31 +42,9 @@ def headers_of(dev_keys: tuple[Path, Path], role: str) -> dict[str, str]:
 def test_no_request_makes_a_server_error(
     ticket_service_url: str, dev_keys: tuple[Path, Path], role: str
 ) -> None:
-    caller_headers = headers_of(dev_keys, role)
-    schema = schemathesis.openapi.from_url(f"{ticket_service_url}/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 10, "the schema lost its operations"
-    failures: list[str] = []
-    calls = 0
-    for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        def probe(case: schemathesis.Case) -> None:
-            nonlocal calls
-            calls += 1
-            case.call_and_validate(
-                base_url=ticket_service_url, headers=caller_headers, checks=[not_a_server_error]
-            )
-
-        try:
-            probe()
-        except Exception as error:  # collect every operation's failure, then report them all
-            failures.append(f"{operation.label}: {error}")
-    assert not failures, "\n\n".join(failures)
-    assert calls >= 5 * len(operations), f"only {calls} requests were generated"
+    report = fuzz_service(
+        ticket_service_url, headers_of(dev_keys, role), examples=EXAMPLES_PER_OPERATION
+    )
+    assert report.operations >= 10, "the schema lost its operations"
+    assert not report.failures, "\n\n".join(report.failures)
+    assert report.calls >= 5 * report.operations, f"only {report.calls} requests were generated"

@@ -16,8 +16,7 @@ import pytest
 from helpdesk_events import TicketAssigned
 from notification_service.adapters.migrate import upgrade
 
-from .conftest import Harness, ServiceProcess, bearer, eventually, service_env
-from .test_webhooks import Receiver, receiver  # noqa: F401 - the fixture
+from .conftest import Harness, Receiver, ServiceProcess, bearer, eventually, service_env
 
 BURST = 600
 RATE = 200  # events per second
@@ -28,7 +27,7 @@ async def test_kill_9_mid_burst_loses_and_doubles_nothing(
     kafka_bootstrap: str,
     dev_keys: tuple[Path, Path],
     harness: Harness,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     database_url = make_database("notifications_kill")
