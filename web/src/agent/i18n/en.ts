@@ -26,6 +26,24 @@ export const agentEn = {
     tooMany: "Too many attempts. Wait a minute and try again.",
     unavailable: "This is not available right now. Try again shortly.",
   },
+  composer: {
+    attach: "Attach files",
+    dropHint: "or drop files here (up to 20 MB each)",
+    tooBig: "{{name}} is bigger than 20 MB.",
+    uploadFailed: "{{name}} could not be uploaded: {{reason}}",
+    remove: "Remove {{name}}",
+    attached: "Attached files",
+    download: "Download {{name}}",
+    toolbar: "Formatting",
+    bold: "Bold",
+    italic: "Italic",
+    bulletList: "Bulleted list",
+    orderedList: "Numbered list",
+    link: "Link",
+    unlink: "Remove link",
+    blockquote: "Quote",
+    code: "Code",
+  },
 } as const;
 
 type Strings<T> = { [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };
