@@ -17,7 +17,8 @@ from helpdesk_devstack import mailbox
 
 from .conftest import Stack, assert_accessible, screenshot, sign_in
 
-pytestmark = pytest.mark.integration
+# The first test of a session also starts the stack (a few minutes on a loaded machine).
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 PASSWORD = "a long and sunny afternoon"
 NEW_PASSWORD = "rain on the tin roof at night"

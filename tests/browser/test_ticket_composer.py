@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 
 from .conftest import AuthCalls, Stack, assert_accessible
 
-pytestmark = pytest.mark.integration
+# The first test of a session also starts the stack (a few minutes on a loaded machine).
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 MB = 1024 * 1024
 
@@ -72,3 +73,30 @@ def test_rich_text_reply_with_an_attachment_and_its_download(
     stored = next(m for m in messages if "router" in m["body_html"])
     assert "<strong>router</strong>" in stored["body_html"]
     assert [a["filename"] for a in stored["attachments"]] == ["router.log"]
+
+
+def test_history_lists_the_tickets_events_newest_first(
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
+) -> None:
+    page, _ = agent_page
+    ticket = ticket_stack.tickets[6]
+    with ticket_stack.client("agent") as api:
+        changed = api.patch(
+            f"/tickets/{ticket['id']}",
+            json={"priority": "Urgent", "add_tags": ["escalated"], "team_id": ticket_stack.team_id},
+        )
+        assert changed.status_code == 200, changed.text
+        noted = api.post(
+            f"/tickets/{ticket['id']}/messages",
+            json={"body": "Checked the logs", "visibility": "internal"},
+        )
+        assert noted.status_code in (200, 201), noted.text
+    page.goto(f"{portal_url}/agent/tickets/{ticket['id']}")
+    history = page.get_by_role("region", name="History")
+    entries = history.get_by_role("listitem")
+    expect(entries.first).to_contain_text("Added an internal note")
+    expect(history).to_contain_text(f"Priority: {ticket['priority']} → Urgent")
+    expect(history).to_contain_text("Tags: +escalated")
+    expect(history).to_contain_text("Team: no team → Support L1")
+    expect(entries.last).to_contain_text("Created (channel: email)")
+    assert_accessible(page, "ticket page with its history")

@@ -22,6 +22,7 @@ import { downloadAttachment } from "./attachments";
 import { Composer } from "./Composer";
 import { CustomerPanel, useCustomer } from "./CustomerPanel";
 import { FieldsPanel } from "./FieldsPanel";
+import { History } from "./History";
 import { AGENT_NS } from "./i18n/register";
 import { fetchMessages, messagesKey, ticketKey } from "./queries";
 
@@ -195,6 +196,7 @@ export default function TicketPage() {
         <Stack gap="md">
           <FieldsPanel key={current.id} ticket={current} />
           <CustomerPanel ticket={current} />
+          <History ticket={current} />
         </Stack>
         <Button component={Link} to="/" variant="subtle" mt="md" size="xs">
           {t("ticket.back")}
