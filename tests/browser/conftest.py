@@ -60,7 +60,7 @@ AGENT_PASSWORD = "correct horse battery staple"
 TICKET_COUNT = 30  # more than one page of 25
 
 # Read models follow the event log: give the screen a moment on a busy 2-core machine.
-expect.set_options(timeout=20_000)
+expect.set_options(timeout=40_000)
 
 
 @dataclass

@@ -178,6 +178,8 @@ def start_gateway(
         "HELPDESK_SMTP_PORT": str(mail.smtp_port),
         "HELPDESK_GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "HELPDESK_GATEWAY_WEB_DIR": str(web_dir),
+        # Its own consumer group: each gateway of a session sees every directory event.
+        "HELPDESK_GATEWAY_DIRECTORY_GROUP": f"api-gateway-directory-{port}",
         "HELPDESK_GATEWAY_UPSTREAMS": json.dumps({"ticket-service": ticket_url, **upstreams}),
         "HELPDESK_BOOTSTRAP_MANAGER_EMAIL": email,
         "HELPDESK_BOOTSTRAP_MANAGER_NAME": name,

@@ -2,14 +2,22 @@ import { Center, Loader } from "@mantine/core";
 import { useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect } from "react";
 import { useTranslation } from "react-i18next";
-import { Route, Routes } from "react-router";
+import { Route, Routes, useLocation } from "react-router";
 import { session } from "../shared/auth/session";
 import { useSession } from "../shared/auth/useSession";
+import type { LinkKind } from "./SetPassword";
 import { Shell } from "./Shell";
 import { SignIn } from "./SignIn";
 import { TicketList } from "./TicketList";
 
 const TicketPage = lazy(() => import("./TicketPage"));
+const SetPassword = lazy(() => import("./SetPassword"));
+
+/** The pages the gateway's mails link to: shown whether or not someone is signed in. */
+const LINK_PAGES: Record<string, LinkKind> = {
+  "/accept-invitation": "invitation",
+  "/reset-password": "reset",
+};
 
 function Loading() {
   const { t } = useTranslation();
@@ -23,6 +31,7 @@ function Loading() {
 export function App() {
   const state = useSession();
   const queryClient = useQueryClient();
+  const link = LINK_PAGES[useLocation().pathname];
 
   useEffect(() => {
     // A refresh cookie from an earlier visit signs the agent in without the form.
@@ -34,6 +43,13 @@ export function App() {
     if (state.status === "signed-out") queryClient.clear();
   }, [state.status, queryClient]);
 
+  if (link) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <SetPassword link={link} />
+      </Suspense>
+    );
+  }
   if (state.status === "unknown") return <Loading />;
   if (state.status === "signed-out") return <SignIn expired={state.reason === "expired"} />;
   return (

@@ -18,9 +18,12 @@ import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
 import { NOTE_COLOR } from "../shared/theme";
 import { PriorityBadge, StatusBadge } from "./badges";
+import { downloadAttachment } from "./attachments";
 import { Composer } from "./Composer";
 import { CustomerPanel, useCustomer } from "./CustomerPanel";
 import { FieldsPanel } from "./FieldsPanel";
+import { History } from "./History";
+import { AGENT_NS } from "./i18n/register";
 import { fetchMessages, messagesKey, ticketKey } from "./queries";
 
 function authorName(message: Message): string {
@@ -32,6 +35,7 @@ function authorName(message: Message): string {
 
 function MessageItem({ message, ticket }: { message: Message; ticket: Ticket }) {
   const { t, i18n } = useTranslation();
+  const { t: ta } = useTranslation(AGENT_NS);
   const zone = useTimeZone();
   const internal = message.visibility === "internal";
   const fromMerged = message.ticket_id !== ticket.id;
@@ -84,8 +88,11 @@ function MessageItem({ message, ticket }: { message: Message; ticket: Ticket }) 
           {message.attachments.map((file) => (
             <Anchor
               key={file.attachment_id}
-              href={`/api/attachments/${file.attachment_id}`}
+              component="button"
+              type="button"
               size="sm"
+              aria-label={ta("composer.download", { name: file.filename })}
+              onClick={() => void downloadAttachment(file.attachment_id, file.filename)}
             >
               {file.filename}
             </Anchor>
@@ -189,6 +196,7 @@ export default function TicketPage() {
         <Stack gap="md">
           <FieldsPanel key={current.id} ticket={current} />
           <CustomerPanel ticket={current} />
+          <History ticket={current} />
         </Stack>
         <Button component={Link} to="/" variant="subtle" mt="md" size="xs">
           {t("ticket.back")}

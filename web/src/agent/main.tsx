@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter } from "react-router";
 import { mount } from "../shared/mount";
 import { App } from "./App";
+import { registerAgentTexts } from "./i18n/register";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -16,3 +17,4 @@ mount(
     </BrowserRouter>
   </QueryClientProvider>,
 );
+registerAgentTexts(); // after mount()'s i18n init, before the first render

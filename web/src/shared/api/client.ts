@@ -18,7 +18,7 @@ export type Customer = Schemas["CustomerView"];
 export type TicketOptions = Schemas["TicketOptionsBody"];
 export type TicketUpdate = Schemas["UpdateTicketBody"];
 
-async function authorisedFetch(request: Request): Promise<Response> {
+export async function authorisedFetch(request: Request): Promise<Response> {
   const retry = request.clone();
   const send = (req: Request): Promise<Response> => {
     const token = session.accessToken;

@@ -93,16 +93,37 @@ export class Session {
 
   /** Sign in with email and password; throws SignInError with the gateway's status. */
   async signIn(email: string, password: string): Promise<void> {
-    const response = await fetch(`${this.base}/sign-in`, {
+    const response = await this.post("sign-in", { email, password });
+    this.accept((await response.json()) as TokenAnswer);
+  }
+
+  /**
+   * Choose a password with an emailed link's token (an invitation, or a password reset):
+   * the gateway signs the person in. Throws SignInError (400: link expired or used, 422: weak).
+   */
+  async setPassword(link: "invitation" | "reset", token: string, password: string): Promise<void> {
+    const path = link === "invitation" ? "invitations/accept" : "password-reset/confirm";
+    const response = await this.post(path, { token, password });
+    this.accept((await response.json()) as TokenAnswer);
+  }
+
+  /** Ask for a password reset mail (the gateway answers the same whether the account exists). */
+  async requestPasswordReset(email: string): Promise<void> {
+    await this.post("password-reset", { email });
+  }
+
+  /** POST JSON to the auth API; a refusal throws SignInError with the gateway's status. */
+  private async post(path: string, body: unknown): Promise<Response> {
+    const response = await fetch(`${this.base}/${path}`, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email, password }),
+      body: JSON.stringify(body),
     });
     if (!response.ok) {
       throw new SignInError(response.status, await detailOf(response));
     }
-    this.accept((await response.json()) as TokenAnswer);
+    return response;
   }
 
   /** Customers: mail a one-time sign-in link and code to this address (always accepted). */

@@ -1,0 +1,11 @@
+/** Registers the agent portal's namespace with the shared i18next instance (bundled texts). */
+import { i18n } from "../../shared/i18n/i18n";
+import { agentEn } from "./en";
+import { agentId } from "./id";
+
+export const AGENT_NS = "agent";
+
+export function registerAgentTexts(): void {
+  i18n.addResourceBundle("en", AGENT_NS, agentEn, true, true);
+  i18n.addResourceBundle("id", AGENT_NS, agentId, true, true);
+}
