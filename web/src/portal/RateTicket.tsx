@@ -4,7 +4,7 @@ import { Alert, Button, Chip, Group, Paper, Stack, Textarea, Title } from "@mant
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useSearchParams } from "react-router";
+import { useSearchParams } from "wouter";
 import { api, unwrap, type Ticket } from "../shared/api/client";
 import { fetchRatings, keys } from "./data";
 import { NAMESPACE } from "./texts";

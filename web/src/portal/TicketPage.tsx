@@ -8,7 +8,7 @@ import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from "@mantin
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useParams } from "react-router";
+import { Link, useParams } from "wouter";
 import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
 import { Loading } from "./App";
@@ -173,7 +173,7 @@ function Resolve({ ticket }: { ticket: Ticket }) {
 
 export default function TicketPage() {
   const { t } = useTranslation(NAMESPACE);
-  const { ticketId = "" } = useParams();
+  const { ticketId } = useParams<{ ticketId: string }>();
   const ticket = useQuery({
     queryKey: keys.ticket(ticketId),
     queryFn: () => fetchTicket(ticketId),
