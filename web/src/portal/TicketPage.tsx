@@ -161,7 +161,7 @@ function Resolve({ ticket }: { ticket: Ticket }) {
   }
   return (
     <Button
-      variant="outline"
+      variant="filled"
       color="green.9"
       loading={resolve.isPending}
       onClick={() => resolve.mutate()}
