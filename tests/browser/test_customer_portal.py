@@ -154,6 +154,7 @@ def test_a_customer_opens_follows_resolves_and_rates_a_ticket(
     page.keyboard.type("Tray 1 works, thanks.")
     page.get_by_role("button", name="Send reply").click()
     expect(conversation).to_contain_text("Tray 1 works, thanks.")
+    expect(page.get_by_role("button", name="Send reply")).to_be_enabled()
     assert_accessible(page, "portal ticket page")
     screenshot(page, "portal-03-ticket")
 

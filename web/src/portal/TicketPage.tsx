@@ -97,22 +97,27 @@ function Reply({ ticket }: { ticket: Ticket }) {
         }),
       );
     },
-    onSuccess: async (answer) => {
+    onSuccess: (answer) => {
       editor.current?.clear();
       setFiles([]);
       queryClient.setQueryData(keys.ticket(ticket.id), answer.ticket);
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const listed = await queryClient.query({
-          queryKey: keys.messages(ticket.id),
-          queryFn: () => fetchMessages(ticket.id),
-          staleTime: 0,
-        });
-        if (listed.some((message) => message.id === answer.message_id)) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      void queryClient.invalidateQueries({ queryKey: ["tickets"] });
+      void untilListed(answer.message_id);
     },
   });
+  // The conversation is a read model that follows the event log: fetch it again until it
+  // shows the message just sent (a few tries), without holding the form busy meanwhile.
+  async function untilListed(messageId: string | null) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const listed = await queryClient.query({
+        queryKey: keys.messages(ticket.id),
+        queryFn: () => fetchMessages(ticket.id),
+        staleTime: 0,
+      });
+      if (!messageId || listed.some((message) => message.id === messageId)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    void queryClient.invalidateQueries({ queryKey: ["tickets"] });
+  }
   const resolved = ticket.status_category === "resolved";
   return (
     <Stack gap="xs">
