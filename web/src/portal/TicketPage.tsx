@@ -165,12 +165,7 @@ function Resolve({ ticket }: { ticket: Ticket }) {
     );
   }
   return (
-    <Button
-      variant="filled"
-      color="green.9"
-      loading={resolve.isPending}
-      onClick={() => resolve.mutate()}
-    >
+    <Button variant="default" loading={resolve.isPending} onClick={() => resolve.mutate()}>
       {t("ticket.resolved")}
     </Button>
   );
