@@ -61,7 +61,7 @@ export function RateTicket({ ticket }: { ticket: Ticket }) {
         <Chip.Group value={choice ?? ""} onChange={(value) => setChoice(value as Choice)}>
           <Group gap="xs" role="radiogroup" aria-label={t("rate.scale")}>
             {options.map((option) => (
-              <Chip key={option} value={option} color={option === "bad" ? "red.9" : "green.9"}>
+              <Chip key={option} value={option} color="dark">
                 {option === "good" || option === "bad"
                   ? t(`rate.${option}`)
                   : t("rate.stars", { count: Number(option) })}
