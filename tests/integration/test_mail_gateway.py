@@ -341,6 +341,31 @@ async def test_a_reply_to_a_solved_ticket_reopens_it(stack: MailStack) -> None:
     await eventually(reopened)
 
 
+async def test_a_solved_ticket_mails_its_customer_the_rating_links(stack: MailStack) -> None:
+    sender = someone()
+    ticket = await opened(stack, sender, "Broken mouse")
+    await set_status(stack, ticket["id"], "Solved")
+
+    def rating_mail() -> Any:
+        return mailbox.wait_for(
+            stack.mail,
+            sender,
+            lambda m: (
+                f"[#{ticket['number']}]" in str(m["Subject"])
+                and "rate=good" in m.get_body(preferencelist=("plain",)).get_content()
+            ),
+            timeout=60,
+        )
+
+    mail = await asyncio.to_thread(rating_mail)
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    page = f"http://127.0.0.1:8080/portal/tickets/{ticket['id']}"
+    assert f"{page}?rate=good" in text and f"{page}?rate=bad" in text
+    assert str(mail["Subject"]) == f"Re: [#{ticket['number']}] Broken mouse"
+    assert mail["Auto-Submitted"] == "auto-replied"  # automatic: never answered by a robot
+    assert ticket["mid"] in str(mail["References"])
+
+
 async def test_latin_1_encoded_words_and_bodies_are_decoded(stack: MailStack) -> None:
     sender = someone("jose")
     raw = (

@@ -2,16 +2,17 @@ import { Box, Center, Container, Loader } from "@mantine/core";
 import { useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect } from "react";
 import { useTranslation } from "react-i18next";
-import { Route, Routes, useLocation } from "react-router";
+import { Route, Switch, useLocation, useSearch } from "wouter";
 import { session } from "../shared/auth/session";
 import { useSession } from "../shared/auth/useSession";
 import { Header } from "./Header";
-import { SignIn } from "./SignIn";
 import { NAMESPACE } from "./texts";
 import { TicketList } from "./TicketList";
 
 const TicketPage = lazy(() => import("./TicketPage"));
 const NewTicket = lazy(() => import("./NewTicket"));
+// Its own chunk: a returning customer (refresh cookie) never needs it.
+const SignIn = lazy(() => import("./SignIn"));
 
 export function Loading() {
   const { t } = useTranslation(NAMESPACE);
@@ -25,8 +26,9 @@ export function Loading() {
 export function App() {
   const state = useSession();
   const queryClient = useQueryClient();
-  const location = useLocation();
-  const redeeming = location.pathname === "/sign-in" && location.search.includes("token=");
+  const [path] = useLocation();
+  const search = useSearch();
+  const redeeming = path === "/sign-in" && search.includes("token=");
 
   useEffect(() => {
     // A refresh cookie from an earlier visit signs the customer in without a new link.
@@ -46,14 +48,22 @@ export function App() {
           {state.status === "unknown" && !redeeming ? (
             <Loading />
           ) : !signedIn ? (
-            <SignIn expired={state.status === "signed-out" && state.reason === "expired"} />
+            <Suspense fallback={<Loading />}>
+              <SignIn expired={state.status === "signed-out" && state.reason === "expired"} />
+            </Suspense>
           ) : (
             <Suspense fallback={<Loading />}>
-              <Routes>
-                <Route path="/new" element={<NewTicket />} />
-                <Route path="/tickets/:ticketId" element={<TicketPage />} />
-                <Route path="*" element={<TicketList />} />
-              </Routes>
+              <Switch>
+                <Route path="/new">
+                  <NewTicket />
+                </Route>
+                <Route path="/tickets/:ticketId">
+                  <TicketPage />
+                </Route>
+                <Route>
+                  <TicketList />
+                </Route>
+              </Switch>
             </Suspense>
           )}
         </Container>

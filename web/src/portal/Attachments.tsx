@@ -21,6 +21,7 @@ export function AttachmentPicker({
         label={label}
         multiple
         clearable
+        clearButtonProps={{ "aria-label": t("create.clearFiles") }}
         value={files}
         onChange={onChange}
         error={tooLarge.length > 0 ? t("create.tooLarge", { name: tooLarge[0]?.name }) : undefined}

@@ -6,7 +6,7 @@ import { Anchor, Box, Button, Group, Image, NativeSelect, Text } from "@mantine/
 import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "react-router";
+import { Link } from "wouter";
 import { session } from "../shared/auth/session";
 import { LANGUAGES } from "../shared/i18n/i18n";
 import { setTimeZone, timeZones, useTimeZone } from "../shared/i18n/timezone";

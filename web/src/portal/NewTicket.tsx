@@ -4,7 +4,7 @@ import { Alert, Anchor, Button, NativeSelect, Stack, TextInput, Title } from "@m
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate } from "react-router";
+import { Link, useLocation } from "wouter";
 import { api, newIdempotencyKey, unwrap } from "../shared/api/client";
 import { AttachmentPicker, withinLimit } from "./Attachments";
 import { fetchOptions, keys, uploadAll } from "./data";
@@ -13,7 +13,7 @@ import { NAMESPACE } from "./texts";
 
 export default function NewTicket() {
   const { t } = useTranslation(NAMESPACE);
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   const queryClient = useQueryClient();
   const options = useQuery({ queryKey: keys.options, queryFn: fetchOptions, staleTime: 300_000 });
   const description = useRef<RichTextHandle>(null);
@@ -44,7 +44,7 @@ export default function NewTicket() {
     },
     onSuccess: (ticket) => {
       void queryClient.invalidateQueries({ queryKey: ["tickets"] });
-      void navigate(`/tickets/${ticket.id}`);
+      navigate(`/tickets/${ticket.id}`);
     },
   });
   const choices = (values: string[] | undefined) => [

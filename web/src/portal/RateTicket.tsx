@@ -4,7 +4,7 @@ import { Alert, Button, Chip, Group, Paper, Stack, Textarea, Title } from "@mant
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useSearchParams } from "react-router";
+import { useSearchParams } from "wouter";
 import { api, unwrap, type Ticket } from "../shared/api/client";
 import { fetchRatings, keys } from "./data";
 import { NAMESPACE } from "./texts";
@@ -61,7 +61,7 @@ export function RateTicket({ ticket }: { ticket: Ticket }) {
         <Chip.Group value={choice ?? ""} onChange={(value) => setChoice(value as Choice)}>
           <Group gap="xs" role="radiogroup" aria-label={t("rate.scale")}>
             {options.map((option) => (
-              <Chip key={option} value={option} color={option === "bad" ? "red.9" : "green.9"}>
+              <Chip key={option} value={option} color="dark">
                 {option === "good" || option === "bad"
                   ? t(`rate.${option}`)
                   : t("rate.stars", { count: Number(option) })}

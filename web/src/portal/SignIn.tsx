@@ -6,20 +6,20 @@
 import { Alert, Button, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useEffect, useRef, useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { useLocation, useNavigate } from "react-router";
+import { useLocation, useSearch } from "wouter";
 import { session, SignInError } from "../shared/auth/session";
 import { NAMESPACE } from "./texts";
 
-export function SignIn({ expired }: { expired: boolean }) {
+export default function SignIn({ expired }: { expired: boolean }) {
   const { t } = useTranslation(NAMESPACE);
-  const location = useLocation();
-  const navigate = useNavigate();
+  const [path, navigate] = useLocation();
+  const search = useSearch();
   const [email, setEmail] = useState("");
   const [code, setCode] = useState("");
   const [sent, setSent] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const token = new URLSearchParams(location.search).get("token");
+  const token = new URLSearchParams(search).get("token");
   const redeemed = useRef(false);
 
   function explain(caught: unknown) {
@@ -33,10 +33,10 @@ export function SignIn({ expired }: { expired: boolean }) {
     redeemed.current = true; // a link works once: never send it twice (StrictMode)
     session
       .redeemCustomer({ token })
-      .then(() => void navigate("/", { replace: true }))
+      .then(() => navigate("/", { replace: true }))
       .catch((caught: unknown) => {
         explain(caught);
-        void navigate("/sign-in", { replace: true });
+        navigate("/sign-in", { replace: true });
       });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [token]);
@@ -65,7 +65,8 @@ export function SignIn({ expired }: { expired: boolean }) {
     event.preventDefault();
     void run(async () => {
       await session.redeemCustomer({ email: email.trim(), code: code.trim() });
-      void navigate("/", { replace: true });
+      // Stay where a mail's link led (a ticket to rate); leave only the sign-in address.
+      if (path === "/sign-in") navigate("/", { replace: true });
     });
   }
 

@@ -8,7 +8,7 @@ import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from "@mantin
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useParams } from "react-router";
+import { Link, useParams } from "wouter";
 import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
 import { Loading } from "./App";
@@ -97,22 +97,27 @@ function Reply({ ticket }: { ticket: Ticket }) {
         }),
       );
     },
-    onSuccess: async (answer) => {
+    onSuccess: (answer) => {
       editor.current?.clear();
       setFiles([]);
       queryClient.setQueryData(keys.ticket(ticket.id), answer.ticket);
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const listed = await queryClient.query({
-          queryKey: keys.messages(ticket.id),
-          queryFn: () => fetchMessages(ticket.id),
-          staleTime: 0,
-        });
-        if (listed.some((message) => message.id === answer.message_id)) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      void queryClient.invalidateQueries({ queryKey: ["tickets"] });
+      void untilListed(answer.message_id);
     },
   });
+  // The conversation is a read model that follows the event log: fetch it again until it
+  // shows the message just sent (a few tries), without holding the form busy meanwhile.
+  async function untilListed(messageId: string | null) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const listed = await queryClient.query({
+        queryKey: keys.messages(ticket.id),
+        queryFn: () => fetchMessages(ticket.id),
+        staleTime: 0,
+      });
+      if (!messageId || listed.some((message) => message.id === messageId)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    void queryClient.invalidateQueries({ queryKey: ["tickets"] });
+  }
   const resolved = ticket.status_category === "resolved";
   return (
     <Stack gap="xs">
@@ -160,12 +165,7 @@ function Resolve({ ticket }: { ticket: Ticket }) {
     );
   }
   return (
-    <Button
-      variant="outline"
-      color="green.9"
-      loading={resolve.isPending}
-      onClick={() => resolve.mutate()}
-    >
+    <Button variant="default" loading={resolve.isPending} onClick={() => resolve.mutate()}>
       {t("ticket.resolved")}
     </Button>
   );
@@ -173,7 +173,7 @@ function Resolve({ ticket }: { ticket: Ticket }) {
 
 export default function TicketPage() {
   const { t } = useTranslation(NAMESPACE);
-  const { ticketId = "" } = useParams();
+  const { ticketId } = useParams<{ ticketId: string }>();
   const ticket = useQuery({
     queryKey: keys.ticket(ticketId),
     queryFn: () => fetchTicket(ticketId),

@@ -1,8 +1,9 @@
 // The customer portal's entry: its own bundle (mobile first, kept small), sharing the theme,
 // i18n, session and API client with the agent portal; its texts are the "portal" namespace.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { BrowserRouter } from "react-router";
-import { mount } from "../shared/mount";
+import { Router } from "wouter";
+import { mountApp } from "../shared/providers";
+import "./styles";
 import { App } from "./App";
 import { addPortalTexts } from "./texts";
 
@@ -12,11 +13,11 @@ const queryClient = new QueryClient({
   },
 });
 
-mount(
+mountApp(
   <QueryClientProvider client={queryClient}>
-    <BrowserRouter basename="/portal">
+    <Router base="/portal">
       <App />
-    </BrowserRouter>
+    </Router>
   </QueryClientProvider>,
 );
 addPortalTexts();

@@ -1,23 +1,7 @@
-/** Mount a portal: i18n, the Mantine theme and the React root, the same for both apps. */
+/** Mount a portal with all of Mantine's styles: i18n, the theme and the React root. */
 import "@mantine/core/styles.css";
-import { MantineProvider } from "@mantine/core";
-import { StrictMode, type ReactNode } from "react";
-import { createRoot } from "react-dom/client";
-import { I18nextProvider } from "react-i18next";
-import { setupI18n } from "./i18n/i18n";
-import { cssVariablesResolver, theme } from "./theme";
+import { mountApp } from "./providers";
 
-export function mount(app: ReactNode): void {
-  const i18n = setupI18n();
-  const root = document.getElementById("root");
-  if (!root) throw new Error("#root is missing from index.html");
-  createRoot(root).render(
-    <StrictMode>
-      <I18nextProvider i18n={i18n}>
-        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
-          {app}
-        </MantineProvider>
-      </I18nextProvider>
-    </StrictMode>,
-  );
+export function mount(app: Parameters<typeof mountApp>[0]): void {
+  mountApp(app);
 }

@@ -137,7 +137,7 @@ async def build(settings: Settings) -> Gateway:
     )
     outbound = Outbound(
         store, accounts, api, domain=settings.message_id_domain,
-        max_attempts=settings.max_send_attempts,
+        max_attempts=settings.max_send_attempts, portal_url=settings.portal_url,
     )  # fmt: skip
     holder: dict[str, Gateway] = {}
     intake = Intake(

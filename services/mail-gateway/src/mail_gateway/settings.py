@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     message_id_domain: str = Field(
         default="helpdesk.local", description="domain of our Message-IDs (loop detection too)"
     )
+    portal_url: str = Field(
+        default="http://127.0.0.1:8080/portal",
+        pattern=r"^https?://",
+        description="the customer portal's address, for the rating links of the solved mail",
+    )
     consumer_group: str = "mail-gateway"
     idle_renew_seconds: float = Field(default=25 * 60, gt=0)
     send_interval: float = Field(default=0.2, gt=0, description="seconds between queue looks")

@@ -9,7 +9,7 @@ import pytest
 
 from mail_gateway.adapters.imap import fetched_messages
 from mail_gateway.domain.loops import Kind, classify
-from mail_gateway.domain.outgoing import OutgoingMail, compose
+from mail_gateway.domain.outgoing import OutgoingMail, compose, solved_text
 from mail_gateway.domain.parsing import Unparsable, fallback_message_id, parse
 from mail_gateway.domain.threading import (
     TicketThread,
@@ -204,3 +204,12 @@ def test_a_batch_fetch_response_gives_each_uid_its_message() -> None:
         b"FETCH completed.",
     ]  # fmt: skip
     assert fetched_messages(lines) == [(21, b"first"), (22, b"second")]
+
+
+def test_the_solved_mail_links_the_ratings_on_the_portal() -> None:
+    ticket_id = uuid.uuid4()
+    text = solved_text(1042, "https://help.example.co.id/portal/", ticket_id)
+    page = f"https://help.example.co.id/portal/tickets/{ticket_id}"
+    assert "#1042" in text
+    assert f"{page}?rate=good" in text and f"{page}?rate=bad" in text and f"{page}?rate=5" in text
+    assert "Reply to this mail" in text

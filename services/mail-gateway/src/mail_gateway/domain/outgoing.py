@@ -71,3 +71,18 @@ def compose(mail: OutgoingMail, now: datetime | None = None) -> EmailMessage:
             filename=filename,
         )  # fmt: skip
     return message
+
+
+def solved_text(number: int | None, portal_url: str, ticket_id: uuid.UUID) -> str:
+    """The mail a customer gets when their ticket is solved: the rating links (the portal's
+    ticket page, which asks them to sign in first) and how to reopen it."""
+    label = f"#{number}" if number is not None else "your request"
+    page = f"{portal_url.rstrip('/')}/tickets/{ticket_id}"
+    return (
+        f"We marked ticket {label} as solved.\n\n"
+        "How did we do? Rate our answer:\n"
+        f"Good: {page}?rate=good\n"
+        f"Bad: {page}?rate=bad\n"
+        f"Or give 1 to 5 stars: {page}?rate=5\n\n"
+        "Not solved after all? Reply to this mail and the ticket opens again."
+    )

@@ -23,19 +23,28 @@ from helpdesk_events.mail import (
     EmailReceived,
     TicketParticipantsAdded,
 )
-from helpdesk_events.tickets import MessageAdded, TeamChanged, TicketCreated
+from helpdesk_events.tickets import (
+    MessageAdded,
+    StatusCategory,
+    StatusChanged,
+    TeamChanged,
+    TicketCreated,
+)
 from mail_gateway.adapters.accounts import AccountStore
 from mail_gateway.adapters.smtp import SmtpFailed, submit
 from mail_gateway.adapters.store import MailStore
 from mail_gateway.adapters.tickets_api import TicketsApi, TicketServiceUnavailable
 from mail_gateway.domain.accounts import Account
-from mail_gateway.domain.outgoing import OutgoingMail, compose, new_message_id
+from mail_gateway.domain.outgoing import OutgoingMail, compose, new_message_id, solved_text
 from mail_gateway.domain.parsing import ParsedMail, text_to_html
 from mail_gateway.domain.threading import TicketThread, reply_subject
 
 log = structlog.get_logger("mail_gateway.outbound")
 
 ACK_NAMESPACE = uuid.UUID("0d7c1f4e-6a8b-4f57-bb7a-0e5b0f6b9a11")
+SOLVED_NAMESPACE = uuid.UUID("5b0c2a53-6f0e-4d53-9a35-2f7b1e3c8d41")
+#: Automatic mails (not a person's reply): marked Auto-Submitted, never a first response.
+AUTOMATED_KINDS = ("ack", "solved")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -51,7 +60,9 @@ class Outbound:
         *,
         domain: str,
         max_attempts: int = 8,
+        portal_url: str = "http://127.0.0.1:8080/portal",
     ) -> None:
+        self._portal_url = portal_url
         self._store = store
         self._accounts = accounts
         self._api = api
@@ -88,6 +99,8 @@ class Outbound:
             await self._store.link_message_id(event.email_message_id, ticket_id)
         elif isinstance(event, TicketParticipantsAdded):
             await self._store.add_participants(ticket_id, event.addresses)
+        elif isinstance(event, StatusChanged) and event.to_category is StatusCategory.RESOLVED:
+            await self._ask_for_rating(ticket_id, envelope.stream_version)
         elif isinstance(event, EmailDeliveryRecorded):
             await self._store.link_message_id(event.email_message_id, ticket_id)
         elif (
@@ -120,6 +133,22 @@ class Outbound:
             outbound_id,
             thread.ticket_id,
             "ack",
+            new_message_id(self._domain, outbound_id),
+            {"body_html": text_to_html(text), "body_text": text, "attachments": []},
+        )
+
+    async def _ask_for_rating(self, ticket_id: uuid.UUID, version: int) -> None:
+        """When a ticket is solved, mail its customer the rating links (once per resolution:
+        the queue is keyed by the ticket and the version that solved it)."""
+        thread = await self._store.thread(ticket_id)
+        if thread is None:
+            return
+        outbound_id = uuid.uuid5(SOLVED_NAMESPACE, f"{ticket_id}:{version}")
+        text = solved_text(thread.number, self._portal_url, ticket_id)
+        await self._store.enqueue(
+            outbound_id,
+            ticket_id,
+            "solved",
             new_message_id(self._domain, outbound_id),
             {"body_html": text_to_html(text), "body_text": text, "attachments": []},
         )
@@ -180,7 +209,7 @@ class Outbound:
             in_reply_to=refs[-1] if refs else None,
             references=refs,
             signature=account.settings.signature,
-            automated=row["kind"] == "ack",
+            automated=row["kind"] in AUTOMATED_KINDS,
             attachments=tuple(files),
         )
         await self._store.mark(outbound_id, "sending", attempts=attempts)
