@@ -1,6 +1,6 @@
 /** Rate a solved ticket (good / bad, or 1-5 stars when the link asks for stars), once per
  * resolution; the mail's rating link opens the ticket with ``?rate=good|bad|1..5``. */
-import { Alert, Button, Chip, Group, Paper, Stack, Textarea, Title } from "@mantine/core";
+import { Alert, Button, Group, Paper, Radio, Stack, Textarea, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -58,17 +58,26 @@ export function RateTicket({ ticket }: { ticket: Ticket }) {
             {t("error", { detail: rate.error.message })}
           </Alert>
         )}
-        <Chip.Group value={choice ?? ""} onChange={(value) => setChoice(value as Choice)}>
-          <Group gap="xs" role="radiogroup" aria-label={t("rate.scale")}>
+        {/* Radios, not chips: a chip's unchecked label was below AA contrast (axe). */}
+        <Radio.Group
+          value={choice ?? ""}
+          onChange={(value) => setChoice(value as Choice)}
+          label={t("rate.scale")}
+        >
+          <Group gap="md" mt="xs">
             {options.map((option) => (
-              <Chip key={option} value={option} color="dark">
-                {option === "good" || option === "bad"
-                  ? t(`rate.${option}`)
-                  : t("rate.stars", { count: Number(option) })}
-              </Chip>
+              <Radio
+                key={option}
+                value={option}
+                label={
+                  option === "good" || option === "bad"
+                    ? t(`rate.${option}`)
+                    : t("rate.stars", { count: Number(option) })
+                }
+              />
             ))}
           </Group>
-        </Chip.Group>
+        </Radio.Group>
         <Textarea
           label={t("rate.comment")}
           maxLength={2000}

@@ -22,8 +22,9 @@ from ticket_service.entrypoints.http_common import ERRORS
 from ticket_service.entrypoints.http_portal import portal
 
 router = APIRouter(tags=["branding"])
-#: Clients revalidate the branding document often (a manager's change shows on next load)…
-DOCUMENT_CACHE = "public, max-age=30"
+#: Clients revalidate the branding document on every load (a manager's change shows on the next
+#: load; an unchanged one costs a small answer)…
+DOCUMENT_CACHE = "no-cache"
 #: …while an image URL carries its hash, so it never changes under the same URL.
 IMAGE_CACHE = "public, max-age=86400"
 
