@@ -29,7 +29,7 @@ class ServiceProcess:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
-    def wait_http(self, url: str, timeout: float = 60.0) -> None:
+    def wait_http(self, url: str, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -24,13 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from helpdesk_devstack.greenmail import MailServer
+from helpdesk_devstack.kafka_events import follow_from_now
 from helpdesk_devstack.procs import run_sync
 from helpdesk_events.topics import DIRECTORY
 from ticket_service.adapters.migrate import upgrade
@@ -154,26 +154,6 @@ def shared_env(
     }
 
 
-async def _follow_from_now(bootstrap: str, group: str) -> None:
-    """Commit the directory topic's end for ``group``: a gateway started late in a session then
-    mails the invitations made from now on, not one for every agent other tests invited before
-    it (hundreds, queued ahead of the test's own mail)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(DIRECTORY, p)
-            for p in sorted(consumer.partitions_for_topic(DIRECTORY) or {0})
-        ]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit(dict(ends))
-    finally:
-        await consumer.stop()
-
-
 def start_gateway(
     start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
     *,
@@ -210,7 +190,9 @@ def start_gateway(
         **(extra or {}),
     }
     run_sync(
-        _follow_from_now(env["HELPDESK_KAFKA_BOOTSTRAP"], env["HELPDESK_GATEWAY_DIRECTORY_GROUP"])
+        follow_from_now(
+            env["HELPDESK_KAFKA_BOOTSTRAP"], env["HELPDESK_GATEWAY_DIRECTORY_GROUP"], (DIRECTORY,)
+        )
     )
     bootstrap = subprocess.run(
         [sys.executable, "-m", "api_gateway", "bootstrap-manager"],

@@ -25,7 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from helpdesk_devstack.kafka_events import follow_from_now
 from helpdesk_devstack.tokens import mint_token
+from helpdesk_events.topics import DIRECTORY, SLA, TICKETS
 from notification_service.adapters.migrate import upgrade as upgrade_notifications
 from ticket_service.adapters.migrate import upgrade as upgrade_tickets
 
@@ -66,6 +68,8 @@ async def test_assignment_reaches_the_agents_stream_and_a_signed_webhook(
     }
     api = start_service("ticket-service", ["-m", "ticket_service", "serve"], tickets_env)
     start_service("ticket-relay", ["-m", "ticket_service", "relay"], tickets_env)
+    group = f"e2e-notify-{uuid.uuid4().hex[:8]}"
+    await follow_from_now(kafka_bootstrap, group, (DIRECTORY, TICKETS, SLA))
     notify = start_service(
         "notification-service",
         ["-m", "notification_service", "serve"],
@@ -73,15 +77,15 @@ async def test_assignment_reaches_the_agents_stream_and_a_signed_webhook(
         | {
             "HELPDESK_DATABASE_URL": notify_db,
             "HELPDESK_HTTP_PORT": str(notify_port),
-            "HELPDESK_CONSUMER_GROUP": f"e2e-notify-{uuid.uuid4().hex[:8]}",
+            "HELPDESK_CONSUMER_GROUP": group,
             "HELPDESK_WEBHOOKS_ALLOW_PRIVATE": "true",
         },
     )
     await asyncio.to_thread(api.wait_http, f"http://127.0.0.1:{ticket_port}/readyz")
     await asyncio.to_thread(notify.wait_http, f"http://127.0.0.1:{notify_port}/readyz")
 
-    # The session's Kafka carries other tests' tickets too, and this service's fresh consumer group
-    # reads them: count only the deliveries of this test's ticket.
+    # The session's Kafka carries other tests' tickets too; the service follows from now on, but a
+    # test running alongside may still write: count only the deliveries of this test's ticket.
     received: list[tuple[dict[str, str], bytes]] = []
     ours: dict[str, str] = {}
     both_received = asyncio.Event()

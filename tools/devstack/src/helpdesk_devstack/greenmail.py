@@ -130,7 +130,7 @@ class LocalGreenMail(PidFileProcess):
             str(self.libs / _JAR),
         ]
 
-    def start(self, timeout: float = 60.0) -> float:
+    def start(self, timeout: float = 180.0) -> float:
         """Start the server and wait until SMTP, IMAP and the API answer; seconds taken."""
         if self.is_running():
             return 0.0

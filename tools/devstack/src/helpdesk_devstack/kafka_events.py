@@ -1,12 +1,13 @@
 """Domain events written to Kafka as the outbox relay writes them, for tests and benchmarks that
-stand in for the ticket service (the workers' integration tests)."""
+stand in for the ticket service (the workers' integration tests), and a way for a service started
+late in a test session to follow topics from now on."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from helpdesk_events import (
     Actor,
@@ -17,7 +18,7 @@ from helpdesk_events import (
     kafka_headers,
 )
 
-__all__ = ["publish"]
+__all__ = ["follow_from_now", "publish"]
 
 
 async def publish(
@@ -51,3 +52,26 @@ async def publish(
         headers=kafka_headers(envelope, None),
     )
     return envelope
+
+
+async def follow_from_now(bootstrap: str, group: str, topics: tuple[str, ...]) -> None:
+    """Commit each topic's end for the new consumer group ``group``.
+
+    Tests share one Kafka per session: a service started late under a fresh group would otherwise
+    first work through every event earlier tests wrote (thousands of tickets, hundreds of
+    invitations), queued ahead of the test's own — minutes on a loaded machine.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topics
+            for partition in sorted(consumer.partitions_for_topic(topic) or {0})
+        ]
+        consumer.assign(partitions)
+        await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()
