@@ -69,23 +69,19 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 K8S_DIR = REPO / "deploy" / "k8s"
 DEPLOY_README = REPO / "deploy" / "README.md"
-DOCKERFILE = REPO / "services" / "ticket-service" / "Dockerfile"
+#: The one Dockerfile of every service image: a stage per service, ``--build-arg SERVICE``.
+DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 KAFKA_POM = REPO / "tools" / "devstack" / "kafka" / "pom.xml"
 MAKEFILE = REPO / "Makefile"
 ROOT_PYPROJECT = REPO / "pyproject.toml"
 SERVICE_PYPROJECT = REPO / "services" / "ticket-service" / "pyproject.toml"
-SLA_DOCKERFILE = REPO / "services" / "sla-service" / "Dockerfile"
 SLA_PYPROJECT = REPO / "services" / "sla-service" / "pyproject.toml"
-ASSIGNMENT_DOCKERFILE = REPO / "services" / "assignment-service" / "Dockerfile"
 ASSIGNMENT_PYPROJECT = REPO / "services" / "assignment-service" / "pyproject.toml"
-MAIL_DOCKERFILE = REPO / "services" / "mail-gateway" / "Dockerfile"
 MAIL_PYPROJECT = REPO / "services" / "mail-gateway" / "pyproject.toml"
 STACK_TOML = REPO / "tools" / "devstack" / "stack.toml"
-NOTIFICATION_DOCKERFILE = REPO / "services" / "notification-service" / "Dockerfile"
 NOTIFICATION_PYPROJECT = REPO / "services" / "notification-service" / "pyproject.toml"
 
-GATEWAY_DOCKERFILE = REPO / "services" / "api-gateway" / "Dockerfile"
 GATEWAY_PYPROJECT = REPO / "services" / "api-gateway" / "pyproject.toml"
 GATEWAY_HTTP_PORT = 8080
 
@@ -484,7 +480,6 @@ class ServiceImage:
     """One of the project's images: how it is built and what it runs."""
 
     name: str
-    dockerfile: Path
     pyproject: Path
     package: str
     module: str
@@ -535,7 +530,6 @@ class ServiceImage:
 
 TICKET = ServiceImage(
     "ticket-service",
-    DOCKERFILE,
     SERVICE_PYPROJECT,
     "ticket-service",
     "ticket_service",
@@ -546,7 +540,6 @@ TICKET = ServiceImage(
 )
 SLA = ServiceImage(
     "sla-service",
-    SLA_DOCKERFILE,
     SLA_PYPROJECT,
     "sla-service",
     "sla_service",
@@ -557,7 +550,6 @@ SLA = ServiceImage(
 )
 ASSIGNMENT = ServiceImage(
     "assignment-service",
-    ASSIGNMENT_DOCKERFILE,
     ASSIGNMENT_PYPROJECT,
     "assignment-service",
     "assignment_service",
@@ -568,7 +560,6 @@ ASSIGNMENT = ServiceImage(
 )
 NOTIFICATION = ServiceImage(
     "notification-service",
-    NOTIFICATION_DOCKERFILE,
     NOTIFICATION_PYPROJECT,
     "notification-service",
     "notification_service",
@@ -579,7 +570,6 @@ NOTIFICATION = ServiceImage(
 )
 GATEWAY = ServiceImage(
     "api-gateway",
-    GATEWAY_DOCKERFILE,
     GATEWAY_PYPROJECT,
     "api-gateway",
     "api_gateway",
@@ -590,7 +580,6 @@ GATEWAY = ServiceImage(
 )
 MAIL = ServiceImage(
     "mail-gateway",
-    MAIL_DOCKERFILE,
     MAIL_PYPROJECT,
     "mail-gateway",
     "mail_gateway",
@@ -659,14 +648,41 @@ def dockerfile_instructions(text: str) -> list[Instruction]:
     return instructions
 
 
-def dockerfile(path: Path = DOCKERFILE) -> list[Instruction]:
-    return dockerfile_instructions(path.read_text(encoding="utf-8"))
+#: The build arguments of the Dockerfile, set per image (``docker build --build-arg``).
+BUILD_ARGS = ("SERVICE",)
 
 
-def final_stage(path: Path = DOCKERFILE) -> list[Instruction]:
-    instructions = dockerfile(path)
-    last = max(i.stage for i in instructions)
-    return [i for i in instructions if i.stage == last]
+def dockerfile(image: ServiceImage = TICKET) -> list[Instruction]:
+    """The Dockerfile's instructions as ``image`` is built: ``--build-arg SERVICE=<its name>``
+    substituted wherever an instruction names it (``${PATH}`` and the like are left alone)."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    for arg in BUILD_ARGS:
+        text = text.replace(f"${{{arg}}}", image.name).replace(f"${arg}", image.name)
+    return dockerfile_instructions(text)
+
+
+def stage_names(instructions: list[Instruction]) -> dict[str, int]:
+    """Stage name (``FROM ... AS name``) -> stage number."""
+    return {
+        i.value.split()[-1]: i.stage
+        for i in instructions
+        if i.keyword == "FROM" and " AS " in i.value.upper()
+    }
+
+
+def final_stage(image: ServiceImage = TICKET) -> list[Instruction]:
+    """The instructions of ``image``'s target stage and of the stages it is built ``FROM``, in
+    order: what ``docker build --target <image name>`` puts in the image."""
+    instructions = dockerfile(image)
+    names = stage_names(instructions)
+    assert image.name in names, f"the Dockerfile has no stage {image.name}"
+    chain = [names[image.name]]
+    while True:
+        base = next(i for i in instructions if i.keyword == "FROM" and i.stage == chain[0])
+        if from_image(base) not in names:
+            break
+        chain.insert(0, names[from_image(base)])
+    return [i for stage in chain for i in instructions if i.stage == stage]
 
 
 def from_image(instruction: Instruction) -> str:
@@ -681,9 +697,9 @@ def exec_form(value: str) -> list[str]:
     return parsed
 
 
-def dockerfile_env(path: Path = DOCKERFILE) -> dict[str, str]:
+def dockerfile_env(image: ServiceImage = TICKET) -> dict[str, str]:
     env: dict[str, str] = {}
-    for instruction in final_stage(path):
+    for instruction in final_stage(image):
         if instruction.keyword == "ENV":
             for item in shlex.split(instruction.value):
                 name, sep, value = item.partition("=")
@@ -759,21 +775,17 @@ def makefile_uv_version() -> str:
 
 @BY_IMAGE
 def test_dockerfile_builds_and_runs_on_the_same_python_image(image: ServiceImage) -> None:
-    froms = [i for i in dockerfile(image.dockerfile) if i.keyword == "FROM"]
-    images = {i.stage: from_image(i) for i in froms}
-    stage_names = {i.value.split()[-1] for i in froms if " AS " in i.value.upper()}
-    final = images[max(images)]
+    froms = [i for i in dockerfile(image) if i.keyword == "FROM"]
+    names = stage_names(froms)
+    # The image the target stage finally rests on (its chain of stages starts FROM it).
+    final = from_image(final_stage(image)[0])
     assert final.startswith("python:3.11"), final
     # The venv built in the build stage links to that stage's interpreter: the runtime stage must
     # be the same base image, or /app/.venv/bin/python points nowhere.
     build_stages = [i for i in froms if i.value.split()[-1] == "build"]
-    assert build_stages, f"no stage named build among {stage_names}"
+    assert build_stages, f"no stage named build among {set(names)}"
     assert from_image(build_stages[0]) == final
-    copies = [
-        i
-        for i in final_stage(image.dockerfile)
-        if i.keyword == "COPY" and "--from=build" in i.value
-    ]
+    copies = [i for i in final_stage(image) if i.keyword == "COPY" and "--from=build" in i.value]
     assert any("/app/.venv" in i.value for i in copies), "the runtime stage must copy the venv"
 
 
@@ -781,7 +793,7 @@ def test_dockerfile_builds_and_runs_on_the_same_python_image(image: ServiceImage
 def test_dockerfile_installs_the_locked_service_without_dev_dependencies(
     image: ServiceImage,
 ) -> None:
-    instructions = dockerfile(image.dockerfile)
+    instructions = dockerfile(image)
     syncs = [i.value for i in instructions if i.keyword == "RUN" and "uv sync" in i.value]
     assert syncs, "the image must be built with uv sync"
     for sync in syncs:
@@ -799,9 +811,7 @@ def test_dockerfile_installs_the_locked_service_without_dev_dependencies(
 
 @BY_IMAGE
 def test_dockerfile_copies_everything_the_service_is_built_from(image: ServiceImage) -> None:
-    copies = [
-        i for i in dockerfile(image.dockerfile) if i.keyword == "COPY" and "--from" not in i.value
-    ]
+    copies = [i for i in dockerfile(image) if i.keyword == "COPY" and "--from" not in i.value]
     sources: list[str] = []
     for instruction in copies:
         words = [w for w in shlex.split(instruction.value) if not w.startswith("--")]
@@ -829,12 +839,26 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
     assert dockerignored("services/ticket-service/src/ticket_service/__pycache__/x.pyc")
 
 
-def test_sla_dockerfile_copies_the_whole_workspace_definition() -> None:
+def test_one_dockerfile_has_a_stage_for_every_service() -> None:
+    # One build for every image: no service keeps a Dockerfile of its own to drift from it.
+    services = sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml"))
+    assert sorted(image.name for image in IMAGES) == services
+    assert not list((REPO / "services").glob("*/Dockerfile")), "use the one Dockerfile"
+    names = stage_names(dockerfile())
+    for image in IMAGES:
+        assert image.name in names, f"the Dockerfile has no stage {image.name}"
+        assert image.package == image.pyproject.parent.name
+    # Built without SERVICE, the build stage fails instead of installing nothing.
+    build = [i.value for i in dockerfile_instructions(DOCKERFILE.read_text()) if i.keyword == "RUN"]
+    assert 'test -n "${SERVICE}"' in build[0]
+
+
+def test_dockerfile_copies_the_whole_workspace_definition() -> None:
     # uv resolves the workspace from the root pyproject.toml's member list: every member's
     # pyproject.toml must be in the build stage, not only the service's dependencies.
     copied = {
         shlex.split(i.value)[0]
-        for i in dockerfile(SLA_DOCKERFILE)
+        for i in dockerfile()
         if i.keyword == "COPY" and "--from" not in i.value
     }
     members = tomllib.loads(ROOT_PYPROJECT.read_text())["tool"]["uv"]["workspace"]["members"]
@@ -844,7 +868,7 @@ def test_sla_dockerfile_copies_the_whole_workspace_definition() -> None:
 
 @BY_IMAGE
 def test_dockerfile_runtime_user_port_and_entrypoint(image: ServiceImage) -> None:
-    stage = final_stage(image.dockerfile)
+    stage = final_stage(image)
     users = [i.value for i in stage if i.keyword == "USER"]
     assert users, "the image must not run as root"
     uid, _, gid = users[-1].partition(":")
@@ -854,7 +878,7 @@ def test_dockerfile_runtime_user_port_and_entrypoint(image: ServiceImage) -> Non
         int(port.split("/")[0]) for i in stage if i.keyword == "EXPOSE" for port in i.value.split()
     ]
     assert exposed == [image.port]
-    env = dockerfile_env(image.dockerfile)
+    env = dockerfile_env(image)
     assert env[image.host_env] == "0.0.0.0", "in a container, listen on every interface"
     for name in env:
         if name.startswith("HELPDESK_"):
@@ -867,14 +891,19 @@ def test_dockerfile_runtime_user_port_and_entrypoint(image: ServiceImage) -> Non
     assert cmd == [image.default_command]
     image.assert_command(cmd[0])
     # Both images run as the same user (the Kubernetes securityContexts name one uid).
-    assert users[-1] == [i.value for i in final_stage(DOCKERFILE) if i.keyword == "USER"][-1]
+    assert users[-1] == [i.value for i in final_stage(TICKET) if i.keyword == "USER"][-1]
 
 
-def test_sla_image_owns_its_data_directory() -> None:
+@pytest.mark.parametrize(
+    ("image", "data_dir_env"),
+    [(SLA, "HELPDESK_SLA_DATA_DIR"), (ASSIGNMENT, "HELPDESK_ASSIGNMENT_DATA_DIR")],
+    ids=lambda v: getattr(v, "name", v),
+)
+def test_worker_images_own_their_data_directory(image: ServiceImage, data_dir_env: str) -> None:
     # A named volume (compose) starts out with the ownership of the image's directory: the data
     # directory must exist in the image and belong to the service user, or Faust cannot write.
-    stage = final_stage(SLA_DOCKERFILE)
-    data_dir = dockerfile_env(SLA_DOCKERFILE)["HELPDESK_SLA_DATA_DIR"]
+    stage = final_stage(image)
+    data_dir = dockerfile_env(image)[data_dir_env]
     user = [i.value for i in stage if i.keyword == "USER"][-1]
     runs = " ".join(i.value for i in stage if i.keyword == "RUN")
     assert f"mkdir -p {data_dir}" in runs
@@ -906,7 +935,7 @@ def health_server() -> Iterator[tuple[int, type[_Health]]]:
 
 
 def run_healthcheck(port: int, image: ServiceImage = TICKET) -> int:
-    healthchecks = [i.value for i in final_stage(image.dockerfile) if i.keyword == "HEALTHCHECK"]
+    healthchecks = [i.value for i in final_stage(image) if i.keyword == "HEALTHCHECK"]
     assert healthchecks, "the image needs a HEALTHCHECK"
     command = exec_form(healthchecks[-1].split(" CMD ", 1)[1])
     assert command[0] == "python", "slim images have no curl: the check must use python"
@@ -1148,10 +1177,14 @@ def test_compose_runs_each_ticket_service_command() -> None:
     built = [s for s in services.values() if "build" in s]
     assert len(built) >= len(COMPOSE_TICKET_SERVICES) + 1
     for service in built:
-        # Each image is built from its own Dockerfile, whichever service names it.
-        dockerfile_path = image_of(service["image"]).dockerfile
-        assert service["build"]["dockerfile"] == dockerfile_path.relative_to(REPO).as_posix()
-        assert (REPO / service["build"]["context"]).resolve() == REPO
+        # Each image is its own stage of the one Dockerfile, built for its own package,
+        # whichever service names it.
+        image = image_of(service["image"])
+        build = service["build"]
+        assert build.get("dockerfile", "Dockerfile") == DOCKERFILE.relative_to(REPO).as_posix()
+        assert (REPO / build["context"]).resolve() == REPO
+        assert build["target"] == image.name
+        assert build["args"] == {"SERVICE": image.name}
 
 
 def test_compose_environment_is_what_the_service_reads(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1220,7 +1253,7 @@ def test_compose_sla_service_settings(
     env = {k: interpolate(v, host_env) for k, v in compose_env(service).items()}
     for key in env:
         assert key.upper() in sla_env_names(), f"sla-service: {key} is not an SLA setting"
-    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA_DOCKERFILE), **env})
+    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA), **env})
     assert settings.http_host == "0.0.0.0"
     assert settings.http_port == SLA_HTTP_PORT
     assert [str(SLA_HTTP_PORT), str(SLA_HTTP_PORT)] in published_ports(service)
@@ -1450,7 +1483,7 @@ def sla_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, FaustTopic]:
     """The internal topics the SLA worker (Faust) declares, as configured by its Deployment."""
     (container,) = pod_spec(one_doc("StatefulSet", "sla-service"))["containers"]
     env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
-    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA_DOCKERFILE), **env})
+    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA), **env})
     worker = create_worker(settings)
     changelog = worker.table.changelog_topic
     replicas = int(worker.app.conf.topic_replication_factor)
@@ -1472,9 +1505,7 @@ def assignment_worker_topics(monkeypatch: pytest.MonkeyPatch) -> dict[str, Faust
     """The internal topics the assignment worker declares, as configured by its Deployment."""
     (container,) = pod_spec(one_doc("StatefulSet", "assignment-service"))["containers"]
     env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
-    settings = assignment_settings_from(
-        monkeypatch, {**dockerfile_env(ASSIGNMENT_DOCKERFILE), **env}
-    )
+    settings = assignment_settings_from(monkeypatch, {**dockerfile_env(ASSIGNMENT), **env})
     worker = create_assignment_worker(settings)
     replicas = int(worker.app.conf.topic_replication_factor)
     topics = {
@@ -1689,7 +1720,7 @@ def test_sla_workload_environment_is_what_the_worker_reads(
     for var in container.get("env", []):
         assert var["name"].upper() in sla_env_names(), f"{var['name']} is not an SLA setting"
         env[var["name"]] = var["value"]
-    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA_DOCKERFILE), **env})
+    settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA), **env})
     assert settings.kafka_bootstrap == kafka_bootstrap
     assert settings.http_host == "0.0.0.0"
     assert settings.http_port == SLA_HTTP_PORT
@@ -1747,9 +1778,7 @@ def test_assignment_workload_environment_is_what_the_worker_reads(
     for var in container.get("env", []):
         assert var["name"].upper() in assignment_env_names(), f"{var['name']} is not a setting"
         env[var["name"]] = var["value"]
-    settings = assignment_settings_from(
-        monkeypatch, {**dockerfile_env(ASSIGNMENT_DOCKERFILE), **env}
-    )
+    settings = assignment_settings_from(monkeypatch, {**dockerfile_env(ASSIGNMENT), **env})
     assert settings.kafka_bootstrap == (
         f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
     )
@@ -1771,9 +1800,7 @@ def test_compose_assignment_service_settings(monkeypatch: pytest.MonkeyPatch) ->
     env = {k: interpolate(v, {}) for k, v in compose_env(service).items()}
     for key in env:
         assert key.upper() in assignment_env_names(), f"assignment-service: {key} is not a setting"
-    settings = assignment_settings_from(
-        monkeypatch, {**dockerfile_env(ASSIGNMENT_DOCKERFILE), **env}
-    )
+    settings = assignment_settings_from(monkeypatch, {**dockerfile_env(ASSIGNMENT), **env})
     assert (settings.http_host, settings.http_port) == ("0.0.0.0", ASSIGNMENT_HTTP_PORT)
     assert settings.topic_partitions == compose_topics({})[TICKETS].partitions
     compose_named_volume(service, str(settings.data_dir))
@@ -1859,9 +1886,7 @@ def test_pods_run_unprivileged_with_a_read_only_root() -> None:
         assert spec.get("automountServiceAccountToken") is False, name
         for container in all_containers(spec):
             image = image_of(container["image"])
-            user = next(
-                i.value for i in reversed(final_stage(image.dockerfile)) if i.keyword == "USER"
-            )
+            user = next(i.value for i in reversed(final_stage(image)) if i.keyword == "USER")
             uid = int(user.split(":")[0])
             security = {**pod_security, **container.get("securityContext", {})}
             assert security.get("runAsNonRoot") is True, name
@@ -1903,14 +1928,13 @@ def every_image() -> list[tuple[str, str]]:
         for container in all_containers(pod_spec(workload)):
             images.append((f"k8s {workload['metadata']['name']}", container["image"]))
     images.append(("k8s Cluster", postgres_cluster()["spec"]["imageName"]))
-    for image in IMAGES:
-        froms = [i for i in dockerfile(image.dockerfile) if i.keyword == "FROM"]
-        stages = {i.value.split()[-1] for i in froms if " AS " in i.value.upper()}
-        images.extend(
-            (image.dockerfile.relative_to(REPO).as_posix(), from_image(i))
-            for i in froms
-            if from_image(i) not in stages
-        )
+    froms = [i for i in dockerfile() if i.keyword == "FROM"]
+    stages = stage_names(froms)
+    images.extend(
+        (DOCKERFILE.relative_to(REPO).as_posix(), from_image(i))
+        for i in froms
+        if from_image(i) not in stages
+    )
     return images
 
 
@@ -2058,9 +2082,7 @@ def test_notification_workloads_environment_is_what_the_service_reads(
     for var in container.get("env", []):
         assert var["name"].upper() in notification_env_names(), f"{var['name']} is not a setting"
         env[var["name"]] = var.get("value", "postgresql://user:pw@db:5432/helpdesk")
-    settings = notification_settings_from(
-        monkeypatch, {**dockerfile_env(NOTIFICATION_DOCKERFILE), **env}
-    )
+    settings = notification_settings_from(monkeypatch, {**dockerfile_env(NOTIFICATION), **env})
     # Its own schema of the helpdesk database: tables beside the ticket service's, not in them.
     assert settings.database_schema == "notifications"
     if kind == "Deployment":
@@ -2079,9 +2101,7 @@ def test_compose_notification_service_settings(monkeypatch: pytest.MonkeyPatch) 
         env = {k: interpolate(v, {}) for k, v in compose_env(services[name]).items()}
         for key in env:
             assert key.upper() in notification_env_names(), f"{name}: {key} is not a setting"
-        settings = notification_settings_from(
-            monkeypatch, {**dockerfile_env(NOTIFICATION_DOCKERFILE), **env}
-        )
+        settings = notification_settings_from(monkeypatch, {**dockerfile_env(NOTIFICATION), **env})
         assert settings.database_schema == "notifications"
         ticket_url = compose_env(services["ticket-service"])["HELPDESK_DATABASE_URL"]
         assert settings.database_url == ticket_url, "the helpdesk database, its own schema"
