@@ -1,4 +1,8 @@
-"""``python -m assignment_service worker``: run the assignment worker in the foreground."""
+"""``python -m assignment_service worker``: run the assignment worker in the foreground.
+
+The start-up is the one every worker shares (:func:`helpdesk_platform.faust_worker.run_worker`);
+the worker is built by :func:`assignment_service.bootstrap.build_worker`.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,19 @@ def main(argv: list[str] | None = None) -> int:
     if args != ["worker"]:
         print(USAGE, file=sys.stderr)
         return 2
-    import faust
-
-    from assignment_service.bootstrap import bootstrap
+    # Imported only now: the usage answers without loading Faust.
+    from assignment_service import bootstrap
+    from assignment_service.adapters.faust_app import own_topics
     from assignment_service.settings import AssignmentSettings
-    from helpdesk_platform.telemetry import setup_logging
+    from helpdesk_platform.faust_worker import run_worker
 
     settings = AssignmentSettings()
-    setup_logging("assignment-service", settings.log_level)
-    worker = bootstrap(settings)
-    faust.Worker(
-        worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
-    ).execute_from_commandline()
+    run_worker(
+        "assignment-service",
+        settings,
+        own_topics(settings),
+        lambda: bootstrap.build_worker(settings),
+    )
     return 0
 
 
