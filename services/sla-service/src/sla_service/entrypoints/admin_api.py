@@ -19,9 +19,9 @@ import faust
 from faust.web import Request, Response, View
 
 from helpdesk_platform.config_http import BearerAuth, HttpRefusal
-from sla_service.entrypoints.calendars_api import OPENAPI_PATHS as CALENDARS_PATHS
 from sla_service.entrypoints.calendars_api import CalendarsApi
-from sla_service.entrypoints.policies_api import OPENAPI_PATHS, PoliciesApi
+from sla_service.entrypoints.config_docs import CALENDARS_PATHS, POLICIES_PATHS
+from sla_service.entrypoints.policies_api import PoliciesApi
 from sla_service.service_layer.queries import (
     breaching_soon,
     breaching_soon_view,
@@ -210,7 +210,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        **OPENAPI_PATHS,
+        **POLICIES_PATHS,
         **CALENDARS_PATHS,
     },
 }
