@@ -14,7 +14,7 @@ from helpdesk_events.customers import COMPANY, CompanyPortalVisibilityChanged
 from helpdesk_events.directory import BrandImage, BrandingConfigured
 from helpdesk_events.tickets import RatingScale, SatisfactionRated
 from ticket_service.adapters.attachments import Attachments
-from ticket_service.adapters.portal_queries import CsatFigures, CsatGroupBy, PortalQueries
+from ticket_service.adapters.portal_queries import CsatFigures, PortalQueries
 from ticket_service.domain import satisfaction
 from ticket_service.domain.branding import (
     BRANDING_STREAM_ID,
@@ -26,6 +26,7 @@ from ticket_service.domain.branding import (
 )
 from ticket_service.domain.branding import configure as configure_branding
 from ticket_service.domain.errors import TicketNotFound
+from ticket_service.domain.satisfaction import CsatGroupBy
 from ticket_service.domain.ticket import Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action
