@@ -22,11 +22,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api_gateway.adapters.proxy import error
 from api_gateway.bootstrap import Gateway, build, load_table, rate_limits
 from api_gateway.entrypoints.edge import Edge
 from api_gateway.entrypoints.http_auth import router as auth_router
 from api_gateway.entrypoints.static import PortalFiles
+from api_gateway.problem import error
 from api_gateway.settings import Settings
 from helpdesk_platform.auth import AuthenticationError
 from helpdesk_platform.telemetry import setup_telemetry, traces_exported
