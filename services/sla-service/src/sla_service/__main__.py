@@ -1,21 +1,20 @@
 """``python -m sla_service worker``: run the SLA worker in the foreground (Ctrl-C stops it).
 
-The start-up is the one every worker shares (:func:`helpdesk_platform.faust_worker.run_worker`);
-the worker is built by :func:`sla_service.bootstrap.build_worker`.
+The command line and the start-up are the ones every worker shares
+(:mod:`helpdesk_platform.worker_cli`, :func:`helpdesk_platform.faust_worker.run_worker`); the
+worker is built by :func:`sla_service.bootstrap.build_worker`.
 """
 
 from __future__ import annotations
 
-import sys
-
-USAGE = "usage: python -m sla_service worker"
+from helpdesk_platform.worker_cli import worker_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["worker"]:
-        print(USAGE, file=sys.stderr)
-        return 2
+    return worker_main("sla_service", argv, _start)
+
+
+def _start() -> None:
     # Imported only now: the usage answers without loading Faust.
     from helpdesk_platform.faust_worker import run_worker
     from sla_service import bootstrap
@@ -26,7 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     run_worker(
         "sla-service", settings, own_topics(settings), lambda: bootstrap.build_worker(settings)
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -21,11 +21,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import faust
+from faust.web import Request, Response, View
 
 from helpdesk_platform import faust_delivery, faust_fetch, faust_tables, kafka_topics, telemetry
 from helpdesk_platform.faust_web import web_settings
 
-__all__ = ["STORE", "WorkerSettings", "create_app", "prepare", "raw_topic", "run_worker"]
+__all__ = [
+    "STORE",
+    "WorkerSettings",
+    "add_health_pages",
+    "create_app",
+    "prepare",
+    "raw_topic",
+    "run_worker",
+]
 
 #: The ``store`` of the workers' apps: RocksDB tables on the app's ``datadir``.
 STORE = faust_tables.STORE
@@ -80,6 +89,26 @@ def create_app(settings: WorkerSettings, paths: Iterable[str], **options: Any) -
         **web_settings(paths),
     }
     return faust.App(settings.app_id, **{**common, **options})
+
+
+def add_health_pages(app: faust.App, ready: Callable[[], bool], openapi: dict[str, Any]) -> None:
+    """The pages every worker serves: ``/healthz`` (alive), ``/readyz`` (200 when ``ready()``,
+    else 503 "starting") and ``/openapi.json`` (``openapi``)."""
+
+    @app.page("/healthz")
+    async def healthz(web: View, request: Request) -> Response:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: View, request: Request) -> Response:
+        is_ready = ready()
+        return web.json(
+            {"status": "ready" if is_ready else "starting"}, status=200 if is_ready else 503
+        )
+
+    @app.page("/openapi.json")
+    async def openapi_document(web: View, request: Request) -> Response:
+        return web.json(openapi)
 
 
 def raw_topic(app: faust.App, *names: str, partitions: int, internal: bool = False) -> Any:
