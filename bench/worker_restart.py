@@ -43,7 +43,8 @@ from workers import Worker, free_port, private_kafka, until
 
 from helpdesk_devstack.kafka import LocalKafka, ensure_topics
 from helpdesk_platform.kafka_topics import ensure_topics as ensure_own_topics
-from sla_service.entrypoints.worker import TABLE_NAME, create_worker, own_topics
+from sla_service.adapters.faust_app import TABLE_NAME, own_topics
+from sla_service.entrypoints.worker import create_worker
 from sla_service.settings import SlaSettings
 
 

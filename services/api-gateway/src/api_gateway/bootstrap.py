@@ -4,15 +4,20 @@ the command line assemble the same thing."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import httpx
 
 from api_gateway.adapters.accounts import Accounts, create_pool
 from api_gateway.adapters.directory import TicketDirectory
+from api_gateway.adapters.directory_events import follow_directory
 from api_gateway.adapters.mailer import Mailer, SmtpSettings
+from api_gateway.adapters.openapi import OpenApiMerger
 from api_gateway.adapters.proxy import Proxy, new_session
 from api_gateway.adapters.rate_limits import RateLimits
 from api_gateway.adapters.signing import KeyRing
@@ -34,6 +39,22 @@ class Gateway:
     limits: RateLimits
     accounts: Accounts
     sign_in: SignInService
+
+    def follow_directory(self, stop: asyncio.Event) -> asyncio.Task[None]:
+        """Follow ``helpdesk.directory.v1`` for the sign-in service (invitations, resets)
+        until ``stop`` is set."""
+        return asyncio.create_task(
+            follow_directory(
+                stop,
+                bootstrap=self.settings.kafka_bootstrap,
+                group_id=self.settings.gateway_directory_group,
+                handle=self.sign_in.on_directory_event,
+            )
+        )
+
+    def openapi(self, own: Callable[[], dict[str, Any]]) -> OpenApiMerger:
+        """The merged OpenAPI document: the gateway's ``own`` and every routed service's."""
+        return OpenApiMerger(self.client, self.table, own)
 
     async def close(self) -> None:
         await self.client.aclose()

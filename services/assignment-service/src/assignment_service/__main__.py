@@ -1,30 +1,33 @@
-"""``python -m assignment_service worker``: run the assignment worker in the foreground."""
+"""``python -m assignment_service worker``: run the assignment worker in the foreground.
+
+The command line and the start-up are the ones every worker shares
+(:mod:`helpdesk_platform.worker_cli`, :func:`helpdesk_platform.faust_worker.run_worker`); the
+worker is built by :func:`assignment_service.bootstrap.build_worker`.
+"""
 
 from __future__ import annotations
 
-import sys
-
-USAGE = "usage: python -m assignment_service worker"
+from helpdesk_platform.worker_cli import worker_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["worker"]:
-        print(USAGE, file=sys.stderr)
-        return 2
-    import faust
+    return worker_main("assignment_service", argv, _start)
 
-    from assignment_service.bootstrap import bootstrap
+
+def _start() -> None:
+    # Imported only now: the usage answers without loading Faust.
+    from assignment_service import bootstrap
+    from assignment_service.adapters.faust_app import own_topics
     from assignment_service.settings import AssignmentSettings
-    from helpdesk_platform.telemetry import setup_logging
+    from helpdesk_platform.faust_worker import run_worker
 
     settings = AssignmentSettings()
-    setup_logging("assignment-service", settings.log_level)
-    worker = bootstrap(settings)
-    faust.Worker(
-        worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
-    ).execute_from_commandline()
-    return 0
+    run_worker(
+        "assignment-service",
+        settings,
+        own_topics(settings),
+        lambda: bootstrap.build_worker(settings),
+    )
 
 
 if __name__ == "__main__":

@@ -1,12 +1,9 @@
-"""Builds the assignment worker and what it needs, once, for every entry point.
-
-The worker's own topics (team requests, changelogs) are created before its consumer joins the
-group, on the event loop Faust then runs on; :func:`bootstrap` returns the worker ready to run.
-"""
+"""Builds the assignment worker and what it needs, once, for every entry point (``__main__``,
+tests); its topics and data directory are made by the shared start-up
+(:func:`helpdesk_platform.faust_worker.run_worker`), as for the SLA worker."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from assignment_service.settings import AssignmentSettings
@@ -15,17 +12,8 @@ if TYPE_CHECKING:
     from assignment_service.entrypoints.worker import AssignmentWorker
 
 
-def bootstrap(settings: AssignmentSettings) -> AssignmentWorker:
-    """The worker for ``settings``, its topics created and its data directory made."""
+def build_worker(settings: AssignmentSettings) -> AssignmentWorker:
+    """The worker for ``settings``: its Faust app, tables, configuration logs and HTTP API."""
     from assignment_service.entrypoints import worker as worker_module
-    from helpdesk_platform import kafka_topics
 
-    # The loop stays the current one for Faust.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(
-        kafka_topics.ensure_topics(settings.kafka_bootstrap, worker_module.own_topics(settings))
-    )
-    worker = worker_module.create_worker(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return worker
+    return worker_module.create_worker(settings)

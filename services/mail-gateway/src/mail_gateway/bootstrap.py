@@ -16,11 +16,12 @@ from aiokafka.errors import KafkaError
 
 from helpdesk_events import decode_envelope
 from helpdesk_events.topics import TICKETS
-from mail_gateway.adapters.accounts import AccountStore, SecretBox
-from mail_gateway.adapters.imap import InboxWatcher
+from mail_gateway.adapters.accounts import AccountEventPublisher, AccountStore, SecretBox
+from mail_gateway.adapters.imap import AccountStatus, InboxWatcher
 from mail_gateway.adapters.store import MailStore, create_pool
 from mail_gateway.adapters.tickets_api import TicketsApi, TokenMinter
 from mail_gateway.domain.accounts import Account, AccountSecrets, AccountSettings
+from mail_gateway.service_layer.admin import EmailAccounts, Quarantine
 from mail_gateway.service_layer.intake import Intake, SenderLimiter
 from mail_gateway.service_layer.outbound import Outbound
 from mail_gateway.settings import Settings
@@ -43,6 +44,25 @@ class Gateway:
     own_addresses: frozenset[str] = frozenset()
     consumer_ready: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def email_accounts(self) -> EmailAccounts:
+        """The managers' use cases on the accounts (:mod:`mail_gateway.service_layer.admin`)."""
+        return EmailAccounts(self.accounts, self.sync_watchers, self.watcher_status)
+
+    @property
+    def quarantine(self) -> Quarantine:
+        """The managers' use cases on quarantined mail."""
+        return Quarantine(self.store, self.accounts, self.intake.release)
+
+    def watcher_status(self, account_id: uuid.UUID) -> AccountStatus | None:
+        """The inbox watcher's status of an account (None: it has none, being disabled)."""
+        entry = self.watchers.get(account_id)
+        return entry[0].status if entry else None
+
+    async def publish_account_events(self, stop: asyncio.Event) -> None:
+        """Send the accounts' outbox to ``helpdesk.mail-accounts.v1`` until ``stop``."""
+        await AccountEventPublisher(self.pool, self.settings.kafka_bootstrap).run(stop)
 
     async def sync_watchers(self) -> None:
         """Start a watcher for each enabled account, stop those of changed or removed ones."""

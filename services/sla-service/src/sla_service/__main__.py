@@ -1,39 +1,30 @@
-"""``python -m sla_service worker``: run the SLA worker in the foreground (Ctrl-C stops it)."""
+"""``python -m sla_service worker``: run the SLA worker in the foreground (Ctrl-C stops it).
+
+The command line and the start-up are the ones every worker shares
+(:mod:`helpdesk_platform.worker_cli`, :func:`helpdesk_platform.faust_worker.run_worker`); the
+worker is built by :func:`sla_service.bootstrap.build_worker`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
-USAGE = "usage: python -m sla_service worker"
+from helpdesk_platform.worker_cli import worker_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["worker"]:
-        print(USAGE, file=sys.stderr)
-        return 2
-    import faust
+    return worker_main("sla_service", argv, _start)
 
-    from helpdesk_platform.kafka_topics import ensure_topics
-    from helpdesk_platform.telemetry import setup_logging
+
+def _start() -> None:
+    # Imported only now: the usage answers without loading Faust.
+    from helpdesk_platform.faust_worker import run_worker
+    from sla_service import bootstrap
     from sla_service.adapters.faust_app import own_topics
-    from sla_service.bootstrap import build_worker
     from sla_service.settings import SlaSettings
 
     settings = SlaSettings()
-    setup_logging("sla-service", settings.log_level)
-    # The worker's own topics exist before its consumer joins the group; the loop stays the
-    # current one for Faust.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(ensure_topics(settings.kafka_bootstrap, own_topics(settings)))
-    worker = build_worker(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    faust.Worker(
-        worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
-    ).execute_from_commandline()
-    return 0
+    run_worker(
+        "sla-service", settings, own_topics(settings), lambda: bootstrap.build_worker(settings)
+    )
 
 
 if __name__ == "__main__":

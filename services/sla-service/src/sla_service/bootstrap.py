@@ -23,6 +23,7 @@ from sla_service.domain.policies import (
 from sla_service.entrypoints.admin_api import OPENAPI, AdminApi
 from sla_service.entrypoints.policies_api import PoliciesApi
 from sla_service.entrypoints.worker import POLICIES_STREAM_ID, SlaWorker
+from sla_service.service_layer.configuration import SlaConfiguration
 from sla_service.service_layer.tracker import SlaTracker
 from sla_service.settings import SlaSettings
 
@@ -59,9 +60,8 @@ def build_worker(settings: SlaSettings) -> SlaWorker:
     )
     faust_app = SlaFaustApp(settings, OPENAPI["paths"])
     worker = SlaWorker(settings, faust_app, tracker, policies, built_in, options)
-    policies_api = PoliciesApi(
-        policies, lambda: tracker.policies, settings.jwt_public_key_file, lambda: options.state
-    )
+    configuration = SlaConfiguration(policies, lambda: tracker.policies, lambda: options.state)
+    policies_api = PoliciesApi(configuration, settings.jwt_public_key_file)
     AdminApi(
         auth=BearerAuth(settings.jwt_public_key_file),
         tracker=tracker,

@@ -35,6 +35,7 @@ from ticket_service.adapters.sla_reports import SlaReports
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
 from ticket_service.service_layer.attachments import AttachmentFiles
+from ticket_service.service_layer.company_sharing import CompanySharing
 from ticket_service.service_layer.customer_context import CustomerContextFollower
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.directory import DirectoryApplication
@@ -123,19 +124,21 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     directory_queries = DirectoryQueries(pool)
     directory = DirectoryApplication(store, claims, team_leads=directory_queries)
     queries = TicketQueries(pool)
-    portal: PortalApplication  # built below; tickets ask it which company a customer shares
+    portal_queries = PortalQueries(pool)
+    # Which company's tickets a customer sees: asked by the tickets and the portal alike.
+    sharing = CompanySharing(customers, portal_queries)
     tickets = TicketApplication(
         store,
         idempotency,
         directory=directory,
         customers=customers,
         queries=queries,
-        shared_company=lambda who: portal.shared_company(who),
+        company_sharing=sharing,
     )
     attachments = Attachments(pool, LocalDirectoryBlobStore(settings.blob_dir))
     files = AttachmentFiles(attachments, tickets)
     mail = MailApplication(store, idempotency, tickets)
-    portal = PortalApplication(store, tickets, customers, PortalQueries(pool), attachments)
+    portal = PortalApplication(store, tickets, customers, portal_queries, attachments, sharing)
     return TicketService(
         settings=settings,
         pool=pool,

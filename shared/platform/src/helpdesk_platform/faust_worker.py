@@ -1,20 +1,62 @@
-"""What every Faust worker of the helpdesk installs before it makes its app, in one call.
+"""How a Faust worker of the helpdesk is made and started, written once for every worker.
 
 The SLA and the assignment worker run on the same Faust and share its fixes: records of their
 source topics delivered in order and never skipped across a restart or rebalance
 (:mod:`~helpdesk_platform.faust_delivery`, which includes :mod:`~helpdesk_platform.faust_seek`),
 bounded fetch waits (:mod:`~helpdesk_platform.faust_fetch`) and tables in RocksDB on the
 worker's data directory (:mod:`~helpdesk_platform.faust_tables`, the app's ``store=STORE``).
+
+They also share how their app is configured (acks from every replica, the session timeout, the
+web server serving only the worker's own routes) and how they start (logging, their own topics
+created before the consumer joins the group, the data directory, Faust's worker in the
+foreground). A worker passes only what differs: its settings, its routes, its topics, how it is
+built and any Faust option of its own (:func:`create_app`, :func:`run_worker`).
 """
 
 from __future__ import annotations
 
-from helpdesk_platform import faust_delivery, faust_fetch, faust_tables
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
 
-__all__ = ["STORE", "prepare"]
+import faust
+from faust.web import Request, Response, View
+
+from helpdesk_platform import faust_delivery, faust_fetch, faust_tables, kafka_topics, telemetry
+from helpdesk_platform.faust_web import web_settings
+
+__all__ = [
+    "STORE",
+    "WorkerSettings",
+    "add_health_pages",
+    "create_app",
+    "prepare",
+    "raw_topic",
+    "run_worker",
+]
 
 #: The ``store`` of the workers' apps: RocksDB tables on the app's ``datadir``.
 STORE = faust_tables.STORE
+
+
+class WorkerSettings(Protocol):
+    """The settings every worker has (each service's settings class has more)."""
+
+    app_id: str
+    kafka_bootstrap: str
+    data_dir: Path
+    topic_partitions: int
+    topic_replication_factor: int
+    session_timeout: float
+    http_host: str
+    http_port: int
+    log_level: str
+
+
+class _HasApp(Protocol):
+    @property
+    def app(self) -> faust.App: ...
 
 
 def prepare() -> None:
@@ -22,3 +64,85 @@ def prepare() -> None:
     faust_delivery.install()
     faust_fetch.install()
     faust_tables.install()
+
+
+def create_app(settings: WorkerSettings, paths: Iterable[str], **options: Any) -> faust.App:
+    """The worker's Faust app, serving only ``paths`` on its HTTP port; ``options`` are the
+    worker's own Faust settings (added to, or replacing, the common ones)."""
+    prepare()  # records never skipped, short fetch waits, RocksDB (issue #13)
+    common: dict[str, Any] = {
+        "broker": f"kafka://{settings.kafka_bootstrap}",
+        "store": STORE,
+        "datadir": str(settings.data_dir),
+        "topic_partitions": settings.topic_partitions,
+        "topic_replication_factor": settings.topic_replication_factor,
+        "topic_allow_declare": True,
+        "table_standby_replicas": 0,
+        "consumer_auto_offset_reset": "earliest",
+        "producer_acks": -1,
+        "broker_session_timeout": settings.session_timeout,
+        "broker_heartbeat_interval": min(3.0, settings.session_timeout / 4),
+        "web_enabled": True,
+        "web_bind": settings.http_host,
+        "web_port": settings.http_port,
+        "web_in_thread": False,
+        **web_settings(paths),
+    }
+    return faust.App(settings.app_id, **{**common, **options})
+
+
+def add_health_pages(app: faust.App, ready: Callable[[], bool], openapi: dict[str, Any]) -> None:
+    """The pages every worker serves: ``/healthz`` (alive), ``/readyz`` (200 when ``ready()``,
+    else 503 "starting") and ``/openapi.json`` (``openapi``)."""
+
+    @app.page("/healthz")
+    async def healthz(web: View, request: Request) -> Response:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: View, request: Request) -> Response:
+        is_ready = ready()
+        return web.json(
+            {"status": "ready" if is_ready else "starting"}, status=200 if is_ready else 503
+        )
+
+    @app.page("/openapi.json")
+    async def openapi_document(web: View, request: Request) -> Response:
+        return web.json(openapi)
+
+
+def raw_topic(app: faust.App, *names: str, partitions: int, internal: bool = False) -> Any:
+    """A topic of raw bytes (envelopes are decoded by the service layer, not by Faust);
+    ``internal`` topics are created by Faust with ``partitions``."""
+    return app.topic(
+        *names,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+        internal=internal,
+    )
+
+
+def run_worker(
+    service: str,
+    settings: WorkerSettings,
+    own_topics: Sequence[kafka_topics.TopicSpec],
+    build: Callable[[], _HasApp],
+) -> None:
+    """Run a worker in the foreground until it is stopped (Ctrl-C, SIGTERM).
+
+    Its own topics (internal topics, changelogs) exist before its consumer joins the group,
+    created on the event loop that stays the current one for Faust; then the worker is built
+    (``build``), its data directory made, and Faust's worker runs it.
+    """
+    telemetry.setup_logging(service, settings.log_level)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(kafka_topics.ensure_topics(settings.kafka_bootstrap, own_topics))
+    worker = build()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    faust.Worker(
+        worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
+    ).execute_from_commandline()

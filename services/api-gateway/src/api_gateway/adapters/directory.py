@@ -13,13 +13,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from api_gateway.service_layer.errors import DirectoryRefused, DirectoryUnavailable
 
-class DirectoryUnavailable(Exception):
-    """The ticket service did not answer as expected; the message says how."""
-
-
-class DirectoryRefused(Exception):
-    """The ticket service refused the request (4xx): trying again will not help."""
+__all__ = ["AgentRecord", "Contact", "DirectoryRefused", "DirectoryUnavailable", "TicketDirectory"]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from yarl import URL
 
 from api_gateway.domain.routes import Target
+from api_gateway.problem import error
 
 log = structlog.get_logger()
 
@@ -60,14 +61,6 @@ class BodyTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"request body over {limit} bytes")
         self.limit = limit
-
-
-def error(status: int, detail: str, request_id: str, **extra: str) -> JSONResponse:
-    return JSONResponse(
-        {"detail": detail, "request_id": request_id, **extra},
-        status_code=status,
-        headers={"X-Request-ID": request_id},
-    )
 
 
 def new_traceparent() -> str:

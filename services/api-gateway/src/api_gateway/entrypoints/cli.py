@@ -94,9 +94,9 @@ def sign_in_line(settings: Settings, email: str) -> str:
 
 
 async def bootstrap_manager(settings: Settings) -> int:
-    from api_gateway.adapters.directory import DirectoryUnavailable
     from api_gateway.adapters.migrate import upgrade
     from api_gateway.bootstrap import build
+    from api_gateway.service_layer.errors import DirectoryUnavailable
 
     await asyncio.to_thread(upgrade, settings.database_url)
     password = manager_password(settings)

@@ -14,8 +14,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api_gateway.adapters.proxy import error
 from api_gateway.adapters.rate_limits import RateLimits
+from api_gateway.problem import error
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 

@@ -22,13 +22,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api_gateway.adapters.directory_events import follow_directory
-from api_gateway.adapters.openapi import OpenApiMerger
-from api_gateway.adapters.proxy import error
 from api_gateway.bootstrap import Gateway, build, load_table, rate_limits
 from api_gateway.entrypoints.edge import Edge
 from api_gateway.entrypoints.http_auth import router as auth_router
 from api_gateway.entrypoints.static import PortalFiles
+from api_gateway.problem import error
 from api_gateway.settings import Settings
 from helpdesk_platform.auth import AuthenticationError
 from helpdesk_platform.telemetry import setup_telemetry, traces_exported
@@ -48,16 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gateway = await build(settings)
         app.state.gateway = gateway
-        app.state.openapi = OpenApiMerger(gateway.client, gateway.table, app.openapi)
+        app.state.openapi = gateway.openapi(app.openapi)
         stop = asyncio.Event()
-        following = asyncio.create_task(
-            follow_directory(
-                stop,
-                bootstrap=settings.kafka_bootstrap,
-                group_id=settings.gateway_directory_group,
-                handle=gateway.sign_in.on_directory_event,
-            )
-        )
+        following = gateway.follow_directory(stop)
         log.info("api-gateway ready", port=settings.http_port)
         try:
             yield
@@ -104,8 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/openapi.json", tags=["docs"], include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:
-        merger: OpenApiMerger = request.app.state.openapi
-        document: dict[str, Any] = await merger.document()
+        document: dict[str, Any] = await request.app.state.openapi.document()
         return JSONResponse(document)
 
     app.include_router(auth_router)

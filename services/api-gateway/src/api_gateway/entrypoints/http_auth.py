@@ -19,9 +19,9 @@ from aiosmtplib import SMTPException
 from fastapi import APIRouter, Cookie, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from api_gateway.adapters.directory import DirectoryUnavailable
 from api_gateway.bootstrap import Gateway
 from api_gateway.domain.credentials import MAX_PASSWORD_LENGTH, Purpose, WeakPassword
+from api_gateway.service_layer.errors import DirectoryUnavailable
 from api_gateway.service_layer.sign_in import CUSTOMER, STAFF, Session, SignInError
 from helpdesk_platform.auth import AuthenticationError, Principal
 

@@ -28,7 +28,6 @@ from assignment_service.settings import AssignmentSettings
 from helpdesk_events.topics import ASSIGNMENT, DIRECTORY, SLA, TICKET_COMMANDS, TICKETS
 from helpdesk_platform import faust_memory, faust_worker
 from helpdesk_platform.faust_batches import header, send_bytes, skip_unreadable, write_tables
-from helpdesk_platform.faust_web import web_settings
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 
 log = structlog.get_logger("assignment_service.worker")
@@ -81,30 +80,10 @@ class AssignmentApp:
     """The Faust app with its topics and tables (no handlers: the worker wires them)."""
 
     def __init__(self, settings: AssignmentSettings, paths: Iterable[str]) -> None:
-        faust_worker.prepare()  # records never skipped, short fetch waits, RocksDB (issue #13)
         partitions = settings.topic_partitions
-        self.app = faust.App(
-            settings.app_id,
-            broker=f"kafka://{settings.kafka_bootstrap}",
-            store=faust_worker.STORE,
-            datadir=str(settings.data_dir),
-            topic_partitions=partitions,
-            topic_replication_factor=settings.topic_replication_factor,
-            topic_allow_declare=True,
-            table_standby_replicas=0,
-            consumer_auto_offset_reset="earliest",
-            producer_acks=-1,
-            # Up to 5 ms for a produce request to fill: fewer, larger requests (the socket
-            # writes of one request per message were a fifth of the worker's CPU at 200/s).
-            producer_linger=0.005,
-            broker_session_timeout=settings.session_timeout,
-            broker_heartbeat_interval=min(3.0, settings.session_timeout / 4),
-            web_enabled=True,
-            web_bind=settings.http_host,
-            web_port=settings.http_port,
-            web_in_thread=False,
-            **web_settings(paths),
-        )
+        # Up to 5 ms for a produce request to fill: fewer, larger requests (the socket writes of
+        # one request per message were a fifth of the worker's CPU at 200/s).
+        self.app = faust_worker.create_app(settings, paths, producer_linger=0.005)
         self.team_topic_name = team_topic_name(settings)
         self.ticket_source = self._raw_topic(TICKETS, SLA, partitions=partitions)
         self.directory_source = self._raw_topic(DIRECTORY, partitions=1)
@@ -132,16 +111,7 @@ class AssignmentApp:
         faust_memory.freeze_after_recovery(self.app)
 
     def _raw_topic(self, *names: str, partitions: int, internal: bool = False) -> Any:
-        """A topic of raw bytes (envelopes are decoded by the agents, not by Faust)."""
-        return self.app.topic(
-            *names,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-            internal=internal,
-        )
+        return faust_worker.raw_topic(self.app, *names, partitions=partitions, internal=internal)
 
     async def send_all(self, sends: list[tuple[Any, bytes, bytes, Any]]) -> None:
         pending = [

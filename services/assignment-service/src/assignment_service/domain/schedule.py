@@ -15,8 +15,7 @@ is whatever local times that day has. This is simpler than the SLA service's bus
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from enum import StrEnum
+from datetime import datetime, time
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from helpdesk_platform.weekdays import WEEKDAYS, Weekday
+
 __all__ = ["EVERY_DAY", "WORKWEEK", "NaiveDatetimeError", "Schedule", "Weekday"]
 
 _MIDNIGHT = time(0)
@@ -38,26 +39,7 @@ class NaiveDatetimeError(ValueError):
     """A datetime without a time zone was given where an instant is needed."""
 
 
-class Weekday(StrEnum):
-    """A day of the week, named in full in JSON ("monday")."""
-
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-    @classmethod
-    def of(cls, day: date) -> Weekday:
-        return _WEEKDAYS[day.weekday()]
-
-    def previous(self) -> Weekday:
-        return _WEEKDAYS[(_WEEKDAYS.index(self) - 1) % 7]
-
-
-_WEEKDAYS: tuple[Weekday, ...] = tuple(Weekday)
+_WEEKDAYS = WEEKDAYS
 EVERY_DAY: frozenset[Weekday] = frozenset(_WEEKDAYS)
 WORKWEEK: frozenset[Weekday] = frozenset(_WEEKDAYS[:5])
 

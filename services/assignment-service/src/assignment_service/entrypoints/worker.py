@@ -32,7 +32,6 @@ from typing import Any
 
 import orjson
 import structlog
-from faust.web import Request, Response, View
 
 from assignment_service.adapters.faust_app import (
     AssignmentApp,
@@ -65,6 +64,7 @@ from helpdesk_events.assignment import ASSIGNMENT_RULES_STREAM
 from helpdesk_events.topics import ASSIGNMENT_RULES
 from helpdesk_platform.config_http import BearerAuth
 from helpdesk_platform.config_log import ConfigLog
+from helpdesk_platform.faust_worker import add_health_pages
 
 log = structlog.get_logger("assignment_service.worker")
 
@@ -249,23 +249,7 @@ class AssignmentWorker:
 
     def _add_pages(self) -> None:
         app = self.app
-        worker = self
-        document = openapi_document(OPERATIONS)
-
-        @app.page("/healthz")
-        async def healthz(web: View, request: Request) -> Response:
-            return web.json({"status": "ok"})
-
-        @app.page("/readyz")
-        async def readyz(web: View, request: Request) -> Response:
-            ready = worker.ready()
-            return web.json(
-                {"status": "ready" if ready else "starting"}, status=200 if ready else 503
-            )
-
-        @app.page("/openapi.json")
-        async def openapi(web: View, request: Request) -> Response:
-            return web.json(document)
+        add_health_pages(app, self.ready, openapi_document(OPERATIONS))
 
         self.rules_api.register(app)
         self.routing_api.register(app)

@@ -33,22 +33,9 @@ from helpdesk_events import (
 from helpdesk_events.mail import EmailAccountDeleted, EmailAccountSaved
 from helpdesk_events.topics import MAIL_ACCOUNTS
 from mail_gateway.domain.accounts import Account, AccountSecrets, AccountSettings
+from mail_gateway.service_layer.admin import AccountConflict, DuplicateAddress
 
 log = structlog.get_logger("mail_gateway.accounts")
-
-
-class AccountConflict(Exception):
-    def __init__(self, expected: int, actual: int | None) -> None:
-        super().__init__(
-            f"the account is at version {actual}, not {expected}; read it again and retry"
-            if actual is not None
-            else "no such account"
-        )
-        self.actual = actual
-
-
-class DuplicateAddress(Exception):
-    pass
 
 
 class SecretBox:

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from notification_service.adapters.broadcast import Broadcaster
 from notification_service.domain.kinds import (
     LOW_PRIORITY,
     Channel,
@@ -23,7 +22,7 @@ from notification_service.domain.kinds import (
     PreferenceError,
 )
 from notification_service.entrypoints.dependencies import MAX_SEQ, Caller, StreamCaller
-from notification_service.service_layer.inbox import Inbox, NotFound
+from notification_service.service_layer.inbox import Inbox, NotFound, Wakeups
 
 router = APIRouter(tags=["notifications"])
 
@@ -142,7 +141,7 @@ async def stream(
     A comment is sent every 15 s to keep proxies from closing the connection.
     """
     inbox = _inbox(request)
-    broadcaster: Broadcaster = request.app.state.broadcaster
+    broadcaster: Wakeups = request.app.state.broadcaster
     ping: float = request.app.state.settings.stream_ping_seconds
     recipient = caller.subject
     resume = _resume_point(last_event_id, after)

@@ -6,13 +6,22 @@ Access rule: everything here is the caller's own — the recipient is always the
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import asyncpg
 
 from notification_service.adapters import inbox_store
 from notification_service.domain.kinds import Kind, Preference, check_preference, effective
+
+
+class Wakeups(Protocol):
+    """Tells a recipient's open streams that they have new notifications (the port the SSE
+    route waits on; :class:`notification_service.adapters.broadcast.Broadcaster` is it)."""
+
+    def subscribe(self, recipient: str) -> AbstractContextManager[asyncio.Event]: ...
 
 
 class NotFound(LookupError):

@@ -29,7 +29,6 @@ from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.topics import SLA, TICKETS
 from helpdesk_platform import faust_worker
 from helpdesk_platform.faust_batches import header, send_bytes
-from helpdesk_platform.faust_web import web_settings
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
 from sla_service.service_layer.tracker import TicketSla
 from sla_service.settings import SlaSettings
@@ -70,46 +69,15 @@ class SlaFaustApp:
     """The Faust app with its topics and table (see the module documentation)."""
 
     def __init__(self, settings: SlaSettings, openapi_paths: dict[str, Any]) -> None:
-        faust_worker.prepare()  # records never skipped, short fetch waits, RocksDB (issue #13)
         partitions = settings.topic_partitions
-        self.app = faust.App(
-            settings.app_id,
-            broker=f"kafka://{settings.kafka_bootstrap}",
-            store=faust_worker.STORE,
-            datadir=str(settings.data_dir),
-            topic_partitions=partitions,
-            topic_replication_factor=settings.topic_replication_factor,
-            topic_allow_declare=True,
-            table_standby_replicas=0,
-            consumer_auto_offset_reset="earliest",
-            producer_acks=-1,
-            broker_session_timeout=settings.session_timeout,
-            broker_heartbeat_interval=min(3.0, settings.session_timeout / 4),
-            web_enabled=True,
-            web_bind=settings.http_host,
-            web_port=settings.http_port,
-            web_in_thread=False,
-            **web_settings(openapi_paths),
-        )
+        self.app = faust_worker.create_app(settings, openapi_paths)
         self.ticks_topic_name = ticks_topic_name(settings)
-        self.source = self.app.topic(
-            TICKETS,
-            self.ticks_topic_name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-            internal=True,  # creates the ticks topic; the tickets topic exists already
+        # internal: creates the ticks topic; the tickets topic exists already.
+        self.source = faust_worker.raw_topic(
+            self.app, TICKETS, self.ticks_topic_name, partitions=partitions, internal=True
         )
-        self.ticks = self.app.topic(
-            self.ticks_topic_name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-            internal=True,
+        self.ticks = faust_worker.raw_topic(
+            self.app, self.ticks_topic_name, partitions=partitions, internal=True
         )
         self.sla = self.app.topic(SLA, key_serializer="raw", value_serializer="raw")
         self.table = self.app.Table(

@@ -48,7 +48,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,6 +60,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from helpdesk_platform.weekdays import WEEKDAYS, Weekday
 
 __all__ = [
     "MAX_DAYS_WITHOUT_WORK",
@@ -105,23 +106,7 @@ class NoWorkingTimeError(CalendarError):
     """The calendar has no working time ahead (within :data:`MAX_DAYS_WITHOUT_WORK` days)."""
 
 
-class Weekday(StrEnum):
-    """A day of the week, named in full in JSON ("monday")."""
-
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-    @classmethod
-    def of(cls, day: date) -> Weekday:
-        return _WEEKDAYS[day.weekday()]
-
-
-_WEEKDAYS: tuple[Weekday, ...] = tuple(Weekday)
+_WEEKDAYS = WEEKDAYS
 WORKWEEK: tuple[Weekday, ...] = _WEEKDAYS[:5]
 
 

@@ -19,9 +19,10 @@ import faust
 from faust.web import Request, Response, View
 
 from helpdesk_platform.config_http import BearerAuth, HttpRefusal
-from sla_service.entrypoints.calendars_api import OPENAPI_PATHS as CALENDARS_PATHS
+from helpdesk_platform.faust_worker import add_health_pages
 from sla_service.entrypoints.calendars_api import CalendarsApi
-from sla_service.entrypoints.policies_api import OPENAPI_PATHS, PoliciesApi
+from sla_service.entrypoints.config_docs import CALENDARS_PATHS, POLICIES_PATHS
+from sla_service.entrypoints.policies_api import PoliciesApi
 from sla_service.service_layer.queries import (
     breaching_soon,
     breaching_soon_view,
@@ -58,21 +59,7 @@ class AdminApi:
 
     def add_pages(self, app: faust.App) -> None:
         api = self
-
-        @app.page("/healthz")
-        async def healthz(web: View, request: Request) -> Response:
-            return web.json({"status": "ok"})
-
-        @app.page("/readyz")
-        async def readyz(web: View, request: Request) -> Response:
-            ready = api.ready()
-            return web.json(
-                {"status": "ready" if ready else "starting"}, status=200 if ready else 503
-            )
-
-        @app.page("/openapi.json")
-        async def openapi(web: View, request: Request) -> Response:
-            return web.json(OPENAPI)
+        add_health_pages(app, self.ready, OPENAPI)
 
         @app.page("/tickets/{ticket_id}/sla")
         async def ticket_sla(web: View, request: Request, ticket_id: str) -> Response:
@@ -210,7 +197,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        **OPENAPI_PATHS,
+        **POLICIES_PATHS,
         **CALENDARS_PATHS,
     },
 }

@@ -17,11 +17,7 @@ from typing import Protocol
 
 import anyio
 
-
-class BlobTooLarge(Exception):
-    def __init__(self, limit_bytes: int) -> None:
-        super().__init__(f"the file is larger than {limit_bytes // (1024 * 1024)} MB")
-        self.limit_bytes = limit_bytes
+from ticket_service.domain.errors import BlobTooLarge
 
 
 class BlobNotFound(LookupError):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 import asyncpg
 
-CsatGroupBy = Literal["team", "assignee"]
+from ticket_service.domain.satisfaction import CsatGroupBy
+
 _GROUP_COLUMNS = {"team": "team_id", "assignee": "assignee_id"}
 
 

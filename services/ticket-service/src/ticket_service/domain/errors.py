@@ -29,3 +29,12 @@ class VersionConflict(DomainError):
 class PreconditionRequired(DomainError):
     """A change to shared configuration must name the version it was decided on (If-Match),
     so that two managers never silently overwrite each other's changes."""
+
+
+class BlobTooLarge(Exception):
+    """A file (attachment, branding image) over its size limit; the blob store raises it while
+    the file streams in, so the caller answers 413. Not a DomainError: a limit of the store."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"the file is larger than {limit_bytes // (1024 * 1024)} MB")
+        self.limit_bytes = limit_bytes

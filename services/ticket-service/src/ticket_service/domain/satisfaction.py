@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from helpdesk_events import DomainEvent, StatusCategory, StatusChanged
 from helpdesk_events.tickets import RatingScale, SatisfactionRated
 from ticket_service.domain.errors import InvalidTransition
 from ticket_service.domain.options import DEFAULT_OPTIONS, TicketOptions
 from ticket_service.domain.ticket import Ticket, change_status
+
+#: How CSAT figures are grouped: by the ticket's team or its assignee.
+CsatGroupBy = Literal["team", "assignee"]
 
 MAX_COMMENT = 2000
 #: What the customer's "my issue is resolved" records as the reason of the status change.

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ticket_service.adapters.blob_store import BlobTooLarge
 from ticket_service.domain.branding import MAX_IMAGE_BYTES, Branding, ImageKind
+from ticket_service.domain.errors import BlobTooLarge
 from ticket_service.entrypoints.dependencies import Caller, command_context
 from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_common import ERRORS

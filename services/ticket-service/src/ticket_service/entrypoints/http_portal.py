@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events.tickets import RatingScale
-from ticket_service.adapters.portal_queries import CsatGroupBy
+from ticket_service.domain.satisfaction import CsatGroupBy
 from ticket_service.entrypoints.dependencies import Caller, command_context
 from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_common import ERRORS

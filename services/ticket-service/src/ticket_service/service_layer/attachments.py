@@ -13,8 +13,7 @@ from typing import Any, Protocol
 
 from helpdesk_events.tickets import AttachmentRef
 from ticket_service.adapters.attachments import MAX_ATTACHMENT_BYTES, UnknownAttachment
-from ticket_service.adapters.blob_store import BlobTooLarge
-from ticket_service.domain.errors import DomainError
+from ticket_service.domain.errors import BlobTooLarge, DomainError
 from ticket_service.service_layer import access
 from ticket_service.service_layer.tickets import TicketApplication
 

@@ -34,11 +34,9 @@ from ticket_service.service_layer.idempotency import (
     IdempotencyStore,
     StoredResponse,
 )
-from ticket_service.service_layer.streams import decided_append
+from ticket_service.service_layer.streams import RETRY, decided_append
 from ticket_service.service_layer.tickets import TICKET_STREAM, TicketApplication
 
-#: How often a write is retried when the ticket changed between reading and appending.
-CONFLICT_RETRIES = 5
 #: A merged ticket's parent may itself have been merged later; follow at most this many hops.
 MERGE_HOPS = 5
 
@@ -187,7 +185,8 @@ class MailApplication:
         created: bool = False,
         follow_up_of: uuid.UUID | None = None,
     ) -> MailOutcome:
-        for _ in range(CONFLICT_RETRIES):
+        async def attempt() -> MailOutcome:
+            nonlocal ticket
             options, _ = await self._tickets.options()
             message_id = uuid.uuid4()
             automated = mail.received.automated
@@ -227,10 +226,11 @@ class MailApplication:
             try:
                 stored = await self._append_once(ticket, events, context, request, outcome)
             except VersionConflict:
-                ticket = await self._tickets.get_ticket(ticket.id)
-                continue
+                ticket = await self._tickets.get_ticket(ticket.id)  # it moved: read it again
+                raise
             return outcome if stored is None else MailOutcome.of(stored.body)
-        raise VersionConflict(ticket.id, ticket.version, ticket.version + 1)
+
+        return await RETRY.run(attempt)
 
     async def _new_participants(self, ticket: Ticket, addresses: Iterable[str]) -> tuple[str, ...]:
         wanted = [a.lower() for a in addresses]
@@ -278,12 +278,10 @@ class MailApplication:
         stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
         if stored is not None:
             return False
-        last = VersionConflict(ticket_id, 0, 0)
-        for _ in range(CONFLICT_RETRIES):
+
+        async def attempt() -> bool:
             ticket = await self._tickets.get_ticket(ticket_id)
             outcome = MailOutcome(ticket_id=ticket.id, message_id=None)
-            try:
-                return await self._append_once(ticket, [event], context, request, outcome) is None
-            except VersionConflict as conflict:
-                last = conflict
-        raise last
+            return await self._append_once(ticket, [event], context, request, outcome) is None
+
+        return await RETRY.run(attempt)

@@ -14,7 +14,7 @@ from helpdesk_events.customers import COMPANY, CompanyPortalVisibilityChanged
 from helpdesk_events.directory import BrandImage, BrandingConfigured
 from helpdesk_events.tickets import RatingScale, SatisfactionRated
 from ticket_service.adapters.attachments import Attachments
-from ticket_service.adapters.portal_queries import CsatFigures, CsatGroupBy, PortalQueries
+from ticket_service.adapters.portal_queries import CsatFigures, PortalQueries
 from ticket_service.domain import satisfaction
 from ticket_service.domain.branding import (
     BRANDING_STREAM_ID,
@@ -26,24 +26,22 @@ from ticket_service.domain.branding import (
 )
 from ticket_service.domain.branding import configure as configure_branding
 from ticket_service.domain.errors import TicketNotFound
+from ticket_service.domain.satisfaction import CsatGroupBy
 from ticket_service.domain.ticket import Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action
+from ticket_service.service_layer.company_sharing import CompanySharing
 from ticket_service.service_layer.context import CommandContext, envelope_for
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.event_store import EventStore, StreamAppend
 from ticket_service.service_layer.streams import pinned_or_retried
 from ticket_service.service_layer.tickets import (
     TICKET_STREAM,
-    UNPINNED_TICKET_ATTEMPTS,
     TicketApplication,
     fold,
 )
 
 BRANDING_CACHE_SECONDS = 1.0
-#: A customer's company (and whether it shares its tickets) is looked up on every read of a
-#: ticket they do not own; a few seconds of staleness after a manager's change is acceptable.
-COMPANY_CACHE_SECONDS = 5.0
 
 
 class PortalApplication:
@@ -54,6 +52,7 @@ class PortalApplication:
         customers: CustomerApplication,
         queries: PortalQueries,
         attachments: Attachments,
+        sharing: CompanySharing,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -61,27 +60,15 @@ class PortalApplication:
         self._customers = customers
         self._queries = queries
         self._attachments = attachments
+        self._sharing = sharing
         self._clock = clock
         self._branding: tuple[float, Branding, int] | None = None
-        self._companies: dict[str, tuple[float, uuid.UUID | None]] = {}
 
     # --- company visibility -------------------------------------------------------------------
 
     async def shared_company(self, who: access.Principal) -> uuid.UUID | None:
         """The customer's company, when it shares its tickets with its customers; else None."""
-        if who.role is not access.Role.CUSTOMER:
-            return None
-        cached = self._companies.get(who.subject)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        own = await self._customers.own_record(who)
-        company = own.company_id if own is not None else None
-        if company is not None and not await self._queries.company_shares_tickets(company):
-            company = None
-        self._companies[who.subject] = (time.monotonic() + COMPANY_CACHE_SECONDS, company)
-        if len(self._companies) > 10_000:
-            self._companies.clear()
-        return company
+        return await self._sharing.shared_company(who)
 
     async def share_company_tickets(
         self, company_id: uuid.UUID, enabled: bool, context: CommandContext
@@ -96,7 +83,7 @@ class PortalApplication:
             return enabled
 
         result = await pinned_or_retried(None, attempt)
-        self._companies.clear()
+        self._sharing.forget()
         return result
 
     async def company_shares_tickets(self, who: access.Principal, company_id: uuid.UUID) -> bool:
@@ -126,7 +113,7 @@ class PortalApplication:
             at = await self._append(ticket_id, TICKET_STREAM, ticket.version, event, context)
             return event, at
 
-        return await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+        return await pinned_or_retried(None, attempt)
 
     async def resolve(self, ticket_id: uuid.UUID, context: CommandContext) -> Ticket:
         """The ticket's customer confirms the issue is resolved: it becomes Solved."""
@@ -139,7 +126,7 @@ class PortalApplication:
             event = satisfaction.resolve_by_customer(ticket, options)
             await self._append(ticket_id, TICKET_STREAM, ticket.version, event, context)
 
-        await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+        await pinned_or_retried(None, attempt)
         return await self._tickets.read_ticket(who, ticket_id)
 
     async def _own_ticket(

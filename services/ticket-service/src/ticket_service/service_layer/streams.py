@@ -2,6 +2,10 @@
 append with the version read; a command whose caller pinned no version is decided again when a
 concurrent write won (:func:`pinned_or_retried`), a pinned one gets the conflict at once.
 
+There is one retry rule for all of them (:data:`RETRY`, a :class:`ConflictRetry`): the
+tickets', customers', directory's and portal's use cases, the mail intake and the command
+consumer decide again after a lost race, up to the same number of times, with the same pause.
+
 Used by the customer, directory and ticket use cases alike (it lived in ``customers.py``).
 """
 
@@ -11,6 +15,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -21,7 +26,8 @@ from ticket_service.service_layer.context import CommandContext, envelope_for
 from ticket_service.service_layer.event_store import EventStore, RecordedEvent, StreamAppend
 
 __all__ = [
-    "UNPINNED_ATTEMPTS",
+    "RETRY",
+    "ConflictRetry",
     "StreamWriter",
     "decided_append",
     "folded",
@@ -29,10 +35,35 @@ __all__ = [
     "refuse_stale",
 ]
 
-#: Attempts for a command whose caller did not pin a version, when others write concurrently.
-UNPINNED_ATTEMPTS = 3
-
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ConflictRetry:
+    """Decide again when a concurrent write won the race (:class:`VersionConflict`).
+
+    Each lost race means another writer's change went in, so ``attempts`` bounds how many
+    concurrent writers to one stream a change outlasts (a busy ticket has dozens: replies, the
+    SLA projector, the assignment worker's commands); a short random pause, growing with each
+    lost race, spreads the retries of a crowd apart. The last conflict is raised.
+    """
+
+    attempts: int = 40
+    pause_seconds: float = 0.002
+
+    async def run(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        for lost in range(1, self.attempts + 1):
+            try:
+                return await attempt()
+            except VersionConflict:
+                if lost == self.attempts:
+                    raise
+                await asyncio.sleep(random.uniform(0, self.pause_seconds * lost))
+        raise AssertionError("unreachable")
+
+
+#: The one retry rule of every use case's writes.
+RETRY = ConflictRetry()
 
 
 class StreamWriter:
@@ -105,27 +136,12 @@ def decided_append(
     return StreamAppend(stream_id, stream_type, version, envelopes)
 
 
-async def pinned_or_retried(
-    expected_version: int | None,
-    attempt: Callable[[], Awaitable[T]],
-    *,
-    attempts: int = UNPINNED_ATTEMPTS,
-) -> T:
-    """Run ``attempt``; when the caller pinned no version, re-run it after a concurrent write.
-
-    Each lost race means another writer won, so ``attempts`` bounds how many concurrent writers
-    an unpinned command outlasts; a short random pause spreads the retries of a crowd apart.
-    Only a caller who named a version gets the conflict at once (a stale ``If-Match``).
-    """
-    tries = 1 if expected_version is not None else attempts
-    for remaining in range(tries - 1, -1, -1):
-        try:
-            return await attempt()
-        except VersionConflict:
-            if remaining == 0:
-                raise
-            await asyncio.sleep(random.uniform(0, 0.002 * (tries - remaining)))
-    raise AssertionError("unreachable")
+async def pinned_or_retried(expected_version: int | None, attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt``; when the caller pinned no version, by the :data:`RETRY` rule. Only a
+    caller who named a version gets the conflict at once (a stale ``If-Match``)."""
+    if expected_version is not None:
+        return await attempt()
+    return await RETRY.run(attempt)
 
 
 def refuse_stale(stream_id: uuid.UUID, expected_version: int | None, actual: int) -> None:

@@ -25,14 +25,12 @@ from ticket_service.domain.errors import TicketNotFound, VersionConflict
 from ticket_service.domain.ticket_commands import CommandRefused
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.event_store import DuplicateEvent, EventStore, StreamAppend
-from ticket_service.service_layer.streams import decided_append
+from ticket_service.service_layer.streams import RETRY, decided_append
 from ticket_service.service_layer.tickets import TICKET_STREAM, Directory, TicketApplication
 
 log = structlog.get_logger()
 
 ASSIGNMENT_SERVICE = "assignment-service"
-#: Attempts when a concurrent change moves the ticket between the decision and the append.
-CONFLICT_ATTEMPTS = 5
 
 
 TicketCommand = AssignTicket | UnassignTicket | EscalateTicket | RouteTicket
@@ -122,12 +120,11 @@ class TicketCommandHandler:
             return Decision(Outcome.IGNORED, f"not a ticket command: {envelope.event_type}")
         if await self._outcomes.seen(envelope.event_id):
             return Decision(Outcome.DUPLICATE, "decided before")
-        for _ in range(CONFLICT_ATTEMPTS):
-            try:
-                return await self._decide(envelope, command, traceparent)
-            except VersionConflict:
-                continue  # the ticket moved between reading and appending: decide again
-        return await self._refuse(envelope, command, traceparent, "the ticket kept changing")
+        try:
+            # The ticket moved between reading and appending: decide again (the one rule).
+            return await RETRY.run(lambda: self._decide(envelope, command, traceparent))
+        except VersionConflict:
+            return await self._refuse(envelope, command, traceparent, "the ticket kept changing")
 
     async def _decide(
         self,

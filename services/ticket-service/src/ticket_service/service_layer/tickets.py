@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -28,6 +28,7 @@ from ticket_service.domain.options import configure as configure_ticket_options
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action, HistoryEntry
+from ticket_service.service_layer.company_sharing import SharedCompany
 from ticket_service.service_layer.context import CommandContext, envelope_for
 from ticket_service.service_layer.custom_fields import (
     CustomFieldConfig,
@@ -119,9 +120,6 @@ class NoDirectory:
 
 
 OPTIONS_CACHE_SECONDS = 1.0
-#: How many concurrent writers to one ticket a change without a version outlasts (each lost
-#: race means another writer's change went in): only a stale If-Match is a 409.
-UNPINNED_TICKET_ATTEMPTS = 40
 CONTACT_CACHE_SECONDS = 60.0
 CONTACT_CACHE_SIZE = 10_000
 
@@ -154,12 +152,12 @@ class TicketApplication:
         customers: Customers | None = None,
         queries: TicketReadModel | None = None,
         custom_fields: CustomFieldConfig | None = None,
-        shared_company: Callable[[access.Principal], Awaitable[uuid.UUID | None]] | None = None,
+        company_sharing: SharedCompany | None = None,
     ) -> None:
         self._store = store
         self.custom_fields = custom_fields or CustomFieldConfig(store, clock)
         #: The caller's company when it shares its tickets with its customers (the portal).
-        self._shared_company = shared_company
+        self._sharing = company_sharing
         self._queries = queries
         self._idempotency = idempotency
         self._clock = clock
@@ -387,7 +385,7 @@ class TicketApplication:
                 return False
             return True
 
-        return await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+        return await pinned_or_retried(None, attempt)
 
     # --- read ------------------------------------------------------------------------------
 
@@ -420,13 +418,13 @@ class TicketApplication:
         """Own tickets, and a company's tickets where it shares them with its customers."""
         if access.owns_ticket(who, ticket):
             return True
-        if self._shared_company is None or ticket.company_id is None:
+        if self._sharing is None or ticket.company_id is None:
             return False
-        return access.sees_company_ticket(who, ticket, await self._shared_company(who))
+        return access.sees_company_ticket(who, ticket, await self._sharing.shared_company(who))
 
     async def company_scope(self, who: access.Principal) -> uuid.UUID:
         """The company whose tickets the customer may list, or :class:`access.Forbidden`."""
-        company = await self._shared_company(who) if self._shared_company else None
+        company = await self._sharing.shared_company(who) if self._sharing else None
         if company is None:
             raise access.Forbidden(
                 "your company's tickets are not shared in the portal; ask the helpdesk"
@@ -628,9 +626,7 @@ class TicketApplication:
             )
         access.check_edit(who, routing=routing, leads_team=leads_team)
         return await pinned_or_retried(
-            expected_version,
-            lambda: self._update(ticket_id, changes, context, expected_version),
-            attempts=UNPINNED_TICKET_ATTEMPTS,
+            expected_version, lambda: self._update(ticket_id, changes, context, expected_version)
         )
 
     async def _update(
@@ -693,9 +689,7 @@ class TicketApplication:
         message = replace(message, by_customer=who.role is access.Role.CUSTOMER)
         await self.visible_ticket(who, ticket_id)
         return await pinned_or_retried(
-            None,
-            lambda: self._add_message(who, ticket_id, message, context),
-            attempts=UNPINNED_TICKET_ATTEMPTS,
+            None, lambda: self._add_message(who, ticket_id, message, context)
         )
 
     async def _add_message(
@@ -746,7 +740,7 @@ class TicketApplication:
             decided = tickets.merge(parent, children)
             await self._append_many({t.id: t for t in (parent, *children)}, decided, context)
 
-        await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+        await pinned_or_retried(None, attempt)
         return await self.get_ticket(parent_id)
 
     async def unmerge(
@@ -759,7 +753,7 @@ class TicketApplication:
             decided = tickets.unmerge(parent, child)
             await self._append_many({parent.id: parent, child.id: child}, decided, context)
 
-        await pinned_or_retried(None, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+        await pinned_or_retried(None, attempt)
         return await self.get_ticket(child_id)
 
     async def escalate(
@@ -789,7 +783,7 @@ class TicketApplication:
             await self._append(ticket, events, context)
             return state
 
-        return await pinned_or_retried(expected_version, attempt, attempts=UNPINNED_TICKET_ATTEMPTS)
+        return await pinned_or_retried(expected_version, attempt)
 
     async def decide_escalation(
         self, ticket: Ticket, from_team_id: uuid.UUID | None

@@ -1,0 +1,204 @@
+"""The OpenAPI paths of the managers' configuration APIs (policies, holiday lists, calendars,
+teams' calendars), hand-written because Faust's web server makes none; served in
+``/openapi.json`` by :mod:`sla_service.entrypoints.admin_api`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sla_service.service_layer.configuration import CALENDARS, HOLIDAY_LISTS, SharedKind
+
+_POLICY_ID = {"name": "policy_id", "in": "path", "required": True, "schema": {"type": "string"}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "the configuration version read (the ETag of GET /policies)",
+}
+DENIED = {
+    "401": {"description": "no valid bearer token"},
+    "403": {"description": "not a manager"},
+    "503": {"description": "the policies are still being read (or Kafka is unreachable)"},
+}
+WRITE_RESPONSES = {
+    "200": {"description": "version and the policies after the change; ETag: the new version"},
+    "400": {"description": "If-Match is not a version"},
+    **DENIED,
+    "409": {
+        "description": "the configuration changed since the If-Match version, or what is "
+        "deleted is in use (used_by names the policies, calendars and teams)"
+    },
+    "422": {"description": "the policy or the change is not valid (the message says why)"},
+    "428": {"description": "If-Match is missing"},
+}
+_POLICY_SCHEMA = {
+    "type": "object",
+    "required": ["name", "targets", "default_priority"],
+    "properties": {
+        "policy_id": {"type": "string", "description": "defaults to the path's"},
+        "name": {"type": "string"},
+        "position": {"type": "integer", "default": 0, "description": "lower first"},
+        "is_default": {"type": "boolean", "default": False},
+        "condition": {
+            "type": ["string", "null"],
+            "description": 'CEL over ticket fields, e.g. priority == "Urgent" && "vip" in tags',
+        },
+        "active_from": {"type": ["string", "null"], "format": "date-time"},
+        "active_to": {"type": ["string", "null"], "format": "date-time"},
+        "calendar": {
+            "type": "object",
+            "description": "time_zone, weekly_hours (windows per weekday), holidays, always_open",
+        },
+        "calendar_id": {
+            "type": ["string", "null"],
+            "description": "a named calendar (GET /calendars) instead of calendar",
+        },
+        "holiday_list_ids": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "holiday lists (GET /holiday-lists) counted as well",
+        },
+        "use_team_calendar": {
+            "type": "boolean",
+            "default": False,
+            "description": "count in the calendar of the ticket's team when it has one",
+        },
+        "targets": {
+            "type": "object",
+            "description": "per priority: first_response, next_response, resolution "
+            "(seconds or ISO 8601 durations)",
+        },
+        "default_priority": {"type": "string"},
+        "pausing": {"type": "object", "description": "status category -> metrics it pauses"},
+        "fulfilling": {"type": "object", "description": "status category -> metrics it meets"},
+        "pausing_statuses": {
+            "type": "object",
+            "description": "status name -> metrics it pauses (a named status decides alone)",
+        },
+        "fulfilling_statuses": {
+            "type": "object",
+            "description": "status name -> metrics it meets (a named status decides alone)",
+        },
+    },
+}
+
+POLICIES_PATHS: dict[str, Any] = {
+    "/policies": {
+        "get": {
+            "summary": "The SLA policies in the order they are tried, the default last",
+            "security": [{"bearer": []}],
+            "responses": {
+                "200": {"description": "version and policies; ETag: the version"},
+                **DENIED,
+            },
+        }
+    },
+    "/policies/{policy_id}": {
+        "get": {
+            "summary": "One SLA policy",
+            "security": [{"bearer": []}],
+            "parameters": [_POLICY_ID],
+            "responses": {
+                "200": {"description": "the policy and the version; ETag: the version"},
+                **DENIED,
+                "404": {"description": "no such policy"},
+            },
+        },
+        "put": {
+            "summary": "Create or replace an SLA policy",
+            "security": [{"bearer": []}],
+            "parameters": [_POLICY_ID, IF_MATCH],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _POLICY_SCHEMA}},
+            },
+            "responses": WRITE_RESPONSES,
+        },
+        "delete": {
+            "summary": "Delete a saved SLA policy (its tickets fall back to the default)",
+            "security": [{"bearer": []}],
+            "parameters": [_POLICY_ID, IF_MATCH],
+            "responses": {**WRITE_RESPONSES, "404": {"description": "no such saved policy"}},
+        },
+    },
+}
+
+
+def _kind_paths(kind: SharedKind) -> dict[str, Any]:
+    """The OpenAPI paths of one kind; the request body's schema is the document model's."""
+    key = {"name": kind.id_field, "in": "path", "required": True, "schema": {"type": "string"}}
+    body = {
+        "required": True,
+        "content": {"application/json": {"schema": kind.model.model_json_schema()}},
+    }
+    item_responses = {"200": {"description": f"the {kind.noun} and used_by"}, **DENIED}
+    return {
+        kind.path: {
+            "get": {
+                "summary": f"Every {kind.noun}, with who uses it",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "version and the items; ETag"}, **DENIED},
+            }
+        },
+        f"{kind.path}/{{{kind.id_field}}}": {
+            "get": {
+                "summary": f"One {kind.noun}",
+                "security": [{"bearer": []}],
+                "parameters": [key],
+                "responses": {**item_responses, "404": {"description": "no such item"}},
+            },
+            "put": {
+                "summary": f"Create or replace a {kind.noun} (the policies using it follow)",
+                "security": [{"bearer": []}],
+                "parameters": [key, IF_MATCH],
+                "requestBody": body,
+                "responses": WRITE_RESPONSES,
+            },
+            "delete": {
+                "summary": f"Delete a {kind.noun} nothing uses",
+                "security": [{"bearer": []}],
+                "parameters": [key, IF_MATCH],
+                "responses": {**WRITE_RESPONSES, "404": {"description": "no such item"}},
+            },
+        },
+    }
+
+
+_TEAM_ID = {
+    "name": "team_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+CALENDARS_PATHS: dict[str, Any] = {
+    **_kind_paths(HOLIDAY_LISTS),
+    **_kind_paths(CALENDARS),
+    "/sla/teams/{team_id}/calendar": {
+        "get": {
+            "summary": "The calendar a team works by (calendar_id null: none)",
+            "security": [{"bearer": []}],
+            "parameters": [_TEAM_ID],
+            "responses": {"200": {"description": "team_id, calendar_id, version"}, **DENIED},
+        },
+        "put": {
+            "summary": "Set the calendar a team works by (null: none)",
+            "security": [{"bearer": []}],
+            "parameters": [_TEAM_ID, IF_MATCH],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["calendar_id"],
+                            "properties": {"calendar_id": {"type": ["string", "null"]}},
+                        }
+                    }
+                },
+            },
+            "responses": WRITE_RESPONSES,
+        },
+    },
+}
