@@ -627,6 +627,20 @@ async def test_a_ticket_nobody_in_its_team_can_take_is_told_and_listed(
             client, f"/rules/{marker}-x", {"name": "Loner", "agents": [str(loner)]}, "/rules"
         )
         assert never.status_code == 422 and "could never assign" in never.text
+        # Agents of another team named for this team's tickets: refused when saved, naming them.
+        for wrong in (
+            {"name": "Other team", "teams": [str(team_id)], "agents": [str(outsiders[0])]},
+            {
+                "name": "Other team by condition",
+                "assign_condition": f'team_id == "{team_id}"',
+                "agents": [str(members[0]), str(outsiders[0])],
+            },
+        ):
+            refused = await put_config(client, f"/rules/{marker}-y", wrong, "/rules")
+            assert refused.status_code == 422, refused.text
+            detail = refused.json()["detail"]
+            assert str(outsiders[0]) in detail and str(team_id) in detail
+            assert str(members[0]) not in detail.split("are not members")[0]
         for suffix, rule in (("out", outsider_rule), ("field", by_field)):
             saved = await put_config(client, f"/rules/{marker}-{suffix}", rule, "/rules")
             assert saved.status_code == 200, saved.text

@@ -6,6 +6,13 @@ Driven by the customer and company events (``helpdesk.customers.v1``, at least o
 appended event's id is derived from the directory event and the ticket, and the change is
 decided from the contact's record as it is now, so a redelivery or a replay after a restart
 appends nothing twice and a late one never brings back an older context.
+
+Also driven by ``TicketCreated`` (``helpdesk.tickets.v1``): a ticket opened at the very instant
+of a directory change read the contact's record before the change committed, but committed
+itself after the follower had listed the contact's open tickets for that change - it would
+keep the old context until the next change. Its ``TicketCreated`` reaches Kafka only after it
+committed, so re-checking it then against the directory as it is now closes the gap exactly:
+a change committed before the re-check is seen by it, one committed after lists the ticket.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from helpdesk_events.customers import (
     CustomerProfileChanged,
     CustomerTagsChanged,
 )
+from helpdesk_events.tickets import TicketCreated
 from ticket_service.adapters.customer_context_queries import CustomerContextQueries
-from ticket_service.domain.customers import Company, CompanyNotFound, CustomerNotFound
+from ticket_service.domain.customers import Company, CompanyNotFound, Customer, CustomerNotFound
+from ticket_service.domain.errors import TicketNotFound
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.customers import CustomerApplication
 from ticket_service.service_layer.tickets import TicketApplication
@@ -71,7 +80,10 @@ class CustomerContextFollower:
         self._catch_up = catch_up
 
     async def follow(self, envelope: EventEnvelope, traceparent: str | None = None) -> int:
-        """Apply one directory event; returns how many tickets changed."""
+        """Apply one directory event, or re-check one new ticket; returns how many tickets
+        changed."""
+        if envelope.event_type == TicketCreated.event_type:
+            return await self._recheck(envelope, traceparent)
         if not concerns_tickets(envelope):
             return 0
         if self._catch_up is not None:
@@ -80,33 +92,13 @@ class CustomerContextFollower:
             customer_ids = await self._queries.customers_of(envelope.stream_id)
         else:
             customer_ids = [envelope.stream_id]
-        context = CommandContext(
-            actor=Actor(kind=ActorKind.SERVICE, id=ACTOR_ID),
-            correlation_id=envelope.correlation_id,
-            causation_id=envelope.event_id,
-            traceparent=traceparent,
-        )
         changed = 0
         for customer_id in customer_ids:
-            try:
-                customer = await self._customers.get_customer(customer_id)
-            except CustomerNotFound:
+            record = await self._record_of(customer_id)
+            if record is None:
                 continue
-            company: Company | None = None
-            if customer.company_id is not None:
-                try:
-                    company = await self._customers.get_company(customer.company_id)
-                except CompanyNotFound:
-                    company = None
             for ticket_id in await self._queries.open_tickets_of(customer_id):
-                appended = await self._tickets.follow_customer(
-                    ticket_id,
-                    customer,
-                    company,
-                    context,
-                    event_id=derived_event_id(envelope.event_id, ticket_id),
-                )
-                changed += appended
+                changed += await self._bring_up_to_date(ticket_id, record, envelope, traceparent)
         if changed:
             log.info(
                 "customer context followed",
@@ -115,3 +107,56 @@ class CustomerContextFollower:
                 tickets=changed,
             )
         return changed
+
+    async def _recheck(self, envelope: EventEnvelope, traceparent: str | None) -> int:
+        """A new ticket against its contact's record as it is now (see the module docstring)."""
+        customer_id = envelope.data.get("customer_id")
+        if not customer_id:
+            return 0
+        record = await self._record_of(uuid.UUID(str(customer_id)))
+        if record is None:
+            return 0
+        changed = await self._bring_up_to_date(envelope.stream_id, record, envelope, traceparent)
+        if changed:
+            log.info("new ticket's customer context caught up", ticket=str(envelope.stream_id))
+        return changed
+
+    async def _record_of(self, customer_id: uuid.UUID) -> tuple[Customer, Company | None] | None:
+        """The contact and their company as the directory has them now (None: no contact)."""
+        try:
+            customer = await self._customers.get_customer(customer_id)
+        except CustomerNotFound:
+            return None
+        company: Company | None = None
+        if customer.company_id is not None:
+            try:
+                company = await self._customers.get_company(customer.company_id)
+            except CompanyNotFound:
+                company = None
+        return customer, company
+
+    async def _bring_up_to_date(
+        self,
+        ticket_id: uuid.UUID,
+        record: tuple[Customer, Company | None],
+        cause: EventEnvelope,
+        traceparent: str | None,
+    ) -> int:
+        context = CommandContext(
+            actor=Actor(kind=ActorKind.SERVICE, id=ACTOR_ID),
+            correlation_id=cause.correlation_id,
+            causation_id=cause.event_id,
+            traceparent=traceparent,
+        )
+        customer, company = record
+        try:
+            appended = await self._tickets.follow_customer(
+                ticket_id,
+                customer,
+                company,
+                context,
+                event_id=derived_event_id(cause.event_id, ticket_id),
+            )
+        except TicketNotFound:  # another deployment's ticket on a shared topic
+            return 0
+        return int(appended)
