@@ -484,13 +484,20 @@ async def test_custom_fields_defined_set_filtered_and_shown(
         staff = (await api.get(f"/tickets/{mine['id']}", headers=agent)).json()
         assert staff["custom_fields"] == {"device": "Laptop", "seats": 2}
     finally:
-        latest = await api.get("/custom-fields", headers=manager)
-        await api.put(
-            "/custom-fields",
-            json={"fields": []},
-            headers=manager | {"If-Match": latest.headers["ETag"]},
-        )
-        app.state.tickets.custom_fields._cached = None
+        await clear_custom_fields(api, manager, app)
+
+
+async def clear_custom_fields(
+    api: httpx.AsyncClient, manager: dict[str, str], app: FastAPI
+) -> None:
+    """No custom fields again (the definitions are the whole service's)."""
+    latest = await api.get("/custom-fields", headers=manager)
+    await api.put(
+        "/custom-fields",
+        json={"fields": []},
+        headers=manager | {"If-Match": latest.headers["ETag"]},
+    )
+    app.state.tickets.custom_fields._cached = None
 
 
 # --- item 13 -------------------------------------------------------------------------------------
