@@ -215,6 +215,7 @@ async def create_ticket(
     *,
     assignee_id: uuid.UUID | None = None,
     priority: str = "Medium",
+    **fields: Any,
 ) -> uuid.UUID:
     ticket_id = uuid.uuid4()
     await emit(
@@ -230,6 +231,7 @@ async def create_ticket(
             priority=priority,
             team_id=team_id,
             assignee_id=assignee_id,
+            **fields,
         ),
     )
     return ticket_id
@@ -583,6 +585,55 @@ async def test_a_ticket_without_a_team_is_routed_by_company_tier_then_assigned_i
     )
     commands = await commands_for(kafka_bootstrap, {ticket}, lambda cs: bool(assigned_agents(cs)))
     assert assigned_agents(commands)[ticket] in members
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        version = (await client.get("/routing")).headers["ETag"]
+        deleted = await client.delete(f"/routing/rules/{marker}", headers={"If-Match": version})
+        assert deleted.status_code == 200, deleted.text
+
+
+async def test_a_ticket_is_routed_to_the_team_that_speaks_its_customers_language(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    """Seed 001 (regional teams across languages), #20 item 11: a by_language routing rule
+    sends a ticket to the team whose languages include its contact's."""
+    from helpdesk_events.directory import TeamRegionChanged
+    from helpdesk_events.tickets import CustomerContext
+
+    speaks = {"hi": await make_team(producer, 1), "id": await make_team(producer, 1)}
+    for language, (team_id, _) in speaks.items():
+        region = TeamRegionChanged(time_zone="Asia/Kolkata", languages=("en", language))
+        await emit(producer, DIRECTORY, "team", team_id, region)
+        await members_known(worker, producer, team_id, manager_headers)
+    marker = f"m{uuid.uuid4().hex[:8]}"
+    rule = {
+        "name": "By language",
+        "condition": f'"{marker}" in company_tags',
+        "by_language": True,
+        "teams": [str(speaks["id"][0]), str(speaks["hi"][0])],
+    }
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        india = str(speaks["hi"][0])
+        both = await put_config(
+            client, f"/routing/rules/{marker}", {**rule, "team_id": india}, "/routing"
+        )
+        assert both.status_code == 422 and "either a team_id or by_language" in both.text
+        saved = await put_config(client, f"/routing/rules/{marker}", rule, "/routing")
+        assert saved.status_code == 200, saved.text
+    tickets = {}
+    for language in ("hi", "id"):
+        context = CustomerContext(company_tags=(marker,), customer_language=language)
+        ticket = await create_ticket(producer, None, customer_context=context)
+        tickets[ticket] = speaks[language][0]
+    commands = await commands_for(
+        kafka_bootstrap,
+        set(tickets),
+        lambda cs: {c.stream_id for c in cs if c.event_type == "RouteTicket"} >= set(tickets),
+    )
+    routed = {c.stream_id: c.data["team_id"] for c in commands if c.event_type == "RouteTicket"}
+    assert routed == {ticket: str(team) for ticket, team in tickets.items()}
     async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
         version = (await client.get("/routing")).headers["ETag"]
         deleted = await client.delete(f"/routing/rules/{marker}", headers={"If-Match": version})

@@ -170,11 +170,12 @@ async def enterprise_customer(
         api.post(
             "/customers",
             json={"name": "Rahul", "email": f"rahul-{uuid.uuid4().hex[:8]}@example.in",
-                  "company_id": company["id"], "country": "IN", "tags": ["vip"]},
+                  "company_id": company["id"], "country": "IN", "tags": ["vip"],
+                  "language": "HI"},
             headers=agent,
         )
     )  # fmt: skip
-    assert customer["country"] == "IN"
+    assert (customer["country"], customer["language"]) == ("IN", "hi")
     return company, customer
 
 
@@ -193,6 +194,7 @@ async def test_a_ticket_takes_company_email_and_context_from_its_customer(
         "company_tags": ["retail"],
         "company_tier": "SMB",
         "company_country": "IN",
+        "customer_language": "hi",
     }
     await caught_up()
     by_email = await api.get(
@@ -209,6 +211,8 @@ async def test_the_directory_refuses_a_country_that_is_not_iso_alpha_2(
     _, customer = await enterprise_customer(api, agent)
     patched = await api.patch(f"/customers/{customer['id']}", json={"country": "QQ"}, headers=agent)
     assert patched.status_code == 422 and "country" in patched.json()["detail"]
+    speaks = await api.patch(f"/customers/{customer['id']}", json={"language": "xx"}, headers=agent)
+    assert speaks.status_code == 422 and "ISO 639-1" in speaks.json()["detail"]
 
 
 @pytest.fixture

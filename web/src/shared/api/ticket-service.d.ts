@@ -1065,6 +1065,8 @@ export interface components {
             ip_address?: string | null;
             /** Job Title */
             job_title?: string | null;
+            /** Language */
+            language?: string | null;
             /** Name */
             name?: string | null;
             /** Phone */
@@ -1211,6 +1213,8 @@ export interface components {
             ip_address?: string | null;
             /** Job Title */
             job_title?: string | null;
+            /** Language */
+            language?: string | null;
             /** Name */
             name: string;
             /** Phone */
@@ -1502,6 +1506,11 @@ export interface components {
              */
             customer_country?: string | null;
             /**
+             * Customer Language
+             * @description ISO 639-1, e.g. id, en, hi
+             */
+            customer_language?: string | null;
+            /**
              * Customer Tags
              * @default []
              */
@@ -1535,6 +1544,8 @@ export interface components {
             ip_address: string | null;
             /** Job Title */
             job_title: string | null;
+            /** Language */
+            language?: string | null;
             /** Name */
             name: string;
             /** Phone */

@@ -44,7 +44,7 @@ ACTOR_ID = "ticket-service.customer-context"
 #: Namespace of the derived event ids: uuid5(NAMESPACE, "<directory event id>/<ticket id>").
 NAMESPACE = uuid.UUID("5b3f6c62-1f0e-4a8e-9d2e-6f1c0c2a7e41")
 
-CUSTOMER_FIELDS = frozenset({"company_id", "country", "email"})
+CUSTOMER_FIELDS = frozenset({"company_id", "country", "email", "language"})
 COMPANY_FIELDS = frozenset({"country", "tier"})
 
 
