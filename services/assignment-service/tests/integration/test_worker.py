@@ -410,7 +410,7 @@ async def test_sla_breach_escalates_by_the_rule(
     kafka_bootstrap: str,
     manager_headers: dict[str, str],
 ) -> None:
-    level2, _ = await make_team(producer, 1)
+    level2, (second_line,) = await make_team(producer, 1)
     level1, _ = await make_team(producer, 1, escalates_to=level2)
     # Both teams' default rules bump the rule set's version; read it after they are written.
     await members_known(worker, producer, level2, manager_headers)
@@ -453,6 +453,21 @@ async def test_sla_breach_escalates_by_the_rule(
     assert escalation.data["from_team_id"] == str(level1)
     assert escalation.data["reason"] == "sla_breach"
     assert escalation.causation_id == breach.event_id
+
+    # Issue #20 item 3: the ticket service applies it (TeamChanged to L2); L2's default rule
+    # assigns it there - it does not stay unassigned in the next tier.
+    from helpdesk_events.tickets import TeamChanged
+
+    moved = TeamChanged(from_team_id=level1, to_team_id=level2)
+    await emit(producer, TICKETS, "ticket", ticket, moved)
+
+    def in_level2(commands: list[EventEnvelope]) -> bool:
+        return any(
+            c.event_type == "AssignTicket" and c.data["agent_id"] == str(second_line)
+            for c in commands
+        )
+
+    assert in_level2(await commands_for(kafka_bootstrap, {ticket}, in_level2))
 
 
 async def test_waiting_tickets_are_assigned_when_a_rule_change_lets_them(
