@@ -369,6 +369,20 @@ async def test_a_ticket_opened_at_the_instant_of_a_directory_change_still_follow
     events = [r.envelope.event_type for r in await store.read_stream(ticket.id)]
     assert events == ["TicketCreated", "TicketCustomerContextChanged"]
 
+    # A ticket for which staff named another company keeps it: its re-check appends nothing.
+    other, _ = await enterprise_customer(api, agent)
+    named = await created(
+        api.post(
+            "/tickets",
+            json={"subject": "Other", "customer_id": customer["id"], "company_id": other["id"]},
+            headers=agent,
+        )
+    )
+    (recorded,) = await store.read_stream(uuid.UUID(str(named["id"])))
+    assert await follower.follow(recorded.envelope) == 0
+    after = (await api.get(f"/tickets/{named['id']}", headers=agent)).json()
+    assert after["company_id"] == other["id"]
+
 
 # --- item 6 --------------------------------------------------------------------------------------
 

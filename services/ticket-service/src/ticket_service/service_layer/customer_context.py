@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import structlog
 
@@ -116,6 +117,11 @@ class CustomerContextFollower:
         record = await self._record_of(uuid.UUID(str(customer_id)))
         if record is None:
             return 0
+        named = envelope.data.get("company_id")
+        if named and uuid.UUID(str(named)) != record[0].company_id:
+            # Staff named another company for this ticket: it keeps that one (as it was opened),
+            # and its context is the contact's with that company's.
+            record = await self._with_company(record[0], uuid.UUID(str(named)))
         changed = await self._bring_up_to_date(envelope.stream_id, record, envelope, traceparent)
         if changed:
             log.info("new ticket's customer context caught up", ticket=str(envelope.stream_id))
@@ -127,13 +133,20 @@ class CustomerContextFollower:
             customer = await self._customers.get_customer(customer_id)
         except CustomerNotFound:
             return None
-        company: Company | None = None
-        if customer.company_id is not None:
-            try:
-                company = await self._customers.get_company(customer.company_id)
-            except CompanyNotFound:
-                company = None
-        return customer, company
+        return customer, await self._company(customer.company_id)
+
+    async def _company(self, company_id: uuid.UUID | None) -> Company | None:
+        if company_id is None:
+            return None
+        try:
+            return await self._customers.get_company(company_id)
+        except CompanyNotFound:
+            return None
+
+    async def _with_company(
+        self, customer: Customer, company_id: uuid.UUID
+    ) -> tuple[Customer, Company | None]:
+        return replace(customer, company_id=company_id), await self._company(company_id)
 
     async def _bring_up_to_date(
         self,
