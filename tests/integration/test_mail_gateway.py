@@ -555,14 +555,9 @@ async def test_an_agent_reply_reaches_the_customer_threaded_and_the_answer_comes
     assert [a["filename"] for a in last["attachments"]] == ["original.eml"]
 
 
-# --- accounts and status -------------------------------------------------------------------------
-
-
-async def test_accounts_are_managed_with_versions_and_secrets_stay_encrypted(
-    stack: MailStack,
-) -> None:
-    address = f"billing-{uuid.uuid4().hex[:6]}@helpdesk.local"
-    body = {
+def account_body(stack: MailStack, address: str, **more: Any) -> dict[str, Any]:
+    """A mail account on the test's GreenMail (plain IMAP and SMTP)."""
+    return {
         "address": address,
         "display_name": "Billing",
         "imap_host": stack.mail.host,
@@ -572,9 +567,58 @@ async def test_accounts_are_managed_with_versions_and_secrets_stay_encrypted(
         "smtp_host": stack.mail.host,
         "smtp_port": stack.mail.smtp_port,
         "smtp_tls": "none",
-        "signature": "Billing team",
-        "secrets": {"imap_password": "s3cret-billing-pw"},
+        **more,
     }
+
+
+async def test_a_mail_accounts_team_is_the_team_of_its_new_tickets(stack: MailStack) -> None:
+    """Issue #20 item 1: a default team per email account - mail to the billing address opens
+    tickets in the Billing team (where its assignment rules take them)."""
+    async with stack.tickets() as tickets:
+        team = await tickets.post(
+            "/teams",
+            json={"name": f"Billing {uuid.uuid4().hex[:6]}"},
+            headers=stack.headers("manager"),
+        )
+        assert team.status_code == 201, team.text
+    team_id = team.json()["id"]
+    address = f"billing-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = account_body(stack, address, team_id=team_id, secrets={"imap_password": "billing-pw"})
+    async with stack.manager() as client:
+        created = await client.post("/accounts", json=body)
+        assert created.status_code == 201, created.text
+        account_id = created.json()["account_id"]
+
+        async def connected() -> bool:
+            status = await client.get(f"/accounts/{account_id}/status")
+            return bool(status.json()["connected"])
+
+        await eventually(connected)
+        try:
+            sender = someone("rina")
+            message = customer_mail(stack, sender, "Tagihan dobel", "Ditagih dua kali.")
+            message.replace_header("To", address)
+            mailbox.send(stack.mail, message, to=[address])
+            ticket = await one_ticket(stack, sender)
+            assert ticket["team_id"] == team_id
+        finally:
+            version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
+            await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})
+
+
+# --- accounts and status -------------------------------------------------------------------------
+
+
+async def test_accounts_are_managed_with_versions_and_secrets_stay_encrypted(
+    stack: MailStack,
+) -> None:
+    address = f"billing-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = account_body(
+        stack,
+        address,
+        signature="Billing team",
+        secrets={"imap_password": "s3cret-billing-pw"},
+    )
     async with stack.manager() as client:
         created = await client.post("/accounts", json=body)
         assert created.status_code == 201, created.text

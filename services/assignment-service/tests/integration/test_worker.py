@@ -215,6 +215,7 @@ async def create_ticket(
     *,
     assignee_id: uuid.UUID | None = None,
     priority: str = "Medium",
+    **fields: Any,
 ) -> uuid.UUID:
     ticket_id = uuid.uuid4()
     await emit(
@@ -230,6 +231,7 @@ async def create_ticket(
             priority=priority,
             team_id=team_id,
             assignee_id=assignee_id,
+            **fields,
         ),
     )
     return ticket_id
@@ -408,7 +410,7 @@ async def test_sla_breach_escalates_by_the_rule(
     kafka_bootstrap: str,
     manager_headers: dict[str, str],
 ) -> None:
-    level2, _ = await make_team(producer, 1)
+    level2, (second_line,) = await make_team(producer, 1)
     level1, _ = await make_team(producer, 1, escalates_to=level2)
     # Both teams' default rules bump the rule set's version; read it after they are written.
     await members_known(worker, producer, level2, manager_headers)
@@ -451,6 +453,21 @@ async def test_sla_breach_escalates_by_the_rule(
     assert escalation.data["from_team_id"] == str(level1)
     assert escalation.data["reason"] == "sla_breach"
     assert escalation.causation_id == breach.event_id
+
+    # Issue #20 item 3: the ticket service applies it (TeamChanged to L2); L2's default rule
+    # assigns it there - it does not stay unassigned in the next tier.
+    from helpdesk_events.tickets import TeamChanged
+
+    moved = TeamChanged(from_team_id=level1, to_team_id=level2)
+    await emit(producer, TICKETS, "ticket", ticket, moved)
+
+    def in_level2(commands: list[EventEnvelope]) -> bool:
+        return any(
+            c.event_type == "AssignTicket" and c.data["agent_id"] == str(second_line)
+            for c in commands
+        )
+
+    assert in_level2(await commands_for(kafka_bootstrap, {ticket}, in_level2))
 
 
 async def test_waiting_tickets_are_assigned_when_a_rule_change_lets_them(
@@ -589,6 +606,55 @@ async def test_a_ticket_without_a_team_is_routed_by_company_tier_then_assigned_i
         assert deleted.status_code == 200, deleted.text
 
 
+async def test_a_ticket_is_routed_to_the_team_that_speaks_its_customers_language(
+    worker: WorkerProcess,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    manager_headers: dict[str, str],
+) -> None:
+    """Seed 001 (regional teams across languages), #20 item 11: a by_language routing rule
+    sends a ticket to the team whose languages include its contact's."""
+    from helpdesk_events.directory import TeamRegionChanged
+    from helpdesk_events.tickets import CustomerContext
+
+    speaks = {"hi": await make_team(producer, 1), "id": await make_team(producer, 1)}
+    for language, (team_id, _) in speaks.items():
+        region = TeamRegionChanged(time_zone="Asia/Kolkata", languages=("en", language))
+        await emit(producer, DIRECTORY, "team", team_id, region)
+        await members_known(worker, producer, team_id, manager_headers)
+    marker = f"m{uuid.uuid4().hex[:8]}"
+    rule = {
+        "name": "By language",
+        "condition": f'"{marker}" in company_tags',
+        "by_language": True,
+        "teams": [str(speaks["id"][0]), str(speaks["hi"][0])],
+    }
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        india = str(speaks["hi"][0])
+        both = await put_config(
+            client, f"/routing/rules/{marker}", {**rule, "team_id": india}, "/routing"
+        )
+        assert both.status_code == 422 and "either a team_id or by_language" in both.text
+        saved = await put_config(client, f"/routing/rules/{marker}", rule, "/routing")
+        assert saved.status_code == 200, saved.text
+    tickets = {}
+    for language in ("hi", "id"):
+        context = CustomerContext(company_tags=(marker,), customer_language=language)
+        ticket = await create_ticket(producer, None, customer_context=context)
+        tickets[ticket] = speaks[language][0]
+    commands = await commands_for(
+        kafka_bootstrap,
+        set(tickets),
+        lambda cs: {c.stream_id for c in cs if c.event_type == "RouteTicket"} >= set(tickets),
+    )
+    routed = {c.stream_id: c.data["team_id"] for c in commands if c.event_type == "RouteTicket"}
+    assert routed == {ticket: str(team) for ticket, team in tickets.items()}
+    async with httpx.AsyncClient(base_url=worker.url, headers=manager_headers) as client:
+        version = (await client.get("/routing")).headers["ETag"]
+        deleted = await client.delete(f"/routing/rules/{marker}", headers={"If-Match": version})
+        assert deleted.status_code == 200, deleted.text
+
+
 async def test_a_ticket_nobody_in_its_team_can_take_is_told_and_listed(
     worker: WorkerProcess,
     producer: AIOKafkaProducer,
@@ -627,6 +693,20 @@ async def test_a_ticket_nobody_in_its_team_can_take_is_told_and_listed(
             client, f"/rules/{marker}-x", {"name": "Loner", "agents": [str(loner)]}, "/rules"
         )
         assert never.status_code == 422 and "could never assign" in never.text
+        # Agents of another team named for this team's tickets: refused when saved, naming them.
+        for wrong in (
+            {"name": "Other team", "teams": [str(team_id)], "agents": [str(outsiders[0])]},
+            {
+                "name": "Other team by condition",
+                "assign_condition": f'team_id == "{team_id}"',
+                "agents": [str(members[0]), str(outsiders[0])],
+            },
+        ):
+            refused = await put_config(client, f"/rules/{marker}-y", wrong, "/rules")
+            assert refused.status_code == 422, refused.text
+            detail = refused.json()["detail"]
+            assert str(outsiders[0]) in detail and str(team_id) in detail
+            assert str(members[0]) not in detail.split("are not members")[0]
         for suffix, rule in (("out", outsider_rule), ("field", by_field)):
             saved = await put_config(client, f"/rules/{marker}-{suffix}", rule, "/rules")
             assert saved.status_code == 200, saved.text

@@ -166,3 +166,54 @@ def test_a_ticket_with_a_team_or_an_assignee_is_not_routed() -> None:
     assert [orjson.loads(value)["kind"] for _, _, value, _ in batch.sends] == ["ticket"]
     assigned = created(customer_context=context, assignee_id=uuid.uuid4())
     assert run(stage, {}, ticket_event(uuid.uuid4(), 1, assigned)).sends == []
+
+
+INDIA = uuid.UUID(int=0x1D)
+JAKARTA = uuid.UUID(int=0x1A)
+SPEAKS = {INDIA: ("en", "hi"), JAKARTA: ("id", "en"), DEV: ()}
+
+
+def by_language(rule_id: str, *teams: uuid.UUID, **more: Any) -> tuple[str, Any]:
+    rule = {"rule_id": rule_id, "name": rule_id, "by_language": True, **more}
+    return ("RoutingRuleSaved", {"rule": rule | {"teams": [str(t) for t in teams]}})
+
+
+def test_by_language_routes_to_a_team_that_speaks_the_customers_language() -> None:
+    """Issue #20 item 11 (seed 001's regional teams): the contact's language picks the team."""
+    routing = config(by_language("language", order=1), saved("rest", SUPPORT, None, order=2))
+    choice = choose_team(routing, {"customer_language": "hi"}, SPEAKS)
+    assert choice is not None and (choice.team_id, choice.rule_id) == (INDIA, "language")
+    choice = choose_team(routing, {"customer_language": "id"}, SPEAKS)
+    assert choice is not None and choice.team_id == JAKARTA
+    # Nobody speaks it, or no language known: the next rule takes the ticket.
+    for ticket in ({"customer_language": "fr"}, {"customer_language": None}, {}):
+        choice = choose_team(routing, ticket, SPEAKS)
+        assert choice is not None and choice.rule_id == "rest"
+
+
+def test_by_language_prefers_the_rules_teams_in_their_order() -> None:
+    routing = config(by_language("ordered", JAKARTA, INDIA, condition='priority == "High"'))
+    english = {"customer_language": "en", "priority": "High"}
+    choice = choose_team(routing, english, SPEAKS)
+    assert choice is not None and choice.team_id == JAKARTA  # both speak en: the first named
+    assert choose_team(routing, english | {"priority": "Low"}, SPEAKS) is None  # condition
+    only_india = config(by_language("india", INDIA))
+    assert choose_team(only_india, {"customer_language": "id"}, SPEAKS) is None
+
+
+def test_a_routing_rule_has_a_team_or_by_language_not_both() -> None:
+    with pytest.raises(ValueError, match="either a team_id or by_language"):
+        config(by_language("both", team_id=str(DEV)))
+    with pytest.raises(ValueError, match="either a team_id or by_language"):
+        config(("RoutingRuleSaved", {"rule": {"rule_id": "none", "name": "none"}}))
+    with pytest.raises(ValueError, match="only for by_language"):
+        config(saved("teams", DEV, None, teams=[str(INDIA)]))
+
+
+def test_the_facts_stage_routes_by_the_contacts_language() -> None:
+    routing = config(by_language("language"))
+    stage = FactsStage({}, Topic(), Topic(), lambda: routing, lambda: NOW, lambda: SPEAKS)
+    context = CustomerContext(customer_language="hi")
+    batch = run(stage, {}, ticket_event(uuid.uuid4(), 1, created(customer_context=context)))
+    (command,) = [decode_envelope(value) for _, _, value, _ in batch.sends]
+    assert command.event_type == "RouteTicket" and command.data["team_id"] == str(INDIA)

@@ -7,10 +7,12 @@ import uuid
 import pytest
 
 from assignment_service.domain.rule_set import (
+    agents_outside_teams,
     check_references,
     effective_rules,
     fold_rules,
     parse_rule,
+    rule_teams,
 )
 
 TEAM = uuid.uuid4()
@@ -71,3 +73,37 @@ def test_a_rule_naming_unknown_teams_or_agents_is_refused() -> None:
     with pytest.raises(ValueError, match=f"unknown teams: {stranger}; unknown agents: {stranger}"):
         check_references(rule, lambda t: t == team, lambda a: a == agent)
     check_references(rule, lambda t: True, lambda a: True)
+
+
+def test_agents_outside_the_rules_teams_are_found() -> None:
+    """Issue #20 item 3: a rule naming agents who are not members of its teams (given as
+    ``teams`` or in its condition's ``team_id``) could never assign them."""
+    l1, l2, member, outsider, loner = (uuid.uuid4() for _ in range(5))
+    membership = {member: frozenset({l1}), outsider: frozenset({l2})}
+
+    def teams_of(agent: uuid.UUID) -> frozenset[uuid.UUID]:
+        return membership.get(agent, frozenset())
+
+    agents = [str(member), str(outsider), str(loner)]
+    by_teams = parse_rule({"rule_id": "a", "name": "A", "teams": [str(l1)], "agents": agents})
+    assert rule_teams(by_teams) == {l1}
+    assert agents_outside_teams(by_teams, teams_of) == {outsider, loner}
+
+    condition = f'team_id in ["{l1}", "{l2}"] && priority == "Urgent"'
+    by_condition = parse_rule(
+        {"rule_id": "b", "name": "B", "assign_condition": condition, "agents": agents}
+    )
+    assert rule_teams(by_condition) == {l1, l2}
+    assert agents_outside_teams(by_condition, teams_of) == {loner}
+
+    # A condition naming an id but not reading team_id names no team: any team will do.
+    by_customer = parse_rule(
+        {
+            "rule_id": "c",
+            "name": "C",
+            "assign_condition": f'customer_id == "{l1}"',
+            "agents": agents,
+        }
+    )
+    assert rule_teams(by_customer) == frozenset()
+    assert agents_outside_teams(by_customer, teams_of) == {loner}

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -15,14 +16,20 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from helpdesk_events import encode_envelope, kafka_headers
+from helpdesk_events import Actor, ActorKind, EventEnvelope, encode_envelope, kafka_headers
 from helpdesk_events.sla import SlaClockState, SlaMetricName, SlaTarget, SlaTargetsSet
-from helpdesk_events.topics import CUSTOMERS
+from helpdesk_events.topics import CUSTOMERS, TICKETS
 from ticket_service.adapters.customer_context_consumer import CustomerContextConsumer
 from ticket_service.adapters.customer_context_queries import CustomerContextQueries
 from ticket_service.adapters.event_store import PostgresEventStore
+from ticket_service.adapters.idempotency import IdempotentAppender
 from ticket_service.adapters.sla_projection import apply_sla_event
+from ticket_service.domain.customers import Company, Customer
+from ticket_service.domain.ticket import NewTicket
+from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.customer_context import CustomerContextFollower
+from ticket_service.service_layer.customers import CustomerApplication
+from ticket_service.service_layer.tickets import TicketApplication
 
 from .conftest import bearer, wait_for
 from .test_sla_projection import sla_envelope
@@ -163,11 +170,12 @@ async def enterprise_customer(
         api.post(
             "/customers",
             json={"name": "Rahul", "email": f"rahul-{uuid.uuid4().hex[:8]}@example.in",
-                  "company_id": company["id"], "country": "IN", "tags": ["vip"]},
+                  "company_id": company["id"], "country": "IN", "tags": ["vip"],
+                  "language": "HI"},
             headers=agent,
         )
     )  # fmt: skip
-    assert customer["country"] == "IN"
+    assert (customer["country"], customer["language"]) == ("IN", "hi")
     return company, customer
 
 
@@ -186,6 +194,7 @@ async def test_a_ticket_takes_company_email_and_context_from_its_customer(
         "company_tags": ["retail"],
         "company_tier": "SMB",
         "company_country": "IN",
+        "customer_language": "hi",
     }
     await caught_up()
     by_email = await api.get(
@@ -202,13 +211,56 @@ async def test_the_directory_refuses_a_country_that_is_not_iso_alpha_2(
     _, customer = await enterprise_customer(api, agent)
     patched = await api.patch(f"/customers/{customer['id']}", json={"country": "QQ"}, headers=agent)
     assert patched.status_code == 422 and "country" in patched.json()["detail"]
+    speaks = await api.patch(f"/customers/{customer['id']}", json={"language": "xx"}, headers=agent)
+    assert speaks.status_code == 422 and "ISO 639-1" in speaks.json()["detail"]
+
+
+@pytest.fixture
+def follower(app: FastAPI, pool: asyncpg.Pool) -> CustomerContextFollower:
+    """The customer-context follower as ``ticket-service commands`` runs it."""
+    return CustomerContextFollower(
+        app.state.tickets,
+        app.state.customer_application,
+        CustomerContextQueries(pool),
+        catch_up=app.state.projector.catch_up,
+    )
+
+
+async def publish(bootstrap: str, topic: str, envelopes: list[EventEnvelope]) -> None:
+    """The envelopes as the relay publishes them."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(
+                topic,
+                encode_envelope(envelope),
+                key=str(envelope.stream_id).encode(),
+                headers=kafka_headers(envelope, None),
+            )
+    finally:
+        await producer.stop()
+
+
+async def follow_until(
+    follower: CustomerContextFollower, bootstrap: str, condition: Callable[[], Awaitable[bool]]
+) -> None:
+    """Run the follower's consumer in a new group (from the topics' start) until ``condition``."""
+    stop = asyncio.Event()
+    group = f"test-context-{uuid.uuid4()}"
+    consumer = CustomerContextConsumer(follower.follow, bootstrap, group_id=group)
+    running = asyncio.create_task(consumer.run(stop))
+    try:
+        await wait_for(condition, 60)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
 
 
 async def test_company_changes_follow_onto_open_tickets_through_kafka_once(
     api: httpx.AsyncClient,
     agent: dict[str, str],
-    app: FastAPI,
-    pool: asyncpg.Pool,
+    follower: CustomerContextFollower,
     store: PostgresEventStore,
     kafka_bootstrap: str,
     caught_up: CaughtUp,
@@ -231,37 +283,7 @@ async def test_company_changes_follow_onto_open_tickets_through_kafka_once(
 
     # The company's events as the relay publishes them, delivered twice (at least once).
     recorded = await store.read_stream(uuid.UUID(str(company["id"])))
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-    try:
-        for _ in range(2):
-            for r in recorded:
-                await producer.send_and_wait(
-                    CUSTOMERS,
-                    encode_envelope(r.envelope),
-                    key=str(r.envelope.stream_id).encode(),
-                    headers=kafka_headers(r.envelope, None),
-                )
-    finally:
-        await producer.stop()
-
-    follower = CustomerContextFollower(
-        app.state.tickets,
-        app.state.customer_application,
-        CustomerContextQueries(pool),
-        catch_up=app.state.projector.catch_up,
-    )
-    group = f"test-context-{uuid.uuid4()}"
-
-    async def run_until(condition: Callable[[], Awaitable[bool]]) -> None:
-        stop = asyncio.Event()
-        consumer = CustomerContextConsumer(follower.follow, kafka_bootstrap, group_id=group)
-        running = asyncio.create_task(consumer.run(stop))
-        try:
-            await wait_for(condition, 60)
-        finally:
-            stop.set()
-            await asyncio.wait_for(running, 30)
+    await publish(kafka_bootstrap, CUSTOMERS, [r.envelope for r in recorded] * 2)
 
     async def context_events(ticket_id: object) -> list[dict[str, object]]:
         timeline = (await api.get(f"/tickets/{ticket_id}/timeline", headers=agent)).json()
@@ -270,7 +292,7 @@ async def test_company_changes_follow_onto_open_tickets_through_kafka_once(
     async def followed() -> bool:
         return len(await context_events(open_ticket["id"])) == 1
 
-    await run_until(followed)
+    await follow_until(follower, kafka_bootstrap, followed)
     detail = (await api.get(f"/tickets/{open_ticket['id']}", headers=agent)).json()
     assert detail["customer_context"]["company_tier"] == "Enterprise"
     assert detail["customer_context"]["company_tags"] == ["retail", "priority"]
@@ -278,11 +300,88 @@ async def test_company_changes_follow_onto_open_tickets_through_kafka_once(
     assert await context_events(closed["id"]) == []  # a closed ticket keeps its record
 
     # A restart of the follower in a new group reads the topic again: nothing appended twice.
-    group = f"test-context-{uuid.uuid4()}"
     seen = await follower.follow(recorded[-1].envelope)
     assert seen == 0
-    await run_until(followed)
+    await follow_until(follower, kafka_bootstrap, followed)
     assert len(await context_events(open_ticket["id"])) == 1
+
+
+class GatedCustomers:
+    """The directory as ticket creation reads it, held after the read until released: a ticket
+    opened at the very instant of a directory change, deterministically."""
+
+    def __init__(self, customers: CustomerApplication) -> None:
+        self._customers = customers
+        self.read = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def resolve_customer(self, *args: Any, **kwargs: Any) -> uuid.UUID:
+        return await self._customers.resolve_customer(*args, **kwargs)
+
+    async def get_customer(self, customer_id: uuid.UUID) -> Customer:
+        return await self._customers.get_customer(customer_id)
+
+    async def get_company(self, company_id: uuid.UUID) -> Company:
+        company = await self._customers.get_company(company_id)
+        self.read.set()
+        await self.release.wait()
+        return company
+
+
+async def test_a_ticket_opened_at_the_instant_of_a_directory_change_still_follows_it(
+    api: httpx.AsyncClient, agent: dict[str, str], app: FastAPI, pool: asyncpg.Pool,
+    follower: CustomerContextFollower, kafka_bootstrap: str,
+) -> None:  # fmt: skip
+    """The race: the ticket reads the company (SMB), the company becomes Enterprise and the
+    follower lists the contact's open tickets (none yet), then the ticket commits with SMB.
+    The ticket's TicketCreated, re-checked by the follower, brings it to Enterprise."""
+    company, customer = await enterprise_customer(api, agent)
+    gated = GatedCustomers(app.state.customer_application)
+    store = PostgresEventStore(pool)
+    opening = TicketApplication(store, IdempotentAppender(pool, store), customers=gated)
+    who = Actor(kind=ActorKind.AGENT, id=str(uuid.uuid4()), role="agent")
+    new = NewTicket(subject="Instant", customer_id=uuid.UUID(str(customer["id"])))
+    context = CommandContext(actor=who, correlation_id=uuid.uuid4())
+    creating = asyncio.create_task(opening.create_ticket(new, context))
+    await asyncio.wait_for(gated.read.wait(), 30)
+
+    changed = await api.patch(
+        f"/companies/{company['id']}", json={"tier": "Enterprise"}, headers=agent
+    )
+    assert changed.status_code == 200, changed.text
+    change = (await store.read_stream(uuid.UUID(str(company["id"]))))[-1].envelope
+    assert await follower.follow(change) == 0  # the ticket is not there yet: the race
+    gated.release.set()
+    ticket, _ = await asyncio.wait_for(creating, 30)
+    stale = ticket.customer_context
+    assert stale is not None and stale.company_tier == "SMB"
+
+    # Its TicketCreated, as the relay publishes it, through the follower's consumer.
+    (opened,) = [r.envelope for r in await store.read_stream(ticket.id)]
+    await publish(kafka_bootstrap, TICKETS, [opened])
+
+    async def followed() -> bool:
+        detail = (await api.get(f"/tickets/{ticket.id}", headers=agent)).json()
+        return bool(detail["customer_context"]["company_tier"] == "Enterprise")
+
+    await follow_until(follower, kafka_bootstrap, followed)
+    assert await follower.follow(opened) == 0  # a redelivery appends nothing
+    events = [r.envelope.event_type for r in await store.read_stream(ticket.id)]
+    assert events == ["TicketCreated", "TicketCustomerContextChanged"]
+
+    # A ticket for which staff named another company keeps it: its re-check appends nothing.
+    other, _ = await enterprise_customer(api, agent)
+    named = await created(
+        api.post(
+            "/tickets",
+            json={"subject": "Other", "customer_id": customer["id"], "company_id": other["id"]},
+            headers=agent,
+        )
+    )
+    (recorded,) = await store.read_stream(uuid.UUID(str(named["id"])))
+    assert await follower.follow(recorded.envelope) == 0
+    after = (await api.get(f"/tickets/{named['id']}", headers=agent)).json()
+    assert after["company_id"] == other["id"]
 
 
 # --- item 6 --------------------------------------------------------------------------------------
@@ -403,13 +502,20 @@ async def test_custom_fields_defined_set_filtered_and_shown(
         staff = (await api.get(f"/tickets/{mine['id']}", headers=agent)).json()
         assert staff["custom_fields"] == {"device": "Laptop", "seats": 2}
     finally:
-        latest = await api.get("/custom-fields", headers=manager)
-        await api.put(
-            "/custom-fields",
-            json={"fields": []},
-            headers=manager | {"If-Match": latest.headers["ETag"]},
-        )
-        app.state.tickets.custom_fields._cached = None
+        await clear_custom_fields(api, manager, app)
+
+
+async def clear_custom_fields(
+    api: httpx.AsyncClient, manager: dict[str, str], app: FastAPI
+) -> None:
+    """No custom fields again (the definitions are the whole service's)."""
+    latest = await api.get("/custom-fields", headers=manager)
+    await api.put(
+        "/custom-fields",
+        json={"fields": []},
+        headers=manager | {"If-Match": latest.headers["ETag"]},
+    )
+    app.state.tickets.custom_fields._cached = None
 
 
 # --- item 13 -------------------------------------------------------------------------------------

@@ -219,6 +219,7 @@ async def test_compliance_and_averages_by_team_and_assignee(
     by_team = await report("team")
     assert datetime.fromisoformat(by_team["from"]) == day
     assert datetime.fromisoformat(by_team["to"]) == day + timedelta(days=1)  # the whole day
+    assert all(group.pop("value") is None for group in by_team["groups"])  # custom fields only
     groups = {group.pop("group_id"): group for group in by_team["groups"]}
     team_a_figures = {
         "first_response": figures(1, 1, 0, 50.0, 3900.0),
@@ -239,6 +240,7 @@ async def test_compliance_and_averages_by_team_and_assignee(
     assert by_team["groups"][-1] is groups[None]  # the group without a team comes last
 
     by_assignee = await report("assignee")
+    assert all(group.pop("value") is None for group in by_assignee["groups"])
     groups = {group.pop("group_id"): group for group in by_assignee["groups"]}
     assert groups == {sari: team_a_figures, joko: team_b_figures, None: no_one_figures}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from helpdesk_events import Actor, ActorKind, EventEnvelope
 from helpdesk_events.tickets import CustomerContext, TicketCustomerContextChanged
 from ticket_service.domain import customer_context
 from ticket_service.domain import ticket as tickets
@@ -26,8 +27,11 @@ from ticket_service.domain.customers import (
     register_customer,
 )
 from ticket_service.domain.ticket import NewTicket, Ticket
+from ticket_service.service_layer import customer_context as customer_context_service
+from ticket_service.service_layer.context import CommandContext, envelope_for
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+NOW_ID = uuid.UUID(int=1)
 
 
 def company(**fields: Any) -> Company:
@@ -82,6 +86,32 @@ def test_countries_are_iso_alpha_2() -> None:
     budi = customer()
     with pytest.raises(InvalidCustomerData, match="country"):
         change_customer_profile(budi, {"country": "ZZ"})
+
+
+def test_a_contacts_language_is_iso_639_1_and_followed_onto_tickets() -> None:
+    """Routing to a team that speaks the contact's language (#20 item 11) reads it from the
+    ticket's context; a change of it is followed like the country."""
+    maju = company()
+    budi = customer(maju.id, language=" ID ")
+    assert budi.language == "id"
+    with pytest.raises(InvalidCustomerData, match="ISO 639-1"):
+        customer(language="Bahasa")
+    ticket = ticket_of(budi, maju)
+    assert ticket.customer_context is not None
+    assert ticket.customer_context.customer_language == "id"
+    changed = change_customer_profile(budi, {"language": "en"})
+    assert changed is not None
+    assert customer_context_service.concerns_tickets(envelope_of(changed, budi.id))
+    budi = apply_customer(budi, budi.id, changed, NOW)
+    event = customer_context.context_change(ticket, budi, maju)
+    assert event is not None and event.customer_context.customer_language == "en"
+
+
+def envelope_of(event: Any, stream_id: uuid.UUID) -> EventEnvelope:
+    context = CommandContext(actor=Actor(kind=ActorKind.AGENT, id="agent"), correlation_id=NOW_ID)
+    return envelope_for(
+        event, stream_id=stream_id, stream_version=2, context=context, occurred_at=NOW
+    )
 
 
 def ticket_of(budi: Customer, maju: Company) -> Ticket:

@@ -139,6 +139,9 @@ TICKET_FIELDS: Final[Mapping[str, FieldKind]] = {
     "company_tags": FieldKind.STRING_LIST,
     "company_tier": FieldKind.STRING,
     "company_country": FieldKind.STRING,
+    #: The contact's language (ISO 639-1): ``customer_language == "hi"``; routing rules with
+    #: ``by_language`` send the ticket to a team that speaks it.
+    "customer_language": FieldKind.STRING,
     #: The ticket's custom fields (a manager defines them), by key.
     "custom": FieldKind.MAP,
     #: The hour (0-23) the ticket was created, in whatever zone the caller chose.

@@ -23,11 +23,14 @@ CustomerField = Literal[
     "role",
     "company_id",
     "country",
+    "language",
 ]
 CompanyField = Literal["name", "website", "city", "phone", "country", "tier"]
 
 #: ISO 3166-1 alpha-2 ("ID", "IN", "SG"), so conditions compare one spelling.
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
+#: ISO 639-1 ("id", "en", "hi"), the spelling teams' languages use.
+LANGUAGE_PATTERN = r"^[a-z]{2}$"
 
 
 class CustomerFieldChange(BaseModel):
@@ -59,6 +62,11 @@ class CustomerRegistered(DomainEvent):
     job_title: str | None = Field(default=None, max_length=200)
     role: str | None = Field(default=None, max_length=200, description="role at the company")
     country: str | None = Field(default=None, pattern=COUNTRY_PATTERN, description="ISO 3166-1")
+    language: str | None = Field(
+        default=None,
+        pattern=LANGUAGE_PATTERN,
+        description="ISO 639-1: the language they write in (routing to a team that speaks it)",
+    )
 
 
 @event_type("CustomerProfileChanged", version=1, stream_type=CUSTOMER)

@@ -84,6 +84,9 @@ class CustomerContext(BaseModel):
     company_country: str | None = Field(
         default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"
     )
+    customer_language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}$", description="ISO 639-1, e.g. id, en, hi"
+    )
 
 
 class CustomFieldChange(BaseModel):

@@ -487,7 +487,7 @@ export interface paths {
          *
          *     A metric counts when it was met (`met_within` or `met_late`) or, while breached and not met,
          *     when it broke (`breached_open`); a breach met later counts once, as met late, in the period
-         *     it was met. Tickets are grouped by their current team or assignee.
+         *     it was met. Tickets are grouped by their current team, assignee or custom field value.
          */
         get: operations["sla_report_reports_sla_get"];
         put?: never;
@@ -625,7 +625,8 @@ export interface paths {
          * @description Ticket views: `unsolved` (the ticket list: not solved or closed), `new` (status New),
          *     `newest` (the newest across every status), `solved`, `closed`, `all`; `status=` alone lists
          *     that status whatever its category; filtered, searched and sorted (`-created_at`,
-         *     `priority`, `resolution_due`, …); `custom.<key>=value` filters by a custom field.
+         *     `priority`, `resolution_due`, `custom.<key>`, …); `custom.<key>=value` filters by a custom
+         *     field; each row carries the ticket's custom fields (a customer's: the portal form's).
          *     Customers only ever see their own tickets.
          */
         get: operations["list_tickets_tickets_get"];
@@ -1064,6 +1065,8 @@ export interface components {
             ip_address?: string | null;
             /** Job Title */
             job_title?: string | null;
+            /** Language */
+            language?: string | null;
             /** Name */
             name?: string | null;
             /** Phone */
@@ -1210,6 +1213,8 @@ export interface components {
             ip_address?: string | null;
             /** Job Title */
             job_title?: string | null;
+            /** Language */
+            language?: string | null;
             /** Name */
             name: string;
             /** Phone */
@@ -1501,6 +1506,11 @@ export interface components {
              */
             customer_country?: string | null;
             /**
+             * Customer Language
+             * @description ISO 639-1, e.g. id, en, hi
+             */
+            customer_language?: string | null;
+            /**
              * Customer Tags
              * @default []
              */
@@ -1534,6 +1544,8 @@ export interface components {
             ip_address: string | null;
             /** Job Title */
             job_title: string | null;
+            /** Language */
+            language?: string | null;
             /** Name */
             name: string;
             /** Phone */
@@ -1917,11 +1929,16 @@ export interface components {
             first_response: components["schemas"]["SlaMetricReport"];
             /**
              * Group Id
-             * @description the team or assignee id (the ticket's current one); null for tickets without one
+             * @description the team or assignee id (the ticket's current one); null for tickets without one, and when grouped by a custom field
              */
             group_id: string | null;
             next_response: components["schemas"]["SlaMetricReport"];
             resolution: components["schemas"]["SlaMetricReport"];
+            /**
+             * Value
+             * @description grouped by `custom.<key>`: the field's value (a multi-select ticket counts under each choice); null for tickets without one
+             */
+            value?: boolean | number | string | string[] | null;
         };
         /**
          * SlaMetricName
@@ -2000,9 +2017,9 @@ export interface components {
             from: string;
             /**
              * Group By
-             * @enum {string}
+             * @description team, assignee or custom.<key>
              */
-            group_by: "team" | "assignee";
+            group_by: string;
             /** Groups */
             groups: components["schemas"]["SlaGroupReport"][];
             /**
@@ -2140,6 +2157,13 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Custom Fields
+             * @description values by key (a customer's: the portal form's)
+             */
+            custom_fields?: {
+                [key: string]: boolean | number | string | string[];
+            };
             /** Customer Id */
             customer_id: string | null;
             /** First Response Due */
@@ -5029,7 +5053,8 @@ export interface operations {
                 from: string;
                 /** @description ISO date (that whole day included) or datetime (excluded) */
                 to: string;
-                group_by?: "team" | "assignee";
+                /** @description `team`, `assignee`, or `custom.<key>`: by a custom field's value */
+                group_by?: string;
             };
             header?: {
                 authorization?: string | null;
@@ -5847,6 +5872,7 @@ export interface operations {
                 /** @description only tickets whose SLA was (not) breached */
                 breached?: boolean | null;
                 include_merged?: boolean;
+                /** @description a key, `-` first for descending; `custom.<key>` sorts by a custom field */
                 sort?: string;
                 page?: number;
                 page_size?: number;

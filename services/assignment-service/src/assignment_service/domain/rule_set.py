@@ -7,6 +7,7 @@ every replica refuses it alike and the writer gets the reason back.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -18,11 +19,13 @@ from assignment_service.domain.rules import AssignmentRule, default_rule_for_tea
 
 __all__ = [
     "RuleSet",
+    "agents_outside_teams",
     "check_references",
     "effective_rules",
     "fold_rules",
     "parse_as",
     "parse_rule",
+    "rule_teams",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -65,6 +68,37 @@ def check_references(
     ]
     if problems:
         raise ValueError("; ".join(problems))
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def rule_teams(rule: AssignmentRule) -> frozenset[uuid.UUID]:
+    """The teams whose tickets the rule is meant for: its ``teams``, and the team ids its assign
+    condition compares ``team_id`` with (``team_id == "<id>"``, ``team_id in [...]``).
+
+    A rule picks among the members of the ticket's team, so these are the teams its named agents
+    must belong to. The condition is read for the ids it names only when it reads ``team_id``
+    (a literal elsewhere, such as a customer id, names no team).
+    """
+    named: set[uuid.UUID] = set(rule.teams)
+    condition = rule.assign_condition
+    if condition is not None and "team_id" in condition.fields:
+        named.update(uuid.UUID(text) for text in _UUID.findall(condition.source))
+    return frozenset(named)
+
+
+def agents_outside_teams(
+    rule: AssignmentRule, agent_teams: Callable[[uuid.UUID], frozenset[uuid.UUID]]
+) -> frozenset[uuid.UUID]:
+    """The rule's agents it could never assign: not members of any of the rule's teams
+    (:func:`rule_teams`), or of no team at all when the rule names none."""
+    teams = rule_teams(rule)
+    return frozenset(
+        agent
+        for agent in rule.agents
+        if not (agent_teams(agent) & teams if teams else agent_teams(agent))
+    )
 
 
 def fold_rules(rules: RuleSet, event_type: str, data: Mapping[str, object]) -> RuleSet:

@@ -64,6 +64,7 @@ class TicketFacts(BaseModel):
     company_tags: tuple[str, ...] = ()
     company_tier: str | None = None
     company_country: str | None = None
+    customer_language: str | None = None
     #: Custom field values by key (several choices as a list).
     custom_fields: dict[str, Any] = {}
     merged: bool = False
@@ -117,6 +118,7 @@ class TicketFacts(BaseModel):
             "company_tags": list(self.company_tags),
             "company_tier": self.company_tier,
             "company_country": self.company_country,
+            "customer_language": self.customer_language,
             "custom": {
                 key: list(value) if isinstance(value, list | tuple) else value
                 for key, value in self.custom_fields.items()
@@ -133,6 +135,7 @@ def _context(data: Mapping[str, Any] | None) -> dict[str, Any]:
         "company_tags": tuple(context.get("company_tags") or ()),
         "company_tier": context.get("company_tier"),
         "company_country": context.get("company_country"),
+        "customer_language": context.get("customer_language"),
     }
 
 

@@ -2,9 +2,9 @@
 
 ``GET /rules`` (the rules in order, with each team's implied default; ETag: the version),
 ``PUT /rules/{rule_id}`` and ``DELETE /rules/{rule_id}`` (If-Match: the version read; 409 when it
-moved, 428 without it). A rule naming a team or agent the directory stage has not seen is refused
-(422). Routes only parse, call and map errors; the rules live in
-:class:`helpdesk_platform.config_log.ConfigLog`.
+moved, 428 without it). A rule naming a team or agent the directory stage has not seen, or an
+agent who is not a member of the rule's teams, is refused (422). Routes only parse, call and map
+errors; the rules live in :class:`helpdesk_platform.config_log.ConfigLog`.
 
 The routes are declared as :data:`RULES_OPERATIONS` for the OpenAPI document
 (:mod:`~assignment_service.entrypoints.api_docs`); the helpers here (:func:`denied`,
@@ -23,9 +23,11 @@ from faust.web import Request, Response, View
 
 from assignment_service.domain.rule_set import (
     RuleSet,
+    agents_outside_teams,
     check_references,
     effective_rules,
     parse_rule,
+    rule_teams,
 )
 from assignment_service.domain.rules import AssignmentRule
 from assignment_service.entrypoints.api_docs import Operation
@@ -170,26 +172,34 @@ class RulesApi:
         }
 
     def check(self, rule: AssignmentRule) -> None:
-        """422 for unknown teams and agents, and for a rule that could never assign: it names
-        agents only, and none of them is a member of any team (a rule picks among the members
-        of the ticket's team)."""
+        """422 for unknown teams and agents, and for agents the rule could never assign: a rule
+        picks among the members of the ticket's team, so each agent it names must be a member of
+        one of the rule's teams (its ``teams`` and the teams its condition names), or of some
+        team when it names none. A later membership change is the runtime's
+        ``AssignmentBlocked(no_candidates)`` and a warning of ``GET /rules``."""
         check_references(rule, self.directory.team_known, self.directory.agent_known)
-        if rule.agents and not rule.teams and not self.teamless_agents(rule) < rule.agents:
-            raise ValueError(
-                "none of the rule's agents is a member of a team, and a rule picks among the "
-                "members of the ticket's team: it could never assign (add them to a team, or "
-                "name teams)"
-            )
+        outside = self.outside(rule)
+        if not outside:
+            return
+        names = ", ".join(sorted(str(agent) for agent in outside))
+        teams = sorted(str(team) for team in rule_teams(rule))
+        where = f"the rule's teams ({', '.join(teams)})" if teams else "any team"
+        raise ValueError(
+            f"agents {names} are not members of {where}, and a rule picks among the members of "
+            "the ticket's team: it could never assign them (add them to the team, or name "
+            "their team)"
+        )
 
-    def teamless_agents(self, rule: AssignmentRule) -> frozenset[uuid.UUID]:
-        return frozenset(a for a in rule.agents if not self.directory.agent_teams(a))
+    def outside(self, rule: AssignmentRule) -> frozenset[uuid.UUID]:
+        return agents_outside_teams(rule, self.directory.agent_teams)
 
     def warnings(self, rule: AssignmentRule) -> list[str]:
-        """What makes a saved rule assign less than it says (shown by GET /rules)."""
-        found = sorted(str(agent) for agent in self.teamless_agents(rule))
+        """What makes a saved rule assign less than it says (shown by GET /rules): agents who
+        left the rule's teams since it was saved."""
+        found = sorted(str(agent) for agent in self.outside(rule))
         if not found:
             return []
-        return [f"agents in no team, never assigned by this rule: {', '.join(found)}"]
+        return [f"agents not in the rule's teams, never assigned by it: {', '.join(found)}"]
 
     def register(self, app: faust.App) -> None:
         api = self

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from assignment_service.domain.routing import (
     RoutingConfig,
     RoutingRule,
+    TeamLanguages,
     check_teams,
     choose_team,
     parse_routing_rule,
@@ -131,7 +132,7 @@ class RoutingApi:
         if body.setdefault("rule_id", rule_id) != rule_id:
             raise HttpRefusal(422, "rule_id in the body differs from the path")
         rule = parse_routing_rule(body)
-        check_teams([rule.team_id], self.directory.team_known)
+        check_teams(rule.named_teams(), self.directory.team_known)
         return RoutingRuleSaved(rule=rule.model_dump(mode="json"))
 
     def channel_event(self, channel: str, raw: bytes) -> ChannelTeamSet:
@@ -198,14 +199,17 @@ class RoutingApi:
                 return await write(self, request, event)
 
 
-def unrouted(facts_values: Iterable[Any], routing: RoutingConfig) -> list[dict[str, Any]]:
+def unrouted(
+    facts_values: Iterable[Any], routing: RoutingConfig, languages: TeamLanguages | None = None
+) -> list[dict[str, Any]]:
     """The open tickets without a team (nor an assignee) that routing gives no team."""
     found = []
     for stored in facts_values:
         if stored is None or stored.get("team_id") is not None or stored.get("assignee_id"):
             continue
         facts = TicketFacts.model_validate(stored)
-        if not facts.needs_team or choose_team(routing, facts.condition_fields()) is not None:
+        choice = choose_team(routing, facts.condition_fields(), languages)
+        if not facts.needs_team or choice is not None:
             continue
         found.append(
             {
@@ -231,15 +235,17 @@ class UnassignableApi:
         facts_values: Callable[[], Iterable[Any]],
         routing: Callable[[], RoutingConfig],
         auth: BearerAuth,
+        languages: Callable[[], TeamLanguages] = dict,
     ) -> None:
         self.team_entries = team_entries
         self.facts_values = facts_values
         self.routing = routing
         self.auth = auth
+        self.languages = languages
 
     def document(self) -> dict[str, Any]:
         tickets = unassignable_slots(self.team_entries())
-        tickets += unrouted(self.facts_values(), self.routing())
+        tickets += unrouted(self.facts_values(), self.routing(), self.languages())
         return {"tickets": tickets}
 
     def register(self, app: faust.App) -> None:

@@ -131,6 +131,7 @@ class AssignmentWorker:
             self.faust.commands,
             lambda: self.routing.state,
             _now,
+            self.directory.team_languages,
         )
         self.directory_stage = DirectoryStage(self.directory_table, self.team_topic)
         self.team_stage = TeamStage(
@@ -148,6 +149,7 @@ class AssignmentWorker:
             lambda: list(self.facts_table.values()),
             lambda: self.routing.state,
             auth,
+            self.directory.team_languages,
         )
         self._crash_at = CrashPoint.parse(settings.crash_at)
         self.app.agent(self.faust.ticket_source, name="ticket-facts")(self._process_tickets)
@@ -209,7 +211,9 @@ class AssignmentWorker:
     async def _route_again(self, stored: Any) -> None:
         if stored is None or stored.get("team_id") is not None or stored.get("assignee_id"):
             return
-        command = route_command(TicketFacts.model_validate(stored), self.routing.state, _now())
+        facts = TicketFacts.model_validate(stored)
+        languages = self.directory.team_languages()
+        command = route_command(facts, self.routing.state, _now(), languages)
         if command is not None:
             key = str(command.stream_id).encode()
             topic = self.faust.commands.get_topic_name()

@@ -1,10 +1,10 @@
 """Stage 1b: agents' availability, activity and teams, from ``helpdesk.directory.v1``.
 
 One partition, so one order. The stage keeps each agent (availability, active, teams) and each
-team's name in the ``directory`` table, fans member changes out to every team concerned and
-forwards team details (name, tier, escalation target: a created team gets its default rule) to
-the team stage. The rules API asks it which teams and agents exist (:class:`DirectoryView`).
-Faust-free: the table and the team topic are handed in.
+team's name and languages (routing ``by_language``) in the ``directory`` table, fans member
+changes out to every team concerned and forwards team details (name, tier, escalation target: a
+created team gets its default rule) to the team stage. The rules API asks it which teams and
+agents exist (:class:`DirectoryView`). Faust-free: the table and the team topic are handed in.
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ class DirectoryView:
             if key.startswith("team:") and value is not None
         }
 
+    def team_languages(self) -> dict[uuid.UUID, tuple[str, ...]]:
+        """team id -> the languages it answers in, for routing ``by_language``."""
+        return {
+            uuid.UUID(key.removeprefix("team:")): tuple(value.get("languages") or ())
+            for key, value in list(self.table.items())
+            if key.startswith("team:") and value is not None
+        }
+
     def agent_known(self, agent_id: uuid.UUID) -> bool:
         """Whether the directory stage has seen the agent (invited, or added to a team)."""
         return self.table.get(f"agent:{agent_id}") is not None
@@ -83,7 +91,19 @@ class DirectoryStage:
             if data.get("name"):
                 # Kept in the table (not only in memory), so a restarted worker still knows the
                 # teams created before its committed offset.
-                batch.put(self.table, f"team:{team_id}", {"name": data["name"]})
+                stored = dict(batch.get(self.table, f"team:{team_id}") or {})
+                stored["name"] = data["name"]
+                if kind == "TeamCreated":
+                    stored["languages"] = list(data.get("languages") or ())
+                batch.put(self.table, f"team:{team_id}", stored)
+            return
+        if kind == "TeamRegionChanged":  # the languages routing by_language reads
+            key = f"team:{envelope.stream_id}"
+            stored = batch.get(self.table, key)
+            if stored is not None:
+                batch.put(
+                    self.table, key, {**stored, "languages": list(data.get("languages") or ())}
+                )
             return
         if kind in ("TeamMemberAdded", "TeamMemberRemoved"):
             agent_id = uuid.UUID(data["agent_id"])

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from assignment_service.domain.routing import RoutingConfig, choose_team
+from assignment_service.domain.routing import RoutingConfig, TeamLanguages, choose_team
 from assignment_service.domain.ticket_facts import TicketFacts, fold_ticket, stored_needs_agent
 from assignment_service.service_layer.batch import Batch
 from assignment_service.service_layer.team_stage import command_envelope
@@ -59,12 +59,16 @@ def reconcile_messages(stored_facts: Mapping[str, Any]) -> dict[str, Any] | None
 
 
 def route_command(
-    facts: TicketFacts, routing: RoutingConfig, now: datetime
+    facts: TicketFacts,
+    routing: RoutingConfig,
+    now: datetime,
+    languages: TeamLanguages | None = None,
 ) -> EventEnvelope | None:
-    """``RouteTicket`` for a ticket that needs a team and that routing gives one; else None."""
+    """``RouteTicket`` for a ticket that needs a team and that routing gives one (``languages``:
+    the teams' languages, for ``by_language`` rules); else None."""
     if not facts.needs_team or facts.last_event_id is None:
         return None
-    choice = choose_team(routing, facts.condition_fields())
+    choice = choose_team(routing, facts.condition_fields(), languages)
     if choice is None:
         return None
     command = RouteTicket(
@@ -87,12 +91,14 @@ class FactsStage:
         commands_topic: Any,
         routing: Callable[[], RoutingConfig],
         clock: Callable[[], datetime],
+        languages: Callable[[], TeamLanguages] = dict,
     ) -> None:
         self.facts_table = facts_table
         self.team_topic = team_topic
         self.commands_topic = commands_topic
         self.routing = routing
         self.clock = clock
+        self.languages = languages
 
     def on_event(self, batch: Batch, topic: str, raw: bytes) -> None:
         envelope = decode_envelope(raw)
@@ -131,7 +137,7 @@ class FactsStage:
         batch.put(self.facts_table, key, facts)
 
     def _route(self, batch: Batch, facts: TicketFacts) -> None:
-        command = route_command(facts, self.routing(), self.clock())
+        command = route_command(facts, self.routing(), self.clock(), self.languages())
         if command is None:
             return
         batch.send_envelope(

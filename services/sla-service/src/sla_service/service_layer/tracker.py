@@ -143,6 +143,7 @@ class TicketFields(BaseModel):
     company_tags: tuple[str, ...] = ()
     company_tier: str | None = None
     company_country: str | None = None
+    customer_language: str | None = None
     #: Custom field values by key (``TicketCreated.custom_fields``, ``CustomFieldsChanged``).
     custom: dict[str, CustomFieldValue] = Field(default_factory=dict)
 
@@ -156,6 +157,7 @@ def _context_fields(context: CustomerContext | None) -> dict[str, Any]:
         "company_tags": context.company_tags,
         "company_tier": context.company_tier,
         "company_country": context.company_country,
+        "customer_language": context.customer_language,
     }
 
 
@@ -219,6 +221,7 @@ def condition_fields(state: TicketSla) -> dict[str, Any]:
         "company_tags": list(fields.company_tags),
         "company_tier": fields.company_tier,
         "company_country": fields.company_country,
+        "customer_language": fields.customer_language,
         "custom": {
             key: list(value) if isinstance(value, tuple) else value
             for key, value in fields.custom.items()

@@ -109,8 +109,8 @@ class CustomersProjection:
             await connection.execute(
                 "INSERT INTO customer_views (customer_id, version, name, email, phone, tags,"
                 " gender, channel, ip_address, company_id, job_title, role, created_at,"
-                " updated_at, country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-                " $13, $13, $14) ON CONFLICT (customer_id) DO NOTHING",
+                " updated_at, country, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                " $11, $12, $13, $13, $14, $15) ON CONFLICT (customer_id) DO NOTHING",
                 envelope.stream_id,
                 envelope.stream_version,
                 event.name,
@@ -125,6 +125,7 @@ class CustomersProjection:
                 event.role,
                 envelope.occurred_at,
                 event.country,
+                event.language,
             )
         elif isinstance(event, CustomerProfileChanged):
             changes: dict[str, Any] = {}

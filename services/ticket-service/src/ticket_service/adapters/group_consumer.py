@@ -33,7 +33,7 @@ async def consume_in_group(
     stop: asyncio.Event,
     *,
     bootstrap: str,
-    topic: str,
+    topic: str | tuple[str, ...],
     group_id: str,
     handle: BatchHandler,
     max_records: int,
@@ -51,7 +51,7 @@ async def consume_in_group(
     backoff = 0.5
     while not stop.is_set():
         consumer = AIOKafkaConsumer(
-            topic,
+            *((topic,) if isinstance(topic, str) else topic),
             bootstrap_servers=bootstrap,
             group_id=group_id,
             enable_auto_commit=False,

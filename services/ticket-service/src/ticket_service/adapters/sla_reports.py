@@ -5,7 +5,9 @@ An outcome counts in a period when its ``at`` falls in it: when the metric was m
 is breached and not met, when it broke. A breached metric met later therefore moves from the
 period it broke in (``breached_open``) to the period it was met in (``met_late``). Groups are the
 ticket's *current* team or assignee (``ticket_views``), not the one it had when the metric ended;
-``None`` for tickets without one (or not in ``ticket_views``).
+``None`` for tickets without one (or not in ``ticket_views``). Grouped by a custom field
+(``custom.<key>``), a group is a value the tickets hold now; a multi-select ticket counts once
+under each of its choices, and tickets without a value form the ``None`` group.
 """
 
 from __future__ import annotations
@@ -13,12 +15,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
 GroupBy = Literal["team", "assignee"]
 GROUP_COLUMNS: dict[str, str] = {"team": "v.team_id", "assignee": "v.assignee_id"}
+#: The values of custom field $4 of each ticket: its choices for a multi-select, else its one
+#: value; none (a null) for a ticket without it.
+CUSTOM_VALUES = (
+    " LEFT JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(v.custom_fields -> $4::text)"
+    " WHEN 'array' THEN v.custom_fields -> $4::text"
+    " ELSE jsonb_build_array(v.custom_fields -> $4::text) END) AS g(value) ON true"
+)
 METRICS = ("first_response", "next_response", "resolution")
 
 
@@ -37,6 +46,8 @@ class MetricFigures:
 class GroupFigures:
     group_id: uuid.UUID | None
     metrics: dict[str, MetricFigures]
+    #: Grouped by a custom field: the value (None: tickets without one).
+    value: Any = None
 
 
 class SlaReports:
@@ -49,11 +60,16 @@ class SlaReports:
         start: datetime,
         end: datetime,
         teams: frozenset[uuid.UUID] | None = None,
+        *,
+        custom_key: str | None = None,
     ) -> list[GroupFigures]:
         """Per group, per metric, the outcomes with ``start <= at < end`` (of tickets of
-        ``teams`` when given); groups by id, then the one without (``None``) last; every metric
-        present (zeros when it had none)."""
+        ``teams`` when given); groups by id (or by the value of custom field ``custom_key``),
+        then the one without (``None``) last; every metric present (zeros when it had none)."""
         column = GROUP_COLUMNS[group_by]
+        join, args = "", []
+        if custom_key is not None:
+            column, join, args = "nullif(g.value, 'null'::jsonb)", CUSTOM_VALUES, [custom_key]
         rows = await self._pool.fetch(
             f"SELECT {column} AS group_id, o.metric,"  # noqa: S608 - a column of ours
             " count(*) FILTER (WHERE o.met AND o.within_target) AS met_within,"
@@ -62,15 +78,17 @@ class SlaReports:
             " round(100.0 * count(*) FILTER (WHERE o.met AND o.within_target) / count(*), 2)"
             "  AS compliance,"
             " avg(o.elapsed_seconds) FILTER (WHERE o.met) AS average_business_seconds"
-            " FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id)"
+            f" FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id){join}"
             " WHERE o.at >= $1 AND o.at < $2 AND ($3::uuid[] IS NULL OR v.team_id = ANY($3))"
             " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2",
             start,
             end,
             None if teams is None else sorted(teams),
+            *args,
         )
-        groups: dict[uuid.UUID | None, dict[str, MetricFigures]] = {}
+        groups: dict[Any, dict[str, MetricFigures]] = {}
         for row in rows:
+            # A custom field's values are scalars of one kind (choices, numbers, ...): hashable.
             metrics = groups.setdefault(row["group_id"], {m: MetricFigures() for m in METRICS})
             average = row["average_business_seconds"]
             metrics[row["metric"]] = MetricFigures(
@@ -80,6 +98,8 @@ class SlaReports:
                 compliance=float(row["compliance"]),
                 average_business_seconds=None if average is None else round(average, 3),
             )
+        if custom_key is not None:
+            return [GroupFigures(None, metrics, value) for value, metrics in groups.items()]
         return [GroupFigures(group_id, metrics) for group_id, metrics in groups.items()]
 
     async def of_ticket(self, ticket_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -135,7 +135,14 @@ class TicketQueries:
 
     async def search(self, where: TicketFilter) -> tuple[list[asyncpg.Record], int]:
         clause, args = _Where(where).sql()
-        order = f"{SORT_COLUMNS[where.sort]} {'DESC' if where.descending else 'ASC'} NULLS LAST"
+        direction = "DESC" if where.descending else "ASC"
+        order = f"{SORT_COLUMNS[where.sort]} {direction} NULLS LAST"
+        query_args = list(args)
+        if where.sort_custom is not None:
+            # jsonb orders numbers as numbers, ISO dates and text as text; tickets without a
+            # value come last whatever the direction.
+            query_args.append(where.sort_custom)
+            order = f"custom_fields -> ${len(query_args)}::text {direction} NULLS LAST"
         offset = (where.page - 1) * where.page_size
         # A customer's count is of the messages they can read (internal notes stay uncounted).
         columns = TICKET_COLUMNS if where.owner is None else PUBLIC_COUNT_COLUMNS
@@ -144,7 +151,7 @@ class TicketQueries:
             f" FROM {FROM_VIEWS} WHERE {clause} ORDER BY {order}, ticket_id"
             f" LIMIT {where.page_size}"
             f" OFFSET {offset}",
-            *args,
+            *query_args,
         )
         total = rows[0]["total"] if rows else await self._count(clause, args)
         return list(rows), int(total)

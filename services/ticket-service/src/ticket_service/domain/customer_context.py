@@ -30,6 +30,7 @@ def context_of(customer: Customer | None, company: Company | None) -> CustomerCo
         company_tags=company.tags if company else (),
         company_tier=company.tier if company else None,
         company_country=company.country if company else None,
+        customer_language=customer.language if customer else None,
     )
 
 

@@ -99,17 +99,33 @@ def clean_ip_address(value: str | None) -> str | None:
         ) from None
 
 
+def clean_language(value: str | None) -> str | None:
+    """An ISO 639-1 code ("id", "en", "hi"), lower case, as teams' languages are spelt."""
+    return _iso_code(
+        value, pycountry.languages, "language", "an ISO 639-1 language code (e.g. id, en, hi)"
+    )
+
+
 def clean_country(value: str | None) -> str | None:
     """An ISO 3166-1 alpha-2 code ("ID", "IN"), upper case, so that SLA and assignment
     conditions compare one spelling (``customer_country == "IN"``); pycountry knows the list."""
+    code = _iso_code(
+        value,
+        pycountry.countries,
+        "country",
+        "an ISO 3166-1 alpha-2 country code (e.g. ID, IN, SG)",
+    )
+    return None if code is None else code.upper()
+
+
+def _iso_code(value: str | None, database: Any, name: str, expected: str) -> str | None:
+    """A two-letter code ``database`` (a pycountry list) knows, lower case; None when empty."""
     cleaned = clean_text(value)
     if cleaned is None:
         return None
-    code = cleaned.upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise InvalidCustomerData(
-            f"country: {cleaned!r} is not an ISO 3166-1 alpha-2 country code (e.g. ID, IN, SG)"
-        )
+    code = cleaned.lower()
+    if len(code) != 2 or database.get(alpha_2=code) is None:
+        raise InvalidCustomerData(f"{name}: {cleaned!r} is not {expected}")
     return code
 
 
@@ -155,6 +171,7 @@ class Customer:
     created_at: datetime
     updated_at: datetime
     country: str | None = None
+    language: str | None = None
 
     def field_value(self, name: CustomerField) -> str | None:
         """A profile field as the events carry it (text or None)."""
@@ -175,6 +192,7 @@ def register_customer(
     job_title: str | None = None,
     role: str | None = None,
     country: str | None = None,
+    language: str | None = None,
 ) -> CustomerRegistered:
     """Decide the first event of a new contact."""
     return _event(
@@ -190,6 +208,7 @@ def register_customer(
         job_title=clean_text(job_title),
         role=clean_text(role),
         country=clean_country(country),
+        language=clean_language(language),
     )
 
 
@@ -211,6 +230,8 @@ def _clean_customer_field(name: CustomerField, value: str | uuid.UUID | None) ->
         return clean_ip_address(value)
     if name == "country":
         return clean_country(value)
+    if name == "language":
+        return clean_language(value)
     return clean_text(value)
 
 
@@ -281,6 +302,7 @@ def apply_customer(
             job_title=event.job_title,
             role=event.role,
             country=event.country,
+            language=event.language,
             created_at=occurred_at,
             updated_at=occurred_at,
         )

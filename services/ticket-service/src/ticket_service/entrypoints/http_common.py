@@ -47,6 +47,9 @@ Text = Annotated[str, Field(max_length=100)]
 Country = Annotated[
     str, Field(max_length=2, description="ISO 3166-1 alpha-2, e.g. ID, IN, SG (422 otherwise)")
 ]
+Language = Annotated[
+    str, Field(max_length=2, description="ISO 639-1, e.g. id, en, hi (422 otherwise)")
+]
 
 IfMatch = Annotated[
     str | None, Header(description='the ETag you read, e.g. "3": refuse with 409 if it moved on')

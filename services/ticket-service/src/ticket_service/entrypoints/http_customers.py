@@ -25,6 +25,7 @@ from ticket_service.entrypoints.http_common import (
     CorrelationId,
     Country,
     IfMatch,
+    Language,
     ListPage,
     Page,
     PageSize,
@@ -71,6 +72,7 @@ class CreateCustomerBody(BaseModel):
     job_title: Medium | None = None
     role: Medium | None = Field(default=None, description="their role at the company")
     country: Country | None = None
+    language: Language | None = None
 
 
 class ChangeCustomerBody(BaseModel):
@@ -88,6 +90,7 @@ class ChangeCustomerBody(BaseModel):
     job_title: Medium | None = None
     role: Medium | None = None
     country: Country | None = None
+    language: Language | None = None
 
 
 class CustomerView(BaseModel):
@@ -105,6 +108,7 @@ class CustomerView(BaseModel):
     job_title: str | None
     role: str | None
     country: str | None = None
+    language: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -153,6 +157,7 @@ async def create_customer(
         job_title=body.job_title,
         role=body.role,
         country=body.country,
+        language=body.language,
     )
     with refusals():
         customer = await customers.register_customer(new, command_context(caller, x_correlation_id))

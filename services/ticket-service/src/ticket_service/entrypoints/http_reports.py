@@ -11,10 +11,11 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_events.sla import SlaMetricName
+from helpdesk_events.tickets import CustomFieldValue
 from ticket_service.entrypoints.dependencies import Caller, SlaReports
 from ticket_service.entrypoints.errors import refusals
 from ticket_service.entrypoints.http_common import ERRORS
-from ticket_service.service_layer.sla_reports import GroupBy, MetricFigures
+from ticket_service.service_layer.sla_reports import MetricFigures
 
 router = APIRouter(tags=["reports"])
 
@@ -47,7 +48,12 @@ class SlaMetricReport(BaseModel):
 class SlaGroupReport(BaseModel):
     group_id: uuid.UUID | None = Field(
         description="the team or assignee id (the ticket's current one); null for tickets "
-        "without one"
+        "without one, and when grouped by a custom field"
+    )
+    value: CustomFieldValue | None = Field(
+        default=None,
+        description="grouped by `custom.<key>`: the field's value (a multi-select ticket "
+        "counts under each choice); null for tickets without one",
     )
     first_response: SlaMetricReport
     next_response: SlaMetricReport
@@ -59,7 +65,7 @@ class SlaReport(BaseModel):
 
     period_from: datetime = Field(alias="from", description="start of the period (included)")
     period_to: datetime = Field(alias="to", description="end of the period (excluded)")
-    group_by: GroupBy
+    group_by: str = Field(description="team, assignee or custom.<key>")
     groups: list[SlaGroupReport]
 
 
@@ -134,14 +140,20 @@ async def sla_report(
             description="ISO date (that whole day included) or datetime (excluded)",
         ),
     ],
-    group_by: GroupBy = "team",
+    group_by: Annotated[
+        str,
+        Query(
+            pattern=r"^(?:team|assignee|custom\.[a-z][a-z0-9_]{0,62})$",
+            description="`team`, `assignee`, or `custom.<key>`: by a custom field's value",
+        ),
+    ] = "team",
 ) -> SlaReport:
     """SLA compliance and average business times per team or assignee, per metric, of the
     metrics met or breached in the period (at most 366 days; datetimes without a zone are UTC).
 
     A metric counts when it was met (`met_within` or `met_late`) or, while breached and not met,
     when it broke (`breached_open`); a breach met later counts once, as met late, in the period
-    it was met. Tickets are grouped by their current team or assignee."""
+    it was met. Tickets are grouped by their current team, assignee or custom field value."""
     start, end = parse_period(period_from, period_to)
     with refusals():
         groups = await reports.by_group(caller, group_by, start, end)
@@ -152,6 +164,7 @@ async def sla_report(
         groups=[
             SlaGroupReport(
                 group_id=group.group_id,
+                value=group.value,
                 first_response=SlaMetricReport.of(group.metrics["first_response"]),
                 next_response=SlaMetricReport.of(group.metrics["next_response"]),
                 resolution=SlaMetricReport.of(group.metrics["resolution"]),

@@ -116,7 +116,13 @@ async def list_tickets(
         bool | None, Query(description="only tickets whose SLA was (not) breached")
     ] = None,
     include_merged: bool = False,
-    sort: Annotated[str, Query(pattern=r"^-?[a-z_]+$")] = "-created_at",
+    sort: Annotated[
+        str,
+        Query(
+            pattern=r"^-?(?:[a-z_]+|custom\.[a-z][a-z0-9_]{0,62})$",
+            description="a key, `-` first for descending; `custom.<key>` sorts by a custom field",
+        ),
+    ] = "-created_at",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 25,
     scope: Annotated[
@@ -127,7 +133,8 @@ async def list_tickets(
     """Ticket views: `unsolved` (the ticket list: not solved or closed), `new` (status New),
     `newest` (the newest across every status), `solved`, `closed`, `all`; `status=` alone lists
     that status whatever its category; filtered, searched and sorted (`-created_at`,
-    `priority`, `resolution_due`, …); `custom.<key>=value` filters by a custom field.
+    `priority`, `resolution_due`, `custom.<key>`, …); `custom.<key>=value` filters by a custom
+    field; each row carries the ticket's custom fields (a customer's: the portal form's).
     Customers only ever see their own tickets."""
     search = TicketSearch(
         view=view or ("all" if ticket_status else "unsolved"),  # by status: no view=all needed

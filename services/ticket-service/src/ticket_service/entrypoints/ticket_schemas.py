@@ -136,6 +136,9 @@ class TicketSummary(BaseModel):
     sla_breached: bool
     created_at: datetime
     updated_at: datetime
+    custom_fields: dict[str, CustomFieldValue] = Field(
+        default_factory=dict, description="values by key (a customer's: the portal form's)"
+    )
 
 
 class TicketPage(BaseModel):

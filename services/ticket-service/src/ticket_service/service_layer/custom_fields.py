@@ -121,9 +121,7 @@ def filter_values(
     query string read by each field's kind (a number, true/false, one of several choices)."""
     document: dict[str, Any] = {}
     for key, text in wanted.items():
-        field = definitions.get(key)
-        if field is None or (by_customer and CustomFieldForm.PORTAL not in field.forms):
-            raise rules.InvalidCustomField(f"cannot filter by custom.{key}: no such custom field")
+        field = field_named(definitions, key, by_customer=by_customer, use="filter by")
         if field.kind is CustomFieldKind.MULTI_SELECT:
             document[key] = [rules.check_value(field, [text])[0]]  # type: ignore[index]
         elif field.kind is CustomFieldKind.NUMBER:
@@ -140,6 +138,22 @@ def filter_values(
     return document
 
 
+def field_named(
+    definitions: CustomFields, key: str, *, by_customer: bool, use: str
+) -> CustomFieldDefinition:
+    """The definition a list sort or a report names (``custom.<key>``); a customer only names
+    the portal form's. Else :class:`InvalidCustomField` (422) saying so."""
+    field = definitions.get(key)
+    if field is None or (by_customer and CustomFieldForm.PORTAL not in field.forms):
+        raise rules.InvalidCustomField(f"cannot {use} custom.{key}: no such custom field")
+    return field
+
+
+def check_sort_key(definitions: CustomFields, key: str, *, by_customer: bool) -> None:
+    """``sort=custom.<key>`` names a defined field (the caller may see)."""
+    field_named(definitions, key, by_customer=by_customer, use="sort by")
+
+
 def visible_values(
     who: access.Principal, definitions: CustomFields, values: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -151,6 +165,8 @@ def visible_values(
 __all__ = [
     "CustomFieldConfig",
     "append_configuration",
+    "check_sort_key",
+    "field_named",
     "filter_values",
     "require_version",
     "visible_values",

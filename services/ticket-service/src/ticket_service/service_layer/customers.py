@@ -49,6 +49,7 @@ class NewCustomer:
     job_title: str | None = None
     role: str | None = None
     country: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class CustomerApplication:
             job_title=new.job_title,
             role=new.role,
             country=new.country,
+            language=new.language,
         )
         if registered.company_id is not None:
             await self._require_company(registered.company_id)

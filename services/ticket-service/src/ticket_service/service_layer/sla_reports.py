@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from ticket_service.adapters.sla_reports import GroupBy, GroupFigures, MetricFigures
+from ticket_service.adapters.sla_reports import (
+    GROUP_COLUMNS,
+    GroupBy,
+    GroupFigures,
+    MetricFigures,
+)
+from ticket_service.domain.custom_fields import InvalidCustomField
 from ticket_service.service_layer import access
 from ticket_service.service_layer.access import Action
+from ticket_service.service_layer.custom_fields import field_named
 from ticket_service.service_layer.directory import DirectoryApplication
 from ticket_service.service_layer.tickets import TicketApplication
 
@@ -26,6 +33,8 @@ class SlaReportStore(Protocol):
         start: datetime,
         end: datetime,
         teams: frozenset[uuid.UUID] | None = None,
+        *,
+        custom_key: str | None = None,
     ) -> list[GroupFigures]: ...
 
     async def of_ticket(self, ticket_id: uuid.UUID) -> list[Any]: ...
@@ -40,11 +49,21 @@ class SlaReportReads:
         self._directory = directory
 
     async def by_group(
-        self, who: access.Principal, group_by: GroupBy, start: datetime, end: datetime
+        self, who: access.Principal, group_by: str, start: datetime, end: datetime
     ) -> list[GroupFigures]:
-        """Managers read every team's figures, a team's lead their teams' (others: 403)."""
+        """Managers read every team's figures, a team's lead their teams' (others: 403).
+        ``group_by`` is ``team``, ``assignee`` or ``custom.<key>`` (a defined custom field)."""
         teams = access.report_scope(who, await self._directory.teams_led_by(who))
-        return await self._store.by_group(group_by, start, end, teams)
+        if group_by.startswith("custom."):
+            key = group_by.removeprefix("custom.")
+            definitions, _ = await self._tickets.custom_fields.definitions()
+            field_named(definitions, key, by_customer=False, use="report by")
+            return await self._store.by_group("team", start, end, teams, custom_key=key)
+        if group_by not in GROUP_COLUMNS:
+            raise InvalidCustomField(
+                f"cannot group by {group_by!r}; use team, assignee or custom.<key>"
+            )
+        return await self._store.by_group(cast(GroupBy, group_by), start, end, teams)
 
     async def of_ticket(self, who: access.Principal, ticket_id: uuid.UUID) -> list[Any]:
         """The ticket's SLA outcomes, if the caller may see the ticket (else not found)."""

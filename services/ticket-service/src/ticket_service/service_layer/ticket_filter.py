@@ -40,6 +40,8 @@ class TicketFilter:
     #: With ``owner``: also the tickets of this company (it shares them with its customers).
     owner_company: uuid.UUID | None = None
     sort: SortKey = "created_at"
+    #: ``sort=custom.<key>``: the custom field to sort by (then ``sort`` is not used).
+    sort_custom: str | None = None
     descending: bool = True
     page: int = 1
     page_size: int = 25

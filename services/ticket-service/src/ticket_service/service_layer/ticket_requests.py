@@ -95,8 +95,11 @@ class TicketRequests:
     ) -> tuple[list[Any], int]:
         """A ticket view, filtered, searched and sorted; customers only find their own."""
         sort_key = search.sort.removeprefix("-")
-        if sort_key not in SORT_KEYS:
-            raise BadSearch(f"cannot sort by {sort_key!r}; use one of {SORT_KEYS}")
+        sort_custom = sort_key.removeprefix("custom.") if sort_key.startswith("custom.") else None
+        if sort_custom is not None:
+            sort_key = "created_at"  # the tie-breaker of equal values is the ticket id
+        elif sort_key not in SORT_KEYS:
+            raise BadSearch(f"cannot sort by {sort_key!r}; use one of {SORT_KEYS} or custom.<key>")
         assignee_id, unassigned = await self._assignee(who, search.assignee)
         where = TicketFilter(
             view=search.view,
@@ -112,6 +115,7 @@ class TicketRequests:
             breached=search.breached,
             include_merged=search.include_merged,
             sort=sort_key,  # type: ignore[arg-type]  # checked against SORT_KEYS above
+            sort_custom=sort_custom,
             descending=search.sort.startswith("-"),
             page=search.page,
             page_size=search.page_size,

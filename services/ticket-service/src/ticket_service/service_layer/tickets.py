@@ -33,6 +33,7 @@ from ticket_service.service_layer.context import CommandContext, envelope_for
 from ticket_service.service_layer.custom_fields import (
     CustomFieldConfig,
     append_configuration,
+    check_sort_key,
     filter_values,
     require_version,
     visible_values,
@@ -550,18 +551,24 @@ class TicketApplication:
         """Ticket views and search; customers only ever find their own tickets, or with
         ``company`` their company's where it shares them."""
         access.require(who, Action.READ_TICKETS)
+        by_customer = who.role is access.Role.CUSTOMER
+        definitions, _ = await self.custom_fields.definitions()
         if where.custom_wanted:
-            definitions, _ = await self.custom_fields.definitions()
-            where.custom = filter_values(
-                definitions, where.custom_wanted, by_customer=who.role is access.Role.CUSTOMER
-            )
-        if who.role is not access.Role.CUSTOMER:
+            where.custom = filter_values(definitions, where.custom_wanted, by_customer=by_customer)
+        if where.sort_custom is not None:
+            check_sort_key(definitions, where.sort_custom, by_customer=by_customer)
+        if not by_customer:
             return await self._read_model().search(where)
         where.owner = (access.subject_id(who), who.email or "")
         if company:
             where.owner_company = await self.company_scope(who)
         rows, total = await self._read_model().search(where)
-        return [access.customer_summary(dict(row)) for row in rows], total
+        return [
+            access.customer_summary(
+                {**row, "custom_fields": visible_values(who, definitions, row["custom_fields"])}
+            )
+            for row in rows
+        ], total
 
     async def may_download(
         self, who: access.Principal, uploaded_by: str, public_on: list[uuid.UUID]
