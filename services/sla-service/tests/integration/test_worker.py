@@ -348,6 +348,14 @@ async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
     second = worker_factory(app_id)
     second.start()
     await second.wait_ready()
+    # Its due index came from the timers stored with the states, none worked out again.
+    rebuilt = [
+        orjson.loads(line)
+        for line in second.log_path.read_text().splitlines()
+        if '"due index rebuilt"' in line
+    ]
+    assert rebuilt and rebuilt[0]["worked_out"] == 0, second.log_tail()
+    assert rebuilt[0]["tickets"] >= 1  # the late ticket's resolution is still to come
     # Resolution (6 s) of both and first response of the late one are due by now or soon.
     for ticket in (early, late):
         events, _ = await sla_events(
