@@ -44,8 +44,8 @@ from workers import Worker, free_port, private_kafka, until
 
 from helpdesk_devstack.kafka import LocalKafka, ensure_topics
 from helpdesk_platform.kafka_topics import ensure_topics as ensure_own_topics
-from sla_service.adapters.faust_app import stored
-from sla_service.entrypoints.worker import TABLE_NAME, create_worker, own_topics
+from sla_service.adapters.faust_app import TABLE_NAME, own_topics, stored
+from sla_service.entrypoints.worker import create_worker
 from sla_service.settings import SlaSettings
 
 
@@ -145,6 +145,8 @@ async def main() -> None:
         "HELPDESK_SLA_APP_ID": f"sla-restart-{uuid.uuid4().hex[:6]}",
         "HELPDESK_SLA_HTTP_PORT": str(port),
         "HELPDESK_SLA_DATA_DIR": str(data_dir),
+        # Static membership, as the StatefulSet pod has (its name): no session-timeout wait.
+        "HELPDESK_SLA_GROUP_INSTANCE_ID": "sla-restart-bench-0",
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }

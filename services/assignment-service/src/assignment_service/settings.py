@@ -51,6 +51,12 @@ class AssignmentSettings(BaseSettings):
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        description="Kafka static membership (group.instance.id), one per replica and stable "
+        "across its restarts (the StatefulSet pod's name): a restarted replica gets its "
+        "partitions back at once instead of after the dead one's session timeout (issue #13)",
+    )
     reconcile_interval: float = Field(
         default=30.0,
         gt=0,

@@ -104,6 +104,12 @@ class SlaSettings(BaseSettings):
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        description="Kafka static membership (group.instance.id), one per replica and stable "
+        "across its restarts (the StatefulSet pod's name): a restarted replica gets its "
+        "partitions back at once instead of after the dead one's session timeout (issue #13)",
+    )
     log_level: str = Field(
         default="INFO",
         validation_alias=AliasChoices("HELPDESK_LOG_LEVEL", "HELPDESK_SLA_LOG_LEVEL"),

@@ -97,6 +97,7 @@ class AssignmentApp:
             # Up to 5 ms for a produce request to fill: fewer, larger requests (the socket
             # writes of one request per message were a fifth of the worker's CPU at 200/s).
             producer_linger=0.005,
+            consumer_group_instance_id=settings.group_instance_id,
             broker_session_timeout=settings.session_timeout,
             broker_heartbeat_interval=min(3.0, settings.session_timeout / 4),
             web_enabled=True,

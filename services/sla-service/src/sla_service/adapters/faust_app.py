@@ -105,6 +105,7 @@ class SlaFaustApp:
             table_standby_replicas=0,
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
+            consumer_group_instance_id=settings.group_instance_id,
             broker_session_timeout=settings.session_timeout,
             broker_heartbeat_interval=min(3.0, settings.session_timeout / 4),
             web_enabled=True,
