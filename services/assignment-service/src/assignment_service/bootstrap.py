@@ -1,7 +1,9 @@
 """Builds the assignment worker and what it needs, once, for every entry point.
 
 The worker's own topics (team requests, changelogs) are created before its consumer joins the
-group, on the event loop Faust then runs on; :func:`bootstrap` returns the worker ready to run.
+group, on the event loop Faust then runs on, and a data directory far behind the changelogs is
+filled straight from them (:mod:`helpdesk_platform.faust_preload`); :func:`bootstrap` returns
+the worker ready to run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 def bootstrap(settings: AssignmentSettings) -> AssignmentWorker:
     """The worker for ``settings``, its topics created and its data directory made."""
     from assignment_service.entrypoints import worker as worker_module
-    from helpdesk_platform import kafka_topics
+    from helpdesk_platform import faust_preload, kafka_topics
 
     # The loop stays the current one for Faust.
     loop = asyncio.new_event_loop()
@@ -28,4 +30,8 @@ def bootstrap(settings: AssignmentSettings) -> AssignmentWorker:
     )
     worker = worker_module.create_worker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # An empty or far-behind data directory: the changelogs straight into RocksDB (issue #13).
+    loop.run_until_complete(
+        faust_preload.preload_tables(worker.app, settings.kafka_bootstrap, settings.preload_min_lag)
+    )
     return worker

@@ -51,6 +51,13 @@ class AssignmentSettings(BaseSettings):
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
+    preload_min_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="read the table changelogs straight into RocksDB before the worker starts "
+        "when its data directory is at least this many records behind (an empty one: all); "
+        "0: Faust's own recovery only (helpdesk_platform.faust_preload, issue #13)",
+    )
     group_instance_id: str | None = Field(
         default=None,
         description="Kafka static membership (group.instance.id), one per replica and stable "

@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import faust
 
+    from helpdesk_platform.faust_preload import preload_tables
     from helpdesk_platform.kafka_topics import ensure_topics
     from helpdesk_platform.telemetry import setup_logging
     from sla_service.adapters.faust_app import own_topics
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     loop.run_until_complete(ensure_topics(settings.kafka_bootstrap, own_topics(settings)))
     worker = build_worker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # An empty or far-behind data directory: the changelog straight into RocksDB (issue #13).
+    loop.run_until_complete(
+        preload_tables(worker.app, settings.kafka_bootstrap, settings.preload_min_lag)
+    )
     faust.Worker(
         worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
     ).execute_from_commandline()
