@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from helpdesk_platform.faust_worker import group_instance_id_setting, preload_min_lag_setting
+
 
 class AssignmentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_ASSIGNMENT_", extra="ignore")
@@ -51,19 +53,8 @@ class AssignmentSettings(BaseSettings):
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
-    preload_min_lag: int = Field(
-        default=10_000,
-        ge=0,
-        description="read the table changelogs straight into RocksDB before the worker starts "
-        "when its data directory is at least this many records behind (an empty one: all); "
-        "0: Faust's own recovery only (helpdesk_platform.faust_preload, issue #13)",
-    )
-    group_instance_id: str | None = Field(
-        default=None,
-        description="Kafka static membership (group.instance.id), one per replica and stable "
-        "across its restarts (the StatefulSet pod's name): a restarted replica gets its "
-        "partitions back at once instead of after the dead one's session timeout (issue #13)",
-    )
+    preload_min_lag: int = preload_min_lag_setting()
+    group_instance_id: str | None = group_instance_id_setting()
     reconcile_interval: float = Field(
         default=30.0,
         gt=0,

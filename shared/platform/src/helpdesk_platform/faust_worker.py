@@ -9,9 +9,14 @@ worker's data directory (:mod:`~helpdesk_platform.faust_tables`, the app's ``sto
 
 from __future__ import annotations
 
-from helpdesk_platform import faust_delivery, faust_fetch, faust_tables
+from typing import Any
 
-__all__ = ["STORE", "prepare"]
+from pydantic import Field
+
+from helpdesk_platform import faust_delivery, faust_fetch, faust_tables
+from helpdesk_platform.faust_preload import DEFAULT_MIN_LAG
+
+__all__ = ["STORE", "group_instance_id_setting", "preload_min_lag_setting", "prepare"]
 
 #: The ``store`` of the workers' apps: RocksDB tables on the app's ``datadir``.
 STORE = faust_tables.STORE
@@ -22,3 +27,24 @@ def prepare() -> None:
     faust_delivery.install()
     faust_fetch.install()
     faust_tables.install()
+
+
+def preload_min_lag_setting() -> Any:
+    """The workers' ``preload_min_lag`` setting (see :mod:`helpdesk_platform.faust_preload`)."""
+    return Field(
+        default=DEFAULT_MIN_LAG,
+        ge=0,
+        description="read the table changelogs straight into RocksDB before the worker starts "
+        "when its data directory is at least this many records behind (an empty one: all); "
+        "0: Faust's own recovery only (helpdesk_platform.faust_preload, issue #13)",
+    )
+
+
+def group_instance_id_setting() -> Any:
+    """The workers' ``group_instance_id`` setting (Faust's ``consumer_group_instance_id``)."""
+    return Field(
+        default=None,
+        description="Kafka static membership (group.instance.id), one per replica and stable "
+        "across its restarts (the StatefulSet pod's name): a restarted replica gets its "
+        "partitions back at once instead of after the dead one's session timeout (issue #13)",
+    )
