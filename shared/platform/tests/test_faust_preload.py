@@ -71,3 +71,10 @@ async def test_an_empty_data_directory_is_filled_from_the_changelog(
     assert await preload_tables(app, kafka_bootstrap, min_lag=1) == 0
     # Turned off.
     assert await preload_tables(app, kafka_bootstrap, min_lag=0) == 0
+
+
+async def test_a_preload_that_cannot_read_leaves_the_recovery_to_faust(tmp_path: Path) -> None:
+    """Kafka not reachable (or a database still locked): the worker starts anyway."""
+    app, table = _app("127.0.0.1:1", f"preload-{uuid.uuid4().hex[:8]}", tmp_path)
+    assert await preload_tables(app, "127.0.0.1:1", min_lag=1) == 0
+    assert table.data._dbs == {}  # nothing left open for Faust to trip over

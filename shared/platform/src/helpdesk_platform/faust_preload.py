@@ -52,7 +52,14 @@ async def preload_tables(app: Any, bootstrap: str, min_lag: int = DEFAULT_MIN_LA
             continue  # not a RocksDB table
         changelog = table.changelog_topic
         partitions = changelog.partitions or app.conf.topic_partitions
-        written += await _preload(store, changelog.get_topic_name(), partitions, bootstrap, min_lag)
+        try:
+            written += await _preload(
+                store, changelog.get_topic_name(), partitions, bootstrap, min_lag
+            )
+        except Exception as error:
+            # A database locked by a process still alive, Kafka not reachable yet: the worker
+            # starts anyway and Faust's own recovery reads on from the offset the database holds.
+            log.warning("changelog preload skipped", table=table.name, error=repr(error))
     return written
 
 
