@@ -136,7 +136,6 @@ class SlaReader:
             await consumer.seek_to_beginning(*partitions)
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=100, max_records=5000)
-                now = time.time()
                 for records in batches.values():
                     for record in records:
                         kind = dict(record.headers).get("event_type", b"")
@@ -147,7 +146,15 @@ class SlaReader:
                             data = body["data"]
                             due = datetime.fromisoformat(data["due_at"])
                             self.breaches.append(
-                                (body["event_id"], data["ticket_id"], data["metric"], due, now)
+                                # When the worker produced it (Kafka's CreateTime), not when
+                                # this reader - starved on a loaded machine - got to it.
+                                (
+                                    body["event_id"],
+                                    data["ticket_id"],
+                                    data["metric"],
+                                    due,
+                                    record.timestamp / 1000,
+                                )
                             )
         finally:
             await consumer.stop()

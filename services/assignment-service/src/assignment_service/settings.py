@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from helpdesk_platform.worker_settings import group_instance_id_setting, preload_min_lag_setting
+
 
 class AssignmentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_ASSIGNMENT_", extra="ignore")
@@ -51,6 +53,8 @@ class AssignmentSettings(BaseSettings):
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
+    preload_min_lag: int = preload_min_lag_setting()
+    group_instance_id: str | None = group_instance_id_setting()
     reconcile_interval: float = Field(
         default=30.0,
         gt=0,

@@ -54,7 +54,11 @@ TEST_POLICY = {
 
 
 def worker_process(
-    bootstrap: str, app_id: str, data_dir: Path, public_key: Path | None = None
+    bootstrap: str,
+    app_id: str,
+    data_dir: Path,
+    public_key: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> WorkerProcess:
     """``python -m sla_service worker`` on a free port, configured for these tests."""
     port = free_port()
@@ -69,6 +73,7 @@ def worker_process(
         "HELPDESK_SLA_SESSION_TIMEOUT": "6",
         "HELPDESK_SLA_TIMER_INTERVAL": "0.1",
         **({"HELPDESK_JWT_PUBLIC_KEY_FILE": str(public_key)} if public_key else {}),
+        **(extra_env or {}),
     }
     return WorkerProcess(
         "sla_service", env, data_dir / f"worker-{app_id}-{time.monotonic_ns()}.log", port
@@ -78,12 +83,12 @@ def worker_process(
 @pytest.fixture(scope="module")
 def worker_factory(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, dev_keys: tuple[Path, Path]
-) -> Iterator[Callable[[str], WorkerProcess]]:
+) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
     base = tmp_path_factory.mktemp("sla-worker")
 
-    def make(app_id: str) -> WorkerProcess:
-        worker = worker_process(kafka_bootstrap, app_id, base, dev_keys[1])
+    def make(app_id: str, **extra_env: str) -> WorkerProcess:
+        worker = worker_process(kafka_bootstrap, app_id, base, dev_keys[1], extra_env)
         started.append(worker)
         return worker
 
@@ -325,13 +330,15 @@ async def test_short_target_is_breached_on_time_once(
 
 
 async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
-    worker_factory: Callable[[str], WorkerProcess],
+    worker_factory: Callable[..., WorkerProcess],
     producer: AIOKafkaProducer,
     kafka_bootstrap: str,
     agent_headers: dict[str, str],
 ) -> None:
     app_id = f"sla-restart-{uuid.uuid4().hex[:8]}"
-    first = worker_factory(app_id)
+    # Static membership, as the StatefulSet's pod name gives it (the same across the restart).
+    member = {"HELPDESK_SLA_GROUP_INSTANCE_ID": f"{app_id}-0"}
+    first = worker_factory(app_id, **member)
     first.start()
     await first.wait_ready()
     early = Ticket(producer)  # breached before the kill
@@ -345,9 +352,19 @@ async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
     for internal in (f"{app_id}-sla-state-changelog", f"{app_id}-timer-ticks"):
         assert len(await topic_partitions(kafka_bootstrap, internal)) == 6
 
-    second = worker_factory(app_id)
+    second = worker_factory(app_id, **member)
     second.start()
     await second.wait_ready()
+    # It joined as the same static member (Kafka names the member after the instance id).
+    assert f"with member_id {app_id}-0-" in second.log_path.read_text(), second.log_tail()
+    # Its due index came from the timers stored with the states, none worked out again.
+    rebuilt = [
+        orjson.loads(line)
+        for line in second.log_path.read_text().splitlines()
+        if '"due index rebuilt"' in line
+    ]
+    assert rebuilt and rebuilt[0]["worked_out"] == 0, second.log_tail()
+    assert rebuilt[0]["tickets"] >= 1  # the late ticket's resolution is still to come
     # Resolution (6 s) of both and first response of the late one are due by now or soon.
     for ticket in (early, late):
         events, _ = await sla_events(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from helpdesk_events import (
@@ -813,3 +815,56 @@ def test_custom_fields_and_countries_are_read_by_conditions() -> None:
     state, outcome = run_from(tracker, state, ticket.envelope(cleared, T0 + 2 * H))
     assert [e.data["policy"] for e in outcome.events] == ["default"]
     assert state.fields is not None and state.fields.custom == {}
+
+
+# --- the next timer stored with the state (reliability issue #13) --------------------------------
+
+
+def test_the_timer_digest_names_what_the_next_timer_depends_on() -> None:
+    """The worker stores each ticket's next timer with this digest and uses it after a restart
+    only under the same digest: an equal catalog read again gives the same digest, and every
+    change that can move a next timer gives another."""
+    base = SlaTracker(catalog(saved_at(VIP)))
+    assert SlaTracker(catalog(saved_at(VIP))).timer_digest == base.timer_digest
+    longer = {**VIP, "targets": {"Urgent": {"first_response": 3600, "resolution": 6 * 3600}}}
+    changed = [
+        SlaTracker(catalog(saved_at(VIP), saved_at(longer, T0))),
+        SlaTracker(catalog(saved_at(VIP), ("SlaPolicyDeleted", {"policy_id": "vip"}, T0))),
+        SlaTracker(catalog()),
+        SlaTracker(catalog(saved_at(VIP)), warning_fraction=0.5),
+        SlaTracker(
+            PolicyCatalog.build(
+                catalog(saved_at(VIP)).saved,
+                built_in_rule(STANDARD, BusinessCalendar.office_hours("UTC", [("09:00", "17:00")])),
+            )
+        ),
+    ]
+    digests = {tracker.timer_digest for tracker in changed}
+    assert base.timer_digest not in digests
+    assert len(digests) == len(changed)
+
+
+def test_a_stored_state_reads_back_with_its_next_timer(chooser: SlaTracker) -> None:
+    from sla_service.adapters.faust_app import TIMER_MARK, _mark_of, state_of, stored
+
+    ticket = Ticket()
+    state, _ = run(chooser, created(ticket, tags=("vip",)))
+    due = chooser.next_timer(state)
+    assert due is not None
+    mark = {"at": due.isoformat(), "digest": chooser.timer_digest, "partition": state.partition}
+    # Serialized as Faust's json codec (stdlib, with spaces) or orjson would: the mark is read
+    # alone from the start of the bytes, and the whole value gives the state back.
+    for raw in (
+        orjson.dumps(stored(state, due, chooser.timer_digest)),
+        json.dumps(stored(state, due, chooser.timer_digest)).encode(),
+    ):
+        assert _mark_of(raw) == mark
+        value = orjson.loads(raw)
+        assert value[TIMER_MARK] == mark
+        assert state_of(value) == state
+    assert datetime.fromisoformat(mark["at"]) == due
+    assert _mark_of(orjson.dumps(state.model_dump(mode="json"))) is None
+    assert _mark_of(b'{"_next_timer": "broken') is None
+    # A state stored before the mark existed still reads.
+    assert state_of(state.model_dump(mode="json")) == state
+    assert stored(state, None, "d")[TIMER_MARK]["at"] is None

@@ -23,7 +23,14 @@ from typing import Any, Protocol
 import faust
 from faust.web import Request, Response, View
 
-from helpdesk_platform import faust_delivery, faust_fetch, faust_tables, kafka_topics, telemetry
+from helpdesk_platform import (
+    faust_delivery,
+    faust_fetch,
+    faust_preload,
+    faust_tables,
+    kafka_topics,
+    telemetry,
+)
 from helpdesk_platform.faust_web import web_settings
 
 __all__ = [
@@ -52,6 +59,8 @@ class WorkerSettings(Protocol):
     http_host: str
     http_port: int
     log_level: str
+    group_instance_id: str | None
+    preload_min_lag: int
 
 
 class _HasApp(Protocol):
@@ -80,6 +89,8 @@ def create_app(settings: WorkerSettings, paths: Iterable[str], **options: Any) -
         "table_standby_replicas": 0,
         "consumer_auto_offset_reset": "earliest",
         "producer_acks": -1,
+        # Static membership: a restarted replica gets its partitions back at once (issue #13).
+        "consumer_group_instance_id": settings.group_instance_id,
         "broker_session_timeout": settings.session_timeout,
         "broker_heartbeat_interval": min(3.0, settings.session_timeout / 4),
         "web_enabled": True,
@@ -143,6 +154,10 @@ def run_worker(
     loop.run_until_complete(kafka_topics.ensure_topics(settings.kafka_bootstrap, own_topics))
     worker = build()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # An empty or far-behind data directory: the changelogs straight into RocksDB (issue #13).
+    loop.run_until_complete(
+        faust_preload.preload_tables(worker.app, settings.kafka_bootstrap, settings.preload_min_lag)
+    )
     faust.Worker(
         worker.app, loglevel=settings.log_level, override_logging=False, quiet=True
     ).execute_from_commandline()

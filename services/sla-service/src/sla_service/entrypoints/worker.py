@@ -6,8 +6,13 @@
   changes); the SLA events it derived are acknowledged by Kafka before the table is updated, so a
   crash in between re-derives the same events (same ids).
 * Timers: an in-memory :class:`DueIndex` (rebuilt from the table after every assignment and
-  recovery) is looked at every ``timer_interval`` seconds; a ticket whose instant has come gets a
-  tick on its partition of the ticks topic, and the agent then emits its ``SlaWarning`` /
+  recovery) is looked at every ``timer_interval`` seconds. Each table value carries the
+  ticket's next timer and the digest of the policies it was worked out under, written in the
+  same record as the state (so always in step with it, in RocksDB and in the changelog): a
+  rebuild reads those instants instead of validating every state and working out its clocks
+  (55 s for 100,000 tickets on a loaded machine before), and works out only the states stored
+  under other policies (reliability issue #13). A ticket whose instant has come gets a tick
+  on its partition of the ticks topic, and the agent then emits its ``SlaWarning`` /
   ``SlaBreached`` (a Faust table can only be changed from within a stream). A tick is taken off
   the index before Kafka has it (reliability issue #13): a crash rebuilds the index from the
   table, and a send that fails marks the index for a rebuild, so no due ticket is forgotten.
@@ -25,6 +30,7 @@ The worker is built once by :func:`sla_service.bootstrap.build_worker`.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable
 from datetime import UTC, datetime
@@ -40,7 +46,7 @@ from helpdesk_events.envelope import EventEnvelope
 from helpdesk_platform import faust_memory
 from helpdesk_platform.config_log import ConfigLog
 from helpdesk_platform.faust_batches import skip_unreadable, write_tables
-from sla_service.adapters.faust_app import SlaFaustApp, tick_key, traceparent_of
+from sla_service.adapters.faust_app import SlaFaustApp, stored, tick_key, traceparent_of
 from sla_service.domain.known_statuses import KnownStatuses
 from sla_service.domain.policies import PolicyCatalog, SavedPolicies
 from sla_service.domain.selection import PolicyRule
@@ -147,15 +153,19 @@ class SlaWorker:
             for key, state in batch.untouched.items():
                 self.index.set(key, state.partition, self.tracker.next_timer(state))
             await asyncio.gather(self.faust.publish(batch.sends), *written)
+            digest = self.tracker.timer_digest
+            timers = {
+                key: self.tracker.next_timer(state) for key, (_, state) in batch.states.items()
+            }
             written = await write_tables(
                 self.app,
                 [
-                    (event, self.table, key, state.model_dump(mode="json"))
+                    (event, self.table, key, stored(state, timers[key], digest))
                     for key, (event, state) in batch.states.items()
                 ],
             )
             for key, (_, state) in batch.states.items():
-                self.index.set(key, state.partition, self.tracker.next_timer(state))
+                self.index.set(key, state.partition, timers[key])
             for envelope in batch.timer_events:
                 log.info(
                     envelope.event_type,
@@ -189,11 +199,21 @@ class SlaWorker:
         )
 
     def _rebuild_index(self) -> None:
+        began = time.monotonic()
         self.index.clear()
-        for key, state in self.faust.states():
-            self.index.set(key, state.partition, self.tracker.next_timer(state))
+        worked_out = 0
+        for key, partition, instant, stored_instant in self.faust.timers(
+            self.tracker.timer_digest, self.tracker.next_timer
+        ):
+            self.index.set(key, partition, instant)
+            worked_out += not stored_instant
         self._index_dirty = self._index_stale = False
-        log.info("due index rebuilt", tickets=len(self.index))
+        log.info(
+            "due index rebuilt",
+            tickets=len(self.index),
+            worked_out=worked_out,  # states stored under other policies (or before #13)
+            seconds=round(time.monotonic() - began, 3),
+        )
         # The table and the index are now the bulk of the heap: keep later collections off them.
         faust_memory.freeze_survivors()
 

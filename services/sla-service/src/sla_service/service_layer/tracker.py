@@ -319,6 +319,12 @@ class SlaTracker:
             return None
         return metric.clock.due(self.calendar_of(state), metric.target * self.warning_fraction)
 
+    @property
+    def timer_digest(self) -> str:
+        """Everything :meth:`next_timer` depends on besides the state (see
+        :attr:`PolicyCatalog.timer_digest`): the same digest, the same next timer."""
+        return f"{self.policies.timer_digest}/{self.warning_fraction}"
+
     def next_timer(self, state: TicketSla) -> datetime | None:
         """The earliest instant at which :meth:`fire` would emit something.
 
