@@ -56,7 +56,7 @@ def wait_http(url: str, timeout: float = 90) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_stack() -> Iterator[Target]:
+def throwaway_stack(profile: Path | None = None, ticket_workers: int = 1) -> Iterator[Target]:
     from cryptography.fernet import Fernet
 
     from helpdesk_devstack.greenmail import LocalGreenMail
@@ -101,6 +101,7 @@ def throwaway_stack() -> Iterator[Target]:
             tickets_env = common | {
                 "HELPDESK_DATABASE_URL": database_dsn(server, "tickets"),
                 "HELPDESK_HTTP_PORT": str(tickets_port),
+                "HELPDESK_HTTP_WORKERS": str(ticket_workers),
                 "HELPDESK_BLOB_DIR": str(home / "blobs"),
             }
             gateway_env = common | {
@@ -119,6 +120,9 @@ def throwaway_stack() -> Iterator[Target]:
                 (["-m", "ticket_service", "relay"], tickets_env),
                 (["-m", "mail_gateway", "serve"], gateway_env),
             ):
+                if profile is not None:  # cProfile writes its file when the process ends (SIGTERM)
+                    name = "-".join(argv[1:])
+                    argv = ["-m", "cProfile", "-o", str(profile / f"{name}.prof"), *argv]
                 processes.append(
                     subprocess.Popen([sys.executable, *argv], env=os.environ | env, cwd=ROOT)
                 )
@@ -212,11 +216,20 @@ async def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 50.0])
     parser.add_argument("--burst", action="store_true", help="also send all at once")
     parser.add_argument("--throwaway", action="store_true", help="start a stack for this run")
+    parser.add_argument(
+        "--ticket-workers", type=int, default=1,
+        help="with --throwaway: the ticket service's uvicorn workers (`make up` runs 2)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", type=Path, help="with --throwaway: cProfile each service into this folder"
+    )
     args = parser.parse_args()
     print(f"machine: {describe()}", flush=True)
     rates: list[float | None] = [*args.rates, *([None] if args.burst else [])]
     if args.throwaway:
-        with throwaway_stack() as target:
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        with throwaway_stack(args.profile, args.ticket_workers) as target:
             for rate in rates:
                 await measure(target, args.mails, rate)
         return
