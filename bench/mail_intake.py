@@ -7,7 +7,9 @@ ticket. A poller reads the newest tickets every 50 ms.
 
 Against the local stack (``make up``: SMTP 127.0.0.1:3025, support@helpdesk.local, the ticket
 service on 8001), or ``--throwaway``: PostgreSQL, Kafka, GreenMail, the ticket service (API +
-relay) and the mail gateway started on free ports for this run and stopped after it.
+relay) and the mail gateway started on free ports for this run and stopped after it; it also
+prints the CPU each service spent per mail (steadier than latencies on a shared machine), and
+``--profile DIR`` runs each service under cProfile.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import smtplib
 import statistics
 import subprocess
@@ -24,7 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -43,6 +46,25 @@ class Target:
     support: str
     tickets_url: str
     private_key: bytes
+    #: service name → pid (the throwaway stack only): CPU seconds per mail are reported, a
+    #: number the other load on a shared machine does not change much, unlike the latencies.
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending.extend(int(c) for c in children)
+    return total
 
 
 def wait_http(url: str, timeout: float = 90) -> None:
@@ -56,7 +78,7 @@ def wait_http(url: str, timeout: float = 90) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_stack() -> Iterator[Target]:
+def throwaway_stack(profile: Path | None = None, ticket_workers: int = 1) -> Iterator[Target]:
     from cryptography.fernet import Fernet
 
     from helpdesk_devstack.greenmail import LocalGreenMail
@@ -101,6 +123,7 @@ def throwaway_stack() -> Iterator[Target]:
             tickets_env = common | {
                 "HELPDESK_DATABASE_URL": database_dsn(server, "tickets"),
                 "HELPDESK_HTTP_PORT": str(tickets_port),
+                "HELPDESK_HTTP_WORKERS": str(ticket_workers),
                 "HELPDESK_BLOB_DIR": str(home / "blobs"),
             }
             gateway_env = common | {
@@ -119,18 +142,25 @@ def throwaway_stack() -> Iterator[Target]:
                 (["-m", "ticket_service", "relay"], tickets_env),
                 (["-m", "mail_gateway", "serve"], gateway_env),
             ):
+                if profile is not None:  # cProfile writes its file when the process ends (SIGTERM)
+                    name = "-".join(argv[1:])
+                    argv = ["-m", "cProfile", "-o", str(profile / f"{name}.prof"), *argv]
                 processes.append(
                     subprocess.Popen([sys.executable, *argv], env=os.environ | env, cwd=ROOT)
                 )
             wait_http(f"http://127.0.0.1:{tickets_port}/readyz")
             wait_http(f"http://127.0.0.1:{gateway_port}/readyz")
+            names = ("ticket-service", "relay", "mail-gateway")
             yield Target(
                 ("127.0.0.1", smtp), "support@helpdesk.local",
                 f"http://127.0.0.1:{tickets_port}", private.read_bytes(),
+                {n: p.pid for n, p in zip(names, processes, strict=True)},
             )  # fmt: skip
         finally:
             for process in processes:
-                process.terminate()
+                # uvicorn re-raises the signal it stopped on; SIGINT (KeyboardInterrupt) lets
+                # cProfile write its file, SIGTERM's default action would not.
+                process.send_signal(signal.SIGINT if profile else signal.SIGTERM)
             for process in processes:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(15)
@@ -187,6 +217,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def measure(target: Target, count: int, rate: float | None) -> None:
     run = uuid.uuid4().hex[:8]
+    cpu_before = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
     watching = asyncio.create_task(watch(target, run, count, seconds=count / 2 + 120))
     await asyncio.sleep(0.5)
     began = time.monotonic()
@@ -204,6 +235,12 @@ async def measure(target: Target, count: int, rate: float | None) -> None:
         f"intake {len(latencies) / (last - began):.1f} mails/s | missing {missing}",
         flush=True,
     )
+    if target.pids:  # includes the acknowledgements sent so far (they trail the intake)
+        used = {n: (cpu_seconds(p) - cpu_before[n]) * 1000 / count for n, p in target.pids.items()}
+        print(
+            "        CPU ms per mail: " + ", ".join(f"{n} {ms:.1f}" for n, ms in used.items()),
+            flush=True,
+        )
 
 
 async def main() -> None:
@@ -212,11 +249,20 @@ async def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 50.0])
     parser.add_argument("--burst", action="store_true", help="also send all at once")
     parser.add_argument("--throwaway", action="store_true", help="start a stack for this run")
+    parser.add_argument(
+        "--ticket-workers", type=int, default=1,
+        help="with --throwaway: the ticket service's uvicorn workers (`make up` runs 2)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", type=Path, help="with --throwaway: cProfile each service into this folder"
+    )
     args = parser.parse_args()
     print(f"machine: {describe()}", flush=True)
     rates: list[float | None] = [*args.rates, *([None] if args.burst else [])]
     if args.throwaway:
-        with throwaway_stack() as target:
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        with throwaway_stack(args.profile, args.ticket_workers) as target:
             for rate in rates:
                 await measure(target, args.mails, rate)
         return

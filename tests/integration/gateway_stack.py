@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -154,6 +155,35 @@ def shared_env(
     }
 
 
+async def caught_up(bootstrap: str, group: str, ends: dict[TopicPartition, int]) -> bool:
+    """Whether ``group`` committed the directory topic up to ``ends`` (it read every event
+    published before them)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        for partition, end in ends.items():
+            if end and (await consumer.committed(partition) or 0) < end:
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
+async def directory_ends(bootstrap: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(DIRECTORY, p)
+            for p in sorted(consumer.partitions_for_topic(DIRECTORY) or {0})
+        ]
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
 def start_gateway(
     start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
     *,
@@ -164,13 +194,16 @@ def start_gateway(
     upstreams: dict[str, str],
     manager: tuple[str, str, str],
     extra: dict[str, str] | None = None,
+    from_now: bool = True,
 ) -> tuple[str, dict[str, str], ServiceProcess]:
     """The gateway's real process on a free port, after ``bootstrap-manager`` seeded the
     ``manager`` (email, name, password) as ``make up`` does; returns (URL, env, process).
 
     ``common`` carries the database, Kafka and key settings it shares with the ticket service;
     ``upstreams`` overrides the routing table's service addresses (name → base URL). Shared by
-    the gateway's integration tests and the browser tests, which serve the built portals."""
+    the gateway's integration tests and the browser tests, which serve the built portals.
+    ``from_now=False`` lets its new consumer group read the directory from the topic's start,
+    as a fresh deployment does."""
     port = free_port()
     email, name, password = manager
     env = {
@@ -189,11 +222,14 @@ def start_gateway(
         "HELPDESK_BOOTSTRAP_MANAGER_PASSWORD": password,
         **(extra or {}),
     }
-    run_sync(
-        follow_from_now(
-            env["HELPDESK_KAFKA_BOOTSTRAP"], env["HELPDESK_GATEWAY_DIRECTORY_GROUP"], (DIRECTORY,)
+    if from_now:
+        run_sync(
+            follow_from_now(
+                env["HELPDESK_KAFKA_BOOTSTRAP"],
+                env["HELPDESK_GATEWAY_DIRECTORY_GROUP"],
+                (DIRECTORY,),
+            )
         )
-    )
     bootstrap = subprocess.run(
         [sys.executable, "-m", "api_gateway", "bootstrap-manager"],
         env=os.environ | env,

@@ -8,10 +8,13 @@ see only their own tickets."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 import jwt
@@ -20,12 +23,16 @@ import pytest
 from helpdesk_devstack import mailbox
 from helpdesk_devstack.tokens import mint_token
 
+from .conftest import ServiceProcess
 from .gateway_stack import (
     MANAGER_EMAIL,
     MANAGER_PASSWORD,
     GatewayStack,
+    caught_up,
+    directory_ends,
     gateway,  # noqa: F401
     refresh_cookie,
+    start_gateway,
 )
 
 pytestmark = pytest.mark.integration
@@ -300,6 +307,64 @@ async def test_password_reset_by_mail(gateway: GatewayStack) -> None:  # noqa: F
         assert (await refresh(client, old_session)).status_code == 401  # other sessions end
         assert (await sign_in(client, email, PASSWORD)).status_code == 401
         assert (await sign_in(client, email, new_password)).status_code == 200
+
+
+async def test_a_gateway_on_a_new_consumer_group_mails_each_invitation_once(
+    gateway: GatewayStack,  # noqa: F811
+    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+) -> None:
+    """#15: a second gateway on the same store with a new consumer group (a renamed group, a
+    second deployment) reads every ``AgentInvited`` from the topic's start; each invitation is
+    still mailed once: the one before it (already mailed) and the one both gateways read live."""
+    bootstrap = gateway.env["HELPDESK_KAFKA_BOOTSTRAP"]
+    async with gateway.client() as client:
+        manager = bearer(await manager_token(client))
+
+        async def invite(name: str) -> str:
+            email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+            invited = await client.post(
+                "/api/agents", headers=manager, json={"email": email, "name": name, "role": "agent"}
+            )
+            assert invited.status_code == 201, invited.text
+            return email
+
+        before = await invite("Ayu")
+        await mail_to(gateway, before, "invited", link=f"{gateway.url}/agent/accept-invitation")
+        second_url, second_env, second = await asyncio.to_thread(
+            start_gateway,
+            start_service,
+            common=gateway.env,
+            ticket_url=gateway.ticket_url,
+            mail=gateway.mail,
+            web_dir=Path(gateway.env["HELPDESK_GATEWAY_WEB_DIR"]),
+            upstreams=json.loads(gateway.env["HELPDESK_GATEWAY_UPSTREAMS"]),
+            manager=(MANAGER_EMAIL, "Helpdesk Manager", MANAGER_PASSWORD),
+            from_now=False,
+        )
+        try:
+            live = await invite("Bayu")
+            ends = await directory_ends(bootstrap)
+            group = second_env["HELPDESK_GATEWAY_DIRECTORY_GROUP"]
+            for _ in range(600):
+                if await caught_up(bootstrap, group, ends):
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise AssertionError("the second gateway did not read the directory")
+            await mail_to(gateway, live, "invited")
+            ours = (
+                f"{gateway.url}/agent/accept-invitation",
+                f"{second_url}/agent/accept-invitation",
+            )
+            for email in (before, live):
+                mails = await asyncio.to_thread(mailbox.messages, gateway.mail, email)
+                invitations = [
+                    m for m in mails
+                    if "invited" in str(m["Subject"]) and any(u in text_of(m) for u in ours)
+                ]  # fmt: skip
+                assert len(invitations) == 1, (email, [text_of(m) for m in invitations])
+        finally:
+            second.stop()
 
 
 async def test_customer_signs_in_by_link_or_code_and_sees_only_their_tickets(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from api_gateway.domain.credentials import (
     check_password_policy,
     code_digest,
     digest,
+    invitation_expired,
     lockout_after,
     new_code,
     new_secret,
@@ -60,3 +61,12 @@ def test_weak_passwords_are_refused(password: str, reason: str) -> None:
 
 def test_a_long_passphrase_is_fine() -> None:
     check_password_policy("correct horse battery staple", email="sari@example.com")
+
+
+def test_an_invitation_read_after_its_links_lifetime_is_not_mailed() -> None:
+    invited = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    lifetime = timedelta(hours=72)
+    assert not invitation_expired(invited, lifetime, invited + timedelta(minutes=1))
+    assert not invitation_expired(invited, lifetime, invited + timedelta(hours=71, minutes=59))
+    assert invitation_expired(invited, lifetime, invited + lifetime)
+    assert invitation_expired(invited, lifetime, invited + timedelta(days=30))

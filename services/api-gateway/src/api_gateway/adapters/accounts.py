@@ -7,7 +7,9 @@ conditional ``UPDATE … RETURNING``: two concurrent requests with the same secr
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -200,13 +202,39 @@ class Accounts:
                 expires_at,
             )
 
-    async def invitation_sent(self, source_event_id: uuid.UUID) -> bool:
-        sent = await self.pool.fetchval(
-            "SELECT sent_at IS NOT NULL FROM api_gateway.one_time_tokens "
-            "WHERE source_event_id = $1",
-            source_event_id,
-        )
-        return bool(sent)
+    @contextlib.asynccontextmanager
+    async def invitation_claim(
+        self, subject: str, token_hash: bytes, expires_at: datetime, source_event_id: uuid.UUID
+    ) -> AsyncIterator[bool]:
+        """Claim the mailing of the invitation of directory event ``source_event_id``: True
+        when it was not mailed yet. The claim (the link's row, locked) is held until the block
+        ends and is then marked sent, so of two gateways reading the same event (a second
+        consumer group, a rolling rename) only one mails it; the other waits for the lock and
+        finds it sent. When the block fails (SMTP down), nothing is recorded and the event is
+        read again."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            claimed = await connection.fetchval(
+                """
+                INSERT INTO api_gateway.one_time_tokens
+                    (token_hash, purpose, subject, source_event_id, expires_at)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (source_event_id) DO UPDATE
+                   SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at
+                 WHERE one_time_tokens.sent_at IS NULL
+                RETURNING true
+                """,
+                token_hash,
+                Purpose.INVITATION.value,
+                subject,
+                source_event_id,
+                expires_at,
+            )
+            yield bool(claimed)
+            if claimed:
+                await connection.execute(
+                    "UPDATE api_gateway.one_time_tokens SET sent_at = now() WHERE token_hash = $1",
+                    token_hash,
+                )
 
     async def mark_sent(self, token_hash: bytes) -> None:
         await self.pool.execute(

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 MAX_CODE_ATTEMPTS = 5
@@ -64,6 +64,13 @@ def same_digest(a: bytes | None, b: bytes) -> bool:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def invitation_expired(invited_at: datetime, lifetime: timedelta, now: datetime) -> bool:
+    """An invitation older than a link's lifetime is not mailed when its event is read (again):
+    a gateway that starts on a new consumer group (a fresh deployment, a renamed group) reads
+    the directory from its start, and the agents invited long ago must not get a mail each."""
+    return invited_at + lifetime <= now
 
 
 def lockout_after(failures: int) -> timedelta | None:

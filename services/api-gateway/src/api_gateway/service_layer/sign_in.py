@@ -26,6 +26,7 @@ from api_gateway.domain.credentials import (
     check_password_policy,
     code_digest,
     digest,
+    invitation_expired,
     lockout_after,
     new_code,
     new_secret,
@@ -308,10 +309,12 @@ class SignInService:
             account = await self.accounts.upsert_staff(
                 agent_id, normalise_email(data["email"]), data["name"], data["role"], version
             )
-            if account.password_hash is None and not await self.accounts.invitation_sent(
-                envelope.event_id
-            ):
-                await self._invite(account, envelope.event_id)
+            if account.password_hash is not None:
+                return  # already signed up: nothing to mail
+            if invitation_expired(envelope.occurred_at, self.lifetimes.invitation, self.clock()):
+                log.info("expired invitation not mailed", agent_id=str(agent_id))
+                return
+            await self._invite(account, envelope.event_id)
         elif envelope.event_type == "AgentRoleChanged":
             await self.accounts.change_staff(agent_id, version, role=data["to_role"])
         elif envelope.event_type == "AgentDeactivated":
@@ -321,24 +324,25 @@ class SignInService:
             await self.accounts.change_staff(agent_id, version, active=True)
 
     async def _invite(self, account: StaffAccount, event_id: uuid.UUID) -> None:
+        """Mail the invitation of directory event ``event_id`` unless it was mailed already
+        (by this gateway before a restart, or by another one sharing its store)."""
         secret = new_secret()
-        await self.accounts.add_one_time(
-            Purpose.INVITATION,
-            str(account.agent_id),
-            secret.digest,
-            self.clock() + self.lifetimes.invitation,
-            source_event_id=event_id,
-        )
-        hours = int(self.lifetimes.invitation.total_seconds() // 3600)
-        await self.mailer.send(
-            account.email,
-            "You are invited to the helpdesk",
-            f"Hello {account.name},\n\nyou have been invited to the helpdesk as {account.role}. "
-            f"Choose your password here (the link works once, for {hours} hours):\n\n"
-            f"{self.public_url}/agent/accept-invitation?token={secret.value}\n\n"
-            "Then sign in with this email address and your password.\n",
-        )
-        await self.accounts.mark_sent(secret.digest)
+        expires_at = self.clock() + self.lifetimes.invitation
+        subject = str(account.agent_id)
+        async with self.accounts.invitation_claim(
+            subject, secret.digest, expires_at, event_id
+        ) as claimed:
+            if not claimed:
+                return
+            hours = int(self.lifetimes.invitation.total_seconds() // 3600)
+            await self.mailer.send(
+                account.email,
+                "You are invited to the helpdesk",
+                f"Hello {account.name},\n\nyou have been invited to the helpdesk as "
+                f"{account.role}. Choose your password here (the link works once, for {hours} "
+                f"hours):\n\n{self.public_url}/agent/accept-invitation?token={secret.value}\n\n"
+                "Then sign in with this email address and your password.\n",
+            )
         log.info("invitation sent", agent_id=str(account.agent_id))
 
     # --- bootstrap -------------------------------------------------------------------------------

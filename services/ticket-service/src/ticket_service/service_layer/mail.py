@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from helpdesk_events import DomainEvent, Visibility
+from helpdesk_events import DomainEvent, EventEnvelope, Visibility
 from helpdesk_events.mail import (
     EmailBounced,
     EmailDeliveryRecorded,
@@ -28,7 +28,7 @@ from ticket_service.domain import ticket as tickets
 from ticket_service.domain.errors import VersionConflict
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.event_store import EventStore
+from ticket_service.service_layer.event_store import EventStore, StreamAppend
 from ticket_service.service_layer.idempotency import (
     IdempotencyRequest,
     IdempotencyStore,
@@ -126,19 +126,16 @@ class MailApplication:
         context: CommandContext,
         request: IdempotencyRequest,
     ) -> MailOutcome:
-        """A new ticket from a mail: ``TicketCreated`` then the customer's message with the
-        mail's headers. Two idempotent steps, so a retry after a crash between them ends the
-        same as one call."""
+        """A new ticket from a mail: ``TicketCreated``, the customer's message and the mail's
+        headers, appended in one statement with the key (one write, not two: a mail burst is
+        bound by the ticket service's work per mail)."""
         stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
         if stored is not None:
             return MailOutcome.of(stored.body)
-        ticket, _ = await self._tickets.create_ticket(
-            new,
-            context,
-            IdempotencyRequest(request.scope, f"{request.key}:ticket", request.fingerprint),
+        ticket, created = await self._tickets.decide_ticket(new, context)
+        return await self._add(
+            ticket, mail, context, request, by_customer=True, created=True, first=created
         )
-        outcome = await self._add(ticket, mail, context, request, by_customer=True, created=True)
-        return outcome
 
     async def add_to_ticket(
         self,
@@ -184,7 +181,10 @@ class MailApplication:
         by_customer: bool,
         created: bool = False,
         follow_up_of: uuid.UUID | None = None,
+        first: EventEnvelope | None = None,
     ) -> MailOutcome:
+        """``first``: the new ticket's ``TicketCreated`` (``ticket`` is not appended yet)."""
+
         async def attempt() -> MailOutcome:
             nonlocal ticket
             options, _ = await self._tickets.options()
@@ -214,7 +214,7 @@ class MailApplication:
             events.append(
                 mail.received.model_copy(update={"message_id": message_id if has_message else None})
             )
-            added = await self._new_participants(ticket, mail.participants)
+            added = await self._new_participants(ticket, mail.participants, fresh=first is not None)
             if added:
                 events.append(TicketParticipantsAdded(addresses=added))
             outcome = MailOutcome(
@@ -224,21 +224,24 @@ class MailApplication:
                 follow_up_of=follow_up_of,
             )
             try:
-                stored = await self._append_once(ticket, events, context, request, outcome)
+                stored = await self._append_once(ticket, events, context, request, outcome, first)
             except VersionConflict:
-                ticket = await self._tickets.get_ticket(ticket.id)  # it moved: read it again
+                if first is None:  # a fresh stream: nobody else can have written it
+                    ticket = await self._tickets.get_ticket(ticket.id)  # it moved: read it again
                 raise
             return outcome if stored is None else MailOutcome.of(stored.body)
 
         return await RETRY.run(attempt)
 
-    async def _new_participants(self, ticket: Ticket, addresses: Iterable[str]) -> tuple[str, ...]:
+    async def _new_participants(
+        self, ticket: Ticket, addresses: Iterable[str], *, fresh: bool = False
+    ) -> tuple[str, ...]:
+        """``fresh``: the ticket is being created (no stream to read yet)."""
         wanted = [a.lower() for a in addresses]
         if not wanted:
             return ()
-        known = (await self.thread(ticket.id)).participants | {
-            (ticket.requester_email or "").lower()
-        }
+        thread = Thread() if fresh else await self.thread(ticket.id)
+        known = thread.participants | {(ticket.requester_email or "").lower()}
         return tuple(dict.fromkeys(a for a in wanted if a not in known))
 
     async def _append_once(
@@ -248,11 +251,15 @@ class MailApplication:
         context: CommandContext,
         request: IdempotencyRequest,
         outcome: MailOutcome,
+        first: EventEnvelope | None = None,
     ) -> StoredResponse | None:
-        """Append and remember the outcome under the key; the earlier outcome if a twin won."""
+        """Append and remember the outcome under the key; the earlier outcome if a twin won.
+        With ``first`` (a new ticket's creation) the stream is appended from its start."""
         append = decided_append(
             ticket.id, TICKET_STREAM, ticket.version, events, context, self._clock()
         )
+        if first is not None:
+            append = StreamAppend(ticket.id, TICKET_STREAM, 0, [first, *append.events])
         response = StoredResponse(201, outcome.body())
         stored = await self._idempotency.append(
             append,

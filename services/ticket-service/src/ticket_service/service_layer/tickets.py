@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from helpdesk_events import DomainEvent, Visibility
+from helpdesk_events import DomainEvent, EventEnvelope, Visibility
 from helpdesk_events.directory import CustomFieldForm, TicketOptionsConfigured
 from helpdesk_events.tickets import CustomFieldValue, TicketField
 from ticket_service.domain import custom_fields as custom_field_rules
@@ -219,6 +219,17 @@ class TicketApplication:
         With an idempotency key the append and the key are written in one statement; a retry
         (or a concurrent twin) loses on the key and gets the first request's ticket instead.
         """
+        return await self._create(await self._checked_new(new, context), context, idempotency)
+
+    async def decide_ticket(
+        self, new: NewTicket, context: CommandContext
+    ) -> tuple[Ticket, EventEnvelope]:
+        """A new ticket checked and decided as :meth:`create_ticket` does, but not appended:
+        the caller appends the envelope (stream version 1) with more events in one statement
+        (a ticket from a mail and its first message)."""
+        return await self._decided(await self._checked_new(new, context), context)
+
+    async def _checked_new(self, new: NewTicket, context: CommandContext) -> NewTicket:
         who = access.caller_of(context)
         options, _ = await self.options()
         own_company: uuid.UUID | None = None
@@ -235,8 +246,7 @@ class TicketApplication:
             by_customer=by_customer,
             required_on=CustomFieldForm.PORTAL if by_customer else CustomFieldForm.AGENT,
         )
-        new = replace(new, custom_fields={k: v for k, v in values.items() if v is not None})
-        return await self._create(new, context, idempotency)
+        return replace(new, custom_fields={k: v for k, v in values.items() if v is not None})
 
     async def _checked_custom_fields(
         self,
@@ -273,6 +283,28 @@ class TicketApplication:
         context: CommandContext,
         idempotency: IdempotencyRequest | None = None,
     ) -> tuple[Ticket, bool]:
+        ticket, envelope = await self._decided(new, context)
+        ticket_id = ticket.id
+        append = StreamAppend(ticket_id, TICKET_STREAM, 0, [envelope])
+        if idempotency is None:
+            await self._store.append([append], traceparent=context.traceparent)
+            return ticket, False
+        response = StoredResponse(201, {"ticket_id": str(ticket_id)})
+        stored = await self._idempotency.append(
+            append,
+            scope=idempotency.scope,
+            key=idempotency.key,
+            fingerprint=idempotency.fingerprint,
+            response=response,
+            traceparent=context.traceparent,
+        )
+        if stored is not response:  # a concurrent twin request won
+            return await self.get_ticket(uuid.UUID(stored.body["ticket_id"])), True
+        return ticket, False
+
+    async def _decided(
+        self, new: NewTicket, context: CommandContext
+    ) -> tuple[Ticket, EventEnvelope]:
         options, _ = await self.options()
         await self._check_team_and_assignee(new.team_id, new.assignee_id)
         new = await self._with_customer(new, context)
@@ -285,22 +317,7 @@ class TicketApplication:
         envelope = envelope_for(
             created, stream_id=ticket_id, stream_version=1, context=context, occurred_at=now
         )
-        append = StreamAppend(ticket_id, TICKET_STREAM, 0, [envelope])
-        if idempotency is None:
-            await self._store.append([append], traceparent=context.traceparent)
-            return tickets.apply(None, ticket_id, created, now, options), False
-        response = StoredResponse(201, {"ticket_id": str(ticket_id)})
-        stored = await self._idempotency.append(
-            append,
-            scope=idempotency.scope,
-            key=idempotency.key,
-            fingerprint=idempotency.fingerprint,
-            response=response,
-            traceparent=context.traceparent,
-        )
-        if stored is not response:  # a concurrent twin request won
-            return await self.get_ticket(uuid.UUID(stored.body["ticket_id"])), True
-        return tickets.apply(None, ticket_id, created, now, options), False
+        return tickets.apply(None, ticket_id, created, now, options), envelope
 
     async def _with_customer(self, new: NewTicket, context: CommandContext) -> NewTicket:
         """Name the ticket's contact: the one given (it must exist), else the one with the
