@@ -439,6 +439,10 @@ async def test_mail_without_a_sender_is_quarantined_and_can_be_discarded(
         assert again.status_code == 409
         customer = await client.get("/quarantine", headers=stack.headers("customer"))
         assert customer.status_code == 403
+        listed = await client.get("/quarantine", params={"state": "discarded"})
+        assert held["quarantine_id"] in {q["quarantine_id"] for q in listed.json()}
+        unknown = await client.get("/quarantine", params={"state": "held\x00"})
+        assert unknown.status_code == 422  # a state that does not exist, not a database error
 
 
 async def test_a_delivery_report_is_recorded_on_the_ticket_and_opens_nothing(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
@@ -47,14 +47,16 @@ def _refusal(error: Exception) -> HTTPException:
 
 
 REFUSED = (QuarantineNotFound, AlreadySettled, CannotRelease)
+#: Where a quarantined mail is: still held, released into a ticket, or discarded.
+QuarantineState = Literal["held", "released", "discarded"]
 
 
 @router.get("/quarantine", response_model=list[QuarantinedView])
 async def quarantine(
-    request: Request, state: str | None = "held", authorization: Authorization = None
+    request: Request, state: QuarantineState | None = "held", authorization: Authorization = None
 ) -> Any:
     """Mail that could not become a ticket as it was (unparsable, no sender, rate limit,
-    a report about an unknown mail), kept whole."""
+    a report about an unknown mail), kept whole; ``state`` filters (none: every state)."""
     manager(request, authorization, "read quarantined mail")
     return [QuarantinedView(**row) for row in await _quarantine(request).list(state)]
 
