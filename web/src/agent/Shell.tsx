@@ -20,6 +20,7 @@ import { LanguageSwitch, TimeZoneSwitch } from "./Preferences";
 import { FIXED_VIEWS } from "./views";
 
 const CreateTicketDialog = lazy(() => import("./CreateTicketDialog"));
+const NotificationBell = lazy(() => import("./NotificationBell"));
 
 function ViewLink({ view, label, current }: { view: string; label: string; current: string }) {
   const active = current === view;
@@ -105,6 +106,9 @@ export function Shell({ identity, children }: { identity: Identity; children: Re
             </Button>
           </Group>
           <Group wrap="nowrap" gap="sm" align="end">
+            <Suspense fallback={null}>
+              <NotificationBell />
+            </Suspense>
             <LanguageSwitch />
             <TimeZoneSwitch />
             <Menu position="bottom-end">

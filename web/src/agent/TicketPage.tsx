@@ -25,6 +25,8 @@ import { FieldsPanel } from "./FieldsPanel";
 import { History } from "./History";
 import { AGENT_NS } from "./i18n/register";
 import { fetchMessages, messagesKey, ticketKey } from "./queries";
+import { SatisfactionPanel } from "./SatisfactionPanel";
+import { SlaTimers } from "./SlaTimers";
 
 function authorName(message: Message): string {
   const author = message.author;
@@ -194,8 +196,10 @@ export default function TicketPage() {
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 4 }}>
         <Stack gap="md">
+          <SlaTimers ticketId={current.id} />
           <FieldsPanel key={current.id} ticket={current} />
           <CustomerPanel ticket={current} />
+          <SatisfactionPanel ticketId={current.id} />
           <History ticket={current} />
         </Stack>
         <Button component={Link} to="/" variant="subtle" mt="md" size="xs">
