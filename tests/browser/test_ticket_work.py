@@ -216,6 +216,71 @@ def test_the_customers_rating_on_the_ticket_page(
     assert_accessible(page, "ticket page with the customer's rating")
 
 
+def test_merge_dialog_finds_the_target_and_merges_after_confirming(
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
+) -> None:
+    page, _ = agent_page
+    email = f"merge-{uuid.uuid4().hex[:8]}@example.co.id"
+    with _customer(ticket_stack, email, "Agus") as customer:
+        parent = _open_ticket(customer, "Email bounces for the sales team", "Since Monday.")
+        child = _open_ticket(customer, "Sales mail not arriving", "Same as my other ticket.")
+    page.goto(f"{portal_url}/agent/tickets/{child['id']}")
+    expect(page.get_by_role("heading", name=child["subject"], level=2)).to_be_visible()
+    page.get_by_role("button", name="Merge into another ticket").click()
+    dialog = page.get_by_role("dialog", name=f"Merge #{child['number']} into another ticket")
+    dialog.get_by_label("Find the ticket to keep").fill(f"#{parent['number']}")
+    target = dialog.get_by_role("radio", name=f"#{parent['number']} {parent['subject']}")
+    target.check()
+    assert_accessible(page, "merge dialog")
+    screenshot(page, "08-merge-dialog")
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog).to_contain_text(f"Merge #{child['number']} into #{parent['number']}")
+    assert_accessible(page, "merge confirmation")
+    dialog.get_by_role("button", name="Merge", exact=True).click()
+    expect(page).to_have_url(re.compile(f"/agent/tickets/{parent['id']}$"))
+    expect(page.get_by_role("heading", name=parent["subject"], level=2)).to_be_visible()
+    with ticket_stack.client("agent") as api:
+        merged = api.get(f"/tickets/{child['id']}").json()
+    assert merged["merged_into"] == parent["id"]
+    # The merged ticket's page points at the one kept and offers no second merge.
+    page.goto(f"{portal_url}/agent/tickets/{child['id']}")
+    expect(page.get_by_role("link", name="Open the parent ticket")).to_be_visible()
+    expect(page.get_by_role("button", name="Merge into another ticket")).to_have_count(0)
+
+
+def test_keyboard_shortcuts_and_their_help_overlay(
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
+) -> None:
+    page, _ = agent_page
+    email = f"keys-{uuid.uuid4().hex[:8]}@example.co.id"
+    with _customer(ticket_stack, email, "Putri") as customer:
+        ticket = _open_ticket(customer, "Laptop will not charge", "The light stays off.")
+    page.goto(f"{portal_url}/agent/tickets/{ticket['id']}")
+    expect(page.get_by_role("heading", name=ticket["subject"], level=2)).to_be_visible()
+    page.keyboard.press("?")
+    help_overlay = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_overlay).to_contain_text("Assign the ticket to me")
+    assert_accessible(page, "keyboard shortcuts overlay")
+    screenshot(page, "09-shortcuts")
+    page.keyboard.press("Escape")
+    expect(help_overlay).to_have_count(0)
+
+    page.keyboard.press("n")  # the internal note, caret in its editor
+    expect(page.get_by_role("tab", name="Internal note")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("textbox", name="Internal note (agents only)")).to_be_focused()
+    page.keyboard.type("typed, not a shortcut: a r n")  # keys in the editor stay text
+    expect(page.get_by_role("textbox", name="Internal note (agents only)")).to_contain_text(
+        "typed, not a shortcut: a r n"
+    )
+    page.get_by_role("heading", name=ticket["subject"], level=2).click()  # out of the editor
+    page.keyboard.press("r")
+    expect(page.get_by_role("textbox", name="Reply to the customer")).to_be_focused()
+    page.get_by_role("heading", name=ticket["subject"], level=2).click()
+    fields = page.get_by_role("region", name="Ticket fields")
+    page.keyboard.press("a")
+    expect(fields.get_by_role("combobox", name="Agent", exact=True)).to_have_value("Sari Wulandari")
+
+
 def _settled_unread(stack: Stack) -> int:
     """The agent's unread count once it stays the same for three seconds."""
     seen: list[int] = []

@@ -10,7 +10,7 @@ import { api, unwrap, type Schemas } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
 import { WHOLE } from "./badges";
 import { WORK_NS } from "./i18n/register";
-import { SidePanel } from "./SidePanel";
+import { GOOD_COLOR, SidePanel } from "./SidePanel";
 
 type Rating = Schemas["RatingView"];
 
@@ -28,7 +28,7 @@ function RatingItem({ rating }: { rating: Rating }) {
   return (
     <Stack gap={2} component="li" data-testid="rating">
       <Group gap="xs">
-        <Badge color={rating.satisfied ? "green.9" : "red.9"} variant="filled" style={WHOLE}>
+        <Badge color={rating.satisfied ? GOOD_COLOR : "red.9"} variant="filled" style={WHOLE}>
           {t(rating.satisfied ? "rating.satisfied" : "rating.unsatisfied")}
         </Badge>
         <Text size="sm" fw={600}>

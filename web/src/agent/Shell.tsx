@@ -17,6 +17,7 @@ import { Link, useLocation, useSearchParams } from "react-router";
 import { session, type Identity } from "../shared/auth/session";
 import { useMe, useTeams, useTicketOptions } from "./data";
 import { LanguageSwitch, TimeZoneSwitch } from "./Preferences";
+import { Shortcuts } from "./Shortcuts";
 import { FIXED_VIEWS } from "./views";
 
 const CreateTicketDialog = lazy(() => import("./CreateTicketDialog"));
@@ -101,7 +102,7 @@ export function Shell({ identity, children }: { identity: Identity; children: Re
                 {t("app.title")}
               </Link>
             </Title>
-            <Button size="xs" onClick={() => setCreating(true)}>
+            <Button size="xs" data-shortcut="create" onClick={() => setCreating(true)}>
               {t("create.open")}
             </Button>
           </Group>
@@ -109,6 +110,7 @@ export function Shell({ identity, children }: { identity: Identity; children: Re
             <Suspense fallback={null}>
               <NotificationBell />
             </Suspense>
+            <Shortcuts />
             <LanguageSwitch />
             <TimeZoneSwitch />
             <Menu position="bottom-end">

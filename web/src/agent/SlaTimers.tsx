@@ -11,7 +11,7 @@ import { ApiError, authorisedFetch } from "../shared/api/client";
 import { formatDateTime, formatRelative, useTimeZone } from "../shared/i18n/timezone";
 import { WHOLE } from "./badges";
 import { WORK_NS } from "./i18n/register";
-import { SidePanel } from "./SidePanel";
+import { GOOD_COLOR, SidePanel } from "./SidePanel";
 import { useNow } from "./useNow";
 
 type MetricName = "first_response" | "next_response" | "resolution";
@@ -68,7 +68,9 @@ function MetricRow({ name, metric, now }: { name: MetricName; metric: SlaMetric;
   const language = i18n.resolvedLanguage ?? "en";
   const state = metric.breached ? "breached" : metric.state;
   const left = metric.target_seconds - metric.elapsed_seconds;
-  const color = { breached: "red.9", met: "green.9", paused: "gray.8", running: "indigo.9" }[state];
+  const color = { breached: "red.9", met: GOOD_COLOR, paused: "gray.8", running: "indigo.9" }[
+    state
+  ];
   return (
     <Stack gap={2} component="li" data-metric={name} data-state={state}>
       <Group justify="space-between" wrap="nowrap">

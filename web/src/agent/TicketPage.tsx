@@ -12,6 +12,7 @@ import {
   Title,
 } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
+import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
@@ -27,6 +28,9 @@ import { AGENT_NS } from "./i18n/register";
 import { fetchMessages, messagesKey, ticketKey } from "./queries";
 import { SatisfactionPanel } from "./SatisfactionPanel";
 import { SlaTimers } from "./SlaTimers";
+import { WORK_NS } from "./i18n/register";
+
+const MergeDialog = lazy(() => import("./MergeDialog"));
 
 function authorName(message: Message): string {
   const author = message.author;
@@ -122,6 +126,8 @@ export default function TicketPage() {
   });
 
   const customer = useCustomer(ticket.data?.customer_id ?? null);
+  const { t: tw } = useTranslation(WORK_NS);
+  const [merging, setMerging] = useState(false);
 
   if (ticket.isLoading) return <Loader aria-label={t("common.loading")} />;
   if (ticket.error || !ticket.data) {
@@ -202,6 +208,16 @@ export default function TicketPage() {
           <SatisfactionPanel ticketId={current.id} />
           <History ticket={current} />
         </Stack>
+        {!current.merged_into && current.status_category !== "closed" && (
+          <Button variant="default" mt="md" size="xs" onClick={() => setMerging(true)}>
+            {tw("merge.open")}
+          </Button>
+        )}
+        {merging && (
+          <Suspense fallback={null}>
+            <MergeDialog ticket={current} onClose={() => setMerging(false)} />
+          </Suspense>
+        )}
         <Button component={Link} to="/" variant="subtle" mt="md" size="xs">
           {t("ticket.back")}
         </Button>
