@@ -33,10 +33,15 @@ function press(action: string) {
   }
   element.click();
   if (action === "reply" || action === "note") {
-    // The tab switches the editor; put the caret in it once it is on screen.
-    requestAnimationFrame(() =>
-      document.querySelector<HTMLElement>('[data-composer] [contenteditable="true"]')?.focus(),
-    );
+    // The tab switches the editor; put the caret in the one on screen once it is rendered.
+    setTimeout(() => {
+      const editors = document.querySelectorAll<HTMLElement>(
+        '[data-composer] [contenteditable="true"]',
+      );
+      Array.from(editors)
+        .find((editor) => editor.getClientRects().length > 0)
+        ?.focus();
+    }, 50);
   }
 }
 
