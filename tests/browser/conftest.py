@@ -73,6 +73,9 @@ class Stack:
     private_key: bytes
     mail: MailServer
     ticket_url: str
+    # The gateway's SLA and notification service upstreams: started by the tests that use them
+    sla_port: int = 0
+    notification_port: int = 0
     agent_id: str = ""
     team_id: str = ""
     tickets: list[dict[str, Any]] = field(default_factory=list)
@@ -260,6 +263,7 @@ def ticket_stack(
     ticket_url = f"http://127.0.0.1:{port}"
     api.wait_http(f"{ticket_url}/readyz", timeout=180)
     nothing = f"http://127.0.0.1:{free_port()}"  # services these screens do not use yet
+    sla_port, notification_port = free_port(), free_port()
     gateway_url, _, _ = start_gateway(
         start_service,
         common=common,
@@ -267,10 +271,10 @@ def ticket_stack(
         mail=mail_server,
         web_dir=web_dist,
         upstreams={
-            "sla-service": nothing,
+            "sla-service": f"http://127.0.0.1:{sla_port}",
             "assignment-service": nothing,
             "mail-gateway": nothing,
-            "notification-service": nothing,
+            "notification-service": f"http://127.0.0.1:{notification_port}",
         },
         manager=(AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD),
         # Every test signs in through the form: more than the default per-IP budget.
@@ -282,6 +286,8 @@ def ticket_stack(
         private_key=dev_keys[0].read_bytes(),
         mail=mail_server,
         ticket_url=ticket_url,
+        sla_port=sla_port,
+        notification_port=notification_port,
     )
     _seed(stack)
     _publish_sla(stack, kafka_bootstrap)

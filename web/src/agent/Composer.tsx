@@ -139,6 +139,7 @@ export function Composer({ ticket }: { ticket: Ticket }) {
       radius="md"
       component="section"
       aria-label={t("composer.label")}
+      data-composer
       onDragOver={(event) => event.preventDefault()}
       onDrop={dropped}
     >
@@ -147,8 +148,12 @@ export function Composer({ ticket }: { ticket: Ticket }) {
         onChange={(value) => setKind(value === "internal" ? "internal" : "public")}
       >
         <Tabs.List mb="sm">
-          <Tabs.Tab value="public">{t("composer.reply")}</Tabs.Tab>
-          <Tabs.Tab value="internal">{t("composer.note")}</Tabs.Tab>
+          <Tabs.Tab value="public" data-shortcut="reply">
+            {t("composer.reply")}
+          </Tabs.Tab>
+          <Tabs.Tab value="internal" data-shortcut="note">
+            {t("composer.note")}
+          </Tabs.Tab>
         </Tabs.List>
       </Tabs>
       {kind === "internal" && (

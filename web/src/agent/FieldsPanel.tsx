@@ -150,6 +150,7 @@ export function FieldsPanel({ ticket }: { ticket: Ticket }) {
             {t("fields.title")}
           </Title>
           <Select
+            data-shortcut="status"
             label={t("fields.status")}
             data={choices.statuses}
             value={draft.status}
@@ -196,7 +197,11 @@ export function FieldsPanel({ ticket }: { ticket: Ticket }) {
               style={{ flex: 1 }}
             />
             {me.data && draft.assignee_id !== me.data.id && (
-              <Button variant="default" onClick={() => me.data && set("assignee_id", me.data.id)}>
+              <Button
+                variant="default"
+                data-shortcut="assign-me"
+                onClick={() => me.data && set("assignee_id", me.data.id)}
+              >
                 {t("fields.assignToMe")}
               </Button>
             )}

@@ -17,9 +17,11 @@ import { Link, useLocation, useSearchParams } from "react-router";
 import { session, type Identity } from "../shared/auth/session";
 import { useMe, useTeams, useTicketOptions } from "./data";
 import { LanguageSwitch, TimeZoneSwitch } from "./Preferences";
+import { Shortcuts } from "./Shortcuts";
 import { FIXED_VIEWS } from "./views";
 
 const CreateTicketDialog = lazy(() => import("./CreateTicketDialog"));
+const NotificationBell = lazy(() => import("./NotificationBell"));
 
 function ViewLink({ view, label, current }: { view: string; label: string; current: string }) {
   const active = current === view;
@@ -100,11 +102,15 @@ export function Shell({ identity, children }: { identity: Identity; children: Re
                 {t("app.title")}
               </Link>
             </Title>
-            <Button size="xs" onClick={() => setCreating(true)}>
+            <Button size="xs" data-shortcut="create" onClick={() => setCreating(true)}>
               {t("create.open")}
             </Button>
           </Group>
           <Group wrap="nowrap" gap="sm" align="end">
+            <Suspense fallback={null}>
+              <NotificationBell />
+            </Suspense>
+            <Shortcuts />
             <LanguageSwitch />
             <TimeZoneSwitch />
             <Menu position="bottom-end">

@@ -125,6 +125,7 @@ export function TicketList() {
       <div role="search" aria-label={t("filters.label")}>
         <Group gap="sm" align="end" wrap="wrap">
           <TextInput
+            data-shortcut="search"
             label={t("filters.search")}
             placeholder={t("filters.searchHint")}
             value={search}

@@ -12,6 +12,7 @@ import {
   Title,
 } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
+import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
@@ -25,6 +26,11 @@ import { FieldsPanel } from "./FieldsPanel";
 import { History } from "./History";
 import { AGENT_NS } from "./i18n/register";
 import { fetchMessages, messagesKey, ticketKey } from "./queries";
+import { SatisfactionPanel } from "./SatisfactionPanel";
+import { SlaTimers } from "./SlaTimers";
+import { WORK_NS } from "./i18n/register";
+
+const MergeDialog = lazy(() => import("./MergeDialog"));
 
 function authorName(message: Message): string {
   const author = message.author;
@@ -120,6 +126,8 @@ export default function TicketPage() {
   });
 
   const customer = useCustomer(ticket.data?.customer_id ?? null);
+  const { t: tw } = useTranslation(WORK_NS);
+  const [merging, setMerging] = useState(false);
 
   if (ticket.isLoading) return <Loader aria-label={t("common.loading")} />;
   if (ticket.error || !ticket.data) {
@@ -194,10 +202,22 @@ export default function TicketPage() {
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 4 }}>
         <Stack gap="md">
+          <SlaTimers ticketId={current.id} />
           <FieldsPanel key={current.id} ticket={current} />
           <CustomerPanel ticket={current} />
+          <SatisfactionPanel ticketId={current.id} />
           <History ticket={current} />
         </Stack>
+        {!current.merged_into && current.status_category !== "closed" && (
+          <Button variant="default" mt="md" size="xs" onClick={() => setMerging(true)}>
+            {tw("merge.open")}
+          </Button>
+        )}
+        {merging && (
+          <Suspense fallback={null}>
+            <MergeDialog ticket={current} onClose={() => setMerging(false)} />
+          </Suspense>
+        )}
         <Button component={Link} to="/" variant="subtle" mt="md" size="xs">
           {t("ticket.back")}
         </Button>

@@ -7,7 +7,7 @@ const CATEGORY_COLORS: Record<string, string> = {
   new: "blue.8",
   active: "teal.9",
   paused: PAUSED_COLOR,
-  resolved: "green.9",
+  resolved: "#1e6b30", // Mantine's green.9 is under 4.5:1 with white text
   closed: "gray.8",
 };
 

@@ -93,6 +93,7 @@ def test_the_shipped_table_routes_every_public_api() -> None:
         "/api/holiday-lists/id-2027": ("sla-service", "/holiday-lists/id-2027"),
         "/api/calendars/jakarta": ("sla-service", "/calendars/jakarta"),
         "/api/sla/teams/1/calendar": ("sla-service", "/sla/teams/1/calendar"),
+        "/api/sla/tickets/7/sla": ("sla-service", "/tickets/7/sla"),
         "/api/rules": ("assignment-service", "/rules"),
         "/api/mail/accounts": ("mail-gateway", "/mail/accounts"),
         "/api/notifications/stream": ("notification-service", "/notifications/stream"),
@@ -104,3 +105,8 @@ def test_the_shipped_table_routes_every_public_api() -> None:
     attachments = table.match("/api/attachments")
     assert attachments is not None and attachments.route.max_body > 20 * 1024 * 1024
     assert table.match("/api/auth/sign-in") is None  # the gateway's own
+    # The SLA worker's ticket page is published under /api/sla (the ticket service has /api/tickets)
+    assert table.public_path("sla-service", "/tickets/{ticket_id}/sla") == (
+        "/api/sla/tickets/{ticket_id}/sla"
+    )
+    assert table.public_path("sla-service", "/sla/breaching-soon") == "/api/sla/breaching-soon"
