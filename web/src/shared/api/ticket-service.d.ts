@@ -1988,6 +1988,11 @@ export interface components {
              */
             compliance: number | null;
             /**
+             * Median Business Seconds
+             * @description median business time of the metrics met; null if none
+             */
+            median_business_seconds?: number | null;
+            /**
              * Met Late
              * @description met after the target (breached, then met)
              */
@@ -1997,6 +2002,11 @@ export interface components {
              * @description met within the target
              */
             met_within: number;
+            /**
+             * P90 Business Seconds
+             * @description 90th percentile business time of the metrics met; null if none
+             */
+            p90_business_seconds?: number | null;
         };
         /** SlaOutcomeView */
         SlaOutcomeView: {
