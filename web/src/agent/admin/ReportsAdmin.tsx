@@ -38,7 +38,7 @@ import { nameOf, useAgents, useTeams } from "../data";
 import { downloadCsv, type Cell } from "./csv";
 
 type GroupBy = "team" | "assignee";
-const COLOURS = { a: "#1c7ed6", b: "#2b8a3e", c: "#e8590c" };
+const COLOURS = { a: "#1c7ed6", b: "#2b8a3e", c: "#e8590c", d: "#74c0fc", e: "#ffa94d" };
 const DAY_MS = 86_400_000;
 
 function isoDay(date: Date): string {
@@ -185,16 +185,29 @@ export default function ReportsAdmin() {
   const slaGroups = (sla.data?.groups ?? []).filter((g) => keep(g.group_id));
   const timeData = slaGroups.map((g) => ({
     group: groupName(g.group_id),
-    first: hours(g.first_response.average_business_seconds),
-    resolution: hours(g.resolution.average_business_seconds),
+    firstMedian: hours(g.first_response.median_business_seconds),
+    firstP90: hours(g.first_response.p90_business_seconds),
+    resolutionMedian: hours(g.resolution.median_business_seconds),
+    resolutionP90: hours(g.resolution.p90_business_seconds),
   }));
+  const timeLabels = {
+    firstMedian: `${t("admin.reports.firstResponse")}, ${t("admin.reports.median")}`,
+    firstP90: `${t("admin.reports.firstResponse")}, p90`,
+    resolutionMedian: `${t("admin.reports.resolution")}, ${t("admin.reports.median")}`,
+    resolutionP90: `${t("admin.reports.resolution")}, p90`,
+  };
   const timeFigures: Figures = {
     header: [
       groupHeader,
-      `${t("admin.reports.firstResponse")} (${t("admin.reports.hours")})`,
-      `${t("admin.reports.resolution")} (${t("admin.reports.hours")})`,
+      ...Object.values(timeLabels).map((l) => `${l} (${t("admin.reports.hours")})`),
     ],
-    rows: timeData.map((d) => [d.group, d.first, d.resolution]),
+    rows: timeData.map((d) => [
+      d.group,
+      d.firstMedian,
+      d.firstP90,
+      d.resolutionMedian,
+      d.resolutionP90,
+    ]),
   };
   const complianceData = slaGroups.map((g) => ({
     group: groupName(g.group_id),
@@ -309,8 +322,10 @@ export default function ReportsAdmin() {
             <YAxis unit="h" />
             <Tooltip />
             <Legend />
-            <Bar dataKey="first" name={t("admin.reports.firstResponse")} fill={COLOURS.a} />
-            <Bar dataKey="resolution" name={t("admin.reports.resolution")} fill={COLOURS.c} />
+            <Bar dataKey="firstMedian" name={timeLabels.firstMedian} fill={COLOURS.a} />
+            <Bar dataKey="firstP90" name={timeLabels.firstP90} fill={COLOURS.d} />
+            <Bar dataKey="resolutionMedian" name={timeLabels.resolutionMedian} fill={COLOURS.c} />
+            <Bar dataKey="resolutionP90" name={timeLabels.resolutionP90} fill={COLOURS.e} />
           </BarChart>
         </ReportCard>
         <ReportCard

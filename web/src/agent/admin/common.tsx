@@ -25,7 +25,7 @@ export function SaveResult({ error, done }: { error: Error | null; done: boolean
     );
   }
   return (
-    <Text size="sm" role="status" c="green.9" mih={20}>
+    <Text size="sm" role="status" mih={20}>
       {done ? t("admin.saved") : ""}
     </Text>
   );
