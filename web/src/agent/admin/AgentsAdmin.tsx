@@ -15,7 +15,7 @@ import { useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Agent, type Schemas } from "../../shared/api/client";
 import { useAgents } from "../data";
-import { SaveResult, useSaving } from "./common";
+import { SaveResult, useSavingItem } from "./common";
 
 type Role = Schemas["AgentRole"];
 type Availability = Schemas["Availability"];
@@ -27,9 +27,9 @@ function InviteForm() {
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("agent");
-  const invite = useSaving(
+  const invite = useSavingItem(
     async (body: Schemas["InviteAgentBody"]) => unwrap(await api.POST("/agents", { body })),
-    [["agents"]],
+    ["agents"],
   );
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
@@ -80,14 +80,14 @@ function InviteForm() {
 
 function AgentRow({ agent }: { agent: Agent }) {
   const { t } = useTranslation();
-  const change = useSaving(
+  const change = useSavingItem(
     async (body: Schemas["ChangeAgentBody"]) =>
       unwrap(
         await api.PATCH("/agents/{agent_id}", { params: { path: { agent_id: agent.id } }, body }),
       ),
-    [["agents"]],
+    ["agents"],
   );
-  const available = useSaving(
+  const available = useSavingItem(
     async (availability: Availability) =>
       unwrap(
         await api.PUT("/agents/{agent_id}/availability", {
@@ -95,7 +95,7 @@ function AgentRow({ agent }: { agent: Agent }) {
           body: { availability },
         }),
       ),
-    [["agents"]],
+    ["agents"],
   );
   const error = change.error ?? available.error;
   return (

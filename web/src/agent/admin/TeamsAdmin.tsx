@@ -17,7 +17,7 @@ import { useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Schemas, type Team } from "../../shared/api/client";
 import { useAgents, useTeams } from "../data";
-import { SaveResult, useSaving } from "./common";
+import { SaveResult, useSavingItem } from "./common";
 
 const TIERS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -25,9 +25,9 @@ function CreateTeam() {
   const { t } = useTranslation();
   const [name, setName] = useState("");
   const [tier, setTier] = useState<number | string>(1);
-  const create = useSaving(
+  const create = useSavingItem(
     async (body: Schemas["CreateTeamBody"]) => unwrap(await api.POST("/teams", { body })),
-    [["teams"]],
+    ["teams"],
   );
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
@@ -72,13 +72,15 @@ interface TeamDraft {
   escalatesTo: string | null;
 }
 
-async function saveTeam(team: Team, draft: TeamDraft): Promise<void> {
+/** Sends what changed; the answer is the team as the last change left it (unchanged: none). */
+async function saveTeam(team: Team, draft: TeamDraft): Promise<Team | undefined> {
   const path = { params: { path: { team_id: team.id } } };
   const before = new Set(team.members.map((m) => m.id));
   const after = new Set(draft.members);
+  let saved: Team | undefined;
   for (const id of after) {
     if (!before.has(id)) {
-      unwrap(
+      saved = unwrap(
         await api.PUT("/teams/{team_id}/members/{agent_id}", {
           params: { path: { team_id: team.id, agent_id: id } },
         }),
@@ -87,15 +89,16 @@ async function saveTeam(team: Team, draft: TeamDraft): Promise<void> {
   }
   for (const id of before) {
     if (!after.has(id) && id !== draft.lead) {
-      const result = await api.DELETE("/teams/{team_id}/members/{agent_id}", {
-        params: { path: { team_id: team.id, agent_id: id } },
-      });
-      if (!result.response.ok) unwrap(result);
+      saved = unwrap(
+        await api.DELETE("/teams/{team_id}/members/{agent_id}", {
+          params: { path: { team_id: team.id, agent_id: id } },
+        }),
+      );
     }
   }
   const tier = draft.tier ? Number(draft.tier) : null;
   if (tier !== (team.tier ?? null) || draft.escalatesTo !== (team.escalates_to ?? null)) {
-    unwrap(
+    saved = unwrap(
       await api.PATCH("/teams/{team_id}", {
         ...path,
         body: { tier, escalates_to: draft.escalatesTo },
@@ -103,8 +106,11 @@ async function saveTeam(team: Team, draft: TeamDraft): Promise<void> {
     );
   }
   if (draft.lead !== (team.lead_id ?? null)) {
-    unwrap(await api.PUT("/teams/{team_id}/lead", { ...path, body: { agent_id: draft.lead } }));
+    saved = unwrap(
+      await api.PUT("/teams/{team_id}/lead", { ...path, body: { agent_id: draft.lead } }),
+    );
   }
+  return saved;
 }
 
 function TeamCard({ team, teams }: { team: Team; teams: Team[] }) {
@@ -116,7 +122,7 @@ function TeamCard({ team, teams }: { team: Team; teams: Team[] }) {
     tier: team.tier ? String(team.tier) : null,
     escalatesTo: team.escalates_to ?? null,
   });
-  const save = useSaving((d: TeamDraft) => saveTeam(team, d), [["teams"]]);
+  const save = useSavingItem((d: TeamDraft) => saveTeam(team, d), ["teams"]);
   const agentChoices = (agents.data ?? []).map((a) => ({ value: a.id, label: a.name }));
   const memberChoices = agentChoices.filter((a) => draft.members.includes(a.value));
   const label = (text: string) => `${text} (${team.name})`;

@@ -14,6 +14,31 @@ export function useSaving<V>(run: (vars: V) => Promise<unknown>, refresh: QueryK
   });
 }
 
+/**
+ * A mutation whose answer is the saved item (an agent, a team): it replaces (or adds) that item
+ * in the cached list at once. The API's answer is the item as written, while a refetch of the
+ * list could still come from a read model a few milliseconds behind.
+ */
+export function useSavingItem<V, T extends { id: string; version: number }>(
+  run: (vars: V) => Promise<T | undefined>,
+  list: QueryKey,
+) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: run,
+    onSuccess: (item) => {
+      if (!item) return;
+      queryClient.setQueryData<T[]>(list, (old) => {
+        if (!old) return old;
+        const found = old.some((o) => o.id === item.id);
+        return found
+          ? old.map((o) => (o.id === item.id && o.version <= item.version ? item : o))
+          : [...old, item];
+      });
+    },
+  });
+}
+
 /** The outcome of the last save: the API's error text, or "Saved." (announced politely). */
 export function SaveResult({ error, done }: { error: Error | null; done: boolean }) {
   const { t } = useTranslation();
