@@ -72,6 +72,7 @@ function NameAndColour({ branding }: { branding: Branding }) {
           format="hex"
           value={accent}
           onChange={setAccent}
+          eyeDropperButtonProps={{ "aria-label": t("admin.branding.eyeDropper") }}
           w={180}
         />
         <Button type="submit" loading={save.isPending}>
