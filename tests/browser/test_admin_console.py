@@ -75,6 +75,7 @@ def test_a_manager_sets_up_the_helpdesk_and_reads_the_reports(
     # --- Agents: invite, role, availability, deactivate / reactivate -----------------------
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Admin").click()
     expect(page.get_by_role("heading", name="Admin: Agents", level=2)).to_be_visible()
+    expect(page.get_by_role("heading", name="Invite an agent")).to_be_visible()
     assert_accessible(page, "admin agents")
     email = f"dewi-{marker}@example.com"
     name = f"Dewi {marker}"
@@ -100,6 +101,7 @@ def test_a_manager_sets_up_the_helpdesk_and_reads_the_reports(
 
     # --- Teams: L1 and L2; members, lead, tier, escalates_to ------------------------------
     open_section(page, "Teams")
+    expect(page.get_by_role("heading", name="Make a team")).to_be_visible()
     assert_accessible(page, "admin teams")
     l1, l2 = f"Billing L1 {marker}", f"Billing L2 {marker}"
     for team_name, tier in ((l2, "2"), (l1, "1")):
@@ -127,6 +129,7 @@ def test_a_manager_sets_up_the_helpdesk_and_reads_the_reports(
 
     # --- Branding and company portal sharing ------------------------------------------------
     open_section(page, "Branding")
+    expect(page.get_by_role("heading", name="Company portal sharing")).to_be_visible()
     assert_accessible(page, "admin branding")
     helpdesk_name = f"Bantuan {marker}"
     page.get_by_label(re.compile(r"^Helpdesk name")).fill(helpdesk_name)
@@ -159,6 +162,7 @@ def test_a_manager_sets_up_the_helpdesk_and_reads_the_reports(
 
     # --- Ticket options: a type, a category, a business unit with a brand ------------------
     open_section(page, "Ticket options")
+    expect(page.get_by_role("heading", name="Statuses")).to_be_visible()
     assert_accessible(page, "admin ticket options")
     before = get(api, "/ticket-options")
     expect(page.get_by_label("Status name 1")).to_have_value(before["statuses"][0]["name"])

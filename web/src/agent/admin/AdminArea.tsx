@@ -44,7 +44,7 @@ export default function AdminArea() {
       <Suspense
         fallback={
           <Center h="30vh">
-            <Loader aria-label={t("common.loading")} />
+            <Loader role="status" aria-label={t("common.loading")} />
           </Center>
         }
       >
