@@ -13,20 +13,32 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Schemas, type TicketOptions } from "../../shared/api/client";
-import { useTicketOptions } from "../data";
 import { SaveResult, useSaving } from "./common";
 
 type Category = Schemas["StatusCategory"];
 const CATEGORIES: Category[] = ["new", "active", "paused", "resolved", "closed"];
 
-function OptionsForm({ options }: { options: TicketOptions }) {
+/** The options with their ETag: a save names the version it edits (If-Match; else 428). */
+function useOptionsWithVersion() {
+  return useQuery({
+    queryKey: ["ticket-options", "etag"],
+    queryFn: async () => {
+      const result = await api.GET("/ticket-options");
+      return { options: unwrap(result), etag: result.response.headers.get("ETag") ?? "" };
+    },
+  });
+}
+
+function OptionsForm({ options, etag }: { options: TicketOptions; etag: string }) {
   const { t } = useTranslation();
   const [draft, setDraft] = useState<TicketOptions>(options);
   const save = useSaving(
-    async (body: TicketOptions) => unwrap(await api.PUT("/ticket-options", { body })),
+    async (body: TicketOptions) =>
+      unwrap(await api.PUT("/ticket-options", { body, params: { header: { "if-match": etag } } })),
     [["ticket-options"]],
   );
   const statuses = draft.statuses;
@@ -153,7 +165,9 @@ function OptionsForm({ options }: { options: TicketOptions }) {
 }
 
 export default function OptionsAdmin() {
-  const options = useTicketOptions();
-  if (!options.data) return null;
-  return <OptionsForm options={options.data} />;
+  const current = useOptionsWithVersion();
+  if (!current.data) return null;
+  return (
+    <OptionsForm key={current.data.etag} options={current.data.options} etag={current.data.etag} />
+  );
 }
