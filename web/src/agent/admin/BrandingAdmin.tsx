@@ -15,7 +15,7 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { api, authorisedFetch, unwrap, type Schemas } from "../../shared/api/client";
@@ -166,8 +166,9 @@ function CompanySharing() {
           body: { customers_see_company_tickets: on },
         }),
       ),
-    [["portal-sharing", companyId]],
+    [],
   );
+  const queryClient = useQueryClient();
   return (
     <Paper withBorder p="md">
       <Title order={3} size="h4" mb="sm">
@@ -191,7 +192,13 @@ function CompanySharing() {
             label={t("admin.branding.shares")}
             checked={sharing.data.customers_see_company_tickets}
             disabled={save.isPending}
-            onChange={(e) => save.mutate(e.currentTarget.checked)}
+            onChange={(e) =>
+              save.mutate(e.currentTarget.checked, {
+                // The API's answer is the setting as saved (a reread could lag behind).
+                onSuccess: (saved) =>
+                  queryClient.setQueryData(["portal-sharing", companyId], saved),
+              })
+            }
           />
         )}
         <SaveResult error={save.error} done={save.isSuccess} />
