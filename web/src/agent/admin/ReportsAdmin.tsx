@@ -304,7 +304,7 @@ export default function ReportsAdmin() {
         />
       </Group>
       <ReportCard title={t("admin.reports.volume")} file="tickets-per-day" figures={volumeFigures}>
-        <LineChart data={volumeData}>
+        <LineChart accessibilityLayer={false} data={volumeData}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="day" />
           <YAxis allowDecimals={false} />
@@ -316,7 +316,7 @@ export default function ReportsAdmin() {
       </ReportCard>
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <ReportCard title={t("admin.reports.times")} file="response-times" figures={timeFigures}>
-          <BarChart data={timeData}>
+          <BarChart accessibilityLayer={false} data={timeData}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="group" />
             <YAxis unit="h" />
@@ -333,7 +333,7 @@ export default function ReportsAdmin() {
           file="sla-compliance"
           figures={complianceFigures}
         >
-          <BarChart data={complianceData}>
+          <BarChart accessibilityLayer={false} data={complianceData}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="group" />
             <YAxis domain={[0, 100]} unit="%" />
@@ -345,7 +345,7 @@ export default function ReportsAdmin() {
           </BarChart>
         </ReportCard>
         <ReportCard title={t("admin.reports.csat")} file="csat" figures={csatFigures}>
-          <BarChart data={csatData}>
+          <BarChart accessibilityLayer={false} data={csatData}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="group" />
             <YAxis domain={[0, 100]} unit="%" />
@@ -354,7 +354,7 @@ export default function ReportsAdmin() {
           </BarChart>
         </ReportCard>
         <ReportCard title={t("admin.reports.workload")} file="workload" figures={workloadFigures}>
-          <BarChart data={workloadData} layout="vertical">
+          <BarChart accessibilityLayer={false} data={workloadData} layout="vertical">
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis type="number" allowDecimals={false} />
             <YAxis type="category" dataKey="label" width={160} />
