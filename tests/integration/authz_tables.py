@@ -208,6 +208,10 @@ TICKET_SERVICE |= {
     ("GET", "/reports/csat"): Route(
         Call(query={"from": "2026-01-01", "to": "2026-01-31"}), MANAGERS_ONLY
     ),
+    ("GET", "/reports/volume"): Route(
+        Call(query={"from": "2026-01-01", "to": "2026-01-31"}), MANAGERS_ONLY
+    ),
+    ("GET", "/reports/workload"): Route(Call(), MANAGERS_ONLY),
     ("GET", "/companies/{company_id}/portal-sharing"): Route(
         Call({"company_id": "company"}), STAFF_ONLY
     ),

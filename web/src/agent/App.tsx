@@ -12,6 +12,7 @@ import { TicketList } from "./TicketList";
 
 const TicketPage = lazy(() => import("./TicketPage"));
 const SetPassword = lazy(() => import("./SetPassword"));
+const AdminArea = lazy(() => import("./admin/AdminArea"));
 
 /** The pages the gateway's mails link to: shown whether or not someone is signed in. */
 const LINK_PAGES: Record<string, LinkKind> = {
@@ -58,6 +59,7 @@ export function App() {
         <Routes>
           <Route path="/" element={<TicketList />} />
           <Route path="/tickets/:ticketId" element={<TicketPage />} />
+          {state.identity.role === "manager" && <Route path="/admin/*" element={<AdminArea />} />}
           <Route path="*" element={<TicketList />} />
         </Routes>
       </Suspense>

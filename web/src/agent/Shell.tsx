@@ -77,6 +77,24 @@ function Navigation() {
   );
 }
 
+/** Managers only: the admin area (its own chunk, loaded when opened). */
+function AdminLink() {
+  const { t } = useTranslation();
+  const active = useLocation().pathname.startsWith("/admin");
+  return (
+    <AppShell.Section component="nav" aria-label={t("nav.admin")}>
+      <NavLink
+        component={Link}
+        to="/admin/agents"
+        label={t("nav.admin")}
+        active={active}
+        variant="filled"
+        aria-current={active ? "page" : undefined}
+      />
+    </AppShell.Section>
+  );
+}
+
 export function Shell({ identity, children }: { identity: Identity; children: ReactNode }) {
   const { t } = useTranslation();
   const [opened, { toggle }] = useDisclosure();
@@ -135,6 +153,7 @@ export function Shell({ identity, children }: { identity: Identity; children: Re
         <AppShell.Section grow component={ScrollArea}>
           <Navigation />
         </AppShell.Section>
+        {identity.role === "manager" && <AdminLink />}
       </AppShell.Navbar>
       <AppShell.Main>{children}</AppShell.Main>
       {creating && (

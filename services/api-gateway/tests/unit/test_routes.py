@@ -95,7 +95,13 @@ def test_the_shipped_table_routes_every_public_api() -> None:
         "/api/sla/teams/1/calendar": ("sla-service", "/sla/teams/1/calendar"),
         "/api/sla/tickets/7/sla": ("sla-service", "/tickets/7/sla"),
         "/api/rules": ("assignment-service", "/rules"),
-        "/api/mail/accounts": ("mail-gateway", "/mail/accounts"),
+        "/api/mail/accounts": ("mail-gateway", "/accounts"),
+        "/api/mail/accounts/1/status": ("mail-gateway", "/accounts/1/status"),
+        "/api/mail/quarantine/1/release": ("mail-gateway", "/quarantine/1/release"),
+        "/api/routing/rules/1": ("assignment-service", "/routing/rules/1"),
+        "/api/unassignable": ("assignment-service", "/unassignable"),
+        "/api/webhooks/1/rotate-secret": ("notification-service", "/webhooks/1/rotate-secret"),
+        "/api/reports/volume": ("ticket-service", "/reports/volume"),
         "/api/notifications/stream": ("notification-service", "/notifications/stream"),
     }
     for path, (service, upstream) in expected.items():

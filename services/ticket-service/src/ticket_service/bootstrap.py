@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from helpdesk_platform.auth import TokenVerifier
+from ticket_service.adapters.activity_reports import ActivityReports
 from ticket_service.adapters.attachments import Attachments
 from ticket_service.adapters.blob_store import LocalDirectoryBlobStore
 from ticket_service.adapters.claims import Claims
@@ -34,6 +35,7 @@ from ticket_service.adapters.sla_projection import SlaProjector
 from ticket_service.adapters.sla_reports import SlaReports
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.adapters.ticket_queries import TicketQueries
+from ticket_service.service_layer.activity_reports import ActivityReportReads
 from ticket_service.service_layer.attachments import AttachmentFiles
 from ticket_service.service_layer.company_sharing import CompanySharing
 from ticket_service.service_layer.customer_context import CustomerContextFollower
@@ -75,6 +77,7 @@ class TicketService:
     directory_reads: DirectoryReads
     mail_requests: MailRequests
     sla_reports: SlaReportReads
+    activity_reports: ActivityReportReads
     commands: TicketCommandHandler
     portal: PortalApplication
     projector: Projector
@@ -153,6 +156,7 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
         directory_reads=DirectoryReads(directory_queries, customers, directory),
         mail_requests=MailRequests(mail, tickets, files),
         sla_reports=SlaReportReads(SlaReports(pool), tickets, directory),
+        activity_reports=ActivityReportReads(ActivityReports(pool), directory),
         portal=portal,
         commands=TicketCommandHandler(CommandOutcomes(pool, store), store, tickets, directory),
         # Catch-ups of several workers take turns safely.

@@ -164,14 +164,24 @@ async def open_ticket(api: httpx.AsyncClient, agent: dict[str, str], **fields: A
 
 
 def figures(
-    within: int, late: int, open_: int, compliance: float | None, average: float | None
+    within: int,
+    late: int,
+    open_: int,
+    compliance: float | None,
+    average: float | None,
+    *,
+    median: float | None = None,
+    p90: float | None = None,
 ) -> dict[str, Any]:
+    """The figures of one metric; median and p90 are the average's unless given (one value)."""
     return {
         "met_within": within,
         "met_late": late,
         "breached_open": open_,
         "compliance": compliance,
         "average_business_seconds": average,
+        "median_business_seconds": average if median is None else median,
+        "p90_business_seconds": average if p90 is None else p90,
     }
 
 
@@ -222,7 +232,8 @@ async def test_compliance_and_averages_by_team_and_assignee(
     assert all(group.pop("value") is None for group in by_team["groups"])  # custom fields only
     groups = {group.pop("group_id"): group for group in by_team["groups"]}
     team_a_figures = {
-        "first_response": figures(1, 1, 0, 50.0, 3900.0),
+        # 600 and 7200 s: the median between them, p90 at 0.9 of the way (interpolated)
+        "first_response": figures(1, 1, 0, 50.0, 3900.0, median=3900.0, p90=6540.0),
         "next_response": NOTHING,
         "resolution": figures(1, 0, 1, 50.0, 3600.0),
     }
@@ -262,7 +273,9 @@ async def test_compliance_and_averages_by_team_and_assignee(
         "team", to=(day + timedelta(days=2, hours=1)).isoformat().replace("+00:00", "Z")
     )
     first_response = next(g for g in wider["groups"] if g["group_id"] == team_a)["first_response"]
-    assert first_response == figures(2, 1, 0, 66.67, (600 + 7200 + 60) / 3)
+    assert first_response == figures(
+        2, 1, 0, 66.67, (600 + 7200 + 60) / 3, median=600.0, p90=600 + 0.8 * 6600
+    )
 
     times = await api.get(f"/tickets/{late}/sla-times", headers=agent)
     assert times.status_code == 200, times.text

@@ -498,6 +498,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports/volume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Volume Report
+         * @description Tickets created and solved per local day and team (or assignee) over the period (at most
+         *     366 days). Solved counts a ticket's last resolution once, on the day it was met.
+         */
+        get: operations["volume_report_reports_volume_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports/workload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workload Report
+         * @description Open tickets now per team and assignee (null: none), with how many breached an SLA.
+         */
+        get: operations["workload_report_reports_workload_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/teams": {
         parameters: {
             query?: never;
@@ -1964,6 +2005,11 @@ export interface components {
              */
             compliance: number | null;
             /**
+             * Median Business Seconds
+             * @description median business time of the metrics met; null if none
+             */
+            median_business_seconds?: number | null;
+            /**
              * Met Late
              * @description met after the target (breached, then met)
              */
@@ -1973,6 +2019,11 @@ export interface components {
              * @description met within the target
              */
             met_within: number;
+            /**
+             * P90 Business Seconds
+             * @description 90th percentile business time of the metrics met; null if none
+             */
+            p90_business_seconds?: number | null;
         };
         /** SlaOutcomeView */
         SlaOutcomeView: {
@@ -2390,6 +2441,68 @@ export interface components {
          * @enum {string}
          */
         Visibility: "public" | "internal";
+        /** VolumeDay */
+        VolumeDay: {
+            /**
+             * Created
+             * @description tickets created that day
+             */
+            created: number;
+            /**
+             * Day
+             * Format: date
+             * @description the local day (in the report's time zone)
+             */
+            day: string;
+            /**
+             * Group Id
+             * @description the ticket's current team or assignee; null for tickets without one
+             */
+            group_id: string | null;
+            /**
+             * Solved
+             * @description tickets whose resolution (SLA metric) was met that day
+             */
+            solved: number;
+        };
+        /** VolumeReport */
+        VolumeReport: {
+            /** Days */
+            days: components["schemas"]["VolumeDay"][];
+            /** From */
+            from: string;
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by: "team" | "assignee";
+            /** Time Zone */
+            time_zone: string;
+            /** To */
+            to: string;
+        };
+        /** WorkloadReport */
+        WorkloadReport: {
+            /** Rows */
+            rows: components["schemas"]["WorkloadRow"][];
+        };
+        /** WorkloadRow */
+        WorkloadRow: {
+            /** Assignee Id */
+            assignee_id: string | null;
+            /**
+             * Breached
+             * @description of them, tickets with a breached SLA
+             */
+            breached: number;
+            /**
+             * Open
+             * @description open tickets: not resolved, closed or merged
+             */
+            open: number;
+            /** Team Id */
+            team_id: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -5071,6 +5184,202 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SlaReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    volume_report_reports_volume_get: {
+        parameters: {
+            query: {
+                /** @description ISO date or datetime; included */
+                from: string;
+                /** @description ISO date (that whole day included) or datetime */
+                to: string;
+                group_by?: "team" | "assignee";
+                /** @description IANA zone the days are counted in */
+                time_zone?: string;
+            };
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    workload_report_reports_workload_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkloadReport"];
                 };
             };
             /** @description Bad Request */

@@ -13,7 +13,12 @@ export const en = {
     expired: "Your session has ended. Please sign in again.",
   },
   prefs: { language: "Language", timeZone: "Time zone" },
-  nav: { views: "Ticket views", byStatus: "By status", toggle: "Show or hide the views" },
+  nav: {
+    views: "Ticket views",
+    byStatus: "By status",
+    toggle: "Show or hide the views",
+    admin: "Admin",
+  },
   views: {
     list: "Ticket list",
     unsolved: "Unsolved tickets",

@@ -25,6 +25,7 @@ export const id: WithoutOne<Texts> = {
     views: "Tampilan tiket",
     byStatus: "Menurut status",
     toggle: "Tampilkan atau sembunyikan tampilan",
+    admin: "Admin",
   },
   views: {
     list: "Daftar tiket",

@@ -40,6 +40,9 @@ class MetricFigures:
     compliance: float | None = None
     #: Mean business seconds of the metrics met (within and late); None when none was met.
     average_business_seconds: float | None = None
+    #: Median and 90th percentile business seconds of the metrics met; None when none was met.
+    median_business_seconds: float | None = None
+    p90_business_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class GroupFigures:
     metrics: dict[str, MetricFigures]
     #: Grouped by a custom field: the value (None: tickets without one).
     value: Any = None
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(float(seconds), 3)
 
 
 class SlaReports:
@@ -77,7 +84,11 @@ class SlaReports:
             " count(*) FILTER (WHERE NOT o.met) AS breached_open,"
             " round(100.0 * count(*) FILTER (WHERE o.met AND o.within_target) / count(*), 2)"
             "  AS compliance,"
-            " avg(o.elapsed_seconds) FILTER (WHERE o.met) AS average_business_seconds"
+            " avg(o.elapsed_seconds) FILTER (WHERE o.met) AS average_business_seconds,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY o.elapsed_seconds)"
+            "  FILTER (WHERE o.met) AS median_business_seconds,"
+            " percentile_cont(0.9) WITHIN GROUP (ORDER BY o.elapsed_seconds)"
+            "  FILTER (WHERE o.met) AS p90_business_seconds"
             f" FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id){join}"
             " WHERE o.at >= $1 AND o.at < $2 AND ($3::uuid[] IS NULL OR v.team_id = ANY($3))"
             " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2",
@@ -96,7 +107,9 @@ class SlaReports:
                 met_late=row["met_late"],
                 breached_open=row["breached_open"],
                 compliance=float(row["compliance"]),
-                average_business_seconds=None if average is None else round(average, 3),
+                average_business_seconds=_rounded(average),
+                median_business_seconds=_rounded(row["median_business_seconds"]),
+                p90_business_seconds=_rounded(row["p90_business_seconds"]),
             )
         if custom_key is not None:
             return [GroupFigures(None, metrics, value) for value, metrics in groups.items()]

@@ -12,6 +12,7 @@ from helpdesk_events import Actor, ActorKind
 from helpdesk_platform.auth import AuthenticationError, Principal, Role, TokenVerifier
 from helpdesk_platform.telemetry import current_traceparent
 from ticket_service.service_layer import access
+from ticket_service.service_layer.activity_reports import ActivityReportReads
 from ticket_service.service_layer.attachments import AttachmentFiles
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.customers import CustomerApplication
@@ -80,6 +81,9 @@ Directory = Annotated[
 Reads = Annotated[DirectoryReads, Depends(_state(DirectoryReads, "directory_reads"))]
 Mail = Annotated[MailRequests, Depends(_state(MailRequests, "mail_requests"))]
 SlaReports = Annotated[SlaReportReads, Depends(_state(SlaReportReads, "sla_reports"))]
+ActivityReports = Annotated[
+    ActivityReportReads, Depends(_state(ActivityReportReads, "activity_reports"))
+]
 
 
 def command_context(caller: Principal, correlation_header: str | None) -> CommandContext:

@@ -19,6 +19,7 @@ from helpdesk_platform.telemetry import setup_telemetry, spans_recorded
 from ticket_service import bootstrap
 from ticket_service.entrypoints import (
     errors,
+    http_activity_reports,
     http_agents,
     http_attachments,
     http_branding,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(http_reports.router)
+    app.include_router(http_activity_reports.router)
     app.include_router(http_mail.router)
     app.include_router(http_custom_fields.router)
     app.include_router(http_portal.router)

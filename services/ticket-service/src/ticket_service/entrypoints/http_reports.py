@@ -33,6 +33,12 @@ class SlaMetricReport(BaseModel):
     average_business_seconds: float | None = Field(
         description="mean business time of the metrics met (in time or late); null if none"
     )
+    median_business_seconds: float | None = Field(
+        default=None, description="median business time of the metrics met; null if none"
+    )
+    p90_business_seconds: float | None = Field(
+        default=None, description="90th percentile business time of the metrics met; null if none"
+    )
 
     @classmethod
     def of(cls, figures: MetricFigures) -> SlaMetricReport:
@@ -42,6 +48,8 @@ class SlaMetricReport(BaseModel):
             breached_open=figures.breached_open,
             compliance=figures.compliance,
             average_business_seconds=figures.average_business_seconds,
+            median_business_seconds=figures.median_business_seconds,
+            p90_business_seconds=figures.p90_business_seconds,
         )
 
 

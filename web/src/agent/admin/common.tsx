@@ -1,0 +1,57 @@
+/** Small pieces the admin screens share: a save-result line and a mutation that refreshes. */
+import { Alert, Text } from "@mantine/core";
+import { useMutation, useQueryClient, type QueryKey } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+
+/** A mutation that refetches the given queries when it succeeds. */
+export function useSaving<V>(run: (vars: V) => Promise<unknown>, refresh: QueryKey[]) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: run,
+    onSuccess: async () => {
+      await Promise.all(refresh.map((key) => queryClient.invalidateQueries({ queryKey: key })));
+    },
+  });
+}
+
+/**
+ * A mutation whose answer is the saved item (an agent, a team): it replaces (or adds) that item
+ * in the cached list at once. The API's answer is the item as written, while a refetch of the
+ * list could still come from a read model a few milliseconds behind.
+ */
+export function useSavingItem<V, T extends { id: string; version: number }>(
+  run: (vars: V) => Promise<T | undefined>,
+  list: QueryKey,
+) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: run,
+    onSuccess: (item) => {
+      if (!item) return;
+      queryClient.setQueryData<T[]>(list, (old) => {
+        if (!old) return old;
+        const found = old.some((o) => o.id === item.id);
+        return found
+          ? old.map((o) => (o.id === item.id && o.version <= item.version ? item : o))
+          : [...old, item];
+      });
+    },
+  });
+}
+
+/** The outcome of the last save: the API's error text, or "Saved." (announced politely). */
+export function SaveResult({ error, done }: { error: Error | null; done: boolean }) {
+  const { t } = useTranslation();
+  if (error) {
+    return (
+      <Alert color="red" role="alert" variant="light">
+        {error.message}
+      </Alert>
+    );
+  }
+  return (
+    <Text size="sm" role="status" mih={20}>
+      {done ? t("admin.saved") : ""}
+    </Text>
+  );
+}
