@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from helpdesk_devstack.greenmail import MailServer
-from helpdesk_devstack.kafka_events import follow_from_now
+from helpdesk_devstack.kafka_events import follow_from_now, topic_ends
 from helpdesk_devstack.procs import run_sync
 from helpdesk_events.topics import DIRECTORY
 from ticket_service.adapters.migrate import upgrade
@@ -172,16 +172,7 @@ async def caught_up(bootstrap: str, group: str, ends: dict[TopicPartition, int])
 
 
 async def directory_ends(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(DIRECTORY, p)
-            for p in sorted(consumer.partitions_for_topic(DIRECTORY) or {0})
-        ]
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
+    return await topic_ends(bootstrap, (DIRECTORY,))
 
 
 def start_gateway(

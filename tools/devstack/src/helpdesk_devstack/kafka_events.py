@@ -18,7 +18,7 @@ from helpdesk_events import (
     kafka_headers,
 )
 
-__all__ = ["follow_from_now", "publish"]
+__all__ = ["commit_offsets", "follow_from_now", "publish", "topic_ends"]
 
 
 async def publish(
@@ -54,16 +54,9 @@ async def publish(
     return envelope
 
 
-async def follow_from_now(bootstrap: str, group: str, topics: tuple[str, ...]) -> None:
-    """Commit each topic's end for the new consumer group ``group``.
-
-    Tests share one Kafka per session: a service started late under a fresh group would otherwise
-    first work through every event earlier tests wrote (thousands of tickets, hundreds of
-    invitations), queued ahead of the test's own — minutes on a loaded machine.
-    """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
+async def topic_ends(bootstrap: str, topics: tuple[str, ...]) -> dict[TopicPartition, int]:
+    """The next offset of every partition of ``topics``: where an event written now will go."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [
@@ -71,7 +64,30 @@ async def follow_from_now(bootstrap: str, group: str, topics: tuple[str, ...]) -
             for topic in topics
             for partition in sorted(consumer.partitions_for_topic(topic) or {0})
         ]
-        consumer.assign(partitions)
-        await consumer.commit(dict(await consumer.end_offsets(partitions)))
+        return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
+
+
+async def commit_offsets(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
+    """Commit ``offsets`` for the consumer group ``group``: a service started under that group
+    reads on from there."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(offsets))
+        await consumer.commit(offsets)
+    finally:
+        await consumer.stop()
+
+
+async def follow_from_now(bootstrap: str, group: str, topics: tuple[str, ...]) -> None:
+    """Commit each topic's end for the new consumer group ``group``.
+
+    Tests share one Kafka per session: a service started late under a fresh group would otherwise
+    first work through every event earlier tests wrote (thousands of tickets, hundreds of
+    invitations), queued ahead of the test's own — minutes on a loaded machine.
+    """
+    await commit_offsets(bootstrap, group, await topic_ends(bootstrap, topics))

@@ -21,10 +21,11 @@ async def topic_partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     return [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
 
 
-async def follow_topic(
+async def follow_batches(
     bootstrap: str, topic: str, *, from_beginning: bool = True
-) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-    """Every record of ``topic`` (all partitions), as it arrives; runs until cancelled."""
+) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
+    """The records of ``topic`` (all partitions) in the batches they arrive in (an empty one when
+    nothing came for half a second); runs until cancelled."""
     partitions = await topic_partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
@@ -35,11 +36,19 @@ async def follow_topic(
         else:
             await consumer.seek_to_end(*partitions)
         while True:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    yield record
+            fetched = await consumer.getmany(timeout_ms=500)
+            yield [record for records in fetched.values() for record in records]
     finally:
         await consumer.stop()
+
+
+async def follow_topic(
+    bootstrap: str, topic: str, *, from_beginning: bool = True
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Every record of ``topic`` (all partitions), as it arrives; runs until cancelled."""
+    async for batch in follow_batches(bootstrap, topic, from_beginning=from_beginning):
+        for record in batch:
+            yield record
 
 
 async def read_topic(
@@ -49,15 +58,19 @@ async def read_topic(
     *,
     max_wait: float = 30.0,
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Records of ``topic`` from the beginning until ``until(records)`` holds or time is up."""
+    """Records of ``topic`` from the beginning until ``until(records)`` holds or time is up.
+
+    ``until`` is asked once per fetched batch, not per record: callers scan the whole list, and
+    late in a test session the shared topics hold tens of thousands of records (asked per record,
+    the scans grew with the square of that and outlasted ``max_wait``)."""
     records: list[ConsumerRecord[bytes, bytes]] = []
     if until(records):
         return records
     try:
         async with asyncio.timeout(max_wait):
-            async for record in follow_topic(bootstrap, topic):
-                records.append(record)
-                if until(records):
+            async for batch in follow_batches(bootstrap, topic):
+                records.extend(batch)
+                if batch and until(records):
                     break
     except TimeoutError:
         pass
