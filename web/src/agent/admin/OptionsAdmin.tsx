@@ -2,7 +2,6 @@
  * that says what they mean to SLAs and views, types, categories, business units and their
  * brands. The whole document is saved at once, as the API takes it. */
 import {
-  ActionIcon,
   Button,
   Group,
   Paper,
@@ -17,7 +16,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Schemas, type TicketOptions } from "../../shared/api/client";
-import { SaveResult, useSaving } from "./common";
+import { RemoveButton, SaveResult, useSaving } from "./common";
 
 type Category = Schemas["StatusCategory"];
 const CATEGORIES: Category[] = ["new", "active", "paused", "resolved", "closed"];
@@ -80,16 +79,12 @@ function OptionsForm({ options, etag }: { options: TicketOptions; etag: string }
                 allowDeselect={false}
                 onChange={(value) => value && setStatus(index, { category: value })}
               />
-              <ActionIcon
-                variant="default"
-                size="lg"
-                aria-label={`${t("admin.remove")} ${status.name || t("admin.options.statusNumber", { n: index + 1 })}`}
-                onClick={() =>
+              <RemoveButton
+                what={status.name || t("admin.options.statusNumber", { n: index + 1 })}
+                onRemove={() =>
                   setDraft({ ...draft, statuses: statuses.filter((_, i) => i !== index) })
                 }
-              >
-                ×
-              </ActionIcon>
+              />
             </Group>
           ))}
           <Button
@@ -131,16 +126,12 @@ function OptionsForm({ options, etag }: { options: TicketOptions; etag: string }
                 onChange={(brands) => setUnit(index, { brands })}
                 w={320}
               />
-              <ActionIcon
-                variant="default"
-                size="lg"
-                aria-label={`${t("admin.remove")} ${unit.name || t("admin.options.unitNumber", { n: index + 1 })}`}
-                onClick={() =>
+              <RemoveButton
+                what={unit.name || t("admin.options.unitNumber", { n: index + 1 })}
+                onRemove={() =>
                   setDraft({ ...draft, business_units: units.filter((_, i) => i !== index) })
                 }
-              >
-                ×
-              </ActionIcon>
+              />
             </Group>
           ))}
           <Button

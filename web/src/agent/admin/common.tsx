@@ -1,5 +1,6 @@
-/** Small pieces the admin screens share: a save-result line and a mutation that refreshes. */
-import { Alert, Text } from "@mantine/core";
+/** Small pieces the admin screens share: a save-result line, a row's remove button and a mutation
+ * that refreshes. */
+import { ActionIcon, Alert, Text } from "@mantine/core";
 import { useMutation, useQueryClient, type QueryKey } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 
@@ -53,5 +54,20 @@ export function SaveResult({ error, done }: { error: Error | null; done: boolean
     <Text size="sm" role="status" mih={20}>
       {done ? t("admin.saved") : ""}
     </Text>
+  );
+}
+
+/** The "×" that removes a row of a list being edited; ``what`` names the row for screen readers. */
+export function RemoveButton({ what, onRemove }: { what: string; onRemove: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <ActionIcon
+      variant="default"
+      size="lg"
+      aria-label={`${t("admin.remove")} ${what}`}
+      onClick={onRemove}
+    >
+      ×
+    </ActionIcon>
   );
 }
