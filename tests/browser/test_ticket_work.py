@@ -62,13 +62,13 @@ def notification_service(
     kafka_bootstrap: str,
     dev_keys: tuple[Path, Path],
     make_database: Callable[[str], str],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
 ) -> ServiceProcess:
     from notification_service.adapters.migrate import upgrade
 
     database_url = make_database("notify_browser")
     upgrade(database_url)
-    service = start_service(
+    service = start_module_service(
         "notification-service",
         ["-m", "notification_service", "serve"],
         {
