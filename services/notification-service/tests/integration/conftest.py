@@ -294,7 +294,10 @@ def database_url(make_database: Callable[[str], str]) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+# One service for this directory's tests, stopped after them (package scope: the __init__.py
+# beside this file makes the directory a package); kept to the session's end it polled on idle
+# through every later test.
+@pytest.fixture(scope="package")
 def service(
     database_url: str,
     kafka_bootstrap: str,
@@ -309,7 +312,7 @@ def service(
     process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def ready_service(service: ServiceProcess) -> ServiceProcess:
     await service.wait_ready()
     return service
