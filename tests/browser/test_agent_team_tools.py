@@ -1,0 +1,88 @@
+"""Browser tests of the agent's team tools, on the real stack through the gateway: escalating a
+ticket to the next tier (the ticket service's escalate use case), bulk edits of the ticket list
+with If-Match per ticket and a report of the conflicts, and @mentions in internal notes that
+notify the agent mentioned (the real notification service). axe-core on each new state.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import AuthCalls, Stack, assert_accessible, screenshot
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+
+def _team(api: httpx.Client, name: str, tier: int, escalates_to: str | None = None) -> str:
+    body: dict[str, Any] = {"name": f"{name} {uuid.uuid4().hex[:6]}", "tier": tier}
+    if escalates_to:
+        body["escalates_to"] = escalates_to
+    made = api.post("/teams", json=body)
+    assert made.status_code == 201, made.text
+    team_id: str = made.json()["id"]
+    return team_id
+
+
+def _ticket(api: httpx.Client, subject: str, **fields: Any) -> dict[str, Any]:
+    made = api.post(
+        "/tickets",
+        json={
+            "subject": subject,
+            "description": "From the team tools tests.",
+            "requester": {"email": f"tools-{uuid.uuid4().hex[:8]}@example.co.id"},
+            "channel": "email",
+            **fields,
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert made.status_code == 201, made.text
+    ticket: dict[str, Any] = made.json()
+    return ticket
+
+
+def test_escalate_to_the_next_tier(
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
+) -> None:
+    page, _ = agent_page
+    with ticket_stack.client("manager") as api:
+        second = _team(api, "Network L2", 2)
+        first = _team(api, "Network L1", 1, escalates_to=second)
+        api.put(f"/teams/{first}/members/{ticket_stack.agent_id}").raise_for_status()
+        l2_name = api.get(f"/teams/{second}").json()["name"]
+        ticket = _ticket(
+            api, "Core switch drops packets", team_id=first, assignee_id=ticket_stack.agent_id
+        )
+    page.goto(f"{portal_url}/agent/tickets/{ticket['id']}")
+    expect(page.get_by_role("heading", name=ticket["subject"], level=2)).to_be_visible()
+    page.get_by_role("button", name=f"Escalate to {l2_name}").click()
+    dialog = page.get_by_role("dialog", name=f"Escalate #{ticket['number']}")
+    expect(dialog).to_contain_text(f"to {l2_name} (Tier 2)")
+    reason = dialog.get_by_label("Reason (an internal note)")
+    expect(reason).to_be_focused()
+    reason.fill("Needs a network engineer: the core switch logs CRC errors.")
+    assert_accessible(page, "escalation dialog")
+    screenshot(page, "12-escalate")
+    reason.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # keyboard only: the Escalate button
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("status").filter(has_text=f"Escalated to {l2_name}.")).to_be_visible()
+    fields = page.get_by_role("region", name="Ticket fields")
+    expect(fields.get_by_role("combobox", name="Team", exact=True)).to_have_value(l2_name)
+    # Sari is not a member of the next tier: the ticket waits for its assignment there.
+    expect(fields.get_by_role("combobox", name="Agent", exact=True)).to_have_value("")
+    expect(page.get_by_role("article", name=re.compile("^Internal note"))).to_contain_text(
+        "Needs a network engineer"
+    )
+    # L2 has no next tier: the button is gone rather than a 409 waiting to happen.
+    expect(page.get_by_role("button", name=re.compile("^Escalate to"))).to_have_count(0)
+    assert_accessible(page, "ticket page after escalating")
+    with ticket_stack.client("agent") as api:
+        after = api.get(f"/tickets/{ticket['id']}").json()
+    assert after["team_id"] == second and after["assignee_id"] is None
