@@ -86,3 +86,59 @@ def test_escalate_to_the_next_tier(
     with ticket_stack.client("agent") as api:
         after = api.get(f"/tickets/{ticket['id']}").json()
     assert after["team_id"] == second and after["assignee_id"] is None
+
+
+def test_bulk_assign_status_and_tag_report_the_conflicts(
+    agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
+) -> None:
+    page, _ = agent_page
+    word = f"bulk{uuid.uuid4().hex[:8]}"
+    with ticket_stack.client("manager") as api:
+        made = [_ticket(api, f"Monitor {n} flickers {word}") for n in range(3)]
+    page.goto(f"{portal_url}/agent/?q={word}")
+    rows = page.get_by_test_id("ticket-row")
+    expect(rows).to_have_count(3)
+    select_all = page.get_by_role("checkbox", name="Select every ticket on this page")
+    select_all.focus()
+    page.keyboard.press("Space")
+    bulk = page.get_by_role("region", name="Bulk actions")
+    expect(bulk).to_contain_text("3 tickets selected")
+    bulk.get_by_role("combobox", name="Assign to").click()
+    page.get_by_role("option", name="Budi Hartono").click()
+    bulk.get_by_role("combobox", name="Set status").click()
+    page.get_by_role("option", name="Open", exact=True).click()
+    bulk.get_by_label("Add tag").fill("monitor")
+    assert_accessible(page, "bulk actions")
+    screenshot(page, "13-bulk-actions")
+
+    # Someone else changes the first ticket after the agent picked it: it must not be
+    # overwritten, and the report must say so.
+    with ticket_stack.client("manager") as api:
+        changed = api.patch(f"/tickets/{made[0]['id']}", json={"priority": "Urgent"})
+        assert changed.status_code == 200, changed.text
+    bulk.get_by_label("Add tag").press("Enter")
+    report = page.get_by_test_id("bulk-report")
+    expect(report).to_contain_text("2 tickets updated")
+    expect(report).to_contain_text("1 ticket changed since you loaded the list")
+    expect(report.get_by_role("listitem")).to_have_text(
+        f"#{made[0]['number']} {made[0]['subject']}"
+    )
+    expect(bulk).to_contain_text("1 ticket selected")  # the conflicted one stays picked
+    assert_accessible(page, "bulk report with a conflict")
+    with ticket_stack.client("agent") as api:
+        first = api.get(f"/tickets/{made[0]['id']}").json()
+        assert first["assignee_id"] is None and first["priority"] == "Urgent"
+        for ticket in made[1:]:
+            now = api.get(f"/tickets/{ticket['id']}").json()
+            assert now["status"] == "Open" and "monitor" in now["tags"], now
+            assert now["assignee_id"] is not None
+
+    report.get_by_role("button", name="Apply to it as it is now").click()
+    expect(report).to_contain_text("1 ticket updated")
+    expect(report).not_to_contain_text("changed since")
+    with ticket_stack.client("agent") as api:
+        first = api.get(f"/tickets/{made[0]['id']}").json()
+        second = api.get(f"/tickets/{made[1]['id']}").json()
+    assert first["status"] == "Open" and "monitor" in first["tags"]
+    assert first["priority"] == "Urgent"  # their change kept
+    assert first["assignee_id"] == second["assignee_id"]
