@@ -7,12 +7,17 @@ notify the agent mentioned (the real notification service). axe-core on each new
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+
+from helpdesk_devstack.tokens import mint_token
+from tests.integration.conftest import ServiceProcess
 
 from .conftest import AuthCalls, Stack, assert_accessible, screenshot
 
@@ -142,3 +147,72 @@ def test_bulk_assign_status_and_tag_report_the_conflicts(
     assert first["status"] == "Open" and "monitor" in first["tags"]
     assert first["priority"] == "Urgent"  # their change kept
     assert first["assignee_id"] == second["assignee_id"]
+
+
+def _mentions_of(api: httpx.Client, ticket_id: str) -> list[dict[str, Any]]:
+    answer = api.get("/notifications", params={"limit": 50})
+    if answer.status_code != 200:
+        return []
+    return [
+        item
+        for item in answer.json()["items"]
+        if item["kind"] == "mentioned" and item["ticket_id"] == ticket_id
+    ]
+
+
+def test_mention_a_colleague_in_an_internal_note(
+    notification_service: ServiceProcess,
+    agent_page: tuple[Page, AuthCalls],
+    ticket_stack: Stack,
+    portal_url: str,
+) -> None:
+    page, _ = agent_page
+    with ticket_stack.client("manager") as api:
+        ticket = _ticket(api, "Payroll export is empty")
+        budi = next(
+            agent
+            for agent in api.get("/agents", params={"page_size": 200}).json()["items"]
+            if agent["email"] == "budi.agent@helpdesk.example"
+        )
+    page.goto(f"{portal_url}/agent/tickets/{ticket['id']}")
+    expect(page.get_by_role("heading", name=ticket["subject"], level=2)).to_be_visible()
+    page.get_by_role("tab", name="Internal note").click()
+    note = page.get_by_role("textbox", name="Internal note (agents only)")
+    note.click()
+    page.keyboard.type("Could you check the export job, @har")
+    offer = page.get_by_role("listbox", name="Agents to mention")
+    expect(offer.get_by_role("option", name=re.compile("^Budi Hartono"))).to_have_attribute(
+        "aria-selected", "true"
+    )
+    assert_accessible(page, "mention offer")
+    screenshot(page, "14-mention")
+    page.keyboard.press("Enter")  # picks the agent, as the notification service will read it
+    expect(offer).to_have_count(0)
+    page.keyboard.type("please?")
+    expect(note).to_contain_text("Could you check the export job, @Budi Hartono please?")
+    page.get_by_role("button", name="Add internal note").click()
+    expect(page.get_by_role("article", name=re.compile("^Internal note from"))).to_contain_text(
+        "@Budi Hartono please?"
+    )
+
+    # The second agent hears of it from the notification service (as their bell would show).
+    token = mint_token(
+        ticket_stack.private_key,
+        "agent",
+        budi["id"],
+        timedelta(minutes=30),
+        budi["name"],
+        email=budi["email"],
+    )
+    with httpx.Client(
+        base_url=ticket_stack.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as as_budi:
+        deadline = time.monotonic() + 120
+        found: list[dict[str, Any]] = []
+        while not found and time.monotonic() < deadline:
+            found = _mentions_of(as_budi, ticket["id"])
+            time.sleep(0.5)
+    assert found, "Budi was never told of the mention"
+    assert found[0]["title"].startswith(f"Sari Wulandari mentioned you on #{ticket['number']}")
+    with ticket_stack.client("agent") as me:  # nobody is told of their own mention of others
+        assert _mentions_of(me, ticket["id"]) == []

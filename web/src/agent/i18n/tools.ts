@@ -38,6 +38,11 @@ export const toolsEn = {
     selectAll: "Select every ticket on this page",
     selectRow: "Select #{{number}} {{subject}}",
   },
+  mention: {
+    label: "Agents to mention",
+    nobody: "No agent by that name.",
+    hint: "Type @ and a name to notify a colleague.",
+  },
 };
 
 export type ToolsTexts = typeof toolsEn;
@@ -76,5 +81,10 @@ export const toolsId: ToolsTexts = {
     dismiss: "Tutup laporan",
     selectAll: "Pilih semua tiket di halaman ini",
     selectRow: "Pilih #{{number}} {{subject}}",
+  },
+  mention: {
+    label: "Agen yang disebut",
+    nobody: "Tidak ada agen dengan nama itu.",
+    hint: "Ketik @ dan nama untuk memberi tahu rekan.",
   },
 };
