@@ -1,7 +1,8 @@
 """Browser tests of the agent's team tools, on the real stack through the gateway: escalating a
 ticket to the next tier (the ticket service's escalate use case), bulk edits of the ticket list
-with If-Match per ticket and a report of the conflicts, and @mentions in internal notes that
-notify the agent mentioned (the real notification service). axe-core on each new state.
+with If-Match per ticket and a report of the conflicts, @mentions in internal notes that notify
+the agent mentioned (the real notification service), and the helpdesk's branding in the agent
+portal. axe-core on each new state.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +21,8 @@ from playwright.sync_api import Page, expect
 from helpdesk_devstack.tokens import mint_token
 from tests.integration.conftest import ServiceProcess
 
-from .conftest import AuthCalls, Stack, assert_accessible, screenshot
+from .conftest import AuthCalls, Stack, assert_accessible, screenshot, sign_in
+from .test_customer_portal import png
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -216,3 +219,44 @@ def test_mention_a_colleague_in_an_internal_note(
     assert found[0]["title"].startswith(f"Sari Wulandari mentioned you on #{ticket['number']}")
     with ticket_stack.client("agent") as me:  # nobody is told of their own mention of others
         assert _mentions_of(me, ticket["id"]) == []
+
+
+def test_the_branding_in_the_agent_portal(
+    new_page: Callable[..., Page], ticket_stack: Stack, portal_url: str
+) -> None:
+    """The manager's branding (shared with the customer portal's code) on the sign-in card and
+    in the shell: name, logo, accent strip, favicon and title, on the next load."""
+    name = f"Layanan Prima {uuid.uuid4().hex[:6]}"
+    with ticket_stack.client("manager") as api:
+        put = api.put("/branding", json={"helpdesk_name": name, "accent_color": "#0b5394"})
+        assert put.status_code == 200, put.text
+        for kind in ("logo", "favicon"):
+            image = api.put(
+                f"/branding/{kind}", content=png(), headers={"Content-Type": "image/png"}
+            )
+            assert image.status_code == 200, image.text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            branding = api.get("/branding").json()
+            if branding["helpdesk_name"] == name and branding["favicon_url"]:
+                break
+            time.sleep(0.5)
+    page = new_page()
+    page.goto(f"{portal_url}/agent/")
+    brand = page.get_by_test_id("brand")
+    expect(brand).to_contain_text(name)  # on the sign-in card, before signing in
+    expect(brand.locator("img")).to_have_attribute("src", "/api/" + branding["logo_url"])
+    expect(page).to_have_title(name)
+    assert_accessible(page, "branded sign-in")
+    sign_in(page)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+    expect(page.get_by_role("heading", level=1).locator("img")).to_have_count(1)
+    expect(page.locator("link[rel='icon']")).to_have_attribute(
+        "href", "/api/" + branding["favicon_url"]
+    )
+    header_top = page.locator("header").first.evaluate("e => getComputedStyle(e).borderTopColor")
+    assert header_top == "rgb(11, 83, 148)"  # #0b5394
+    assert_accessible(page, "branded agent portal")
+    screenshot(page, "15-branded-agent-portal")
+    favicon = httpx.get(f"{ticket_stack.api_url}/{branding['favicon_url']}", timeout=30)
+    assert favicon.status_code == 200 and favicon.headers["content-type"] == "image/png"
