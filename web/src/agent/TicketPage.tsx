@@ -210,7 +210,7 @@ export default function TicketPage() {
           <History ticket={current} />
         </Stack>
         <Stack mt="md" gap="xs" align="flex-start">
-          <Escalate ticket={current} />
+          <Escalate key={current.id} ticket={current} />
         </Stack>
         {!current.merged_into && current.status_category !== "closed" && (
           <Button variant="default" mt="md" size="xs" onClick={() => setMerging(true)}>
