@@ -3,9 +3,9 @@ worker, through the gateway's ``/api/sla/tickets`` route), the notification bell
 notification service's Server-Sent Events with the live refresh of the ticket on screen, and the
 customer's satisfaction rating; axe-core on each new panel.
 
-The SLA worker and the notification service are started for this module only, on the ports the
-session's gateway already routes those services to: the earlier modules' list tests rely on SLA
-events they publish themselves.
+The SLA worker is started for this module only (the notification service by conftest, when
+first needed), on the ports the session's gateway already routes those services to: the earlier
+modules' list tests rely on SLA events they publish themselves.
 """
 
 from __future__ import annotations
@@ -54,33 +54,6 @@ def sla_worker(
         yield worker
     finally:
         worker.stop()
-
-
-@pytest.fixture(scope="module")
-def notification_service(
-    ticket_stack: Stack,
-    kafka_bootstrap: str,
-    dev_keys: tuple[Path, Path],
-    make_database: Callable[[str], str],
-    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> ServiceProcess:
-    from notification_service.adapters.migrate import upgrade
-
-    database_url = make_database("notify_browser")
-    upgrade(database_url)
-    service = start_module_service(
-        "notification-service",
-        ["-m", "notification_service", "serve"],
-        {
-            "HELPDESK_DATABASE_URL": database_url,
-            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
-            "HELPDESK_HTTP_PORT": str(ticket_stack.notification_port),
-            "HELPDESK_CONSUMER_GROUP": f"notification-browser-{uuid.uuid4().hex[:8]}",
-        },
-    )
-    service.wait_http(f"http://127.0.0.1:{ticket_stack.notification_port}/readyz", timeout=180)
-    return service
 
 
 def _customer(stack: Stack, email: str, name: str) -> httpx.Client:

@@ -4,6 +4,7 @@ import { lazy, Suspense, useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes, useLocation } from "react-router";
 import { session } from "../shared/auth/session";
+import { brandingKey } from "../shared/branding";
 import { useSession } from "../shared/auth/useSession";
 import type { LinkKind } from "./SetPassword";
 import { Shell } from "./Shell";
@@ -40,8 +41,11 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    // Another person's data must not survive a sign-out in the cache.
-    if (state.status === "signed-out") queryClient.clear();
+    // Another person's data must not survive a sign-out in the cache (the branding is
+    // everyone's: the sign-in card shows it).
+    if (state.status === "signed-out") {
+      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== brandingKey[0] });
+    }
   }, [state.status, queryClient]);
 
   if (link) {

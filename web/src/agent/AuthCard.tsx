@@ -1,6 +1,7 @@
 /** The centred card the signed-out screens share: sign-in, forgot password, set a password. */
-import { Alert, Center, Paper, Stack, TextInput, Title } from "@mantine/core";
+import { Alert, Center, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
 import type { ReactNode, SyntheticEvent } from "react";
+import { BrandMark, useAccentStrip } from "./Brand";
 import { LanguageSwitch } from "./Preferences";
 
 export function AuthCard({
@@ -18,11 +19,15 @@ export function AuthCard({
     event.preventDefault();
     void onSubmit();
   }
+  const strip = useAccentStrip();
   return (
     <Center component="main" mih="100vh" bg="gray.0">
-      <Paper withBorder shadow="sm" p="xl" w={400} radius="md">
+      <Paper withBorder shadow="sm" p="xl" w={400} radius="md" style={strip}>
         <form onSubmit={submit} aria-labelledby={id}>
           <Stack>
+            <Text fw={700} size="lg">
+              <BrandMark />
+            </Text>
             <Title order={1} size="h3" id={id}>
               {title}
             </Title>

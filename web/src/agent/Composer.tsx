@@ -21,8 +21,9 @@ import { useTranslation } from "react-i18next";
 import { api, unwrap, type Ticket } from "../shared/api/client";
 import { NOTE_COLOR } from "../shared/theme";
 import { TooLarge, uploadAttachment, type AttachmentRef } from "./attachments";
-import { AGENT_NS } from "./i18n/register";
+import { AGENT_NS, TOOLS_NS } from "./i18n/register";
 import { fetchMessages, messagesKey, ticketKey } from "./queries";
+import { MentionOffer, useMentions } from "./Mentions";
 import { RichText, useRichText } from "./RichText";
 
 const WAITING_ON_CUSTOMER = "Waiting on Customer";
@@ -41,6 +42,7 @@ const EMPTY: Draft = { html: "", empty: true, files: [] };
 export function Composer({ ticket }: { ticket: Ticket }) {
   const { t } = useTranslation();
   const { t: ta } = useTranslation(AGENT_NS);
+  const { t: tt } = useTranslation(TOOLS_NS);
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("public");
   const [drafts, setDrafts] = useState<Record<Kind, Draft>>({ public: EMPTY, internal: EMPTY });
@@ -48,9 +50,10 @@ export function Composer({ ticket }: { ticket: Ticket }) {
   const [uploading, setUploading] = useState(0);
   const edit = (which: Kind) => (html: string, empty: boolean) =>
     setDrafts((previous) => ({ ...previous, [which]: { ...previous[which], html, empty } }));
+  const mentions = useMentions();
   const editors = {
     public: useRichText(t("composer.replyLabel"), edit("public")),
-    internal: useRichText(t("composer.noteLabel"), edit("internal")),
+    internal: useRichText(t("composer.noteLabel"), edit("internal"), [mentions.extension]),
   };
 
   const send = useMutation({
@@ -158,7 +161,7 @@ export function Composer({ ticket }: { ticket: Ticket }) {
       </Tabs>
       {kind === "internal" && (
         <Text size="sm" c="dimmed" mb="xs">
-          {t("composer.noteHint")}
+          {t("composer.noteHint")} {tt("mention.hint")}
         </Text>
       )}
       <div hidden={kind !== "public"}>
@@ -166,6 +169,7 @@ export function Composer({ ticket }: { ticket: Ticket }) {
       </div>
       <div hidden={kind !== "internal"}>
         <RichText editor={editors.internal} tint={NOTE_TINT} />
+        <MentionOffer offer={mentions.offer} />
       </div>
       <Stack gap="xs" mt="sm">
         <Group gap="xs">

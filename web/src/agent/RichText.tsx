@@ -6,16 +6,22 @@
 import "@mantine/tiptap/styles.css";
 import { RichTextEditor } from "@mantine/tiptap";
 import { Placeholder } from "@tiptap/extension-placeholder";
-import { useEditor, type Editor } from "@tiptap/react";
+import { useEditor, type AnyExtension, type Editor } from "@tiptap/react";
 import StarterKit from "@tiptap/starter-kit";
 import { useTranslation } from "react-i18next";
 import { AGENT_NS } from "./i18n/register";
 
-export function useRichText(label: string, onChange: (html: string, empty: boolean) => void) {
+/** An editor; `extra` extensions (e.g. mentions) are read once, at its creation. */
+export function useRichText(
+  label: string,
+  onChange: (html: string, empty: boolean) => void,
+  extra: AnyExtension[] = [],
+) {
   return useEditor({
     extensions: [
       StarterKit.configure({ heading: false, link: { openOnClick: false } }),
       Placeholder.configure({ placeholder: label }),
+      ...extra,
     ],
     immediatelyRender: true,
     editorProps: {

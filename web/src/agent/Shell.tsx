@@ -15,6 +15,7 @@ import { lazy, Suspense, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useSearchParams } from "react-router";
 import { session, type Identity } from "../shared/auth/session";
+import { BrandMark, useAccentStrip } from "./Brand";
 import { useMe, useTeams, useTicketOptions } from "./data";
 import { LanguageSwitch, TimeZoneSwitch } from "./Preferences";
 import { Shortcuts } from "./Shortcuts";
@@ -99,13 +100,14 @@ export function Shell({ identity, children }: { identity: Identity; children: Re
   const { t } = useTranslation();
   const [opened, { toggle }] = useDisclosure();
   const [creating, setCreating] = useState(false);
+  const strip = useAccentStrip();
   return (
     <AppShell
-      header={{ height: 64 }}
+      header={{ height: 68 }}
       navbar={{ width: 240, breakpoint: "sm", collapsed: { mobile: !opened } }}
       padding="md"
     >
-      <AppShell.Header>
+      <AppShell.Header style={strip}>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group wrap="nowrap">
             <Burger
@@ -117,7 +119,7 @@ export function Shell({ identity, children }: { identity: Identity; children: Re
             />
             <Title order={1} size="h4">
               <Link to="/" style={{ color: "inherit", textDecoration: "none" }}>
-                {t("app.title")}
+                <BrandMark />
               </Link>
             </Title>
             <Button size="xs" data-shortcut="create" onClick={() => setCreating(true)}>

@@ -20,7 +20,9 @@ import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap, type TicketSummary } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
+import { BulkActions, type Selected } from "./BulkActions";
 import { nameOf, useAgents, useMe, useOptionChoices, useTeams } from "./data";
+import { TOOLS_NS } from "./i18n/register";
 import { SlaDue } from "./SlaDue";
 import { StatusBadge, PriorityBadge } from "./badges";
 import { PAGE_SIZE, SORTS, viewQuery, type TicketQuery } from "./views";
@@ -49,6 +51,7 @@ function useListQuery(params: URLSearchParams): TicketQuery {
 
 export function TicketList() {
   const { t, i18n } = useTranslation();
+  const { t: tt } = useTranslation(TOOLS_NS);
   const zone = useTimeZone();
   const [params, setParams] = useSearchParams();
   const view = params.get("v") ?? "list";
@@ -57,6 +60,26 @@ export function TicketList() {
   const agents = useAgents();
   const teams = useTeams();
   const me = useMe();
+
+  // Rows picked for a bulk edit, with the version seen when picked (for If-Match); a new
+  // view, filter or page starts a new selection.
+  const listKey = JSON.stringify(query);
+  const [selection, setSelection] = useState<{ key: string; rows: Map<string, Selected> }>(() => ({
+    key: listKey,
+    rows: new Map(),
+  }));
+  if (selection.key !== listKey) setSelection({ key: listKey, rows: new Map() });
+  const selected = [...selection.rows.values()];
+  function pick(rows: Selected[], on: boolean) {
+    setSelection((previous) => {
+      const next = new Map(previous.rows);
+      for (const row of rows) {
+        if (on) next.set(row.id, row);
+        else next.delete(row.id);
+      }
+      return { key: previous.key, rows: next };
+    });
+  }
 
   const tickets = useQuery({
     queryKey: ["tickets", query],
@@ -194,11 +217,29 @@ export function TicketList() {
           {tickets.error.message}
         </Alert>
       )}
+      <BulkActions
+        selected={selected}
+        onDone={(keep) =>
+          setSelection((previous) => ({
+            key: previous.key,
+            rows: new Map([...previous.rows].filter(([id]) => keep.includes(id))),
+          }))
+        }
+      />
       <Table.ScrollContainer minWidth={900}>
         <Table striped highlightOnHover aria-busy={tickets.isFetching} verticalSpacing="xs">
           <Table.Caption>{t("list.caption", { view: title })}</Table.Caption>
           <Table.Thead>
             <Table.Tr>
+              <Table.Th scope="col" w={36}>
+                <Checkbox
+                  aria-label={tt("bulk.selectAll")}
+                  checked={!!page?.items.length && selected.length === page.items.length}
+                  indeterminate={selected.length > 0 && selected.length < (page?.items.length ?? 0)}
+                  onChange={(event) => pick(page?.items ?? [], event.currentTarget.checked)}
+                  disabled={!page?.items.length}
+                />
+              </Table.Th>
               <Table.Th scope="col">#</Table.Th>
               <Table.Th scope="col">{t("fields.subject")}</Table.Th>
               <Table.Th scope="col">{t("fields.requester")}</Table.Th>
@@ -215,14 +256,14 @@ export function TicketList() {
               tickets.isLoading &&
               Array.from({ length: 5 }, (_, i) => (
                 <Table.Tr key={i}>
-                  <Table.Td colSpan={9}>
+                  <Table.Td colSpan={10}>
                     <Skeleton height={20} />
                   </Table.Td>
                 </Table.Tr>
               ))}
             {page?.items.length === 0 && (
               <Table.Tr>
-                <Table.Td colSpan={9}>
+                <Table.Td colSpan={10}>
                   <Text c="dimmed" ta="center" py="lg">
                     {t("list.empty")}
                   </Text>
@@ -231,6 +272,16 @@ export function TicketList() {
             )}
             {page?.items.map((ticket: TicketSummary) => (
               <Table.Tr key={ticket.id} data-testid="ticket-row">
+                <Table.Td>
+                  <Checkbox
+                    aria-label={tt("bulk.selectRow", {
+                      number: ticket.number,
+                      subject: ticket.subject,
+                    })}
+                    checked={selection.rows.has(ticket.id)}
+                    onChange={(event) => pick([ticket], event.currentTarget.checked)}
+                  />
+                </Table.Td>
                 <Table.Td>{ticket.number}</Table.Td>
                 <Table.Td>
                   <Anchor component={Link} to={`/tickets/${ticket.id}`} fw={500}>

@@ -22,6 +22,7 @@ import { PriorityBadge, StatusBadge } from "./badges";
 import { downloadAttachment } from "./attachments";
 import { Composer } from "./Composer";
 import { CustomerPanel, useCustomer } from "./CustomerPanel";
+import { Escalate } from "./Escalate";
 import { FieldsPanel } from "./FieldsPanel";
 import { History } from "./History";
 import { AGENT_NS } from "./i18n/register";
@@ -207,6 +208,9 @@ export default function TicketPage() {
           <CustomerPanel ticket={current} />
           <SatisfactionPanel ticketId={current.id} />
           <History ticket={current} />
+        </Stack>
+        <Stack mt="md" gap="xs" align="flex-start">
+          <Escalate key={current.id} ticket={current} />
         </Stack>
         {!current.merged_into && current.status_category !== "closed" && (
           <Button variant="default" mt="md" size="xs" onClick={() => setMerging(true)}>

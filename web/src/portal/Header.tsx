@@ -3,47 +3,13 @@
  * without a token, so the sign-in page shows it too), language and time zone, sign-out.
  */
 import { Anchor, Box, Button, Group, Image, NativeSelect, Text } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "wouter";
 import { session } from "../shared/auth/session";
 import { LANGUAGES } from "../shared/i18n/i18n";
 import { setTimeZone, timeZones, useTimeZone } from "../shared/i18n/timezone";
-import { brandingUrl, fetchBranding, keys } from "./data";
+import { brandingUrl, textOn, useBranding } from "../shared/branding";
 import { NAMESPACE } from "./texts";
-
-/** Black or white, whichever reads better on ``hex`` (WCAG relative luminance). */
-export function textOn(hex: string): string {
-  const channel = (i: number) => {
-    const value = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
-  };
-  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-  return (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) ? "#000000" : "#ffffff";
-}
-
-export function useBranding() {
-  const branding = useQuery({ queryKey: keys.branding, queryFn: fetchBranding, staleTime: 60_000 });
-  const data = branding.data;
-  useEffect(() => {
-    if (!data) return;
-    document.title = data.helpdesk_name;
-    const favicon = brandingUrl(data.favicon_url);
-    let link = document.querySelector<HTMLLinkElement>("link[rel='icon']");
-    if (favicon) {
-      if (!link) {
-        link = document.createElement("link");
-        link.rel = "icon";
-        document.head.appendChild(link);
-      }
-      link.href = favicon;
-    } else {
-      link?.remove();
-    }
-  }, [data]);
-  return data;
-}
 
 export function Header({ signedIn }: { signedIn: boolean }) {
   const { t, i18n } = useTranslation(NAMESPACE);

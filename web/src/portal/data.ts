@@ -1,17 +1,15 @@
 /** The customer portal's reads and writes through the gateway (typed from the ticket service's
- * OpenAPI document), and the branding, which is read without a token. */
+ * OpenAPI document); the branding is shared with the agent portal (shared/branding.ts). */
 import { api, unwrap, type Message, type Ticket, type TicketSummary } from "../shared/api/client";
 import type { Schemas } from "../shared/api/client";
 
 export type Rating = Schemas["RatingView"];
-export type Branding = Schemas["BrandingView"];
 export type Options = Schemas["TicketOptionsBody"];
 export type Scope = "open" | "closed" | "company";
 
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
 export const keys = {
-  branding: ["branding"] as const,
   list: (scope: Scope) => ["tickets", scope] as const,
   ticket: (id: string) => ["ticket", id] as const,
   summary: (id: string) => ["ticket", id, "summary"] as const,
@@ -19,17 +17,6 @@ export const keys = {
   ratings: (id: string) => ["ticket", id, "ratings"] as const,
   options: ["ticket-options"] as const,
 };
-
-export async function fetchBranding(): Promise<Branding> {
-  const response = await fetch("/api/branding");
-  if (!response.ok) throw new Error(`branding: HTTP ${response.status}`);
-  return (await response.json()) as Branding;
-}
-
-/** A branding image's URL (the document names it relative to the API root). */
-export function brandingUrl(relative: string | null | undefined): string | null {
-  return relative ? `/api/${relative}` : null;
-}
 
 export async function fetchList(scope: Scope): Promise<TicketSummary[]> {
   const query =

@@ -6,7 +6,7 @@ ETag the caller read (a stale one is a 409), anything else is a 400 saying what 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -85,3 +85,36 @@ async def test_a_team_takes_any_version_with_a_star(
     )
     assert changed.status_code == 200, changed.text
     assert changed.headers["ETag"] == '"2"'
+
+
+async def test_the_list_gives_staff_each_tickets_version_for_bulk_edits(
+    api: httpx.AsyncClient, token: Callable[..., str], caught_up: Callable[[], Awaitable[int]]
+) -> None:
+    """A bulk edit sends If-Match per ticket: the version the agent saw in the list. A
+    customer's rows carry none (their view's version counts public events only)."""
+    agent = bearer(token("agent"))
+    url, _ = await _ticket(api, agent)
+    await api.patch(url, json={"priority": "High"}, headers=agent)
+    await caught_up()
+    number = (await api.get(url, headers=agent)).json()["number"]
+    listed = await api.get("/tickets", params={"q": f"#{number}"}, headers=agent)
+    assert listed.status_code == 200, listed.text
+    (row,) = listed.json()["items"]
+    assert row["version"] == 2
+    stale = await api.patch(url, json={"priority": "Low"}, headers=agent | {"If-Match": '"1"'})
+    assert stale.status_code == 409
+    pinned = await api.patch(
+        url, json={"priority": "Low"}, headers=agent | {"If-Match": f'"{row["version"]}"'}
+    )
+    assert pinned.status_code == 200, pinned.text
+
+    email = f"{uuid.uuid4()}@example.com"
+    customer = bearer(token("customer", email=email))
+    mine = await api.post(
+        "/tickets", json={"subject": "Mine", "description": "x"}, headers=customer
+    )
+    assert mine.status_code == 201, mine.text
+    await caught_up()
+    own = await api.get("/tickets", headers=customer)
+    assert own.status_code == 200, own.text
+    assert own.json()["items"] and all(item["version"] is None for item in own.json()["items"])

@@ -2,14 +2,18 @@
 import { i18n } from "../../shared/i18n/i18n";
 import { agentEn } from "./en";
 import { agentId } from "./id";
+import { toolsEn, toolsId } from "./tools";
 import { workEn, workId } from "./work";
 
 export const AGENT_NS = "agent";
 export const WORK_NS = "work";
+export const TOOLS_NS = "tools";
 
 export function registerAgentTexts(): void {
   i18n.addResourceBundle("en", AGENT_NS, agentEn, true, true);
   i18n.addResourceBundle("id", AGENT_NS, agentId, true, true);
   i18n.addResourceBundle("en", WORK_NS, workEn, true, true);
   i18n.addResourceBundle("id", WORK_NS, workId, true, true);
+  i18n.addResourceBundle("en", TOOLS_NS, toolsEn, true, true);
+  i18n.addResourceBundle("id", TOOLS_NS, toolsId, true, true);
 }

@@ -2253,6 +2253,11 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Version
+             * @description staff: the ticket's version, for If-Match on bulk edits
+             */
+            version?: number | null;
         };
         /** TicketView */
         TicketView: {

@@ -156,7 +156,10 @@ async def list_tickets(
     )
     with refusals():
         rows, total = await requests.find_tickets(caller, search)
-    items = [TicketSummary(id=row["ticket_id"], **_summary_fields(row)) for row in rows]
+    items = [
+        TicketSummary(id=row["ticket_id"], **_summary_fields(row, staff=caller.is_staff))
+        for row in rows
+    ]
     return TicketPage(items=items, page=page, page_size=page_size, total=total)
 
 
@@ -170,8 +173,14 @@ def custom_filters(request: Request) -> dict[str, str]:
     }
 
 
-def _summary_fields(row: Any) -> dict[str, Any]:
-    return {name: row[name] for name in TicketSummary.model_fields if name != "id"}
+def _summary_fields(row: Any, *, staff: bool) -> dict[str, Any]:
+    """The row's summary; its version only for staff (a customer's counts public events)."""
+    fields = {
+        name: row[name] for name in TicketSummary.model_fields if name not in ("id", "version")
+    }
+    if staff:
+        fields["version"] = row["version"]
+    return fields
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)

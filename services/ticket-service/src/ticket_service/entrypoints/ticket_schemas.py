@@ -139,6 +139,9 @@ class TicketSummary(BaseModel):
     custom_fields: dict[str, CustomFieldValue] = Field(
         default_factory=dict, description="values by key (a customer's: the portal form's)"
     )
+    version: int | None = Field(
+        default=None, description="staff: the ticket's version, for If-Match on bulk edits"
+    )
 
 
 class TicketPage(BaseModel):
