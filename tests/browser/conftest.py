@@ -295,6 +295,37 @@ def ticket_stack(
 
 
 @pytest.fixture(scope="session")
+def notification_service(
+    ticket_stack: Stack,
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+    make_database: Callable[[str], str],
+    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+) -> ServiceProcess:
+    """The real notification service on the port the gateway routes it to, started by the first
+    test that needs it (the bell's event stream, the webhooks screen) and kept for the session.
+    Webhook targets on loopback are allowed: the tests' receiver listens there."""
+    from notification_service.adapters.migrate import upgrade as upgrade_notifications
+
+    database_url = make_database("notify_browser")
+    upgrade_notifications(database_url)
+    service = start_service(
+        "notification-service",
+        ["-m", "notification_service", "serve"],
+        {
+            "HELPDESK_DATABASE_URL": database_url,
+            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+            "HELPDESK_HTTP_PORT": str(ticket_stack.notification_port),
+            "HELPDESK_CONSUMER_GROUP": f"notification-browser-{uuid.uuid4().hex[:8]}",
+            "HELPDESK_WEBHOOKS_ALLOW_PRIVATE": "true",
+        },
+    )
+    service.wait_http(f"http://127.0.0.1:{ticket_stack.notification_port}/readyz", timeout=180)
+    return service
+
+
+@pytest.fixture(scope="session")
 def portal_url(ticket_stack: Stack) -> str:
     """Where the browser opens the portals: the gateway's address."""
     return ticket_stack.url

@@ -56,33 +56,6 @@ def sla_worker(
         worker.stop()
 
 
-@pytest.fixture(scope="module")
-def notification_service(
-    ticket_stack: Stack,
-    kafka_bootstrap: str,
-    dev_keys: tuple[Path, Path],
-    make_database: Callable[[str], str],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> ServiceProcess:
-    from notification_service.adapters.migrate import upgrade
-
-    database_url = make_database("notify_browser")
-    upgrade(database_url)
-    service = start_service(
-        "notification-service",
-        ["-m", "notification_service", "serve"],
-        {
-            "HELPDESK_DATABASE_URL": database_url,
-            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
-            "HELPDESK_HTTP_PORT": str(ticket_stack.notification_port),
-            "HELPDESK_CONSUMER_GROUP": f"notification-browser-{uuid.uuid4().hex[:8]}",
-        },
-    )
-    service.wait_http(f"http://127.0.0.1:{ticket_stack.notification_port}/readyz", timeout=180)
-    return service
-
-
 def _customer(stack: Stack, email: str, name: str) -> httpx.Client:
     token = mint_token(
         stack.private_key, "customer", f"c-{email}", timedelta(minutes=30), name, email=email

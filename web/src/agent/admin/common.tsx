@@ -5,7 +5,7 @@ import { useMutation, useQueryClient, type QueryKey } from "@tanstack/react-quer
 import { useTranslation } from "react-i18next";
 
 /** A mutation that refetches the given queries when it succeeds. */
-export function useSaving<V>(run: (vars: V) => Promise<unknown>, refresh: QueryKey[]) {
+export function useSaving<V, R = unknown>(run: (vars: V) => Promise<R>, refresh: QueryKey[]) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: run,
