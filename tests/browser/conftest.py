@@ -73,9 +73,11 @@ class Stack:
     private_key: bytes
     mail: MailServer
     ticket_url: str
-    # The gateway's SLA and notification service upstreams: started by the tests that use them
+    # The gateway's SLA, notification service and mail gateway upstreams: started by the tests
+    # that use them
     sla_port: int = 0
     notification_port: int = 0
+    mail_port: int = 0
     agent_id: str = ""
     team_id: str = ""
     tickets: list[dict[str, Any]] = field(default_factory=list)
@@ -263,7 +265,7 @@ def ticket_stack(
     ticket_url = f"http://127.0.0.1:{port}"
     api.wait_http(f"{ticket_url}/readyz", timeout=180)
     nothing = f"http://127.0.0.1:{free_port()}"  # services these screens do not use yet
-    sla_port, notification_port = free_port(), free_port()
+    sla_port, notification_port, mail_port = free_port(), free_port(), free_port()
     gateway_url, _, _ = start_gateway(
         start_service,
         common=common,
@@ -273,7 +275,7 @@ def ticket_stack(
         upstreams={
             "sla-service": f"http://127.0.0.1:{sla_port}",
             "assignment-service": nothing,
-            "mail-gateway": nothing,
+            "mail-gateway": f"http://127.0.0.1:{mail_port}",
             "notification-service": f"http://127.0.0.1:{notification_port}",
         },
         manager=(AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD),
@@ -288,6 +290,7 @@ def ticket_stack(
         ticket_url=ticket_url,
         sla_port=sla_port,
         notification_port=notification_port,
+        mail_port=mail_port,
     )
     _seed(stack)
     _publish_sla(stack, kafka_bootstrap)

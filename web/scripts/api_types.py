@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
 from typing import Any
 
 from api_gateway.domain.openapi import merge

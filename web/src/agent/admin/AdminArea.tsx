@@ -1,6 +1,6 @@
 /**
  * The admin area of the agent portal, for managers: agents, teams, branding, ticket options,
- * reports and webhooks. Loaded as its own chunk (charts included) when a manager opens it, so an
+ * email accounts, reports and webhooks. Loaded as its own chunk (charts included) when a manager opens it, so an
  * agent's first screen carries none of it. The API enforces the roles; this only hides the screens.
  */
 import { Button, Center, Group, Loader, Stack, Title } from "@mantine/core";
@@ -17,8 +17,9 @@ const BrandingAdmin = lazy(() => import("./BrandingAdmin"));
 const ReportsAdmin = lazy(() => import("./ReportsAdmin"));
 const OptionsAdmin = lazy(() => import("./OptionsAdmin"));
 const WebhooksAdmin = lazy(() => import("./WebhooksAdmin"));
+const EmailAdmin = lazy(() => import("./EmailAdmin"));
 
-const SECTIONS = ["agents", "teams", "branding", "options", "reports", "webhooks"] as const;
+const SECTIONS = ["agents", "teams", "branding", "options", "mail", "reports", "webhooks"] as const;
 
 export default function AdminArea() {
   const { t } = useTranslation();
@@ -56,6 +57,7 @@ export default function AdminArea() {
           <Route path="options" element={<OptionsAdmin />} />
           <Route path="reports" element={<ReportsAdmin />} />
           <Route path="webhooks" element={<WebhooksAdmin />} />
+          <Route path="mail" element={<EmailAdmin />} />
           <Route path="*" element={<Navigate to="agents" replace />} />
         </Routes>
       </Suspense>

@@ -24,7 +24,7 @@ import { useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { adminApi, type AdminSchemas } from "./adminApi";
-import { SaveResult, useSaving } from "./common";
+import { ListTable, noContent, SaveResult, useSaving } from "./common";
 
 type Webhook = AdminSchemas["WebhookOut"];
 type Delivery = AdminSchemas["DeliveryOut"];
@@ -182,48 +182,42 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
       <Title order={4} size="h5">
         {t("admin.webhooks.deliveriesOf", { url: webhook.url })}
       </Title>
-      {rows.length === 0 ? (
-        <Text size="sm">{t("admin.webhooks.noDeliveries")}</Text>
-      ) : (
-        <Table.ScrollContainer minWidth={640}>
-          <Table striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t("admin.webhooks.event")}</Table.Th>
-                <Table.Th>{t("admin.webhooks.status")}</Table.Th>
-                <Table.Th>{t("admin.webhooks.attempts")}</Table.Th>
-                <Table.Th>{t("admin.webhooks.lastAnswer")}</Table.Th>
-                <Table.Th>{t("admin.webhooks.created")}</Table.Th>
-                <Table.Th>{t("admin.webhooks.redeliver")}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rows.map((d) => (
-                <Table.Tr key={d.id} data-testid="delivery-row">
-                  <Table.Td>{d.event_type}</Table.Td>
-                  <Table.Td>
-                    {t(`admin.webhooks.states.${d.status}`, { defaultValue: d.status })}
-                  </Table.Td>
-                  <Table.Td>{d.attempts}</Table.Td>
-                  <Table.Td>{d.last_status ?? d.last_error ?? "—"}</Table.Td>
-                  <Table.Td>{time(d.created_at)}</Table.Td>
-                  <Table.Td>
-                    <Button
-                      size="xs"
-                      variant="default"
-                      aria-label={t("admin.webhooks.redeliverEvent", { event: d.event_type })}
-                      loading={redeliver.isPending && redeliver.variables === d.id}
-                      onClick={() => redeliver.mutate(d.id)}
-                    >
-                      {t("admin.webhooks.redeliver")}
-                    </Button>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <ListTable
+        headings={[
+          t("admin.webhooks.event"),
+          t("admin.webhooks.status"),
+          t("admin.webhooks.attempts"),
+          t("admin.webhooks.lastAnswer"),
+          t("admin.webhooks.created"),
+          t("admin.webhooks.redeliver"),
+        ]}
+        empty={t("admin.webhooks.noDeliveries")}
+        count={rows.length}
+        minWidth={640}
+      >
+        {rows.map((d) => (
+          <Table.Tr key={d.id} data-testid="delivery-row">
+            <Table.Td>{d.event_type}</Table.Td>
+            <Table.Td>
+              {t(`admin.webhooks.states.${d.status}`, { defaultValue: d.status })}
+            </Table.Td>
+            <Table.Td>{d.attempts}</Table.Td>
+            <Table.Td>{d.last_status ?? d.last_error ?? "—"}</Table.Td>
+            <Table.Td>{time(d.created_at)}</Table.Td>
+            <Table.Td>
+              <Button
+                size="xs"
+                variant="default"
+                aria-label={t("admin.webhooks.redeliverEvent", { event: d.event_type })}
+                loading={redeliver.isPending && redeliver.variables === d.id}
+                onClick={() => redeliver.mutate(d.id)}
+              >
+                {t("admin.webhooks.redeliver")}
+              </Button>
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </ListTable>
       <SaveResult error={deliveries.error ?? redeliver.error} done={redeliver.isSuccess} />
     </Stack>
   );
@@ -241,12 +235,15 @@ function WebhookCard({ webhook, onSecret }: { webhook: Webhook; onSecret: (s: st
       ),
     [WEBHOOKS],
   );
-  const remove = useSaving(async () => {
-    const { error, response } = await adminApi.DELETE("/webhooks/{webhook_id}", {
-      params: { path: { webhook_id: webhook.id } },
-    });
-    if (!response.ok) unwrap({ data: undefined, error, response });
-  }, [WEBHOOKS]);
+  const remove = useSaving(
+    async () =>
+      noContent(
+        await adminApi.DELETE("/webhooks/{webhook_id}", {
+          params: { path: { webhook_id: webhook.id } },
+        }),
+      ),
+    [WEBHOOKS],
+  );
   return (
     <Paper withBorder p="md" data-testid="webhook-card">
       <Stack gap="xs">
