@@ -239,6 +239,7 @@ def test_a_manager_adds_an_inbox_and_settles_its_quarantine(
     expect(held.filter(has_text=subject)).to_be_visible(timeout=60_000)
     expect(held.filter(has_text=broken)).to_be_visible(timeout=60_000)
     assert_accessible(page, "admin quarantine")
+    page.get_by_role("heading", name="Inboxes").evaluate("heading => heading.scrollIntoView()")
     screenshot(page, "admin-email")
 
     page.get_by_role("button", name=f"Discard {subject}").click()

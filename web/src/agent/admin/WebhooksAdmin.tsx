@@ -255,7 +255,7 @@ function WebhookCard({ webhook, onSecret }: { webhook: Webhook; onSecret: (s: st
             {webhook.description && <Text size="sm">{webhook.description}</Text>}
             <Group gap={4}>
               {webhook.event_types.map((type) => (
-                <Badge key={type} variant="light" color="gray">
+                <Badge key={type} variant="light" color="gray" tt="none">
                   {type === "*" ? t("admin.webhooks.everyEvent") : type}
                 </Badge>
               ))}
