@@ -40,11 +40,18 @@ from helpdesk_events.sla import (
     SlaTargetsSet,
 )
 from helpdesk_events.topics import SLA
-from tests.integration.conftest import ServiceProcess, free_port, start_service
+from tests.integration.conftest import (
+    ServiceProcess,
+    free_port,
+    start_module_service,
+    start_service,
+    start_session_service,
+)
 from tests.integration.gateway_stack import shared_env, start_gateway
 from ticket_service.adapters.migrate import upgrade
 
-__all__ = ["start_service"]  # the fixture, shared with tests/integration
+# The fixtures, shared with tests/integration.
+__all__ = ["start_module_service", "start_service", "start_session_service"]
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -251,7 +258,7 @@ def ticket_stack(
     kafka_bootstrap: str,
     mail_server: MailServer,
     dev_keys: tuple[Path, Path],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    start_session_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
     web_dist: Path,
 ) -> Stack:
     database_url = make_database("browser")
@@ -259,15 +266,15 @@ def ticket_stack(
     port = free_port()
     common = shared_env(database_url, kafka_bootstrap, dev_keys, tmp_path_factory.mktemp("blobs"))
     env = {**common, "HELPDESK_HTTP_PORT": str(port), "HELPDESK_RELAY_NAME": f"browser-{port}"}
-    api = start_service("ticket-service", ["-m", "ticket_service", "serve"], env)
-    start_service("ticket-relay", ["-m", "ticket_service", "relay"], env)
-    start_service("ticket-sla-projector", ["-m", "ticket_service", "sla-projector"], env)
+    api = start_session_service("ticket-service", ["-m", "ticket_service", "serve"], env)
+    start_session_service("ticket-relay", ["-m", "ticket_service", "relay"], env)
+    start_session_service("ticket-sla-projector", ["-m", "ticket_service", "sla-projector"], env)
     ticket_url = f"http://127.0.0.1:{port}"
     api.wait_http(f"{ticket_url}/readyz", timeout=180)
     nothing = f"http://127.0.0.1:{free_port()}"  # services these screens do not use yet
     sla_port, notification_port, mail_port = free_port(), free_port(), free_port()
     gateway_url, _, _ = start_gateway(
-        start_service,
+        start_session_service,
         common=common,
         ticket_url=ticket_url,
         mail=mail_server,
@@ -297,22 +304,22 @@ def ticket_stack(
     return stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def notification_service(
     ticket_stack: Stack,
     kafka_bootstrap: str,
     dev_keys: tuple[Path, Path],
     make_database: Callable[[str], str],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
 ) -> ServiceProcess:
-    """The real notification service on the port the gateway routes it to, started by the first
-    test that needs it (the bell's event stream, the webhooks screen) and kept for the session.
+    """The real notification service on the port the gateway routes it to, for the modules
+    whose screens use it (the bell's event stream, the webhooks screen), stopped after each.
     Webhook targets on loopback are allowed: the tests' receiver listens there."""
     from notification_service.adapters.migrate import upgrade as upgrade_notifications
 
     database_url = make_database("notify_browser")
     upgrade_notifications(database_url)
-    service = start_service(
+    service = start_module_service(
         "notification-service",
         ["-m", "notification_service", "serve"],
         {

@@ -81,7 +81,7 @@ def mail_gateway(
     mail_server: MailServer,
     dev_keys: tuple[Path, Path],
     make_database: Callable[[str], str],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
 ) -> ServiceProcess:
     """The real mail gateway on the port the session's gateway routes it to, with no inbox yet:
     the manager adds it on the screen."""
@@ -93,7 +93,7 @@ def mail_gateway(
         port=ticket_stack.mail_port,
         mail_server=mail_server,
     )
-    service = start_service("mail-gateway", ["-m", "mail_gateway", "serve"], env)
+    service = start_module_service("mail-gateway", ["-m", "mail_gateway", "serve"], env)
     service.wait_http(f"http://127.0.0.1:{ticket_stack.mail_port}/readyz", timeout=120)
     return service
 

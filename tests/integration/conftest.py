@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -46,6 +47,11 @@ class ServiceProcess:
         self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM) without waiting: see :func:`running_services`."""
+        if self.process.poll() is None:
+            self.process.terminate()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -57,29 +63,61 @@ class ServiceProcess:
         self._log.close()
 
 
-@pytest.fixture(scope="session")
-def start_service(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[[str, list[str], dict[str, str]], ServiceProcess]]:
+Start = Callable[[str, list[str], dict[str, str]], ServiceProcess]
+
+
+@contextlib.contextmanager
+def running_services(log_dir: Path) -> Iterator[Start]:
+    """``start(name, ["-m", module, command], env)`` runs a service; every one started is stopped
+    on exit, all asked at once (SIGTERM) and then each waited for."""
     started: list[ServiceProcess] = []
-    log_dir = tmp_path_factory.mktemp("service-logs")
 
     def start(name: str, args: list[str], env: dict[str, str]) -> ServiceProcess:
         service = ServiceProcess(name, [sys.executable, *args], os.environ | env, log_dir)
         started.append(service)
         return service
 
-    yield start
-    for service in reversed(started):
-        service.stop()
+    try:
+        yield start
+    finally:
+        for service in started:
+            service.terminate()
+        for service in reversed(started):
+            service.stop()
+
+
+# Services live as long as what started them: a test's own end with the test, a module's with
+# the module. (Kept to the session's end, the idle ones - each polling PostgreSQL and Kafka -
+# added up to most of the two cores late in the suite, and CI saw a Kafka take 154 s to start.)
+
+
+@pytest.fixture
+def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Start]:
+    """Services of one test, stopped when it ends."""
+    with running_services(tmp_path_factory.mktemp("service-logs")) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_module_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Start]:
+    """Services a module's tests share, stopped after its last test."""
+    with running_services(tmp_path_factory.mktemp("module-service-logs")) as start:
+        yield start
 
 
 @pytest.fixture(scope="session")
+def start_session_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Start]:
+    """Services of a stack several modules share (the gateway stack, the portals' stack)."""
+    with running_services(tmp_path_factory.mktemp("session-service-logs")) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
 def run_ticket_service(
     make_database: Callable[[str], str],
     kafka_bootstrap: str,
     dev_keys: tuple[Path, Path],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    start_module_service: Start,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[[str], str]:
     """``run_ticket_service("fuzz")``: the ticket service's real process (``python -m
@@ -90,7 +128,7 @@ def run_ticket_service(
         database_url = make_database(name)
         upgrade(database_url)
         port = free_port()
-        service = start_service(
+        service = start_module_service(
             f"ticket-service-{name}",
             ["-m", "ticket_service", "serve"],
             {

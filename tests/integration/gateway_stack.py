@@ -1,7 +1,10 @@
 """The gateway on the real stack, for the ``test_gateway_*`` tests: PostgreSQL, Kafka and
 GreenMail from the devstack plugin, the ticket service (API + relay) and the gateway as real
-processes, and one more real HTTP server standing in for services that do not exist yet (the
-notification service's event stream, a slow service), started in this process with uvicorn.
+processes, and a probe upstream (a real HTTP server started in this process with uvicorn) behind
+the routes the proxy tests aim at: it does on demand what the real services do only by chance (a
+stream that waits for the test, an answer slower than the gateway's timeout, an echo of exactly
+what the proxy forwarded). The real notification and assignment services are proven through the
+gateway by the end-to-end and browser tests.
 
 Import the fixtures into a test module: ``from .gateway_stack import gateway  # noqa: F401``.
 """
@@ -42,8 +45,9 @@ MANAGER_EMAIL = "boss@example.com"
 MANAGER_PASSWORD = "correct horse battery staple"
 
 
-class StandIn:
-    """A real HTTP service the gateway routes ``/api/notifications`` and ``/api/rules`` to."""
+class ProbeUpstream:
+    """The upstream the gateway routes ``/api/notifications`` and ``/api/rules`` to in the proxy
+    tests: a gated event stream, an echo of the forwarded request, a slow answer."""
 
     def __init__(self) -> None:
         self.release = threading.Event()
@@ -85,7 +89,7 @@ class StandIn:
             return JSONResponse(
                 {
                     "openapi": "3.1.0",
-                    "info": {"title": "stand-in", "version": "1"},
+                    "info": {"title": "probe-upstream", "version": "1"},
                     "paths": {
                         "/notifications/stream": {"get": {"responses": {"200": {}}}},
                         "/internal/metrics": {"get": {"responses": {"200": {}}}},
@@ -111,7 +115,7 @@ class StandIn:
         deadline = time.monotonic() + 20
         while not self.server.started:
             if time.monotonic() > deadline:
-                raise AssertionError("stand-in service did not start")
+                raise AssertionError("probe upstream did not start")
             time.sleep(0.05)
 
     def stop(self) -> None:
@@ -123,7 +127,7 @@ class StandIn:
 class GatewayStack:
     url: str
     ticket_url: str
-    stand_in: StandIn
+    probe: ProbeUpstream
     mail: MailServer
     private_key: bytes
     env: dict[str, str]
@@ -243,21 +247,21 @@ def gateway(
     kafka_bootstrap: str,
     mail_server: MailServer,
     dev_keys: tuple[Path, Path],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    start_session_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[GatewayStack]:
     database_url = make_database("gateway")
     upgrade(database_url)
     ticket_port, dead_port = free_port(), free_port()
-    stand_in = StandIn()
-    stand_in.start()
+    probe = ProbeUpstream()
+    probe.start()
     common = shared_env(database_url, kafka_bootstrap, dev_keys, tmp_path_factory.mktemp("blobs"))
-    tickets = start_service(
+    tickets = start_session_service(
         "ticket-service",
         ["-m", "ticket_service", "serve"],
         {**common, "HELPDESK_HTTP_PORT": str(ticket_port)},
     )
-    start_service(
+    start_session_service(
         "ticket-relay",
         ["-m", "ticket_service", "relay"],
         {**common, "HELPDESK_RELAY_NAME": f"gateway-relay-{ticket_port}"},
@@ -269,14 +273,14 @@ def gateway(
     (web / "portal" / "index.html").write_text("<!doctype html><title>portal</title>")
     (web / "portal" / "assets" / "app-3f2a1b.js").write_text("console.log('portal')")
     url, env, process = start_gateway(
-        start_service,
+        start_session_service,
         common=common,
         ticket_url=ticket_url,
         mail=mail_server,
         web_dir=web,
         upstreams={
-            "notification-service": f"http://127.0.0.1:{stand_in.port}",
-            "assignment-service": f"http://127.0.0.1:{stand_in.port}",
+            "notification-service": f"http://127.0.0.1:{probe.port}",
+            "assignment-service": f"http://127.0.0.1:{probe.port}",
             "sla-service": f"http://127.0.0.1:{dead_port}",
         },
         manager=(MANAGER_EMAIL, "Helpdesk Manager", MANAGER_PASSWORD),
@@ -289,10 +293,10 @@ def gateway(
     yield GatewayStack(
         url=url,
         ticket_url=ticket_url,
-        stand_in=stand_in,
+        probe=probe,
         mail=mail_server,
         private_key=dev_keys[0].read_bytes(),
         env=env,
         process=process,
     )
-    stand_in.stop()
+    probe.stop()

@@ -84,7 +84,7 @@ async def test_headers_passed_and_dropped(gateway: GatewayStack) -> None:  # noq
 
 
 async def test_server_sent_events_pass_unbuffered(gateway: GatewayStack) -> None:  # noqa: F811
-    gateway.stand_in.release.clear()
+    gateway.probe.release.clear()
     async with (
         gateway.client() as client,
         client.stream("GET", "/api/notifications/stream") as stream,
@@ -95,7 +95,7 @@ async def test_server_sent_events_pass_unbuffered(gateway: GatewayStack) -> None
         first = [await asyncio.wait_for(anext(lines), 10) for _ in range(2)]
         # The service holds the second event back until we have the first.
         assert first == ["id: 1", "data: first"]
-        gateway.stand_in.release.set()
+        gateway.probe.release.set()
         rest = [line async for line in lines if line]
         assert rest == ["id: 2", "data: second"]
 
@@ -217,7 +217,7 @@ async def test_request_ids_are_sane(gateway: GatewayStack) -> None:  # noqa: F81
     assert len(odd.headers["x-request-id"]) == 32
 
 
-def test_stand_in_is_not_leaked(gateway: GatewayStack) -> None:  # noqa: F811
+def test_the_gateway_survives_every_proxy_test(gateway: GatewayStack) -> None:  # noqa: F811
     # The gateway process is still up after all of the above (nothing crashed it).
     assert gateway.process.process.poll() is None
     assert httpx.get(f"{gateway.url}/healthz").status_code == 200

@@ -37,14 +37,14 @@ def stack(
     kafka_bootstrap: str,
     mail_server: MailServer,
     dev_keys: tuple[Path, Path],
-    start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
 ) -> MailStack:
     return start_mail_stack(
         make_database=make_database,
         kafka_bootstrap=kafka_bootstrap,
         mail_server=mail_server,
         dev_keys=dev_keys,
-        start_service=start_service,
+        start_service=start_module_service,
         support=f"support-{uuid.uuid4().hex[:6]}@helpdesk.local",
     )
 

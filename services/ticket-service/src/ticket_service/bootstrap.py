@@ -27,6 +27,7 @@ from ticket_service.adapters.directory_projections import DIRECTORY_PROJECTIONS
 from ticket_service.adapters.directory_queries import DirectoryQueries
 from ticket_service.adapters.event_store import PostgresEventStore, create_pool
 from ticket_service.adapters.idempotency import IdempotentAppender
+from ticket_service.adapters.idle_pacer import IdlePacer
 from ticket_service.adapters.kafka_relay import OutboxRelay
 from ticket_service.adapters.portal_projection import PortalProjection
 from ticket_service.adapters.portal_queries import PortalQueries
@@ -82,6 +83,10 @@ class TicketService:
     portal: PortalApplication
     projector: Projector
 
+    def _woken_by_appends(self, pacer: IdlePacer) -> IdlePacer:
+        self.store.on_append(pacer.wake)
+        return pacer
+
     def outbox_relay(self) -> OutboxRelay:
         """Publishes the event log to Kafka (``python -m ticket_service relay``)."""
         return OutboxRelay(
@@ -90,7 +95,9 @@ class TicketService:
             self.settings.kafka_bootstrap,
             name=self.settings.relay_name,
             batch_size=self.settings.relay_batch_size,
-            idle_seconds=self.settings.relay_idle_seconds,
+            pacer=self._woken_by_appends(
+                IdlePacer(self.settings.relay_idle_seconds, self.settings.relay_idle_max_seconds)
+            ),
         )
 
     def sla_projector(self) -> SlaProjector:
@@ -121,6 +128,9 @@ class TicketService:
 def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
     """Wire the service on ``pool`` (no I/O)."""
     store = PostgresEventStore(pool)
+    # The API's own writes wake its projector at once (read models follow them as before).
+    projector_pacer = IdlePacer()
+    store.on_append(projector_pacer.wake)
     idempotency = IdempotentAppender(pool, store)
     claims = Claims(pool, store)
     customers = CustomerApplication(store, claims)
@@ -160,7 +170,7 @@ def build(pool: asyncpg.Pool, settings: Settings) -> TicketService:
         portal=portal,
         commands=TicketCommandHandler(CommandOutcomes(pool, store), store, tickets, directory),
         # Catch-ups of several workers take turns safely.
-        projector=Projector(store, pool, projections()),
+        projector=Projector(store, pool, projections(), pacer=projector_pacer),
     )
 
 

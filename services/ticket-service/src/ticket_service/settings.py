@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,7 +32,13 @@ class Settings(BaseSettings):
     relay_name: str = Field(default="kafka-relay", description="checkpoint name of the relay")
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_idle_seconds: float = Field(
-        default=0.02, gt=0, description="pause between polls of the log when it is idle"
+        default=0.02, gt=0, description="pause between polls of the log once it is caught up"
+    )
+    relay_idle_max_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        description="longest pause between polls while the log stays quiet (doubling from"
+        " relay_idle_seconds; an append of the same process cuts it short)",
     )
     commands_topic: str = Field(
         default="helpdesk.ticket-commands.v1", description="topic the command consumer reads"
@@ -46,3 +53,11 @@ class Settings(BaseSettings):
         le=64,
         description="tickets whose commands the command consumer decides at the same time",
     )
+
+    @model_validator(mode="after")
+    def _relay_pauses_in_order(self) -> Self:
+        if self.relay_idle_max_seconds < self.relay_idle_seconds:
+            raise ValueError(
+                "HELPDESK_RELAY_IDLE_MAX_SECONDS must be at least HELPDESK_RELAY_IDLE_SECONDS"
+            )
+        return self

@@ -96,11 +96,9 @@ async def test_each_tickets_commands_are_decided_in_offset_order() -> None:
 async def test_different_tickets_are_decided_at_once_up_to_the_limit() -> None:
     records = interleaved([uuid.uuid4() for _ in range(12)], per_ticket=1)
     decide = SlowDecider()
-    started = asyncio.get_running_loop().time()
     await TicketCommandConsumer(decide, "unused:9092", concurrency=4).decide_batch(records)
-    took = asyncio.get_running_loop().time() - started
+    # Four decided at once, never more (counted, not timed: a timed check failed under load).
     assert decide.most_at_once == 4
-    assert took < 12 * 0.01  # not one after another
     assert sum(len(ids) for ids in decide.order.values()) == 12
 
 

@@ -255,12 +255,14 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
             stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def private_kafka_factory(request: pytest.FixtureRequest) -> Iterator[PrivateKafkaFactory]:
     """Start a NEW Kafka of the test's own (free ports, temp dir) that it may kill and restart.
 
     ``kafka.kill()`` / ``kafka.stop()`` / ``kafka.start()`` keep its ports and data. Skips the test
-    when Java or the Kafka jars cannot be had. All of them are stopped at session end.
+    when Java or the Kafka jars cannot be had. They are killed when the test ends: kept to the end
+    of the session, each idle broker's JVM took its share of the two cores from every later test
+    (CI saw a Kafka take 154 s to start late in the suite).
     """
     started: list[tuple[LocalKafka, Path]] = []
 

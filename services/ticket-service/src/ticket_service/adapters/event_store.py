@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -155,6 +155,12 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
 class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._appended: list[Callable[[], None]] = []
+
+    def on_append(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each append of this process (the tailing loops wake on it;
+        within a caller's transaction it is called before that commits)."""
+        self._appended.append(listener)
 
     async def append(
         self,
@@ -176,6 +182,8 @@ class PostgresEventStore:
                 result = await self._pool.fetchval("SELECT append_events($1)", document)
         except asyncpg.PostgresError as error:
             raise translate_append_error(error) from error
+        for listener in self._appended:
+            listener()
         return {uuid.UUID(key): int(value) for key, value in result.items()}
 
     async def next_ticket_number(self) -> int:

@@ -24,6 +24,7 @@ from helpdesk_events import encode_envelope, kafka_headers
 from helpdesk_events.topics import TOPIC_BY_STREAM_TYPE
 from helpdesk_platform.telemetry import context_from_traceparent, inject_traceparent
 from ticket_service.adapters.event_store import PostgresEventStore, RecordedEvent
+from ticket_service.adapters.idle_pacer import IdlePacer
 from ticket_service.adapters.session_lock import while_holding
 
 log = structlog.get_logger()
@@ -42,7 +43,7 @@ class OutboxRelay:
         *,
         name: str = "kafka-relay",
         batch_size: int = 500,
-        idle_seconds: float = 0.02,
+        pacer: IdlePacer | None = None,
         max_backoff_seconds: float = 5.0,
     ) -> None:
         self._store = store
@@ -50,7 +51,7 @@ class OutboxRelay:
         self._bootstrap = bootstrap
         self._name = name
         self._batch_size = batch_size
-        self._idle_seconds = idle_seconds
+        self._pacer = pacer or IdlePacer()
         self._max_backoff = max_backoff_seconds
         self.published = 0
 
@@ -109,9 +110,9 @@ class OutboxRelay:
                 self.published += len(batch)
             if len(batch) < self._batch_size:
                 # Caught up: let events gather for a moment instead of spinning on tiny batches
-                # (each loop costs a tail query, Kafka requests and a checkpoint write).
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._idle_seconds)
+                # (each loop costs a tail query, Kafka requests and a checkpoint write), and for
+                # longer while the log stays quiet.
+                await self._pacer.pause(len(batch))
 
     async def publish(self, producer: AIOKafkaProducer, batch: list[RecordedEvent]) -> None:
         """Send a batch and wait until Kafka acknowledged every message of it."""

@@ -12,15 +12,18 @@ import asyncio
 import contextlib
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import asyncpg
 import structlog
 
 from ticket_service.adapters.event_store import LogPosition, PostgresEventStore, RecordedEvent
+from ticket_service.adapters.idle_pacer import IdlePacer
 from ticket_service.adapters.session_lock import while_holding
 
 log = structlog.get_logger()
+
+T = TypeVar("T")
 
 
 class Projection(Protocol):
@@ -42,7 +45,7 @@ class Projector:
         *,
         name: str = "projections",
         batch_size: int = 500,
-        idle_seconds: float = 0.02,
+        pacer: IdlePacer | None = None,
         standby_seconds: float = 1.0,
     ) -> None:
         self._store = store
@@ -55,7 +58,8 @@ class Projector:
         # Held for as long as a process keeps this projector running (see ``run``).
         self._leader_key = zlib.crc32(f"{self._checkpoint_name}:leader".encode())
         self._batch_size = batch_size
-        self._idle_seconds = idle_seconds
+        # Woken by this process's appends when bootstrap shares it with the event store.
+        self._pacer = pacer or IdlePacer()
         self._standby_seconds = standby_seconds
 
     async def catch_up(self) -> int:
@@ -98,7 +102,11 @@ class Projector:
         """
 
         async def poll() -> None:
-            await _repeat(stop, self.catch_up, self._idle_seconds, "projector")
+            await _repeat(stop, self.catch_up, self._pacer.pause, "projector")
+
+        async def stand_by(_: object) -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._standby_seconds)
 
         async def poll_when_free() -> None:
             await while_holding(
@@ -111,7 +119,7 @@ class Projector:
             )
 
         # A lost connection while standing by: take a new one and stand by again.
-        await _repeat(stop, poll_when_free, self._standby_seconds, "projector standby")
+        await _repeat(stop, poll_when_free, stand_by, "projector standby")
 
     async def rebuild(self) -> int:
         """Empty every table and replay the whole log; returns the events applied.
@@ -137,19 +145,22 @@ class Projector:
 
 
 async def _repeat(
-    stop: asyncio.Event, step: Callable[[], Awaitable[object]], every: float, name: str
+    stop: asyncio.Event,
+    step: Callable[[], Awaitable[T]],
+    pause: Callable[[T], Awaitable[None]],
+    name: str,
 ) -> None:
-    """Run ``step`` every ``every`` seconds until ``stop`` is set; after a database error, wait
-    0.2 s, doubling up to 5 s, and try again."""
+    """Run ``step`` and then ``pause(its result)`` until ``stop`` is set; after a database
+    error, wait 0.2 s, doubling up to 5 s, and try again."""
     backoff = 0.2
     while not stop.is_set():
         try:
-            await step()
-            backoff = 0.2
-            wait = every
+            result = await step()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning(f"{name} interrupted; retrying", error=repr(error))
-            wait = backoff
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, 5.0)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), wait)
+            continue
+        backoff = 0.2
+        await pause(result)
