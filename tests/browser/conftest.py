@@ -80,9 +80,11 @@ class Stack:
     private_key: bytes
     mail: MailServer
     ticket_url: str
-    # The gateway's SLA and notification service upstreams: started by the tests that use them
+    # The gateway's SLA, notification service and mail gateway upstreams: started by the tests
+    # that use them
     sla_port: int = 0
     notification_port: int = 0
+    mail_port: int = 0
     agent_id: str = ""
     team_id: str = ""
     tickets: list[dict[str, Any]] = field(default_factory=list)
@@ -270,7 +272,7 @@ def ticket_stack(
     ticket_url = f"http://127.0.0.1:{port}"
     api.wait_http(f"{ticket_url}/readyz", timeout=180)
     nothing = f"http://127.0.0.1:{free_port()}"  # services these screens do not use yet
-    sla_port, notification_port = free_port(), free_port()
+    sla_port, notification_port, mail_port = free_port(), free_port(), free_port()
     gateway_url, _, _ = start_gateway(
         start_session_service,
         common=common,
@@ -280,7 +282,7 @@ def ticket_stack(
         upstreams={
             "sla-service": f"http://127.0.0.1:{sla_port}",
             "assignment-service": nothing,
-            "mail-gateway": nothing,
+            "mail-gateway": f"http://127.0.0.1:{mail_port}",
             "notification-service": f"http://127.0.0.1:{notification_port}",
         },
         manager=(AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD),
@@ -295,10 +297,42 @@ def ticket_stack(
         ticket_url=ticket_url,
         sla_port=sla_port,
         notification_port=notification_port,
+        mail_port=mail_port,
     )
     _seed(stack)
     _publish_sla(stack, kafka_bootstrap)
     return stack
+
+
+@pytest.fixture(scope="module")
+def notification_service(
+    ticket_stack: Stack,
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+    make_database: Callable[[str], str],
+    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+) -> ServiceProcess:
+    """The real notification service on the port the gateway routes it to, for the modules
+    whose screens use it (the bell's event stream, the webhooks screen), stopped after each.
+    Webhook targets on loopback are allowed: the tests' receiver listens there."""
+    from notification_service.adapters.migrate import upgrade as upgrade_notifications
+
+    database_url = make_database("notify_browser")
+    upgrade_notifications(database_url)
+    service = start_module_service(
+        "notification-service",
+        ["-m", "notification_service", "serve"],
+        {
+            "HELPDESK_DATABASE_URL": database_url,
+            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+            "HELPDESK_HTTP_PORT": str(ticket_stack.notification_port),
+            "HELPDESK_CONSUMER_GROUP": f"notification-browser-{uuid.uuid4().hex[:8]}",
+            "HELPDESK_WEBHOOKS_ALLOW_PRIVATE": "true",
+        },
+    )
+    service.wait_http(f"http://127.0.0.1:{ticket_stack.notification_port}/readyz", timeout=180)
+    return service
 
 
 @pytest.fixture(scope="session")

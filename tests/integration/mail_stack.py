@@ -56,6 +56,32 @@ class MailStack:
         )
 
 
+def mail_gateway_env(
+    *,
+    database_url: str,
+    kafka_bootstrap: str,
+    ticket_url: str,
+    dev_keys: tuple[Path, Path],
+    port: int,
+    mail_server: MailServer,
+) -> dict[str, str]:
+    """The mail gateway's settings on the test stack (a fresh secret key and consumer group)."""
+    return {
+        "HELPDESK_MAIL_DATABASE_URL": database_url,
+        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "HELPDESK_TICKET_SERVICE_URL": ticket_url,
+        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
+        "HELPDESK_JWT_PRIVATE_KEY_FILE": str(dev_keys[0]),
+        "HELPDESK_MAIL_SECRET_KEY": Fernet.generate_key().decode(),
+        "HELPDESK_MAIL_HTTP_PORT": str(port),
+        "HELPDESK_MAIL_CONSUMER_GROUP": f"mail-gateway-{uuid.uuid4().hex[:8]}",
+        "HELPDESK_IMAP_HOST": mail_server.host,
+        "HELPDESK_IMAP_PORT": str(mail_server.imap_port),
+        "HELPDESK_SMTP_HOST": mail_server.host,
+        "HELPDESK_SMTP_PORT": str(mail_server.smtp_port),
+    }
+
+
 def start_mail_stack(
     *,
     make_database: Callable[[str], str],
@@ -82,20 +108,16 @@ def start_mail_stack(
     api.wait_http(f"http://127.0.0.1:{tickets_port}/readyz")
     gateway_port = free_port()
     gateway_env = {
-        "HELPDESK_MAIL_DATABASE_URL": make_database("mailgateway"),
-        "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "HELPDESK_TICKET_SERVICE_URL": f"http://127.0.0.1:{tickets_port}",
-        "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
-        "HELPDESK_JWT_PRIVATE_KEY_FILE": str(dev_keys[0]),
-        "HELPDESK_MAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "HELPDESK_MAIL_HTTP_PORT": str(gateway_port),
-        "HELPDESK_MAIL_CONSUMER_GROUP": f"mail-gateway-{uuid.uuid4().hex[:8]}",
+        **mail_gateway_env(
+            database_url=make_database("mailgateway"),
+            kafka_bootstrap=kafka_bootstrap,
+            ticket_url=f"http://127.0.0.1:{tickets_port}",
+            dev_keys=dev_keys,
+            port=gateway_port,
+            mail_server=mail_server,
+        ),
         "HELPDESK_MAIL_BOOTSTRAP_ADDRESS": support,
         "HELPDESK_MAIL_BOOTSTRAP_PASSWORD": "support",
-        "HELPDESK_IMAP_HOST": mail_server.host,
-        "HELPDESK_IMAP_PORT": str(mail_server.imap_port),
-        "HELPDESK_SMTP_HOST": mail_server.host,
-        "HELPDESK_SMTP_PORT": str(mail_server.smtp_port),
         **(extra_env or {}),
     }
     gateway = start_service("mail-gateway", ["-m", "mail_gateway", "serve"], gateway_env)

@@ -17,7 +17,8 @@ from aiokafka.errors import KafkaError
 from helpdesk_events import decode_envelope
 from helpdesk_events.topics import TICKETS
 from mail_gateway.adapters.accounts import AccountEventPublisher, AccountStore, SecretBox
-from mail_gateway.adapters.imap import AccountStatus, InboxWatcher
+from mail_gateway.adapters.imap import AccountStatus, InboxWatcher, check_inbox
+from mail_gateway.adapters.smtp import check_submission
 from mail_gateway.adapters.store import MailStore, create_pool
 from mail_gateway.adapters.tickets_api import TicketsApi, TokenMinter
 from mail_gateway.domain.accounts import Account, AccountSecrets, AccountSettings
@@ -48,7 +49,12 @@ class Gateway:
     @property
     def email_accounts(self) -> EmailAccounts:
         """The managers' use cases on the accounts (:mod:`mail_gateway.service_layer.admin`)."""
-        return EmailAccounts(self.accounts, self.sync_watchers, self.watcher_status)
+        return EmailAccounts(
+            self.accounts,
+            self.sync_watchers,
+            self.watcher_status,
+            probes=(check_inbox, check_submission),
+        )
 
     @property
     def quarantine(self) -> Quarantine:

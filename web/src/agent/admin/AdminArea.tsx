@@ -1,7 +1,7 @@
 /**
- * The admin area of the agent portal, for managers: agents, teams, branding, ticket options and
- * reports. Loaded as its own chunk (charts included) when a manager opens it, so an agent's
- * first screen carries none of it. The API enforces the roles; this only hides the screens.
+ * The admin area of the agent portal, for managers: agents, teams, branding, ticket options,
+ * email accounts, reports and webhooks. Loaded as its own chunk (charts included) when a manager opens it, so an
+ * agent's first screen carries none of it. The API enforces the roles; this only hides the screens.
  */
 import { Button, Center, Group, Loader, Stack, Title } from "@mantine/core";
 import { lazy, Suspense } from "react";
@@ -16,8 +16,10 @@ const TeamsAdmin = lazy(() => import("./TeamsAdmin"));
 const BrandingAdmin = lazy(() => import("./BrandingAdmin"));
 const ReportsAdmin = lazy(() => import("./ReportsAdmin"));
 const OptionsAdmin = lazy(() => import("./OptionsAdmin"));
+const WebhooksAdmin = lazy(() => import("./WebhooksAdmin"));
+const EmailAdmin = lazy(() => import("./EmailAdmin"));
 
-const SECTIONS = ["agents", "teams", "branding", "options", "reports"] as const;
+const SECTIONS = ["agents", "teams", "branding", "options", "mail", "reports", "webhooks"] as const;
 
 export default function AdminArea() {
   const { t } = useTranslation();
@@ -54,6 +56,8 @@ export default function AdminArea() {
           <Route path="branding" element={<BrandingAdmin />} />
           <Route path="options" element={<OptionsAdmin />} />
           <Route path="reports" element={<ReportsAdmin />} />
+          <Route path="webhooks" element={<WebhooksAdmin />} />
+          <Route path="mail" element={<EmailAdmin />} />
           <Route path="*" element={<Navigate to="agents" replace />} />
         </Routes>
       </Suspense>

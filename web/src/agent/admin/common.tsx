@@ -1,11 +1,13 @@
-/** Small pieces the admin screens share: a save-result line, a row's remove button and a mutation
- * that refreshes. */
-import { ActionIcon, Alert, Text } from "@mantine/core";
+/** Small pieces the admin screens share: a save-result line, a row's remove button, a mutation
+ * that refreshes, a list's table and a DELETE's outcome. */
+import { ActionIcon, Alert, Table, Text } from "@mantine/core";
 import { useMutation, useQueryClient, type QueryKey } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
+import { unwrap } from "../../shared/api/client";
 
 /** A mutation that refetches the given queries when it succeeds. */
-export function useSaving<V>(run: (vars: V) => Promise<unknown>, refresh: QueryKey[]) {
+export function useSaving<V, R = unknown>(run: (vars: V) => Promise<R>, refresh: QueryKey[]) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: run,
@@ -70,4 +72,41 @@ export function RemoveButton({ what, onRemove }: { what: string; onRemove: () =>
       ×
     </ActionIcon>
   );
+}
+
+/** A striped table of rows under their column headings, or ``empty`` when there are none. */
+export function ListTable({
+  headings,
+  empty,
+  count,
+  children,
+  minWidth = 720,
+}: {
+  headings: string[];
+  empty: string;
+  count: number;
+  children: ReactNode;
+  minWidth?: number;
+}) {
+  if (count === 0) return <Text size="sm">{empty}</Text>;
+  return (
+    <Table.ScrollContainer minWidth={minWidth}>
+      <Table striped>
+        <Table.Thead>
+          <Table.Tr>
+            {headings.map((heading) => (
+              <Table.Th key={heading}>{heading}</Table.Th>
+            ))}
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>{children}</Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/** Nothing when a call without an answer body (a DELETE's 204) succeeded; else its ApiError. */
+export function noContent(result: { error?: unknown; response: Response }): void {
+  if (!result.response.ok)
+    unwrap({ data: undefined, error: result.error, response: result.response });
 }

@@ -2466,7 +2466,7 @@ export interface components {
             group_id: string | null;
             /**
              * Solved
-             * @description tickets whose resolution (SLA metric) was met that day
+             * @description tickets solved (or closed) that day and not reopened since, with or without an SLA policy
              */
             solved: number;
         };

@@ -207,6 +207,12 @@ class InboxWatcher:
                 raise result  # the rest stays unseen: reconnect, catch up again
         return len(uids) > len(batch)
 
+    async def probe(self) -> None:
+        """Connect, log in and select the folder once, then log out: the managers' connection
+        test of settings not yet saved. Raises what a session's connect would."""
+        self._imap = await self._connect()
+        await self._close()
+
     async def _close(self) -> None:
         imap, self._imap = self._imap, None
         self.status.connected = False
@@ -240,3 +246,16 @@ def _sender_key(raw: bytes) -> bytes:
         if line[:5].lower() == b"from:":
             return line[5:].strip().lower()
     return b""
+
+
+async def _never(account: Account, uidvalidity: int, uid: int, raw: bytes) -> None:
+    raise AssertionError("a connection test handles no mail")
+
+
+async def check_inbox(account: Account, within: float = 10.0) -> str | None:
+    """None when the account's IMAP login and folder work, else why not (no secret in it)."""
+    try:
+        await InboxWatcher(account, _never, connect_timeout=within).probe()
+    except Exception as error:  # any failure is the test's answer (a bad host name too), not a 500
+        return f"{type(error).__name__}: {error}"[:500] if str(error) else type(error).__name__
+    return None

@@ -1,5 +1,6 @@
 """The email accounts API (managers): list, add, read, replace and remove accounts with
-If-Match versions, and each account's inbox connection status. Parse, call
+If-Match versions, each account's inbox connection status, and the connection test of an
+account's settings before they are saved. Parse, call
 :class:`mail_gateway.service_layer.admin.EmailAccounts`, map its errors."""
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ class AccountStatusView(BaseModel):
     reconnects: int
 
 
+class ConnectionTestView(BaseModel):
+    ok: bool = Field(description="both servers took the login")
+    imap_error: str | None = Field(description="why the IMAP login or folder failed")
+    smtp_error: str | None = Field(description="why the SMTP server refused")
+
+
 def _accounts(request: Request) -> EmailAccounts:
     return gateway_of(request).email_accounts
 
@@ -103,6 +110,20 @@ async def create_account(
     response.headers["ETag"] = etag(account.version)
     response.headers["Location"] = f"/accounts/{account.account_id}"
     return AccountView.of(account)
+
+
+@router.post("/accounts/test", response_model=ConnectionTestView)
+async def connection_test(
+    request: Request, body: AccountBody, authorization: Authorization = None
+) -> Any:
+    """The connection test of an account before it is added: log in to its IMAP server (and
+    select the folder) and its SMTP server with these settings and passwords. Nothing is
+    stored or sent; a server that refuses is a 200 with its reason, not an error."""
+    manager(request, authorization, "test email accounts")
+    if body.secrets is None:
+        raise HTTPException(422, "a connection test needs `secrets.imap_password`")
+    check = await _accounts(request).test_connection(_settings(body), body.secrets)
+    return ConnectionTestView(ok=check.ok, imap_error=check.imap_error, smtp_error=check.smtp_error)
 
 
 @router.get("/accounts/{account_id}", response_model=AccountView)

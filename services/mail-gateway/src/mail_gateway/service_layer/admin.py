@@ -9,8 +9,10 @@ errors to statuses. The stores are ports (Protocols) here; the PostgreSQL adapte
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mail_gateway.domain.accounts import Account, AccountSecrets, AccountSettings
@@ -21,6 +23,7 @@ __all__ = [
     "Accounts",
     "AlreadySettled",
     "CannotRelease",
+    "ConnectionCheck",
     "DuplicateAddress",
     "EmailAccounts",
     "Quarantine",
@@ -93,6 +96,22 @@ class _Released(Protocol):
     def ticket_id(self) -> uuid.UUID | None: ...
 
 
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """What a connection test found: each server's error, None where it worked."""
+
+    imap_error: str | None
+    smtp_error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.imap_error is None and self.smtp_error is None
+
+
+#: Tries one server with an account's settings: None when it works, else why not.
+Probe = Callable[[Account], Awaitable[str | None]]
+
+
 class EmailAccounts:
     """Accounts read and changed by managers; every change restarts the inbox watchers."""
 
@@ -101,10 +120,24 @@ class EmailAccounts:
         accounts: Accounts,
         sync_watchers: Callable[[], Awaitable[None]],
         status_of: Callable[[uuid.UUID], Any | None],
+        probes: tuple[Probe, Probe] | None = None,
     ) -> None:
         self._accounts = accounts
         self._sync = sync_watchers
         self._status_of = status_of
+        self._probes = probes
+
+    async def test_connection(
+        self, settings: AccountSettings, secrets: AccountSecrets
+    ) -> ConnectionCheck:
+        """Log in to the IMAP and SMTP servers with these settings, as the inbox watcher and
+        the sender would, before they are saved: both at once, nothing stored or sent."""
+        if self._probes is None:
+            raise RuntimeError("this gateway has no connection probes")
+        account = Account(uuid.uuid4(), 0, settings, secrets)
+        imap, smtp = self._probes
+        imap_error, smtp_error = await asyncio.gather(imap(account), smtp(account))
+        return ConnectionCheck(imap_error, smtp_error)
 
     async def all(self) -> list[Account]:
         return await self._accounts.all()

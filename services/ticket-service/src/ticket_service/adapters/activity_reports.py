@@ -1,10 +1,11 @@
 """Activity reports over the read models: tickets created and solved per day, and the workload
 (open tickets per team and assignee).
 
-Created comes from ``ticket_views.created_at``; solved from the resolution outcomes of
-``sla_outcomes`` (``met_at`` of the metric ``resolution``: the ticket's last resolution, once,
-as the SLA report counts it), so tickets solved without an SLA policy are not counted as solved.
-Both are projections kept by the service, never a scan of the event log per request. Groups are
+Created comes from ``ticket_views.created_at``; solved from ``ticket_views.resolved_at`` (when
+the ticket's current resolution began: a ticket solved, reopened and solved again counts once,
+on the day of its last resolution; a reopened one not at all), so every solved ticket counts,
+whether or not an SLA policy measured it (a ticket merged into another is not counted). Both
+are projections kept by the service, never a scan of the event log per request. Groups are
 the ticket's *current* team or assignee, as in the SLA report.
 """
 
@@ -57,9 +58,9 @@ class ActivityReports:
             "  WHERE v.created_at >= $1 AND v.created_at < $2"
             "  AND ($4::uuid[] IS NULL OR v.team_id = ANY($4)) GROUP BY 1, 2),"
             " solved AS ("
-            f" SELECT (o.met_at AT TIME ZONE $3)::date AS day, {column} AS group_id,"
-            "  count(*) AS n FROM sla_outcomes o JOIN ticket_views v USING (ticket_id)"
-            "  WHERE o.metric = 'resolution' AND o.met AND o.met_at >= $1 AND o.met_at < $2"
+            f" SELECT (v.resolved_at AT TIME ZONE $3)::date AS day, {column} AS group_id,"
+            "  count(*) AS n FROM ticket_views v"
+            "  WHERE v.resolved_at >= $1 AND v.resolved_at < $2 AND v.merged_into IS NULL"
             "  AND ($4::uuid[] IS NULL OR v.team_id = ANY($4)) GROUP BY 1, 2)"
             " SELECT day, group_id, coalesce(c.n, 0) AS created, coalesce(s.n, 0) AS solved"
             " FROM created c FULL JOIN solved s USING (day, group_id)"

@@ -1,8 +1,16 @@
 """Ticket read models: ``ticket_views`` (one row a ticket, for lists and search) and
-``ticket_messages`` (the conversation), projected from ticket events."""
+``ticket_messages`` (the conversation), projected from ticket events.
+
+``resolved_at`` is when the ticket's current resolution began: set when it moves into a solved
+or closed status from an open one, kept while it stays solved or closed (Solved → Closed keeps
+the time it was solved), cleared when it is reopened. The reports count solved tickets per day
+from it, whether or not an SLA policy measured them.
+"""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -21,7 +29,11 @@ from helpdesk_events import (
     TicketUnmerged,
 )
 from helpdesk_events.directory import TicketOptionsConfigured
-from helpdesk_events.tickets import CustomFieldsChanged, TicketCustomerContextChanged
+from helpdesk_events.tickets import (
+    CustomFieldsChanged,
+    StatusCategory,
+    TicketCustomerContextChanged,
+)
 from ticket_service.adapters.event_store import RecordedEvent
 from ticket_service.domain.options import CONFIG_STREAM_ID, DEFAULT_OPTIONS, TicketOptions
 
@@ -31,6 +43,22 @@ TICKET_COLUMNS = (
     " requester_email, requester_name, tags, business_unit, brand, follow_up_of, merged_into,"
     " message_count, last_message_at, created_at, updated_at, custom_fields"
 )
+
+#: The categories of a solved ticket (its resolution counts as done).
+SOLVED_CATEGORIES = frozenset({StatusCategory.RESOLVED, StatusCategory.CLOSED})
+
+
+async def _track_resolution(
+    connection: asyncpg.Connection, ticket_id: uuid.UUID, category: StatusCategory, at: datetime
+) -> None:
+    """Solved or closed: keep the time the resolution began (or start it now); open: clear it."""
+    await connection.execute(
+        "UPDATE ticket_views SET resolved_at = CASE WHEN $2 THEN coalesce(resolved_at, $3)"
+        " END WHERE ticket_id = $1",
+        ticket_id,
+        category in SOLVED_CATEGORIES,
+        at,
+    )
 
 
 class TicketsProjection:
@@ -81,6 +109,7 @@ class TicketsProjection:
         if isinstance(event, StatusChanged):
             category = event.to_category or options.category_or_guess(event.to_status)
             changes = {"status": event.to_status, "status_category": category.value}
+            await _track_resolution(connection, ticket_id, category, at)
         elif isinstance(event, PriorityChanged):
             changes = {
                 "priority": event.to_priority,
@@ -126,6 +155,7 @@ class TicketsProjection:
                 "status": event.restored_status,
                 "status_category": category.value,
             }
+            await _track_resolution(connection, ticket_id, category, at)
         elif isinstance(event, MessageAdded):
             await connection.execute(
                 "INSERT INTO ticket_messages (message_id, ticket_id, visibility, author,"
@@ -174,10 +204,11 @@ class TicketsProjection:
             event.requester_email, event.requester_name, list(event.tags), event.business_unit,
             event.brand, event.follow_up_of, None, 0, None,
             envelope.occurred_at, envelope.occurred_at, dict(event.custom_fields),
+            envelope.occurred_at if category in SOLVED_CATEGORIES else None,
         )  # fmt: skip
         placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
         await connection.execute(
-            f"INSERT INTO ticket_views ({TICKET_COLUMNS}) VALUES ({placeholders})"  # noqa: S608
+            f"INSERT INTO ticket_views ({TICKET_COLUMNS}, resolved_at) VALUES ({placeholders})"  # noqa: S608
             " ON CONFLICT (ticket_id) DO NOTHING",
             *values,
         )

@@ -27,7 +27,10 @@ class VolumeDay(BaseModel):
         description="the ticket's current team or assignee; null for tickets without one"
     )
     created: int = Field(description="tickets created that day")
-    solved: int = Field(description="tickets whose resolution (SLA metric) was met that day")
+    solved: int = Field(
+        description="tickets solved (or closed) that day and not reopened since, with or"
+        " without an SLA policy"
+    )
 
 
 class VolumeReport(BaseModel):
