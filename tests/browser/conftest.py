@@ -313,7 +313,8 @@ def notification_service(
     start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
 ) -> ServiceProcess:
     """The real notification service on the port the gateway routes it to, for the modules
-    whose screens use it (the bell's event stream, the webhooks screen), stopped after each.
+    whose screens use it (the bell's event stream, @mentions, the webhooks screen), stopped
+    after each.
     Webhook targets on loopback are allowed: the tests' receiver listens there."""
     from notification_service.adapters.migrate import upgrade as upgrade_notifications
 
@@ -329,35 +330,6 @@ def notification_service(
             "HELPDESK_HTTP_PORT": str(ticket_stack.notification_port),
             "HELPDESK_CONSUMER_GROUP": f"notification-browser-{uuid.uuid4().hex[:8]}",
             "HELPDESK_WEBHOOKS_ALLOW_PRIVATE": "true",
-        },
-    )
-    service.wait_http(f"http://127.0.0.1:{ticket_stack.notification_port}/readyz", timeout=180)
-    return service
-
-
-@pytest.fixture(scope="session")
-def notification_service(
-    ticket_stack: Stack,
-    kafka_bootstrap: str,
-    dev_keys: tuple[Path, Path],
-    make_database: Callable[[str], str],
-    start_session_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> ServiceProcess:
-    """The real notification service on the port the session's gateway routes it to, started
-    by the first test that needs it (the bell, @mentions) and kept for the session."""
-    from notification_service.adapters.migrate import upgrade as upgrade_notifications
-
-    database_url = make_database("notify_browser")
-    upgrade_notifications(database_url)
-    service = start_session_service(
-        "notification-service",
-        ["-m", "notification_service", "serve"],
-        {
-            "HELPDESK_DATABASE_URL": database_url,
-            "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
-            "HELPDESK_HTTP_PORT": str(ticket_stack.notification_port),
-            "HELPDESK_CONSUMER_GROUP": f"notification-browser-{uuid.uuid4().hex[:8]}",
         },
     )
     service.wait_http(f"http://127.0.0.1:{ticket_stack.notification_port}/readyz", timeout=180)
