@@ -371,6 +371,11 @@ MAIL_GATEWAY_SERVICE: Table = HEALTH | {
         ),
         MANAGERS_ONLY,
     ),
+    # Logs in to the world's GreenMail and saves nothing: a manager gets the report (200).
+    ("POST", "/accounts/test"): Route(
+        Call(body=_ACCOUNT | {"secrets": {"imap_password": "secret"}}, fresh=("unique",)),
+        MANAGERS_ONLY,
+    ),
     ("GET", "/accounts/{account_id}"): Route(Call({"account_id": "account"}), MANAGERS_ONLY),
     ("PUT", "/accounts/{account_id}"): Route(
         Call({"account_id": "account"}, body=_ACCOUNT, fresh=("unique",)), _IF_MATCH_MISSING

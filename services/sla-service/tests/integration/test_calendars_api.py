@@ -38,12 +38,18 @@ pytestmark = pytest.mark.integration
 WORKWEEK = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
-def office(time_zone: str) -> dict[str, Any]:
-    """09:00-17:00 every day of the week in ``time_zone``."""
+def office(time_zone: str, closing: str = "17:00") -> dict[str, Any]:
+    """09:00 to ``closing`` every day of the week in ``time_zone``."""
     return {
         "time_zone": time_zone,
-        "weekly_hours": {day: [{"start": "09:00", "end": "17:00"}] for day in WORKWEEK},
+        "weekly_hours": {day: [{"start": "09:00", "end": closing}] for day in WORKWEEK},
     }
+
+
+# Mumbai's office closes at 15:00: with the same 8 hours as Jakarta's, the two teams' dues
+# coincided for about a fifth of the instants a test could start at (both offices open, whole
+# days of target), and the check that they differ failed at those hours; with 6 hours they
+# differ from every minute of the week (checked minute by minute when this was changed).
 
 
 async def test_shared_calendars_api_and_regional_teams(
@@ -59,7 +65,7 @@ async def test_shared_calendars_api_and_regional_teams(
     # Now: a change of the configuration applies from its own instant, after the tickets'.
     t0 = datetime.now(UTC).replace(microsecond=0)
     jakarta_hours = BusinessCalendar.model_validate(office("Asia/Jakarta"))
-    mumbai_hours = BusinessCalendar.model_validate(office("Asia/Kolkata"))
+    mumbai_hours = BusinessCalendar.model_validate(office("Asia/Kolkata", "15:00"))
 
     async with httpx.AsyncClient(base_url=worker.url) as anonymous:
         assert (await anonymous.get("/holiday-lists")).status_code == 401
@@ -90,7 +96,10 @@ async def test_shared_calendars_api_and_regional_teams(
             f"/calendars/{jakarta}",
             {"name": "Jakarta", "calendar": office("Asia/Jakarta"), "holiday_list_ids": [list_id]},
         )
-        await put(f"/calendars/{mumbai}", {"name": "Mumbai", "calendar": office("Asia/Kolkata")})
+        await put(
+            f"/calendars/{mumbai}",
+            {"name": "Mumbai", "calendar": office("Asia/Kolkata", "15:00")},
+        )
         policy = {
             "name": "Regional",
             "position": -1000,
@@ -141,7 +150,7 @@ async def test_shared_calendars_api_and_regional_teams(
         (jakarta_set,) = await targets_sets(kafka_bootstrap, tickets[jakarta_team])
         (mumbai_set,) = await targets_sets(kafka_bootstrap, tickets[mumbai_team])
         assert jakarta_set["policy"] == mumbai_set["policy"] == policy_id
-        # 09:00-17:00 WIB is 02:00-10:00 UTC, 09:00-17:00 IST 03:30-11:30 UTC.
+        # 09:00-17:00 WIB is 02:00-10:00 UTC, 09:00-15:00 IST 03:30-09:30 UTC.
         for found, hours in ((jakarta_set, jakarta_hours), (mumbai_set, mumbai_hours)):
             assert dues(found) == {
                 "first_response": hours.add_business_time(t0, timedelta(hours=4)),

@@ -4,8 +4,9 @@ does not count until it is solved again, and the day is the report's local day."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -15,6 +16,8 @@ import pytest
 from helpdesk_events import Actor, ActorKind, DomainEvent, EventEnvelope, StatusChanged
 from helpdesk_events.tickets import TicketCreated
 from ticket_service.adapters.activity_reports import ActivityReports
+from ticket_service.adapters.event_store import create_pool
+from ticket_service.adapters.migrate import upgrade
 from ticket_service.adapters.ticket_projection import TicketsProjection
 from ticket_service.service_layer.event_store import LogPosition, RecordedEvent
 
@@ -73,7 +76,22 @@ class TicketHistory:
         return value
 
 
-async def test_resolved_at_follows_solving_closing_and_reopening(pool: asyncpg.Pool) -> None:
+@pytest.fixture(scope="module")
+async def projection_pool(make_database: Callable[[str], str]) -> AsyncIterator[asyncpg.Pool]:
+    """A database of this module's own: :class:`TicketHistory` applies events to the projection
+    without writing them to the log, and on the shared database a rebuild from the log (another
+    module's test) would find rows no event explains."""
+    url = make_database("resolved_at")
+    await asyncio.to_thread(upgrade, url)
+    pool = await create_pool(url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+async def test_resolved_at_follows_solving_closing_and_reopening(
+    projection_pool: asyncpg.Pool,
+) -> None:
+    pool = projection_pool
     day = a_quiet_day()
     team = uuid.uuid4()
     hour = timedelta(hours=1)
