@@ -165,20 +165,21 @@ def test_a_manager_manages_webhooks(
     card.get_by_role("button", name=f"Delete the webhook to {receiver.url}").click()
     expect(card).to_have_count(0)
     assert api.get(f"/webhooks/{made['id']}").status_code == 404
-    close(api, ticket_id)
+    solve(api, ticket_id)
 
 
-def close(api: httpx.Client, ticket_id: str) -> None:
-    """Close a ticket this module made: the agent portal's test, later in the session, counts
-    the stack's seeded open tickets. (Its acknowledgement mail may still move the version.)"""
+def solve(api: httpx.Client, ticket_id: str) -> None:
+    """Solve a ticket this module made: the agent portal's test, later in the session, counts
+    the stack's seeded open tickets and expects no Closed one. (Its acknowledgement mail may
+    still move the version.)"""
     for _ in range(5):
         version = api.get(f"/tickets/{ticket_id}").headers["ETag"]
-        closed = api.patch(
-            f"/tickets/{ticket_id}", json={"status": "Closed"}, headers={"If-Match": version}
+        solved = api.patch(
+            f"/tickets/{ticket_id}", json={"status": "Solved"}, headers={"If-Match": version}
         )
-        if closed.status_code not in (409, 412):  # changed since it was read: again
+        if solved.status_code not in (409, 412):  # changed since it was read: again
             break
-    assert closed.status_code == 200, closed.text
+    assert solved.status_code == 200, solved.text
 
 
 def fill_server(page: Page, server: str, host: str, port: int) -> None:
@@ -268,4 +269,4 @@ def test_a_manager_adds_an_inbox_and_settles_its_quarantine(
         lambda: get(api, "/tickets", q=broken, view="all")["items"], lambda found: len(found) == 1
     )
     assert tickets[0]["team_id"] == ticket_stack.team_id  # the inbox's team
-    close(api, tickets[0]["id"])
+    solve(api, tickets[0]["id"])
