@@ -286,6 +286,7 @@ def gateway(
         manager=(MANAGER_EMAIL, "Helpdesk Manager", MANAGER_PASSWORD),
         extra={
             "HELPDESK_GATEWAY_READ_TIMEOUT": "2",
+            "HELPDESK_GATEWAY_BRANDING_SECONDS": "0",  # a rename shows in the next mail
             "HELPDESK_GATEWAY_AUTH_RATE_LIMIT": "500/minute",
             "HELPDESK_GATEWAY_CORS_ORIGINS": json.dumps(["https://portal.example"]),
         },

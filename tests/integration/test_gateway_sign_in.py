@@ -470,3 +470,32 @@ async def test_jwks_verifies_the_gateways_tokens(gateway: GatewayStack) -> None:
     public = jwt.PyJWK(key).key
     claims = jwt.decode(access, public, algorithms=["RS256"], audience="helpdesk")
     assert claims["iss"] == "helpdesk-local"
+
+
+async def test_the_gateways_mail_is_sent_in_the_helpdesks_name(
+    gateway: GatewayStack,  # noqa: F811
+) -> None:
+    """Issue #18: branding in outgoing mail - the name a manager set is the sender's name and
+    signs the text of a sign-in link (and of invitations and resets: the same sending path)."""
+    name = f"Toko Sinar {uuid.uuid4().hex[:4]}"
+    address = f"branded-{uuid.uuid4().hex[:6]}@customer.example"
+    async with gateway.client() as client:
+        branded = await client.put(
+            "/api/branding",
+            headers=bearer(await manager_token(client)),
+            json={"helpdesk_name": name},
+        )
+        assert branded.status_code == 200, branded.text
+        asked = await client.post("/api/auth/customer/link", json={"email": address})
+        assert asked.status_code == 202
+    message = await asyncio.to_thread(
+        mailbox.wait_for,
+        gateway.mail,
+        address,
+        lambda m: "sign-in code" in str(m["Subject"]),
+        timeout=90,
+    )
+    assert str(message["From"]).startswith(f'"{name}" <') or str(message["From"]).startswith(
+        f"{name} <"
+    )
+    assert text_of(message).rstrip().endswith(f"-- \n{name}")

@@ -14,6 +14,7 @@ import aiohttp
 import httpx
 
 from api_gateway.adapters.accounts import Accounts, create_pool
+from api_gateway.adapters.branding import HelpdeskName
 from api_gateway.adapters.directory import TicketDirectory
 from api_gateway.adapters.directory_events import follow_directory
 from api_gateway.adapters.mailer import Mailer, SmtpSettings
@@ -121,6 +122,9 @@ async def build(settings: Settings) -> Gateway:
         mailer,
         TicketDirectory(client, settings.ticket_service_url, service_token),
         public_url=settings.gateway_public_url,
+        helpdesk_name=HelpdeskName(
+            client, settings.ticket_service_url, keep_seconds=settings.gateway_branding_seconds
+        ),
         lifetimes=Lifetimes(
             access=timedelta(minutes=settings.gateway_access_token_minutes),
             refresh=timedelta(days=settings.gateway_refresh_token_days),

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     gateway_invitation_hours: int = Field(default=72, ge=1)
     gateway_reset_minutes: int = Field(default=30, ge=5)
     gateway_customer_link_minutes: int = Field(default=15, ge=1, le=60)
+    gateway_branding_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="how long the helpdesk name its mail is sent in is kept before it is asked"
+        " for again (a manager's rename shows in mail after at most this long)",
+    )
     gateway_cookie_secure: bool = Field(
         default=True,
         description="the refresh cookie's Secure flag (browsers accept it on localhost)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 
 import aiosmtplib
 
@@ -30,9 +30,10 @@ class Mailer:
         self._smtp = smtp
         self._sender = sender
 
-    async def send(self, to: str, subject: str, body: str) -> None:
+    async def send(self, to: str, subject: str, body: str, *, sender_name: str = "") -> None:
+        """``sender_name`` is shown as the sender (the helpdesk's name); the address stays."""
         message = EmailMessage()
-        message["From"] = self._sender
+        message["From"] = formataddr((sender_name, self._sender)) if sender_name else self._sender
         message["To"] = to
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=False, usegmt=True)

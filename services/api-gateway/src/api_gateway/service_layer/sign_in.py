@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -85,6 +85,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _plain_name() -> str:
+    return "Helpdesk"
+
+
 class SignInService:
     def __init__(
         self,
@@ -95,6 +99,7 @@ class SignInService:
         *,
         public_url: str,
         lifetimes: Lifetimes,
+        helpdesk_name: Callable[[], Awaitable[str]] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.accounts = accounts
@@ -103,6 +108,7 @@ class SignInService:
         self.directory = directory
         self.public_url = public_url.rstrip("/")
         self.lifetimes = lifetimes
+        self.helpdesk_name = helpdesk_name or _plain_name
         self.clock = clock
         self.hasher = PasswordHash.recommended()  # argon2id
         self._dummy_hash = self.hasher.hash("not a password of anyone")
@@ -206,7 +212,7 @@ class SignInService:
             replace_open=True,
         )
         minutes = int(self.lifetimes.reset.total_seconds() // 60)
-        await self.mailer.send(
+        await self._mail(
             account.email,
             "Reset your helpdesk password",
             f"Hello {account.name},\n\nsomeone (hopefully you) asked to reset your helpdesk "
@@ -215,6 +221,11 @@ class SignInService:
             "If it was not you, ignore this message: your password stays as it is.\n",
         )
         await self.accounts.mark_sent(secret.digest)
+
+    async def _mail(self, to: str, subject: str, body: str) -> None:
+        """Send in the helpdesk's name (its branding): as the sender, and under the text."""
+        name = await self.helpdesk_name()
+        await self.mailer.send(to, subject, f"{body}\n-- \n{name}\n", sender_name=name)
 
     # --- customers -------------------------------------------------------------------------------
 
@@ -231,7 +242,7 @@ class SignInService:
             replace_open=True,
         )
         minutes = int(self.lifetimes.customer_link.total_seconds() // 60)
-        await self.mailer.send(
+        await self._mail(
             address,
             f"Your helpdesk sign-in code: {code}",
             "Hello,\n\nsign in to the helpdesk to follow your tickets with this link:\n\n"
@@ -335,7 +346,7 @@ class SignInService:
             if not claimed:
                 return
             hours = int(self.lifetimes.invitation.total_seconds() // 3600)
-            await self.mailer.send(
+            await self._mail(
                 account.email,
                 "You are invited to the helpdesk",
                 f"Hello {account.name},\n\nyou have been invited to the helpdesk as "
