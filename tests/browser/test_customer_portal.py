@@ -8,10 +8,8 @@ axe-core finds no serious or critical violation on any screen."""
 from __future__ import annotations
 
 import re
-import struct
 import time
 import uuid
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -19,29 +17,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from helpdesk_devstack import mailbox
+from helpdesk_devstack.images import png
 
 from .conftest import Stack, assert_accessible, screenshot
 
 pytestmark = pytest.mark.integration
 
 PHONE = {"width": 390, "height": 844}
-
-
-def png(colour: tuple[int, int, int] = (0xC0, 0x39, 0x2B), size: int = 8) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + bytes(colour) * size for _ in range(size))
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"".join(
-        (
-            b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", header),
-            chunk(b"IDAT", zlib.compress(rows)),
-            chunk(b"IEND", b""),
-        )
-    )
 
 
 @pytest.fixture

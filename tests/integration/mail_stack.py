@@ -75,6 +75,7 @@ def mail_gateway_env(
         "HELPDESK_MAIL_SECRET_KEY": Fernet.generate_key().decode(),
         "HELPDESK_MAIL_HTTP_PORT": str(port),
         "HELPDESK_MAIL_CONSUMER_GROUP": f"mail-gateway-{uuid.uuid4().hex[:8]}",
+        "HELPDESK_MAIL_BRANDING_SECONDS": "0",  # a manager's branding shows in the next mail
         "HELPDESK_IMAP_HOST": mail_server.host,
         "HELPDESK_IMAP_PORT": str(mail_server.imap_port),
         "HELPDESK_SMTP_HOST": mail_server.host,

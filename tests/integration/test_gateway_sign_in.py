@@ -22,6 +22,7 @@ import jwt
 import pytest
 
 from helpdesk_devstack import mailbox
+from helpdesk_devstack.images import png
 from helpdesk_devstack.kafka_events import commit_offsets
 from helpdesk_devstack.tokens import mint_token
 
@@ -476,16 +477,23 @@ async def test_the_gateways_mail_is_sent_in_the_helpdesks_name(
     gateway: GatewayStack,  # noqa: F811
 ) -> None:
     """Issue #18: branding in outgoing mail - the name a manager set is the sender's name and
-    signs the text of a sign-in link (and of invitations and resets: the same sending path)."""
+    signs the text of a sign-in link (and of invitations and resets: the same sending path); the
+    HTML part carries the logo inline and the accent colour."""
     name = f"Toko Sinar {uuid.uuid4().hex[:4]}"
     address = f"branded-{uuid.uuid4().hex[:6]}@customer.example"
+    logo = png((0x0B, 0x72, 0x85))
     async with gateway.client() as client:
+        manager = bearer(await manager_token(client))
         branded = await client.put(
             "/api/branding",
-            headers=bearer(await manager_token(client)),
-            json={"helpdesk_name": name},
+            headers=manager,
+            json={"helpdesk_name": name, "accent_color": "#0b7285"},
         )
         assert branded.status_code == 200, branded.text
+        uploaded = await client.put(
+            "/api/branding/logo", headers={**manager, "Content-Type": "image/png"}, content=logo
+        )
+        assert uploaded.status_code == 200, uploaded.text
         asked = await client.post("/api/auth/customer/link", json={"email": address})
         assert asked.status_code == 202
     message = await asyncio.to_thread(
@@ -499,3 +507,14 @@ async def test_the_gateways_mail_is_sent_in_the_helpdesks_name(
         f"{name} <"
     )
     assert text_of(message).splitlines()[-2:] == ["-- ", name]  # the signature
+    markup = message.get_body(("html",))
+    assert markup is not None
+    page = str(markup.get_content())  # type: ignore[attr-defined]
+    assert "border-top:4px solid #0b7285" in page
+    assert f'alt="{name}"' in page
+    assert f'href="{gateway.url}/portal/sign-in?token=' in page  # the link is clickable
+    images = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert len(images) == 1
+    cid = str(images[0]["Content-ID"]).strip("<>")
+    assert f'src="cid:{cid}"' in page
+    assert images[0].get_payload(decode=True) == logo

@@ -15,6 +15,7 @@ import pytest
 
 from helpdesk_devstack import mailbox
 from helpdesk_devstack.greenmail import MailServer
+from helpdesk_devstack.images import png
 from helpdesk_devstack.topic_reader import read_topic
 from helpdesk_events.topics import MAIL_ACCOUNTS
 
@@ -608,6 +609,55 @@ async def test_a_mail_accounts_team_is_the_team_of_its_new_tickets(stack: MailSt
         finally:
             version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
             await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})
+
+
+async def test_mail_goes_out_in_the_helpdesks_branding(stack: MailStack) -> None:
+    """Issue #18: outgoing mail shows the branding a manager set - the logo inline and the
+    accent colour in the HTML part; an inbox without a display name of its own sends in the
+    helpdesk's name."""
+    name = f"Toko Sinar {uuid.uuid4().hex[:4]}"
+    logo = png((0x2B, 0x8A, 0x3E))
+    async with stack.tickets() as tickets:
+        manager = stack.headers("manager")
+        branded = await tickets.put(
+            "/branding", json={"helpdesk_name": name, "accent_color": "#2b8a3e"}, headers=manager
+        )
+        assert branded.status_code == 200, branded.text
+        uploaded = await tickets.put(
+            "/branding/logo", content=logo, headers={**manager, "Content-Type": "image/png"}
+        )
+        assert uploaded.status_code == 200, uploaded.text
+    address = f"sales-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = account_body(stack, address, display_name="", secrets={"imap_password": "sales-pw"})
+    async with stack.manager() as client:
+        created = await client.post("/accounts", json=body)
+        assert created.status_code == 201, created.text
+        account_id = created.json()["account_id"]
+
+        async def connected() -> bool:
+            status = await client.get(f"/accounts/{account_id}/status")
+            return bool(status.json()["connected"])
+
+        await eventually(connected)
+        try:
+            sender = someone("sari")
+            message = customer_mail(stack, sender, "Harga grosir", "Berapa harga grosirnya?")
+            message.replace_header("To", address)
+            mailbox.send(stack.mail, message, to=[address])
+            ticket = await one_ticket(stack, sender)
+            # The acknowledgement comes from the new inbox (sent while it exists).
+            ack = await asyncio.to_thread(mailbox.wait_for, stack.mail, sender, timeout=30)
+            assert f"[#{ticket['number']}]" in str(ack["Subject"])
+        finally:
+            version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
+            await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})
+    assert str(ack["From"]) in (f'"{name}" <{address}>', f"{name} <{address}>")
+    page = ack.get_body(preferencelist=("html",)).get_content()
+    assert "border-top:4px solid #2b8a3e" in page
+    images = [part for part in ack.walk() if part.get_content_type() == "image/png"]
+    assert [part.get_payload(decode=True) for part in images] == [logo]
+    assert f'src="cid:{str(images[0]["Content-ID"]).strip("<>")}"' in page
+    assert f'alt="{name}"' in page
 
 
 # --- accounts and status -------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import aiohttp
 import httpx
 
 from api_gateway.adapters.accounts import Accounts, create_pool
-from api_gateway.adapters.branding import HelpdeskName
 from api_gateway.adapters.directory import TicketDirectory
 from api_gateway.adapters.directory_events import follow_directory
 from api_gateway.adapters.mailer import Mailer, SmtpSettings
@@ -25,6 +24,7 @@ from api_gateway.adapters.signing import KeyRing
 from api_gateway.domain.routes import RoutingTable
 from api_gateway.service_layer.sign_in import Lifetimes, SignInService
 from api_gateway.settings import Settings
+from helpdesk_platform.mail_branding import BrandingReader
 
 SERVICE_SUBJECT = "api-gateway"
 
@@ -122,7 +122,7 @@ async def build(settings: Settings) -> Gateway:
         mailer,
         TicketDirectory(client, settings.ticket_service_url, service_token),
         public_url=settings.gateway_public_url,
-        helpdesk_name=HelpdeskName(
+        branding=BrandingReader(
             client, settings.ticket_service_url, keep_seconds=settings.gateway_branding_seconds
         ),
         lifetimes=Lifetimes(

@@ -94,8 +94,8 @@ class Settings(BaseSettings):
     gateway_branding_seconds: float = Field(
         default=60.0,
         ge=0,
-        description="how long the helpdesk name its mail is sent in is kept before it is asked"
-        " for again (a manager's rename shows in mail after at most this long)",
+        description="how long the branding its mail is sent in (name, logo, accent colour) is kept"
+        " before it is asked for again (a manager's change shows in mail after at most this long)",
     )
     gateway_cookie_secure: bool = Field(
         default=True,

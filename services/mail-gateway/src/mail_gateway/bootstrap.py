@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 
 from helpdesk_events import decode_envelope
 from helpdesk_events.topics import TICKETS
+from helpdesk_platform.mail_branding import BrandingReader
 from mail_gateway.adapters.accounts import AccountEventPublisher, AccountStore, SecretBox
 from mail_gateway.adapters.imap import AccountStatus, InboxWatcher, check_inbox
 from mail_gateway.adapters.smtp import check_submission
@@ -164,6 +165,9 @@ async def build(settings: Settings) -> Gateway:
     outbound = Outbound(
         store, accounts, api, domain=settings.message_id_domain,
         max_attempts=settings.max_send_attempts, portal_url=settings.portal_url,
+        branding=BrandingReader(
+            api.client, settings.ticket_service_url, keep_seconds=settings.branding_seconds
+        ),
     )  # fmt: skip
     holder: dict[str, Gateway] = {}
     intake = Intake(

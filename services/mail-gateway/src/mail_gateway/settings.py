@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         pattern=r"^https?://",
         description="the customer portal's address, for the rating links of the solved mail",
     )
+    branding_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="how long the helpdesk's branding (name, logo, accent colour) in outgoing"
+        " mail is kept before it is asked for again",
+    )
     consumer_group: str = "mail-gateway"
     idle_renew_seconds: float = Field(default=25 * 60, gt=0)
     send_interval: float = Field(default=0.2, gt=0, description="seconds between queue looks")

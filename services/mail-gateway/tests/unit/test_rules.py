@@ -7,6 +7,8 @@ from email.message import EmailMessage
 
 import pytest
 
+from helpdesk_devstack.images import png
+from helpdesk_platform.mail_branding import Logo, MailBranding
 from mail_gateway.adapters.imap import fetched_messages
 from mail_gateway.domain.loops import Kind, classify
 from mail_gateway.domain.outgoing import OutgoingMail, compose, solved_text
@@ -195,6 +197,22 @@ def test_outgoing_mail_is_threaded_and_automatic_mail_is_marked() -> None:
     assert "Support team" in message.get_body(preferencelist=("plain",)).get_content()
     ack = compose(OutgoingMail(**{**mail.__dict__, "automated": True}))
     assert ack["Auto-Submitted"] == "auto-replied"
+
+
+def test_outgoing_mail_is_laid_out_in_the_helpdesks_branding() -> None:
+    mail = OutgoingMail(
+        from_address="support@helpdesk.local", from_name="Support", to=("budi@customer.example",),
+        cc=(), subject="Re: [#7] Help", body_html="<p>Hi</p>", body_text="Hi",
+        message_id="<r1@helpdesk.local>", signature="Support team",
+    )  # fmt: skip
+    logo = png()
+    message = compose(mail, branding=MailBranding("Toko", "#2b8a3e", Logo("image/png", logo)))
+    page = message.get_body(preferencelist=("html",)).get_content()
+    assert "<p>Hi</p>" in page and "Support team" in page
+    assert "border-top:4px solid #2b8a3e" in page
+    (image,) = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert image.get_payload(decode=True) == logo
+    assert str(image["Content-ID"]).endswith("@helpdesk.local>")  # our Message-ID domain
 
 
 def test_a_batch_fetch_response_gives_each_uid_its_message() -> None:

@@ -34,6 +34,7 @@ from api_gateway.domain.credentials import (
     same_digest,
 )
 from helpdesk_events import EventEnvelope
+from helpdesk_platform.mail_branding import MailBranding
 
 log = structlog.get_logger()
 
@@ -85,8 +86,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _plain_name() -> str:
-    return "Helpdesk"
+async def _default_branding() -> MailBranding:
+    return MailBranding()
 
 
 class SignInService:
@@ -99,7 +100,7 @@ class SignInService:
         *,
         public_url: str,
         lifetimes: Lifetimes,
-        helpdesk_name: Callable[[], Awaitable[str]] | None = None,
+        branding: Callable[[], Awaitable[MailBranding]] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.accounts = accounts
@@ -108,7 +109,7 @@ class SignInService:
         self.directory = directory
         self.public_url = public_url.rstrip("/")
         self.lifetimes = lifetimes
-        self.helpdesk_name = helpdesk_name or _plain_name
+        self.branding = branding or _default_branding
         self.clock = clock
         self.hasher = PasswordHash.recommended()  # argon2id
         self._dummy_hash = self.hasher.hash("not a password of anyone")
@@ -223,9 +224,9 @@ class SignInService:
         await self.accounts.mark_sent(secret.digest)
 
     async def _mail(self, to: str, subject: str, body: str) -> None:
-        """Send in the helpdesk's name (its branding): as the sender, and under the text."""
-        name = await self.helpdesk_name()
-        await self.mailer.send(to, subject, f"{body}\n-- \n{name}\n", sender_name=name)
+        """Send in the helpdesk's branding: its name as the sender and under the text, its
+        logo and accent colour in the HTML part."""
+        await self.mailer.send(to, subject, body, branding=await self.branding())
 
     # --- customers -------------------------------------------------------------------------------
 

@@ -97,6 +97,11 @@ class TicketsApi:
         )
         self.minter = minter
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The connection pool to the ticket service, also for its public reads (branding)."""
+        return self._client
+
     async def close(self) -> None:
         await self._client.aclose()
 

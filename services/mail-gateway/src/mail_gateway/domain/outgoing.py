@@ -3,17 +3,20 @@
 Every mail carries a Message-ID of our own domain (so our mail coming back is recognised as a
 loop), ``In-Reply-To`` / ``References`` chaining the thread, and the ``[#N]`` token in the
 subject. Automatic mail is marked ``Auto-Submitted: auto-replied``; a person's reply never is.
+The HTML part is laid out in the helpdesk's branding (logo inline, accent colour), the same
+layout as the API gateway's mail (``helpdesk_platform.mail_branding``).
 """
 
 from __future__ import annotations
 
-import html
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+
+from helpdesk_platform.mail_branding import MailBranding, add_branded_html
 
 #: How many earlier Message-IDs ``References`` keeps (RFC 5322 allows any; clients cut long).
 MAX_REFERENCES = 20
@@ -40,7 +43,9 @@ def new_message_id(domain: str, seed: uuid.UUID) -> str:
     return f"<{seed.hex}@{domain}>"
 
 
-def compose(mail: OutgoingMail, now: datetime | None = None) -> EmailMessage:
+def compose(
+    mail: OutgoingMail, now: datetime | None = None, branding: MailBranding | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = Address(mail.from_name or "", addr_spec=mail.from_address)
     message["To"] = ", ".join(mail.to)
@@ -58,12 +63,16 @@ def compose(mail: OutgoingMail, now: datetime | None = None) -> EmailMessage:
         message["Auto-Submitted"] = "auto-replied"
         message["X-Auto-Response-Suppress"] = "All"
     text = mail.body_text
-    markup = mail.body_html
     if mail.signature:
         text = f"{text}\n\n-- \n{mail.signature}"
-        markup = f"{markup}<p>-- <br>{html.escape(mail.signature).replace(chr(10), '<br>')}</p>"
     message.set_content(text)
-    message.add_alternative(markup, subtype="html")
+    add_branded_html(
+        message,
+        mail.body_html,
+        branding or MailBranding(),
+        domain=mail.message_id.strip("<>").rpartition("@")[2] or "helpdesk.local",
+        signature=mail.signature,
+    )
     for filename, content_type, data in mail.attachments:
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(

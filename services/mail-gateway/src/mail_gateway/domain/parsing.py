@@ -20,6 +20,8 @@ from email.utils import getaddresses, parseaddr
 import nh3
 from mailparser_reply import EmailReplyParser
 
+from helpdesk_platform.mail_branding import text_to_html
+
 #: Languages whose "On … wrote:" lines the quoted-history stripper knows.
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "nl", "it"]
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -74,14 +76,6 @@ class ParsedMail:
 def sanitise(markup: str) -> str:
     """The ticket service's allow-list (nh3's defaults): no scripts, handlers or styles."""
     return nh3.clean(markup, link_rel="noopener noreferrer nofollow").strip()
-
-
-def text_to_html(text: str) -> str:
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line) for line in p.splitlines()) + "</p>"
-        for p in paragraphs
-    )
 
 
 def normalise_address(value: str) -> str | None:

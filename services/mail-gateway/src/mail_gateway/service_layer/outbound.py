@@ -12,6 +12,7 @@ which mail clients show once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,13 +31,14 @@ from helpdesk_events.tickets import (
     TeamChanged,
     TicketCreated,
 )
+from helpdesk_platform.mail_branding import MailBranding, text_to_html
 from mail_gateway.adapters.accounts import AccountStore
 from mail_gateway.adapters.smtp import SmtpFailed, submit
 from mail_gateway.adapters.store import MailStore
 from mail_gateway.adapters.tickets_api import TicketsApi, TicketServiceUnavailable
 from mail_gateway.domain.accounts import Account
 from mail_gateway.domain.outgoing import OutgoingMail, compose, new_message_id, solved_text
-from mail_gateway.domain.parsing import ParsedMail, text_to_html
+from mail_gateway.domain.parsing import ParsedMail
 from mail_gateway.domain.threading import TicketThread, reply_subject
 
 log = structlog.get_logger("mail_gateway.outbound")
@@ -45,6 +47,10 @@ ACK_NAMESPACE = uuid.UUID("0d7c1f4e-6a8b-4f57-bb7a-0e5b0f6b9a11")
 SOLVED_NAMESPACE = uuid.UUID("5b0c2a53-6f0e-4d53-9a35-2f7b1e3c8d41")
 #: Automatic mails (not a person's reply): marked Auto-Submitted, never a first response.
 AUTOMATED_KINDS = ("ack", "solved")
+
+
+async def _default_branding() -> MailBranding:
+    return MailBranding()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -61,8 +67,10 @@ class Outbound:
         domain: str,
         max_attempts: int = 8,
         portal_url: str = "http://127.0.0.1:8080/portal",
+        branding: Callable[[], Awaitable[MailBranding]] | None = None,
     ) -> None:
         self._portal_url = portal_url
+        self._branding = branding or _default_branding
         self._store = store
         self._accounts = accounts
         self._api = api
@@ -197,9 +205,11 @@ class Outbound:
         except TicketServiceUnavailable as error:
             await self._retry(row, attempts, now, str(error), account, thread)
             return
+        branding = await self._branding()
         mail = OutgoingMail(
             from_address=account.address,
-            from_name=account.settings.display_name,
+            # An inbox without a display name of its own sends in the helpdesk's name.
+            from_name=account.settings.display_name or branding.helpdesk_name,
             to=(thread.customer_email,),
             cc=cc,
             subject=reply_subject(thread.number, thread.subject),
@@ -214,7 +224,7 @@ class Outbound:
         )
         await self._store.mark(outbound_id, "sending", attempts=attempts)
         try:
-            await submit(account, compose(mail, now), [*mail.to, *mail.cc])
+            await submit(account, compose(mail, now, branding), [*mail.to, *mail.cc])
         except SmtpFailed as error:
             await self._retry(row, attempts, now, str(error), account, thread, mail)
             return
