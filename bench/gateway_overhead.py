@@ -1,7 +1,7 @@
 """What the API gateway adds: the same request straight to the ticket service and through the
 gateway, side by side in one run (issue #15).
 
-    python bench/gateway_overhead.py [--seconds 15] [--connections 32] [--rounds 2]
+    python bench/gateway_overhead.py [--seconds 15] [--connections 32] [--rounds 2] [--profile DIR]
 
 Starts its own PostgreSQL (free port, temporary directory), the ticket service (one uvicorn
 worker) and the gateway (one worker) as real processes, creates one ticket, then alternates
@@ -11,7 +11,8 @@ wrk runs of ``GET /tickets/{id}`` (direct) and ``GET /api/tickets/{id}`` (gatewa
 - ``--connections`` connections: the most requests per second each path serves (the ratio is the
   gateway's throughput cost on this machine, where the gateway, the service, PostgreSQL and wrk
   share the same cores).
-Needs wrk (apt-get install wrk).
+``--profile DIR`` runs the gateway under cProfile and writes ``DIR/api-gateway.prof`` when it
+stops (``python -m pstats``). Needs wrk (apt-get install wrk).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -84,6 +86,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--profile", type=Path, help="write the gateway's cProfile here")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -118,9 +121,13 @@ def main() -> None:
             ("api-gateway", "api_gateway", gateway_port),
         ):
             log = home / f"{name}.log"
+            profiled: list[str] = []
+            if args.profile and name == "api-gateway":
+                args.profile.mkdir(parents=True, exist_ok=True)
+                profiled = ["-m", "cProfile", "-o", str(args.profile / f"{name}.prof")]
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", module, "serve"],
+                    [sys.executable, *profiled, "-m", module, "serve"],
                     env=env | {"HELPDESK_HTTP_PORT": str(port)},
                     stdout=log.open("wb"),
                     stderr=subprocess.STDOUT,
@@ -195,7 +202,7 @@ def main() -> None:
         )
     finally:
         for process in processes:
-            process.terminate()
+            process.send_signal(signal.SIGINT)  # a clean stop: cProfile writes its file
             process.wait(15)
         postgres.stop()
         shutil.rmtree(home, ignore_errors=True)

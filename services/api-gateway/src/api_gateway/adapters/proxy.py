@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 
 import aiohttp
 import structlog
 from starlette.background import BackgroundTask
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.requests import ClientDisconnect
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 from yarl import URL
 
 from api_gateway.domain.routes import Target
@@ -89,22 +91,28 @@ def new_session(max_connections: int) -> aiohttp.ClientSession:
 
 
 class _LimitedBody:
-    """The request body as it streams in, stopped past ``limit`` bytes."""
+    """The request body as it streams in from the ASGI server, stopped past ``limit`` bytes."""
 
-    def __init__(self, body: AsyncIterator[bytes], limit: int) -> None:
-        self.body = body
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
         self.limit = limit
         self.exceeded = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         seen = 0
-        async for chunk in self.body:
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk: bytes = message.get("body", b"")
             seen += len(chunk)
             if seen > self.limit:
                 self.exceeded = True
                 raise BodyTooLarge(self.limit)
             if chunk:
                 yield chunk
+            if not message.get("more_body", False):
+                return
 
 
 class Proxy:
@@ -114,109 +122,170 @@ class Proxy:
         self._session = session
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+
+    def _timeout(self, read: float | None) -> aiohttp.ClientTimeout:
+        # One timeout object per distinct read timeout, not one per request.
+        found = self._timeouts.get(read)
+        if found is None:
+            found = aiohttp.ClientTimeout(total=None, connect=self._connect_timeout, sock_read=read)
+            self._timeouts[read] = found
+        return found
 
     async def forward(
-        self, request: Request, target: Target, *, request_id: str, client_ip: str
-    ) -> Response:
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        target: Target,
+        *,
+        request_id: str,
+        client_ip: str,
+    ) -> None:
+        """Answer the ASGI request ``scope`` with the service's answer (plain ASGI on the hot
+        path: a proxied request builds no Request or Response objects)."""
         route = target.route
-        declared = request.headers.get("content-length")
+        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        declared = forwarded_for = None
+        host = ""
+        chunked = has_traceparent = False
+        for name, value in raw:
+            if name == "content-length":
+                declared = value
+            elif name == "x-forwarded-for":
+                forwarded_for = value
+            elif name == "host":
+                host = value
+            elif name == "transfer-encoding":
+                chunked = True
+            elif name == "traceparent":
+                has_traceparent = True
         if declared is not None:
             if not declared.isdigit():
-                return error(400, "Content-Length must be a number of bytes", request_id)
+                refusal = _Failure(400, "Content-Length must be a number of bytes")
+                await refusal.send(scope, receive, send, request_id)
+                return
             if int(declared) > route.max_body:
-                return _too_large(route.max_body, request_id)
-        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
+                await _too_large(scope, receive, send, route.max_body, request_id)
+                return
         dropped = NOT_FORWARDED | _connection_tokens(raw)
         headers = [(k, v) for k, v in raw if k not in dropped]
-        forwarded_for = request.headers.get("x-forwarded-for")
         headers += [
             ("x-request-id", request_id),
             ("x-forwarded-for", f"{forwarded_for}, {client_ip}" if forwarded_for else client_ip),
-            ("x-forwarded-proto", request.url.scheme),
-            ("x-forwarded-host", request.headers.get("host", "")),
+            ("x-forwarded-proto", scope.get("scheme", "http")),
+            ("x-forwarded-host", host),
         ]
-        if "traceparent" not in request.headers:
+        if not has_traceparent:
             headers.append(("traceparent", new_traceparent()))
-        has_body = declared not in (None, "0") or "transfer-encoding" in request.headers
-        body = _LimitedBody(request.stream(), route.max_body) if has_body else None
-        query = request.scope["query_string"].decode("latin-1")
+        has_body = declared not in (None, "0") or chunked
+        body = _LimitedBody(receive, route.max_body) if has_body else None
+        query = scope["query_string"].decode("latin-1")
         url = URL(route.upstream + target.path + (f"?{query}" if query else ""), encoded=True)
         read = None if route.stream else (route.timeout or self._read_timeout)
-        try:
-            answer = await self._session.request(
-                request.method,
-                url,
-                headers=headers,
-                data=body.chunks() if body else None,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=None, connect=self._connect_timeout, sock_read=read
-                ),
-            )
-        except ClientDisconnect:
-            return Response(status_code=499)
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as failure:
-            log.warning("service unreachable", service=route.service, error=str(failure))
-            return error(
-                502,
-                f"{route.service} is not reachable; try again shortly",
-                request_id,
-                service=route.service,
-            )
-        except (TimeoutError, aiohttp.ServerTimeoutError):
-            if body is not None and body.exceeded:
-                return _too_large(route.max_body, request_id)
-            log.warning("service timed out", service=route.service, path=target.path)
-            return error(
-                504, f"{route.service} did not answer in time", request_id, service=route.service
-            )
-        except (aiohttp.ClientError, BodyTooLarge) as failure:
-            if body is not None and body.exceeded:
-                return _too_large(route.max_body, request_id)
-            log.warning("service failed", service=route.service, error=repr(failure))
-            return error(
-                502, f"{route.service} broke the connection", request_id, service=route.service
-            )
+        service = route.service
+        outcome = await self._call(scope["method"], url, headers, body, read, service)
+        if isinstance(outcome, _Failure):
+            if outcome.status == 499:
+                # Nobody is left to read it; answered anyway so the server sees an answer.
+                await send({"type": "http.response.start", "status": 499, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+            elif body is not None and body.exceeded:
+                await _too_large(scope, receive, send, route.max_body, request_id)
+            else:
+                await outcome.send(scope, receive, send, request_id)
+            return
+        answer = outcome
         returned = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers]
-        hidden = NOT_RETURNED | _connection_tokens(returned)
+        hidden = NOT_RETURNED | _connection_tokens(returned) | {"x-request-id"}
         headers_out = [
             (k.lower().encode("latin-1"), v.encode("latin-1"))
             for k, v in returned
             if k.lower() not in hidden
         ]
+        headers_out.append((b"x-request-id", request_id.encode("latin-1")))
         length = answer.content_length
-        response: Response
         if not route.stream and length is not None and length <= SMALL_BODY:
-            # A small answer of known size (most API answers) is read whole: one send, no
-            # streaming task. Anything else streams chunk by chunk as it arrives.
+            # A small answer of known size (most API answers) is read whole and passed on in
+            # one message. Anything else streams chunk by chunk as it arrives.
             try:
                 content = await answer.read()
             except (aiohttp.ClientError, TimeoutError) as failure:
-                log.warning(
-                    "service broke off its answer", service=route.service, error=repr(failure)
-                )
-                return error(
-                    502, f"{route.service} broke the connection", request_id, service=route.service
-                )
+                log.warning("service broke off its answer", service=service, error=repr(failure))
+                await _broke(service).send(scope, receive, send, request_id)
+                return
             finally:
                 answer.release()
-            response = Response(content, status_code=answer.status)
-        else:
-            response = StreamingResponse(
-                _relay(answer, route.service),
-                status_code=answer.status,
-                background=BackgroundTask(answer.release),
+            await send(
+                {"type": "http.response.start", "status": answer.status, "headers": headers_out}
             )
+            await send({"type": "http.response.body", "body": content})
+            return
+        response = StreamingResponse(
+            _relay(answer, service),
+            status_code=answer.status,
+            background=BackgroundTask(answer.release),
+        )
         # The response's own headers are replaced with exactly the service's (multi-valued).
         response.raw_headers = headers_out
-        response.headers["x-request-id"] = request_id
         if route.stream:
             response.headers["x-accel-buffering"] = "no"  # tell any proxy in front not to buffer
-        return response
+        await response(scope, receive, send)
+
+    async def _call(
+        self,
+        method: str,
+        url: URL,
+        headers: list[tuple[str, str]],
+        body: _LimitedBody | None,
+        read: float | None,
+        service: str,
+    ) -> aiohttp.ClientResponse | _Failure:
+        """The service's answer (its headers read), or why there is none."""
+        try:
+            return await self._session.request(
+                method,
+                url,
+                headers=headers,
+                data=body.chunks() if body else None,
+                allow_redirects=False,
+                timeout=self._timeout(read),
+            )
+        except ClientDisconnect:
+            return _Failure(499, "the client left")
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as failure:
+            log.warning("service unreachable", service=service, error=str(failure))
+            return _Failure(502, f"{service} is not reachable; try again shortly", service)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            log.warning("service timed out", service=service, path=url.path)
+            return _Failure(504, f"{service} did not answer in time", service)
+        except (aiohttp.ClientError, BodyTooLarge) as failure:
+            log.warning("service failed", service=service, error=repr(failure))
+            return _broke(service)
 
 
-def _too_large(limit: int, request_id: str) -> JSONResponse:
-    return error(413, f"request body too large: at most {limit} bytes here", request_id)
+@dataclass(frozen=True)
+class _Failure:
+    """No answer from a service: the gateway's own error answer instead."""
+
+    status: int
+    detail: str
+    service: str | None = None
+
+    async def send(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        extra = {"service": self.service} if self.service else {}
+        await error(self.status, self.detail, request_id, **extra)(scope, receive, send)
+
+
+def _broke(service: str) -> _Failure:
+    return _Failure(502, f"{service} broke the connection", service)
+
+
+async def _too_large(
+    scope: Scope, receive: Receive, send: Send, limit: int, request_id: str
+) -> None:
+    detail = f"request body too large: at most {limit} bytes here"
+    await _Failure(413, detail).send(scope, receive, send, request_id)
 
 
 async def _relay(answer: aiohttp.ClientResponse, service: str) -> AsyncIterator[bytes]:

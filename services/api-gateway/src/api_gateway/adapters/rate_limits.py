@@ -4,6 +4,9 @@ In memory per gateway process: with several replicas each one counts on its own,
 effective limit is the configured one times the replicas (documented in the README). The
 sign-in lockout that must survive restarts and span replicas lives in PostgreSQL instead
 (``adapters/accounts.py``).
+
+The counters are plain memory, so the synchronous limiter is used: it never waits, and costs
+half of the asyncio one's locks and awaits on every request (``bench/gateway_overhead.py``).
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import MemoryStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,10 @@ class RateLimits:
 
     async def hit(self, name: str, identifier: str) -> Verdict:
         item = self._items[name]
-        if await self._limiter.hit(item, name, identifier):
+        if self._limiter.hit(item, name, identifier):
             return Verdict(True)
-        stats = await self._limiter.get_window_stats(item, name, identifier)
+        stats = self._limiter.get_window_stats(item, name, identifier)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
 
     async def reset(self) -> None:
-        await self._limiter.storage.reset()
+        self._limiter.storage.reset()

@@ -43,6 +43,19 @@ def client_ip(scope: Scope, trusted_proxies: int) -> str:
     return address
 
 
+def _security_headers(csp: str, hsts: bool) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"content-security-policy", csp.encode()),
+    ]
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
+
+
 class Edge:
     def __init__(
         self,
@@ -55,7 +68,9 @@ class Edge:
         self.app = app
         self.limits = limits
         self.trusted_proxies = trusted_proxies
-        self.hsts = hsts
+        # The headers every answer gets, built once: the portals' and the API's.
+        self.portal_headers = _security_headers(PORTAL_CSP, hsts)
+        self.api_headers = _security_headers(API_CSP, hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,16 +85,7 @@ class Edge:
         state["request_id"] = request_id
         state["client_ip"] = ip
         path: str = scope["path"]
-        csp = PORTAL_CSP if path.startswith(("/agent", "/portal")) else API_CSP
-        extra = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-frame-options", b"DENY"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"content-security-policy", csp.encode()),
-        ]
-        if self.hsts:
-            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        extra = self.portal_headers if path.startswith(("/agent", "/portal")) else self.api_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

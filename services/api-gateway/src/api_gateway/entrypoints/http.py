@@ -138,8 +138,9 @@ OWN_API_PATHS = ("/api/auth/", "/api/openapi.json", "/api/gateway-openapi.json")
 
 
 class ProxyFirst:
-    """Proxied requests go straight to the proxy, before FastAPI's router and dependency
-    machinery (a fifth of the gateway's time per request); the gateway's own routes after."""
+    """Proxied requests go straight to the proxy as plain ASGI, before FastAPI's router and
+    dependency machinery and without Request or Response objects (together more than a third
+    of the gateway's time per request); the gateway's own routes after."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -151,36 +152,43 @@ class ProxyFirst:
             and path.startswith("/api/")
             and not path.startswith(OWN_API_PATHS)
         ):
-            response = await proxy_endpoint(Request(scope, receive))
-            await response(scope, receive, send)
+            await proxy_endpoint(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-async def proxy_endpoint(request: Request) -> Response:
-    gateway: Gateway = request.app.state.gateway
-    request_id: str = request.state.request_id
-    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+async def proxy_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    gateway: Gateway = scope["app"].state.gateway
+    state = scope["state"]
+    request_id: str = state["request_id"]
+    raw_path = scope.get("raw_path") or scope["path"].encode()
     path = raw_path.decode("latin-1").split("?", 1)[0]
     segments = path.split("/")
-    if "." in segments or ".." in segments:
-        return error(400, "a path may not contain . or .. segments", request_id)
+    refusal: Response | None = None
     target = gateway.table.match(path)
-    if target is None:
-        return error(404, f"no API at {request.url.path}", request_id)
-    authorization = request.headers.get("authorization")
-    if authorization:
-        try:
-            principal = gateway.keys.verify(authorization)
-        except AuthenticationError as failure:
-            response = error(401, str(failure), request_id)
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
-        verdict = await gateway.limits.hit("subject", principal.subject)
-        if not verdict.allowed:
-            response = error(429, "too many requests; slow down", request_id)
-            response.headers["Retry-After"] = str(verdict.retry_after)
-            return response
-    return await gateway.proxy.forward(
-        request, target, request_id=request_id, client_ip=request.state.client_ip
+    if "." in segments or ".." in segments:
+        refusal = error(400, "a path may not contain . or .. segments", request_id)
+    elif target is None:
+        refusal = error(404, f"no API at {scope['path']}", request_id)
+    else:
+        authorization = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+        )
+        if authorization:
+            try:
+                principal = gateway.keys.verify(authorization)
+            except AuthenticationError as failure:
+                refusal = error(401, str(failure), request_id)
+                refusal.headers["WWW-Authenticate"] = "Bearer"
+            else:
+                verdict = await gateway.limits.hit("subject", principal.subject)
+                if not verdict.allowed:
+                    refusal = error(429, "too many requests; slow down", request_id)
+                    refusal.headers["Retry-After"] = str(verdict.retry_after)
+    if refusal is not None:
+        await refusal(scope, receive, send)
+        return
+    assert target is not None  # without a target there is a refusal
+    await gateway.proxy.forward(
+        scope, receive, send, target, request_id=request_id, client_ip=state["client_ip"]
     )
