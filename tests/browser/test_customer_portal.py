@@ -7,12 +7,14 @@ axe-core finds no serious or critical violation on any screen."""
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -209,3 +211,28 @@ def test_a_customer_opens_follows_resolves_and_rates_a_ticket(
     expect(page).to_have_title(name)
     assert_accessible(page, "portal branded")
     screenshot(page, "portal-06-branded")
+
+    # ... and in the mail: the next sign-in mail, shown as a mail client shows it (its inline
+    # logo in place of the cid: link), has the logo and the accent colour.
+    asked = httpx.post(f"{stack.api_url}/auth/customer/link", json={"email": ani}, timeout=30)
+    assert asked.status_code == 202, asked.text
+    mail = mailbox.wait_for(
+        stack.mail, ani, lambda m: name in str(m["From"]) and "sign-in" in str(m["Subject"]),
+        timeout=90,
+    )  # fmt: skip
+    html_part = mail.get_body(("html",))
+    assert html_part is not None
+    markup = str(html_part.get_content())  # type: ignore[attr-defined]
+    for part in mail.walk():
+        if part["Content-ID"]:
+            data = base64.b64encode(part.get_payload(decode=True)).decode()
+            cid = str(part["Content-ID"]).strip("<>")
+            markup = markup.replace(f"cid:{cid}", f"data:{part.get_content_type()};base64,{data}")
+    shown = phone.new_page()
+    shown.set_content(markup)
+    logo_shown = shown.get_by_role("img", name=name)
+    expect(logo_shown).to_be_visible()
+    assert logo_shown.evaluate("image => image.naturalWidth") > 0
+    assert "#0b5394" in markup
+    screenshot(shown, "mail-01-branded")
+    shown.close()

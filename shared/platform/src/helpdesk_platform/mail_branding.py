@@ -93,16 +93,18 @@ def branded_html(
         else ""
     )
     return (
-        '<!doctype html><html><head><meta charset="utf-8"></head>'
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
         '<body style="margin:0;padding:0;background:#f4f5f7">'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
         'style="border-collapse:collapse;background:#f4f5f7"><tr><td style="padding:24px 12px">'
-        '<table role="presentation" width="600" cellpadding="0" cellspacing="0" '
-        f'style="border-collapse:collapse;max-width:600px;margin:0 auto;background:#ffffff;'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        f'style="border-collapse:collapse;width:100%;max-width:600px;margin:0 auto;background:#fff;'
         f"border-top:4px solid {accent};font-family:Arial,Helvetica,sans-serif;font-size:15px;"
         'line-height:1.5;color:#1f2933">'
         f'<tr><td style="padding:16px 24px;border-bottom:1px solid #e4e7eb">{header}</td></tr>'
-        f'<tr><td style="padding:24px">{body_html}{signed}</td></tr>'
+        '<tr><td style="padding:24px;overflow-wrap:anywhere;word-break:break-word">'
+        f"{body_html}{signed}</td></tr>"
         f'<tr><td style="padding:12px 24px;font-size:12px;color:#5f6b7a">{name}</td></tr>'
         "</table></td></tr></table></body></html>"
     )
