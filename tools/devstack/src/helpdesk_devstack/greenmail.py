@@ -30,6 +30,7 @@ from helpdesk_devstack.procs import (
     indent_tail,
     port_in_use,
 )
+from helpdesk_devstack.tls import TlsFiles
 
 GREENMAIL_VERSION = "2.1.13"
 _JAR = f"greenmail-standalone-{GREENMAIL_VERSION}.jar"
@@ -59,6 +60,9 @@ class MailServer:
     smtp_port: int
     imap_port: int
     api_port: int
+    # Implicit TLS ports (SMTPS, IMAPS) when the server was started with a certificate; 0: none.
+    smtps_port: int = 0
+    imaps_port: int = 0
 
     @property
     def api_url(self) -> str:
@@ -82,6 +86,9 @@ class LocalGreenMail(PidFileProcess):
         libs: Path,
         heap: str = "128m",
         progress: Progress = no_progress,
+        tls: TlsFiles | None = None,
+        smtps_port: int = 0,
+        imaps_port: int = 0,
     ) -> None:
         ports = {smtp_port, imap_port, api_port}
         if len(ports) != 3:
@@ -90,7 +97,13 @@ class LocalGreenMail(PidFileProcess):
                 "set HELPDESK_SMTP_PORT, HELPDESK_IMAP_PORT and HELPDESK_GREENMAIL_API_PORT apart",
             )
         self.home = Path(home).resolve()
-        self.server = MailServer("127.0.0.1", smtp_port, imap_port, api_port)
+        if tls is not None and not (smtps_port and imaps_port):
+            raise DevstackError("a TLS GreenMail needs its SMTPS and IMAPS ports")
+        self.tls = tls
+        self.server = MailServer(
+            "127.0.0.1", smtp_port, imap_port, api_port,
+            smtps_port if tls else 0, imaps_port if tls else 0,
+        )  # fmt: skip
         self.users = list(users)
         self.libs = libs
         self.heap = heap
@@ -118,7 +131,16 @@ class LocalGreenMail(PidFileProcess):
             # Any mailbox readable with any password: customers' inboxes need no setup.
             "greenmail.auth.disabled": "",
             # Not greenmail.verbose: it logs passwords.
+            # A loaded machine needs more than the default 2 s to open a TLS server socket.
+            "greenmail.startup.timeout": "60000",
         }
+        if self.tls is not None:
+            properties |= {
+                "greenmail.smtps.port": str(server.smtps_port),
+                "greenmail.imaps.port": str(server.imaps_port),
+                "greenmail.tls.keystore.file": str(self.tls.keystore),
+                "greenmail.tls.keystore.password": self.tls.password,
+            }
         flags = [f"-D{key}={value}" if value else f"-D{key}" for key, value in properties.items()]
         return [
             java,
@@ -165,7 +187,8 @@ class LocalGreenMail(PidFileProcess):
                     "read the log below",
                     indent_tail(self.log_path),
                 )
-            if port_in_use(server.smtp_port) and port_in_use(server.imap_port):
+            ports = (server.smtp_port, server.imap_port, server.smtps_port, server.imaps_port)
+            if all(port_in_use(port) for port in ports if port):
                 try:
                     answer = httpx.get(f"{server.api_url}/api/service/readiness", timeout=2.0)
                     if answer.status_code == 200:

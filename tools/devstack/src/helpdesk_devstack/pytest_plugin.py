@@ -50,6 +50,7 @@ from helpdesk_devstack.postgres import (
     drop_database,
 )
 from helpdesk_devstack.procs import free_port, run_sync, start_watchdog
+from helpdesk_devstack.tls import TlsFiles
 from helpdesk_devstack.tokens import ensure_dev_keys
 
 POSTGRES_IMAGE = "postgres:15"
@@ -364,6 +365,42 @@ def make_database(postgres_server_dsn: str) -> Iterator[MakeDatabase]:
 # --- mail ---------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def running_greenmail(
+    config: pytest.Config, *, tls: TlsFiles | None = None
+) -> Iterator[MailServer]:
+    """A GreenMail on free ports until the block ends; with ``tls`` also SMTPS and IMAPS
+    presenting that certificate."""
+    paths = StackPaths.discover()
+    if not greenmail_installed(paths.greenmail_libs, paths.greenmail_pom):
+        install_greenmail(paths.greenmail_pom, paths.greenmail_libs)
+    home = _temp_dir("helpdesk-greenmail-")
+    smtp = free_port()
+    imap = free_port(exclude=[smtp])
+    api = free_port(exclude=[smtp, imap])
+    smtps = free_port(exclude=[smtp, imap, api]) if tls else 0
+    imaps = free_port(exclude=[smtp, imap, api, smtps]) if tls else 0
+    server = LocalGreenMail(
+        home, smtp_port=smtp, imap_port=imap, api_port=api, libs=paths.greenmail_libs,
+        tls=tls, smtps_port=smtps, imaps_port=imaps,
+    )  # fmt: skip
+    start_watchdog(server.pid_path, home)
+    try:
+        took = server.start()
+        secured = f" smtps {smtps} imaps {imaps}" if tls else ""
+        _announce(
+            config,
+            f"greenmail smtp {smtp} imap {imap}{secured} api {api} (local process pid "
+            f"{server.pid}, {took:.1f}s, log {server.log_path})",
+        )
+        yield server.server
+    finally:
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def mail_server(request: pytest.FixtureRequest) -> Iterator[MailServer]:
     """A real SMTP + IMAP server (GreenMail, local process on free ports) for this session.
@@ -372,30 +409,8 @@ def mail_server(request: pytest.FixtureRequest) -> Iterator[MailServer]:
     ``support@helpdesk.local`` exists from the start. ``helpdesk_devstack.mailbox`` sends and
     reads mail on it.
     """
-    paths = StackPaths.discover()
-    if not greenmail_installed(paths.greenmail_libs, paths.greenmail_pom):
-        install_greenmail(paths.greenmail_pom, paths.greenmail_libs)
-    home = _temp_dir("helpdesk-greenmail-")
-    smtp = free_port()
-    imap = free_port(exclude=[smtp])
-    api = free_port(exclude=[smtp, imap])
-    server = LocalGreenMail(
-        home, smtp_port=smtp, imap_port=imap, api_port=api, libs=paths.greenmail_libs
-    )
-    start_watchdog(server.pid_path, home)
-    try:
-        took = server.start()
-        _announce(
-            request.config,
-            f"greenmail smtp {smtp} imap {imap} api {api} (local process pid {server.pid}, "
-            f"{took:.1f}s, log {server.log_path})",
-        )
-        yield server.server
-    finally:
-        try:
-            server.stop()
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
+    with running_greenmail(request.config) as server:
+        yield server
 
 
 # --- JWT ----------------------------------------------------------------------------------------
