@@ -129,7 +129,8 @@ export default function TicketPage() {
   });
 
   const live = useTicketLive(ticketId);
-  // "Replying" while the focus is in a reply or note editor (the others see it at once).
+  // "Replying" from when the focus enters a reply or note editor until it leaves the composer
+  // (the others see it at once).
   const editing = (event: FocusEvent) =>
     event.target instanceof HTMLElement && event.target.isContentEditable;
   const customer = useCustomer(ticket.data?.customer_id ?? null);
@@ -210,8 +211,9 @@ export default function TicketPage() {
               if (editing(event)) live.setActivity("replying");
             }}
             onBlur={(event) => {
+              // Still replying while the focus moves to the editor's toolbar or Send.
               const next = event.relatedTarget;
-              if (!(next instanceof HTMLElement && next.isContentEditable)) {
+              if (!(next instanceof Node && event.currentTarget.contains(next))) {
                 live.setActivity("viewing");
               }
             }}

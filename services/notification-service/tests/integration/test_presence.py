@@ -24,60 +24,60 @@ async def _presence(stream: SseReader) -> list[dict[str, object]]:
 async def test_two_agents_see_each_other_viewing_replying_and_leaving(
     api: httpx.AsyncClient, harness: Harness
 ) -> None:
-    sari = await harness.agent("Sari Dewi")
-    budi = await harness.agent("Budi Santoso")
+    ayu = await harness.agent("Ayu Lestari")
+    dimas = await harness.agent("Dimas Pratama")
     ticket = uuid.uuid4()
-    budi_page = str(uuid.uuid4())
+    dimas_page = str(uuid.uuid4())
 
     async def known() -> bool:  # names come from the directory (the token's until it knows)
-        return bool(await harness.fetchval("SELECT name FROM agents WHERE agent_id = $1", budi.id))
+        return bool(await harness.fetchval("SELECT name FROM agents WHERE agent_id = $1", dimas.id))
 
     await eventually(known)
     path = f"/presence/tickets/{ticket}"
 
-    async with api.stream("GET", f"{path}/stream", headers=bearer(sari), timeout=60) as response:
+    async with api.stream("GET", f"{path}/stream", headers=bearer(ayu), timeout=60) as response:
         assert response.status_code == 200
         stream = SseReader(response)
         assert await _presence(stream) == []  # nobody else yet
 
-        # Sari's own heartbeat shows her nothing about herself.
+        # Ayu's own heartbeat shows her nothing about herself.
         mine = {"session": str(uuid.uuid4()), "activity": "viewing"}
-        assert (await api.put(path, json=mine, headers=bearer(sari))).status_code == 204
+        assert (await api.put(path, json=mine, headers=bearer(ayu))).status_code == 204
 
-        body = {"session": budi_page, "activity": "viewing"}
-        assert (await api.put(path, json=body, headers=bearer(budi))).status_code == 204
+        body = {"session": dimas_page, "activity": "viewing"}
+        assert (await api.put(path, json=body, headers=bearer(dimas))).status_code == 204
         [viewing] = await _presence(stream)
-        assert viewing["agent_id"] == budi.id and viewing["name"] == "Budi Santoso"
+        assert viewing["agent_id"] == dimas.id and viewing["name"] == "Dimas Pratama"
         assert viewing["activity"] == "viewing"
 
         # A renewing heartbeat sends nothing; starting to reply does.
-        assert (await api.put(path, json=body, headers=bearer(budi))).status_code == 204
+        assert (await api.put(path, json=body, headers=bearer(dimas))).status_code == 204
         replying = body | {"activity": "replying"}
-        assert (await api.put(path, json=replying, headers=bearer(budi))).status_code == 204
+        assert (await api.put(path, json=replying, headers=bearer(dimas))).status_code == 204
         [now] = await _presence(stream)
         assert now["activity"] == "replying" and now["since"] == viewing["since"]
 
-        listed = (await api.get(path, headers=bearer(budi))).json()
-        assert [p["agent_id"] for p in listed] == [sari.id]  # Budi sees Sari, not himself
+        listed = (await api.get(path, headers=bearer(dimas))).json()
+        assert [p["agent_id"] for p in listed] == [ayu.id]  # Dimas sees Ayu, not himself
 
-        gone = await api.delete(path, params={"session": budi_page}, headers=bearer(budi))
+        gone = await api.delete(path, params={"session": dimas_page}, headers=bearer(dimas))
         assert gone.status_code == 204
         assert await _presence(stream) == []
-        again = await api.delete(path, params={"session": budi_page}, headers=bearer(budi))
+        again = await api.delete(path, params={"session": dimas_page}, headers=bearer(dimas))
         assert again.status_code == 204  # leaving twice is fine
 
 
 async def test_every_change_to_a_viewed_ticket_reaches_its_viewers(
     api: httpx.AsyncClient, harness: Harness
 ) -> None:
-    sari = await harness.agent("Sari Dewi")
+    rina = await harness.agent("Rina Wijaya")
     ticket = uuid.uuid4()
     path = f"/presence/tickets/{ticket}"
-    async with api.stream("GET", f"{path}/stream", headers=bearer(sari), timeout=60) as response:
+    async with api.stream("GET", f"{path}/stream", headers=bearer(rina), timeout=60) as response:
         stream = SseReader(response)
         assert await _presence(stream) == []
         page = {"session": str(uuid.uuid4()), "activity": "viewing"}
-        assert (await api.put(path, json=page, headers=bearer(sari))).status_code == 204
+        assert (await api.put(path, json=page, headers=bearer(rina))).status_code == 204
         # A status change that notifies nobody (no assignee, no followers) still reaches her.
         await harness.emit(StatusChanged(from_status="New", to_status="Open"), ticket)
         event = await stream.next_event(within=30)
