@@ -88,6 +88,8 @@ class Stack:
     agent_id: str = ""
     team_id: str = ""
     tickets: list[dict[str, Any]] = field(default_factory=list)
+    #: The gateway's environment (its CLI, e.g. ``bootstrap-manager``, runs with it).
+    gateway_env: dict[str, str] = field(default_factory=dict)
 
     def token(
         self,
@@ -273,7 +275,7 @@ def ticket_stack(
     api.wait_http(f"{ticket_url}/readyz", timeout=180)
     nothing = f"http://127.0.0.1:{free_port()}"  # services these screens do not use yet
     sla_port, notification_port, mail_port = free_port(), free_port(), free_port()
-    gateway_url, _, _ = start_gateway(
+    gateway_url, gateway_env, _ = start_gateway(
         start_session_service,
         common=common,
         ticket_url=ticket_url,
@@ -302,6 +304,7 @@ def ticket_stack(
         sla_port=sla_port,
         notification_port=notification_port,
         mail_port=mail_port,
+        gateway_env=gateway_env,
     )
     _seed(stack)
     _publish_sla(stack, kafka_bootstrap)
@@ -438,6 +441,24 @@ def screenshot(page: Page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+def new_ticket(api: httpx.Client, subject: str, **fields: Any) -> dict[str, Any]:
+    """A ticket of a new customer of its own, made through the API (``fields`` add to it)."""
+    made = api.post(
+        "/tickets",
+        json={
+            "subject": subject,
+            "description": "From the browser tests.",
+            "requester": {"email": f"browser-{uuid.uuid4().hex[:8]}@example.co.id"},
+            "channel": "email",
+            **fields,
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert made.status_code == 201, made.text
+    ticket: dict[str, Any] = made.json()
+    return ticket
 
 
 def expired_token(stack: Stack) -> str:

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from helpdesk_devstack.tokens import mint_token
 from tests.integration.conftest import ServiceProcess
 
-from .conftest import AuthCalls, Stack, assert_accessible, screenshot, sign_in
+from .conftest import AuthCalls, Stack, assert_accessible, new_ticket, screenshot, sign_in
 from .test_customer_portal import png
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -37,23 +37,6 @@ def _team(api: httpx.Client, name: str, tier: int, escalates_to: str | None = No
     return team_id
 
 
-def _ticket(api: httpx.Client, subject: str, **fields: Any) -> dict[str, Any]:
-    made = api.post(
-        "/tickets",
-        json={
-            "subject": subject,
-            "description": "From the team tools tests.",
-            "requester": {"email": f"tools-{uuid.uuid4().hex[:8]}@example.co.id"},
-            "channel": "email",
-            **fields,
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert made.status_code == 201, made.text
-    ticket: dict[str, Any] = made.json()
-    return ticket
-
-
 def test_escalate_to_the_next_tier(
     agent_page: tuple[Page, AuthCalls], ticket_stack: Stack, portal_url: str
 ) -> None:
@@ -63,7 +46,7 @@ def test_escalate_to_the_next_tier(
         first = _team(api, "Network L1", 1, escalates_to=second)
         api.put(f"/teams/{first}/members/{ticket_stack.agent_id}").raise_for_status()
         l2_name = api.get(f"/teams/{second}").json()["name"]
-        ticket = _ticket(
+        ticket = new_ticket(
             api, "Core switch drops packets", team_id=first, assignee_id=ticket_stack.agent_id
         )
     page.goto(f"{portal_url}/agent/tickets/{ticket['id']}")
@@ -102,7 +85,7 @@ def test_bulk_assign_status_and_tag_report_the_conflicts(
     page, _ = agent_page
     word = f"bulk{uuid.uuid4().hex[:8]}"
     with ticket_stack.client("manager") as api:
-        made = [_ticket(api, f"Monitor {n} flickers {word}") for n in range(3)]
+        made = [new_ticket(api, f"Monitor {n} flickers {word}") for n in range(3)]
     page.goto(f"{portal_url}/agent/?q={word}")
     rows = page.get_by_test_id("ticket-row")
     expect(rows).to_have_count(3)
@@ -171,7 +154,7 @@ def test_mention_a_colleague_in_an_internal_note(
 ) -> None:
     page, _ = agent_page
     with ticket_stack.client("manager") as api:
-        ticket = _ticket(api, "Payroll export is empty")
+        ticket = new_ticket(api, "Payroll export is empty")
         budi = next(
             agent
             for agent in api.get("/agents", params={"page_size": 200}).json()["items"]

@@ -20,7 +20,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap, type TicketSummary } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
-import { BulkActions, type Selected } from "./BulkActions";
+import { BulkActions, type Matching, type Selected } from "./BulkActions";
 import { nameOf, useAgents, useMe, useOptionChoices, useTeams } from "./data";
 import { TOOLS_NS } from "./i18n/register";
 import { SlaDue } from "./SlaDue";
@@ -70,7 +70,10 @@ export function TicketList() {
   }));
   if (selection.key !== listKey) setSelection({ key: listKey, rows: new Map() });
   const selected = [...selection.rows.values()];
+  // "Select all N matching this view": the list key it was chosen on (null: not chosen).
+  const [allMatching, setAllMatching] = useState<string | null>(null);
   function pick(rows: Selected[], on: boolean) {
+    if (!on) setAllMatching(null); // a row left out: no longer "every ticket of the view"
     setSelection((previous) => {
       const next = new Map(previous.rows);
       for (const row of rows) {
@@ -128,6 +131,8 @@ export function TicketList() {
       : t(`views.${view}`, { defaultValue: t("views.list") });
   const page = tickets.data;
   const pages = page ? Math.max(1, Math.ceil(page.total / page.page_size)) : 1;
+  const matching: Matching | null =
+    allMatching === listKey && page ? { query: { ...query, page: 1 }, total: page.total } : null;
 
   const assigneeOptions = [
     { value: "none", label: t("filters.unassigned") },
@@ -219,12 +224,22 @@ export function TicketList() {
       )}
       <BulkActions
         selected={selected}
-        onDone={(keep) =>
+        pageTotal={
+          page?.items.length &&
+          selected.length === page.items.length &&
+          page.total > page.items.length
+            ? page.total
+            : null
+        }
+        matching={matching}
+        onMatching={(on) => setAllMatching(on ? listKey : null)}
+        onDone={(keep) => {
+          setAllMatching(null);
           setSelection((previous) => ({
             key: previous.key,
             rows: new Map([...previous.rows].filter(([id]) => keep.includes(id))),
-          }))
-        }
+          }));
+        }}
       />
       <Table.ScrollContainer minWidth={900}>
         <Table striped highlightOnHover aria-busy={tickets.isFetching} verticalSpacing="xs">

@@ -12,7 +12,7 @@ import {
   Title,
 } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useState, type FocusEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Message, type Ticket } from "../shared/api/client";
@@ -24,6 +24,8 @@ import { Composer } from "./Composer";
 import { CustomerPanel, useCustomer } from "./CustomerPanel";
 import { Escalate } from "./Escalate";
 import { FieldsPanel } from "./FieldsPanel";
+import { PresenceNotice } from "./PresenceNotice";
+import { useTicketLive } from "./ticketLive";
 import { History } from "./History";
 import { AGENT_NS } from "./i18n/register";
 import { fetchMessages, messagesKey, ticketKey } from "./queries";
@@ -126,6 +128,11 @@ export default function TicketPage() {
     refetchInterval: 15_000,
   });
 
+  const live = useTicketLive(ticketId);
+  // "Replying" from when the focus enters a reply or note editor until it leaves the composer
+  // (the others see it at once).
+  const editing = (event: FocusEvent) =>
+    event.target instanceof HTMLElement && event.target.isContentEditable;
   const customer = useCustomer(ticket.data?.customer_id ?? null);
   const { t: tw } = useTranslation(WORK_NS);
   const [merging, setMerging] = useState(false);
@@ -156,6 +163,7 @@ export default function TicketPage() {
               <PriorityBadge priority={current.priority} />
             </Group>
             <Title order={2}>{current.subject}</Title>
+            <PresenceNotice others={live.others} />
             <Text size="sm" c="dimmed">
               {t("ticket.openedBy", {
                 name:
@@ -198,7 +206,20 @@ export default function TicketPage() {
               ))}
             </Stack>
           </section>
-          <Composer ticket={current} />
+          <div
+            onFocus={(event) => {
+              if (editing(event)) live.setActivity("replying");
+            }}
+            onBlur={(event) => {
+              // Still replying while the focus moves to the editor's toolbar or Send.
+              const next = event.relatedTarget;
+              if (!(next instanceof Node && event.currentTarget.contains(next))) {
+                live.setActivity("viewing");
+              }
+            }}
+          >
+            <Composer ticket={current} />
+          </div>
         </Stack>
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 4 }}>

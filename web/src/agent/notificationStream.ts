@@ -34,7 +34,7 @@ interface RawEvent {
 }
 
 /** Splits an SSE byte stream into events (the WHATWG rules: fields, comments, blank lines). */
-async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<RawEvent> {
+export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<RawEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
@@ -68,7 +68,7 @@ async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<RawE
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) {
       resolve();

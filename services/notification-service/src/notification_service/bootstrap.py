@@ -24,6 +24,8 @@ from notification_service.adapters.database import (
     DELIVERIES_CHANNEL,
     EMAIL_SENDER_LOCK,
     EMAILS_CHANNEL,
+    PRESENCE_CHANNEL,
+    TICKET_CHANGED_CHANNEL,
     WEBHOOK_DISPATCHER_LOCK,
     create_pool,
     listen,
@@ -34,6 +36,7 @@ from notification_service.adapters.kafka_consumer import consume
 from notification_service.adapters.webhook_dispatcher import WebhookDispatcher
 from notification_service.service_layer.events import EventProcessor
 from notification_service.service_layer.inbox import Inbox
+from notification_service.service_layer.presence import Presences
 from notification_service.service_layer.webhooks import Webhooks
 from notification_service.settings import Settings
 
@@ -48,6 +51,9 @@ class Running:
     inbox: Inbox
     webhooks: Webhooks
     broadcaster: Broadcaster
+    presences: Presences
+    #: Per ticket: presence changed / the ticket changed (keyed by ticket id).
+    presence_broadcasters: tuple[Broadcaster, Broadcaster]
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     listeners: list[asyncpg.Connection] = field(default_factory=list)
@@ -61,6 +67,8 @@ class Running:
             with contextlib.suppress(Exception):
                 await connection.close()
         await self.broadcaster.stop()
+        for broadcaster in self.presence_broadcasters:
+            await broadcaster.stop()
         await self.pool.close()
 
 
@@ -73,6 +81,10 @@ async def start(settings: Settings) -> Running:
     )
     broadcaster = Broadcaster(settings.database_url)
     await broadcaster.start()
+    presence_wakeups = Broadcaster(settings.database_url, PRESENCE_CHANNEL)
+    change_wakeups = Broadcaster(settings.database_url, TICKET_CHANGED_CHANNEL)
+    await presence_wakeups.start()
+    await change_wakeups.start()
     running = Running(
         settings=settings,
         pool=pool,
@@ -84,6 +96,8 @@ async def start(settings: Settings) -> Running:
             overlap=timedelta(hours=settings.webhook_secret_overlap_hours),
         ),
         broadcaster=broadcaster,
+        presences=Presences(pool, presence_wakeups, change_wakeups),
+        presence_broadcasters=(presence_wakeups, change_wakeups),
     )
     stop = running.stop
     if settings.run_consumer:

@@ -302,6 +302,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/presence/tickets/{ticket_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who Else
+         * @description The other agents on this ticket now (you are never in the list).
+         */
+        get: operations["who_else_presence_tickets__ticket_id__get"];
+        /**
+         * Heartbeat
+         * @description I have this ticket open (and am writing a reply): the others see it for 30 s.
+         */
+        put: operations["heartbeat_presence_tickets__ticket_id__put"];
+        post?: never;
+        /**
+         * Leave
+         * @description I closed the ticket page (idempotent).
+         */
+        delete: operations["leave_presence_tickets__ticket_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/presence/tickets/{ticket_id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream
+         * @description The ticket's live feed: ``event: presence`` (``data``: the list ``GET`` gives, first at
+         *     once and then on every change) and ``event: changed`` (``data``: ``{"ticket_id"}``, after
+         *     every change to the ticket or its SLA by anyone).
+         */
+        get: operations["stream_presence_tickets__ticket_id__stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks": {
         parameters: {
             query?: never;
@@ -603,6 +653,11 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * Activity
+         * @enum {string}
+         */
+        Activity: "viewing" | "replying";
         /** Attempt */
         Attempt: {
             /**
@@ -714,6 +769,17 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** HeartbeatIn */
+        HeartbeatIn: {
+            /** @description viewing, or replying while the agent writes */
+            activity: components["schemas"]["Activity"];
+            /**
+             * Session
+             * Format: uuid
+             * @description one per open ticket page (a tab), chosen by it
+             */
+            session: string;
+        };
         /**
          * Kind
          * @enum {string}
@@ -804,6 +870,20 @@ export interface components {
             preferences: {
                 [key: string]: components["schemas"]["Preference"];
             };
+        };
+        /** PresenceOut */
+        PresenceOut: {
+            activity: components["schemas"]["Activity"];
+            /** Agent Id */
+            agent_id: string;
+            /** Name */
+            name: string | null;
+            /**
+             * Since
+             * Format: date-time
+             * @description when they opened the ticket
+             */
+            since: string;
         };
         /** Problem */
         Problem: {
@@ -2324,6 +2404,144 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    who_else_presence_tickets__ticket_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresenceOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    heartbeat_presence_tickets__ticket_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HeartbeatIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    leave_presence_tickets__ticket_id__delete: {
+        parameters: {
+            query: {
+                /** @description the page's session */
+                session: string;
+            };
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_presence_tickets__ticket_id__stream_get: {
+        parameters: {
+            query?: {
+                /** @description for EventSource, which cannot send headers: a token that expires within HELPDESK_STREAM_QUERY_TOKEN_MAX_TTL seconds (15 minutes by default) */
+                access_token?: string | null;
+            };
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
             };
             /** @description Validation Error */
             422: {

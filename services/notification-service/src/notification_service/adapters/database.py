@@ -24,6 +24,10 @@ NOTIFICATIONS_CHANNEL = "notifications_stored"
 DELIVERIES_CHANNEL = "webhook_deliveries_due"
 #: Payload: empty; wakes the email sender.
 EMAILS_CHANNEL = "emails_due"
+#: Payload: a ticket id whose presence (who is viewing or replying) changed.
+PRESENCE_CHANNEL = "presence_changed"
+#: Payload: a ticket id that changed (an event on it) while someone is viewing it.
+TICKET_CHANGED_CHANNEL = "ticket_changed"
 
 #: Advisory locks (transaction- or session-level) of this service's database.
 NOTIFICATION_WRITER_LOCK = 0x6E6F7469  # one transaction at a time numbers notifications

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from helpdesk_platform.telemetry import setup_telemetry
 from notification_service import bootstrap
-from notification_service.entrypoints import http_notifications, http_webhooks
+from notification_service.entrypoints import http_notifications, http_presence, http_webhooks
 from notification_service.settings import Settings
 
 log = structlog.get_logger("notification_service")
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.inbox = running.inbox
         app.state.webhooks = running.webhooks
         app.state.broadcaster = running.broadcaster
+        app.state.presences = running.presences
         log.info("notification-service ready", port=settings.http_port)
         try:
             yield
@@ -70,4 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(http_notifications.router)
     app.include_router(http_webhooks.router)
+    app.include_router(http_presence.router)
     return app

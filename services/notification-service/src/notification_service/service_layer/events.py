@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import asyncpg
 import structlog
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from helpdesk_conditions import Condition, ConditionError
 from helpdesk_events import EventEnvelope, UnknownEventType, decode_envelope, encode_envelope
 from helpdesk_events.registry import DomainEvent
+from notification_service.adapters import presence_store
 from notification_service.adapters import projection_store as store
 from notification_service.domain.kinds import effective
 from notification_service.domain.rules import Notification, notifications_for
@@ -203,6 +205,10 @@ class EventProcessor:
                 result.next_offsets[key] = max(result.next_offsets.get(key, 0), record.offset + 1)
             await store.save_positions(connection, result.next_offsets)
             await store.announce(connection, set(woken), result.emails, result.deliveries)
+            # Every change (not only those that notify someone) reaches the open ticket pages.
+            await presence_store.announce_viewed_changes(
+                connection, set(ticket_ids), datetime.now(UTC)
+            )
             result.handled = len(fresh)
         # Only once committed does the in-memory directory move on.
         self._directory = directory
