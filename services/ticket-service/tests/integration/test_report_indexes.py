@@ -22,7 +22,7 @@ from ticket_service.adapters.migrate import upgrade
 from ticket_service.adapters.sla_reports import SlaReports
 
 from .test_resolved_at import TicketHistory
-from .test_sla_reports import FIRST, apply, met
+from .test_sla_reports import FIRST, apply, breached, met
 
 pytestmark = pytest.mark.integration
 
@@ -71,6 +71,11 @@ async def _history(pool: asyncpg.Pool, teams: list[uuid.UUID]) -> list[TicketHis
         else:
             await ticket.status("Solved", created + 2 * hour)
             await ticket.status("Open", created + 3 * hour)
+            # Open tickets: some breached, some met in time, some with no SLA row at all.
+            if i % 9 == 2:
+                await apply(pool, breached(ticket.ticket_id, FIRST, created + hour))
+            elif i % 9 == 5:
+                await apply(pool, met(ticket.ticket_id, FIRST, created + hour, 60, within=True))
         tickets.append(ticket)
     return tickets
 
@@ -80,6 +85,7 @@ REPORT_INDEXES = [
     "ticket_views_open_by_group",
     "ticket_views_created_by_group",
     "ticket_views_solved_by_group",
+    "ticket_views_groups",
 ]
 
 
@@ -130,6 +136,20 @@ async def test_the_reports_read_the_same_with_and_without_the_indexes(
     ]
     scopes = (None, frozenset(teams[1:]))
     plain_workloads = [await ActivityReports(plain).workload(scope) for scope in scopes]
+    # The workload as the query before migration 0012 computed it (a join to ticket_sla).
+    joined = await plain.fetch(
+        "SELECT v.team_id, v.assignee_id, count(*) AS open,"
+        " count(*) FILTER (WHERE cardinality(s.breached_metrics) > 0) AS breached"
+        " FROM ticket_views v LEFT JOIN ticket_sla s USING (ticket_id)"
+        " WHERE v.status_category NOT IN ('resolved', 'closed') AND v.merged_into IS NULL"
+        " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2 NULLS LAST"
+    )
+    assert [(w.team_id, w.assignee_id, w.open, w.breached) for w in plain_workloads[0]] == [
+        tuple(row) for row in joined
+    ]
+    mine = [w for w in plain_workloads[0] if w.team_id in teams]
+    assert sum(w.open for w in mine) == 30  # the reopened third
+    assert sum(w.breached for w in mine) == 10  # every ninth, from the third on
     async with only_the_report_indexes(indexed) as connection:
         reports = ActivityReports(connection)
         for (group_by, zone, scope), without in zip(cases, plain_days, strict=True):
