@@ -77,10 +77,14 @@ class ActivityReports:
     async def workload(self, teams: frozenset[uuid.UUID] | None = None) -> list[WorkloadFigures]:
         """Open tickets (not resolved, closed or merged) per team and assignee, with how many of
         them breached an SLA."""
+        # The breach is looked up per open ticket (by ``ticket_sla``'s key): a join made
+        # PostgreSQL read all of ``ticket_sla`` (a row for every ticket ever) for a few hundred
+        # open ones. No row, or no breach: not counted, as with the join.
         rows = await self._pool.fetch(
             "SELECT v.team_id, v.assignee_id, count(*) AS open,"
-            " count(*) FILTER (WHERE cardinality(s.breached_metrics) > 0) AS breached"
-            " FROM ticket_views v LEFT JOIN ticket_sla s USING (ticket_id)"
+            " count(*) FILTER (WHERE (SELECT cardinality(s.breached_metrics) > 0"
+            "  FROM ticket_sla s WHERE s.ticket_id = v.ticket_id)) AS breached"
+            " FROM ticket_views v"
             " WHERE v.status_category NOT IN ('resolved', 'closed') AND v.merged_into IS NULL"
             " AND ($1::uuid[] IS NULL OR v.team_id = ANY($1))"
             " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2 NULLS LAST",

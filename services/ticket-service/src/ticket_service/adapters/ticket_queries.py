@@ -146,19 +146,28 @@ class TicketQueries:
         offset = (where.page - 1) * where.page_size
         # A customer's count is of the messages they can read (internal notes stay uncounted).
         columns = TICKET_COLUMNS if where.owner is None else PUBLIC_COUNT_COLUMNS
-        rows = await self._pool.fetch(
-            f"SELECT {columns}, {SLA_COLUMNS}, count(*) OVER () AS total"  # noqa: S608
-            f" FROM {FROM_VIEWS} WHERE {clause} ORDER BY {order}, ticket_id"
-            f" LIMIT {where.page_size}"
-            f" OFFSET {offset}",
-            *query_args,
-        )
-        total = rows[0]["total"] if rows else await self._count(clause, args)
-        return list(rows), int(total)
+        # The page and the count in one snapshot, as two queries: a count over the page's rows
+        # (``count(*) OVER ()``) made PostgreSQL build every matching row, all columns, before
+        # it kept 25 - 1.6 s for the 50,000 Solved of 100,000 tickets (bench/reports_1m.py).
+        async with (
+            self._pool.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            rows = await connection.fetch(
+                f"SELECT {columns}, {SLA_COLUMNS}"  # noqa: S608
+                f" FROM {FROM_VIEWS} WHERE {clause} ORDER BY {order}, ticket_id"
+                f" LIMIT {where.page_size}"
+                f" OFFSET {offset}",
+                *query_args,
+            )
+            total = await self._count(clause, args, connection)
+        return list(rows), total
 
-    async def _count(self, clause: str, args: list[Any]) -> int:
+    async def _count(
+        self, clause: str, args: list[Any], connection: asyncpg.Connection | None = None
+    ) -> int:
         return int(
-            await self._pool.fetchval(
+            await (connection or self._pool).fetchval(
                 f"SELECT count(*) FROM {FROM_VIEWS} WHERE {clause}",  # noqa: S608 - built above
                 *args,
             )
