@@ -4,9 +4,6 @@ In memory per gateway process: with several replicas each one counts on its own,
 effective limit is the configured one times the replicas (documented in the README). The
 sign-in lockout that must survive restarts and span replicas lives in PostgreSQL instead
 (``adapters/accounts.py``).
-
-The counters are plain memory, so the synchronous limiter is used: it never waits, and costs
-half of the asyncio one's locks and awaits on every request (``bench/gateway_overhead.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +13,8 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 
 @dataclass(frozen=True)
@@ -36,10 +33,10 @@ class RateLimits:
 
     async def hit(self, name: str, identifier: str) -> Verdict:
         item = self._items[name]
-        if self._limiter.hit(item, name, identifier):
+        if await self._limiter.hit(item, name, identifier):
             return Verdict(True)
-        stats = self._limiter.get_window_stats(item, name, identifier)
+        stats = await self._limiter.get_window_stats(item, name, identifier)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
 
     async def reset(self) -> None:
-        self._limiter.storage.reset()
+        await self._limiter.storage.reset()
