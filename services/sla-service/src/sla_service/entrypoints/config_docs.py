@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from sla_service.service_layer.configuration import CALENDARS, HOLIDAY_LISTS, SharedKind
 
 _POLICY_ID = {"name": "policy_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -122,7 +124,41 @@ POLICIES_PATHS: dict[str, Any] = {
             "responses": {**WRITE_RESPONSES, "404": {"description": "no such saved policy"}},
         },
     },
+    "/policies/{policy_id}/preview": {
+        "post": {
+            "summary": "Check a draft policy as a save would, and when a ticket of each priority "
+            "created now would be due under it (nothing is written)",
+            "security": [{"bearer": []}],
+            "parameters": [_POLICY_ID],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _POLICY_SCHEMA}},
+            },
+            "responses": {
+                "200": {
+                    "description": "created_at, time_zone and per priority: target_seconds "
+                    "(first_response, next_response, resolution) and due_at (first_response, "
+                    "resolution; null: no target)"
+                },
+                **DENIED,
+                "422": {"description": "the draft is not valid (the message says why)"},
+            },
+        }
+    },
 }
+
+
+#: The JSON Schemas the paths refer to (``#/components/schemas/...``): the shared documents'
+#: models and the models they nest (a calendar's holidays), for the document's ``components``.
+SCHEMAS: dict[str, Any] = {}
+
+
+def _component(model: type[BaseModel]) -> dict[str, Any]:
+    """A reference to ``model``'s JSON Schema, kept with its nested models in :data:`SCHEMAS`."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    SCHEMAS.update(schema.pop("$defs", {}))
+    SCHEMAS[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 def _kind_paths(kind: SharedKind) -> dict[str, Any]:
@@ -130,7 +166,7 @@ def _kind_paths(kind: SharedKind) -> dict[str, Any]:
     key = {"name": kind.id_field, "in": "path", "required": True, "schema": {"type": "string"}}
     body = {
         "required": True,
-        "content": {"application/json": {"schema": kind.model.model_json_schema()}},
+        "content": {"application/json": {"schema": _component(kind.model)}},
     }
     item_responses = {"200": {"description": f"the {kind.noun} and used_by"}, **DENIED}
     return {
