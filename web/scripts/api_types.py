@@ -7,9 +7,10 @@ differs from what the current service code would give (the client would be stale
 
 The admin console's other services (the notification service's webhooks, the mail gateway's
 accounts and quarantine, the SLA service's policies and calendars, the assignment service's
-rules and routing; the last two hand-documented by their Faust workers) go to ``src/shared/api/admin-services.d.ts``: their documents merged
-as the gateway merges them (its routing table and ``merge``), so the paths are the public ones
-under ``/api`` — written without that prefix, the client's base URL.
+rules and routing; the last two documented by their Faust workers) go to
+``src/shared/api/admin-services.d.ts``: their documents merged as the gateway merges them (its
+routing table and ``merge``), so the paths are the public ones under ``/api`` — written without
+that prefix, the client's base URL.
 
 Run with the workspace venv: ``.venv/bin/python web/scripts/api_types.py [--check]``.
 """

@@ -976,46 +976,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        active_from?: string | null;
-                        /** Format: date-time */
-                        active_to?: string | null;
-                        /** @description time_zone, weekly_hours (windows per weekday), holidays, always_open */
-                        calendar?: Record<string, never>;
-                        /** @description a named calendar (GET /calendars) instead of calendar */
-                        calendar_id?: string | null;
-                        /** @description CEL over ticket fields, e.g. priority == "Urgent" && "vip" in tags */
-                        condition?: string | null;
-                        default_priority: string;
-                        /** @description status category -> metrics it meets */
-                        fulfilling?: Record<string, never>;
-                        /** @description status name -> metrics it meets (a named status decides alone) */
-                        fulfilling_statuses?: Record<string, never>;
-                        /** @description holiday lists (GET /holiday-lists) counted as well */
-                        holiday_list_ids?: string[];
-                        /** @default false */
-                        is_default?: boolean;
-                        name: string;
-                        /** @description status category -> metrics it pauses */
-                        pausing?: Record<string, never>;
-                        /** @description status name -> metrics it pauses (a named status decides alone) */
-                        pausing_statuses?: Record<string, never>;
-                        /** @description defaults to the path's */
-                        policy_id?: string;
-                        /**
-                         * @description lower first
-                         * @default 0
-                         */
-                        position?: number;
-                        /** @description per priority: first_response, next_response, resolution (seconds or ISO 8601 durations) */
-                        targets: Record<string, never>;
-                        /**
-                         * @description count in the calendar of the ticket's team when it has one
-                         * @default false
-                         */
-                        use_team_calendar?: boolean;
-                    };
+                    "application/json": components["schemas"]["PolicyDocument"];
                 };
             };
             responses: {
@@ -1184,46 +1145,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        active_from?: string | null;
-                        /** Format: date-time */
-                        active_to?: string | null;
-                        /** @description time_zone, weekly_hours (windows per weekday), holidays, always_open */
-                        calendar?: Record<string, never>;
-                        /** @description a named calendar (GET /calendars) instead of calendar */
-                        calendar_id?: string | null;
-                        /** @description CEL over ticket fields, e.g. priority == "Urgent" && "vip" in tags */
-                        condition?: string | null;
-                        default_priority: string;
-                        /** @description status category -> metrics it meets */
-                        fulfilling?: Record<string, never>;
-                        /** @description status name -> metrics it meets (a named status decides alone) */
-                        fulfilling_statuses?: Record<string, never>;
-                        /** @description holiday lists (GET /holiday-lists) counted as well */
-                        holiday_list_ids?: string[];
-                        /** @default false */
-                        is_default?: boolean;
-                        name: string;
-                        /** @description status category -> metrics it pauses */
-                        pausing?: Record<string, never>;
-                        /** @description status name -> metrics it pauses (a named status decides alone) */
-                        pausing_statuses?: Record<string, never>;
-                        /** @description defaults to the path's */
-                        policy_id?: string;
-                        /**
-                         * @description lower first
-                         * @default 0
-                         */
-                        position?: number;
-                        /** @description per priority: first_response, next_response, resolution (seconds or ISO 8601 durations) */
-                        targets: Record<string, never>;
-                        /**
-                         * @description count in the calendar of the ticket's team when it has one
-                         * @default false
-                         */
-                        use_team_calendar?: boolean;
-                    };
+                    "application/json": components["schemas"]["PolicyDocument"];
                 };
             };
             responses: {
@@ -1232,7 +1154,29 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            policy_id: string;
+                            priorities: {
+                                due_at: {
+                                    /** Format: date-time */
+                                    first_response: string | null;
+                                    /** Format: date-time */
+                                    resolution: string | null;
+                                };
+                                priority: string;
+                                target_seconds: {
+                                    first_response: number | null;
+                                    next_response: number | null;
+                                    resolution: number | null;
+                                };
+                            }[];
+                            time_zone: string;
+                            version: number;
+                        };
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -1725,6 +1669,67 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/{rule_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a draft rule as a save would (nothing is written) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AssignmentRule"];
+                };
+            };
+            responses: {
+                /** @description the rule as it would be saved, and its warnings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the rule is not valid, names a team or agent that does not exist, or could never assign (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2698,6 +2703,90 @@ export interface components {
             unread_count: number;
         };
         /**
+         * PolicyDocument
+         * @description One SLA policy as the admin API takes it; see the module documentation.
+         */
+        PolicyDocument: {
+            /**
+             * Active From
+             * @default null
+             */
+            active_from: string | null;
+            /**
+             * Active To
+             * @default null
+             */
+            active_to: string | null;
+            /**
+             * @description the calendar it counts in (or calendar_id)
+             * @default null
+             */
+            calendar: components["schemas"]["BusinessCalendar"] | null;
+            /**
+             * Calendar Id
+             * @description a named calendar it counts in
+             * @default null
+             */
+            calendar_id: string | null;
+            /**
+             * Condition
+             * @default null
+             */
+            condition: string | null;
+            /**
+             * Default Priority
+             * @description the priority whose targets a priority not in targets gets
+             */
+            default_priority: string;
+            /** Fulfilling */
+            fulfilling?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /** Fulfilling Statuses */
+            fulfilling_statuses?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /**
+             * Holiday List Ids
+             * @description holiday lists it counts as well
+             * @default []
+             */
+            holiday_list_ids: string[];
+            /**
+             * Is Default
+             * @default false
+             */
+            is_default: boolean;
+            /** Name */
+            name: string;
+            /** Pausing */
+            pausing?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /** Pausing Statuses */
+            pausing_statuses?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /** Policy Id */
+            policy_id?: string;
+            /**
+             * Position
+             * @description lower first; ties by policy_id
+             * @default 0
+             */
+            position: number;
+            /** Targets */
+            targets: {
+                [key: string]: components["schemas"]["PriorityTargets"];
+            };
+            /**
+             * Use Team Calendar
+             * @description count in the calendar of the ticket's team when the team has one
+             * @default false
+             */
+            use_team_calendar: boolean;
+        };
+        /**
          * Preference
          * @description One person's choice for one kind.
          */
@@ -2727,6 +2816,27 @@ export interface components {
             preferences: {
                 [key: string]: components["schemas"]["Preference"];
             };
+        };
+        /**
+         * PriorityTargets
+         * @description Targets for one priority, in business time; a metric without a target is not tracked.
+         */
+        PriorityTargets: {
+            /**
+             * First Response
+             * Format: duration
+             */
+            first_response: string;
+            /**
+             * Next Response
+             * @default null
+             */
+            next_response: string | null;
+            /**
+             * Resolution
+             * @default null
+             */
+            resolution: string | null;
         };
         /** Problem */
         Problem: {
@@ -2850,6 +2960,17 @@ export interface components {
              */
             time_zone: string;
         };
+        /**
+         * SlaMetric
+         * @enum {string}
+         */
+        SlaMetric: "first_response" | "next_response" | "resolution";
+        /**
+         * StatusCategory
+         * @description What a ticket status means, whatever its name: SLAs pause or stop and views filter by it.
+         * @enum {string}
+         */
+        StatusCategory: "new" | "active" | "paused" | "resolved" | "closed";
         /** ValidationError */
         ValidationError: {
             /** Context */
