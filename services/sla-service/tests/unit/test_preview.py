@@ -60,3 +60,12 @@ def test_a_metric_without_target_has_no_due_instant() -> None:
 def test_an_unknown_priority_is_refused() -> None:
     with pytest.raises(UnknownPriorityError):
         due_preview(POLICY, OFFICE, "Urgent", datetime(2030, 1, 7, tzinfo=UTC))
+
+
+def test_a_target_longer_than_a_year_is_not_walked_to() -> None:
+    policy = SlaPolicy(
+        name="Forever", targets={"Low": PriorityTargets(first_response=timedelta(days=3_000_000))}
+    )
+    preview = due_preview(policy, OFFICE, "Low", datetime(2030, 1, 7, tzinfo=UTC))
+    assert preview["due_at"]["first_response"] is None
+    assert preview["target_seconds"]["first_response"] == 3_000_000 * 86400

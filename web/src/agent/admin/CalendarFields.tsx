@@ -88,7 +88,7 @@ function WeekdayWindows({
             onChange={(e) =>
               set(windows.map((w, i) => (i === index ? { ...w, start: e.currentTarget.value } : w)))
             }
-            w={110}
+            w={132}
           />
           <Text size="sm">–</Text>
           <TextInput
@@ -98,7 +98,7 @@ function WeekdayWindows({
             onChange={(e) =>
               set(windows.map((w, i) => (i === index ? { ...w, end: e.currentTarget.value } : w)))
             }
-            w={110}
+            w={132}
           />
           <RemoveButton
             what={`${dayName} ${index + 1}`}

@@ -10,30 +10,36 @@ as its target only. Pure: time is passed in.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sla_service.domain.calendar import BusinessCalendar, NoWorkingTimeError
+from sla_service.domain.calendar import BusinessCalendar, CalendarError
 from sla_service.domain.policy import SlaMetric, SlaPolicy
 
-__all__ = ["due_preview"]
+__all__ = ["LONGEST_PREVIEWED", "due_preview"]
+
+#: The longest target given a due instant: a year of working time (years of calendar days in
+#: office hours). Longer ones would walk the calendar day by day for minutes, for a date that
+#: tells a manager nothing a year does not.
+LONGEST_PREVIEWED = timedelta(days=366)
 
 
 def due_preview(
     policy: SlaPolicy, calendar: BusinessCalendar, priority: str, created_at: datetime
 ) -> dict[str, Any]:
     """The targets of ``priority`` and, for first response and resolution, the instant a ticket
-    of that priority created at ``created_at`` would be due (``None``: no target)."""
+    of that priority created at ``created_at`` would be due (``None``: no target, a target longer
+    than :data:`LONGEST_PREVIEWED`, or no working time ahead)."""
     targets = policy.targets_for(priority)
     due: dict[str, str | None] = {}
     for metric in (SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION):
         target = targets.for_metric(metric)
-        if target is None:
+        if target is None or target > LONGEST_PREVIEWED:
             due[metric.value] = None
             continue
         try:
             due[metric.value] = calendar.add_business_time(created_at, target).isoformat()
-        except NoWorkingTimeError:
+        except (CalendarError, OverflowError):  # no working time ahead; past the year 9999
             due[metric.value] = None
     return {
         "priority": priority,
