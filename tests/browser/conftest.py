@@ -11,6 +11,7 @@ passwords, the HttpOnly refresh cookie, tokens the services verify. Nothing is s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -30,6 +31,7 @@ from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.procs import run_sync
 from helpdesk_devstack.tokens import mint_token
+from helpdesk_devstack.worker_process import WorkerProcess, worker_env
 from helpdesk_events import Actor, ActorKind, EventEnvelope, encode_envelope, kafka_headers
 from helpdesk_events.registry import DomainEvent
 from helpdesk_events.sla import (
@@ -48,6 +50,7 @@ from tests.integration.conftest import (
     start_session_service,
 )
 from tests.integration.gateway_stack import shared_env, start_gateway
+from tests.integration.mail_stack import mail_gateway_env
 from ticket_service.adapters.migrate import upgrade
 
 # The fixtures, shared with tests/integration.
@@ -80,11 +83,14 @@ class Stack:
     private_key: bytes
     mail: MailServer
     ticket_url: str
-    # The gateway's SLA, notification service and mail gateway upstreams: started by the tests
-    # that use them
+    # The gateway's SLA, notification service, mail gateway and assignment upstreams: started by
+    # the tests that use them
     sla_port: int = 0
     notification_port: int = 0
     mail_port: int = 0
+    assignment_port: int = 0
+    #: The ticket service's environment (database, Kafka, keys), for the processes a module adds.
+    service_env: dict[str, str] = field(default_factory=dict)
     agent_id: str = ""
     team_id: str = ""
     tickets: list[dict[str, Any]] = field(default_factory=list)
@@ -273,8 +279,8 @@ def ticket_stack(
     start_session_service("ticket-sla-projector", ["-m", "ticket_service", "sla-projector"], env)
     ticket_url = f"http://127.0.0.1:{port}"
     api.wait_http(f"{ticket_url}/readyz", timeout=180)
-    nothing = f"http://127.0.0.1:{free_port()}"  # services these screens do not use yet
     sla_port, notification_port, mail_port = free_port(), free_port(), free_port()
+    assignment_port = free_port()
     gateway_url, gateway_env, _ = start_gateway(
         start_session_service,
         common=common,
@@ -283,7 +289,7 @@ def ticket_stack(
         web_dir=web_dist,
         upstreams={
             "sla-service": f"http://127.0.0.1:{sla_port}",
-            "assignment-service": nothing,
+            "assignment-service": f"http://127.0.0.1:{assignment_port}",
             "mail-gateway": f"http://127.0.0.1:{mail_port}",
             "notification-service": f"http://127.0.0.1:{notification_port}",
         },
@@ -305,6 +311,8 @@ def ticket_stack(
         notification_port=notification_port,
         mail_port=mail_port,
         gateway_env=gateway_env,
+        assignment_port=assignment_port,
+        service_env=common,
     )
     _seed(stack)
     _publish_sla(stack, kafka_bootstrap)
@@ -340,6 +348,56 @@ def notification_service(
         },
     )
     service.wait_http(f"http://127.0.0.1:{ticket_stack.notification_port}/readyz", timeout=180)
+    return service
+
+
+@pytest.fixture(scope="module")
+def sla_worker(
+    ticket_stack: Stack,
+    kafka_bootstrap: str,
+    dev_keys: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    """The real SLA worker on the port the gateway routes to, for the modules that use it
+    (the ticket page's timers, the SLA policies screen), around the clock in Jakarta by
+    default; stopped after each."""
+    base = tmp_path_factory.mktemp("sla-worker")
+    app_id = f"sla-browser-{uuid.uuid4().hex[:8]}"
+    env = worker_env(
+        "SLA", app_id, ticket_stack.sla_port, base / app_id, kafka_bootstrap, dev_keys[1]
+    )
+    # Always open: the clocks run whatever the hour the test runs at.
+    env["HELPDESK_SLA_CALENDAR"] = json.dumps({"time_zone": "Asia/Jakarta", "always_open": True})
+    worker = WorkerProcess("sla_service", env, base / f"{app_id}.log", ticket_stack.sla_port)
+    worker.start()
+    try:
+        run_sync(worker.wait_ready(within=180))
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_gateway(
+    ticket_stack: Stack,
+    kafka_bootstrap: str,
+    mail_server: MailServer,
+    dev_keys: tuple[Path, Path],
+    make_database: Callable[[str], str],
+    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+) -> ServiceProcess:
+    """The real mail gateway on the port the session's gateway routes it to, with no inbox yet:
+    test_admin_services' manager adds one on the screen, test_admin_setup's through the API."""
+    env = mail_gateway_env(
+        database_url=make_database("mail_browser"),
+        kafka_bootstrap=kafka_bootstrap,
+        ticket_url=ticket_stack.ticket_url,
+        dev_keys=dev_keys,
+        port=ticket_stack.mail_port,
+        mail_server=mail_server,
+    )
+    service = start_module_service("mail-gateway", ["-m", "mail_gateway", "serve"], env)
+    service.wait_http(f"http://127.0.0.1:{ticket_stack.mail_port}/readyz", timeout=120)
     return service
 
 

@@ -12,10 +12,9 @@ import re
 import smtplib
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,9 +22,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from standardwebhooks import Webhook
 
-from helpdesk_devstack.greenmail import MailServer
 from tests.integration.conftest import ServiceProcess, free_port
-from tests.integration.mail_stack import mail_gateway_env
 
 from .conftest import Stack, assert_accessible, screenshot
 from .test_admin_console import eventually, get, open_section, pick
@@ -73,30 +70,6 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def mail_gateway(
-    ticket_stack: Stack,
-    kafka_bootstrap: str,
-    mail_server: MailServer,
-    dev_keys: tuple[Path, Path],
-    make_database: Callable[[str], str],
-    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> ServiceProcess:
-    """The real mail gateway on the port the session's gateway routes it to, with no inbox yet:
-    the manager adds it on the screen."""
-    env = mail_gateway_env(
-        database_url=make_database("mail_browser"),
-        kafka_bootstrap=kafka_bootstrap,
-        ticket_url=ticket_stack.ticket_url,
-        dev_keys=dev_keys,
-        port=ticket_stack.mail_port,
-        mail_server=mail_server,
-    )
-    service = start_module_service("mail-gateway", ["-m", "mail_gateway", "serve"], env)
-    service.wait_http(f"http://127.0.0.1:{ticket_stack.mail_port}/readyz", timeout=120)
-    return service
 
 
 def test_a_manager_manages_webhooks(

@@ -10,50 +10,24 @@ modules' list tests rely on SLA events they publish themselves.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from helpdesk_devstack.procs import run_sync
 from helpdesk_devstack.tokens import mint_token
-from helpdesk_devstack.worker_process import WorkerProcess, worker_env
+from helpdesk_devstack.worker_process import WorkerProcess
 from tests.integration.conftest import ServiceProcess
 
 from .conftest import AuthCalls, Stack, assert_accessible, screenshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
-
-
-@pytest.fixture(scope="module")
-def sla_worker(
-    ticket_stack: Stack,
-    kafka_bootstrap: str,
-    dev_keys: tuple[Path, Path],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WorkerProcess]:
-    base = tmp_path_factory.mktemp("sla-worker")
-    app_id = f"sla-browser-{uuid.uuid4().hex[:8]}"
-    env = worker_env(
-        "SLA", app_id, ticket_stack.sla_port, base / app_id, kafka_bootstrap, dev_keys[1]
-    )
-    # Always open: the clocks run whatever the hour the test runs at.
-    env["HELPDESK_SLA_CALENDAR"] = json.dumps({"time_zone": "Asia/Jakarta", "always_open": True})
-    worker = WorkerProcess("sla_service", env, base / f"{app_id}.log", ticket_stack.sla_port)
-    worker.start()
-    try:
-        run_sync(worker.wait_ready(within=180))
-        yield worker
-    finally:
-        worker.stop()
 
 
 def _customer(stack: Stack, email: str, name: str) -> httpx.Client:

@@ -6,9 +6,11 @@ database is needed; ``openapi-typescript`` from ``web/node_modules`` turns it in
 differs from what the current service code would give (the client would be stale).
 
 The admin console's other services (the notification service's webhooks, the mail gateway's
-accounts and quarantine) go to ``src/shared/api/admin-services.d.ts``: their documents merged
-as the gateway merges them (its routing table and ``merge``), so the paths are the public ones
-under ``/api`` — written without that prefix, the client's base URL.
+accounts and quarantine, the SLA service's policies and calendars, the assignment service's
+rules and routing; the last two documented by their Faust workers) go to
+``src/shared/api/admin-services.d.ts``: their documents merged as the gateway merges them (its
+routing table and ``merge``), so the paths are the public ones under ``/api`` — written without
+that prefix, the client's base URL.
 
 Run with the workspace venv: ``.venv/bin/python web/scripts/api_types.py [--check]``.
 """
@@ -24,8 +26,11 @@ from typing import Any
 
 from api_gateway.domain.openapi import merge
 from api_gateway.domain.routes import RoutingTable
+from assignment_service.entrypoints.api_docs import openapi_document
+from assignment_service.entrypoints.worker import OPERATIONS as ASSIGNMENT_OPERATIONS
 from mail_gateway.entrypoints.http import create_app as mail_gateway_app
 from notification_service.entrypoints.http import create_app as notification_app
+from sla_service.entrypoints.admin_api import OPENAPI as SLA_OPENAPI
 from ticket_service.entrypoints.http import create_app
 
 WEB = Path(__file__).resolve().parent.parent
@@ -37,10 +42,12 @@ CLI = WEB / "node_modules" / ".bin" / "openapi-typescript"
 
 
 def admin_schema() -> dict[str, Any]:
-    """The notification service's and mail gateway's paths as the gateway publishes them."""
+    """The admin console's services' paths as the gateway publishes them."""
     documents = {
         "notification-service": notification_app().openapi(),
         "mail-gateway": mail_gateway_app().openapi(),
+        "sla-service": SLA_OPENAPI,
+        "assignment-service": openapi_document(ASSIGNMENT_OPERATIONS),
     }
     merged = merge({"openapi": "3.1.0"}, documents, RoutingTable.load(ROUTES), [])
     merged["info"] = {"title": "helpdesk admin services (through the gateway)", "version": "1"}

@@ -374,6 +374,26 @@ async def test_rules_api_round_trip_and_load_balancing(
         rule_id = f"lb-{team_id.hex[:8]}"
         missing = await client.put(f"/rules/{rule_id}", json=rule)
         assert missing.status_code == 428
+        # The admin form's check as the manager types: the same 422s, nothing written.
+        checked = await client.post(f"/rules/{rule_id}/check", json=rule)
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["rule"]["method"] == "load_balancing"
+        assert checked.json()["rule"]["schedule"]["end"] == "24:00"
+        assert checked.json()["warnings"] == []
+        typo = await client.post(
+            f"/rules/{rule_id}/check", json={**rule, "assign_condition": 'prority == "High"'}
+        )
+        assert typo.status_code == 422
+        assert "did you mean 'priority'?" in typo.json()["detail"]
+        stranger = await client.post(
+            f"/rules/{rule_id}/check", json={**rule, "agents": [str(uuid.uuid4())]}
+        )
+        assert stranger.status_code == 422, stranger.text
+        anonymous = await client.post(
+            f"/rules/{rule_id}/check", json=rule, headers={"Authorization": ""}
+        )
+        assert anonymous.status_code == 401
+        assert int((await client.get("/rules")).headers["ETag"].strip('"')) == version
         bad = await client.put(
             f"/rules/{rule_id}",
             json={**rule, "assign_condition": "priority =="},

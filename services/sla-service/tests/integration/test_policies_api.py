@@ -13,8 +13,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from datetime import time as wall_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
@@ -374,3 +376,73 @@ async def test_each_ticket_gets_its_policy_and_policies_survive_a_restart(
             await asyncio.sleep(0.2)
         fell_back = await client.get(f"/tickets/{late.id}/sla")
         assert fell_back.json()["policy"] == fallback["policy"]
+
+
+async def test_a_draft_is_previewed_in_its_calendar_and_checked_as_a_save_is(
+    worker: WorkerProcess, dev_keys: tuple[Path, Path]
+) -> None:
+    """``POST /policies/{id}/preview``: the form's "would be due" line and its check as the
+    manager types; nothing is written."""
+    policy_id = f"office-{uuid.uuid4().hex[:8]}"
+    office = {
+        "name": "Office hours",
+        "position": 20,
+        "condition": f'priority == "High" && "{policy_id}" in tags',
+        "calendar": {
+            "time_zone": "Asia/Jakarta",
+            "weekly_hours": {
+                day: [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]
+                for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+            },
+            "holidays": [{"kind": "date", "on": "2030-01-01"}],
+        },
+        "targets": {"High": {"first_response": "PT1H", "next_response": "PT2H"}},
+        "default_priority": "High",
+    }
+    path = f"/policies/{policy_id}/preview"
+    async with httpx.AsyncClient(base_url=worker.url) as anonymous:
+        assert (await anonymous.post(path, json=office)).status_code == 401
+        agent = await anonymous.post(path, json=office, headers=bearer(dev_keys, "agent"))
+        assert agent.status_code == 403
+        assert (
+            path.replace(policy_id, "{policy_id}")
+            in (await anonymous.get("/openapi.json")).json()["paths"]
+        )
+
+    async with httpx.AsyncClient(
+        base_url=worker.url, headers=bearer(dev_keys, "manager")
+    ) as client:
+        version = await version_of(client)
+        before = datetime.now(UTC)
+        previewed = await client.post(path, json=office)
+        assert previewed.status_code == 200, previewed.text
+        body = previewed.json()
+        assert body["time_zone"] == "Asia/Jakarta"
+        created = datetime.fromisoformat(body["created_at"])
+        assert before <= created <= datetime.now(UTC)
+        [high] = body["priorities"]
+        assert high["priority"] == "High"
+        assert high["target_seconds"] == {
+            "first_response": 3600,
+            "next_response": 7200,
+            "resolution": None,
+        }
+        due = datetime.fromisoformat(high["due_at"]["first_response"])
+        assert high["due_at"]["resolution"] is None
+        # One business hour after creation, in working time in Jakarta: Monday-Friday, 08-12 or
+        # 13-17 (an hour that begins in a window's last minutes ends in the next one).
+        local = due.astimezone(ZoneInfo("Asia/Jakarta"))
+        assert local.weekday() < 5
+        hour = local.time()
+        assert wall_time(8) < hour <= wall_time(12) or wall_time(13) < hour <= wall_time(17)
+        assert due >= created + timedelta(hours=1)
+
+        bad = await client.post(path, json={**office, "condition": 'prority == "High"'})
+        assert bad.status_code == 422
+        assert "did you mean 'priority'?" in bad.json()["detail"]
+        mixed = await client.post(path, json={**office, "policy_id": "another"})
+        assert mixed.status_code == 422
+        no_work = {**office, "calendar": {"time_zone": "UTC", "weekly_hours": {}}}
+        assert (await client.post(path, json=no_work)).status_code == 422
+        assert await version_of(client) == version  # a preview writes nothing
+        assert (await client.get(f"/policies/{policy_id}")).status_code == 404

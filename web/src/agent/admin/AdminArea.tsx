@@ -1,6 +1,6 @@
 /**
  * The admin area of the agent portal, for managers: agents, teams, branding, ticket options,
- * email accounts, reports and webhooks. Loaded as its own chunk (charts included) when a manager opens it, so an
+ * email accounts, SLA policies, assignment rules, reports (the breaching-soon list too) and webhooks. Loaded as its own chunk (charts included) when a manager opens it, so an
  * agent's first screen carries none of it. The API enforces the roles; this only hides the screens.
  */
 import { Button, Center, Group, Loader, Stack, Title } from "@mantine/core";
@@ -18,8 +18,22 @@ const ReportsAdmin = lazy(() => import("./ReportsAdmin"));
 const OptionsAdmin = lazy(() => import("./OptionsAdmin"));
 const WebhooksAdmin = lazy(() => import("./WebhooksAdmin"));
 const EmailAdmin = lazy(() => import("./EmailAdmin"));
+const SlaAdmin = lazy(() => import("./SlaAdmin"));
+const AssignmentAdmin = lazy(() => import("./AssignmentAdmin"));
+const BreachingSoon = lazy(() => import("./BreachingSoon"));
 
-const SECTIONS = ["agents", "teams", "branding", "options", "mail", "reports", "webhooks"] as const;
+const SECTIONS = [
+  "agents",
+  "teams",
+  "branding",
+  "options",
+  "mail",
+  "sla",
+  "assignment",
+  "reports",
+  "breaching",
+  "webhooks",
+] as const;
 
 export default function AdminArea() {
   const { t } = useTranslation();
@@ -58,6 +72,9 @@ export default function AdminArea() {
           <Route path="reports" element={<ReportsAdmin />} />
           <Route path="webhooks" element={<WebhooksAdmin />} />
           <Route path="mail" element={<EmailAdmin />} />
+          <Route path="sla" element={<SlaAdmin />} />
+          <Route path="assignment" element={<AssignmentAdmin />} />
+          <Route path="breaching" element={<BreachingSoon />} />
           <Route path="*" element={<Navigate to="agents" replace />} />
         </Routes>
       </Suspense>

@@ -3,6 +3,7 @@
  * are added to i18next when it loads, so the agent's first screen carries none of them.
  */
 import { i18n } from "../../shared/i18n/i18n";
+import { setupEn, setupId } from "./setupTexts";
 
 export const adminEn = {
   title: "Admin",
@@ -430,4 +431,6 @@ export const adminId: AdminTexts = {
 export function registerAdminTexts(): void {
   i18n.addResourceBundle("en", "translation", { admin: adminEn }, true, true);
   i18n.addResourceBundle("id", "translation", { admin: adminId }, true, true);
+  i18n.addResourceBundle("en", "translation", { admin: setupEn }, true, true);
+  i18n.addResourceBundle("id", "translation", { admin: setupId }, true, true);
 }

@@ -4,6 +4,554 @@
  */
 
 export interface paths {
+    "/calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every calendar, with who uses it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version and the items; ETag */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/calendars/{calendar_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One calendar */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    calendar_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the calendar and used_by */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such item */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a calendar (the policies using it follow) */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the configuration version read (the ETag of GET /policies) */
+                    "If-Match": string;
+                };
+                path: {
+                    calendar_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CalendarDocument"];
+                };
+            };
+            responses: {
+                /** @description version and the policies after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is not a version */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the configuration changed since the If-Match version, or what is deleted is in use (used_by names the policies, calendars and teams) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policy or the change is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a calendar nothing uses */
+        delete: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the configuration version read (the ETag of GET /policies) */
+                    "If-Match": string;
+                };
+                path: {
+                    calendar_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version and the policies after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is not a version */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such item */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the configuration changed since the If-Match version, or what is deleted is in use (used_by names the policies, calendars and teams) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policy or the change is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/holiday-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every holiday list, with who uses it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version and the items; ETag */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/holiday-lists/{holiday_list_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One holiday list */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    holiday_list_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the holiday list and used_by */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such item */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a holiday list (the policies using it follow) */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the configuration version read (the ETag of GET /policies) */
+                    "If-Match": string;
+                };
+                path: {
+                    holiday_list_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["HolidayListDocument"];
+                };
+            };
+            responses: {
+                /** @description version and the policies after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is not a version */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the configuration changed since the If-Match version, or what is deleted is in use (used_by names the policies, calendars and teams) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policy or the change is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a holiday list nothing uses */
+        delete: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the configuration version read (the ETag of GET /policies) */
+                    "If-Match": string;
+                };
+                path: {
+                    holiday_list_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version and the policies after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is not a version */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such item */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the configuration changed since the If-Match version, or what is deleted is in use (used_by names the policies, calendars and teams) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policy or the change is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/mail/accounts": {
         parameters: {
             query?: never;
@@ -302,6 +850,370 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The SLA policies in the order they are tried, the default last */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version and policies; ETag: the version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/policies/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One SLA policy */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    policy_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the policy and the version; ETag: the version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such policy */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace an SLA policy */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the configuration version read (the ETag of GET /policies) */
+                    "If-Match": string;
+                };
+                path: {
+                    policy_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PolicyDocument"];
+                };
+            };
+            responses: {
+                /** @description version and the policies after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is not a version */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the configuration changed since the If-Match version, or what is deleted is in use (used_by names the policies, calendars and teams) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policy or the change is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a saved SLA policy (its tickets fall back to the default) */
+        delete: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the configuration version read (the ETag of GET /policies) */
+                    "If-Match": string;
+                };
+                path: {
+                    policy_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version and the policies after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is not a version */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such saved policy */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the configuration changed since the If-Match version, or what is deleted is in use (used_by names the policies, calendars and teams) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policy or the change is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/policies/{policy_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a draft policy as a save would, and when a ticket of each priority created now would be due under it (nothing is written) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    policy_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PolicyDocument"];
+                };
+            };
+            responses: {
+                /** @description created_at, time_zone and per priority: target_seconds (first_response, next_response, resolution) and due_at (first_response, resolution; null: no target) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            policy_id: string;
+                            priorities: {
+                                due_at: {
+                                    /** Format: date-time */
+                                    first_response: string | null;
+                                    /** Format: date-time */
+                                    resolution: string | null;
+                                };
+                                priority: string;
+                                target_seconds: {
+                                    first_response: number | null;
+                                    next_response: number | null;
+                                    resolution: number | null;
+                                };
+                            }[];
+                            time_zone: string;
+                            version: number;
+                        };
+                    };
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the draft is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/presence/tickets/{ticket_id}": {
         parameters: {
             query?: never;
@@ -344,6 +1256,827 @@ export interface paths {
          *     every change to the ticket or its SLA by anyone).
          */
         get: operations["stream_presence_tickets__ticket_id__stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The routing rules in order and each channel's default team */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version, rules and channel_teams; ETag: the version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/routing/channels/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set (or with team_id null remove) a channel's default team */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the version read (ETag of the GET) */
+                    "If-Match": string;
+                };
+                path: {
+                    channel: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChannelTeam"];
+                };
+            };
+            responses: {
+                /** @description the routing after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the routing changed since the If-Match version */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not valid, or names a team that does not exist (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/routing/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Create or replace a routing rule */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the version read (ETag of the GET) */
+                    "If-Match": string;
+                };
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            responses: {
+                /** @description the routing after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the routing changed since the If-Match version */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not valid, or names a team that does not exist (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a routing rule */
+        delete: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the version read (ETag of the GET) */
+                    "If-Match": string;
+                };
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the routing after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such routing rule */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the routing changed since the If-Match version */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not valid, or names a team that does not exist (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assignment rules in order, with each team's implied default */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description version and rules; ETag: the version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Create or replace a rule */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the version read (ETag of the GET) */
+                    "If-Match": string;
+                };
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AssignmentRule"];
+                };
+            };
+            responses: {
+                /** @description the rules after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the rules changed since the If-Match version */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the rule is not valid, names a team or agent that does not exist, or could never assign (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a saved rule (a team default comes back) */
+        delete: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the version read (ETag of the GET) */
+                    "If-Match": string;
+                };
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the rules after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no such saved rule */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the rules changed since the If-Match version */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the rule is not valid, names a team or agent that does not exist, or could never assign (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rules/{rule_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a draft rule as a save would (nothing is written) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AssignmentRule"];
+                };
+            };
+            responses: {
+                /** @description the rule as it would be saved, and its warnings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the rule is not valid, names a team or agent that does not exist, or could never assign (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sla/breaching-soon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Running metrics due within a window or already breached, soonest first (this worker's partitions only; staff) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description ISO 8601 duration (PnDTnHnMnS), at most P366D */
+                    within?: string;
+                    team_id?: string;
+                    assignee_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description within_seconds; items: ticket_id, metric, due_at, remaining_seconds (business time, negative once exceeded), breached, priority, team_id, assignee_id */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not staff */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description within is not a duration (or longer than P366D) or an id is not a UUID */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sla/teams/{team_id}/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calendar a team works by (calendar_id null: none) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    team_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description team_id, calendar_id, version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Set the calendar a team works by (null: none) */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the configuration version read (the ETag of GET /policies) */
+                    "If-Match": string;
+                };
+                path: {
+                    team_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        calendar_id: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description version and the policies after the change; ETag: the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is not a version */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the configuration changed since the If-Match version, or what is deleted is in use (used_by names the policies, calendars and teams) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policy or the change is not valid (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description If-Match is missing */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the policies are still being read (or Kafka is unreachable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sla/tickets/{ticket_id}/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The SLA clocks of one ticket (staff; a customer their own tickets') */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ticket_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description policy, priority, status category, team_id and assignee_id; targets, clocks and due instants per metric */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no SLA is tracked for this ticket (or not yours) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the ticket id is not a UUID */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/unassignable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tickets nobody can take now, and open tickets no routing rule gives a team (staff) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the tickets with their reason */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not staff */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -658,6 +2391,83 @@ export interface components {
          * @enum {string}
          */
         Activity: "viewing" | "replying";
+        /**
+         * AssignmentMethod
+         * @enum {string}
+         */
+        AssignmentMethod: "round_robin" | "load_balancing" | "based_on_field";
+        /**
+         * AssignmentRule
+         * @description One assignment rule; see the module documentation.
+         */
+        AssignmentRule: {
+            /** Agent Capacity */
+            agent_capacity?: {
+                [key: string]: number;
+            };
+            /**
+             * Agents
+             * @default []
+             */
+            agents: string[];
+            /**
+             * Assign Condition
+             * @default null
+             */
+            assign_condition: string | null;
+            /**
+             * Assignee Field
+             * @default null
+             */
+            assignee_field: string | null;
+            /**
+             * Capacity
+             * @default null
+             */
+            capacity: number | null;
+            /**
+             * Close Condition
+             * @default null
+             */
+            close_condition: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Escalate On Breach
+             * @default false
+             */
+            escalate_on_breach: boolean;
+            /** @default round_robin */
+            method: components["schemas"]["AssignmentMethod"];
+            /** Name */
+            name: string;
+            /**
+             * Order
+             * @default 0
+             */
+            order: number;
+            /** Rule Id */
+            rule_id?: string;
+            schedule?: components["schemas"]["Schedule"];
+            /**
+             * Teams
+             * @default []
+             */
+            teams: string[];
+            /**
+             * Unassign Condition
+             * @default null
+             */
+            unassign_condition: string | null;
+        };
         /** Attempt */
         Attempt: {
             /**
@@ -673,10 +2483,66 @@ export interface components {
             status_code: number | null;
         };
         /**
+         * BusinessCalendar
+         * @description Working hours and holidays in one time zone; see the module docstring for the rules.
+         *
+         *     Immutable: build a new calendar to change one (its cached intervals stay valid).
+         */
+        BusinessCalendar: {
+            /**
+             * Always Open
+             * @default false
+             */
+            always_open: boolean;
+            /**
+             * Holidays
+             * @default []
+             */
+            holidays: (components["schemas"]["HolidayDate"] | components["schemas"]["HolidayRange"] | components["schemas"]["YearlyHoliday"])[];
+            /**
+             * Time Zone
+             * @example Asia/Jakarta
+             * @example Europe/Berlin
+             * @example UTC
+             */
+            time_zone: string;
+            /** Weekly Hours */
+            weekly_hours?: {
+                [key: string]: components["schemas"]["WorkingWindow"][];
+            };
+        };
+        /**
+         * CalendarDocument
+         * @description A named business calendar and the holiday lists it links.
+         */
+        CalendarDocument: {
+            calendar: components["schemas"]["BusinessCalendar"];
+            /** Calendar Id */
+            calendar_id: string;
+            /**
+             * Holiday List Ids
+             * @default []
+             */
+            holiday_list_ids: string[];
+            /** Name */
+            name: string;
+        };
+        /**
          * Channel
          * @enum {string}
          */
         Channel: "in_app" | "email" | "both" | "none";
+        /**
+         * ChannelTeam
+         * @description The default team of a channel; null removes it.
+         */
+        ChannelTeam: {
+            /**
+             * Team Id
+             * @default null
+             */
+            team_id: string | null;
+        };
         /** ConnectionTestView */
         ConnectionTestView: {
             /**
@@ -781,6 +2647,68 @@ export interface components {
             session: string;
         };
         /**
+         * HolidayDate
+         * @description One holiday date.
+         */
+        HolidayDate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "date";
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * On
+             * Format: date
+             */
+            on: string;
+        };
+        /**
+         * HolidayListDocument
+         * @description A named list of holidays (dates, ranges, yearly dates), e.g. "Indonesia 2027".
+         */
+        HolidayListDocument: {
+            /** Holiday List Id */
+            holiday_list_id: string;
+            /**
+             * Holidays
+             * @default []
+             */
+            holidays: (components["schemas"]["HolidayDate"] | components["schemas"]["HolidayRange"] | components["schemas"]["YearlyHoliday"])[];
+            /** Name */
+            name: string;
+        };
+        /**
+         * HolidayRange
+         * @description Consecutive holiday dates, ``first`` to ``last`` inclusive.
+         */
+        HolidayRange: {
+            /**
+             * First
+             * Format: date
+             */
+            first: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "range";
+            /**
+             * Last
+             * Format: date
+             */
+            last: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+        };
+        /**
          * Kind
          * @enum {string}
          */
@@ -841,6 +2769,90 @@ export interface components {
             unread_count: number;
         };
         /**
+         * PolicyDocument
+         * @description One SLA policy as the admin API takes it; see the module documentation.
+         */
+        PolicyDocument: {
+            /**
+             * Active From
+             * @default null
+             */
+            active_from: string | null;
+            /**
+             * Active To
+             * @default null
+             */
+            active_to: string | null;
+            /**
+             * @description the calendar it counts in (or calendar_id)
+             * @default null
+             */
+            calendar: components["schemas"]["BusinessCalendar"] | null;
+            /**
+             * Calendar Id
+             * @description a named calendar it counts in
+             * @default null
+             */
+            calendar_id: string | null;
+            /**
+             * Condition
+             * @default null
+             */
+            condition: string | null;
+            /**
+             * Default Priority
+             * @description the priority whose targets a priority not in targets gets
+             */
+            default_priority: string;
+            /** Fulfilling */
+            fulfilling?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /** Fulfilling Statuses */
+            fulfilling_statuses?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /**
+             * Holiday List Ids
+             * @description holiday lists it counts as well
+             * @default []
+             */
+            holiday_list_ids: string[];
+            /**
+             * Is Default
+             * @default false
+             */
+            is_default: boolean;
+            /** Name */
+            name: string;
+            /** Pausing */
+            pausing?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /** Pausing Statuses */
+            pausing_statuses?: {
+                [key: string]: components["schemas"]["SlaMetric"][];
+            };
+            /** Policy Id */
+            policy_id?: string;
+            /**
+             * Position
+             * @description lower first; ties by policy_id
+             * @default 0
+             */
+            position: number;
+            /** Targets */
+            targets: {
+                [key: string]: components["schemas"]["PriorityTargets"];
+            };
+            /**
+             * Use Team Calendar
+             * @description count in the calendar of the ticket's team when the team has one
+             * @default false
+             */
+            use_team_calendar: boolean;
+        };
+        /**
          * Preference
          * @description One person's choice for one kind.
          */
@@ -885,6 +2897,27 @@ export interface components {
              */
             since: string;
         };
+        /**
+         * PriorityTargets
+         * @description Targets for one priority, in business time; a metric without a target is not tracked.
+         */
+        PriorityTargets: {
+            /**
+             * First Response
+             * Format: duration
+             */
+            first_response: string;
+            /**
+             * Next Response
+             * @default null
+             */
+            next_response: string | null;
+            /**
+             * Resolution
+             * @default null
+             */
+            resolution: string | null;
+        };
         /** Problem */
         Problem: {
             /** Detail */
@@ -925,6 +2958,99 @@ export interface components {
             /** Marked */
             marked: number;
         };
+        /**
+         * RoutingRule
+         * @description Tickets matching ``condition`` (none: every ticket) go to ``team_id``, or with
+         *     ``by_language`` to the first of ``teams`` (none: any team) that speaks their language.
+         */
+        RoutingRule: {
+            /**
+             * By Language
+             * @default false
+             */
+            by_language: boolean;
+            /**
+             * Condition
+             * @default null
+             */
+            condition: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Order
+             * @default 0
+             */
+            order: number;
+            /** Rule Id */
+            rule_id?: string;
+            /**
+             * Team Id
+             * @default null
+             */
+            team_id: string | null;
+            /**
+             * Teams
+             * @default []
+             */
+            teams: string[];
+        };
+        /**
+         * Schedule
+         * @description Days of the week and a daily window of local time in which a rule is active.
+         */
+        Schedule: {
+            /**
+             * Days
+             * @default [
+             *       "friday",
+             *       "monday",
+             *       "saturday",
+             *       "sunday",
+             *       "thursday",
+             *       "tuesday",
+             *       "wednesday"
+             *     ]
+             */
+            days: components["schemas"]["Weekday"][];
+            /**
+             * End
+             * Format: time
+             * @default 00:00:00
+             */
+            end: string;
+            /**
+             * Start
+             * Format: time
+             * @default 00:00:00
+             */
+            start: string;
+            /**
+             * Time Zone
+             * @default UTC
+             */
+            time_zone: string;
+        };
+        /**
+         * SlaMetric
+         * @enum {string}
+         */
+        SlaMetric: "first_response" | "next_response" | "resolution";
+        /**
+         * StatusCategory
+         * @description What a ticket status means, whatever its name: SLAs pause or stop and views filter by it.
+         * @enum {string}
+         */
+        StatusCategory: "new" | "active" | "paused" | "resolved" | "closed";
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -1047,6 +3173,50 @@ export interface components {
             updated_at: string;
             /** Url */
             url: string;
+        };
+        /**
+         * Weekday
+         * @description A day of the week, named in full in JSON ("monday").
+         * @enum {string}
+         */
+        Weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+        /**
+         * WorkingWindow
+         * @description Working hours within one day, in local wall-clock time: ``[start, end)``.
+         *
+         *     ``end`` may be given as ``"24:00"`` (or ``time(0)``) for the midnight that ends the day.
+         */
+        WorkingWindow: {
+            /**
+             * End
+             * Format: time
+             */
+            end: string;
+            /**
+             * Start
+             * Format: time
+             */
+            start: string;
+        };
+        /**
+         * YearlyHoliday
+         * @description The same month and day every year. 29 February falls in leap years only.
+         */
+        YearlyHoliday: {
+            /** Day */
+            day: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "yearly";
+            /** Month */
+            month: number;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
         };
     };
     responses: never;

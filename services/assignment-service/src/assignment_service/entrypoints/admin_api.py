@@ -2,9 +2,12 @@
 
 ``GET /rules`` (the rules in order, with each team's implied default; ETag: the version),
 ``PUT /rules/{rule_id}`` and ``DELETE /rules/{rule_id}`` (If-Match: the version read; 409 when it
-moved, 428 without it). A rule naming a team or agent the directory stage has not seen, or an
-agent who is not a member of the rule's teams, is refused (422). Routes only parse, call and map
-errors; the rules live in :class:`helpdesk_platform.config_log.ConfigLog`.
+moved, 428 without it), and ``POST /rules/{rule_id}/check``: a draft checked as a ``PUT`` would
+check it (the same 422s) and answered as it would be saved, with its warnings; nothing is
+written (the admin console's form calls it as the manager types). A rule naming a team or agent
+the directory stage has not seen, or an agent who is not a member of the rule's teams, is
+refused (422). Routes only parse, call and map errors; the rules live in
+:class:`helpdesk_platform.config_log.ConfigLog`.
 
 The routes are declared as :data:`RULES_OPERATIONS` for the OpenAPI document
 (:mod:`~assignment_service.entrypoints.api_docs`); the helpers here (:func:`denied`,
@@ -80,6 +83,19 @@ RULES_OPERATIONS: list[Operation] = [
         "Create or replace a rule",
         _WRITE,
         if_match=True,
+        body=AssignmentRule,
+        path_params=("rule_id",),
+    ),
+    Operation(
+        "/rules/{rule_id}/check",
+        "post",
+        "Check a draft rule as a save would (nothing is written)",
+        {
+            "200": "the rule as it would be saved, and its warnings",
+            **_AUTH,
+            "422": "the rule is not valid, names a team or agent that does not exist, or could "
+            "never assign (the message says why)",
+        },
         body=AssignmentRule,
         path_params=("rule_id",),
     ),
@@ -190,6 +206,29 @@ class RulesApi:
             "their team)"
         )
 
+    def checked(self, rule_id: str, raw: bytes) -> AssignmentRule:
+        """The rule of a ``PUT`` (or check) body, checked; HttpRefusal or ValueError (422)."""
+        body = json_body(raw)
+        if body.setdefault("rule_id", rule_id) != rule_id:
+            raise HttpRefusal(422, "rule_id in the body differs from the path")
+        rule = parse_rule(body)
+        self.check(rule)
+        return rule
+
+    async def checked_rule(
+        self, web: View, request: Request, rule_id: str
+    ) -> AssignmentRule | Response:
+        """The checked rule of a manager's ``PUT`` or check; else the refusal to answer."""
+        denied = self.denied(web, request)
+        if denied is not None:
+            return denied
+        try:
+            return self.checked(rule_id, await request.read())
+        except HttpRefusal as refusal:
+            return web.json({"detail": refusal.detail}, status=refusal.status)
+        except ValueError as error:
+            return web.json({"detail": str(error)}, status=422)
+
     def outside(self, rule: AssignmentRule) -> frozenset[uuid.UUID]:
         return agents_outside_teams(rule, self.directory.agent_teams)
 
@@ -217,19 +256,9 @@ class RulesApi:
         @app.page("/rules/{rule_id}")
         class RulePage(View):
             async def put(self, request: Request, rule_id: str) -> Response:
-                denied = api.denied(self, request)
-                if denied is not None:
-                    return denied
-                try:
-                    body = json_body(await request.read())
-                    if body.setdefault("rule_id", rule_id) != rule_id:
-                        raise HttpRefusal(422, "rule_id in the body differs from the path")
-                    rule = parse_rule(body)
-                    api.check(rule)
-                except HttpRefusal as refusal:
-                    return self.json({"detail": refusal.detail}, status=refusal.status)
-                except ValueError as error:
-                    return self.json({"detail": str(error)}, status=422)
+                rule = await api.checked_rule(self, request, rule_id)
+                if not isinstance(rule, AssignmentRule):
+                    return rule
                 event = AssignmentRuleSaved(rule=rule.model_dump(mode="json"))
                 return await write_config(
                     self, request, api.rules, event, api.document, "GET /rules"
@@ -244,4 +273,14 @@ class RulesApi:
                 event = AssignmentRuleDeleted(rule_id=rule_id)
                 return await write_config(
                     self, request, api.rules, event, api.document, "GET /rules"
+                )
+
+        @app.page("/rules/{rule_id}/check")
+        class RuleCheckPage(View):
+            async def post(self, request: Request, rule_id: str) -> Response:
+                rule = await api.checked_rule(self, request, rule_id)
+                if not isinstance(rule, AssignmentRule):
+                    return rule
+                return self.json(
+                    {"rule": rule.model_dump(mode="json"), "warnings": api.warnings(rule)}
                 )

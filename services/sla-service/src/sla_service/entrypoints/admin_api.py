@@ -21,7 +21,7 @@ from faust.web import Request, Response, View
 from helpdesk_platform.config_http import BearerAuth, HttpRefusal
 from helpdesk_platform.faust_worker import add_health_pages
 from sla_service.entrypoints.calendars_api import CalendarsApi
-from sla_service.entrypoints.config_docs import CALENDARS_PATHS, POLICIES_PATHS
+from sla_service.entrypoints.config_docs import CALENDARS_PATHS, POLICIES_PATHS, SCHEMAS
 from sla_service.entrypoints.policies_api import PoliciesApi
 from sla_service.service_layer.queries import (
     breaching_soon,
@@ -113,7 +113,8 @@ OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "SLA service", "version": "0.1.0"},
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        "schemas": SCHEMAS,
     },
     "paths": {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "up"}}}},

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from sla_service.domain.policies import PolicyDocument
 from sla_service.service_layer.configuration import CALENDARS, HOLIDAY_LISTS, SharedKind
 
 _POLICY_ID = {"name": "policy_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -32,56 +35,70 @@ WRITE_RESPONSES = {
     "422": {"description": "the policy or the change is not valid (the message says why)"},
     "428": {"description": "If-Match is missing"},
 }
-_POLICY_SCHEMA = {
+#: The JSON Schemas the paths refer to (``#/components/schemas/...``): the shared documents'
+#: models and the models they nest (a calendar's holidays), for the document's ``components``.
+SCHEMAS: dict[str, Any] = {}
+
+
+def _component(model: type[BaseModel]) -> dict[str, Any]:
+    """A reference to ``model``'s JSON Schema, kept with its nested models in :data:`SCHEMAS`."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    SCHEMAS.update(schema.pop("$defs", {}))
+    SCHEMAS[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _policy_body() -> dict[str, Any]:
+    """The policy document's schema; its ``policy_id`` defaults to the path's."""
+    ref = _component(PolicyDocument)
+    schema = SCHEMAS["PolicyDocument"]
+    schema["required"] = [name for name in schema.get("required", []) if name != "policy_id"]
+    return {"required": True, "content": {"application/json": {"schema": ref}}}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+_POLICY_BODY = _policy_body()
+_NULLABLE_INSTANT = {"type": ["string", "null"], "format": "date-time"}
+_NULLABLE_SECONDS = {"type": ["number", "null"]}
+_METRICS = ("first_response", "next_response", "resolution")
+#: The answer of a preview.
+PREVIEW_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["name", "targets", "default_priority"],
+    "required": ["version", "policy_id", "created_at", "time_zone", "priorities"],
     "properties": {
-        "policy_id": {"type": "string", "description": "defaults to the path's"},
-        "name": {"type": "string"},
-        "position": {"type": "integer", "default": 0, "description": "lower first"},
-        "is_default": {"type": "boolean", "default": False},
-        "condition": {
-            "type": ["string", "null"],
-            "description": 'CEL over ticket fields, e.g. priority == "Urgent" && "vip" in tags',
-        },
-        "active_from": {"type": ["string", "null"], "format": "date-time"},
-        "active_to": {"type": ["string", "null"], "format": "date-time"},
-        "calendar": {
-            "type": "object",
-            "description": "time_zone, weekly_hours (windows per weekday), holidays, always_open",
-        },
-        "calendar_id": {
-            "type": ["string", "null"],
-            "description": "a named calendar (GET /calendars) instead of calendar",
-        },
-        "holiday_list_ids": {
+        "version": {"type": "integer"},
+        "policy_id": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "time_zone": {"type": "string"},
+        "priorities": {
             "type": "array",
-            "items": {"type": "string"},
-            "description": "holiday lists (GET /holiday-lists) counted as well",
-        },
-        "use_team_calendar": {
-            "type": "boolean",
-            "default": False,
-            "description": "count in the calendar of the ticket's team when it has one",
-        },
-        "targets": {
-            "type": "object",
-            "description": "per priority: first_response, next_response, resolution "
-            "(seconds or ISO 8601 durations)",
-        },
-        "default_priority": {"type": "string"},
-        "pausing": {"type": "object", "description": "status category -> metrics it pauses"},
-        "fulfilling": {"type": "object", "description": "status category -> metrics it meets"},
-        "pausing_statuses": {
-            "type": "object",
-            "description": "status name -> metrics it pauses (a named status decides alone)",
-        },
-        "fulfilling_statuses": {
-            "type": "object",
-            "description": "status name -> metrics it meets (a named status decides alone)",
+            "items": {
+                "type": "object",
+                "required": ["priority", "target_seconds", "due_at"],
+                "properties": {
+                    "priority": {"type": "string"},
+                    "target_seconds": {
+                        "type": "object",
+                        "required": list(_METRICS),
+                        "properties": {metric: _NULLABLE_SECONDS for metric in _METRICS},
+                    },
+                    "due_at": {
+                        "type": "object",
+                        "required": ["first_response", "resolution"],
+                        "properties": {
+                            "first_response": _NULLABLE_INSTANT,
+                            "resolution": _NULLABLE_INSTANT,
+                        },
+                    },
+                },
+            },
         },
     },
 }
+
 
 POLICIES_PATHS: dict[str, Any] = {
     "/policies": {
@@ -109,10 +126,7 @@ POLICIES_PATHS: dict[str, Any] = {
             "summary": "Create or replace an SLA policy",
             "security": [{"bearer": []}],
             "parameters": [_POLICY_ID, IF_MATCH],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _POLICY_SCHEMA}},
-            },
+            "requestBody": _POLICY_BODY,
             "responses": WRITE_RESPONSES,
         },
         "delete": {
@@ -122,6 +136,25 @@ POLICIES_PATHS: dict[str, Any] = {
             "responses": {**WRITE_RESPONSES, "404": {"description": "no such saved policy"}},
         },
     },
+    "/policies/{policy_id}/preview": {
+        "post": {
+            "summary": "Check a draft policy as a save would, and when a ticket of each priority "
+            "created now would be due under it (nothing is written)",
+            "security": [{"bearer": []}],
+            "parameters": [_POLICY_ID],
+            "requestBody": _POLICY_BODY,
+            "responses": {
+                "200": {
+                    "description": "created_at, time_zone and per priority: target_seconds "
+                    "(first_response, next_response, resolution) and due_at (first_response, "
+                    "resolution; null: no target)",
+                    "content": _json(PREVIEW_SCHEMA),
+                },
+                **DENIED,
+                "422": {"description": "the draft is not valid (the message says why)"},
+            },
+        }
+    },
 }
 
 
@@ -130,7 +163,7 @@ def _kind_paths(kind: SharedKind) -> dict[str, Any]:
     key = {"name": kind.id_field, "in": "path", "required": True, "schema": {"type": "string"}}
     body = {
         "required": True,
-        "content": {"application/json": {"schema": kind.model.model_json_schema()}},
+        "content": {"application/json": {"schema": _component(kind.model)}},
     }
     item_responses = {"200": {"description": f"the {kind.noun} and used_by"}, **DENIED}
     return {

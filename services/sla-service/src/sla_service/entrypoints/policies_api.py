@@ -6,7 +6,10 @@
 * ``GET /policies/{policy_id}`` - one of them (``ETag``: the configuration version);
 * ``PUT /policies/{policy_id}`` - create or replace a policy (the body is a
   :class:`~sla_service.domain.policies.PolicyDocument`);
-* ``DELETE /policies/{policy_id}`` - delete a saved policy (not the default).
+* ``DELETE /policies/{policy_id}`` - delete a saved policy (not the default);
+* ``POST /policies/{policy_id}/preview`` - a draft of the policy (the ``PUT`` body) checked as a
+  save would check it (the same 422s) and, when valid, when a ticket of each priority created now
+  would be due under it; nothing is written, so no ``If-Match``.
 
 Every call needs a manager's bearer token (401 without a valid token, 403 for another role).
 A change names the version it was decided on in ``If-Match`` (428 when missing, 400 when not a
@@ -101,6 +104,14 @@ class PoliciesApi:
         except REFUSALS as error:
             return refused(web, error)
 
+    async def preview(self, web: View, request: Request, policy_id: str) -> Response:
+        try:
+            self.reader(request)
+            body = await json_object(request, "the body must be a JSON policy")
+            return web.json(self.configuration.preview_policy(policy_id, body))
+        except REFUSALS as error:
+            return refused(web, error)
+
     async def delete(self, web: View, request: Request, policy_id: str) -> Response:
         try:
             principal, expected = self.writer(request, "GET /policies")
@@ -128,6 +139,11 @@ class PoliciesApi:
 
             async def delete(self, request: Request, policy_id: str) -> Response:
                 return await api.delete(self, request, policy_id)
+
+        @app.page("/policies/{policy_id}/preview")
+        class PolicyPreviewPage(View):
+            async def post(self, request: Request, policy_id: str) -> Response:
+                return await api.preview(self, request, policy_id)
 
 
 def answered(web: View, document: dict[str, Any]) -> Response:

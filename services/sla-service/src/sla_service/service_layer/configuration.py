@@ -41,6 +41,7 @@ from sla_service.domain.policies import (
     fold_policies,
     parse_policy,
 )
+from sla_service.domain.preview import due_preview
 from sla_service.domain.shared_calendars import (
     CalendarDocument,
     HolidayListDocument,
@@ -171,6 +172,37 @@ class SlaConfiguration:
             raise Invalid(str(error)) from None
         event = SlaPolicySaved(policy=policy.model_dump(mode="json"))
         return await self.change(event, expected, principal, self.policies)
+
+    def preview_policy(
+        self, policy_id: str, body: dict[str, Any], now: datetime | None = None
+    ) -> dict[str, Any]:
+        """What saving ``body`` would refuse (:class:`Invalid`, the same reasons), else when a
+        ticket of each of its priorities created ``now`` would be due under it. Nothing is
+        written: the form calls this as the manager types. A policy counting in its team's
+        calendar is previewed in its own."""
+        now = now or _now()
+        if body.setdefault("policy_id", policy_id) != policy_id:
+            raise Invalid("policy_id in the body differs from the path")
+        try:
+            policy = parse_policy(body)
+            self.statuses().check(policy.sla_policy())
+            event = SlaPolicySaved(policy=policy.model_dump(mode="json"))
+            state = fold_policies(
+                self.config.state, event.event_type, event.model_dump(mode="json"), now
+            )
+        except ValueError as error:  # InUseError cannot come of a save
+            raise Invalid(str(error)) from None
+        rule = state.rules[policy_id]
+        return {
+            "version": self.config.version,
+            "policy_id": policy_id,
+            "created_at": now.isoformat(),
+            "time_zone": rule.calendar.time_zone,
+            "priorities": [
+                due_preview(rule.policy, rule.calendar, priority, now)
+                for priority in policy.targets
+            ],
+        }
 
     async def delete_policy(
         self, policy_id: str, expected: int, principal: Principal
