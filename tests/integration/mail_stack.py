@@ -5,11 +5,12 @@ command line. Customers write with ``helpdesk_devstack.mailbox``; tests read the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -186,3 +187,24 @@ async def tickets_of(client: httpx.AsyncClient, email: str) -> list[dict[str, An
     answer.raise_for_status()
     items: list[dict[str, Any]] = answer.json()["items"]
     return items
+
+
+@contextlib.asynccontextmanager
+async def mail_account(stack: MailStack, body: dict[str, Any]) -> AsyncIterator[str]:
+    """An email account made through the gateway's API, its inbox watched (connected), and
+    deleted when the block ends; yields its id."""
+    async with stack.manager() as client:
+        created = await client.post("/accounts", json=body)
+        assert created.status_code == 201, created.text
+        account_id: str = created.json()["account_id"]
+
+        async def connected() -> bool:
+            status = await client.get(f"/accounts/{account_id}/status")
+            return bool(status.json()["connected"])
+
+        await eventually(connected)
+        try:
+            yield account_id
+        finally:
+            version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
+            await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})

@@ -24,6 +24,7 @@ from .mail_stack import (
     MailStack,
     customer_mail,
     eventually,
+    mail_account,
     send_raw,
     start_mail_stack,
     tickets_of,
@@ -589,26 +590,13 @@ async def test_a_mail_accounts_team_is_the_team_of_its_new_tickets(stack: MailSt
     team_id = team.json()["id"]
     address = f"billing-{uuid.uuid4().hex[:6]}@helpdesk.local"
     body = account_body(stack, address, team_id=team_id, secrets={"imap_password": "billing-pw"})
-    async with stack.manager() as client:
-        created = await client.post("/accounts", json=body)
-        assert created.status_code == 201, created.text
-        account_id = created.json()["account_id"]
-
-        async def connected() -> bool:
-            status = await client.get(f"/accounts/{account_id}/status")
-            return bool(status.json()["connected"])
-
-        await eventually(connected)
-        try:
-            sender = someone("rina")
-            message = customer_mail(stack, sender, "Tagihan dobel", "Ditagih dua kali.")
-            message.replace_header("To", address)
-            mailbox.send(stack.mail, message, to=[address])
-            ticket = await one_ticket(stack, sender)
-            assert ticket["team_id"] == team_id
-        finally:
-            version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
-            await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})
+    async with mail_account(stack, body):
+        sender = someone("rina")
+        message = customer_mail(stack, sender, "Tagihan dobel", "Ditagih dua kali.")
+        message.replace_header("To", address)
+        mailbox.send(stack.mail, message, to=[address])
+        ticket = await one_ticket(stack, sender)
+        assert ticket["team_id"] == team_id
 
 
 async def test_mail_goes_out_in_the_helpdesks_branding(stack: MailStack) -> None:
@@ -629,28 +617,15 @@ async def test_mail_goes_out_in_the_helpdesks_branding(stack: MailStack) -> None
         assert uploaded.status_code == 200, uploaded.text
     address = f"sales-{uuid.uuid4().hex[:6]}@helpdesk.local"
     body = account_body(stack, address, display_name="", secrets={"imap_password": "sales-pw"})
-    async with stack.manager() as client:
-        created = await client.post("/accounts", json=body)
-        assert created.status_code == 201, created.text
-        account_id = created.json()["account_id"]
-
-        async def connected() -> bool:
-            status = await client.get(f"/accounts/{account_id}/status")
-            return bool(status.json()["connected"])
-
-        await eventually(connected)
-        try:
-            sender = someone("sari")
-            message = customer_mail(stack, sender, "Harga grosir", "Berapa harga grosirnya?")
-            message.replace_header("To", address)
-            mailbox.send(stack.mail, message, to=[address])
-            ticket = await one_ticket(stack, sender)
-            # The acknowledgement comes from the new inbox (sent while it exists).
-            ack = await asyncio.to_thread(mailbox.wait_for, stack.mail, sender, timeout=30)
-            assert f"[#{ticket['number']}]" in str(ack["Subject"])
-        finally:
-            version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
-            await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})
+    async with mail_account(stack, body):
+        sender = someone("sari")
+        message = customer_mail(stack, sender, "Harga grosir", "Berapa harga grosirnya?")
+        message.replace_header("To", address)
+        mailbox.send(stack.mail, message, to=[address])
+        ticket = await one_ticket(stack, sender)
+        # The acknowledgement comes from the new inbox (sent while it exists).
+        ack = await asyncio.to_thread(mailbox.wait_for, stack.mail, sender, timeout=30)
+        assert f"[#{ticket['number']}]" in str(ack["Subject"])
     assert str(ack["From"]) in (f'"{name}" <{address}>', f"{name} <{address}>")
     page = ack.get_body(preferencelist=("html",)).get_content()
     assert "border-top:4px solid #2b8a3e" in page

@@ -30,6 +30,7 @@ from .mail_stack import (
     MailStack,
     customer_mail,
     eventually,
+    mail_account,
     mail_gateway_env,
     start_mail_stack,
     tickets_of,
@@ -89,45 +90,33 @@ async def test_an_inbox_on_imaps_and_smtps_works_end_to_end(stack: MailStack) ->
     body = tls_account(stack.mail, address)
     async with stack.manager() as client:
         checked = await client.post("/accounts/test", json=body)
-        assert checked.status_code == 200, checked.text
-        assert checked.json() == {"ok": True, "imap_error": None, "smtp_error": None}
-        created = await client.post("/accounts", json=body)
-        assert created.status_code == 201, created.text
-        account_id = created.json()["account_id"]
+    assert checked.status_code == 200, checked.text
+    assert checked.json() == {"ok": True, "imap_error": None, "smtp_error": None}
+    async with mail_account(stack, body):  # IMAPS logged in and IDLE
+        sender = f"dewi-{uuid.uuid4().hex[:6]}@customer.example"
+        message = customer_mail(stack, sender, "Akses VPN", "VPN tidak tersambung.")
+        message.replace_header("To", address)
+        mailbox.send(stack.mail, message, to=[address])
+        async with stack.tickets() as tickets:
+            (ticket,) = await eventually(lambda: tickets_of(tickets, sender))
+            reply = await tickets.post(
+                f"/tickets/{ticket['id']}/messages",
+                json={"body": "<p>Silakan pasang ulang klien VPN.</p>"},
+            )
+            assert reply.status_code == 201, reply.text
 
-        async def connected() -> bool:
-            status = await client.get(f"/accounts/{account_id}/status")
-            return bool(status.json()["connected"])
+        def answered() -> list[Any]:
+            return [
+                m
+                for m in mailbox.messages(stack.mail, sender)
+                if f"[#{ticket['number']}]" in str(m["Subject"]) and m["Auto-Submitted"] is None
+            ]
 
-        await eventually(connected)  # IMAPS logged in and IDLE
-        try:
-            sender = f"dewi-{uuid.uuid4().hex[:6]}@customer.example"
-            message = customer_mail(stack, sender, "Akses VPN", "VPN tidak tersambung.")
-            message.replace_header("To", address)
-            mailbox.send(stack.mail, message, to=[address])
-            async with stack.tickets() as tickets:
-                (ticket,) = await eventually(lambda: tickets_of(tickets, sender))
-                reply = await tickets.post(
-                    f"/tickets/{ticket['id']}/messages",
-                    json={"body": "<p>Silakan pasang ulang klien VPN.</p>"},
-                )
-                assert reply.status_code == 201, reply.text
-
-            def answered() -> list[Any]:
-                return [
-                    m
-                    for m in mailbox.messages(stack.mail, sender)
-                    if f"[#{ticket['number']}]" in str(m["Subject"]) and m["Auto-Submitted"] is None
-                ]
-
-            # The agent's reply went out by SMTPS, from the inbox (as did the acknowledgement).
-            (answer,) = await eventually(lambda: asyncio.to_thread(answered))
-            assert address in str(answer["From"])
-            text = answer.get_body(preferencelist=("plain",)).get_content()
-            assert "Silakan pasang ulang klien VPN." in text
-        finally:
-            version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
-            await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})
+        # The agent's reply went out by SMTPS, from the inbox (as did the acknowledgement).
+        (answer,) = await eventually(lambda: asyncio.to_thread(answered))
+    assert address in str(answer["From"])
+    text = answer.get_body(preferencelist=("plain",)).get_content()
+    assert "Silakan pasang ulang klien VPN." in text
 
 
 async def test_a_server_whose_certificate_is_not_trusted_is_refused(
