@@ -291,6 +291,14 @@ SLA_SERVICE: Table = (
         ("DELETE", "/policies/{policy_id}"): Route(
             Call({"policy_id": "policy"}), _IF_MATCH_MISSING
         ),
+        # A draft checked and previewed, nothing written (no If-Match): a manager gets past the
+        # role check to the draft's check (a policy without targets: 422).
+        ("POST", "/policies/{policy_id}/preview"): Route(
+            Call({"policy_id": "policy"}, body={"name": "authz"}),
+            expect(
+                customer_a="403", technician="403", agent="403", manager="422", mail_gateway="403"
+            ),
+        ),
         # Holiday lists, calendars and teams' calendars: managers only, like the policies.
         ("GET", "/holiday-lists"): Route(Call(), MANAGERS_ONLY),
         ("GET", "/holiday-lists/{holiday_list_id}"): Route(
@@ -332,6 +340,10 @@ ASSIGNMENT_SERVICE: Table = (
         ),
         # A rule that was never saved: a manager gets past the role check to the 404.
         ("DELETE", "/rules/{rule_id}"): Route(Call({"rule_id": "rule"}), _UNKNOWN_TO_MANAGERS),
+        # A draft checked as a save would check it, nothing written: no If-Match.
+        ("POST", "/rules/{rule_id}/check"): Route(
+            Call({"rule_id": "rule"}, body=_FIELD_RULE), MANAGERS_ONLY
+        ),
         ("GET", "/routing"): Route(Call(), MANAGERS_ONLY),
         # The world has no team: a manager gets past the role check to the team check (422).
         ("PUT", "/routing/rules/{rule_id}"): Route(
@@ -396,6 +408,8 @@ MAIL_GATEWAY_SERVICE: Table = HEALTH | {
 
 # --- the notification service: staff's own notifications; managers' webhooks ----------------
 
+#: One ticket page's session (a browser tab) for the presence routes.
+_PAGE_SESSION = "6f1c2a9e-0b7d-4c55-9e21-3a8d4b6c7e10"
 NOTIFICATION_SERVICE: Table = HEALTH | {
     ("GET", "/notifications"): Route(Call(), STAFF_ONLY),
     ("POST", "/notifications/{notification_id}/read"): Route(
@@ -417,6 +431,18 @@ NOTIFICATION_SERVICE: Table = HEALTH | {
     ("PUT", "/notifications/follows/{ticket_id}"): Route(Call({"ticket_id": "ticket"}), STAFF_ONLY),
     ("DELETE", "/notifications/follows/{ticket_id}"): Route(
         Call({"ticket_id": "followed"}, fresh=("followed",)), STAFF_ONLY
+    ),
+    # Presence on a ticket (the collision warning): staff only, always the caller's own.
+    ("PUT", "/presence/tickets/{ticket_id}"): Route(
+        Call({"ticket_id": "ticket"}, body={"session": _PAGE_SESSION, "activity": "viewing"}),
+        STAFF_ONLY,
+    ),
+    ("GET", "/presence/tickets/{ticket_id}"): Route(Call({"ticket_id": "ticket"}), STAFF_ONLY),
+    ("DELETE", "/presence/tickets/{ticket_id}"): Route(
+        Call({"ticket_id": "ticket"}, query={"session": _PAGE_SESSION}), STAFF_ONLY
+    ),
+    ("GET", "/presence/tickets/{ticket_id}/stream"): Route(
+        Call({"ticket_id": "ticket"}, stream=True), STAFF_ONLY
     ),
     ("POST", "/webhooks"): Route(
         Call(body={"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}), MANAGERS_ONLY
