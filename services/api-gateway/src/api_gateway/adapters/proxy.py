@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 import structlog
 from starlette.background import BackgroundTask
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 from yarl import URL
@@ -52,7 +52,8 @@ NOT_FORWARDED = HOP_BY_HOP | {
     "x-forwarded-proto",
     "x-request-id",
 }
-NOT_RETURNED = HOP_BY_HOP | {"set-cookie", "server", "date"}
+# The gateway sets its own X-Request-ID on every answer.
+NOT_RETURNED = HOP_BY_HOP | {"set-cookie", "server", "date", "x-request-id"}
 # Headers the client library would add on its own; the client's are passed as they came.
 # Answers up to this size with a Content-Length are read whole before they are passed on.
 SMALL_BODY = 64 * 1024
@@ -91,28 +92,22 @@ def new_session(max_connections: int) -> aiohttp.ClientSession:
 
 
 class _LimitedBody:
-    """The request body as it streams in from the ASGI server, stopped past ``limit`` bytes."""
+    """The request body as it streams in, stopped past ``limit`` bytes."""
 
-    def __init__(self, receive: Receive, limit: int) -> None:
-        self.receive = receive
+    def __init__(self, body: AsyncIterator[bytes], limit: int) -> None:
+        self.body = body
         self.limit = limit
         self.exceeded = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         seen = 0
-        while True:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnect()
-            chunk: bytes = message.get("body", b"")
+        async for chunk in self.body:
             seen += len(chunk)
             if seen > self.limit:
                 self.exceeded = True
                 raise BodyTooLarge(self.limit)
             if chunk:
                 yield chunk
-            if not message.get("more_body", False):
-                return
 
 
 class Proxy:
@@ -179,7 +174,10 @@ class Proxy:
         if not has_traceparent:
             headers.append(("traceparent", new_traceparent()))
         has_body = declared not in (None, "0") or chunked
-        body = _LimitedBody(receive, route.max_body) if has_body else None
+        # Starlette's stream of the ASGI body (a disconnect is ClientDisconnect), only when
+        # there is a body to read.
+        stream = Request(scope, receive).stream() if has_body else None
+        body = _LimitedBody(stream, route.max_body) if stream is not None else None
         query = scope["query_string"].decode("latin-1")
         url = URL(route.upstream + target.path + (f"?{query}" if query else ""), encoded=True)
         read = None if route.stream else (route.timeout or self._read_timeout)
@@ -197,7 +195,7 @@ class Proxy:
             return
         answer = outcome
         returned = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers]
-        hidden = NOT_RETURNED | _connection_tokens(returned) | {"x-request-id"}
+        hidden = NOT_RETURNED | _connection_tokens(returned)
         headers_out = [
             (k.lower().encode("latin-1"), v.encode("latin-1"))
             for k, v in returned
