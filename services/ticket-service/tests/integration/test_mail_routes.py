@@ -70,15 +70,22 @@ async def test_a_mail_is_one_ticket_and_only_its_thread_may_answer(
     assert again.status_code == 201
     assert again.json()["ticket_id"] == first.json()["ticket_id"]
     assert again.json()["replayed"] is True
+    # The first answer's ticket is the append's result, the replay's is read from the stream.
+    assert again.json()["ticket"] == first.json()["ticket"]
     ticket_id = first.json()["ticket_id"]
     path = f"/mail/tickets/{ticket_id}/messages"
 
     stranger = f"orang-{uuid.uuid4().hex[:6]}@elsewhere.example"
     refused = await post(api, path, mail_token(dev_keys, stranger), mail_body(stranger))
     assert refused.status_code == 404
-    answered = await post(api, path, mail_token(dev_keys, colleague), mail_body(colleague))
+    answered_body = mail_body(colleague)
+    answered = await post(api, path, mail_token(dev_keys, colleague), answered_body)
     assert answered.status_code == 201, answered.text
     assert answered.json()["ticket_id"] == ticket_id
+    answered_again = await post(api, path, mail_token(dev_keys, colleague), answered_body)
+    assert answered_again.json()["replayed"] is True
+    assert answered_again.json()["ticket"] == answered.json()["ticket"]
+    assert answered.json()["ticket"]["version"] > first.json()["ticket"]["version"]
     # Email records are staff history: the customer's own timeline is their public history only.
     agent = jwt.encode(
         {"sub": "agent-mail-test", "role": "agent", "iss": "helpdesk-local", "aud": "helpdesk",

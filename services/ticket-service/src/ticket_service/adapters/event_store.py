@@ -230,6 +230,14 @@ class PostgresEventStore:
         )
         return [_record(row) for row in rows]
 
+    async def stream_head(self, stream_id: uuid.UUID) -> tuple[str, int] | None:
+        row = await self._pool.fetchrow(
+            "SELECT stream_type, stream_version FROM events WHERE stream_id = $1"
+            " ORDER BY stream_version DESC LIMIT 1",
+            stream_id,
+        )
+        return None if row is None else (row["stream_type"], row["stream_version"])
+
     async def read_after(
         self,
         after: LogPosition,

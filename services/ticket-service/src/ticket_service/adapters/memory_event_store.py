@@ -87,6 +87,12 @@ class InMemoryEventStore:
             if up_to_version is None or r.envelope.stream_version <= up_to_version
         ]
 
+    async def stream_head(self, stream_id: uuid.UUID) -> tuple[str, int] | None:
+        stream = self._streams.get(stream_id)
+        if not stream:
+            return None
+        return stream[-1].envelope.stream_type, len(stream)
+
     @contextlib.asynccontextmanager
     async def read_ahead(self, *stream_ids: uuid.UUID | None) -> AsyncIterator[None]:
         """Nothing to save: every read is already in memory."""

@@ -76,6 +76,11 @@ class EventStore(Protocol):
         """Within the block, reads of these streams may be served from one earlier read."""
         ...
 
+    async def stream_head(self, stream_id: uuid.UUID) -> tuple[str, int] | None:
+        """A stream's type and current version (None: no such stream), without reading its
+        events: enough to append a record that no rule of the stream decides."""
+        ...
+
     async def next_ticket_number(self) -> int: ...
 
     async def read_after(self, after: LogPosition, limit: int = 500) -> list[RecordedEvent]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from helpdesk_events import DomainEvent, EventEnvelope, Visibility
@@ -25,7 +25,8 @@ from helpdesk_events.mail import (
 )
 from helpdesk_events.tickets import AttachmentRef
 from ticket_service.domain import ticket as tickets
-from ticket_service.domain.errors import VersionConflict
+from ticket_service.domain.errors import TicketNotFound, VersionConflict
+from ticket_service.domain.options import TicketOptions
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.event_store import EventStore, StreamAppend
@@ -39,6 +40,9 @@ from ticket_service.service_layer.tickets import TICKET_STREAM, TicketApplicatio
 
 #: A merged ticket's parent may itself have been merged later; follow at most this many hops.
 MERGE_HOPS = 5
+
+#: The ticket an append was decided on, and each event appended after it with its envelope.
+_Appended = tuple[Ticket, list[tuple[DomainEvent, EventEnvelope]]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class MailOutcome:
     created: bool = False
     follow_up_of: uuid.UUID | None = None
     replayed: bool = False
+    #: The ticket after this request's append (None on a replay: read it): the answer needs
+    #: no second read of the stream just written.
+    ticket: Ticket | None = field(default=None, compare=False, repr=False)
 
     def body(self) -> dict[str, str | bool | None]:
         return {
@@ -224,12 +231,16 @@ class MailApplication:
                 follow_up_of=follow_up_of,
             )
             try:
-                stored = await self._append_once(ticket, events, context, request, outcome, first)
+                stored, after = await self._append_once(
+                    ticket, events, context, request, outcome, first
+                )
             except VersionConflict:
                 if first is None:  # a fresh stream: nobody else can have written it
                     ticket = await self._tickets.get_ticket(ticket.id)  # it moved: read it again
                 raise
-            return outcome if stored is None else MailOutcome.of(stored.body)
+            if stored is not None:
+                return MailOutcome.of(stored.body)
+            return replace(outcome, ticket=self._after(after, options))
 
         return await RETRY.run(attempt)
 
@@ -252,14 +263,28 @@ class MailApplication:
         request: IdempotencyRequest,
         outcome: MailOutcome,
         first: EventEnvelope | None = None,
-    ) -> StoredResponse | None:
-        """Append and remember the outcome under the key; the earlier outcome if a twin won.
-        With ``first`` (a new ticket's creation) the stream is appended from its start."""
+    ) -> tuple[StoredResponse | None, _Appended]:
+        """Append and remember the outcome under the key; the earlier outcome if a twin won
+        (else None), and what was appended. With ``first`` (a new ticket's creation) the
+        stream is appended from its start."""
         append = decided_append(
             ticket.id, TICKET_STREAM, ticket.version, events, context, self._clock()
         )
         if first is not None:
             append = StreamAppend(ticket.id, TICKET_STREAM, 0, [first, *append.events])
+        stored = await self._remember(append, context, request, outcome)
+        later = append.events[1:] if first is not None else append.events
+        return stored, (ticket, list(zip(events, later, strict=True)))
+
+    async def _remember(
+        self,
+        append: StreamAppend,
+        context: CommandContext,
+        request: IdempotencyRequest,
+        outcome: MailOutcome,
+    ) -> StoredResponse | None:
+        """Append and keep the outcome under the key in one statement; the earlier outcome
+        if a twin request won, else None."""
         response = StoredResponse(201, outcome.body())
         stored = await self._idempotency.append(
             append,
@@ -270,6 +295,14 @@ class MailApplication:
             traceparent=context.traceparent,
         )
         return None if stored is response else stored
+
+    @staticmethod
+    def _after(appended: _Appended, options: TicketOptions) -> Ticket:
+        """The ticket after an append of ours, folded from the state it was decided on."""
+        ticket, events = appended
+        for event, envelope in events:
+            ticket = tickets.apply(ticket, ticket.id, event, envelope.occurred_at, options)
+        return ticket
 
     # --- outbound ------------------------------------------------------------------------
 
@@ -287,8 +320,15 @@ class MailApplication:
             return False
 
         async def attempt() -> bool:
-            ticket = await self._tickets.get_ticket(ticket_id)
-            outcome = MailOutcome(ticket_id=ticket.id, message_id=None)
-            return await self._append_once(ticket, [event], context, request, outcome) is None
+            # No rule of the ticket decides a record: its version is all the append needs,
+            # not a fold of its stream.
+            head = await self._store.stream_head(ticket_id)
+            if head is None or head[0] != TICKET_STREAM:
+                raise TicketNotFound(f"no ticket {ticket_id}")
+            outcome = MailOutcome(ticket_id=ticket_id, message_id=None)
+            append = decided_append(
+                ticket_id, TICKET_STREAM, head[1], [event], context, self._clock()
+            )
+            return await self._remember(append, context, request, outcome) is None
 
         return await RETRY.run(attempt)

@@ -72,7 +72,7 @@ class MailRequests:
             team_id=team_id,
         )
         outcome = await self._mail.open_ticket(new, message, context, inbound.request("open", key))
-        return outcome, await self._tickets.get_ticket(outcome.ticket_id)
+        return outcome, await self._answered(outcome)
 
     async def add_message(
         self,
@@ -96,7 +96,13 @@ class MailRequests:
             inbound.request("message", key),
             by_customer=not who.is_staff,
         )
-        return outcome, await self._tickets.get_ticket(outcome.ticket_id)
+        return outcome, await self._answered(outcome)
+
+    async def _answered(self, outcome: MailOutcome) -> Ticket:
+        """The ticket to answer with: as the append left it, or read (a replayed request)."""
+        if outcome.ticket is not None:
+            return outcome.ticket
+        return await self._tickets.get_ticket(outcome.ticket_id)
 
     async def record(
         self,
