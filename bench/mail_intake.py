@@ -260,6 +260,17 @@ async def idle_cpu(target: Target, seconds: float = 5.0) -> dict[str, float]:
     return {n: (cpu_seconds(p) - before[n]) / seconds for n, p in target.pids.items()}
 
 
+async def settled(target: Target, name: str, idle: float, within: float = 30.0) -> None:
+    """Wait (at most ``within`` seconds) until service ``name`` spends no more than twice its
+    idle CPU over a second."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        before = cpu_seconds(target.pids[name])
+        await asyncio.sleep(1.0)
+        if cpu_seconds(target.pids[name]) - before <= 2 * idle + 0.005:
+            return
+
+
 async def measure(target: Target, count: int, rate: float | None) -> None:
     run = uuid.uuid4().hex[:8]
     idle = await idle_cpu(target) if target.pids else {}
@@ -283,7 +294,10 @@ async def measure(target: Target, count: int, rate: float | None) -> None:
         f"intake {len(latencies) / (last - began):.1f} mails/s | missing {missing}",
         flush=True,
     )
-    if target.pids:  # includes the acknowledgements sent so far (they trail the intake)
+    if target.pids:
+        # The acknowledgements trail the intake: wait until the gateway is back to idle, so
+        # the CPU per mail counts each mail's whole work, whatever the rate was.
+        await settled(target, "mail-gateway", idle["mail-gateway"])
         used = {n: (cpu_seconds(p) - cpu_before[n]) * 1000 / count for n, p in target.pids.items()}
         seconds = time.monotonic() - cpu_began
         print(

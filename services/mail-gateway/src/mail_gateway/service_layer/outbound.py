@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,6 +65,8 @@ class _Batch:
     threads: dict[uuid.UUID, TicketThread]
     accounts: list[Account]
     bouncing: set[str]
+    #: Delivery states to record on the tickets once the batch is sent.
+    reports: list[dict[str, Any]] = field(default_factory=list)
 
     def account_for(self, thread: TicketThread) -> Account | None:
         """The account the ticket came in on, else the first enabled one of its team."""
@@ -194,7 +196,22 @@ class Outbound:
         async with SmtpSessions() as sessions:
             for row in rows:
                 await self._send(row, now, batch, sessions)
+        await self._record(batch.reports)
         return len(rows)
+
+    async def _record(self, reports: list[dict[str, Any]]) -> None:
+        """The batch's delivery states on their tickets: one request, one append. A record
+        is the timeline's, not the send's: when the ticket service is away it is logged."""
+        if not reports:
+            return
+        try:
+            answer = await self._api.record_deliveries(reports)
+        except TicketServiceUnavailable as failure:
+            log.warning("delivery states not recorded", mails=len(reports), error=str(failure))
+            return
+        if not answer.ok:
+            log.warning("delivery states refused", mails=len(reports), status=answer.status,
+                        detail=str(answer.body.get("detail", ""))[:500])  # fmt: skip
 
     async def _send(self, row: Any, now: datetime, batch: _Batch, sessions: SmtpSessions) -> None:
         outbound_id = row["outbound_id"]
@@ -218,7 +235,7 @@ class Outbound:
                 data = await self._api.download(a["attachment_id"])
                 files.append((a["filename"], a["content_type"], data))
         except TicketServiceUnavailable as error:
-            await self._retry(row, attempts, now, str(error), account, thread)
+            await self._retry(row, attempts, now, str(error), account, thread, batch)
             return
         branding = await self._branding()
         mail = OutgoingMail(
@@ -241,14 +258,14 @@ class Outbound:
         try:
             await sessions.submit(account, compose(mail, now, branding), [*mail.to, *mail.cc])
         except SmtpFailed as error:
-            await self._retry(row, attempts, now, str(error), account, thread, mail)
+            await self._retry(row, attempts, now, str(error), account, thread, batch, mail)
             return
         await self._store.mark_sent(outbound_id, email_message_id, thread.ticket_id)
         # A later mail of this batch to the same thread refers to this one.
         batch.threads[thread.ticket_id] = replace(
             thread, references=(*thread.references, email_message_id)
         )
-        await self._report(thread, mail, account, row, attempts, "sent", None)
+        batch.reports.append(self._report(thread, mail, account, row, attempts, "sent", None))
 
     async def _retry(
         self,
@@ -258,21 +275,23 @@ class Outbound:
         error: str,
         account: Account,
         thread: TicketThread,
+        batch: _Batch,
         mail: OutgoingMail | None = None,
     ) -> None:
         if attempts >= self._max_attempts:
             await self._store.mark(row["outbound_id"], "failed", attempts=attempts, error=error)
             log.warning("mail given up", ticket_id=str(thread.ticket_id), error=error)
             if mail is not None:
-                await self._report(thread, mail, account, row, attempts, "failed", error)
+                report = self._report(thread, mail, account, row, attempts, "failed", error)
+                batch.reports.append(report)
             return
         await self._store.mark(
             row["outbound_id"], "pending", attempts=attempts, error=error,
             next_attempt_at=now + backoff(attempts),
         )  # fmt: skip
 
-    async def _report(
-        self,
+    @staticmethod
+    def _report(
         thread: TicketThread,
         mail: OutgoingMail,
         account: Account,
@@ -280,8 +299,10 @@ class Outbound:
         attempts: int,
         state: str,
         error: str | None,
-    ) -> None:
-        body = {
+    ) -> dict[str, Any]:
+        return {
+            "ticket_id": str(thread.ticket_id),
+            "idempotency_key": f"delivery-{mail.message_id}-{state}"[:200],
             "email_message_id": mail.message_id,
             "message_id": row["payload"].get("message_id"),
             "state": state,
@@ -294,10 +315,3 @@ class Outbound:
             "error": error[:2000] if error else None,
             "automated": mail.automated,
         }
-        try:
-            await self._api.record(
-                thread.ticket_id, "deliveries", body, f"delivery-{mail.message_id}-{state}"[:200]
-            )
-        except TicketServiceUnavailable as failure:
-            log.warning("delivery state not recorded", ticket_id=str(thread.ticket_id),
-                        error=str(failure))  # fmt: skip

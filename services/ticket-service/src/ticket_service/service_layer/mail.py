@@ -12,7 +12,7 @@ ticket lands on its parent, to a Solved one reopens it (``domain.ticket.add_mess
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -29,7 +29,7 @@ from ticket_service.domain.errors import TicketNotFound, VersionConflict
 from ticket_service.domain.options import TicketOptions
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.event_store import EventStore, StreamAppend
+from ticket_service.service_layer.event_store import DuplicateEvent, EventStore, StreamAppend
 from ticket_service.service_layer.idempotency import (
     IdempotencyRequest,
     IdempotencyStore,
@@ -314,21 +314,104 @@ class MailApplication:
         request: IdempotencyRequest,
     ) -> bool:
         """Append a delivery state or a bounce once per key (also on a Closed ticket: it is a
-        record of what happened, not a change to the conversation). False: already recorded."""
+        record of what happened, not a change to the conversation). False: already recorded.
+        The event's id derives from the key, so :meth:`record_many` and this agree."""
         stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
         if stored is not None:
             return False
+        event_id = record_event_id(request.scope, request.key)
 
         async def attempt() -> bool:
             # No rule of the ticket decides a record: its version is all the append needs,
             # not a fold of its stream.
-            head = await self._store.stream_head(ticket_id)
+            head = (await self._store.stream_heads([ticket_id])).get(ticket_id)
             if head is None or head[0] != TICKET_STREAM:
                 raise TicketNotFound(f"no ticket {ticket_id}")
             outcome = MailOutcome(ticket_id=ticket_id, message_id=None)
             append = decided_append(
-                ticket_id, TICKET_STREAM, head[1], [event], context, self._clock()
-            )
-            return await self._remember(append, context, request, outcome) is None
+                ticket_id, TICKET_STREAM, head[1], [event], context, self._clock(),
+                event_id=lambda _: event_id,
+            )  # fmt: skip
+            try:
+                return await self._remember(append, context, request, outcome) is None
+            except DuplicateEvent:  # recorded by a batch already
+                return False
 
         return await RETRY.run(attempt)
+
+    async def record_many(
+        self, records: Sequence[MailRecord], context: CommandContext
+    ) -> list[bool | None]:
+        """Delivery states of many tickets in one append (the send queue's batch): True
+        recorded, False recorded before, None no such ticket. Each record's event id derives
+        from its key: a batch sent again, or a record also sent alone, is stored once. When a
+        ticket moved meanwhile, or a record is in already, the batch goes one by one."""
+        heads = await self._store.stream_heads([r.ticket_id for r in records])
+        mine: dict[uuid.UUID, list[MailRecord]] = {}
+        for record in records:
+            head = heads.get(record.ticket_id)
+            if head is not None and head[0] == TICKET_STREAM:
+                mine.setdefault(record.ticket_id, []).append(record)
+        now = self._clock()
+        appends = [
+            decided_append(
+                ticket_id,
+                TICKET_STREAM,
+                heads[ticket_id][1],
+                [r.event for r in on_ticket],
+                context,
+                now,
+                event_id=_ids_of(on_ticket),
+            )
+            for ticket_id, on_ticket in mine.items()
+        ]
+        try:
+            if appends:
+                await self._store.append(appends, traceparent=context.traceparent)
+            return [True if r.ticket_id in mine else None for r in records]
+        except (VersionConflict, DuplicateEvent):
+            return [await self._record_alone(r, context) for r in records]
+
+    async def _record_alone(self, record: MailRecord, context: CommandContext) -> bool | None:
+        async def attempt() -> bool | None:
+            head = (await self._store.stream_heads([record.ticket_id])).get(record.ticket_id)
+            if head is None or head[0] != TICKET_STREAM:
+                return None
+            append = decided_append(
+                record.ticket_id, TICKET_STREAM, head[1], [record.event], context,
+                self._clock(), event_id=lambda _: record.event_id,
+            )  # fmt: skip
+            try:
+                await self._store.append([append], traceparent=context.traceparent)
+            except DuplicateEvent:
+                return False
+            return True
+
+        return await RETRY.run(attempt)
+
+
+#: Event ids of the gateway's records derive from (scope, key) in this namespace.
+RECORD_NAMESPACE = uuid.UUID("6f1d8f0e-3c52-4a9e-9d1b-6a0c3f2e7b55")
+
+
+def _ids_of(records: Sequence[MailRecord]) -> Callable[[int], uuid.UUID]:
+    """The n-th (from 1) event's id of an append of ``records``."""
+    return lambda n: records[n - 1].event_id
+
+
+def record_event_id(scope: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(RECORD_NAMESPACE, f"{scope}\n{key}")
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """One record of a batch (a delivery state) for a ticket, under the gateway's key."""
+
+    ticket_id: uuid.UUID
+    event: EmailDeliveryRecorded | EmailBounced
+    scope: str
+    key: str
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        return record_event_id(self.scope, self.key)
