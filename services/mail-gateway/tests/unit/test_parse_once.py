@@ -1,10 +1,12 @@
 """The header cache of :data:`~mail_gateway.domain.parsing.PARSE_ONCE`: the same answers as
-``policy.default``, each distinct header parsed once."""
+``policy.default``, each distinct header parsed once (read, and set when composing)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
+from mail_gateway.domain.outgoing import OutgoingMail, compose
 from mail_gateway.domain.parsing import PARSE_ONCE, parse
 
 RAW = (
@@ -55,3 +57,22 @@ def test_a_long_header_is_parsed_but_not_kept() -> None:
     assert mail.from_address == "jose@customer.example"
     assert mail.from_name == "Jos\u00e9 Garc\u00eda"
     assert mail.text.startswith("Ol\u00e1, n\u00e3o consigo entrar.")
+
+
+def test_a_composed_mail_reads_back_the_same() -> None:
+    outgoing = OutgoingMail(
+        from_address="support@helpdesk.local", from_name="Layanan Pelanggan \u2713",
+        to=("siti@customer.example",), cc=("ana@customer.example",),
+        subject="Re: [#7] Tidak bisa masuk \u2713", body_html="<p>Halo</p>", body_text="Halo",
+        message_id="<m7@helpdesk.local>", in_reply_to="<a1@customer.example>",
+        references=("<a1@customer.example>",), signature="Tim", automated=True,
+    )  # fmt: skip
+    for _ in range(2):  # the second time from the cache
+        composed = compose(outgoing, datetime(2026, 12, 7, tzinfo=UTC))
+        read = message_from_bytes(composed.as_bytes(), policy=policy.default)
+        assert str(read["Subject"]) == outgoing.subject
+        assert read["From"].addresses[0].display_name == "Layanan Pelanggan \u2713"
+        assert str(read["Cc"]) == "ana@customer.example"
+        assert str(read["Auto-Submitted"]) == "auto-replied"
+        assert str(read["References"]) == "<a1@customer.example>"
+        assert read.get_body(preferencelist=("plain",)).get_content().startswith("Halo")
