@@ -196,6 +196,8 @@ class Polls:
 
     requests: int = 0
     items: int = 0
+    #: subject → the ticket ids seen with it (more than one: a mail became two tickets)
+    tickets: dict[str, set[str]] = field(default_factory=dict)
 
 
 def poller(target: Target) -> httpx.AsyncClient:
@@ -227,6 +229,7 @@ async def watch(
             polls.items += len(items)
             for item in items:
                 seen.setdefault(item["subject"], now)
+                polls.tickets.setdefault(item["subject"], set()).add(item["id"])
             await asyncio.sleep(0.05)
     return seen
 
@@ -291,7 +294,8 @@ async def measure(target: Target, count: int, rate: float | None) -> None:
         f"{label:>7} | {count} mails | sent in {sent_in:5.1f}s | "
         f"p50 {statistics.median(latencies):.2f}s | p90 {percentile(latencies, 0.9):.2f}s | "
         f"p99 {percentile(latencies, 0.99):.2f}s | max {max(latencies):.2f}s | "
-        f"intake {len(latencies) / (last - began):.1f} mails/s | missing {missing}",
+        f"intake {len(latencies) / (last - began):.1f} mails/s | missing {missing} | "
+        f"doubled {sum(len(ids) - 1 for ids in polls.tickets.values())}",
         flush=True,
     )
     if target.pids:
