@@ -8,8 +8,10 @@ ticket. A poller reads the newest tickets every 50 ms.
 Against the local stack (``make up``: SMTP 127.0.0.1:3025, support@helpdesk.local, the ticket
 service on 8001), or ``--throwaway``: PostgreSQL, Kafka, GreenMail, the ticket service (API +
 relay) and the mail gateway started on free ports for this run and stopped after it; it also
-prints the CPU each service spent per mail (steadier than latencies on a shared machine), and
-``--profile DIR`` runs each service under cProfile.
+prints the CPU each service spent per mail (steadier than latencies on a shared machine: counted
+until the trailing acknowledgements are sent), the same less each service's idle CPU over the
+run and the ticket service's cost of the watcher's own polls, and ``--profile DIR`` runs each
+service under cProfile.
 """
 
 from __future__ import annotations
