@@ -8,8 +8,10 @@ ticket. A poller reads the newest tickets every 50 ms.
 Against the local stack (``make up``: SMTP 127.0.0.1:3025, support@helpdesk.local, the ticket
 service on 8001), or ``--throwaway``: PostgreSQL, Kafka, GreenMail, the ticket service (API +
 relay) and the mail gateway started on free ports for this run and stopped after it; it also
-prints the CPU each service spent per mail (steadier than latencies on a shared machine), and
-``--profile DIR`` runs each service under cProfile.
+prints the CPU each service spent per mail (steadier than latencies on a shared machine: counted
+until the trailing acknowledgements are sent), the same less each service's idle CPU over the
+run and the ticket service's cost of the watcher's own polls, and ``--profile DIR`` runs each
+service under cProfile.
 """
 
 from __future__ import annotations
@@ -190,24 +192,64 @@ def send_all(target: Target, run: str, count: int, rate: float | None) -> dict[s
     return delivered
 
 
-async def watch(target: Target, run: str, count: int, seconds: float) -> dict[str, float]:
-    """Poll the newest tickets; subject → first time seen."""
+@dataclass
+class Polls:
+    """What the watcher asked of the ticket service: its own share of the service's CPU."""
+
+    requests: int = 0
+    items: int = 0
+    #: subject → the ticket ids seen with it (more than one: a mail became two tickets)
+    tickets: dict[str, set[str]] = field(default_factory=dict)
+
+
+def poller(target: Target) -> httpx.AsyncClient:
     token = mint_token(target.private_key, "agent", "bench-mail", timedelta(hours=1))
+    return httpx.AsyncClient(
+        base_url=target.tickets_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+
+
+async def poll(client: httpx.AsyncClient, run: str) -> list[dict[str, str]]:
+    answer = await client.get(
+        "/tickets", params={"view": "all", "sort": "-created_at", "page_size": 200, "q": run}
+    )
+    items: list[dict[str, str]] = answer.json()["items"]
+    return items
+
+
+async def watch(
+    target: Target, run: str, count: int, seconds: float, polls: Polls
+) -> dict[str, float]:
+    """Poll the newest tickets; subject → first time seen."""
     seen: dict[str, float] = {}
     deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(
-        base_url=target.tickets_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as client:
+    async with poller(target) as client:
         while len(seen) < count and time.monotonic() < deadline:
-            answer = await client.get(
-                "/tickets",
-                params={"view": "all", "sort": "-created_at", "page_size": 200, "q": run},
-            )
+            items = await poll(client, run)
             now = time.monotonic()
-            for item in answer.json()["items"]:
+            polls.requests += 1
+            polls.items += len(items)
+            for item in items:
                 seen.setdefault(item["subject"], now)
+                polls.tickets.setdefault(item["subject"], set()).add(item["id"])
             await asyncio.sleep(0.05)
     return seen
+
+
+async def polling_cost(target: Target, run: str, polls: Polls, times: int = 40) -> float:
+    """The ticket service's CPU seconds for the watcher's polls of a run: a poll that finds
+    nothing and one that finds the whole run measured after it, scaled to what was asked."""
+    pid = target.pids["ticket-service"]
+    cost: dict[str, float] = {}
+    async with poller(target) as client:
+        for label, query in (("empty", uuid.uuid4().hex[:8]), ("full", run)):
+            before = cpu_seconds(pid)
+            found = 0
+            for _ in range(times):
+                found = len(await poll(client, query))
+            cost[label] = (cpu_seconds(pid) - before) / times
+    per_item = max(0.0, cost["full"] - cost["empty"]) / max(1, found)
+    return polls.requests * cost["empty"] + polls.items * per_item
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -215,10 +257,32 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+async def idle_cpu(target: Target, seconds: float = 5.0) -> dict[str, float]:
+    """Each service's CPU seconds per second while no mail comes and nobody polls (the send
+    queue's look every 0.2 s, the consumers' fetches, IDLE): a longer run costs more per mail."""
+    before = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
+    await asyncio.sleep(seconds)
+    return {n: (cpu_seconds(p) - before[n]) / seconds for n, p in target.pids.items()}
+
+
+async def settled(target: Target, name: str, idle: float, within: float = 30.0) -> None:
+    """Wait (at most ``within`` seconds) until service ``name`` spends no more than twice its
+    idle CPU over a second."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        before = cpu_seconds(target.pids[name])
+        await asyncio.sleep(1.0)
+        if cpu_seconds(target.pids[name]) - before <= 2 * idle + 0.005:
+            return
+
+
 async def measure(target: Target, count: int, rate: float | None) -> None:
     run = uuid.uuid4().hex[:8]
+    idle = await idle_cpu(target) if target.pids else {}
     cpu_before = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
-    watching = asyncio.create_task(watch(target, run, count, seconds=count / 2 + 120))
+    cpu_began = time.monotonic()
+    polls = Polls()
+    watching = asyncio.create_task(watch(target, run, count, seconds=count / 2 + 120, polls=polls))
     await asyncio.sleep(0.5)
     began = time.monotonic()
     delivered = await asyncio.to_thread(send_all, target, run, count, rate)
@@ -232,13 +296,31 @@ async def measure(target: Target, count: int, rate: float | None) -> None:
         f"{label:>7} | {count} mails | sent in {sent_in:5.1f}s | "
         f"p50 {statistics.median(latencies):.2f}s | p90 {percentile(latencies, 0.9):.2f}s | "
         f"p99 {percentile(latencies, 0.99):.2f}s | max {max(latencies):.2f}s | "
-        f"intake {len(latencies) / (last - began):.1f} mails/s | missing {missing}",
+        f"intake {len(latencies) / (last - began):.1f} mails/s | missing {missing} | "
+        f"doubled {sum(len(ids) - 1 for ids in polls.tickets.values())}",
         flush=True,
     )
-    if target.pids:  # includes the acknowledgements sent so far (they trail the intake)
+    if target.pids:
+        # The acknowledgements trail the intake: wait until the gateway is back to idle, so
+        # the CPU per mail counts each mail's whole work, whatever the rate was.
+        await settled(target, "mail-gateway", idle["mail-gateway"])
         used = {n: (cpu_seconds(p) - cpu_before[n]) * 1000 / count for n, p in target.pids.items()}
+        seconds = time.monotonic() - cpu_began
         print(
             "        CPU ms per mail: " + ", ".join(f"{n} {ms:.1f}" for n, ms in used.items()),
+            flush=True,
+        )
+        # What a longer run costs per mail without doing more for it: each service's idle CPU
+        # over the run, and the watcher's GET /tickets every 50 ms (the bench's load, not the
+        # intake's; each lists up to 200 tickets).
+        watched = await polling_cost(target, run, polls) * 1000 / count
+        net = {n: ms - idle[n] * seconds * 1000 / count for n, ms in used.items()}
+        net["ticket-service"] -= watched
+        print(
+            f"        less idle ({seconds:.0f} s at "
+            + ", ".join(f"{idle[n] * 1000:.0f}" for n in used)
+            + f" ms/s) and the watcher's {polls.requests} polls (~{watched:.1f} ms per mail): "
+            + ", ".join(f"{n} {ms:.1f}" for n, ms in net.items()),
             flush=True,
         )
 

@@ -70,15 +70,22 @@ async def test_a_mail_is_one_ticket_and_only_its_thread_may_answer(
     assert again.status_code == 201
     assert again.json()["ticket_id"] == first.json()["ticket_id"]
     assert again.json()["replayed"] is True
+    # The first answer's ticket is the append's result, the replay's is read from the stream.
+    assert again.json()["ticket"] == first.json()["ticket"]
     ticket_id = first.json()["ticket_id"]
     path = f"/mail/tickets/{ticket_id}/messages"
 
     stranger = f"orang-{uuid.uuid4().hex[:6]}@elsewhere.example"
     refused = await post(api, path, mail_token(dev_keys, stranger), mail_body(stranger))
     assert refused.status_code == 404
-    answered = await post(api, path, mail_token(dev_keys, colleague), mail_body(colleague))
+    answered_body = mail_body(colleague)
+    answered = await post(api, path, mail_token(dev_keys, colleague), answered_body)
     assert answered.status_code == 201, answered.text
     assert answered.json()["ticket_id"] == ticket_id
+    answered_again = await post(api, path, mail_token(dev_keys, colleague), answered_body)
+    assert answered_again.json()["replayed"] is True
+    assert answered_again.json()["ticket"] == answered.json()["ticket"]
+    assert answered.json()["ticket"]["version"] > first.json()["ticket"]["version"]
     # Email records are staff history: the customer's own timeline is their public history only.
     agent = jwt.encode(
         {"sub": "agent-mail-test", "role": "agent", "iss": "helpdesk-local", "aud": "helpdesk",
@@ -93,3 +100,62 @@ async def test_a_mail_is_one_ticket_and_only_its_thread_may_answer(
     assert "EmailReceived" not in [e["event_type"] for e in customer_view.json()]
     assert types.count("EmailReceived") == 2
     assert types.count("TicketParticipantsAdded") == 1
+
+
+async def test_delivery_states_of_a_batch_are_recorded_once_each(
+    api: httpx.AsyncClient, dev_keys: tuple[Path, Path]
+) -> None:
+    sender = f"budi-{uuid.uuid4().hex[:6]}@customer.example"
+    opened = await post(
+        api, "/mail/tickets", mail_token(dev_keys, sender), mail_body(sender, subject="Hi")
+    )
+    ticket_id = opened.json()["ticket_id"]
+    gateway = jwt.encode(
+        {"sub": "mail-gateway", "role": "agent", "via": "mail-gateway", "iss": "helpdesk-local",
+         "aud": "helpdesk", "iat": int(time.time()), "exp": int(time.time()) + 300},
+        dev_keys[0].read_bytes(), algorithm="RS256",
+    )  # fmt: skip
+
+    def item(ticket: str, state: str, message_id: str) -> dict[str, Any]:
+        return {
+            "ticket_id": ticket, "idempotency_key": f"delivery-{message_id}-{state}",
+            "email_message_id": message_id, "state": state, "account": "support@helpdesk.local",
+            "to": [sender.upper()], "subject": "Re: [#1] Hi", "automated": True,
+        }  # fmt: skip
+
+    ack = f"<{uuid.uuid4().hex}@helpdesk.local>"
+    reply = f"<{uuid.uuid4().hex}@helpdesk.local>"
+    nowhere = str(uuid.uuid4())
+    items = [
+        item(ticket_id, "sent", ack),
+        item(nowhere, "sent", ack),
+        item(ticket_id, "failed", reply),
+    ]
+    first = await api.post("/mail/deliveries", json={"items": items}, headers=bearer(gateway))
+    assert first.status_code == 202, first.text
+    assert [(i["recorded"], i["found"]) for i in first.json()["items"]] == [
+        (True, True), (False, False), (True, True),
+    ]  # fmt: skip
+    # The batch again, and one of its records through the single route: nothing new.
+    again = await api.post("/mail/deliveries", json={"items": items}, headers=bearer(gateway))
+    assert [i["recorded"] for i in again.json()["items"]] == [False, False, False]
+    single = {k: v for k, v in items[0].items() if k not in ("ticket_id", "idempotency_key")}
+    alone = await api.post(
+        f"/mail/tickets/{ticket_id}/deliveries", json=single,
+        headers={**bearer(gateway), "Idempotency-Key": items[0]["idempotency_key"]},
+    )  # fmt: skip
+    assert alone.status_code == 202, alone.text
+    assert alone.json() == {"recorded": False}
+
+    timeline = await api.get(f"/tickets/{ticket_id}/timeline", headers=bearer(gateway))
+    recorded = [e["data"] for e in timeline.json() if e["event_type"] == "EmailDeliveryRecorded"]
+    assert sorted((d["email_message_id"], d["state"]) for d in recorded) == sorted(
+        [(ack, "sent"), (reply, "failed")]
+    )
+    assert all(d["to"] == [sender] for d in recorded)
+    bad = await api.post("/mail/deliveries", json={"items": []}, headers=bearer(gateway))
+    assert bad.status_code == 422
+    portal = await api.post(
+        "/mail/deliveries", json={"items": items}, headers=bearer(mail_token(dev_keys, sender))
+    )
+    assert portal.status_code in (403, 404)

@@ -68,6 +68,16 @@ class EventStoreContract:
         assert recorded[0].traceparent == "00-t"
         assert recorded[0].log_position < recorded[1].log_position
 
+    async def test_stream_heads_are_their_types_and_versions(self, event_store: EventStore) -> None:
+        stream, other, missing = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        assert await event_store.stream_heads([stream, missing]) == {}
+        await event_store.append([batch(stream, 0, "a", "b"), batch(other, 0, "x")])
+        await event_store.append([batch(stream, 2, "c")])
+        assert await event_store.stream_heads([stream, other, missing]) == {
+            stream: ("ticket", 3),
+            other: ("ticket", 1),
+        }
+
     async def test_an_append_continues_where_the_stream_is(self, event_store: EventStore) -> None:
         stream = uuid.uuid4()
         await event_store.append([batch(stream, 0, "a")])

@@ -353,6 +353,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mail/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Deliveries
+         * @description The states of many outgoing mails (the send queue's batch) in one request and one
+         *     append; each item once per its ``idempotency_key``, as the single route would.
+         */
+        post: operations["record_deliveries_mail_deliveries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/mail/tickets": {
         parameters: {
             query?: never;
@@ -1603,6 +1624,16 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** DeliveriesBody */
+        DeliveriesBody: {
+            /** Items */
+            items: components["schemas"]["DeliveryItem"][];
+        };
+        /** DeliveriesRecorded */
+        DeliveriesRecorded: {
+            /** Items */
+            items: components["schemas"]["DeliveryRecorded"][];
+        };
         /** DeliveryBody */
         DeliveryBody: {
             /** Account */
@@ -1635,6 +1666,64 @@ export interface components {
             subject: string;
             /** To */
             to?: string[];
+        };
+        /** DeliveryItem */
+        DeliveryItem: {
+            /** Account */
+            account: string;
+            /**
+             * Attempts
+             * @default 1
+             */
+            attempts: number;
+            /**
+             * Automated
+             * @default false
+             */
+            automated: boolean;
+            /** Cc */
+            cc?: string[];
+            /** Email Message Id */
+            email_message_id: string;
+            /** Error */
+            error?: string | null;
+            /** Idempotency Key */
+            idempotency_key: string;
+            /** In Reply To */
+            in_reply_to?: string | null;
+            /** Message Id */
+            message_id?: string | null;
+            state: components["schemas"]["DeliveryState"];
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+            /** To */
+            to?: string[];
+        };
+        /** DeliveryRecorded */
+        DeliveryRecorded: {
+            /**
+             * Found
+             * @description false: no such ticket, nothing recorded
+             */
+            found: boolean;
+            /**
+             * Recorded
+             * @description false: recorded before under this key
+             */
+            recorded: boolean;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
         };
         /**
          * DeliveryState
@@ -4621,6 +4710,104 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    record_deliveries_mail_deliveries_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveriesBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveriesRecorded"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -97,6 +97,20 @@ CREATE TABLE IF NOT EXISTS mail_bouncing (
 );
 """
 
+#: A CTE and statement that add Message-ID $2 to ticket $1's thread (once).
+LINK = (
+    "linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
+    " VALUES ($2, $1) ON CONFLICT DO NOTHING RETURNING ticket_id)"
+    " INSERT INTO mail_tickets AS t (ticket_id, refs)"
+    " SELECT ticket_id, ARRAY[$2::text] FROM linked"
+    " ON CONFLICT (ticket_id) DO UPDATE SET refs = t.refs || $2::text"
+)
+#: Outbound mail $3 was sent: its row says so and its Message-ID $2 joins ticket $1's thread.
+MARK_SENT = (
+    "WITH sent AS (UPDATE mail_outbound SET state = 'sent', sent_at = now()"  # noqa: S608
+    f" WHERE outbound_id = $3), {LINK}"
+)
+
 
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     async def init(connection: asyncpg.Connection) -> None:
@@ -230,6 +244,12 @@ class MailStore:
         row = await self.pool.fetchrow("SELECT * FROM mail_tickets WHERE ticket_id = $1", ticket_id)
         return thread_of(row) if row else None
 
+    async def threads(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, TicketThread]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM mail_tickets WHERE ticket_id = ANY($1::uuid[])", list(ticket_ids)
+        )
+        return {row["ticket_id"]: thread_of(row) for row in rows}
+
     async def threads_by_number(self, number: int) -> list[TicketThread]:
         rows = await self.pool.fetch("SELECT * FROM mail_tickets WHERE number = $1", number)
         return [thread_of(row) for row in rows]
@@ -257,6 +277,60 @@ class MailStore:
             ticket_id, number, subject, customer_email, team_id, account_id, clear_team,
         )  # fmt: skip
 
+    async def landed(
+        self,
+        ticket_id: uuid.UUID,
+        *,
+        number: int | None,
+        subject: str | None,
+        customer_email: str | None,
+        account_id: uuid.UUID,
+        email_message_id: str,
+        participants: Iterable[str],
+        sender: str,
+    ) -> TicketThread:
+        """What the ticket service accepted for a mail, written through in one statement: the
+        ticket (as :meth:`upsert_ticket`), the mail's Message-ID in its thread (as
+        :meth:`link_message_id`), its participants, and its sender no longer bouncing."""
+        row = await self.pool.fetchrow(
+            "WITH linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
+            " VALUES ($6, $1) ON CONFLICT DO NOTHING RETURNING email_message_id),"
+            " cleared AS (DELETE FROM mail_bouncing WHERE address = $8)"
+            " INSERT INTO mail_tickets AS t (ticket_id, number, subject, customer_email,"
+            " account_id, participants, refs)"
+            " VALUES ($1, $2, coalesce($3, ''), $4, $5, ARRAY(SELECT DISTINCT unnest($7::text[])),"
+            " ARRAY(SELECT email_message_id FROM linked))"
+            " ON CONFLICT (ticket_id) DO UPDATE SET"
+            " number = coalesce(EXCLUDED.number, t.number),"
+            " subject = CASE WHEN $3::text IS NULL THEN t.subject ELSE EXCLUDED.subject END,"
+            " customer_email = coalesce(EXCLUDED.customer_email, t.customer_email),"
+            " account_id = coalesce(t.account_id, EXCLUDED.account_id),"
+            " participants = ARRAY(SELECT DISTINCT unnest(t.participants || $7::text[])),"
+            " refs = t.refs || EXCLUDED.refs"
+            " RETURNING *",
+            ticket_id, number, subject, customer_email, account_id, email_message_id,
+            list(participants), sender,
+        )  # fmt: skip
+        assert row is not None
+        return thread_of(row)
+
+    async def received(
+        self, ticket_id: uuid.UUID, email_message_id: str, account_address: str
+    ) -> None:
+        """A mail the ticket service recorded on the ticket (``EmailReceived``): the account it
+        came in on (kept if known) and its Message-ID in the thread, in one statement."""
+        await self.pool.execute(
+            "WITH linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
+            " VALUES ($2, $1) ON CONFLICT DO NOTHING RETURNING email_message_id)"
+            " INSERT INTO mail_tickets AS t (ticket_id, account_id, refs) VALUES ($1,"
+            " (SELECT account_id FROM mail_accounts WHERE address = lower($3)),"
+            " ARRAY(SELECT email_message_id FROM linked))"
+            " ON CONFLICT (ticket_id) DO UPDATE SET"
+            " account_id = coalesce(t.account_id, EXCLUDED.account_id),"
+            " refs = t.refs || EXCLUDED.refs",
+            ticket_id, email_message_id, account_address,
+        )  # fmt: skip
+
     async def add_participants(self, ticket_id: uuid.UUID, addresses: Iterable[str]) -> None:
         await self.pool.execute(
             "INSERT INTO mail_tickets AS t (ticket_id, participants) VALUES ($1, $2)"
@@ -270,11 +344,7 @@ class MailStore:
         """Remember that ``email_message_id`` belongs to the ticket's thread (in or out): one
         statement (atomic by itself; it runs several times per mail)."""
         await self.pool.execute(
-            "WITH linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
-            " VALUES ($2, $1) ON CONFLICT DO NOTHING RETURNING ticket_id)"
-            " INSERT INTO mail_tickets AS t (ticket_id, refs)"
-            " SELECT ticket_id, ARRAY[$2::text] FROM linked"
-            " ON CONFLICT (ticket_id) DO UPDATE SET refs = t.refs || $2::text",
+            f"WITH {LINK}",
             ticket_id,
             email_message_id,
         )
@@ -318,6 +388,18 @@ class MailStore:
             *values,
         )
 
+    async def mark_sent(
+        self, outbound_id: uuid.UUID, email_message_id: str, ticket_id: uuid.UUID
+    ) -> None:
+        """The mail went out: its row is ``sent`` and its Message-ID joins the ticket's thread,
+        in one statement (as :meth:`mark` and :meth:`link_message_id` would in two)."""
+        await self.pool.execute(
+            MARK_SENT,
+            ticket_id,
+            email_message_id,
+            outbound_id,
+        )
+
     async def outbound(self, ticket_id: uuid.UUID) -> list[asyncpg.Record]:
         return list(
             await self.pool.fetch(
@@ -335,9 +417,6 @@ class MailStore:
             address,
             email_message_id,
         )
-
-    async def clear_bouncing(self, address: str) -> None:
-        await self.pool.execute("DELETE FROM mail_bouncing WHERE address = $1", address)
 
     async def bouncing(self, addresses: Iterable[str]) -> set[str]:
         rows = await self.pool.fetch(

@@ -157,6 +157,13 @@ class TicketsApi:
             headers={"Idempotency-Key": key},
         )
 
+    async def record_deliveries(self, items: list[dict[str, Any]]) -> Answer:
+        """Delivery states of many tickets in one request (each item names its ticket and
+        key); the ticket service stores each once per key."""
+        return await self._call(
+            "POST", "/mail/deliveries", self.minter.gateway(), json={"items": items}
+        )
+
     async def download(self, attachment_id: str) -> bytes:
         try:
             response = await self._client.get(

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from helpdesk_platform.mail_branding import MailBranding, add_branded_html
+from mail_gateway.domain.parsing import PARSE_ONCE
 
 #: How many earlier Message-IDs ``References`` keeps (RFC 5322 allows any; clients cut long).
 MAX_REFERENCES = 20
@@ -46,7 +47,7 @@ def new_message_id(domain: str, seed: uuid.UUID) -> str:
 def compose(
     mail: OutgoingMail, now: datetime | None = None, branding: MailBranding | None = None
 ) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=PARSE_ONCE)
     message["From"] = Address(mail.from_name or "", addr_spec=mail.from_address)
     message["To"] = ", ".join(mail.to)
     if mail.cc:

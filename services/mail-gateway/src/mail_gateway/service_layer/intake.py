@@ -203,25 +203,21 @@ class Intake:
         """Write through what the ticket service accepted, so a reply that comes before the
         topic brings the events back still threads; acknowledge a new ticket."""
         ticket = answer.body["ticket"]
-        ticket_id = uuid.UUID(answer.body["ticket_id"])
-        await self._store.upsert_ticket(
-            ticket_id,
+        thread = await self._store.landed(
+            uuid.UUID(answer.body["ticket_id"]),
             number=ticket.get("number"),
             subject=ticket.get("subject"),
             customer_email=(ticket.get("requester_email") or "").lower() or None,
             account_id=account.account_id,
+            email_message_id=mail.message_id,
+            participants=participants,
+            sender=mail.from_address,
         )
-        await self._store.link_message_id(mail.message_id, ticket_id)
-        if participants:
-            await self._store.add_participants(ticket_id, participants)
-        await self._store.clear_bouncing(mail.from_address)
         created = bool(answer.body.get("created"))
         if created and account.settings.acknowledge and not answer.body.get("replayed"):
-            thread = await self._store.thread(ticket_id)
-            if thread is not None:
-                await self._acknowledge(account, thread, mail)
+            await self._acknowledge(account, thread, mail)
         kind = "follow-up" if answer.body.get("follow_up_of") else "created" if created else "added"
-        return Outcome(kind, ticket_id)
+        return Outcome(kind, thread.ticket_id)
 
     async def _body(
         self,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from helpdesk_events.tickets import (
 )
 from helpdesk_platform.mail_branding import MailBranding, text_to_html
 from mail_gateway.adapters.accounts import AccountStore
-from mail_gateway.adapters.smtp import SmtpFailed, submit
+from mail_gateway.adapters.smtp import SmtpFailed, SmtpSessions
 from mail_gateway.adapters.store import MailStore
 from mail_gateway.adapters.tickets_api import TicketsApi, TicketServiceUnavailable
 from mail_gateway.domain.accounts import Account
@@ -55,6 +56,28 @@ async def _default_branding() -> MailBranding:
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
+
+
+@dataclass
+class _Batch:
+    """What one pass of the send queue reads once for all its mails."""
+
+    threads: dict[uuid.UUID, TicketThread]
+    accounts: list[Account]
+    bouncing: set[str]
+    #: Delivery states to record on the tickets once the batch is sent.
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+    def account_for(self, thread: TicketThread) -> Account | None:
+        """The account the ticket came in on, else the first enabled one of its team."""
+        for account in self.accounts:
+            if account.account_id == thread.account_id:
+                return account
+        if thread.team_id is not None:
+            for account in self.accounts:
+                if account.settings.enabled and account.settings.team_id == thread.team_id:
+                    return account
+        return None
 
 
 class Outbound:
@@ -100,11 +123,7 @@ class Outbound:
                 ticket_id, team_id=event.to_team_id, clear_team=event.to_team_id is None
             )
         elif isinstance(event, EmailReceived):
-            account = await self._accounts.by_address(event.account)
-            await self._store.upsert_ticket(
-                ticket_id, account_id=account.account_id if account else None
-            )
-            await self._store.link_message_id(event.email_message_id, ticket_id)
+            await self._store.received(ticket_id, event.email_message_id, event.account)
         elif isinstance(event, TicketParticipantsAdded):
             await self._store.add_participants(ticket_id, event.addresses)
         elif isinstance(event, StatusChanged) and event.to_category is StatusCategory.RESOLVED:
@@ -164,36 +183,49 @@ class Outbound:
     # --- sending -----------------------------------------------------------------------------
 
     async def send_due(self, now: datetime | None = None) -> int:
+        """Send what is due, as one batch: the threads, accounts and bouncing addresses read
+        once for it, and one SMTP session per account across its mails."""
         now = now or datetime.now(UTC)
         rows = await self._store.due(now)
-        for row in rows:
-            await self._send(row, now)
+        if not rows:
+            return 0
+        threads = await self._store.threads({row["ticket_id"] for row in rows})
+        accounts = await self._accounts.all()
+        everyone = set().union(*(t.participants for t in threads.values()))
+        batch = _Batch(threads, accounts, await self._store.bouncing(everyone))
+        async with SmtpSessions() as sessions:
+            for row in rows:
+                await self._send(row, now, batch, sessions)
+        await self._record(batch.reports)
         return len(rows)
 
-    async def _account_for(self, thread: TicketThread) -> Account | None:
-        if thread.account_id is not None:
-            account = await self._accounts.get(thread.account_id)
-            if account is not None:
-                return account
-        accounts = [a for a in await self._accounts.all() if a.settings.enabled]
-        if thread.team_id is not None:
-            for account in accounts:
-                if account.settings.team_id == thread.team_id:
-                    return account
-        return None
+    async def _record(self, reports: list[dict[str, Any]]) -> None:
+        """The batch's delivery states on their tickets: one request, one append. A record
+        is the timeline's, not the send's: when the ticket service is away it is logged."""
+        if not reports:
+            return
+        try:
+            answer = await self._api.record_deliveries(reports)
+        except TicketServiceUnavailable as failure:
+            log.warning("delivery states not recorded", mails=len(reports), error=str(failure))
+            return
+        if not answer.ok:
+            log.warning("delivery states refused", mails=len(reports), status=answer.status,
+                        detail=str(answer.body.get("detail", ""))[:500])  # fmt: skip
 
-    async def _send(self, row: Any, now: datetime) -> None:
+    async def _send(self, row: Any, now: datetime, batch: _Batch, sessions: SmtpSessions) -> None:
         outbound_id = row["outbound_id"]
-        thread = await self._store.thread(row["ticket_id"])
-        account = await self._account_for(thread) if thread else None
+        thread = batch.threads.get(row["ticket_id"])
+        account = batch.account_for(thread) if thread else None
         if thread is None or account is None or not thread.customer_email:
             # Not a mail thread (a portal ticket whose team has no account): nothing to send.
             await self._store.mark(outbound_id, "skipped", error="no email account or customer")
             return
         payload = row["payload"]
-        own = {a.address for a in await self._accounts.all()}
-        bouncing = await self._store.bouncing(thread.participants)
-        cc = tuple(sorted(p for p in thread.participants if p not in own and p not in bouncing))
+        own = {a.address for a in batch.accounts}
+        cc = tuple(
+            sorted(p for p in thread.participants if p not in own and p not in batch.bouncing)
+        )
         attempts = row["attempts"] + 1
         email_message_id = row["email_message_id"]
         refs = tuple(r for r in thread.references if r != email_message_id)
@@ -203,7 +235,7 @@ class Outbound:
                 data = await self._api.download(a["attachment_id"])
                 files.append((a["filename"], a["content_type"], data))
         except TicketServiceUnavailable as error:
-            await self._retry(row, attempts, now, str(error), account, thread)
+            await self._retry(row, attempts, now, str(error), account, thread, batch)
             return
         branding = await self._branding()
         mail = OutgoingMail(
@@ -224,13 +256,16 @@ class Outbound:
         )
         await self._store.mark(outbound_id, "sending", attempts=attempts)
         try:
-            await submit(account, compose(mail, now, branding), [*mail.to, *mail.cc])
+            await sessions.submit(account, compose(mail, now, branding), [*mail.to, *mail.cc])
         except SmtpFailed as error:
-            await self._retry(row, attempts, now, str(error), account, thread, mail)
+            await self._retry(row, attempts, now, str(error), account, thread, batch, mail)
             return
-        await self._store.mark(outbound_id, "sent", sent_at=datetime.now(UTC))
-        await self._store.link_message_id(email_message_id, thread.ticket_id)
-        await self._report(thread, mail, account, row, attempts, "sent", None)
+        await self._store.mark_sent(outbound_id, email_message_id, thread.ticket_id)
+        # A later mail of this batch to the same thread refers to this one.
+        batch.threads[thread.ticket_id] = replace(
+            thread, references=(*thread.references, email_message_id)
+        )
+        batch.reports.append(self._report(thread, mail, account, row, attempts, "sent", None))
 
     async def _retry(
         self,
@@ -240,21 +275,23 @@ class Outbound:
         error: str,
         account: Account,
         thread: TicketThread,
+        batch: _Batch,
         mail: OutgoingMail | None = None,
     ) -> None:
         if attempts >= self._max_attempts:
             await self._store.mark(row["outbound_id"], "failed", attempts=attempts, error=error)
             log.warning("mail given up", ticket_id=str(thread.ticket_id), error=error)
             if mail is not None:
-                await self._report(thread, mail, account, row, attempts, "failed", error)
+                report = self._report(thread, mail, account, row, attempts, "failed", error)
+                batch.reports.append(report)
             return
         await self._store.mark(
             row["outbound_id"], "pending", attempts=attempts, error=error,
             next_attempt_at=now + backoff(attempts),
         )  # fmt: skip
 
-    async def _report(
-        self,
+    @staticmethod
+    def _report(
         thread: TicketThread,
         mail: OutgoingMail,
         account: Account,
@@ -262,8 +299,10 @@ class Outbound:
         attempts: int,
         state: str,
         error: str | None,
-    ) -> None:
-        body = {
+    ) -> dict[str, Any]:
+        return {
+            "ticket_id": str(thread.ticket_id),
+            "idempotency_key": f"delivery-{mail.message_id}-{state}"[:200],
             "email_message_id": mail.message_id,
             "message_id": row["payload"].get("message_id"),
             "state": state,
@@ -276,10 +315,3 @@ class Outbound:
             "error": error[:2000] if error else None,
             "automated": mail.automated,
         }
-        try:
-            await self._api.record(
-                thread.ticket_id, "deliveries", body, f"delivery-{mail.message_id}-{state}"[:200]
-            )
-        except TicketServiceUnavailable as failure:
-            log.warning("delivery state not recorded", ticket_id=str(thread.ticket_id),
-                        error=str(failure))  # fmt: skip

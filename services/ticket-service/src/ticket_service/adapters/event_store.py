@@ -230,6 +230,16 @@ class PostgresEventStore:
         )
         return [_record(row) for row in rows]
 
+    async def stream_heads(
+        self, stream_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[str, int]]:
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT ON (stream_id) stream_id, stream_type, stream_version FROM events"
+            " WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, stream_version DESC",
+            list(stream_ids),
+        )
+        return {row["stream_id"]: (row["stream_type"], row["stream_version"]) for row in rows}
+
     async def read_after(
         self,
         after: LogPosition,

@@ -87,6 +87,15 @@ class InMemoryEventStore:
             if up_to_version is None or r.envelope.stream_version <= up_to_version
         ]
 
+    async def stream_heads(
+        self, stream_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[str, int]]:
+        return {
+            stream_id: (stream[-1].envelope.stream_type, len(stream))
+            for stream_id in stream_ids
+            if (stream := self._streams.get(stream_id))
+        }
+
     @contextlib.asynccontextmanager
     async def read_ahead(self, *stream_ids: uuid.UUID | None) -> AsyncIterator[None]:
         """Nothing to save: every read is already in memory."""

@@ -217,12 +217,58 @@ async def record_delivery(
     idempotency_key: IdempotencyKey,
 ) -> dict[str, bool]:
     """What became of an outgoing mail (sending, sent, failed); shown on the timeline."""
-    event = EmailDeliveryRecorded(
-        **body.model_dump(exclude={"to", "cc"}),
+    return await _record(
+        ticket_id, _delivery(body), body, caller, mail, "delivery", idempotency_key
+    )
+
+
+def _delivery(body: DeliveryBody) -> EmailDeliveryRecorded:
+    return EmailDeliveryRecorded(
+        **body.model_dump(exclude={"to", "cc", "ticket_id", "idempotency_key"}),
         to=tuple(a.lower() for a in body.to),
         cc=tuple(a.lower() for a in body.cc),
     )
-    return await _record(ticket_id, event, body, caller, mail, "delivery", idempotency_key)
+
+
+class DeliveryItem(DeliveryBody):
+    ticket_id: uuid.UUID
+    idempotency_key: str = Field(min_length=1, max_length=200)
+
+
+class DeliveriesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[DeliveryItem] = Field(min_length=1, max_length=200)
+
+
+class DeliveryRecorded(BaseModel):
+    ticket_id: uuid.UUID
+    recorded: bool = Field(description="false: recorded before under this key")
+    found: bool = Field(description="false: no such ticket, nothing recorded")
+
+
+class DeliveriesRecorded(BaseModel):
+    items: list[DeliveryRecorded]
+
+
+@router.post("/deliveries", status_code=202, response_model=DeliveriesRecorded, responses=ERRORS)
+async def record_deliveries(
+    body: DeliveriesBody, caller: GatewayStaff, mail: Mail
+) -> DeliveriesRecorded:
+    """The states of many outgoing mails (the send queue's batch) in one request and one
+    append; each item once per its ``idempotency_key``, as the single route would."""
+    with refusals():
+        answers = await mail.record_deliveries(
+            [(item.ticket_id, _delivery(item), item.idempotency_key) for item in body.items],
+            _service_context(caller),
+        )
+    return DeliveriesRecorded(
+        items=[
+            DeliveryRecorded(
+                ticket_id=item.ticket_id, recorded=bool(answer), found=answer is not None
+            )
+            for item, answer in zip(body.items, answers, strict=True)
+        ]
+    )
 
 
 @router.post("/tickets/{ticket_id}/bounces", status_code=202, responses=ERRORS)

@@ -121,8 +121,11 @@ class CustomerApplication:
         access.require(access.caller_of(context), access.Action.MANAGE_CONTACTS)
         return await self._register_customer(new, context)
 
-    async def _register_customer(self, new: NewCustomer, context: CommandContext) -> Customer:
-        """Register a contact (also for a customer's own first ticket, see resolve_customer)."""
+    async def _register_customer(
+        self, new: NewCustomer, context: CommandContext, *, unclaimed: bool = False
+    ) -> Customer:
+        """Register a contact (also for a customer's own first ticket, see resolve_customer;
+        ``unclaimed``: the caller has just looked, nobody had the email)."""
         registered = rules.register_customer(
             name=new.name,
             email=new.email,
@@ -143,7 +146,11 @@ class CustomerApplication:
         claim = None
         if registered.email is not None:
             # Cheap early answer for the common duplicate; the claim below settles races.
-            existing = await self._streams.claims.owner(CONTACT_EMAIL, registered.email)
+            existing = (
+                None
+                if unclaimed
+                else await self._streams.claims.owner(CONTACT_EMAIL, registered.email)
+            )
             if existing is not None:
                 raise ContactExists(registered.email, existing)
             claim = Claim(CONTACT_EMAIL, registered.email, customer_id)
@@ -236,7 +243,7 @@ class CustomerApplication:
             if existing is not None:
                 return existing
         try:
-            return (await self._register_customer(new_customer, context)).id
+            return (await self._register_customer(new_customer, context, unclaimed=True)).id
         except ContactExists as exists:  # a concurrent twin registered it first
             return exists.existing_id
 

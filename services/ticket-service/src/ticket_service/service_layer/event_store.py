@@ -76,6 +76,13 @@ class EventStore(Protocol):
         """Within the block, reads of these streams may be served from one earlier read."""
         ...
 
+    async def stream_heads(
+        self, stream_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[str, int]]:
+        """Each existing stream's type and current version, without reading its events: enough
+        to append a record that no rule of the stream decides."""
+        ...
+
     async def next_ticket_number(self) -> int: ...
 
     async def read_after(self, after: LogPosition, limit: int = 500) -> list[RecordedEvent]:

@@ -12,8 +12,8 @@ ticket lands on its parent, to a Solved one reopens it (``domain.ticket.add_mess
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from helpdesk_events import DomainEvent, EventEnvelope, Visibility
@@ -25,10 +25,11 @@ from helpdesk_events.mail import (
 )
 from helpdesk_events.tickets import AttachmentRef
 from ticket_service.domain import ticket as tickets
-from ticket_service.domain.errors import VersionConflict
+from ticket_service.domain.errors import TicketNotFound, VersionConflict
+from ticket_service.domain.options import TicketOptions
 from ticket_service.domain.ticket import NewMessage, NewTicket, Ticket
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.event_store import EventStore, StreamAppend
+from ticket_service.service_layer.event_store import DuplicateEvent, EventStore, StreamAppend
 from ticket_service.service_layer.idempotency import (
     IdempotencyRequest,
     IdempotencyStore,
@@ -39,6 +40,9 @@ from ticket_service.service_layer.tickets import TICKET_STREAM, TicketApplicatio
 
 #: A merged ticket's parent may itself have been merged later; follow at most this many hops.
 MERGE_HOPS = 5
+
+#: The ticket an append was decided on, and each event appended after it with its envelope.
+_Appended = tuple[Ticket, list[tuple[DomainEvent, EventEnvelope]]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class MailOutcome:
     created: bool = False
     follow_up_of: uuid.UUID | None = None
     replayed: bool = False
+    #: The ticket after this request's append (None on a replay: read it): the answer needs
+    #: no second read of the stream just written.
+    ticket: Ticket | None = field(default=None, compare=False, repr=False)
 
     def body(self) -> dict[str, str | bool | None]:
         return {
@@ -224,12 +231,16 @@ class MailApplication:
                 follow_up_of=follow_up_of,
             )
             try:
-                stored = await self._append_once(ticket, events, context, request, outcome, first)
+                stored, after = await self._append_once(
+                    ticket, events, context, request, outcome, first
+                )
             except VersionConflict:
                 if first is None:  # a fresh stream: nobody else can have written it
                     ticket = await self._tickets.get_ticket(ticket.id)  # it moved: read it again
                 raise
-            return outcome if stored is None else MailOutcome.of(stored.body)
+            if stored is not None:
+                return MailOutcome.of(stored.body)
+            return replace(outcome, ticket=self._after(after, options))
 
         return await RETRY.run(attempt)
 
@@ -252,14 +263,28 @@ class MailApplication:
         request: IdempotencyRequest,
         outcome: MailOutcome,
         first: EventEnvelope | None = None,
-    ) -> StoredResponse | None:
-        """Append and remember the outcome under the key; the earlier outcome if a twin won.
-        With ``first`` (a new ticket's creation) the stream is appended from its start."""
+    ) -> tuple[StoredResponse | None, _Appended]:
+        """Append and remember the outcome under the key; the earlier outcome if a twin won
+        (else None), and what was appended. With ``first`` (a new ticket's creation) the
+        stream is appended from its start."""
         append = decided_append(
             ticket.id, TICKET_STREAM, ticket.version, events, context, self._clock()
         )
         if first is not None:
             append = StreamAppend(ticket.id, TICKET_STREAM, 0, [first, *append.events])
+        stored = await self._remember(append, context, request, outcome)
+        later = append.events[1:] if first is not None else append.events
+        return stored, (ticket, list(zip(events, later, strict=True)))
+
+    async def _remember(
+        self,
+        append: StreamAppend,
+        context: CommandContext,
+        request: IdempotencyRequest,
+        outcome: MailOutcome,
+    ) -> StoredResponse | None:
+        """Append and keep the outcome under the key in one statement; the earlier outcome
+        if a twin request won, else None."""
         response = StoredResponse(201, outcome.body())
         stored = await self._idempotency.append(
             append,
@@ -271,6 +296,14 @@ class MailApplication:
         )
         return None if stored is response else stored
 
+    @staticmethod
+    def _after(appended: _Appended, options: TicketOptions) -> Ticket:
+        """The ticket after an append of ours, folded from the state it was decided on."""
+        ticket, events = appended
+        for event, envelope in events:
+            ticket = tickets.apply(ticket, ticket.id, event, envelope.occurred_at, options)
+        return ticket
+
     # --- outbound ------------------------------------------------------------------------
 
     async def record(
@@ -281,14 +314,104 @@ class MailApplication:
         request: IdempotencyRequest,
     ) -> bool:
         """Append a delivery state or a bounce once per key (also on a Closed ticket: it is a
-        record of what happened, not a change to the conversation). False: already recorded."""
+        record of what happened, not a change to the conversation). False: already recorded.
+        The event's id derives from the key, so :meth:`record_many` and this agree."""
         stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
         if stored is not None:
             return False
+        event_id = record_event_id(request.scope, request.key)
 
         async def attempt() -> bool:
-            ticket = await self._tickets.get_ticket(ticket_id)
-            outcome = MailOutcome(ticket_id=ticket.id, message_id=None)
-            return await self._append_once(ticket, [event], context, request, outcome) is None
+            # No rule of the ticket decides a record: its version is all the append needs,
+            # not a fold of its stream.
+            head = (await self._store.stream_heads([ticket_id])).get(ticket_id)
+            if head is None or head[0] != TICKET_STREAM:
+                raise TicketNotFound(f"no ticket {ticket_id}")
+            outcome = MailOutcome(ticket_id=ticket_id, message_id=None)
+            append = decided_append(
+                ticket_id, TICKET_STREAM, head[1], [event], context, self._clock(),
+                event_id=lambda _: event_id,
+            )  # fmt: skip
+            try:
+                return await self._remember(append, context, request, outcome) is None
+            except DuplicateEvent:  # recorded by a batch already
+                return False
 
         return await RETRY.run(attempt)
+
+    async def record_many(
+        self, records: Sequence[MailRecord], context: CommandContext
+    ) -> list[bool | None]:
+        """Delivery states of many tickets in one append (the send queue's batch): True
+        recorded, False recorded before, None no such ticket. Each record's event id derives
+        from its key: a batch sent again, or a record also sent alone, is stored once. When a
+        ticket moved meanwhile, or a record is in already, the batch goes one by one."""
+        heads = await self._store.stream_heads([r.ticket_id for r in records])
+        mine: dict[uuid.UUID, list[MailRecord]] = {}
+        for record in records:
+            head = heads.get(record.ticket_id)
+            if head is not None and head[0] == TICKET_STREAM:
+                mine.setdefault(record.ticket_id, []).append(record)
+        now = self._clock()
+        appends = [
+            decided_append(
+                ticket_id,
+                TICKET_STREAM,
+                heads[ticket_id][1],
+                [r.event for r in on_ticket],
+                context,
+                now,
+                event_id=_ids_of(on_ticket),
+            )
+            for ticket_id, on_ticket in mine.items()
+        ]
+        try:
+            if appends:
+                await self._store.append(appends, traceparent=context.traceparent)
+            return [True if r.ticket_id in mine else None for r in records]
+        except (VersionConflict, DuplicateEvent):
+            return [await self._record_alone(r, context) for r in records]
+
+    async def _record_alone(self, record: MailRecord, context: CommandContext) -> bool | None:
+        async def attempt() -> bool | None:
+            head = (await self._store.stream_heads([record.ticket_id])).get(record.ticket_id)
+            if head is None or head[0] != TICKET_STREAM:
+                return None
+            append = decided_append(
+                record.ticket_id, TICKET_STREAM, head[1], [record.event], context,
+                self._clock(), event_id=lambda _: record.event_id,
+            )  # fmt: skip
+            try:
+                await self._store.append([append], traceparent=context.traceparent)
+            except DuplicateEvent:
+                return False
+            return True
+
+        return await RETRY.run(attempt)
+
+
+#: Event ids of the gateway's records derive from (scope, key) in this namespace.
+RECORD_NAMESPACE = uuid.UUID("6f1d8f0e-3c52-4a9e-9d1b-6a0c3f2e7b55")
+
+
+def _ids_of(records: Sequence[MailRecord]) -> Callable[[int], uuid.UUID]:
+    """The n-th (from 1) event's id of an append of ``records``."""
+    return lambda n: records[n - 1].event_id
+
+
+def record_event_id(scope: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(RECORD_NAMESPACE, f"{scope}\n{key}")
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """One record of a batch (a delivery state) for a ticket, under the gateway's key."""
+
+    ticket_id: uuid.UUID
+    event: EmailDeliveryRecorded | EmailBounced
+    scope: str
+    key: str
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        return record_event_id(self.scope, self.key)

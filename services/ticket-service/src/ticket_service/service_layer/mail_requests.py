@@ -18,7 +18,12 @@ from ticket_service.service_layer import access
 from ticket_service.service_layer.attachments import AttachmentFiles
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.idempotency import IdempotencyRequest
-from ticket_service.service_layer.mail import EmailMessage, MailApplication, MailOutcome
+from ticket_service.service_layer.mail import (
+    EmailMessage,
+    MailApplication,
+    MailOutcome,
+    MailRecord,
+)
 from ticket_service.service_layer.tickets import TicketApplication
 
 __all__ = ["InboundMail", "MailRequests"]
@@ -72,7 +77,7 @@ class MailRequests:
             team_id=team_id,
         )
         outcome = await self._mail.open_ticket(new, message, context, inbound.request("open", key))
-        return outcome, await self._tickets.get_ticket(outcome.ticket_id)
+        return outcome, await self._answered(outcome)
 
     async def add_message(
         self,
@@ -96,7 +101,13 @@ class MailRequests:
             inbound.request("message", key),
             by_customer=not who.is_staff,
         )
-        return outcome, await self._tickets.get_ticket(outcome.ticket_id)
+        return outcome, await self._answered(outcome)
+
+    async def _answered(self, outcome: MailOutcome) -> Ticket:
+        """The ticket to answer with: as the append left it, or read (a replayed request)."""
+        if outcome.ticket is not None:
+            return outcome.ticket
+        return await self._tickets.get_ticket(outcome.ticket_id)
 
     async def record(
         self,
@@ -110,6 +121,19 @@ class MailRequests:
         """A delivery state or a bounce, once per key; False when already recorded."""
         request = IdempotencyRequest.of(f"{GATEWAY}:{scope}", key, payload)
         return await self._mail.record(ticket_id, event, context, request)
+
+    async def record_deliveries(
+        self,
+        deliveries: Sequence[tuple[uuid.UUID, EmailDeliveryRecorded, str]],
+        context: CommandContext,
+    ) -> list[bool | None]:
+        """Delivery states of many tickets (ticket, event, key) in one append; each as
+        :meth:`record` with scope ``delivery`` would store it, at most once per key."""
+        scope = f"{GATEWAY}:delivery"
+        return await self._mail.record_many(
+            [MailRecord(ticket_id, event, scope, key) for ticket_id, event, key in deliveries],
+            context,
+        )
 
     async def _message(self, who: access.Principal, inbound: InboundMail) -> EmailMessage:
         return EmailMessage(

@@ -227,7 +227,11 @@ class TicketApplication:
         """A new ticket checked and decided as :meth:`create_ticket` does, but not appended:
         the caller appends the envelope (stream version 1) with more events in one statement
         (a ticket from a mail and its first message)."""
-        return await self._decided(await self._checked_new(new, context), context)
+        checked = await self._checked_new(new, context)
+        # Deciding reads the contact resolved above twice (it exists; its company and name):
+        # one read of its stream serves both.
+        async with self._store.read_ahead(checked.customer_id):
+            return await self._decided(checked, context)
 
     async def _checked_new(self, new: NewTicket, context: CommandContext) -> NewTicket:
         who = access.caller_of(context)
