@@ -262,6 +262,23 @@ TICKET_SERVICE |= {
         ),
         MAIL_GATEWAY_ONLY,
     ),
+    ("POST", "/mail/deliveries"): Route(
+        Call(
+            body={
+                "items": [
+                    {
+                        "ticket_id": "{ticket_a}",
+                        "idempotency_key": "delivery-matrix-{unique}",
+                        "email_message_id": "<batch@helpdesk.local>",
+                        "state": "sent",
+                        "account": "support@helpdesk.local",
+                    }
+                ]
+            },
+            fresh=("unique",),
+        ),
+        MAIL_GATEWAY_ONLY,
+    ),
     ("POST", "/mail/tickets/{ticket_id}/bounces"): Route(
         Call(TICKET_A, body={"address": "budi@example.co.id"}, headers=_ONCE, fresh=("unique",)),
         MAIL_GATEWAY_ONLY,
