@@ -1,6 +1,11 @@
 """SLA reports over ``sla_outcomes`` (see migration 0007): per team or assignee and metric, and
 per ticket.
 
+Per team or assignee the figures are read from the rollup ``sla_report_buckets`` (migration
+0013; ``domain/sla_histogram.py`` says why and how): counts, compliance and averages exact, the
+median and p90 within the error bound stated there. Grouped by a custom field, or asked for
+``exact=True``, they are computed from every outcome of the period (``percentile_cont``).
+
 An outcome counts in a period when its ``at`` falls in it: when the metric was met, or, while it
 is breached and not met, when it broke. A breached metric met later therefore moves from the
 period it broke in (``breached_open``) to the period it was met in (``met_late``). Groups are the
@@ -13,11 +18,15 @@ under each of its choices, and tickets without a value form the ``None`` group.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import asyncpg
+
+from ticket_service.domain.sla_histogram import percentile, split_period
 
 GroupBy = Literal["team", "assignee"]
 GROUP_COLUMNS: dict[str, str] = {"team": "v.team_id", "assignee": "v.assignee_id"}
@@ -62,6 +71,58 @@ def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(float(seconds), 3)
 
 
+#: Per group (the rollup's ``team_id`` or ``assignee_id``), metric and business-time bucket:
+#: the blocks of whole UTC days ($1 tiers, $2 blocks) from the rollup, the rest of the period
+#: (ranges $3 to $4) from the outcomes, binned as the rollup bins them; of teams $5 (all: null).
+ROLLUP_QUERY = """
+WITH parts AS (
+    SELECT b.team_id, b.assignee_id, b.metric, b.bucket, b.met_within, b.met_late,
+        b.breached_open, b.met_seconds
+    FROM unnest($1::smallint[], $2::integer[]) AS u(tier, block)
+    JOIN sla_report_buckets b ON b.tier = u.tier AND b.block = u.block
+    UNION ALL
+    SELECT v.team_id, v.assignee_id, o.metric, sla_outcome_bucket(o.met, o.elapsed_seconds),
+        (o.met AND o.within_target)::int, (o.met AND NOT o.within_target)::int,
+        (NOT o.met)::int,
+        CASE WHEN o.met AND o.elapsed_seconds IS NOT NULL THEN o.elapsed_seconds ELSE 0 END
+    FROM unnest($3::timestamptz[], $4::timestamptz[]) AS e(first, until)
+    JOIN sla_outcomes o ON o.at >= e.first AND o.at < e.until
+    LEFT JOIN ticket_views v USING (ticket_id)
+)
+SELECT {column} AS group_id, metric, bucket, sum(met_within)::int AS met_within,
+    sum(met_late)::int AS met_late, sum(breached_open)::int AS breached_open,
+    sum(met_seconds) AS met_seconds
+FROM parts WHERE $5::uuid[] IS NULL OR team_id = ANY($5)
+GROUP BY 1, 2, 3 HAVING sum(met_within) + sum(met_late) + sum(breached_open) > 0
+ORDER BY 1 NULLS LAST, 2, 3
+"""
+
+
+def _compliance(within: int, total: int) -> float:
+    """``round(100.0 * within / total, 2)`` as PostgreSQL rounds it (halves away from zero)."""
+    ratio = Decimal(100 * within) / Decimal(total)
+    return float(ratio.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _from_buckets(rows: list[asyncpg.Record]) -> MetricFigures:
+    """One group's and metric's figures from its rows of ``ROLLUP_QUERY``."""
+    within = sum(row["met_within"] for row in rows)
+    late = sum(row["met_late"] for row in rows)
+    total = within + late + sum(row["breached_open"] for row in rows)
+    counts = {r["bucket"]: r["met_within"] + r["met_late"] for r in rows if r["bucket"] >= 0}
+    timed = sum(counts.values())
+    seconds = sum(row["met_seconds"] for row in rows if row["bucket"] >= 0)
+    return MetricFigures(
+        met_within=within,
+        met_late=late,
+        breached_open=total - within - late,
+        compliance=_compliance(within, total),
+        average_business_seconds=_rounded(seconds / timed if timed else None),
+        median_business_seconds=_rounded(percentile(counts, 0.5)),
+        p90_business_seconds=_rounded(percentile(counts, 0.9)),
+    )
+
+
 class SlaReports:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -74,10 +135,14 @@ class SlaReports:
         teams: frozenset[uuid.UUID] | None = None,
         *,
         custom_key: str | None = None,
+        exact: bool = False,
     ) -> list[GroupFigures]:
         """Per group, per metric, the outcomes with ``start <= at < end`` (of tickets of
         ``teams`` when given); groups by id (or by the value of custom field ``custom_key``),
-        then the one without (``None``) last; every metric present (zeros when it had none)."""
+        then the one without (``None``) last; every metric present (zeros when it had none).
+        By team or assignee from the rollup unless ``exact``."""
+        if custom_key is None and not exact:
+            return await self._from_rollup(group_by, start, end, teams)
         column = GROUP_COLUMNS[group_by]
         join, args = "", []
         if custom_key is not None:
@@ -103,6 +168,37 @@ class SlaReports:
         if custom_key is not None:
             return [GroupFigures(None, metrics, value) for value, metrics in groups.items()]
         return [GroupFigures(group_id, metrics) for group_id, metrics in groups.items()]
+
+    async def _from_rollup(
+        self,
+        group_by: GroupBy,
+        start: datetime,
+        end: datetime,
+        teams: frozenset[uuid.UUID] | None,
+    ) -> list[GroupFigures]:
+        parts = split_period(start, end)
+        column = {"team": "team_id", "assignee": "assignee_id"}[group_by]
+        rows = await self._pool.fetch(
+            ROLLUP_QUERY.format(column=column),
+            [tier for tier, _ in parts.blocks],
+            [block for _, block in parts.blocks],
+            [first for first, _ in parts.edges],
+            [until for _, until in parts.edges],
+            None if teams is None else sorted(teams),
+        )
+        by_metric: dict[Any, dict[str, list[asyncpg.Record]]] = defaultdict(dict)
+        for row in rows:
+            by_metric[row["group_id"]].setdefault(row["metric"], []).append(row)
+        return [
+            GroupFigures(
+                group_id,
+                {
+                    metric: _from_buckets(metrics[metric]) if metric in metrics else MetricFigures()
+                    for metric in METRICS
+                },
+            )
+            for group_id, metrics in by_metric.items()
+        ]
 
     @staticmethod
     async def _by_group(
