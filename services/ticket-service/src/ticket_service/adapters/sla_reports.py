@@ -178,14 +178,19 @@ class SlaReports:
     ) -> list[GroupFigures]:
         parts = split_period(start, end)
         column = {"team": "team_id", "assignee": "assignee_id"}[group_by]
-        rows = await self._pool.fetch(
-            ROLLUP_QUERY.format(column=column),
-            [tier for tier, _ in parts.blocks],
-            [block for _, block in parts.blocks],
-            [first for first, _ in parts.edges],
-            [until for _, until in parts.edges],
-            None if teams is None else sorted(teams),
-        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            # ~60,000 rows for 90 days by assignee, grouped in memory; in one process (parallel
+            # workers cost more than they save at this size).
+            await connection.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+            await connection.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            rows = await connection.fetch(
+                ROLLUP_QUERY.format(column=column),
+                [tier for tier, _ in parts.blocks],
+                [block for _, block in parts.blocks],
+                [first for first, _ in parts.edges],
+                [until for _, until in parts.edges],
+                None if teams is None else sorted(teams),
+            )
         by_metric: dict[Any, dict[str, list[asyncpg.Record]]] = defaultdict(dict)
         for row in rows:
             by_metric[row["group_id"]].setdefault(row["metric"], []).append(row)

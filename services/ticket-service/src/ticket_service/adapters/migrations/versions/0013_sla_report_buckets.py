@@ -24,8 +24,12 @@ the same tickets in different orders can deadlock; PostgreSQL then fails one, an
 consumers retry a failed batch.
 
 The rows are built here from the outcomes as they are (a rebuild by replay writes them again
-through the triggers). ``tests/integration/test_sla_rollup.py`` compares the reports read from
-them with the exact query.
+through the triggers), in the key's order: a report reads a block's rows together (a 90-day
+report over the bench's data set read 62,000 rows from 35,000 pages when they were not; a
+few hundred in order). The counts are updated in place (HOT: no index holds them), so the table
+leaves 30 % of each page free for those updates to stay on their page.
+``tests/integration/test_sla_rollup.py`` compares the reports read from them with the exact
+query.
 
 Revision ID: 0013
 Revises: 0012
@@ -56,7 +60,7 @@ def upgrade() -> None:
         met_seconds    double precision NOT NULL DEFAULT 0,
         CONSTRAINT sla_report_buckets_key
             UNIQUE NULLS NOT DISTINCT (tier, block, metric, team_id, assignee_id, bucket)
-    );
+    ) WITH (fillfactor = 70);
 
     -- domain/sla_histogram.py bucket_of: 0 under one second, then eight buckets per doubling.
     CREATE FUNCTION sla_seconds_bucket(seconds double precision) RETURNS smallint
@@ -164,7 +168,7 @@ def upgrade() -> None:
         coalesce(sum(o.elapsed_seconds) FILTER (WHERE o.met), 0)
     FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id)
         CROSS JOIN generate_series(0, 3) AS t
-    GROUP BY 1, 2, 3, 4, 5, 6;
+    GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6;
     ANALYZE sla_report_buckets;
     """
     )
