@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 from alembic import command
 
-from helpdesk_events import TeamChanged, TicketAssigned
+from helpdesk_events import DomainEvent, TeamChanged, TicketAssigned
 from ticket_service.adapters.event_store import create_pool
 from ticket_service.adapters.migrate import alembic_config, upgrade
 from ticket_service.adapters.sla_reports import GroupFigures, SlaReports
@@ -33,14 +33,47 @@ pytestmark = pytest.mark.integration
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAYS = 75
 ROLLUP_ROWS = (
-    "SELECT tier, block, metric, team_id, assignee_id, bucket, met_within, met_late,"
-    " breached_open, round(met_seconds::numeric, 3) AS met_seconds FROM sla_report_buckets"
-    " WHERE met_within <> 0 OR met_late <> 0 OR breached_open <> 0"
-    " ORDER BY tier, block, metric, team_id, assignee_id, bucket"
+    "SELECT tier, block, metric, team_id, assignee_id, met_within, met_late, breached_open,"
+    " round(met_seconds::numeric, 3) AS met_seconds, counts, array_lower(counts, 1) AS first"
+    " FROM sla_report_buckets ORDER BY tier, block, metric, team_id, assignee_id"
 )
 
 
+def _rows(records: list[asyncpg.Record]) -> list[tuple[object, ...]]:
+    """The rollup's rows that count something, each histogram as its buckets in use (a row the
+    triggers emptied, or a bucket, may stay as zeros)."""
+    rows = []
+    for r in records:
+        counts = {b: n for b, n in enumerate(r["counts"] or (), r["first"] or 0) if n}
+        if r["met_within"] or r["met_late"] or r["breached_open"]:
+            rows.append((*tuple(r)[:9], counts))
+    return rows
+
+
+#: Two transactions moving counts between the same groups in opposite orders deadlock;
+#: PostgreSQL fails one, which the projectors retry (the whole batch) - and so do these.
+RETRIES = 5
+
+
+async def _retrying(write: Callable[[], Awaitable[None]]) -> None:
+    for _ in range(RETRIES - 1):
+        try:
+            return await write()
+        except asyncpg.DeadlockDetectedError:
+            continue
+    await write()
+
+
 class Ticket(TicketHistory):
+    async def _apply(self, event: DomainEvent, at: datetime) -> None:
+        version = self._version
+
+        async def write() -> None:
+            self._version = version
+            await super(Ticket, self)._apply(event, at)
+
+        await _retrying(write)
+
     async def assigned(self, agent: uuid.UUID, at: datetime) -> None:
         await self._apply(TicketAssigned(assignee_id=agent, method="manual"), at)
 
@@ -83,7 +116,7 @@ async def _outcomes(pool: asyncpg.Pool, rng: random.Random, ticket_id: uuid.UUID
             met(ticket_id, RESOLUTION, created + timedelta(seconds=seconds), seconds, within=True)
         )
     for event in events:
-        await apply(pool, event)
+        await _retrying(lambda event=event: apply(pool, event))
 
 
 async def _history(pool: asyncpg.Pool) -> tuple[list[uuid.UUID], dict[uuid.UUID, list[uuid.UUID]]]:
@@ -179,14 +212,14 @@ async def test_the_rollup_reports_what_every_outcome_says(pool: asyncpg.Pool, ur
     assert groups - {None} <= {a for members in agents.values() for a in members}
 
     # A rebuild from the rows (the migration run again) gives the rows the triggers kept.
-    kept = [tuple(row) for row in await pool.fetch(ROLLUP_ROWS)]
+    kept = _rows(await pool.fetch(ROLLUP_ROWS))
     config = alembic_config(url)
     await asyncio.to_thread(command.downgrade, config, "0012")
     await asyncio.to_thread(command.upgrade, config, "0013")
     connection = await asyncpg.connect(url)  # no statement prepared before the rebuild
     try:
-        rebuilt = [tuple(row) for row in await connection.fetch(ROLLUP_ROWS)]
+        rebuilt = _rows(await connection.fetch(ROLLUP_ROWS))
     finally:
         await connection.close()
     assert rebuilt == kept
-    assert len(kept) > 1000
+    assert len(kept) > 500

@@ -18,7 +18,7 @@ under each of its choices, and tickets without a value form the ``None`` group.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -70,39 +70,33 @@ def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(float(seconds), 3)
 
 
-#: Per group (the rollup's ``team_id`` or ``assignee_id``) and metric: the counts, the sum of
-#: the met times, and the histogram (buckets and their counts, ascending) - from the blocks of
-#: whole UTC days ($1 tiers, $2 blocks) in the rollup, and the rest of the period (ranges $3 to
-#: $4) from the outcomes, binned as the rollup bins them; of teams $5 (all: null). One row per
-#: group and metric: building the histograms here, not from a row per bucket in Python, halved
-#: the by-assignee report's time on the loaded bench machine.
+#: Rows of counts, met-time sums and histograms (``counts``, subscripts from ``first``) to add
+#: up per group (the rollup's ``team_id`` or ``assignee_id``) and metric: the rollup's blocks of
+#: whole UTC days ($1 tiers, $2 blocks), and the rest of the period (ranges $3 to $4) from the
+#: outcomes, binned as the rollup bins them; of teams $5 (all: null). The histograms are added
+#: up here, in Python: PostgreSQL has no sum of arrays, and unnesting them cost more than
+#: reading them (~1,350 rows of ~70 buckets for 90 days by assignee).
 ROLLUP_QUERY = """
 WITH parts AS (
-    SELECT b.team_id, b.assignee_id, b.metric, b.bucket, b.met_within, b.met_late,
-        b.breached_open, b.met_seconds
+    SELECT b.team_id, b.assignee_id, b.metric, b.met_within, b.met_late, b.breached_open,
+        b.met_seconds, b.counts
     FROM unnest($1::smallint[], $2::integer[]) AS u(tier, block)
     JOIN sla_report_buckets b ON b.tier = u.tier AND b.block = u.block
     UNION ALL
-    SELECT v.team_id, v.assignee_id, o.metric, sla_outcome_bucket(o.met, o.elapsed_seconds),
-        (o.met AND o.within_target)::int, (o.met AND NOT o.within_target)::int,
-        (NOT o.met)::int,
-        CASE WHEN o.met AND o.elapsed_seconds IS NOT NULL THEN o.elapsed_seconds ELSE 0 END
+    SELECT v.team_id, v.assignee_id, o.metric,
+        count(*) FILTER (WHERE o.met AND o.within_target)::int,
+        count(*) FILTER (WHERE o.met AND NOT o.within_target)::int,
+        count(*) FILTER (WHERE NOT o.met)::int,
+        coalesce(sum(o.elapsed_seconds) FILTER (WHERE o.met), 0),
+        sla_histogram_of(array_agg(sla_outcome_bucket(o.met, o.elapsed_seconds)))
     FROM unnest($3::timestamptz[], $4::timestamptz[]) AS e(first, until)
     JOIN sla_outcomes o ON o.at >= e.first AND o.at < e.until
     LEFT JOIN ticket_views v USING (ticket_id)
-), buckets AS (
-    SELECT {column} AS group_id, metric, bucket, sum(met_within) AS met_within,
-        sum(met_late) AS met_late, sum(breached_open) AS breached_open,
-        sum(met_seconds) AS met_seconds
-    FROM parts WHERE $5::uuid[] IS NULL OR team_id = ANY($5)
-    GROUP BY 1, 2, 3 HAVING sum(met_within) + sum(met_late) + sum(breached_open) > 0
+    GROUP BY 1, 2, 3
 )
-SELECT group_id, metric, sum(met_within)::int AS met_within, sum(met_late)::int AS met_late,
-    sum(breached_open)::int AS breached_open,
-    sum(met_seconds) FILTER (WHERE bucket >= 0) AS met_seconds,
-    array_agg(bucket ORDER BY bucket) FILTER (WHERE bucket >= 0) AS buckets,
-    array_agg((met_within + met_late)::int ORDER BY bucket) FILTER (WHERE bucket >= 0) AS counts
-FROM buckets GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2
+SELECT {column} AS group_id, metric, met_within, met_late, breached_open, met_seconds, counts,
+    array_lower(counts, 1) AS first
+FROM parts WHERE $5::uuid[] IS NULL OR team_id = ANY($5)
 """
 
 
@@ -112,20 +106,38 @@ def _compliance(within: int, total: int) -> float:
     return float(ratio.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _from_histogram(row: asyncpg.Record) -> MetricFigures:
-    """One group's and metric's figures from its row of ``ROLLUP_QUERY``."""
-    within, late, open_ = row["met_within"], row["met_late"], row["breached_open"]
-    counts = dict(zip(row["buckets"] or (), row["counts"] or (), strict=True))
-    timed = sum(counts.values())
-    return MetricFigures(
-        met_within=within,
-        met_late=late,
-        breached_open=open_,
-        compliance=_compliance(within, within + late + open_),
-        average_business_seconds=_rounded(row["met_seconds"] / timed if timed else None),
-        median_business_seconds=_rounded(percentile(counts, 0.5)),
-        p90_business_seconds=_rounded(percentile(counts, 0.9)),
-    )
+@dataclass
+class _Sums:
+    """One group's and metric's rows of ``ROLLUP_QUERY``, added up."""
+
+    met_within: int = 0
+    met_late: int = 0
+    breached_open: int = 0
+    met_seconds: float = 0.0
+    counts: dict[int, int] = field(default_factory=dict)
+
+    def add(self, row: asyncpg.Record) -> None:
+        self.met_within += row["met_within"]
+        self.met_late += row["met_late"]
+        self.breached_open += row["breached_open"]
+        self.met_seconds += row["met_seconds"]
+        counts = self.counts
+        for bucket, n in enumerate(row["counts"] or (), row["first"] or 0):
+            if n:
+                counts[bucket] = counts.get(bucket, 0) + n
+
+    def figures(self) -> MetricFigures:
+        within, late, open_ = self.met_within, self.met_late, self.breached_open
+        timed = sum(self.counts.values())
+        return MetricFigures(
+            met_within=within,
+            met_late=late,
+            breached_open=open_,
+            compliance=_compliance(within, within + late + open_),
+            average_business_seconds=_rounded(self.met_seconds / timed if timed else None),
+            median_business_seconds=_rounded(percentile(self.counts, 0.5)),
+            p90_business_seconds=_rounded(percentile(self.counts, 0.9)),
+        )
 
 
 class SlaReports:
@@ -183,24 +195,28 @@ class SlaReports:
     ) -> list[GroupFigures]:
         parts = split_period(start, end)
         column = {"team": "team_id", "assignee": "assignee_id"}[group_by]
-        async with self._pool.acquire() as connection, connection.transaction():
-            # ~60,000 rows for 90 days by assignee, grouped in memory; in one process (parallel
-            # workers cost more than they save at this size).
-            await connection.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
-            await connection.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            rows = await connection.fetch(
-                ROLLUP_QUERY.format(column=column),
-                [tier for tier, _ in parts.blocks],
-                [block for _, block in parts.blocks],
-                [first for first, _ in parts.edges],
-                [until for _, until in parts.edges],
-                None if teams is None else sorted(teams),
-            )
-        groups: dict[Any, dict[str, MetricFigures]] = {}
+        rows = await self._pool.fetch(
+            ROLLUP_QUERY.format(column=column),
+            [tier for tier, _ in parts.blocks],
+            [block for _, block in parts.blocks],
+            [first for first, _ in parts.edges],
+            [until for _, until in parts.edges],
+            None if teams is None else sorted(teams),
+        )
+        sums: dict[Any, dict[str, _Sums]] = {}
         for row in rows:
-            metrics = groups.setdefault(row["group_id"], {m: MetricFigures() for m in METRICS})
-            metrics[row["metric"]] = _from_histogram(row)
-        return [GroupFigures(group_id, metrics) for group_id, metrics in groups.items()]
+            sums.setdefault(row["group_id"], {}).setdefault(row["metric"], _Sums()).add(row)
+        # As the exact query orders them: by id, the group without one last.
+        ordered = sorted(sums, key=lambda group: (group is None, group or uuid.UUID(int=0)))
+        results = []
+        for group_id in ordered:
+            metrics = {m: MetricFigures() for m in METRICS}
+            for metric, total in sums[group_id].items():
+                if total.met_within + total.met_late + total.breached_open:
+                    metrics[metric] = total.figures()
+            if any(f != MetricFigures() for f in metrics.values()):
+                results.append(GroupFigures(group_id, metrics))
+        return results
 
     @staticmethod
     async def _by_group(

@@ -2,10 +2,13 @@
 ``ticket_service/domain/sla_histogram.py``).
 
 One row per block of UTC days (``tier`` 0-3: 1, 4, 16 or 64 days; ``block`` = day number since
-1970-01-01 shifted right by ``2 * tier``), metric, the ticket's *current* team and assignee (as
-the exact report groups), and business-time ``bucket`` (``-1``: no time - breached and not met):
-how many outcomes were met within their target, met late and breached open, and the sum of the
-met times (the average stays exact).
+1970-01-01 shifted right by ``2 * tier``), metric and the ticket's *current* team and assignee
+(as the exact report groups): how many outcomes were met within their target, met late and
+breached open, the sum of the met times (the average stays exact), and ``counts``, the met
+times' histogram: ``counts[b]`` outcomes in business-time bucket ``b``, an array whose
+subscripts are the buckets (from the lowest bucket used; null: none). One row per block and
+group, not one per bucket: a 90-day report by assignee over the bench's data set reads 1,350
+rows (70 buckets each on average) instead of 62,000, ~50 ms instead of ~250 (load ~10).
 
 Kept by triggers, in the transaction that writes the row they follow, whoever writes it (the
 SLA projector, a replay, a repair):
@@ -24,10 +27,9 @@ the same tickets in different orders can deadlock; PostgreSQL then fails one, an
 consumers retry a failed batch.
 
 The rows are built here from the outcomes as they are (a rebuild by replay writes them again
-through the triggers), in the key's order: a report reads a block's rows together (a 90-day
-report over the bench's data set read 62,000 rows from 35,000 pages when they were not; a
-few hundred in order). The counts are updated in place (HOT: no index holds them), so the table
-leaves 30 % of each page free for those updates to stay on their page.
+through the triggers), in the key's order, so that a block's rows lie together. The counts are
+updated in place (HOT: no index holds them); the table leaves 30 % of each page free for those
+updates to stay on their page.
 ``tests/integration/test_sla_rollup.py`` compares the reports read from them with the exact
 query.
 
@@ -53,13 +55,13 @@ def upgrade() -> None:
         metric         text NOT NULL,
         team_id        uuid,
         assignee_id    uuid,
-        bucket         smallint NOT NULL CHECK (bucket >= -1),
         met_within     integer NOT NULL DEFAULT 0,
         met_late       integer NOT NULL DEFAULT 0,
         breached_open  integer NOT NULL DEFAULT 0,
         met_seconds    double precision NOT NULL DEFAULT 0,
+        counts         integer[],
         CONSTRAINT sla_report_buckets_key
-            UNIQUE NULLS NOT DISTINCT (tier, block, metric, team_id, assignee_id, bucket)
+            UNIQUE NULLS NOT DISTINCT (tier, block, metric, team_id, assignee_id)
     ) WITH (fillfactor = 70);
 
     -- domain/sla_histogram.py bucket_of: 0 under one second, then eight buckets per doubling.
@@ -72,6 +74,30 @@ def upgrade() -> None:
         LANGUAGE sql IMMUTABLE PARALLEL SAFE
         RETURN CASE WHEN met AND seconds IS NOT NULL THEN sla_seconds_bucket(seconds) ELSE -1 END;
 
+    -- A histogram with n more (or fewer) times in bucket b (-1: no time, unchanged); the
+    -- array grows to a bucket outside it, the positions between are null.
+    CREATE FUNCTION sla_histogram_add(counts integer[], b integer, n integer) RETURNS integer[]
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    BEGIN
+        IF b >= 0 THEN
+            counts[b] := coalesce(counts[b], 0) + n;
+        END IF;
+        RETURN counts;
+    END $$;
+
+    -- The histogram of the buckets given (one time each; -1: none).
+    CREATE FUNCTION sla_histogram_of(buckets smallint[]) RETURNS integer[]
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    DECLARE
+        counts integer[];
+        b smallint;
+    BEGIN
+        FOREACH b IN ARRAY coalesce(buckets, '{}') LOOP
+            counts := sla_histogram_add(counts, b, 1);
+        END LOOP;
+        RETURN counts;
+    END $$;
+
     -- Add (sign 1) or take out (sign -1) one outcome's counts in each tier.
     CREATE FUNCTION sla_report_count(
         o sla_outcomes, team uuid, assignee uuid, sign integer
@@ -79,19 +105,21 @@ def upgrade() -> None:
     DECLARE
         day integer := (o.at AT TIME ZONE 'UTC')::date - date '1970-01-01';
         timed boolean := o.met AND o.elapsed_seconds IS NOT NULL;
+        b smallint := sla_outcome_bucket(o.met, o.elapsed_seconds);
     BEGIN
-        INSERT INTO sla_report_buckets AS b (tier, block, metric, team_id, assignee_id, bucket,
-            met_within, met_late, breached_open, met_seconds)
+        INSERT INTO sla_report_buckets AS r (tier, block, metric, team_id, assignee_id,
+            met_within, met_late, breached_open, met_seconds, counts)
         SELECT t, day >> (2 * t), o.metric, team, assignee,
-            sla_outcome_bucket(o.met, o.elapsed_seconds),
             sign * (o.met AND o.within_target)::int, sign * (o.met AND NOT o.within_target)::int,
-            sign * (NOT o.met)::int, CASE WHEN timed THEN sign * o.elapsed_seconds ELSE 0 END
+            sign * (NOT o.met)::int, CASE WHEN timed THEN sign * o.elapsed_seconds ELSE 0 END,
+            sla_histogram_add(NULL, b, sign)
         FROM generate_series(0, 3) AS t
         ON CONFLICT ON CONSTRAINT sla_report_buckets_key DO UPDATE SET
-            met_within = b.met_within + excluded.met_within,
-            met_late = b.met_late + excluded.met_late,
-            breached_open = b.breached_open + excluded.breached_open,
-            met_seconds = b.met_seconds + excluded.met_seconds;
+            met_within = r.met_within + excluded.met_within,
+            met_late = r.met_late + excluded.met_late,
+            breached_open = r.breached_open + excluded.breached_open,
+            met_seconds = r.met_seconds + excluded.met_seconds,
+            counts = sla_histogram_add(r.counts, b, sign);
     END $$;
 
     CREATE FUNCTION sla_report_outcome_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -158,17 +186,18 @@ def upgrade() -> None:
 
     -- Nothing may change the outcomes or the groups between the build and the triggers.
     LOCK TABLE sla_outcomes, ticket_views IN SHARE ROW EXCLUSIVE MODE;
-    INSERT INTO sla_report_buckets (tier, block, metric, team_id, assignee_id, bucket,
-        met_within, met_late, breached_open, met_seconds)
+    INSERT INTO sla_report_buckets (tier, block, metric, team_id, assignee_id,
+        met_within, met_late, breached_open, met_seconds, counts)
     SELECT t, ((o.at AT TIME ZONE 'UTC')::date - date '1970-01-01') >> (2 * t), o.metric,
-        v.team_id, v.assignee_id, sla_outcome_bucket(o.met, o.elapsed_seconds),
+        v.team_id, v.assignee_id,
         count(*) FILTER (WHERE o.met AND o.within_target),
         count(*) FILTER (WHERE o.met AND NOT o.within_target),
         count(*) FILTER (WHERE NOT o.met),
-        coalesce(sum(o.elapsed_seconds) FILTER (WHERE o.met), 0)
+        coalesce(sum(o.elapsed_seconds) FILTER (WHERE o.met), 0),
+        sla_histogram_of(array_agg(sla_outcome_bucket(o.met, o.elapsed_seconds)))
     FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id)
         CROSS JOIN generate_series(0, 3) AS t
-    GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6;
+    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5;
     ANALYZE sla_report_buckets;
     """
     )
@@ -184,6 +213,8 @@ def downgrade() -> None:
     DROP FUNCTION sla_report_ticket_moved();
     DROP FUNCTION sla_report_outcome_changed();
     DROP FUNCTION sla_report_count(sla_outcomes, uuid, uuid, integer);
+    DROP FUNCTION sla_histogram_of(smallint[]);
+    DROP FUNCTION sla_histogram_add(integer[], integer, integer);
     DROP FUNCTION sla_outcome_bucket(boolean, double precision);
     DROP FUNCTION sla_seconds_bucket(double precision);
     DROP TABLE sla_report_buckets;
