@@ -17,7 +17,8 @@ SLA projector, a replay, a repair):
   taken out and the new row's added, under the ticket's team and assignee in ``ticket_views``
   (none when the ticket is not there yet);
 * ``ticket_views`` insert, delete or a change of team or assignee: the ticket's outcomes move from
-  the old group to the new one.
+  the old group to the new one;
+* either table truncated (a projection rebuild truncates ``ticket_views``): built again.
 
 The two run in different consumers (the SLA projector and the ticket projector), so each first
 takes a transaction advisory lock on the ticket (key space ``(1913, hashtext(ticket id))``, of
@@ -184,20 +185,40 @@ def upgrade() -> None:
             IS DISTINCT FROM (NEW.team_id, NEW.assignee_id))
         EXECUTE FUNCTION sla_report_ticket_moved();
 
+    -- The rollup built again from the outcomes and the groups as they are: by the migration,
+    -- and when either table is emptied (TRUNCATE fires no row trigger; a projection rebuild
+    -- empties ticket_views, and its replay then moves each ticket's outcomes from no group).
+    CREATE FUNCTION sla_report_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM sla_report_buckets;
+        INSERT INTO sla_report_buckets (tier, block, metric, team_id, assignee_id,
+            met_within, met_late, breached_open, met_seconds, counts)
+        SELECT t, ((o.at AT TIME ZONE 'UTC')::date - date '1970-01-01') >> (2 * t), o.metric,
+            v.team_id, v.assignee_id,
+            count(*) FILTER (WHERE o.met AND o.within_target),
+            count(*) FILTER (WHERE o.met AND NOT o.within_target),
+            count(*) FILTER (WHERE NOT o.met),
+            coalesce(sum(o.elapsed_seconds) FILTER (WHERE o.met), 0),
+            sla_histogram_of(array_agg(sla_outcome_bucket(o.met, o.elapsed_seconds)))
+        FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id)
+            CROSS JOIN generate_series(0, 3) AS t
+        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5;
+    END $$;
+
+    CREATE FUNCTION sla_report_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM sla_report_rebuild();
+        RETURN NULL;
+    END $$;
+
+    CREATE TRIGGER sla_report_outcomes_emptied AFTER TRUNCATE ON sla_outcomes
+        FOR EACH STATEMENT EXECUTE FUNCTION sla_report_emptied();
+    CREATE TRIGGER sla_report_tickets_emptied AFTER TRUNCATE ON ticket_views
+        FOR EACH STATEMENT EXECUTE FUNCTION sla_report_emptied();
+
     -- Nothing may change the outcomes or the groups between the build and the triggers.
     LOCK TABLE sla_outcomes, ticket_views IN SHARE ROW EXCLUSIVE MODE;
-    INSERT INTO sla_report_buckets (tier, block, metric, team_id, assignee_id,
-        met_within, met_late, breached_open, met_seconds, counts)
-    SELECT t, ((o.at AT TIME ZONE 'UTC')::date - date '1970-01-01') >> (2 * t), o.metric,
-        v.team_id, v.assignee_id,
-        count(*) FILTER (WHERE o.met AND o.within_target),
-        count(*) FILTER (WHERE o.met AND NOT o.within_target),
-        count(*) FILTER (WHERE NOT o.met),
-        coalesce(sum(o.elapsed_seconds) FILTER (WHERE o.met), 0),
-        sla_histogram_of(array_agg(sla_outcome_bucket(o.met, o.elapsed_seconds)))
-    FROM sla_outcomes o LEFT JOIN ticket_views v USING (ticket_id)
-        CROSS JOIN generate_series(0, 3) AS t
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5;
+    SELECT sla_report_rebuild();
     ANALYZE sla_report_buckets;
     """
     )
@@ -206,6 +227,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
+    DROP TRIGGER sla_report_tickets_emptied ON ticket_views;
+    DROP TRIGGER sla_report_outcomes_emptied ON sla_outcomes;
+    DROP FUNCTION sla_report_emptied();
+    DROP FUNCTION sla_report_rebuild();
     DROP TRIGGER sla_report_ticket_updated ON ticket_views;
     DROP TRIGGER sla_report_ticket_inserted ON ticket_views;
     DROP TRIGGER sla_report_outcome_updated ON sla_outcomes;
