@@ -25,7 +25,14 @@ the API gateway (its overhead is measured in its own section of ``docs/benchmark
 ``git archive``, its migrations), then migrate to this checkout's head and measure again: the
 same data, the same run.
 
+``--keep DIR`` leaves the data set (PostgreSQL and Kafka data, keys, the teams and agents) in
+``DIR``; ``--reuse DIR`` measures it again without the ~20 minutes of building it: with
+``--baseline REV`` the baseline's service first (on the schema as the data set has it), then this
+checkout's migrations and service; without, this checkout's only.
+
     python bench/reports_1m.py --tickets 100000 --baseline main
+    python bench/reports_1m.py --tickets 100000 --baseline main --keep /tmp/bench-1m
+    python bench/reports_1m.py --reuse /tmp/bench-1m --baseline main
 """
 
 from __future__ import annotations
@@ -466,24 +473,35 @@ class Stack:
         subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
 
 
+STATE_FILE = "bench-state.json"
+
+
 @contextlib.contextmanager
-def throwaway_stack() -> Iterator[Stack]:
+def throwaway_stack(keep: Path | None = None) -> Iterator[Stack]:
+    """A private PostgreSQL and Kafka in a temporary directory, or in ``keep`` (left there for
+    ``--reuse``; started again on the same ports when ``keep`` already holds a data set)."""
     paths = StackPaths.discover()
-    with tempfile.TemporaryDirectory(prefix="bench-reports-") as home_dir:
-        home = Path(home_dir)
-        postgres = LocalPostgres(home / "pg", port=free_port())
-        controller = free_port()
-        kafka = LocalKafka(
-            home / "kafka", free_port(exclude=[controller]), controller, "512m",
-            libs=paths.kafka_libs,
-        )  # fmt: skip
+    with contextlib.ExitStack() as cleanup:
+        if keep is None:
+            home = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-reports-")))
+        else:
+            home = keep.resolve()
+            home.mkdir(parents=True, exist_ok=True)
+        state = home / STATE_FILE
+        saved = orjson.loads(state.read_bytes()) if state.is_file() else {}
+        pg_port = saved.get("postgres_port") or free_port()
+        controller = saved.get("kafka_controller_port") or free_port(exclude=[pg_port])
+        kafka_port = saved.get("kafka_port") or free_port(exclude=[pg_port, controller])
+        postgres = LocalPostgres(home / "pg", port=pg_port)
+        kafka = LocalKafka(home / "kafka", kafka_port, controller, "512m", libs=paths.kafka_libs)
         stack: Stack | None = None
         try:
             postgres.start()
             kafka.start()
             ensure_topics(kafka.bootstrap)
             server = postgres.dsn("postgres")
-            create_database(server, "tickets")
+            if not saved:
+                create_database(server, "tickets")
             private, public = ensure_dev_keys(home / "jwt")
             stack = Stack(
                 home, postgres, kafka, database_dsn(server, "tickets"), private.read_bytes(), public
@@ -494,6 +512,38 @@ def throwaway_stack() -> Iterator[Stack]:
                 stack.stop_service()
             kafka.stop()
             postgres.stop()
+
+
+def save_state(stack: Stack, directory: Directory, loaded: dict[str, float]) -> None:
+    """What ``--reuse`` needs of a kept data set: the ports its Kafka was formatted with, the
+    directory (teams, zones, agents, leads) and the size of the history."""
+    state = {
+        "postgres_port": stack.postgres.port,
+        "kafka_port": stack.kafka.port,
+        "kafka_controller_port": stack.kafka.controller_port,
+        "directory": {
+            "teams": [str(t) for t in directory.teams],
+            "zones": {str(t): z for t, z in directory.zones.items()},
+            "agents": {str(t): [str(a) for a in m] for t, m in directory.agents.items()},
+            "leads": {str(t): str(a) for t, a in directory.leads.items()},
+            "manager": str(directory.manager),
+        },
+        "loaded": loaded,
+    }
+    (stack.home / STATE_FILE).write_bytes(orjson.dumps(state, option=orjson.OPT_INDENT_2))
+
+
+def load_state(home: Path) -> tuple[Directory, dict[str, float]]:
+    state = orjson.loads((home / STATE_FILE).read_bytes())
+    d = state["directory"]
+    directory = Directory(
+        teams=[uuid.UUID(t) for t in d["teams"]],
+        zones={uuid.UUID(t): z for t, z in d["zones"].items()},
+        agents={uuid.UUID(t): [uuid.UUID(a) for a in m] for t, m in d["agents"].items()},
+        leads={uuid.UUID(t): uuid.UUID(a) for t, a in d["leads"].items()},
+        manager=uuid.UUID(d["manager"]),
+    )
+    return directory, state["loaded"]
 
 
 def source_of(revision: str, into: Path) -> Path:
@@ -716,41 +766,46 @@ async def main() -> None:
         help="with --baseline: after the baseline, wait until this file exists before migrating"
         " (to work on the change against the loaded database, whose URL is printed)",
     )
+    reuse = parser.add_mutually_exclusive_group()
+    reuse.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="build the data set in DIR and leave it there (PostgreSQL and Kafka data, keys,"
+        " the directory of teams and agents) for --reuse",
+    )
+    reuse.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="measure a data set kept with --keep instead of building one (~20 min); with"
+        " --baseline the baseline's service runs on the schema as it is, then this checkout's"
+        " migrations run",
+    )
     args = parser.parse_args()
+    if args.reuse is not None and not (args.reuse / STATE_FILE).is_file():
+        parser.error(f"{args.reuse} holds no data set kept with --keep")
     print(describe(), f"load average {loadavg()}", flush=True)
-    with throwaway_stack() as stack, tempfile.TemporaryDirectory() as sources:
+    with (
+        throwaway_stack(args.keep or args.reuse) as stack,
+        tempfile.TemporaryDirectory() as sources,
+    ):
         baseline = source_of(args.baseline, Path(sources)) if args.baseline else None
-        stack.migrate(baseline)
-        stack.start_service(baseline)
-        directory = make_directory(stack)
-        print(f"loading {args.tickets:,} tickets over {args.days} days ...", flush=True)
-        loaded = await load_history(
-            stack.dsn, stack.kafka.bootstrap, directory, args.tickets, args.days, args.seed
-        )
+        if args.reuse is not None:
+            directory, loaded = load_state(stack.home)
+            if baseline is not None:
+                stack.start_service(baseline)
+        else:
+            stack.migrate(baseline)
+            stack.start_service(baseline)
+            directory = make_directory(stack)
+            loaded = await build(stack, directory, args)
         events = loaded["ticket_events"] + loaded["sla_events"]
-        print(
-            f"appended {loaded['ticket_events']:,.0f} ticket events and produced"
-            f" {loaded['sla_events']:,.0f} SLA events ({events:,.0f}) in {loaded['seconds']:.0f} s",
-            flush=True,
-        )
-        began = time.monotonic()
-        while True:
-            projected, behind, recorded = await caught_up(stack.dsn)
-            print(f"  {projected:,} tickets projected, {behind:,} events behind,"
-                  f" {recorded:,} SLA outcomes recorded", flush=True)  # fmt: skip
-            if projected >= args.tickets and behind == 0 and recorded >= loaded["outcomes"]:
-                break
-            if time.monotonic() - began > 3600:
-                raise SystemExit("the projectors did not catch up in an hour")
-            await asyncio.sleep(15)
-        print(
-            f"projected in {time.monotonic() - began:.0f} s after the load"
-            f" (load average {loadavg()})",
-            flush=True,
-        )
+        print(f"history: {events:,.0f} events", flush=True)
         label = f"ticket service of {args.baseline}" if args.baseline else "this checkout"
-        await measure(stack, directory, args.requests, args.seed, label)
-        if baseline is not None:
+        if args.reuse is None or baseline is not None:
+            await measure(stack, directory, args.requests, args.seed, label)
+        if baseline is not None or args.reuse is not None:
             if args.wait_for is not None:
                 print(f"\ndatabase: {stack.dsn}\nwaiting for {args.wait_for} ...", flush=True)
                 while not args.wait_for.exists():  # noqa: ASYNC110 - a file a person makes
@@ -761,6 +816,38 @@ async def main() -> None:
             print(f"\nmigrated to this checkout's head in {time.monotonic() - began:.1f} s")
             stack.start_service(None)
             await measure(stack, directory, args.requests, args.seed, "this checkout")
+
+
+async def build(stack: Stack, directory: Directory, args: argparse.Namespace) -> dict[str, float]:
+    """Load the history and wait for the projectors to catch up; kept for ``--reuse``."""
+    print(f"loading {args.tickets:,} tickets over {args.days} days ...", flush=True)
+    loaded = await load_history(
+        stack.dsn, stack.kafka.bootstrap, directory, args.tickets, args.days, args.seed
+    )
+    events = loaded["ticket_events"] + loaded["sla_events"]
+    print(
+        f"appended {loaded['ticket_events']:,.0f} ticket events and produced"
+        f" {loaded['sla_events']:,.0f} SLA events ({events:,.0f}) in {loaded['seconds']:.0f} s",
+        flush=True,
+    )
+    began = time.monotonic()
+    while True:
+        projected, behind, recorded = await caught_up(stack.dsn)
+        print(f"  {projected:,} tickets projected, {behind:,} events behind,"
+              f" {recorded:,} SLA outcomes recorded", flush=True)  # fmt: skip
+        if projected >= args.tickets and behind == 0 and recorded >= loaded["outcomes"]:
+            break
+        if time.monotonic() - began > 3600:
+            raise SystemExit("the projectors did not catch up in an hour")
+        await asyncio.sleep(15)
+    print(
+        f"projected in {time.monotonic() - began:.0f} s after the load (load average {loadavg()})",
+        flush=True,
+    )
+    if args.keep is not None:
+        save_state(stack, directory, loaded)
+        print(f"kept in {stack.home}: measure it again with --reuse {stack.home}", flush=True)
+    return loaded
 
 
 def _exit_on_term(signum: int, _frame: object) -> None:

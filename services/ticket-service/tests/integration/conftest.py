@@ -126,3 +126,33 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 30
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.05)
+
+
+#: Index scans only (a sequential scan when there is no index to use), and none at all.
+WITH_INDEXES = {"enable_seqscan": "off"}
+WITHOUT_INDEXES = {
+    "enable_indexscan": "off",
+    "enable_indexonlyscan": "off",
+    "enable_bitmapscan": "off",
+}
+
+
+@pytest.fixture(scope="module")
+async def index_pools(
+    make_database: Callable[[str], str],
+) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool, asyncpg.Pool]]:
+    """A database of the module's own (events applied to the projections without the log, as
+    in test_resolved_at.py), written through the first pool, read through a pool that scans
+    the indexes and one that cannot (test_report_indexes.py, test_list_indexes.py)."""
+    url = make_database("indexes")
+    await asyncio.to_thread(upgrade, url)
+    writer = await create_pool(url, min_size=1, max_size=4)
+    indexed = await asyncpg.create_pool(url, min_size=1, max_size=2, server_settings=WITH_INDEXES)
+    plain = await asyncpg.create_pool(url, min_size=1, max_size=2, server_settings=WITHOUT_INDEXES)
+    yield writer, indexed, plain
+    for pool in (plain, indexed, writer):
+        await pool.close()
+
+
+async def explain(connection: asyncpg.Connection | asyncpg.Pool, query: str, *args: object) -> str:
+    return "\n".join(row[0] for row in await connection.fetch(f"EXPLAIN {query}", *args))
