@@ -5,17 +5,17 @@
  * (the SLA policy form's calendar editor), entered once and used by policies and teams. Each
  * shows who uses it; deleting one in use is the API's 409, shown with what uses it.
  */
-import { Group, MultiSelect, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { Group, MultiSelect, Select, Stack, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import type { Team } from "../../shared/api/client";
 import { useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
-import { DeleteResult, UsedBy } from "./calendarParts";
+import { DeleteResult, SharedItems } from "./calendarParts";
 import { CalendarFields, officeHours } from "./CalendarFields";
-import { ListTable, RemoveButton, SaveResult, useSaving } from "./common";
-import { FormOrNew, NamedItemForm, RowActions } from "./editing";
+import { RemoveButton, SaveResult, useSaving } from "./common";
+import { FormOrNew, NamedItemForm } from "./editing";
 import { HolidayListsAdmin } from "./HolidayListsAdmin";
 import {
   SLA_CONFIG,
@@ -196,37 +196,24 @@ export default function CalendarsAdmin() {
       <Title order={3} size="h4">
         {t("admin.calendars.calendarsTitle")}
       </Title>
-      <ListTable
+      <SharedItems
+        rows={rows}
+        rowId={(row) => row.calendar_id}
+        testId="calendar-row"
         headings={[
-          t("admin.calendars.name"),
           t("admin.calendars.timeZone"),
           t("admin.calendars.hours"),
           t("admin.calendars.linkedLists"),
-          t("admin.calendars.usedBy"),
-          t("admin.sla.actions"),
+        ]}
+        cells={(row) => [
+          row.calendar.time_zone,
+          hoursOf(row, t("admin.calendars.alwaysOpen")),
+          row.holiday_list_ids.join(", ") || "—",
         ]}
         empty={t("admin.calendars.noCalendars")}
-        count={rows.length}
-      >
-        {rows.map((row) => (
-          <Table.Tr key={row.calendar_id} data-testid="calendar-row">
-            <Table.Td>{row.name}</Table.Td>
-            <Table.Td>{row.calendar.time_zone}</Table.Td>
-            <Table.Td>{hoursOf(row, t("admin.calendars.alwaysOpen"))}</Table.Td>
-            <Table.Td>{row.holiday_list_ids.join(", ") || "—"}</Table.Td>
-            <Table.Td>
-              <UsedBy users={row.used_by} />
-            </Table.Td>
-            <Table.Td>
-              <RowActions
-                name={row.name}
-                onEdit={() => setEditing({ named: editable(row), isNew: false })}
-                onDelete={() => remove.mutate(row.calendar_id)}
-              />
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
+        onEdit={(row) => setEditing({ named: editable(row), isNew: false })}
+        onDelete={(id) => remove.mutate(id)}
+      />
       <DeleteResult error={remove.error} done={remove.isSuccess} />
       <FormOrNew
         form={

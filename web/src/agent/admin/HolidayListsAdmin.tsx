@@ -3,16 +3,16 @@
  * a list that calendars and policies link. The list with who uses each, a form (dates, ranges,
  * yearly dates - the calendar editor's holiday rows), and delete, whose 409 names the users.
  */
-import { Stack, Table, Title } from "@mantine/core";
+import { Stack, Title } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import type { AdminSchemas } from "./adminApi";
 import { adminApi } from "./adminApi";
-import { DeleteResult, UsedBy } from "./calendarParts";
+import { DeleteResult, SharedItems } from "./calendarParts";
 import { HolidayFields } from "./CalendarFields";
-import { ListTable, useSaving } from "./common";
-import { FormOrNew, NamedItemForm, RowActions } from "./editing";
+import { useSaving } from "./common";
+import { FormOrNew, NamedItemForm } from "./editing";
 import { SLA_CONFIG, useHolidayLists, type HolidayListView } from "./slaConfig";
 
 type HolidayList = AdminSchemas["HolidayListDocument"];
@@ -90,33 +90,16 @@ export function HolidayListsAdmin() {
       <Title order={3} size="h4">
         {t("admin.calendars.holidayLists")}
       </Title>
-      <ListTable
-        headings={[
-          t("admin.calendars.name"),
-          t("admin.calendars.holidays"),
-          t("admin.calendars.usedBy"),
-          t("admin.sla.actions"),
-        ]}
+      <SharedItems
+        rows={rows}
+        rowId={(row) => row.holiday_list_id}
+        testId="holiday-list-row"
+        headings={[t("admin.calendars.holidays")]}
+        cells={(row) => [t("admin.calendars.holidayCount", { count: row.holidays.length })]}
         empty={t("admin.calendars.noLists")}
-        count={rows.length}
-      >
-        {rows.map((row) => (
-          <Table.Tr key={row.holiday_list_id} data-testid="holiday-list-row">
-            <Table.Td>{row.name}</Table.Td>
-            <Table.Td>{t("admin.calendars.holidayCount", { count: row.holidays.length })}</Table.Td>
-            <Table.Td>
-              <UsedBy users={row.used_by} />
-            </Table.Td>
-            <Table.Td>
-              <RowActions
-                name={row.name}
-                onEdit={() => setEditing({ list: editable(row), isNew: false })}
-                onDelete={() => remove.mutate(row.holiday_list_id)}
-              />
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
+        onEdit={(row) => setEditing({ list: editable(row), isNew: false })}
+        onDelete={(id) => remove.mutate(id)}
+      />
       <DeleteResult error={remove.error} done={remove.isSuccess} />
       <FormOrNew
         form={
