@@ -395,6 +395,32 @@ def sla_worker(
 
 
 @pytest.fixture(scope="module")
+def assignment_worker(
+    ticket_stack: Stack,
+    tmp_path_factory: pytest.TempPathFactory,
+    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
+) -> ServiceProcess:
+    """The real assignment worker on the port the gateway routes to, and the ticket service's
+    command consumer that carries out its AssignTicket and RouteTicket (a group of the module's
+    own), for the modules that use them (the admin setup and routing screens)."""
+    suffix = uuid.uuid4().hex[:8]
+    env = {**ticket_stack.service_env, "HELPDESK_COMMANDS_GROUP": f"commands-admin-{suffix}"}
+    start_module_service("ticket-commands", ["-m", "ticket_service", "commands"], env)
+    worker = start_module_service(
+        "assignment-service",
+        ["-m", "assignment_service", "worker"],
+        {
+            **ticket_stack.service_env,
+            "HELPDESK_ASSIGNMENT_APP_ID": f"assignment-admin-{suffix}",
+            "HELPDESK_ASSIGNMENT_HTTP_PORT": str(ticket_stack.assignment_port),
+            "HELPDESK_ASSIGNMENT_DATA_DIR": str(tmp_path_factory.mktemp("assignment-admin")),
+        },
+    )
+    worker.wait_http(f"http://127.0.0.1:{ticket_stack.assignment_port}/readyz", timeout=180)
+    return worker
+
+
+@pytest.fixture(scope="module")
 def mail_gateway(
     ticket_stack: Stack,
     kafka_bootstrap: str,

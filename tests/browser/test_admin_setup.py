@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import smtplib
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -57,31 +56,6 @@ def setup_team(ticket_stack: Stack) -> dict[str, Any]:
             api.put(f"/teams/{made['id']}/members/{member}").raise_for_status()
         made["members"] = [ticket_stack.agent_id, colleague.json()["id"]]
         return made
-
-
-@pytest.fixture(scope="module")
-def assignment_worker(
-    ticket_stack: Stack,
-    tmp_path_factory: pytest.TempPathFactory,
-    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> ServiceProcess:
-    """The real assignment worker on the port the gateway routes to, and the ticket service's
-    command consumer that carries out its AssignTicket (a group of this module's own)."""
-    suffix = uuid.uuid4().hex[:8]
-    env = {**ticket_stack.service_env, "HELPDESK_COMMANDS_GROUP": f"commands-setup-{suffix}"}
-    start_module_service("ticket-commands", ["-m", "ticket_service", "commands"], env)
-    worker = start_module_service(
-        "assignment-service",
-        ["-m", "assignment_service", "worker"],
-        {
-            **ticket_stack.service_env,
-            "HELPDESK_ASSIGNMENT_APP_ID": f"assignment-setup-{suffix}",
-            "HELPDESK_ASSIGNMENT_HTTP_PORT": str(ticket_stack.assignment_port),
-            "HELPDESK_ASSIGNMENT_DATA_DIR": str(tmp_path_factory.mktemp("assignment-setup")),
-        },
-    )
-    worker.wait_http(f"http://127.0.0.1:{ticket_stack.assignment_port}/readyz", timeout=180)
-    return worker
 
 
 @pytest.fixture(scope="module")

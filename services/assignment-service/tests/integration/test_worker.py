@@ -595,6 +595,14 @@ async def test_a_ticket_without_a_team_is_routed_by_company_tier_then_assigned_i
             "/routing",
         )
         assert unknown.status_code == 422 and "unknown teams" in unknown.text
+        # The admin console's draft check: the same refusals, nothing written.
+        typo = {**rule, "condition": 'prority == "High"'}
+        checked = await client.post(f"/routing/rules/{marker}/check", json=typo)
+        assert checked.status_code == 422 and "did you mean 'priority'" in checked.text
+        checked = await client.post(f"/routing/rules/{marker}/check", json=rule)
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["rule"]["team_id"] == str(team_id)
+        assert marker not in {r["rule_id"] for r in (await client.get("/routing")).json()["rules"]}
         saved = await put_config(client, f"/routing/rules/{marker}", rule, "/routing")
         assert saved.status_code == 200, saved.text
         assert marker in {r["rule_id"] for r in saved.json()["rules"]}

@@ -1,6 +1,7 @@
 /**
  * The admin area of the agent portal, for managers: agents, teams, branding, ticket options,
- * email accounts, SLA policies, assignment rules, reports (the breaching-soon list too) and webhooks. Loaded as its own chunk (charts included) when a manager opens it, so an
+ * email accounts, SLA policies, calendars and holiday lists, assignment rules, team routing, reports (the breaching-soon list too)
+ * and webhooks. Loaded as its own chunk (charts included) when a manager opens it, so an
  * agent's first screen carries none of it. The API enforces the roles; this only hides the screens.
  */
 import { Button, Center, Group, Loader, Stack, Title } from "@mantine/core";
@@ -20,6 +21,8 @@ const WebhooksAdmin = lazy(() => import("./WebhooksAdmin"));
 const EmailAdmin = lazy(() => import("./EmailAdmin"));
 const SlaAdmin = lazy(() => import("./SlaAdmin"));
 const AssignmentAdmin = lazy(() => import("./AssignmentAdmin"));
+const RoutingAdmin = lazy(() => import("./RoutingAdmin"));
+const CalendarsAdmin = lazy(() => import("./CalendarsAdmin"));
 const BreachingSoon = lazy(() => import("./BreachingSoon"));
 
 const SECTIONS = [
@@ -29,7 +32,9 @@ const SECTIONS = [
   "options",
   "mail",
   "sla",
+  "calendars",
   "assignment",
+  "routing",
   "reports",
   "breaching",
   "webhooks",
@@ -73,7 +78,9 @@ export default function AdminArea() {
           <Route path="webhooks" element={<WebhooksAdmin />} />
           <Route path="mail" element={<EmailAdmin />} />
           <Route path="sla" element={<SlaAdmin />} />
+          <Route path="calendars" element={<CalendarsAdmin />} />
           <Route path="assignment" element={<AssignmentAdmin />} />
+          <Route path="routing" element={<RoutingAdmin />} />
           <Route path="breaching" element={<BreachingSoon />} />
           <Route path="*" element={<Navigate to="agents" replace />} />
         </Routes>

@@ -1,8 +1,9 @@
 /**
  * Assignment rules (managers), through the gateway's /api/rules: the rules in the order they
  * are tried, each team's default rule (round robin over its members) among them, and a form for
- * a rule - its condition, days and hours, method, the agents or teams it assigns to, capacity
- * and escalation on an SLA breach. The assignment service checks the draft as the manager types
+ * a rule - its condition, when it unassigns and when it closes an assignment, days and hours,
+ * method, the agents or teams it assigns to, capacity (per agent too) and escalation on an SLA
+ * breach. The assignment service checks the draft as the manager types
  * (its 422 message is shown, and its warnings).
  */
 import {
@@ -21,17 +22,17 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { useAgents, useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
+import { AgentCapacity } from "./AgentCapacity";
 import { WEEKDAYS } from "./CalendarFields";
 import { ListTable, noContent, SaveResult, useSaving } from "./common";
-import { ConditionField, DraftProblem } from "./ConditionField";
-import { FormButtons, RowActions } from "./editing";
+import { ConditionField, DraftProblem, ExpressionField } from "./ConditionField";
+import { FormButtons, RowActions, RuleIdentity, useDraftCheck } from "./editing";
 
 type Rule = AdminSchemas["AssignmentRule"];
 type RuleView = Rule & { saved: boolean; warnings: string[] };
@@ -108,19 +109,14 @@ function RuleForm({
   const schedule = rule.schedule ?? newRule().schedule;
   const setSchedule = (change: Partial<NonNullable<Rule["schedule"]>>) =>
     schedule && set({ schedule: { ...schedule, ...change } });
-  const [draft] = useDebouncedValue(rule, 400);
-  const checkId = rule.rule_id || "draft";
-  const check = useQuery({
-    queryKey: ["rule-check", checkId, draft],
-    retry: false,
-    placeholderData: keepPreviousData,
-    queryFn: async () =>
-      unwrap<unknown>(
-        await adminApi.POST("/rules/{rule_id}/check", {
-          params: { path: { rule_id: checkId } },
-          body: { ...draft, rule_id: checkId },
-        }),
-      ) as { warnings: string[] },
+  const check = useDraftCheck("rule-check", rule, async (draft) => {
+    const checkId = draft.rule_id || "draft";
+    return unwrap<unknown>(
+      await adminApi.POST("/rules/{rule_id}/check", {
+        params: { path: { rule_id: checkId } },
+        body: { ...draft, rule_id: checkId },
+      }),
+    ) as { warnings: string[] };
   });
   const save = useSaving(
     async (saved: Rule) =>
@@ -145,39 +141,27 @@ function RuleForm({
         <Title order={3} size="h4">
           {isNew ? t("admin.rules.create") : t("admin.rules.edit", { name: initial.name })}
         </Title>
-        <Group align="end" grow>
-          <TextInput
-            label={t("admin.rules.id")}
-            description={t("admin.sla.idHint")}
-            required
-            disabled={!isNew}
-            value={rule.rule_id ?? ""}
-            onChange={(e) => set({ rule_id: e.currentTarget.value })}
-          />
-          <TextInput
-            label={t("admin.rules.name")}
-            required
-            value={rule.name}
-            onChange={(e) => set({ name: e.currentTarget.value })}
-          />
-          <NumberInput
-            label={t("admin.rules.order")}
-            description={t("admin.sla.positionHint")}
-            value={rule.order}
-            onChange={(v) => set({ order: Number(v) || 0 })}
-          />
-        </Group>
-        <Checkbox
-          label={t("admin.rules.enabled")}
-          checked={rule.enabled}
-          onChange={(e) => set({ enabled: e.currentTarget.checked })}
-        />
+        <RuleIdentity texts="admin.rules" rule={rule} isNew={isNew} onChange={set} />
         <ConditionField
           label={t("admin.rules.condition")}
           value={rule.assign_condition ?? ""}
           onChange={(expression) =>
             set({ assign_condition: expression.trim() ? expression : null })
           }
+        />
+        <ExpressionField
+          label={t("admin.rules.unassignCondition")}
+          description={t("admin.rules.unassignHint")}
+          value={rule.unassign_condition ?? ""}
+          onChange={(expression) =>
+            set({ unassign_condition: expression.trim() ? expression : null })
+          }
+        />
+        <ExpressionField
+          label={t("admin.rules.closeCondition")}
+          description={t("admin.rules.closeHint")}
+          value={rule.close_condition ?? ""}
+          onChange={(expression) => set({ close_condition: expression.trim() ? expression : null })}
         />
         {schedule && (
           <Group align="end">
@@ -239,6 +223,10 @@ function RuleForm({
             onChange={(v) => set({ capacity: typeof v === "number" && v > 0 ? v : null })}
           />
         </Group>
+        <AgentCapacity
+          value={rule.agent_capacity ?? {}}
+          onChange={(agent_capacity) => set({ agent_capacity })}
+        />
         <Group align="end" grow>
           <MultiSelect
             label={t("admin.rules.teams")}

@@ -17,10 +17,11 @@ import {
 import { useTranslation } from "react-i18next";
 import type { AdminSchemas } from "./adminApi";
 import { RemoveButton } from "./common";
+import { WallTimeInput } from "./WallTimeInput";
 
 export type Calendar = AdminSchemas["BusinessCalendar"];
 type Weekday = AdminSchemas["Weekday"];
-type Holiday = Calendar["holidays"][number];
+export type Holiday = Calendar["holidays"][number];
 
 export const WEEKDAYS: Weekday[] = [
   "monday",
@@ -81,24 +82,17 @@ function WeekdayWindows({
       )}
       {windows.map((window, index) => (
         <Group key={index} gap={4} align="end">
-          <TextInput
-            type="time"
-            aria-label={t("admin.calendar.opensOn", { day: dayName, n: index + 1 })}
+          <WallTimeInput
+            label={t("admin.calendar.opensOn", { day: dayName, n: index + 1 })}
             value={window.start}
-            onChange={(e) =>
-              set(windows.map((w, i) => (i === index ? { ...w, start: e.currentTarget.value } : w)))
-            }
-            w={132}
+            onChange={(start) => set(windows.map((w, i) => (i === index ? { ...w, start } : w)))}
           />
           <Text size="sm">–</Text>
-          <TextInput
-            type="time"
-            aria-label={t("admin.calendar.closesOn", { day: dayName, n: index + 1 })}
-            value={window.end === "24:00" ? "23:59" : window.end}
-            onChange={(e) =>
-              set(windows.map((w, i) => (i === index ? { ...w, end: e.currentTarget.value } : w)))
-            }
-            w={132}
+          <WallTimeInput
+            label={t("admin.calendar.closesOn", { day: dayName, n: index + 1 })}
+            value={window.end}
+            endOfDay
+            onChange={(end) => set(windows.map((w, i) => (i === index ? { ...w, end } : w)))}
           />
           <RemoveButton
             what={`${dayName} ${index + 1}`}
@@ -206,6 +200,43 @@ function HolidayRow({
   );
 }
 
+/** Holidays (one date, a range of dates, or the same day every year): a calendar's own, or a
+ * named holiday list's. */
+export function HolidayFields({
+  holidays,
+  onChange,
+}: {
+  holidays: Holiday[];
+  onChange: (holidays: Holiday[]) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Stack gap={6} role="group" aria-label={t("admin.calendar.holidays")}>
+      <Text size="sm" fw={500}>
+        {t("admin.calendar.holidays")}
+      </Text>
+      {holidays.map((holiday, index) => (
+        <HolidayRow
+          key={index}
+          holiday={holiday}
+          index={index}
+          onChange={(changed) => onChange(holidays.map((h, i) => (i === index ? changed : h)))}
+          onRemove={() => onChange(holidays.filter((_, i) => i !== index))}
+        />
+      ))}
+      <Group>
+        <Button
+          variant="default"
+          size="xs"
+          onClick={() => onChange([...holidays, { kind: "date", name: "", on: "" }])}
+        >
+          {t("admin.calendar.addHoliday")}
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
 export function CalendarFields({
   calendar,
   onChange,
@@ -214,7 +245,6 @@ export function CalendarFields({
   onChange: (calendar: Calendar) => void;
 }) {
   const { t } = useTranslation();
-  const holidays = calendar.holidays;
   return (
     <Fieldset legend={t("admin.calendar.title")}>
       <Stack gap="sm">
@@ -243,41 +273,10 @@ export function CalendarFields({
             ))}
           </Stack>
         )}
-        <Stack gap={6} role="group" aria-label={t("admin.calendar.holidays")}>
-          <Text size="sm" fw={500}>
-            {t("admin.calendar.holidays")}
-          </Text>
-          {holidays.map((holiday, index) => (
-            <HolidayRow
-              key={index}
-              holiday={holiday}
-              index={index}
-              onChange={(changed) =>
-                onChange({
-                  ...calendar,
-                  holidays: holidays.map((h, i) => (i === index ? changed : h)),
-                })
-              }
-              onRemove={() =>
-                onChange({ ...calendar, holidays: holidays.filter((_, i) => i !== index) })
-              }
-            />
-          ))}
-          <Group>
-            <Button
-              variant="default"
-              size="xs"
-              onClick={() =>
-                onChange({
-                  ...calendar,
-                  holidays: [...holidays, { kind: "date", name: "", on: "" }],
-                })
-              }
-            >
-              {t("admin.calendar.addHoliday")}
-            </Button>
-          </Group>
-        </Stack>
+        <HolidayFields
+          holidays={calendar.holidays}
+          onChange={(holidays) => onChange({ ...calendar, holidays })}
+        />
       </Stack>
     </Fieldset>
   );

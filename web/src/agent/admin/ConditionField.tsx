@@ -100,16 +100,11 @@ export function ConditionField({
           clearable
         />
       </SimpleGrid>
-      <Textarea
-        mt="sm"
+      <ExpressionField
         label={t("admin.condition.expression")}
         description={t("admin.condition.expressionHint")}
-        autosize
-        minRows={1}
-        maxLength={4000}
         value={value}
-        onChange={(e) => onChange(e.currentTarget.value)}
-        styles={{ input: { fontFamily: "monospace" } }}
+        onChange={onChange}
       />
       {value.trim() === "" && (
         <Text size="sm" c="dimmed" mt={4}>
@@ -117,6 +112,34 @@ export function ConditionField({
         </Text>
       )}
     </Fieldset>
+  );
+}
+
+/** A condition written as its expression only (a rule's unassign and close conditions): the
+ * form's draft check validates it with the rest. */
+export function ExpressionField({
+  label,
+  description,
+  value,
+  onChange,
+}: {
+  label: string;
+  description: string;
+  value: string;
+  onChange: (expression: string) => void;
+}) {
+  return (
+    <Textarea
+      mt="sm"
+      label={label}
+      description={description}
+      autosize
+      minRows={1}
+      maxLength={4000}
+      value={value}
+      onChange={(e) => onChange(e.currentTarget.value)}
+      styles={{ input: { fontFamily: "monospace" } }}
+    />
   );
 }
 

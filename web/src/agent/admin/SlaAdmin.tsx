@@ -27,12 +27,14 @@ import { unwrap } from "../../shared/api/client";
 import { useTicketOptions } from "../data";
 import type { paths } from "../../shared/api/admin-services";
 import { adminApi, type AdminSchemas } from "./adminApi";
-import { CalendarFields, officeHours } from "./CalendarFields";
+import { officeHours } from "./CalendarFields";
 import { ListTable, noContent, SaveResult, useSaving } from "./common";
 import { ConditionField, DraftProblem } from "./ConditionField";
 import { FormButtons, RowActions } from "./editing";
 import { fromIso, toIso } from "./durations";
 import { StatusRules } from "./SlaStatusRules";
+import { PolicyCalendar } from "./PolicyCalendar";
+import { POLICIES, SLA_CONFIG } from "./slaConfig";
 
 export type Policy = AdminSchemas["PolicyDocument"];
 /** A listed policy: the built-in default (``saved`` false) has no position. */
@@ -44,7 +46,6 @@ interface PolicyList {
 type Preview =
   paths["/policies/{policy_id}/preview"]["post"]["responses"][200]["content"]["application/json"];
 
-const POLICIES = ["sla-policies"];
 const METRICS = ["first_response", "next_response", "resolution"] as const;
 type Metric = (typeof METRICS)[number];
 type Written = Record<string, Record<Metric, string>>;
@@ -201,7 +202,7 @@ function PolicyForm({
           body: saved,
         }),
       ),
-    [POLICIES],
+    SLA_CONFIG,
   );
   const problem =
     "badTarget" in body
@@ -304,9 +305,7 @@ function PolicyForm({
           w={260}
         />
         <StatusRules policy={policy} onChange={set} />
-        {policy.calendar && (
-          <CalendarFields calendar={policy.calendar} onChange={(calendar) => set({ calendar })} />
-        )}
+        <PolicyCalendar policy={policy} onChange={set} />
         {!policy.is_default && (
           <>
             <ConditionField
@@ -368,7 +367,7 @@ export default function SlaAdmin() {
           },
         }),
       ),
-    [POLICIES],
+    SLA_CONFIG,
   );
   const rows = policies.data?.list.policies ?? [];
   return (
@@ -399,12 +398,7 @@ export default function SlaAdmin() {
             <Table.Td>
               <RowActions
                 name={p.name}
-                // A policy counting in a named calendar is edited through the API.
-                onEdit={
-                  p.calendar === null
-                    ? undefined
-                    : () => setEditing({ policy: editable(p), isNew: false })
-                }
+                onEdit={() => setEditing({ policy: editable(p), isNew: false })}
                 onDelete={
                   p.saved && !p.is_default ? () => remove.mutate(p.policy_id ?? "") : undefined
                 }

@@ -1,8 +1,87 @@
-/** What the SLA policy and assignment rule screens share: a form's Save / Cancel with the
- * outcome, and a listed item's Edit / Delete buttons. */
-import { Button, Group } from "@mantine/core";
+/** What the SLA policy, assignment rule and routing rule screens share: a form's Save / Cancel
+ * with the outcome, a listed item's Edit / Delete buttons, a rule's id, name, order and on/off,
+ * and the API's check of a draft as the manager types. */
+import {
+  Button,
+  Checkbox,
+  Group,
+  NumberInput,
+  Paper,
+  Stack,
+  TextInput,
+  Title,
+} from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import type { ReactNode, SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { SaveResult } from "./common";
+
+/** The service's verdict on a draft: asked 400 ms after the last keystroke; the last answer
+ * stays shown while the next is asked. A 422 is the query's error (its message). */
+export function useDraftCheck<D, R>(key: string, draft: D, run: (draft: D) => Promise<R>) {
+  const [debounced] = useDebouncedValue(draft, 400);
+  return useQuery({
+    queryKey: [key, debounced],
+    retry: false,
+    placeholderData: keepPreviousData,
+    queryFn: () => run(debounced),
+  });
+}
+
+interface RuleIdentityValue {
+  rule_id?: string;
+  name: string;
+  order?: number;
+  enabled?: boolean;
+}
+
+/** A rule's id (fixed once saved), name, order and on/off; ``texts`` is the i18n prefix whose
+ * ``id``, ``name``, ``order`` and ``enabled`` label them. */
+export function RuleIdentity<R extends RuleIdentityValue>({
+  texts,
+  rule,
+  isNew,
+  onChange,
+}: {
+  texts: string;
+  rule: R;
+  isNew: boolean;
+  onChange: (change: Partial<R>) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <Group align="end" grow>
+        <TextInput
+          label={t(`${texts}.id`)}
+          description={t("admin.sla.idHint")}
+          required
+          disabled={!isNew}
+          value={rule.rule_id ?? ""}
+          onChange={(e) => onChange({ rule_id: e.currentTarget.value } as Partial<R>)}
+        />
+        <TextInput
+          label={t(`${texts}.name`)}
+          required
+          value={rule.name}
+          onChange={(e) => onChange({ name: e.currentTarget.value } as Partial<R>)}
+        />
+        <NumberInput
+          label={t(`${texts}.order`)}
+          description={t("admin.sla.positionHint")}
+          value={rule.order ?? 0}
+          onChange={(v) => onChange({ order: Number(v) || 0 } as Partial<R>)}
+        />
+      </Group>
+      <Checkbox
+        label={t(`${texts}.enabled`)}
+        checked={rule.enabled ?? true}
+        onChange={(e) => onChange({ enabled: e.currentTarget.checked } as Partial<R>)}
+      />
+    </>
+  );
+}
 
 /** Save (disabled while the API says the draft is not valid) and Cancel, then the outcome. */
 export function FormButtons({
@@ -55,6 +134,86 @@ export function RowActions({
           {t("admin.sla.deleteName", { name })}
         </Button>
       )}
+    </Group>
+  );
+}
+
+/** The form of a named item (a holiday list, a calendar): its id (fixed once saved) and name,
+ * the item's own fields, and Save / Cancel. */
+export function NamedItemForm({
+  label,
+  title,
+  idLabel,
+  item,
+  isNew,
+  onChange,
+  saving,
+  error,
+  onSave,
+  onCancel,
+  children,
+}: {
+  label: string;
+  title: string;
+  idLabel: string;
+  item: { id: string; name: string };
+  isNew: boolean;
+  onChange: (item: { id: string; name: string }) => void;
+  saving: boolean;
+  error: Error | null;
+  onSave: () => void;
+  onCancel: () => void;
+  children: ReactNode;
+}) {
+  const { t } = useTranslation();
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    onSave();
+  };
+  return (
+    <Paper withBorder p="md" component="form" onSubmit={submit} aria-label={label}>
+      <Stack>
+        <Title order={4} size="h5">
+          {title}
+        </Title>
+        <Group grow align="end">
+          <TextInput
+            label={idLabel}
+            description={t("admin.sla.idHint")}
+            required
+            disabled={!isNew}
+            value={item.id}
+            onChange={(e) => onChange({ ...item, id: e.currentTarget.value })}
+          />
+          <TextInput
+            label={t("admin.calendars.name")}
+            required
+            maxLength={200}
+            value={item.name}
+            onChange={(e) => onChange({ ...item, name: e.currentTarget.value })}
+          />
+        </Group>
+        {children}
+        <FormButtons saving={saving} invalid={false} error={error} onCancel={onCancel} />
+      </Stack>
+    </Paper>
+  );
+}
+
+/** A list's form while one item is edited, else the button that starts a new one. */
+export function FormOrNew({
+  form,
+  newLabel,
+  onNew,
+}: {
+  form: ReactNode;
+  newLabel: string;
+  onNew: () => void;
+}) {
+  if (form) return form;
+  return (
+    <Group>
+      <Button onClick={onNew}>{newLabel}</Button>
     </Group>
   );
 }

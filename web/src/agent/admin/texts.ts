@@ -3,6 +3,7 @@
  * are added to i18next when it loads, so the agent's first screen carries none of them.
  */
 import { i18n } from "../../shared/i18n/i18n";
+import { routingEn, routingId } from "./routingTexts";
 import { setupEn, setupId } from "./setupTexts";
 
 export const adminEn = {
@@ -433,4 +434,6 @@ export function registerAdminTexts(): void {
   i18n.addResourceBundle("id", "translation", { admin: adminId }, true, true);
   i18n.addResourceBundle("en", "translation", { admin: setupEn }, true, true);
   i18n.addResourceBundle("id", "translation", { admin: setupId }, true, true);
+  i18n.addResourceBundle("en", "translation", { admin: routingEn }, true, true);
+  i18n.addResourceBundle("id", "translation", { admin: routingId }, true, true);
 }

@@ -26,7 +26,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            calendars: (components["schemas"]["CalendarDocument"] & {
+                                used_by: string[];
+                            })[];
+                            version: number;
+                        };
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -300,7 +307,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            "holiday-lists": (components["schemas"]["HolidayListDocument"] & {
+                                used_by: string[];
+                            })[];
+                            version: number;
+                        };
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -1286,7 +1300,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["RoutingDocument"];
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -1344,7 +1360,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["RoutingDocument"];
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -1422,7 +1440,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["RoutingDocument"];
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -1482,7 +1502,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["RoutingDocument"];
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -1528,6 +1550,69 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/routing/rules/{rule_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a draft routing rule as a PUT would, writing nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    rule_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            responses: {
+                /** @description the rule as it would be saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoutingCheck"];
+                    };
+                };
+                /** @description no valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not a manager */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not valid, or names a team that does not exist (the message says why) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1869,7 +1954,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            calendar_id: string | null;
+                            /** Format: uuid */
+                            team_id: string;
+                            version: number;
+                        };
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -2059,7 +2151,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["UnassignableList"];
+                    };
                 };
                 /** @description no valid bearer token */
                 401: {
@@ -2959,6 +3053,27 @@ export interface components {
             marked: number;
         };
         /**
+         * RoutingCheck
+         * @description ``POST /routing/rules/{rule_id}/check``: the draft as it would be saved.
+         */
+        RoutingCheck: {
+            rule: components["schemas"]["RoutingRule"];
+        };
+        /**
+         * RoutingDocument
+         * @description ``GET /routing`` (and every change's answer).
+         */
+        RoutingDocument: {
+            /** Channel Teams */
+            channel_teams: {
+                [key: string]: string;
+            };
+            /** Rules */
+            rules: components["schemas"]["RoutingRule"][];
+            /** Version */
+            version: number;
+        };
+        /**
          * RoutingRule
          * @description Tickets matching ``condition`` (none: every ticket) go to ``team_id``, or with
          *     ``by_language`` to the first of ``teams`` (none: any team) that speaks their language.
@@ -3051,6 +3166,45 @@ export interface components {
          * @enum {string}
          */
         StatusCategory: "new" | "active" | "paused" | "resolved" | "closed";
+        /**
+         * UnassignableList
+         * @description ``GET /unassignable``.
+         */
+        UnassignableList: {
+            /** Tickets */
+            tickets: components["schemas"]["UnassignableTicket"][];
+        };
+        /**
+         * UnassignableReason
+         * @description Why a ticket waits without an agent.
+         * @enum {string}
+         */
+        UnassignableReason: "no_rule" | "rule_inactive" | "no_candidates" | "none_available" | "at_capacity" | "field_empty" | "field_not_an_agent" | "agent_not_eligible";
+        /**
+         * UnassignableTicket
+         * @description A ticket nobody can take now (``no_route``: no routing rule gives it a team).
+         */
+        UnassignableTicket: {
+            /** Detail */
+            detail: string;
+            /** Priority */
+            priority: string | null;
+            /** Reason */
+            reason: components["schemas"]["UnassignableReason"] | "no_route";
+            /** Rule Id */
+            rule_id: string | null;
+            /** Since */
+            since: string | null;
+            /** Status */
+            status: string;
+            /** Team Id */
+            team_id: string | null;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */

@@ -27,6 +27,8 @@ class Operation:
     if_match: bool = False
     body: type[BaseModel] | None = None
     path_params: tuple[str, ...] = field(default=())
+    #: The JSON Schema of the 200 answer, so the typed clients know its shape.
+    answer: type[BaseModel] | None = None
 
 
 def served_paths(operations: Iterable[Operation]) -> list[str]:
@@ -82,8 +84,12 @@ def openapi_document(operations: Iterable[Operation]) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": ref}},
             }
+        if op.answer is not None and "200" in entry["responses"]:
+            ref = {"$ref": f"#/components/schemas/{op.answer.__name__}"}
+            entry["responses"]["200"]["content"] = {"application/json": {"schema": ref}}
         paths.setdefault(op.path, {})[op.method] = entry
-    bodies = list(dict.fromkeys(op.body for op in ops if op.body is not None))
+    models = [model for op in ops for model in (op.body, op.answer) if model is not None]
+    bodies = list(dict.fromkeys(models))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Assignment service", "version": "0.1.0"},

@@ -2,7 +2,9 @@
 
 * ``GET /routing``: the routing rules in order and each channel's default team (ETag: version);
 * ``PUT /routing/rules/{rule_id}``, ``DELETE /routing/rules/{rule_id}``: a routing rule (a
-  condition on the ticket and the team it goes to); ``PUT /routing/channels/{channel}`` with
+  condition on the ticket and the team it goes to); ``POST /routing/rules/{rule_id}/check``: a
+  draft checked as a ``PUT`` would check it (the same 422s), nothing written - the admin
+  console's form says what is wrong as the manager types; ``PUT /routing/channels/{channel}`` with
   ``{"team_id": ...}`` (``null`` removes the default). If-Match as for ``/rules``; a team the
   directory has not seen is refused (422).
 * ``GET /unassignable``: the tickets nobody can take now, with the reason (what
@@ -11,13 +13,16 @@
   the partitions it holds.
 
 Routes only parse, call and map errors (see :mod:`~assignment_service.entrypoints.admin_api`).
+The answers' models (:class:`RoutingDocument`, :class:`UnassignableList`) are in the worker's
+OpenAPI document, so the admin console's typed client knows their shape.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 import faust
 from faust.web import Request, Response, View
@@ -36,12 +41,26 @@ from assignment_service.entrypoints.admin_api import denied, json_body, write_co
 from assignment_service.entrypoints.api_docs import Operation
 from assignment_service.service_layer.directory_stage import DirectoryView
 from assignment_service.service_layer.team_stage import unassignable_slots
-from helpdesk_events.assignment import ChannelTeamSet, RoutingRuleDeleted, RoutingRuleSaved
+from helpdesk_events.assignment import (
+    ChannelTeamSet,
+    RoutingRuleDeleted,
+    RoutingRuleSaved,
+    UnassignableReason,
+)
 from helpdesk_platform.config_http import BearerAuth, HttpRefusal, etag
 from helpdesk_platform.config_log import ConfigLog
 
-__all__ = ["ROUTING_OPERATIONS", "RoutingApi", "UnassignableApi", "unrouted"]
+__all__ = [
+    "ROUTING_OPERATIONS",
+    "RoutingApi",
+    "RoutingCheck",
+    "RoutingDocument",
+    "UnassignableApi",
+    "UnassignableList",
+    "unrouted",
+]
 
+_T = TypeVar("_T")
 ROUTING_ACTION = "change team routing"
 _AUTH = {"401": "no valid bearer token", "403": "not a manager"}
 _WRITE = {
@@ -61,12 +80,46 @@ class ChannelTeam(BaseModel):
     team_id: uuid.UUID | None = None
 
 
+class RoutingDocument(BaseModel):
+    """``GET /routing`` (and every change's answer)."""
+
+    version: int
+    rules: list[RoutingRule]
+    channel_teams: dict[str, uuid.UUID]
+
+
+class RoutingCheck(BaseModel):
+    """``POST /routing/rules/{rule_id}/check``: the draft as it would be saved."""
+
+    rule: RoutingRule
+
+
+class UnassignableTicket(BaseModel):
+    """A ticket nobody can take now (``no_route``: no routing rule gives it a team)."""
+
+    ticket_id: uuid.UUID
+    team_id: uuid.UUID | None
+    status: str
+    priority: str | None
+    reason: UnassignableReason | Literal["no_route"]
+    detail: str
+    rule_id: str | None
+    since: datetime | None
+
+
+class UnassignableList(BaseModel):
+    """``GET /unassignable``."""
+
+    tickets: list[UnassignableTicket]
+
+
 ROUTING_OPERATIONS: list[Operation] = [
     Operation(
         "/routing",
         "get",
         "The routing rules in order and each channel's default team",
         {"200": "version, rules and channel_teams; ETag: the version", **_AUTH},
+        answer=RoutingDocument,
     ),
     Operation(
         "/routing/rules/{rule_id}",
@@ -76,6 +129,20 @@ ROUTING_OPERATIONS: list[Operation] = [
         if_match=True,
         body=RoutingRule,
         path_params=("rule_id",),
+        answer=RoutingDocument,
+    ),
+    Operation(
+        "/routing/rules/{rule_id}/check",
+        "post",
+        "Check a draft routing rule as a PUT would, writing nothing",
+        {
+            "200": "the rule as it would be saved",
+            **_AUTH,
+            "422": "not valid, or names a team that does not exist (the message says why)",
+        },
+        body=RoutingRule,
+        path_params=("rule_id",),
+        answer=RoutingCheck,
     ),
     Operation(
         "/routing/rules/{rule_id}",
@@ -84,6 +151,7 @@ ROUTING_OPERATIONS: list[Operation] = [
         {**_WRITE, "404": "no such routing rule"},
         if_match=True,
         path_params=("rule_id",),
+        answer=RoutingDocument,
     ),
     Operation(
         "/routing/channels/{channel}",
@@ -93,6 +161,7 @@ ROUTING_OPERATIONS: list[Operation] = [
         if_match=True,
         body=ChannelTeam,
         path_params=("channel",),
+        answer=RoutingDocument,
     ),
     Operation(
         "/unassignable",
@@ -103,6 +172,7 @@ ROUTING_OPERATIONS: list[Operation] = [
             "401": "no valid bearer token",
             "403": "not staff",
         },
+        answer=UnassignableList,
     ),
 ]
 
@@ -127,12 +197,17 @@ class RoutingApi:
             },
         }
 
-    def rule_event(self, rule_id: str, raw: bytes) -> RoutingRuleSaved:
+    def checked_rule(self, rule_id: str, raw: bytes) -> RoutingRule:
+        """The rule of a ``PUT`` (or check) body; HttpRefusal or ValueError (422)."""
         body = json_body(raw)
         if body.setdefault("rule_id", rule_id) != rule_id:
             raise HttpRefusal(422, "rule_id in the body differs from the path")
         rule = parse_routing_rule(body)
         check_teams(rule.named_teams(), self.directory.team_known)
+        return rule
+
+    def rule_event(self, rule_id: str, raw: bytes) -> RoutingRuleSaved:
+        rule = self.checked_rule(rule_id, raw)
         return RoutingRuleSaved(rule=rule.model_dump(mode="json"))
 
     def channel_event(self, channel: str, raw: bytes) -> ChannelTeamSet:
@@ -155,6 +230,20 @@ class RoutingApi:
                 web, request, api.routing, event, api.document, "GET /routing"
             )
 
+        async def parsed(
+            web: View, request: Request, parse: Callable[[bytes], _T]
+        ) -> _T | Response:
+            """A manager's body, parsed and checked; else the refusal to answer (an aiohttp
+            response, which is no ``faust.web.Response``: callers test for what they parse)."""
+            if (refusal := denied(api.auth, web, request, ROUTING_ACTION)) is not None:
+                return refusal
+            try:
+                return parse(await request.read())
+            except HttpRefusal as error:
+                return web.json({"detail": error.detail}, status=error.status)
+            except ValueError as error:
+                return web.json({"detail": str(error)}, status=422)
+
         @app.page("/routing")
         class RoutingPage(View):
             async def get(self, request: Request) -> Response:
@@ -167,14 +256,9 @@ class RoutingApi:
         @app.page("/routing/rules/{rule_id}")
         class RoutingRulePage(View):
             async def put(self, request: Request, rule_id: str) -> Response:
-                if (refusal := denied(api.auth, self, request, ROUTING_ACTION)) is not None:
-                    return refusal
-                try:
-                    event = api.rule_event(rule_id, await request.read())
-                except HttpRefusal as error:
-                    return self.json({"detail": error.detail}, status=error.status)
-                except ValueError as error:
-                    return self.json({"detail": str(error)}, status=422)
+                event = await parsed(self, request, lambda raw: api.rule_event(rule_id, raw))
+                if not isinstance(event, RoutingRuleSaved):
+                    return event
                 return await write(self, request, event)
 
             async def delete(self, request: Request, rule_id: str) -> Response:
@@ -185,17 +269,20 @@ class RoutingApi:
                     return self.json({"detail": detail}, status=404)
                 return await write(self, request, RoutingRuleDeleted(rule_id=rule_id))
 
+        @app.page("/routing/rules/{rule_id}/check")
+        class RoutingRuleCheckPage(View):
+            async def post(self, request: Request, rule_id: str) -> Response:
+                rule = await parsed(self, request, lambda raw: api.checked_rule(rule_id, raw))
+                if not isinstance(rule, RoutingRule):
+                    return rule
+                return self.json({"rule": rule.model_dump(mode="json")})
+
         @app.page("/routing/channels/{channel}")
         class ChannelPage(View):
             async def put(self, request: Request, channel: str) -> Response:
-                if (refusal := denied(api.auth, self, request, ROUTING_ACTION)) is not None:
-                    return refusal
-                try:
-                    event = api.channel_event(channel, await request.read())
-                except HttpRefusal as error:
-                    return self.json({"detail": error.detail}, status=error.status)
-                except ValueError as error:
-                    return self.json({"detail": str(error)}, status=422)
+                event = await parsed(self, request, lambda raw: api.channel_event(channel, raw))
+                if not isinstance(event, ChannelTeamSet):
+                    return event
                 return await write(self, request, event)
 
 

@@ -158,12 +158,31 @@ POLICIES_PATHS: dict[str, Any] = {
 }
 
 
+_VERSION = {"type": "integer"}
+
+
+def _with_users(ref: dict[str, Any]) -> dict[str, Any]:
+    """A shared document as the API shows it: with ``used_by`` (a policy, calendar or team)."""
+    users = {"type": "array", "items": {"type": "string"}}
+    return {
+        "allOf": [
+            ref,
+            {"type": "object", "required": ["used_by"], "properties": {"used_by": users}},
+        ]
+    }
+
+
 def _kind_paths(kind: SharedKind) -> dict[str, Any]:
-    """The OpenAPI paths of one kind; the request body's schema is the document model's."""
+    """The OpenAPI paths of one kind; the request body's schema is the document model's, the
+    answers' that with ``used_by`` (so the admin console's typed client knows both)."""
     key = {"name": kind.id_field, "in": "path", "required": True, "schema": {"type": "string"}}
-    body = {
-        "required": True,
-        "content": {"application/json": {"schema": _component(kind.model)}},
+    ref = _component(kind.model)
+    body = {"required": True, "content": {"application/json": {"schema": ref}}}
+    plural = kind.path.strip("/")
+    listed = {
+        "type": "object",
+        "required": ["version", plural],
+        "properties": {"version": _VERSION, plural: {"type": "array", "items": _with_users(ref)}},
     }
     item_responses = {"200": {"description": f"the {kind.noun} and used_by"}, **DENIED}
     return {
@@ -171,7 +190,10 @@ def _kind_paths(kind: SharedKind) -> dict[str, Any]:
             "get": {
                 "summary": f"Every {kind.noun}, with who uses it",
                 "security": [{"bearer": []}],
-                "responses": {"200": {"description": "version and the items; ETag"}, **DENIED},
+                "responses": {
+                    "200": {"description": "version and the items; ETag", "content": _json(listed)},
+                    **DENIED,
+                },
             }
         },
         f"{kind.path}/{{{kind.id_field}}}": {
@@ -205,6 +227,16 @@ _TEAM_ID = {
     "schema": {"type": "string", "format": "uuid"},
 }
 
+_TEAM_CALENDAR = {
+    "type": "object",
+    "required": ["version", "team_id", "calendar_id"],
+    "properties": {
+        "version": _VERSION,
+        "team_id": {"type": "string", "format": "uuid"},
+        "calendar_id": {"type": ["string", "null"]},
+    },
+}
+
 CALENDARS_PATHS: dict[str, Any] = {
     **_kind_paths(HOLIDAY_LISTS),
     **_kind_paths(CALENDARS),
@@ -213,7 +245,13 @@ CALENDARS_PATHS: dict[str, Any] = {
             "summary": "The calendar a team works by (calendar_id null: none)",
             "security": [{"bearer": []}],
             "parameters": [_TEAM_ID],
-            "responses": {"200": {"description": "team_id, calendar_id, version"}, **DENIED},
+            "responses": {
+                "200": {
+                    "description": "team_id, calendar_id, version",
+                    "content": _json(_TEAM_CALENDAR),
+                },
+                **DENIED,
+            },
         },
         "put": {
             "summary": "Set the calendar a team works by (null: none)",

@@ -1,0 +1,242 @@
+/**
+ * Named business calendars, holiday lists and teams' calendars (managers), through the SLA
+ * service's /calendars, /holiday-lists and /sla/teams/{id}/calendar: a calendar is weekly
+ * working windows (several a day) in a time zone with its own holidays and linked holiday lists
+ * (the SLA policy form's calendar editor), entered once and used by policies and teams. Each
+ * shows who uses it; deleting one in use is the API's 409, shown with what uses it.
+ */
+import { Group, MultiSelect, Select, Stack, Text, Title } from "@mantine/core";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { unwrap } from "../../shared/api/client";
+import type { Team } from "../../shared/api/client";
+import { useTeams } from "../data";
+import { adminApi, type AdminSchemas } from "./adminApi";
+import { DeleteResult, SharedItems } from "./calendarParts";
+import { CalendarFields, officeHours } from "./CalendarFields";
+import { RemoveButton, SaveResult, useSaving } from "./common";
+import { FormOrNew, NamedItemForm } from "./editing";
+import { HolidayListsAdmin } from "./HolidayListsAdmin";
+import {
+  SLA_CONFIG,
+  useCalendars,
+  useHolidayLists,
+  useTeamCalendar,
+  type CalendarView,
+} from "./slaConfig";
+
+type NamedCalendar = AdminSchemas["CalendarDocument"];
+
+function CalendarForm({
+  initial,
+  isNew,
+  etag,
+  onDone,
+}: {
+  initial: NamedCalendar;
+  isNew: boolean;
+  etag: string;
+  onDone: () => void;
+}) {
+  const { t } = useTranslation();
+  const lists = useHolidayLists();
+  const [named, setNamed] = useState<NamedCalendar>(initial);
+  const save = useSaving(
+    async (saved: NamedCalendar) =>
+      unwrap(
+        await adminApi.PUT("/calendars/{calendar_id}", {
+          params: { path: { calendar_id: saved.calendar_id }, header: { "If-Match": etag } },
+          body: saved,
+        }),
+      ),
+    SLA_CONFIG,
+  );
+  const listChoices = (lists.data?.items ?? []).map((list) => ({
+    value: list.holiday_list_id,
+    label: list.name,
+  }));
+  return (
+    <NamedItemForm
+      label={t("admin.calendars.calendarForm")}
+      title={
+        isNew
+          ? t("admin.calendars.newCalendar")
+          : t("admin.calendars.editCalendar", { name: initial.name })
+      }
+      idLabel={t("admin.calendars.calendarId")}
+      item={{ id: named.calendar_id, name: named.name }}
+      isNew={isNew}
+      onChange={({ id, name }) => setNamed({ ...named, calendar_id: id, name })}
+      saving={save.isPending}
+      error={save.error}
+      onSave={() => save.mutate(named, { onSuccess: onDone })}
+      onCancel={onDone}
+    >
+      <CalendarFields
+        calendar={named.calendar}
+        onChange={(calendar) => setNamed({ ...named, calendar })}
+      />
+      <MultiSelect
+        label={t("admin.calendars.linkedLists")}
+        data={listChoices}
+        value={named.holiday_list_ids}
+        onChange={(ids) => setNamed({ ...named, holiday_list_ids: ids })}
+        searchable
+      />
+    </NamedItemForm>
+  );
+}
+
+function hoursOf(view: CalendarView, always: string): string {
+  if (view.calendar.always_open) return always;
+  return Object.entries(view.calendar.weekly_hours ?? {})
+    .filter(([, windows]) => windows.length > 0)
+    .map(
+      ([day, windows]) =>
+        `${day.slice(0, 3)} ${windows.map((w) => `${w.start}–${w.end}`).join(", ")}`,
+    )
+    .join("; ");
+}
+
+function editable(view: CalendarView): NamedCalendar {
+  const { calendar_id, name, calendar, holiday_list_ids } = view;
+  return { calendar_id, name, calendar, holiday_list_ids };
+}
+
+/** A team (chosen from the list) and the calendar it works by. */
+function TeamCalendars({ choices }: { choices: { value: string; label: string }[] }) {
+  const { t } = useTranslation();
+  const teams = useTeams();
+  const [teamId, setTeamId] = useState<string | null>(null);
+  const team = (teams.data ?? []).find((candidate) => candidate.id === teamId);
+  return (
+    <Stack gap="xs">
+      <Title order={3} size="h4">
+        {t("admin.calendars.teams")}
+      </Title>
+      <Text size="sm">{t("admin.calendars.teamsHint")}</Text>
+      <Group align="end">
+        <Select
+          label={t("admin.routing.team")}
+          data={(teams.data ?? []).map((each) => ({ value: each.id, label: each.name }))}
+          value={teamId}
+          onChange={setTeamId}
+          searchable
+          w={280}
+        />
+        {team && <TeamCalendar key={team.id} team={team} choices={choices} />}
+      </Group>
+    </Stack>
+  );
+}
+
+function TeamCalendar({
+  team,
+  choices,
+}: {
+  team: Team;
+  choices: { value: string; label: string }[];
+}) {
+  const { t } = useTranslation();
+  const current = useTeamCalendar(team.id);
+  const set = useSaving(
+    async (calendarId: string | null) =>
+      unwrap(
+        await adminApi.PUT("/sla/teams/{team_id}/calendar", {
+          params: {
+            path: { team_id: team.id },
+            header: { "If-Match": current.data?.etag ?? "" },
+          },
+          body: { calendar_id: calendarId },
+        }),
+      ),
+    SLA_CONFIG,
+  );
+  return (
+    <>
+      <Select
+        label={t("admin.calendars.teamCalendar", { team: team.name })}
+        placeholder={t("admin.calendars.noCalendar")}
+        data={choices}
+        value={current.data?.calendarId ?? null}
+        onChange={(calendarId) => set.mutate(calendarId)}
+        disabled={!current.data}
+        w={280}
+      />
+      {current.data?.calendarId && (
+        <RemoveButton
+          what={t("admin.calendars.teamCalendar", { team: team.name })}
+          onRemove={() => set.mutate(null)}
+        />
+      )}
+      <SaveResult error={set.error} done={set.isSuccess} />
+    </>
+  );
+}
+
+export default function CalendarsAdmin() {
+  const { t } = useTranslation();
+  const calendars = useCalendars();
+  const [editing, setEditing] = useState<{ named: NamedCalendar; isNew: boolean } | null>(null);
+  const etag = calendars.data?.etag ?? "";
+  const remove = useSaving(
+    async (id: string) =>
+      unwrap(
+        await adminApi.DELETE("/calendars/{calendar_id}", {
+          params: { path: { calendar_id: id }, header: { "If-Match": etag } },
+        }),
+      ),
+    SLA_CONFIG,
+  );
+  const rows = calendars.data?.items ?? [];
+  const choices = rows.map((row) => ({ value: row.calendar_id, label: row.name }));
+  return (
+    <Stack>
+      <Text size="sm">{t("admin.calendars.hint")}</Text>
+      <Title order={3} size="h4">
+        {t("admin.calendars.calendarsTitle")}
+      </Title>
+      <SharedItems
+        rows={rows}
+        rowId={(row) => row.calendar_id}
+        testId="calendar-row"
+        headings={[
+          t("admin.calendars.timeZone"),
+          t("admin.calendars.hours"),
+          t("admin.calendars.linkedLists"),
+        ]}
+        cells={(row) => [
+          row.calendar.time_zone,
+          hoursOf(row, t("admin.calendars.alwaysOpen")),
+          row.holiday_list_ids.join(", ") || "—",
+        ]}
+        empty={t("admin.calendars.noCalendars")}
+        onEdit={(row) => setEditing({ named: editable(row), isNew: false })}
+        onDelete={(id) => remove.mutate(id)}
+      />
+      <DeleteResult error={remove.error} done={remove.isSuccess} />
+      <FormOrNew
+        form={
+          editing && (
+            <CalendarForm
+              key={editing.named.calendar_id || "new"}
+              initial={editing.named}
+              isNew={editing.isNew}
+              etag={etag}
+              onDone={() => setEditing(null)}
+            />
+          )
+        }
+        newLabel={t("admin.calendars.newCalendar")}
+        onNew={() =>
+          setEditing({
+            named: { calendar_id: "", name: "", calendar: officeHours(), holiday_list_ids: [] },
+            isNew: true,
+          })
+        }
+      />
+      <HolidayListsAdmin />
+      <TeamCalendars choices={choices} />
+    </Stack>
+  );
+}

@@ -1,0 +1,123 @@
+/**
+ * Named holiday lists (the SLA service's /holiday-lists): a national holiday is entered once, in
+ * a list that calendars and policies link. The list with who uses each, a form (dates, ranges,
+ * yearly dates - the calendar editor's holiday rows), and delete, whose 409 names the users.
+ */
+import { Stack, Title } from "@mantine/core";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { unwrap } from "../../shared/api/client";
+import type { AdminSchemas } from "./adminApi";
+import { adminApi } from "./adminApi";
+import { DeleteResult, SharedItems } from "./calendarParts";
+import { HolidayFields } from "./CalendarFields";
+import { useSaving } from "./common";
+import { FormOrNew, NamedItemForm } from "./editing";
+import { SLA_CONFIG, useHolidayLists, type HolidayListView } from "./slaConfig";
+
+type HolidayList = AdminSchemas["HolidayListDocument"];
+
+function ListForm({
+  initial,
+  isNew,
+  etag,
+  onDone,
+}: {
+  initial: HolidayList;
+  isNew: boolean;
+  etag: string;
+  onDone: () => void;
+}) {
+  const { t } = useTranslation();
+  const [list, setList] = useState<HolidayList>(initial);
+  const save = useSaving(
+    async (saved: HolidayList) =>
+      unwrap(
+        await adminApi.PUT("/holiday-lists/{holiday_list_id}", {
+          params: {
+            path: { holiday_list_id: saved.holiday_list_id },
+            header: { "If-Match": etag },
+          },
+          body: saved,
+        }),
+      ),
+    SLA_CONFIG,
+  );
+  return (
+    <NamedItemForm
+      label={t("admin.calendars.listForm")}
+      title={
+        isNew ? t("admin.calendars.newList") : t("admin.calendars.editList", { name: initial.name })
+      }
+      idLabel={t("admin.calendars.listId")}
+      item={{ id: list.holiday_list_id, name: list.name }}
+      isNew={isNew}
+      onChange={({ id, name }) => setList({ ...list, holiday_list_id: id, name })}
+      saving={save.isPending}
+      error={save.error}
+      onSave={() => save.mutate(list, { onSuccess: onDone })}
+      onCancel={onDone}
+    >
+      <HolidayFields
+        holidays={list.holidays}
+        onChange={(holidays) => setList({ ...list, holidays })}
+      />
+    </NamedItemForm>
+  );
+}
+
+function editable(view: HolidayListView): HolidayList {
+  return { holiday_list_id: view.holiday_list_id, name: view.name, holidays: view.holidays };
+}
+
+export function HolidayListsAdmin() {
+  const { t } = useTranslation();
+  const lists = useHolidayLists();
+  const [editing, setEditing] = useState<{ list: HolidayList; isNew: boolean } | null>(null);
+  const etag = lists.data?.etag ?? "";
+  const remove = useSaving(
+    async (id: string) =>
+      unwrap(
+        await adminApi.DELETE("/holiday-lists/{holiday_list_id}", {
+          params: { path: { holiday_list_id: id }, header: { "If-Match": etag } },
+        }),
+      ),
+    SLA_CONFIG,
+  );
+  const rows = lists.data?.items ?? [];
+  return (
+    <Stack>
+      <Title order={3} size="h4">
+        {t("admin.calendars.holidayLists")}
+      </Title>
+      <SharedItems
+        rows={rows}
+        rowId={(row) => row.holiday_list_id}
+        testId="holiday-list-row"
+        headings={[t("admin.calendars.holidays")]}
+        cells={(row) => [t("admin.calendars.holidayCount", { count: row.holidays.length })]}
+        empty={t("admin.calendars.noLists")}
+        onEdit={(row) => setEditing({ list: editable(row), isNew: false })}
+        onDelete={(id) => remove.mutate(id)}
+      />
+      <DeleteResult error={remove.error} done={remove.isSuccess} />
+      <FormOrNew
+        form={
+          editing && (
+            <ListForm
+              key={editing.list.holiday_list_id || "new"}
+              initial={editing.list}
+              isNew={editing.isNew}
+              etag={etag}
+              onDone={() => setEditing(null)}
+            />
+          )
+        }
+        newLabel={t("admin.calendars.newList")}
+        onNew={() =>
+          setEditing({ list: { holiday_list_id: "", name: "", holidays: [] }, isNew: true })
+        }
+      />
+    </Stack>
+  );
+}
