@@ -369,6 +369,13 @@ ASSIGNMENT_SERVICE: Table = (
                 customer_a="403", technician="403", agent="403", manager="422", mail_gateway="403"
             ),
         ),
+        # A routing draft checked as the save would: the same team check, nothing written.
+        ("POST", "/routing/rules/{rule_id}/check"): Route(
+            Call({"rule_id": "rule"}, body={"name": "authz", "team_id": _NO_SUCH_TEAM}),
+            expect(
+                customer_a="403", technician="403", agent="403", manager="422", mail_gateway="403"
+            ),
+        ),
         ("DELETE", "/routing/rules/{rule_id}"): Route(
             Call({"rule_id": "rule"}), _UNKNOWN_TO_MANAGERS
         ),
