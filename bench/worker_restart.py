@@ -145,6 +145,8 @@ async def main() -> None:
         "HELPDESK_SLA_APP_ID": f"sla-restart-{uuid.uuid4().hex[:6]}",
         "HELPDESK_SLA_HTTP_PORT": str(port),
         "HELPDESK_SLA_DATA_DIR": str(data_dir),
+        # Static membership, as the StatefulSet pod has (its name): no session-timeout wait.
+        "HELPDESK_SLA_GROUP_INSTANCE_ID": "sla-restart-bench-0",
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }
