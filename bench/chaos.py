@@ -22,9 +22,10 @@ has fallen due, it checks the effects against the log (``helpdesk.tickets.v1`` a
 * **assignment**: each ticket assigned exactly once (distinct ``TicketAssigned`` events);
 * **SLA**: each ticket has its targets; the first-response due time is created + the target of
   its last priority (24/7: exact to the second; a priority change after that instant makes it
-  fall due at the change) for every ticket never paused; a breach is emitted
-  exactly once for every ticket whose first response was not given by its due time, and never
-  for one answered in time;
+  fall due at the change) for every ticket never paused; a breach is emitted exactly once for
+  every ticket whose first response was not given by its due time, and never for one answered
+  in time - judged by what had reached Kafka when the breach was emitted (a reply an outage
+  held back cannot stop a breach; the SLA service records it as met when it comes);
 * **views**: the ticket service's read model (``GET /tickets/{id}``) has the log's version,
   priority, status, assignee and first-response due time.
 
@@ -81,6 +82,8 @@ RESOLUTION = 2 * 3600
 WAITING = "Waiting on Customer"
 #: A breach or view may trail its due instant by this much before it counts as missing.
 GRACE = timedelta(seconds=15)
+#: An event on Kafka counts as known to the SLA service this long after it arrived (its lag).
+LAG = timedelta(seconds=5)
 
 
 # --- what Kafka holds --------------------------------------------------------------------------
@@ -95,14 +98,16 @@ class Stream:
     redelivered: int = 0  # the same event again (at-least-once: harmless, counted)
     created_at: datetime | None = None
     priority: str | None = None
-    reprioritised_at: datetime | None = None
+    changes: list[tuple[datetime, datetime]] = field(default_factory=list)  # (at, arrived)
     status: str | None = None
     paused: bool = False
     assigned: set[uuid.UUID] = field(default_factory=set)
     assignee: str | None = None
     first_reply: datetime | None = None
+    reply_arrived: datetime | None = None  # when the first reply reached Kafka
     targets: list[dict[str, Any]] = field(default_factory=list)  # SlaTargetsSet data, in order
-    breaches: set[uuid.UUID] = field(default_factory=set)  # first-response SlaBreached ids
+    # First-response SlaBreached: (event id, due at, when it reached Kafka).
+    breaches: list[tuple[uuid.UUID, datetime, datetime]] = field(default_factory=list)
     running_due: datetime | None = None  # the first-response due the SLA events leave running
     sla_ids: set[uuid.UUID] = field(default_factory=set)
 
@@ -124,11 +129,12 @@ class Log:
         try:
             async for record in consumer:
                 if record.value:
-                    self.take(decode_envelope(record.value))
+                    arrived = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                    self.take(decode_envelope(record.value), arrived)
         finally:
             await consumer.stop()
 
-    def take(self, event: Any) -> None:
+    def take(self, event: Any, arrived: datetime) -> None:
         stream = self.streams[event.stream_id]
         if event.stream_type == "ticket":
             if event.event_id in stream.seen:
@@ -136,15 +142,15 @@ class Log:
                 return
             stream.seen.add(event.event_id)
             stream.versions.append(event.stream_version)
-            self._ticket(stream, event)
+            self._ticket(stream, event, arrived)
         elif event.event_id in stream.sla_ids:
             stream.redelivered += 1
         else:
             stream.sla_ids.add(event.event_id)
-            self._sla(stream, event)
+            self._sla(stream, event, arrived)
 
     @staticmethod
-    def _sla(stream: Stream, event: Any) -> None:
+    def _sla(stream: Stream, event: Any, arrived: datetime) -> None:
         kind, data = event.event_type, event.data
         if kind == "SlaTargetsSet":
             stream.targets.append(data)
@@ -152,20 +158,22 @@ class Log:
         elif data.get("metric") != "first_response":
             return
         elif kind == "SlaBreached":
-            stream.breaches.add(event.event_id)
+            due = datetime.fromisoformat(data["due_at"])
+            stream.breaches.append((event.event_id, due, arrived))
         elif kind in ("SlaPaused", "SlaMet"):
             stream.running_due = None
         elif kind == "SlaResumed":
             stream.running_due = datetime.fromisoformat(data["due_at"])
 
     @staticmethod
-    def _ticket(stream: Stream, event: Any) -> None:
+    def _ticket(stream: Stream, event: Any, arrived: datetime) -> None:
         kind, data = event.event_type, event.data
         if kind == "TicketCreated":
             stream.created_at = event.occurred_at
             stream.priority, stream.status = data["priority"], data["status"]
         elif kind == "PriorityChanged":
-            stream.priority, stream.reprioritised_at = data["to_priority"], event.occurred_at
+            stream.priority = data["to_priority"]
+            stream.changes.append((event.occurred_at, arrived))
         elif kind == "StatusChanged":
             stream.status = data["to_status"]
             stream.paused = stream.paused or stream.status == WAITING
@@ -181,7 +189,7 @@ class Log:
             and event.actor.kind == "agent"
             and stream.first_reply is None
         ):
-            stream.first_reply = event.occurred_at
+            stream.first_reply, stream.reply_arrived = event.occurred_at, arrived
 
 
 # --- the stack ---------------------------------------------------------------------------------
@@ -374,18 +382,47 @@ def verdicts(log: Log, done: Round, now: datetime) -> dict[str, list[uuid.UUID]]
             continue
         assert stream.priority is not None
         expected = stream.created_at + timedelta(seconds=FIRST_RESPONSE[stream.priority])
-        if stream.reprioritised_at is not None:  # a target already used up falls due at once
-            expected = max(expected, stream.reprioritised_at)
-        answered = stream.first_reply is not None and stream.first_reply <= expected
+        if stream.changes:  # a target already used up when it is set falls due at once
+            expected = max(expected, stream.changes[-1][0])
         if due is not None and abs((due - expected).total_seconds()) > 1:
             found["wrong due"].append(ticket)
         if expected + GRACE > now:
             continue  # not yet due long enough to judge its breach
-        if answered and stream.breaches:
-            found["breached though answered"].append(ticket)
-        elif not answered and len(stream.breaches) != 1:
-            found["breach missing" if not stream.breaches else "breached twice"].append(ticket)
+        for name in judge_breaches(stream, expected):
+            found[name].append(ticket)
     return found
+
+
+def judge_breaches(stream: Stream, expected: datetime) -> list[str]:
+    """What is wrong with the ticket's first-response breaches, judged by what the SLA service
+    could know: the events that had reached Kafka when it emitted each breach.
+
+    The target in force at the end falls due at ``expected``: unless the first reply came by
+    then, exactly one breach with that due time. A breach of an earlier target (its priority
+    changed since) is right if the change came after that due time, or reached Kafka only after
+    the breach (an outage held it back); likewise a breach of a ticket answered in time whose
+    reply reached Kafka only after the breach (the SLA service then records the reply as met).
+    """
+    wrong = []
+    answered = stream.first_reply is not None and stream.first_reply <= expected
+    finals = [b for b in stream.breaches if abs((b[1] - expected).total_seconds()) <= 1]
+    if not answered and not finals:
+        wrong.append("breach missing")
+    if len(finals) > 1:
+        wrong.append("breached twice")
+    for _, due, arrived in stream.breaches:
+        answered_before = (
+            stream.first_reply is not None
+            and stream.first_reply <= due
+            and stream.reply_arrived is not None
+            and stream.reply_arrived + LAG <= arrived
+        )
+        superseded_before = any(at <= due and seen + LAG <= arrived for at, seen in stream.changes)
+        final = abs((due - expected).total_seconds()) <= 1
+        if answered_before or (not final and superseded_before):
+            wrong.append("breach not due")
+            break
+    return wrong
 
 
 def first_response_due(stream: Stream) -> datetime | None:
