@@ -24,8 +24,8 @@ has fallen due, it checks the effects against the log (``helpdesk.tickets.v1`` a
   its last priority (24/7: exact to the second; a priority change after that instant makes it
   fall due at the change) for every ticket never paused; a breach is emitted exactly once for
   every ticket whose first response was not given by its due time, and never for one answered
-  in time - judged by what had reached Kafka when the breach was emitted (a reply an outage
-  held back cannot stop a breach; the SLA service records it as met when it comes);
+  in time - judged by what had reached Kafka when the breach was emitted (a reply or priority
+  change an outage held back cannot stop a breach; that breach is then the ticket's one);
 * **views**: the ticket service's read model (``GET /tickets/{id}``) has the log's version,
   priority, status, assignee and first-response due time.
 
@@ -397,19 +397,14 @@ def judge_breaches(stream: Stream, expected: datetime) -> list[str]:
     """What is wrong with the ticket's first-response breaches, judged by what the SLA service
     could know: the events that had reached Kafka when it emitted each breach.
 
-    The target in force at the end falls due at ``expected``: unless the first reply came by
-    then, exactly one breach with that due time. A breach of an earlier target (its priority
-    changed since) is right if the change came after that due time, or reached Kafka only after
-    the breach (an outage held it back); likewise a breach of a ticket answered in time whose
-    reply reached Kafka only after the breach (the SLA service then records the reply as met).
+    A first response is breached at most once. The target in force at the end falls due at
+    ``expected``; unless the first reply came by then, exactly one breach. A breach is wrong
+    when the SLA service already knew better: the reply before its due time, or a priority
+    change before it that set another target, had reached Kafka (``LAG`` earlier) when it was
+    emitted. So a breach of an earlier target stands when the change came after that due time
+    or an outage held the change back; it then is the ticket's one breach.
     """
     wrong = []
-    answered = stream.first_reply is not None and stream.first_reply <= expected
-    finals = [b for b in stream.breaches if abs((b[1] - expected).total_seconds()) <= 1]
-    if not answered and not finals:
-        wrong.append("breach missing")
-    if len(finals) > 1:
-        wrong.append("breached twice")
     for _, due, arrived in stream.breaches:
         answered_before = (
             stream.first_reply is not None
@@ -422,6 +417,11 @@ def judge_breaches(stream: Stream, expected: datetime) -> list[str]:
         if answered_before or (not final and superseded_before):
             wrong.append("breach not due")
             break
+    answered = stream.first_reply is not None and stream.first_reply <= expected
+    if not answered and not stream.breaches:
+        wrong.append("breach missing")
+    if len(stream.breaches) > 1:
+        wrong.append("breached twice")
     return wrong
 
 
