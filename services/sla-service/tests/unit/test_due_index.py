@@ -41,3 +41,25 @@ def test_clear_forgets_everything() -> None:
     index.clear()
     assert len(index) == 0
     assert index.pop_due(T0) == []
+
+
+def test_load_replaces_the_index_with_the_entries_given() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    index = DueIndex()
+    index.set("old", 0, t0)
+    index.load(
+        [
+            ("late", 1, t0 + timedelta(minutes=5)),
+            ("never", 2, None),
+            ("soon", 3, t0 + timedelta(minutes=1)),
+        ]
+    )
+    assert len(index) == 2
+    assert index.next_instant() == t0 + timedelta(minutes=1)
+    assert index.pop_due(t0 + timedelta(minutes=10)) == [("soon", 3), ("late", 1)]
+    assert len(index) == 0
+    # Loaded entries are replaced and removed as set ones are.
+    index.load([("a", 0, t0 + timedelta(minutes=2))])
+    index.set("a", 0, t0 + timedelta(minutes=3))
+    assert index.pop_due(t0 + timedelta(minutes=2)) == []
+    assert index.pop_due(t0 + timedelta(minutes=3)) == [("a", 0)]

@@ -59,6 +59,7 @@ class WorkerSettings(Protocol):
     http_host: str
     http_port: int
     log_level: str
+    group_instance_id: str | None
     preload_min_lag: int
 
 
@@ -88,6 +89,8 @@ def create_app(settings: WorkerSettings, paths: Iterable[str], **options: Any) -
         "table_standby_replicas": 0,
         "consumer_auto_offset_reset": "earliest",
         "producer_acks": -1,
+        # Static membership: a restarted replica gets its partitions back at once (issue #13).
+        "consumer_group_instance_id": settings.group_instance_id,
         "broker_session_timeout": settings.session_timeout,
         "broker_heartbeat_interval": min(3.0, settings.session_timeout / 4),
         "web_enabled": True,
@@ -105,6 +108,9 @@ def add_health_pages(app: faust.App, ready: Callable[[], bool], openapi: dict[st
 
     @app.page("/healthz")
     async def healthz(web: View, request: Request) -> Response:
+        failure = group_membership_failure(app)
+        if failure is not None:  # the pod's liveness probe restarts it
+            return web.json({"status": "failed", "detail": failure}, status=503)
         return web.json({"status": "ok"})
 
     @app.page("/readyz")
@@ -117,6 +123,24 @@ def add_health_pages(app: faust.App, ready: Callable[[], bool], openapi: dict[st
     @app.page("/openapi.json")
     async def openapi_document(web: View, request: Request) -> Response:
         return web.json(openapi)
+
+
+def group_membership_failure(app: faust.App) -> str | None:
+    """Why the worker's Kafka consumer can no longer take part in its group, or None.
+
+    aiokafka runs the group membership (join, sync, heartbeats) in one task; an error that is
+    not a Kafka error (e.g. an AssertionError in its coordinator, seen once with static
+    membership) ends that task for good, and the worker then stays up holding no partitions.
+    ``/healthz`` reports it so that the orchestrator restarts the worker (issue #13).
+    """
+    # Faust's consumer (None until the worker made one) -> its consumer thread -> aiokafka's.
+    thread = getattr(getattr(app, "_consumer", None), "_thread", None)
+    consumer = getattr(thread, "_consumer", None)
+    coordinator = getattr(consumer, "_coordinator", None)
+    task = getattr(coordinator, "_coordination_task", None)
+    if task is None or not task.done() or task.cancelled() or task.exception() is None:
+        return None
+    return f"Kafka group membership ended: {task.exception()!r}"
 
 
 def raw_topic(app: faust.App, *names: str, partitions: int, internal: bool = False) -> Any:

@@ -336,6 +336,16 @@ class LocalPostgres:
                 f"kill the postmaster (pid {self.pid}) by hand",
             )
 
+    def crash(self, timeout: float = 60.0) -> None:
+        """``pg_ctl stop -m immediate``: every server process ends at once, without a
+        checkpoint, as in a crash; the next start runs crash recovery from the WAL (the chaos
+        harness's PostgreSQL "kill", issue #13)."""
+        if not self.is_running():
+            return
+        pg_ctl = str(self.bindir / "pg_ctl")
+        argv = [pg_ctl, "-D", str(self.data_dir), "-w", "-t", str(int(timeout)), "-s"]
+        self._run([*argv, "-m", "immediate", "stop"], timeout=timeout + 30)
+
     # databases
 
     def create_database(self, name: str) -> bool:

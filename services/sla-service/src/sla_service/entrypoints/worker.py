@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -200,13 +200,17 @@ class SlaWorker:
 
     def _rebuild_index(self) -> None:
         began = time.monotonic()
-        self.index.clear()
         worked_out = 0
-        for key, partition, instant, stored_instant in self.faust.timers(
-            self.tracker.timer_digest, self.tracker.next_timer
-        ):
-            self.index.set(key, partition, instant)
-            worked_out += not stored_instant
+
+        def entries() -> Iterator[tuple[str, int, datetime | None]]:
+            nonlocal worked_out
+            for key, partition, instant, stored_instant in self.faust.timers(
+                self.tracker.timer_digest, self.tracker.next_timer
+            ):
+                worked_out += not stored_instant
+                yield key, partition, instant
+
+        self.index.load(entries())
         self._index_dirty = self._index_stale = False
         log.info(
             "due index rebuilt",
