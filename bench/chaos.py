@@ -204,7 +204,9 @@ def kill(stack: Stack, victims: list[str]) -> None:
         if pid is None:
             print(f"  {name} is not running", file=sys.stderr)
             continue
-        os.kill(pid, signal.SIGKILL)
+        # The whole process group, as a crashed container takes its processes with it: killing
+        # only the ticket service's supervisor left its uvicorn workers serving the port.
+        os.killpg(pid, signal.SIGKILL)
 
 
 async def bring_up() -> None:
