@@ -363,7 +363,7 @@ def report_sign_ins(name: str, runs: list[SignIn], load: str) -> None:
 def report_changes(name: str, changes: list[Change], load: str) -> None:
     parts = p50s(
         react=[c.until_request for c in changes],
-        request=[c.request for c in changes],
+        list=[c.request for c in changes],
         paint=[c.after_response for c in changes],
     )
     print(line(name, [c.total for c in changes], load, parts), flush=True)
