@@ -17,6 +17,9 @@ from assignment_service.entrypoints.routing_api import (
     RoutingApi,
     RoutingCheck,
     RoutingDocument,
+)
+from assignment_service.entrypoints.unassignable_api import (
+    UNASSIGNABLE_OPERATIONS,
     UnassignableList,
     unrouted,
 )
@@ -54,7 +57,7 @@ def routing_api() -> RoutingApi:
 
 
 def answer_schema(path: str, method: str) -> Any:
-    document = openapi_document(ROUTING_OPERATIONS)
+    document = openapi_document([*ROUTING_OPERATIONS, *UNASSIGNABLE_OPERATIONS])
     content = document["paths"][path][method]["responses"]["200"]["content"]
     return content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1], document
 

@@ -1,4 +1,4 @@
-"""The routing API (managers) and the unassignable list (staff) of the assignment worker.
+"""The routing API of the assignment worker (managers).
 
 * ``GET /routing``: the routing rules in order and each channel's default team (ETag: version);
 * ``PUT /routing/rules/{rule_id}``, ``DELETE /routing/rules/{rule_id}``: a routing rule (a
@@ -7,22 +7,19 @@
   console's form says what is wrong as the manager types; ``PUT /routing/channels/{channel}`` with
   ``{"team_id": ...}`` (``null`` removes the default). If-Match as for ``/rules``; a team the
   directory has not seen is refused (422).
-* ``GET /unassignable``: the tickets nobody can take now, with the reason (what
-  ``AssignmentBlocked`` said), and the open tickets without a team that no routing rule or
-  channel default takes. It reads this worker's tables: with several replicas, each answers for
-  the partitions it holds.
 
-Routes only parse, call and map errors (see :mod:`~assignment_service.entrypoints.admin_api`).
-The answers' models (:class:`RoutingDocument`, :class:`UnassignableList`) are in the worker's
-OpenAPI document, so the admin console's typed client knows their shape.
+The tickets routing gives no team are listed by
+:mod:`~assignment_service.entrypoints.unassignable_api`. Routes only parse, call and map errors
+(see :mod:`~assignment_service.entrypoints.admin_api`). The answers' model
+(:class:`RoutingDocument`) is in the worker's OpenAPI document, so the admin console's typed
+client knows their shape.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import faust
 from faust.web import Request, Response, View
@@ -31,21 +28,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from assignment_service.domain.routing import (
     RoutingConfig,
     RoutingRule,
-    TeamLanguages,
     check_teams,
-    choose_team,
     parse_routing_rule,
 )
-from assignment_service.domain.ticket_facts import TicketFacts
 from assignment_service.entrypoints.admin_api import denied, json_body, write_config
 from assignment_service.entrypoints.api_docs import Operation
 from assignment_service.service_layer.directory_stage import DirectoryView
-from assignment_service.service_layer.team_stage import unassignable_slots
 from helpdesk_events.assignment import (
     ChannelTeamSet,
     RoutingRuleDeleted,
     RoutingRuleSaved,
-    UnassignableReason,
 )
 from helpdesk_platform.config_http import BearerAuth, HttpRefusal, etag
 from helpdesk_platform.config_log import ConfigLog
@@ -55,9 +47,6 @@ __all__ = [
     "RoutingApi",
     "RoutingCheck",
     "RoutingDocument",
-    "UnassignableApi",
-    "UnassignableList",
-    "unrouted",
 ]
 
 _T = TypeVar("_T")
@@ -92,25 +81,6 @@ class RoutingCheck(BaseModel):
     """``POST /routing/rules/{rule_id}/check``: the draft as it would be saved."""
 
     rule: RoutingRule
-
-
-class UnassignableTicket(BaseModel):
-    """A ticket nobody can take now (``no_route``: no routing rule gives it a team)."""
-
-    ticket_id: uuid.UUID
-    team_id: uuid.UUID | None
-    status: str
-    priority: str | None
-    reason: UnassignableReason | Literal["no_route"]
-    detail: str
-    rule_id: str | None
-    since: datetime | None
-
-
-class UnassignableList(BaseModel):
-    """``GET /unassignable``."""
-
-    tickets: list[UnassignableTicket]
 
 
 ROUTING_OPERATIONS: list[Operation] = [
@@ -162,17 +132,6 @@ ROUTING_OPERATIONS: list[Operation] = [
         body=ChannelTeam,
         path_params=("channel",),
         answer=RoutingDocument,
-    ),
-    Operation(
-        "/unassignable",
-        "get",
-        "Tickets nobody can take now, and open tickets no routing rule gives a team (staff)",
-        {
-            "200": "the tickets with their reason",
-            "401": "no valid bearer token",
-            "403": "not staff",
-        },
-        answer=UnassignableList,
     ),
 ]
 
@@ -284,64 +243,3 @@ class RoutingApi:
                 if not isinstance(event, ChannelTeamSet):
                     return event
                 return await write(self, request, event)
-
-
-def unrouted(
-    facts_values: Iterable[Any], routing: RoutingConfig, languages: TeamLanguages | None = None
-) -> list[dict[str, Any]]:
-    """The open tickets without a team (nor an assignee) that routing gives no team."""
-    found = []
-    for stored in facts_values:
-        if stored is None or stored.get("team_id") is not None or stored.get("assignee_id"):
-            continue
-        facts = TicketFacts.model_validate(stored)
-        choice = choose_team(routing, facts.condition_fields(), languages)
-        if not facts.needs_team or choice is not None:
-            continue
-        found.append(
-            {
-                "ticket_id": str(facts.ticket_id),
-                "team_id": None,
-                "status": facts.status,
-                "priority": facts.priority,
-                "reason": "no_route",
-                "detail": "no routing rule or channel default gives the ticket a team",
-                "rule_id": None,
-                "since": None,
-            }
-        )
-    return sorted(found, key=lambda item: item["ticket_id"])
-
-
-class UnassignableApi:
-    """``GET /unassignable`` (staff)."""
-
-    def __init__(
-        self,
-        team_entries: Callable[[], Iterable[tuple[str, Any]]],
-        facts_values: Callable[[], Iterable[Any]],
-        routing: Callable[[], RoutingConfig],
-        auth: BearerAuth,
-        languages: Callable[[], TeamLanguages] = dict,
-    ) -> None:
-        self.team_entries = team_entries
-        self.facts_values = facts_values
-        self.routing = routing
-        self.auth = auth
-        self.languages = languages
-
-    def document(self) -> dict[str, Any]:
-        tickets = unassignable_slots(self.team_entries())
-        tickets += unrouted(self.facts_values(), self.routing(), self.languages())
-        return {"tickets": tickets}
-
-    def register(self, app: faust.App) -> None:
-        api = self
-
-        @app.page("/unassignable")
-        class UnassignablePage(View):
-            async def get(self, request: Request) -> Response:
-                refusal = denied(api.auth, self, request, "see unassignable tickets", staff=True)
-                if refusal is not None:
-                    return refusal
-                return self.json(api.document())

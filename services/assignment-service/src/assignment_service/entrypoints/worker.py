@@ -45,11 +45,8 @@ from assignment_service.domain.rule_set import RuleSet, fold_rules
 from assignment_service.domain.ticket_facts import TicketFacts
 from assignment_service.entrypoints.admin_api import RULES_OPERATIONS, RulesApi
 from assignment_service.entrypoints.api_docs import openapi_document, served_paths
-from assignment_service.entrypoints.routing_api import (
-    ROUTING_OPERATIONS,
-    RoutingApi,
-    UnassignableApi,
-)
+from assignment_service.entrypoints.routing_api import ROUTING_OPERATIONS, RoutingApi
+from assignment_service.entrypoints.unassignable_api import UNASSIGNABLE_OPERATIONS, UnassignableApi
 from assignment_service.service_layer.batch import CrashPoint
 from assignment_service.service_layer.directory_stage import DirectoryStage, DirectoryView
 from assignment_service.service_layer.facts_stage import (
@@ -77,7 +74,7 @@ ROUTING_STREAM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "helpdesk:assignment-routing"
 
 
 #: Every route the worker serves, for the OpenAPI document and Faust's web server.
-OPERATIONS = [*RULES_OPERATIONS, *ROUTING_OPERATIONS]
+OPERATIONS = [*RULES_OPERATIONS, *ROUTING_OPERATIONS, *UNASSIGNABLE_OPERATIONS]
 
 
 def _now() -> datetime:
