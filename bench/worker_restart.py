@@ -127,11 +127,6 @@ async def main() -> None:
     parser.add_argument("--window", type=float, default=20.0, help="seconds they fall due over")
     parser.add_argument("--bootstrap", help="a running Kafka (default: start a private one)")
     parser.add_argument("--heap", default="1g", help="heap of the private Kafka")
-    parser.add_argument(
-        "--dynamic",
-        action="store_true",
-        help="without static membership (the baseline: the restart waits out the session timeout)",
-    )
     args = parser.parse_args()
     print(describe())
     print(f"load average before: {os.getloadavg()}")
@@ -153,8 +148,6 @@ async def main() -> None:
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }
-    if not args.dynamic:  # static membership, as the StatefulSet pod has (its name)
-        env["HELPDESK_SLA_GROUP_INSTANCE_ID"] = "sla-restart-bench-0"
     os.environ.update(env)  # the settings below read the same
     settings = SlaSettings()
     topic, took = await fill_changelog(bootstrap, settings, args.tickets)

@@ -66,8 +66,6 @@ def start_worker(
             "HELPDESK_ASSIGNMENT_DATA_DIR": str(tmp_path / app_id),
             "HELPDESK_ASSIGNMENT_SESSION_TIMEOUT": "6",
             "HELPDESK_ASSIGNMENT_RECONCILE_INTERVAL": "2",
-            # Static membership, as the StatefulSet's pod name gives it (same across restarts).
-            "HELPDESK_ASSIGNMENT_GROUP_INSTANCE_ID": f"{app_id}-0",
             "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
         }
         if crash_at:

@@ -59,7 +59,6 @@ class WorkerSettings(Protocol):
     http_host: str
     http_port: int
     log_level: str
-    group_instance_id: str | None
     preload_min_lag: int
 
 
@@ -89,8 +88,6 @@ def create_app(settings: WorkerSettings, paths: Iterable[str], **options: Any) -
         "table_standby_replicas": 0,
         "consumer_auto_offset_reset": "earliest",
         "producer_acks": -1,
-        # Static membership: a restarted replica gets its partitions back at once (issue #13).
-        "consumer_group_instance_id": settings.group_instance_id,
         "broker_session_timeout": settings.session_timeout,
         "broker_heartbeat_interval": min(3.0, settings.session_timeout / 4),
         "web_enabled": True,
