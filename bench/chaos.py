@@ -10,12 +10,13 @@ that breaches fall due while the run watches. Each round then creates tickets at
 second for ``--seconds`` (open loop, over HTTP, with an ``Idempotency-Key`` a retry keeps) and
 works them as agents do: a quarter get their priority changed, a third a public reply (within
 25 s, before any target), a sixth go to "Waiting on Customer" and back. At a random instant of
-the first half of the round it ``kill -9``s one victim chosen at random (``--all-at-once``:
-every victim): an app process of the stack, Kafka, or PostgreSQL (an immediate shutdown, so
-crash recovery at the next start). ``--down-for`` seconds later it starts whatever is not
-running (``python -m helpdesk_devstack up``). When every first-response target of the round
-has fallen due, it checks the effects against the log (``helpdesk.tickets.v1`` and
-``helpdesk.sla.v1``, read from the start of the run):
+the first half of the round it ``kill -9``s one victim, dealt from a shuffled deck so that each
+is killed equally often (``--all-at-once``: every victim): an app process of the stack,
+Kafka, or PostgreSQL (an immediate shutdown, so crash recovery at the next start).
+``--down-for`` seconds later it starts whatever is not running (``python -m helpdesk_devstack
+up``). When every first-response target of the round has fallen due, it checks the effects
+against the log (``helpdesk.tickets.v1`` and ``helpdesk.sla.v1``, read from the start of the
+run):
 
 * **lost**: a ticket the API created has no ``TicketCreated``; a version of its stream is missing
   on Kafka, or arrived after a later one (``out of order``);
@@ -48,6 +49,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -473,10 +475,23 @@ async def stale_views(
     return stale
 
 
+def deal(victims: list[str]) -> Iterator[str]:
+    """Victims in random order, each once per ``len(victims)`` rounds: every one is killed as
+    often as the others (20 rounds of 10 victims: each twice), at random instants."""
+    while True:
+        yield from random.sample(victims, len(victims))
+
+
 async def one_round(
-    args: argparse.Namespace, stack: Stack, number: int, log: Log, client: Client, team: str
+    args: argparse.Namespace,
+    stack: Stack,
+    number: int,
+    log: Log,
+    client: Client,
+    team: str,
+    victim: str,
 ) -> int:
-    victims = list(args.victims) if args.all_at_once else [random.choice(args.victims)]
+    victims = list(args.victims) if args.all_at_once else [victim]
     kill_at = random.uniform(1, args.seconds / 2)
     done = Round()
     client.unknown = 0
@@ -543,9 +558,11 @@ async def run(args: argparse.Namespace) -> int:
         print(f"team {team}; victims {', '.join(args.victims)}")
         print("round  killed                    at  tickets  uncertain  redelivered  wrong")
         wrong = 0
+        deck = deal(args.victims)
         try:
             for number in range(1, args.rounds + 1):
-                wrong += await one_round(args, stack, number, log, client, team)
+                victim = next(deck)
+                wrong += await one_round(args, stack, number, log, client, team, victim)
         finally:
             for follower in followers:
                 follower.cancel()

@@ -127,6 +127,7 @@ async def main() -> None:
     parser.add_argument("--window", type=float, default=20.0, help="seconds they fall due over")
     parser.add_argument("--bootstrap", help="a running Kafka (default: start a private one)")
     parser.add_argument("--heap", default="1g", help="heap of the private Kafka")
+    parser.add_argument("--keep-log", type=Path, help="copy the worker's log here at the end")
     args = parser.parse_args()
     print(describe())
     print(f"load average before: {os.getloadavg()}")
@@ -180,6 +181,8 @@ async def main() -> None:
         await producer.stop()
         if kafka is not None:
             kafka.kill()
+        if args.keep_log:
+            shutil.copy(home / "worker.log", args.keep_log)
         shutil.rmtree(home, ignore_errors=True)
 
 
