@@ -81,9 +81,18 @@ def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
     }
 
 
+#: Seconds an idle connection to a service is kept for reuse: under uvicorn's keep-alive (5 s)
+#: so the gateway never sends a request on a connection the service is closing at that instant
+#: (aiohttp's 15 s default did, and the request came back as a 502 "broke the connection").
+IDLE_CONNECTION_SECONDS = 4.0
+
+
 def new_session(max_connections: int) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(
+        limit=max_connections, limit_per_host=0, keepalive_timeout=IDLE_CONNECTION_SECONDS
+    )
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=0),
+        connector=connector,
         auto_decompress=False,  # bytes pass as the service encoded them
         skip_auto_headers=NO_AUTO_HEADERS,
         cookie_jar=aiohttp.DummyCookieJar(),
