@@ -14,13 +14,13 @@ import { useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
 import { DeleteResult, SharedItems } from "./calendarParts";
 import { CalendarFields, officeHours } from "./CalendarFields";
-import { RemoveButton, SaveResult, useSaving } from "./common";
+import { RemoveButton, SaveResult } from "./common";
 import { FormOrNew, NamedItemForm } from "./editing";
 import { HolidayListsAdmin } from "./HolidayListsAdmin";
 import {
-  SLA_CONFIG,
   useCalendars,
   useHolidayLists,
+  useSlaChange,
   useTeamCalendar,
   type CalendarView,
 } from "./slaConfig";
@@ -30,26 +30,22 @@ type NamedCalendar = AdminSchemas["CalendarDocument"];
 function CalendarForm({
   initial,
   isNew,
-  etag,
   onDone,
 }: {
   initial: NamedCalendar;
   isNew: boolean;
-  etag: string;
   onDone: () => void;
 }) {
   const { t } = useTranslation();
   const lists = useHolidayLists();
   const [named, setNamed] = useState<NamedCalendar>(initial);
-  const save = useSaving(
-    async (saved: NamedCalendar) =>
-      unwrap(
-        await adminApi.PUT("/calendars/{calendar_id}", {
-          params: { path: { calendar_id: saved.calendar_id }, header: { "If-Match": etag } },
-          body: saved,
-        }),
-      ),
-    SLA_CONFIG,
+  const save = useSlaChange(async (saved: NamedCalendar, ifMatch: string) =>
+    unwrap(
+      await adminApi.PUT("/calendars/{calendar_id}", {
+        params: { path: { calendar_id: saved.calendar_id }, header: { "If-Match": ifMatch } },
+        body: saved,
+      }),
+    ),
   );
   const listChoices = (lists.data?.items ?? []).map((list) => ({
     value: list.holiday_list_id,
@@ -139,18 +135,16 @@ function TeamCalendar({
 }) {
   const { t } = useTranslation();
   const current = useTeamCalendar(team.id);
-  const set = useSaving(
-    async (calendarId: string | null) =>
-      unwrap(
-        await adminApi.PUT("/sla/teams/{team_id}/calendar", {
-          params: {
-            path: { team_id: team.id },
-            header: { "If-Match": current.data?.etag ?? "" },
-          },
-          body: { calendar_id: calendarId },
-        }),
-      ),
-    SLA_CONFIG,
+  const set = useSlaChange(async (calendarId: string | null, ifMatch: string) =>
+    unwrap(
+      await adminApi.PUT("/sla/teams/{team_id}/calendar", {
+        params: {
+          path: { team_id: team.id },
+          header: { "If-Match": ifMatch },
+        },
+        body: { calendar_id: calendarId },
+      }),
+    ),
   );
   return (
     <>
@@ -178,15 +172,12 @@ export default function CalendarsAdmin() {
   const { t } = useTranslation();
   const calendars = useCalendars();
   const [editing, setEditing] = useState<{ named: NamedCalendar; isNew: boolean } | null>(null);
-  const etag = calendars.data?.etag ?? "";
-  const remove = useSaving(
-    async (id: string) =>
-      unwrap(
-        await adminApi.DELETE("/calendars/{calendar_id}", {
-          params: { path: { calendar_id: id }, header: { "If-Match": etag } },
-        }),
-      ),
-    SLA_CONFIG,
+  const remove = useSlaChange(async (id: string, ifMatch: string) =>
+    unwrap(
+      await adminApi.DELETE("/calendars/{calendar_id}", {
+        params: { path: { calendar_id: id }, header: { "If-Match": ifMatch } },
+      }),
+    ),
   );
   const rows = calendars.data?.items ?? [];
   const choices = rows.map((row) => ({ value: row.calendar_id, label: row.name }));
@@ -222,7 +213,6 @@ export default function CalendarsAdmin() {
               key={editing.named.calendar_id || "new"}
               initial={editing.named}
               isNew={editing.isNew}
-              etag={etag}
               onDone={() => setEditing(null)}
             />
           )

@@ -11,37 +11,32 @@ import type { AdminSchemas } from "./adminApi";
 import { adminApi } from "./adminApi";
 import { DeleteResult, SharedItems } from "./calendarParts";
 import { HolidayFields } from "./CalendarFields";
-import { useSaving } from "./common";
 import { FormOrNew, NamedItemForm } from "./editing";
-import { SLA_CONFIG, useHolidayLists, type HolidayListView } from "./slaConfig";
+import { useHolidayLists, useSlaChange, type HolidayListView } from "./slaConfig";
 
 type HolidayList = AdminSchemas["HolidayListDocument"];
 
 function ListForm({
   initial,
   isNew,
-  etag,
   onDone,
 }: {
   initial: HolidayList;
   isNew: boolean;
-  etag: string;
   onDone: () => void;
 }) {
   const { t } = useTranslation();
   const [list, setList] = useState<HolidayList>(initial);
-  const save = useSaving(
-    async (saved: HolidayList) =>
-      unwrap(
-        await adminApi.PUT("/holiday-lists/{holiday_list_id}", {
-          params: {
-            path: { holiday_list_id: saved.holiday_list_id },
-            header: { "If-Match": etag },
-          },
-          body: saved,
-        }),
-      ),
-    SLA_CONFIG,
+  const save = useSlaChange(async (saved: HolidayList, ifMatch: string) =>
+    unwrap(
+      await adminApi.PUT("/holiday-lists/{holiday_list_id}", {
+        params: {
+          path: { holiday_list_id: saved.holiday_list_id },
+          header: { "If-Match": ifMatch },
+        },
+        body: saved,
+      }),
+    ),
   );
   return (
     <NamedItemForm
@@ -74,15 +69,12 @@ export function HolidayListsAdmin() {
   const { t } = useTranslation();
   const lists = useHolidayLists();
   const [editing, setEditing] = useState<{ list: HolidayList; isNew: boolean } | null>(null);
-  const etag = lists.data?.etag ?? "";
-  const remove = useSaving(
-    async (id: string) =>
-      unwrap(
-        await adminApi.DELETE("/holiday-lists/{holiday_list_id}", {
-          params: { path: { holiday_list_id: id }, header: { "If-Match": etag } },
-        }),
-      ),
-    SLA_CONFIG,
+  const remove = useSlaChange(async (id: string, ifMatch: string) =>
+    unwrap(
+      await adminApi.DELETE("/holiday-lists/{holiday_list_id}", {
+        params: { path: { holiday_list_id: id }, header: { "If-Match": ifMatch } },
+      }),
+    ),
   );
   const rows = lists.data?.items ?? [];
   return (
@@ -108,7 +100,6 @@ export function HolidayListsAdmin() {
               key={editing.list.holiday_list_id || "new"}
               initial={editing.list}
               isNew={editing.isNew}
-              etag={etag}
               onDone={() => setEditing(null)}
             />
           )

@@ -28,13 +28,13 @@ import { useTicketOptions } from "../data";
 import type { paths } from "../../shared/api/admin-services";
 import { adminApi, type AdminSchemas } from "./adminApi";
 import { officeHours } from "./CalendarFields";
-import { ListTable, noContent, SaveResult, useSaving } from "./common";
+import { ListTable, noContent, SaveResult } from "./common";
 import { ConditionField, DraftProblem } from "./ConditionField";
 import { FormButtons, RowActions } from "./editing";
 import { fromIso, toIso } from "./durations";
 import { StatusRules } from "./SlaStatusRules";
 import { PolicyCalendar } from "./PolicyCalendar";
-import { POLICIES, SLA_CONFIG } from "./slaConfig";
+import { POLICIES, useSlaChange } from "./slaConfig";
 
 export type Policy = AdminSchemas["PolicyDocument"];
 /** A listed policy: the built-in default (``saved`` false) has no position. */
@@ -153,12 +153,10 @@ function PreviewLines({ preview }: { preview: Preview }) {
 function PolicyForm({
   initial,
   isNew,
-  etag,
   onDone,
 }: {
   initial: Policy;
   isNew: boolean;
-  etag: string;
   onDone: () => void;
 }) {
   const { t } = useTranslation();
@@ -194,15 +192,13 @@ function PolicyForm({
         }),
       ),
   });
-  const save = useSaving(
-    async (saved: Policy) =>
-      unwrap<unknown>(
-        await adminApi.PUT("/policies/{policy_id}", {
-          params: { path: { policy_id: saved.policy_id ?? "" }, header: { "If-Match": etag } },
-          body: saved,
-        }),
-      ),
-    SLA_CONFIG,
+  const save = useSlaChange(async (saved: Policy, ifMatch: string) =>
+    unwrap<unknown>(
+      await adminApi.PUT("/policies/{policy_id}", {
+        params: { path: { policy_id: saved.policy_id ?? "" }, header: { "If-Match": ifMatch } },
+        body: saved,
+      }),
+    ),
   );
   const problem =
     "badTarget" in body
@@ -357,17 +353,15 @@ export default function SlaAdmin() {
   const policies = usePolicies();
   const options = useTicketOptions();
   const [editing, setEditing] = useState<{ policy: Policy; isNew: boolean } | null>(null);
-  const remove = useSaving(
-    async (policyId: string) =>
-      noContent(
-        await adminApi.DELETE("/policies/{policy_id}", {
-          params: {
-            path: { policy_id: policyId },
-            header: { "If-Match": policies.data?.etag ?? "" },
-          },
-        }),
-      ),
-    SLA_CONFIG,
+  const remove = useSlaChange(async (policyId: string, ifMatch: string) =>
+    noContent(
+      await adminApi.DELETE("/policies/{policy_id}", {
+        params: {
+          path: { policy_id: policyId },
+          header: { "If-Match": ifMatch },
+        },
+      }),
+    ),
   );
   const rows = policies.data?.list.policies ?? [];
   return (
@@ -413,7 +407,6 @@ export default function SlaAdmin() {
           key={editing.policy.policy_id || "new"}
           initial={editing.policy}
           isNew={editing.isNew}
-          etag={policies.data?.etag ?? ""}
           onDone={() => setEditing(null)}
         />
       ) : (

@@ -80,7 +80,14 @@ export function UsedBy({ users }: { users: string[] }) {
 
 export function DeleteResult({ error, done }: { error: Error | null; done: boolean }) {
   const { t } = useTranslation();
-  if (error instanceof ApiError && error.status === 409) {
+  // A 409 is "in use" only when it names the users; else the configuration moved on meanwhile.
+  const inUse =
+    error instanceof ApiError &&
+    error.status === 409 &&
+    typeof error.body === "object" &&
+    error.body !== null &&
+    "used_by" in error.body;
+  if (inUse) {
     return (
       <Alert color="red" role="alert" variant="light" title={t("admin.calendars.inUse")}>
         {error.message}

@@ -38,6 +38,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     detail: string,
+    /** The answer's JSON body, for what ``detail`` does not say (e.g. ``used_by`` of a 409). */
+    readonly body?: unknown,
   ) {
     super(detail);
     this.name = "ApiError";
@@ -62,7 +64,7 @@ function detailText(error: unknown): string {
 /** The data of an openapi-fetch answer, or an ApiError with its detail. */
 export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
   if (result.data === undefined) {
-    throw new ApiError(result.response.status, detailText(result.error));
+    throw new ApiError(result.response.status, detailText(result.error), result.error);
   }
   return result.data;
 }
