@@ -90,6 +90,17 @@ CREATE TABLE IF NOT EXISTS mail_account_events (
 );
 CREATE INDEX IF NOT EXISTS mail_account_events_unpublished ON mail_account_events (position)
     WHERE NOT published;
+-- The directory's agents (helpdesk.directory.v1), folded by domain.agents.fold: whose mail
+-- is an agent's reply. Looked up by address for every mail, so every replica sees the same.
+CREATE TABLE IF NOT EXISTS mail_agents (
+    agent_id uuid PRIMARY KEY,
+    email text NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    active boolean NOT NULL,
+    version integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mail_agents_email ON mail_agents (email);
 CREATE TABLE IF NOT EXISTS mail_bouncing (
     address text PRIMARY KEY,
     email_message_id text,
