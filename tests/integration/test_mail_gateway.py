@@ -847,3 +847,24 @@ async def test_an_agents_mail_the_ticket_service_refuses_is_quarantined(
         assert len(await tickets_of(client, customer)) == 1
         assert await tickets_of(client, agent) == []
     assert len(await conversation(stack, ticket["id"])) == 1
+
+
+async def test_an_agents_auto_reply_stays_machine_mail(stack: MailStack) -> None:
+    _, agent = await new_agent(stack, "wati")
+    customer = someone("eko")
+    ticket = await opened(stack, customer, "Scanner", cc=[agent])
+    out_of_office = agent_mail(stack, agent, "Out of office", "I am away.", ticket["mid"])
+    out_of_office["Auto-Submitted"] = "auto-replied"
+    mailbox.send(stack.mail, out_of_office)
+
+    async def noted() -> list[dict[str, Any]]:
+        found = await events_of(stack, ticket["id"], "MessageAdded")
+        return [m for m in found if m["data"]["automated"] and m["data"]["channel"] == "email"]
+
+    note = (await eventually(noted))[0]
+    assert note["data"]["visibility"] == "internal" and note["actor"]["kind"] == "agent"
+    await asyncio.sleep(1)
+    async with stack.tickets() as client:
+        assert (await client.get(f"/tickets/{ticket['id']}")).json()["status"] == "New"
+        assert await tickets_of(client, agent) == []
+    assert replies_to(stack, customer, ticket["number"]) == []  # never sent on
