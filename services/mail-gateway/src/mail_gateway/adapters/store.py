@@ -1,5 +1,6 @@
 """The gateway's own PostgreSQL store: accounts (secrets encrypted), what was read from each
-inbox, quarantined mail, the projection of tickets it threads mail into, and outgoing mail.
+inbox, quarantined mail, the projection of tickets it threads mail into, the directory's agents
+(written by :mod:`mail_gateway.adapters.directory`), and outgoing mail.
 
 The schema is created on start (idempotent ``CREATE … IF NOT EXISTS`` under an advisory lock):
 the gateway owns this database alone, nothing else reads it.
