@@ -84,3 +84,10 @@ async def test_teams_and_unknown_agents_leave_nothing_and_authors_are_found_by_i
     assert await directory.emails([str(dewi), "mail-gateway", str(stranger)]) == {
         str(dewi): "dewi@helpdesk.example"
     }
+
+
+async def test_a_malformed_directory_event_is_skipped(pool: asyncpg.Pool) -> None:
+    directory = AgentDirectory(pool)
+    broken = uuid.uuid4()
+    await directory.on_event(event(broken, "AgentInvited", 1, name="No address", role="agent"))
+    assert await directory.agent(broken) is None

@@ -16,9 +16,12 @@ import uuid
 from collections.abc import Iterable
 
 import asyncpg
+import structlog
 
 from helpdesk_events import EventEnvelope
 from mail_gateway.domain.agents import AGENT_EVENTS, Agent, fold
+
+log = structlog.get_logger("mail_gateway.directory")
 
 
 def _agent(row: asyncpg.Record) -> Agent:
@@ -32,6 +35,11 @@ class AgentDirectory:
     async def on_event(self, envelope: EventEnvelope) -> None:
         """Fold one directory event into its agent (other events are not the gateway's)."""
         if envelope.stream_type != "agent" or envelope.event_type not in AGENT_EVENTS:
+            return
+        try:
+            envelope.payload()  # the contract's own check: a malformed event is skipped
+        except Exception:
+            log.warning("unreadable directory event skipped", event_id=str(envelope.event_id))
             return
         agent_id = envelope.stream_id
         current = await self.agent(agent_id)
