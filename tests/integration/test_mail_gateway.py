@@ -1,12 +1,15 @@
 """The mail gateway on the real stack: customers write to the support address over SMTP
 (GreenMail), the gateway reads it over IMAP IDLE and the ticket API shows the result; agents'
-replies reach the customer's mailbox threaded; managers configure accounts and the quarantine."""
+replies reach the customer's mailbox threaded, also when an agent answers from their own
+mailbox; managers configure accounts and the quarantine."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -699,3 +702,169 @@ async def test_accounts_are_managed_with_versions_and_secrets_stay_encrypted(
         b"EmailAccountSaved", b"EmailAccountSaved", b"EmailAccountDeleted",
     ]  # fmt: skip
     assert all(b"s3cret" not in (r.value or b"") for r in mine)
+
+
+# --- agents answering by email ------------------------------------------------------------------
+
+
+async def gateway_knows(stack: MailStack, email: str, *, active: bool) -> None:
+    """Wait until the gateway has folded the directory's latest word on this agent."""
+
+    async def known() -> bool:
+        connection = await asyncpg.connect(stack.gateway_env["HELPDESK_MAIL_DATABASE_URL"])
+        try:
+            state = await connection.fetchval(
+                "SELECT active FROM mail_agents WHERE email = $1", email
+            )
+        finally:
+            await connection.close()
+        return state is active
+
+    await eventually(known)
+
+
+async def new_agent(stack: MailStack, name: str) -> tuple[str, str]:
+    """An agent invited through the ticket API and known to the gateway: (id, address)."""
+    email = f"{name}-{uuid.uuid4().hex[:8]}@staff.example"
+    async with stack.tickets() as client:
+        answer = await client.post(
+            "/agents",
+            json={"email": email, "name": name.title(), "role": "agent"},
+            headers=stack.headers("manager"),
+        )
+        assert answer.status_code == 201, answer.text
+    await gateway_knows(stack, email, active=True)
+    return str(answer.json()["id"]), email
+
+
+def agent_mail(
+    stack: MailStack, agent: str, subject: str, body: str, answered: EmailMessage | str
+) -> EmailMessage:
+    """What an agent's mail client sends to the support address when they answer
+    ``answered`` (a mail, or the Message-ID of one)."""
+    mail = customer_mail(stack, agent, subject, body, message_id=make_msgid(domain="staff.example"))
+    if isinstance(answered, str):
+        mail["In-Reply-To"] = answered
+    else:
+        mail["In-Reply-To"] = str(answered["Message-ID"])
+        mail["References"] = f"{answered['References'] or ''} {answered['Message-ID']}".strip()
+    return mail
+
+
+def plain_text(mail: EmailMessage) -> str:
+    return str(mail.get_body(preferencelist=("plain",)).get_content())
+
+
+async def test_an_agent_answers_from_their_mailbox_and_the_customer_gets_the_reply(
+    stack: MailStack,
+) -> None:
+    agent_id, agent = await new_agent(stack, "sari")
+    customer = someone()
+    # The customer copies the agent they know: the agent gets the acknowledgement too.
+    ticket = await opened(stack, customer, "Cannot log in", cc=[agent])
+
+    def acknowledged() -> EmailMessage | None:
+        return next(
+            (m for m in mailbox.messages(stack.mail, agent)
+             if f"[#{ticket['number']}]" in str(m["Subject"])),
+            None,
+        )  # fmt: skip
+
+    ack = await eventually(lambda: asyncio.to_thread(acknowledged))
+    assert ack["Auto-Submitted"] == "auto-replied"
+    mailbox.send(
+        stack.mail,
+        agent_mail(
+            stack, agent, f"Re: {ack['Subject']}",
+            "Please clear your browser's cookies and try again.\n\n"
+            "On Monday Helpdesk Support wrote:\n> Thank you for writing to us.",
+            ack,
+        ),
+    )  # fmt: skip
+    reply = (await wait_messages(stack, ticket["id"], 2))[-1]
+    assert reply["visibility"] == "public"
+    assert reply["author"]["kind"] == "agent" and reply["author"]["id"] == agent_id
+    assert "clear your browser's cookies" in reply["body_text"]
+    assert "Thank you for writing" not in reply["body_text"]  # quoted history stripped
+    async with stack.tickets() as client:
+        current = (await client.get(f"/tickets/{ticket['id']}")).json()
+        assert current["status"] == "Open"  # an agent's public reply opens a New ticket
+        assert await tickets_of(client, agent) == []  # no ticket of the agent's own
+        assert len(await tickets_of(client, customer)) == 1
+
+    def arrived() -> list[Any]:
+        return replies_to(stack, customer, ticket["number"])
+
+    sent = (await eventually(lambda: asyncio.to_thread(arrived)))[0]
+    assert str(sent["Message-ID"]).endswith("@helpdesk.local>")
+    assert ticket["mid"] in str(sent["References"])
+    assert str(ack["Message-ID"]) in str(sent["References"])
+    assert str(sent["In-Reply-To"]) in str(sent["References"])
+    assert agent not in str(sent["Cc"] or "") and agent not in str(sent["To"])
+    assert "clear your browser's cookies" in plain_text(sent)
+    await asyncio.sleep(1)
+    assert len(replies_to(stack, customer, ticket["number"])) == 1
+    # The agent never gets their own reply back (they are a participant of the thread).
+    own = await asyncio.to_thread(mailbox.messages, stack.mail, agent)
+    assert not any("clear your browser's cookies" in plain_text(m) for m in own)
+
+
+async def test_a_deactivated_agents_mail_is_anyones(stack: MailStack) -> None:
+    agent_id, former = await new_agent(stack, "dewi")
+    async with stack.tickets() as client:
+        gone = await client.patch(
+            f"/agents/{agent_id}", json={"active": False}, headers=stack.headers("manager")
+        )
+        assert gone.status_code == 200, gone.text
+    await gateway_knows(stack, former, active=False)
+    customer = someone("ani")
+    ticket = await opened(stack, customer, "Printer offline")
+    mailbox.send(
+        stack.mail,
+        agent_mail(stack, former, f"Re: [#{ticket['number']}] Printer offline",
+                   "I can still answer, can't I?", ticket["mid"]),
+    )  # fmt: skip
+    # Not the customer, no participant, no agent any more: a ticket of their own (no hijack).
+    theirs = await one_ticket(stack, former)
+    assert theirs["id"] != ticket["id"]
+    assert len(await conversation(stack, ticket["id"])) == 1
+
+
+async def test_an_agents_mail_the_ticket_service_refuses_is_quarantined(
+    stack: MailStack,
+) -> None:
+    _, agent = await new_agent(stack, "rudi")
+    customer = someone("tono")
+    ticket = await opened(stack, customer, "Old laptop")
+    await set_status(stack, ticket["id"], "Closed")
+    mailbox.send(
+        stack.mail, agent_mail(stack, agent, "Re: Old laptop", "One more thing.", ticket["mid"])
+    )
+    held = await quarantined(stack, lambda q: q["sender"] == agent)
+    assert "Closed" in held["reason"]
+    # Neither a customer's message (no follow-up for the customer) nor a ticket of the agent's.
+    async with stack.tickets() as client:
+        assert len(await tickets_of(client, customer)) == 1
+        assert await tickets_of(client, agent) == []
+    assert len(await conversation(stack, ticket["id"])) == 1
+
+
+async def test_an_agents_auto_reply_stays_machine_mail(stack: MailStack) -> None:
+    _, agent = await new_agent(stack, "wati")
+    customer = someone("eko")
+    ticket = await opened(stack, customer, "Scanner", cc=[agent])
+    out_of_office = agent_mail(stack, agent, "Out of office", "I am away.", ticket["mid"])
+    out_of_office["Auto-Submitted"] = "auto-replied"
+    mailbox.send(stack.mail, out_of_office)
+
+    async def noted() -> list[dict[str, Any]]:
+        found = await events_of(stack, ticket["id"], "MessageAdded")
+        return [m for m in found if m["data"]["automated"] and m["data"]["channel"] == "email"]
+
+    note = (await eventually(noted))[0]
+    assert note["data"]["visibility"] == "internal" and note["actor"]["kind"] == "agent"
+    await asyncio.sleep(1)
+    async with stack.tickets() as client:
+        assert (await client.get(f"/tickets/{ticket['id']}")).json()["status"] == "New"
+        assert await tickets_of(client, agent) == []
+    assert replies_to(stack, customer, ticket["number"]) == []  # never sent on

@@ -1,6 +1,6 @@
 """Wires the gateway: store, accounts, ticket service client, intake, outbound, and the
-long-running tasks (one IMAP watcher per enabled account, the ticket topic consumer, the send
-queue). One process runs them all beside the HTTP API."""
+long-running tasks (one IMAP watcher per enabled account, the consumer of the ticket and
+directory topics, the send queue). One process runs them all beside the HTTP API."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from helpdesk_events import decode_envelope
-from helpdesk_events.topics import TICKETS
+from helpdesk_events.topics import DIRECTORY, TICKETS
 from helpdesk_platform.mail_branding import BrandingReader
 from mail_gateway.adapters.accounts import AccountEventPublisher, AccountStore, SecretBox
+from mail_gateway.adapters.directory import AgentDirectory
 from mail_gateway.adapters.imap import AccountStatus, InboxWatcher, check_inbox
 from mail_gateway.adapters.smtp import check_submission
 from mail_gateway.adapters.store import MailStore, create_pool
@@ -40,6 +41,7 @@ class Gateway:
     api: TicketsApi
     intake: Intake
     outbound: Outbound
+    directory: AgentDirectory
     watchers: dict[uuid.UUID, tuple[InboxWatcher, asyncio.Task[None], asyncio.Event]] = field(
         default_factory=dict
     )
@@ -92,10 +94,12 @@ class Gateway:
                 self.watchers[account_id] = (watcher, task, stop)
 
     async def consume(self, stop: asyncio.Event) -> None:
-        """Follow helpdesk.tickets.v1: the threading projection and replies to send."""
+        """Follow helpdesk.tickets.v1 (the threading projection and replies to send) and
+        helpdesk.directory.v1 (who the agents are), in one consumer group."""
         while not stop.is_set():
             consumer = AIOKafkaConsumer(
                 TICKETS,
+                DIRECTORY,
                 bootstrap_servers=self.settings.kafka_bootstrap,
                 group_id=self.settings.consumer_group,
                 enable_auto_commit=False,
@@ -115,7 +119,10 @@ class Gateway:
                                 envelope = decode_envelope(record.value)
                             except ValueError:
                                 continue
-                            await self.outbound.on_event(envelope)
+                            if record.topic == DIRECTORY:
+                                await self.directory.on_event(envelope)
+                            else:
+                                await self.outbound.on_event(envelope)
                     if batches:
                         await consumer.commit()
             except (KafkaError, OSError) as error:
@@ -159,6 +166,7 @@ async def build(settings: Settings) -> Gateway:
     pool = await create_pool(settings.database_url)
     store = MailStore(pool)
     accounts = AccountStore(pool, SecretBox(settings.fernet_key()))
+    directory = AgentDirectory(pool)
     api = TicketsApi(
         settings.ticket_service_url, TokenMinter(settings.jwt_private_key_file.read_bytes())
     )
@@ -168,6 +176,7 @@ async def build(settings: Settings) -> Gateway:
         branding=BrandingReader(
             api.client, settings.ticket_service_url, keep_seconds=settings.branding_seconds
         ),
+        agent_emails=directory.emails,
     )  # fmt: skip
     holder: dict[str, Gateway] = {}
     intake = Intake(
@@ -177,8 +186,9 @@ async def build(settings: Settings) -> Gateway:
         own_addresses=lambda: holder["gateway"].own_addresses,
         limiter=SenderLimiter(settings.sender_limit, settings.sender_window_seconds),
         acknowledge=outbound.acknowledge,
+        find_agent=directory.active_agent,
     )
-    gateway = Gateway(settings, pool, store, accounts, api, intake, outbound)
+    gateway = Gateway(settings, pool, store, accounts, api, intake, outbound, directory)
     holder["gateway"] = gateway
     await bootstrap_account(settings, accounts)
     return gateway

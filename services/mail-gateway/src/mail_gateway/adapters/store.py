@@ -1,5 +1,6 @@
 """The gateway's own PostgreSQL store: accounts (secrets encrypted), what was read from each
-inbox, quarantined mail, the projection of tickets it threads mail into, and outgoing mail.
+inbox, quarantined mail, the projection of tickets it threads mail into, the directory's agents
+(written by :mod:`mail_gateway.adapters.directory`), and outgoing mail.
 
 The schema is created on start (idempotent ``CREATE … IF NOT EXISTS`` under an advisory lock):
 the gateway owns this database alone, nothing else reads it.
@@ -90,6 +91,17 @@ CREATE TABLE IF NOT EXISTS mail_account_events (
 );
 CREATE INDEX IF NOT EXISTS mail_account_events_unpublished ON mail_account_events (position)
     WHERE NOT published;
+-- The directory's agents (helpdesk.directory.v1), folded by domain.agents.fold: whose mail
+-- is an agent's reply. Looked up by address for every mail, so every replica sees the same.
+CREATE TABLE IF NOT EXISTS mail_agents (
+    agent_id uuid PRIMARY KEY,
+    email text NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    active boolean NOT NULL,
+    version integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mail_agents_email ON mail_agents (email);
 CREATE TABLE IF NOT EXISTS mail_bouncing (
     address text PRIMARY KEY,
     email_message_id text,

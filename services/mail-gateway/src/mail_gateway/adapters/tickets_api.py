@@ -1,7 +1,8 @@
 """The ticket service's HTTP API, called with short-lived tokens the gateway mints itself.
 
 Inbound mail goes in with a customer token for its sender (the ticket service's ownership rules
-apply as for the portal); deliveries, bounces and downloads of attachments with the gateway's
+apply as for the portal), or an agent's token when the sender is an active agent answering a
+ticket; deliveries, bounces and downloads of attachments with the gateway's
 own staff token. Every token carries ``via: mail-gateway``, which the ticket service's mail
 routes require before they accept email headers.
 """
@@ -20,6 +21,8 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from mail_gateway.domain.agents import Agent
 
 VIA = "mail-gateway"
 ISSUER = "helpdesk-local"
@@ -83,6 +86,12 @@ class TokenMinter:
 
     def customer(self, email: str, name: str | None) -> str:
         return self.token("customer", f"mail:{email.lower()}", email=email.lower(), name=name)
+
+    def agent(self, agent: Agent) -> str:
+        """An agent answering by mail: the claims the portal's staff tokens carry (``sub`` the
+        agent's id, their role, name and email), so the ticket service records the agent's
+        public reply as if typed in the portal."""
+        return self.token(agent.role, str(agent.agent_id), email=agent.email, name=agent.name)
 
     def gateway(self) -> str:
         return self.token("agent", VIA, name="Mail gateway")

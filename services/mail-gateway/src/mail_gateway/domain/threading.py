@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mail_gateway.domain.parsing import ParsedMail
@@ -58,6 +59,14 @@ def participants_of(mail: ParsedMail, own_addresses: frozenset[str]) -> tuple[st
     """To and CC besides the support addresses and the sender: the thread's participants."""
     others = (a for a in (*mail.to, *mail.cc) if a not in own_addresses and a != mail.from_address)
     return tuple(dict.fromkeys(others))
+
+
+def copy_to(thread: TicketThread, leave_out: Iterable[str]) -> tuple[str, ...]:
+    """Who gets a copy (CC) of a mail to the thread's customer: its participants, less
+    ``leave_out`` (the support addresses, bouncing addresses, the reply's author - an agent
+    never gets their own reply back) and the customer, who is the mail's addressee."""
+    left_out = {a.lower() for a in leave_out} | {(thread.customer_email or "").lower()}
+    return tuple(sorted(p for p in thread.participants if p.lower() not in left_out))
 
 
 def reply_subject(number: int | None, subject: str) -> str:

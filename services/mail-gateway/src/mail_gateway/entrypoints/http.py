@@ -71,8 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"], responses={503: {"model": Problem}})
     async def readyz(request: Request) -> JSONResponse:
-        """Ready when the database answers and the ticket topic is followed; lists each
-        account's IMAP connection state."""
+        """Ready when the database answers and the ticket and directory topics are followed;
+        lists each account's IMAP connection state."""
         gateway = gateway_of(request)
         problems: list[str] = []
         try:
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as error:
             problems.append(f"database: {error}")
         if not gateway.consumer_ready:
-            problems.append("not yet following helpdesk.tickets.v1")
+            problems.append("not yet following helpdesk.tickets.v1 and helpdesk.directory.v1")
         accounts = {
             watcher.account.address: watcher.status.state
             for watcher, _, _ in gateway.watchers.values()

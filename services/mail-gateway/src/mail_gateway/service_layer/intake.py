@@ -1,6 +1,13 @@
 """What happens to one mail read from an inbox: a new ticket, a message on a ticket, a bounce
 recorded, an auto-reply kept as a note, machine mail ignored, or quarantine - exactly once.
 
+A mail from an active agent (the directory's, see :mod:`mail_gateway.domain.agents`) that
+threads to a ticket is the agent's public reply, written with an agent's token: the send queue
+then mails it to the customer like a reply typed in the portal. If the ticket service refuses
+it (a Closed ticket, a ticket it does not know), the mail is quarantined - an agent's mail never
+becomes a customer's message on someone's ticket. An agent's mail that threads to nothing opens
+a ticket as anyone's does, the agent its requester (an internal request to the team).
+
 The caller flags the mail handled on the IMAP server only after :meth:`Intake.handle` returned:
 every write to the ticket service is idempotent by account + Message-ID, so a crash anywhere
 before the flag re-reads the mail and ends with the same single ticket or message.
@@ -28,6 +35,7 @@ from mail_gateway.adapters.tickets_api import (
     idempotency_key,
 )
 from mail_gateway.domain.accounts import Account
+from mail_gateway.domain.agents import Agent
 from mail_gateway.domain.loops import Kind, classify
 from mail_gateway.domain.parsing import (
     ParsedMail,
@@ -71,12 +79,19 @@ class SenderLimiter:
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # created | added | follow-up | note | ignored | bounce | quarantined | duplicate
+    # created | added | agent-reply | follow-up | note | ignored | bounce | quarantined | duplicate
+    kind: str
     ticket_id: uuid.UUID | None = None
     detail: str | None = None
 
 
 Acknowledge = Callable[[Account, TicketThread, ParsedMail], Awaitable[None]]
+#: The active agent with an address, or None (anyone else, or a deactivated agent).
+FindAgent = Callable[[str], Awaitable[Agent | None]]
+
+
+async def _no_agents(address: str) -> None:
+    return None
 
 
 class Intake:
@@ -89,7 +104,9 @@ class Intake:
         own_addresses: Callable[[], frozenset[str]],
         limiter: SenderLimiter,
         acknowledge: Acknowledge,
+        find_agent: FindAgent = _no_agents,
     ) -> None:
+        self._find_agent = find_agent
         self._store = store
         self._api = api
         self._own_domain = own_domain
@@ -152,7 +169,7 @@ class Intake:
 
     # --- conversation ------------------------------------------------------------------------
 
-    async def _find_thread(self, mail: ParsedMail) -> TicketThread | None:
+    async def _find_thread(self, mail: ParsedMail, agents: frozenset[str]) -> TicketThread | None:
         for _, ticket_id in await self._store.ticket_for_message_ids(reference_chain(mail)):
             thread = await self._store.thread(ticket_id)
             return thread or TicketThread(ticket_id, None, "", None)
@@ -160,15 +177,20 @@ class Intake:
         if number is None:
             return None
         found = await self._store.threads_by_number(number)
-        joinable = [t for t in found if may_join(t, mail.from_address)]
+        joinable = [t for t in found if may_join(t, mail.from_address, agents)]
         return (joinable or found)[0] if found else None
 
     async def _converse(
         self, account: Account, mail: ParsedMail, *, automated: bool, original: bytes = b""
     ) -> Outcome:
+        agent = await self._find_agent(mail.from_address)
+        agents = frozenset({agent.email}) if agent is not None else frozenset()
+        thread = await self._find_thread(mail, agents)
+        own = self._own_addresses() | {account.address}
+        if agent is not None and thread is not None and may_join(thread, mail.from_address, agents):
+            return await self._agent_reply(account, mail, agent, thread, own, automated)
         token = self._api.minter.customer(mail.from_address, mail.from_name)
-        thread = await self._find_thread(mail)
-        participants = participants_of(mail, self._own_addresses() | {account.address})
+        participants = participants_of(mail, own)
         if thread is not None and may_join(thread, mail.from_address):
             html, cut = mail.reply_html()
             body = await self._body(account, mail, token, html, participants, automated, cut)
@@ -196,6 +218,33 @@ class Intake:
         if not answer.ok:
             raise _Refused(_detail(answer))
         return await self._landed(account, mail, answer, participants)
+
+    async def _agent_reply(
+        self,
+        account: Account,
+        mail: ParsedMail,
+        agent: Agent,
+        thread: TicketThread,
+        own: frozenset[str],
+        automated: bool,
+    ) -> Outcome:
+        """An agent answers a ticket's mail from their own mailbox: their public reply (an
+        auto-reply from their mailbox: an automated internal note, never sent on). Refused by
+        the ticket service: quarantined, or ignored when it is machine mail."""
+        token = self._api.minter.agent(agent)
+        # The customer is the reply's addressee already; CC'd colleagues join the thread.
+        participants = participants_of(mail, own | {(thread.customer_email or "").lower()})
+        html, cut = mail.reply_html()
+        body = await self._body(account, mail, token, html, participants, automated, cut)
+        answer = await self._api.add_message(
+            token, thread.ticket_id, body, idempotency_key(account.address, mail.message_id)
+        )
+        if answer.ok:
+            outcome = await self._landed(account, mail, answer, participants)
+            return Outcome("agent-reply", outcome.ticket_id, str(agent.agent_id))
+        if automated:
+            return Outcome("ignored", detail=f"agent's auto-reply refused: {_detail(answer)}")
+        raise _Refused(f"agent {agent.email}'s reply: {_detail(answer)}")
 
     async def _landed(
         self, account: Account, mail: ParsedMail, answer: Answer, participants: tuple[str, ...]

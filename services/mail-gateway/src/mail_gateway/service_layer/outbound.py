@@ -12,7 +12,7 @@ which mail clients show once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +40,7 @@ from mail_gateway.adapters.tickets_api import TicketsApi, TicketServiceUnavailab
 from mail_gateway.domain.accounts import Account
 from mail_gateway.domain.outgoing import OutgoingMail, compose, new_message_id, solved_text
 from mail_gateway.domain.parsing import ParsedMail
-from mail_gateway.domain.threading import TicketThread, reply_subject
+from mail_gateway.domain.threading import TicketThread, copy_to, reply_subject
 
 log = structlog.get_logger("mail_gateway.outbound")
 
@@ -54,6 +54,10 @@ async def _default_branding() -> MailBranding:
     return MailBranding()
 
 
+async def _no_agents(agent_ids: Iterable[str]) -> dict[str, str]:
+    return {}
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
 
@@ -65,6 +69,8 @@ class _Batch:
     threads: dict[uuid.UUID, TicketThread]
     accounts: list[Account]
     bouncing: set[str]
+    #: The addresses of the agents who wrote the batch's replies (by the actor's id).
+    authors: dict[str, str] = field(default_factory=dict)
     #: Delivery states to record on the tickets once the batch is sent.
     reports: list[dict[str, Any]] = field(default_factory=list)
 
@@ -91,7 +97,9 @@ class Outbound:
         max_attempts: int = 8,
         portal_url: str = "http://127.0.0.1:8080/portal",
         branding: Callable[[], Awaitable[MailBranding]] | None = None,
+        agent_emails: Callable[[Iterable[str]], Awaitable[dict[str, str]]] = _no_agents,
     ) -> None:
+        self._agent_emails = agent_emails
         self._portal_url = portal_url
         self._branding = branding or _default_branding
         self._store = store
@@ -143,6 +151,7 @@ class Outbound:
                 new_message_id(self._domain, event.message_id),
                 {
                     "message_id": str(event.message_id),
+                    "author_id": envelope.actor.id,
                     "body_html": event.body_html,
                     "body_text": event.body_text,
                     "attachments": [a.model_dump(mode="json") for a in event.attachments],
@@ -193,6 +202,9 @@ class Outbound:
         accounts = await self._accounts.all()
         everyone = set().union(*(t.participants for t in threads.values()))
         batch = _Batch(threads, accounts, await self._store.bouncing(everyone))
+        authors = {row["payload"].get("author_id") for row in rows} - {None}
+        if authors:
+            batch.authors = await self._agent_emails(authors)
         async with SmtpSessions() as sessions:
             for row in rows:
                 await self._send(row, now, batch, sessions)
@@ -222,10 +234,9 @@ class Outbound:
             await self._store.mark(outbound_id, "skipped", error="no email account or customer")
             return
         payload = row["payload"]
+        author = batch.authors.get(payload.get("author_id") or "")
         own = {a.address for a in batch.accounts}
-        cc = tuple(
-            sorted(p for p in thread.participants if p not in own and p not in batch.bouncing)
-        )
+        cc = copy_to(thread, own | batch.bouncing | ({author} if author else set()))
         attempts = row["attempts"] + 1
         email_message_id = row["email_message_id"]
         refs = tuple(r for r in thread.references if r != email_message_id)
