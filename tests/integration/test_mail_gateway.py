@@ -830,6 +830,24 @@ async def test_a_deactivated_agents_mail_is_anyones(stack: MailStack) -> None:
     assert len(await conversation(stack, ticket["id"])) == 1
 
 
+async def test_an_agents_mail_naming_a_ticket_only_by_its_subject_token_is_anyones(
+    stack: MailStack,
+) -> None:
+    """A From: header is easily forged and a ticket number easily guessed: an agent's reply
+    must answer a message of the thread (In-Reply-To / References), else the mail is anyone's."""
+    _, agent = await new_agent(stack, "budi")
+    customer = someone("wulan")
+    ticket = await opened(stack, customer, "VPN down")
+    token_only = customer_mail(
+        stack, agent, f"Re: [#{ticket['number']}] VPN down", "Restart the router.",
+        message_id=make_msgid(domain="staff.example"),
+    )  # fmt: skip
+    mailbox.send(stack.mail, token_only)
+    theirs = await one_ticket(stack, agent)
+    assert theirs["id"] != ticket["id"]
+    assert len(await conversation(stack, ticket["id"])) == 1
+
+
 async def test_an_agents_mail_the_ticket_service_refuses_is_quarantined(
     stack: MailStack,
 ) -> None:

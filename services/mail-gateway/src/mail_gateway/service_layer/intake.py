@@ -169,26 +169,35 @@ class Intake:
 
     # --- conversation ------------------------------------------------------------------------
 
-    async def _find_thread(self, mail: ParsedMail, agents: frozenset[str]) -> TicketThread | None:
+    async def _answered_thread(self, mail: ParsedMail) -> TicketThread | None:
+        """The ticket of a message this mail answers (In-Reply-To, then References)."""
         for _, ticket_id in await self._store.ticket_for_message_ids(reference_chain(mail)):
             thread = await self._store.thread(ticket_id)
             return thread or TicketThread(ticket_id, None, "", None)
+        return None
+
+    async def _find_thread(self, mail: ParsedMail) -> TicketThread | None:
+        thread = await self._answered_thread(mail)
         number = subject_number(mail.subject)
-        if number is None:
-            return None
+        if thread is not None or number is None:
+            return thread
         found = await self._store.threads_by_number(number)
-        joinable = [t for t in found if may_join(t, mail.from_address, agents)]
+        joinable = [t for t in found if may_join(t, mail.from_address)]
         return (joinable or found)[0] if found else None
 
     async def _converse(
         self, account: Account, mail: ParsedMail, *, automated: bool, original: bytes = b""
     ) -> Outcome:
-        agent = await self._find_agent(mail.from_address)
-        agents = frozenset({agent.email}) if agent is not None else frozenset()
-        thread = await self._find_thread(mail, agents)
         own = self._own_addresses() | {account.address}
-        if agent is not None and thread is not None and may_join(thread, mail.from_address, agents):
-            return await self._agent_reply(account, mail, agent, thread, own, automated)
+        agent = await self._find_agent(mail.from_address)
+        if agent is not None:
+            # An agent's reply only when it answers a message of the ticket: a From: header is
+            # easily forged, a subject token easily guessed, while the Message-IDs of a thread
+            # reached only its recipients. (A subject token alone: anyone's mail, below.)
+            answered = await self._answered_thread(mail)
+            if answered is not None:
+                return await self._agent_reply(account, mail, agent, answered, own, automated)
+        thread = await self._find_thread(mail)
         token = self._api.minter.customer(mail.from_address, mail.from_name)
         participants = participants_of(mail, own)
         if thread is not None and may_join(thread, mail.from_address):
