@@ -128,6 +128,11 @@ async def main() -> None:
     parser.add_argument("--bootstrap", help="a running Kafka (default: start a private one)")
     parser.add_argument("--heap", default="1g", help="heap of the private Kafka")
     parser.add_argument("--keep-log", type=Path, help="copy the worker's log here at the end")
+    parser.add_argument(
+        "--dynamic",
+        action="store_true",
+        help="without static membership (the baseline: the restart waits out the session timeout)",
+    )
     args = parser.parse_args()
     print(describe())
     print(f"load average before: {os.getloadavg()}")
@@ -149,6 +154,8 @@ async def main() -> None:
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }
+    if not args.dynamic:  # static membership, as the StatefulSet pod has (its name)
+        env["HELPDESK_SLA_GROUP_INSTANCE_ID"] = "sla-restart-bench-0"
     os.environ.update(env)  # the settings below read the same
     settings = SlaSettings()
     topic, took = await fill_changelog(bootstrap, settings, args.tickets)
