@@ -160,9 +160,10 @@ async def main() -> None:
     parser.add_argument("--heap", default="1g", help="heap of the private Kafka")
     parser.add_argument("--keep-log", type=Path, help="copy the worker's log here at the end")
     parser.add_argument(
-        "--dynamic",
+        "--static",
         action="store_true",
-        help="without static membership (the baseline: the restart waits out the session timeout)",
+        help="as a Kafka static member (HELPDESK_SLA_GROUP_INSTANCE_ID; off by default, as "
+        "deployed: without it a restart after kill -9 waits out the session timeout)",
     )
     args = parser.parse_args()
     print(describe())
@@ -185,7 +186,7 @@ async def main() -> None:
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }
-    if not args.dynamic:  # static membership, as the StatefulSet pod has (its name)
+    if args.static:  # static membership, as a StatefulSet pod would have it (its name)
         env["HELPDESK_SLA_GROUP_INSTANCE_ID"] = "sla-restart-bench-0"
     os.environ.update(env)  # the settings below read the same
     settings = SlaSettings()

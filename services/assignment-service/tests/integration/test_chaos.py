@@ -64,13 +64,8 @@ def start_worker(
             "HELPDESK_ASSIGNMENT_APP_ID": app_id,
             "HELPDESK_ASSIGNMENT_HTTP_PORT": str(port := free_port()),
             "HELPDESK_ASSIGNMENT_DATA_DIR": str(tmp_path / app_id),
+            "HELPDESK_ASSIGNMENT_SESSION_TIMEOUT": "6",
             "HELPDESK_ASSIGNMENT_RECONCILE_INTERVAL": "2",
-            # Static membership, as the StatefulSet's pod name gives it (same across restarts),
-            # with a session that outlasts the restart: the restarted worker (on another port)
-            # rejoins while Kafka still counts the crashed one in and gets its assignment back
-            # without a rebalance - the path that once ended aiokafka's coordinator (issue #13).
-            "HELPDESK_ASSIGNMENT_GROUP_INSTANCE_ID": f"{app_id}-0",
-            "HELPDESK_ASSIGNMENT_SESSION_TIMEOUT": "60",
             "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
         }
         if crash_at:
