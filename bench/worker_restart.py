@@ -97,10 +97,40 @@ def index_size(worker: Worker, since: int) -> int:
     return int(rebuilt_line(worker, since).get("tickets", 0))
 
 
+def group_join(worker: Worker, since: int, killed_at: datetime) -> str:
+    """How the restarted process got its partitions, from its log after ``since``: seconds from
+    the kill to its consumer's subscription (process start, preload, Faust's start) and from
+    there to its partitions (the group join: the session-timeout wait for a dynamic member, or
+    for a static one whose start outlasted its session), and the generation it joined."""
+    subscribed = assigned = None
+    generation = "?"
+    with worker.log_path.open("rb") as log:
+        log.seek(since)
+        for raw in log:
+            if not raw.startswith(b"{"):
+                continue
+            line = orjson.loads(raw)
+            message = str(line.get("message", ""))
+            at = line.get("timestamp")
+            if subscribed is None and message.startswith("Subscribed to topic(s)"):
+                subscribed = datetime.fromisoformat(at)
+            elif generation == "?" and message.startswith("Joined group"):
+                generation = message.split("(generation ")[1].split(")")[0]
+            elif assigned is None and message.startswith("Setting newly assigned partitions"):
+                assigned = datetime.fromisoformat(at)
+    if subscribed is None or assigned is None:
+        return "group join: not found in the log"
+    return (
+        f"kill → subscribed {(subscribed - killed_at).total_seconds():.1f} s, subscribed → "
+        f"partitions {(assigned - subscribed).total_seconds():.1f} s (generation {generation})"
+    )
+
+
 async def restart(worker: Worker, data_dir: Path, *, wipe: bool, tickets: int) -> str:
     """``kill -9`` (if running), optionally wipe the data directory, start; the times to
     ``/readyz`` 200 and to the index holding every ticket."""
     mark = worker.log_path.stat().st_size if worker.log_path.exists() else 0
+    killed_at = datetime.now(UTC)
     if worker.proc is not None:
         worker.kill()
     if wipe:
@@ -116,7 +146,8 @@ async def restart(worker: Worker, data_dir: Path, *, wipe: bool, tickets: int) -
         f"data directory {kind}: /readyz 200 after {ready:.1f} s, due index with "
         f"{index_size(worker, mark):,} tickets after {rebuilt:.1f} s (built in "
         f"{line.get('seconds')} s, {line.get('worked_out')} worked out again); "
-        f"RSS {worker.rss_mib():.0f} MiB; load average {os.getloadavg()[0]:.1f}"
+        f"RSS {worker.rss_mib():.0f} MiB; load average {os.getloadavg()[0]:.1f}; "
+        f"{group_join(worker, mark, killed_at)}"
     )
 
 
@@ -128,6 +159,12 @@ async def main() -> None:
     parser.add_argument("--bootstrap", help="a running Kafka (default: start a private one)")
     parser.add_argument("--heap", default="1g", help="heap of the private Kafka")
     parser.add_argument("--keep-log", type=Path, help="copy the worker's log here at the end")
+    parser.add_argument(
+        "--static",
+        action="store_true",
+        help="as a Kafka static member (HELPDESK_SLA_GROUP_INSTANCE_ID; off by default, as "
+        "deployed: without it a restart after kill -9 waits out the session timeout)",
+    )
     args = parser.parse_args()
     print(describe())
     print(f"load average before: {os.getloadavg()}")
@@ -149,6 +186,8 @@ async def main() -> None:
         "HELPDESK_SLA_POLICY": orjson.dumps(POLICY).decode(),
         "HELPDESK_SLA_CALENDAR": orjson.dumps(CALENDAR).decode(),
     }
+    if args.static:  # static membership, as a StatefulSet pod would have it (its name)
+        env["HELPDESK_SLA_GROUP_INSTANCE_ID"] = "sla-restart-bench-0"
     os.environ.update(env)  # the settings below read the same
     settings = SlaSettings()
     topic, took = await fill_changelog(bootstrap, settings, args.tickets)

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from helpdesk_platform.worker_settings import preload_min_lag_setting
+from helpdesk_platform.worker_settings import group_instance_id_setting, preload_min_lag_setting
 
 
 class AssignmentSettings(BaseSettings):
@@ -54,6 +54,7 @@ class AssignmentSettings(BaseSettings):
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
     preload_min_lag: int = preload_min_lag_setting()
+    group_instance_id: str | None = group_instance_id_setting()
     reconcile_interval: float = Field(
         default=30.0,
         gt=0,

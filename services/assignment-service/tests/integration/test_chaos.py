@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from helpdesk_devstack.kafka_events import publish
 from helpdesk_devstack.procs import free_port
-from helpdesk_devstack.topic_reader import read_topic
+from helpdesk_devstack.topic_reader import end_offsets, read_topic
 from helpdesk_devstack.worker_process import WorkerProcess
 from helpdesk_events import (
     DomainEvent,
@@ -122,9 +122,14 @@ async def create_ticket(producer: AIOKafkaProducer, team_id: uuid.UUID) -> uuid.
 
 
 async def decisions(
-    bootstrap: str, tickets: set[uuid.UUID], until: Callable[[dict[uuid.UUID, set[Any]]], bool]
+    bootstrap: str,
+    tickets: set[uuid.UUID],
+    until: Callable[[dict[uuid.UUID, set[Any]]], bool],
+    start: dict[TopicPartition, int],
 ) -> dict[uuid.UUID, set[Any]]:
-    """ticket -> the distinct AssignTicket commands (event id, expected version) sent for it."""
+    """ticket -> the distinct AssignTicket commands (event id, expected version) sent for it,
+    read from ``start`` (the commands topic's end when the test began: every worker of the
+    session re-sends its unanswered decisions, so the topic's beginning is ever more to read)."""
     keys = {str(ticket).encode() for ticket in tickets}
 
     def mine(records: list[Any]) -> dict[uuid.UUID, set[Any]]:
@@ -138,7 +143,9 @@ async def decisions(
                     )
         return found
 
-    records = await read_topic(bootstrap, TICKET_COMMANDS, lambda rs: until(mine(rs)), max_wait=60)
+    records = await read_topic(
+        bootstrap, TICKET_COMMANDS, lambda rs: until(mine(rs)), max_wait=60, start=start
+    )
     return mine(records)
 
 
@@ -158,6 +165,7 @@ async def test_a_crash_at_any_point_of_a_stage_loses_no_assignment(
     kafka_bootstrap: str,
     crash_at: str,
 ) -> None:
+    start = await end_offsets(kafka_bootstrap, TICKET_COMMANDS)
     team_id = await make_team(producer, 3)
     first = start_worker(crash_at)
     # The worker may reach the crash point while it catches up with the earlier tests' tickets
@@ -180,7 +188,7 @@ async def test_a_crash_at_any_point_of_a_stage_loses_no_assignment(
     second = start_worker()
     await second.wait_ready()
     wanted = set(tickets)
-    found = await decisions(kafka_bootstrap, wanted, lambda d: set(d) >= wanted)
+    found = await decisions(kafka_bootstrap, wanted, lambda d: set(d) >= wanted, start)
     missing = wanted - set(found)
     assert not missing, f"{len(missing)} tickets never decided\n{second.log_tail()}"
     twice = {ticket: ids for ticket, ids in found.items() if len(ids) != 1}
@@ -193,13 +201,14 @@ async def test_a_decision_that_can_no_longer_apply_is_made_again(
     """The AssignTicket for version 1 was sent; the ticket changed (version 2) before it landed,
     so the ticket service refuses it, and no answer comes. Reconciliation decides again, for
     version 2, once the grace period is over."""
+    start = await end_offsets(kafka_bootstrap, TICKET_COMMANDS)
     team_id = await make_team(producer, 2)
     worker = start_worker()
     await worker.wait_ready()
     ticket = await create_ticket(producer, team_id)
-    await decisions(kafka_bootstrap, {ticket}, lambda d: ticket in d)
+    await decisions(kafka_bootstrap, {ticket}, lambda d: ticket in d, start)
     await emit(producer, TICKETS, "ticket", ticket, TagsChanged(added=("vip",)))
     found = await decisions(
-        kafka_bootstrap, {ticket}, lambda d: {v for _, v in d.get(ticket, set())} == {1, 2}
+        kafka_bootstrap, {ticket}, lambda d: {v for _, v in d.get(ticket, set())} == {1, 2}, start
     )
     assert {version for _, version in found[ticket]} == {1, 2}

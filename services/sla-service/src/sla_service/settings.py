@@ -33,7 +33,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from helpdesk_platform.worker_settings import preload_min_lag_setting
+from helpdesk_platform.worker_settings import group_instance_id_setting, preload_min_lag_setting
 from sla_service.domain import BusinessCalendar, PriorityTargets, SlaPolicy
 
 _HOUR = timedelta(hours=1)
@@ -106,6 +106,7 @@ class SlaSettings(BaseSettings):
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )
     preload_min_lag: int = preload_min_lag_setting()
+    group_instance_id: str | None = group_instance_id_setting()
     log_level: str = Field(
         default="INFO",
         validation_alias=AliasChoices("HELPDESK_LOG_LEVEL", "HELPDESK_SLA_LOG_LEVEL"),

@@ -7,6 +7,7 @@ from the beginning, keeping only its own tickets' events (other tests share the 
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -118,6 +119,14 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     await producer.start()
     yield producer
     await producer.stop()
+
+
+def joined_generations(log_path: Path) -> list[int]:
+    """The group generations a worker joined, from aiokafka's log lines."""
+    return [
+        int(match.group(1))
+        for match in re.finditer(r"Joined group '[^']+' \(generation (\d+)\)", log_path.read_text())
+    ]
 
 
 class Ticket:
@@ -338,7 +347,12 @@ async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
     agent_headers: dict[str, str],
 ) -> None:
     app_id = f"sla-restart-{uuid.uuid4().hex[:8]}"
-    first = worker_factory(app_id)
+    # Static membership, as the StatefulSet's pod name gives it (the same across the restart).
+    # The session outlasts the restart, so the new process rejoins while Kafka still counts the
+    # killed one in: it gets that one's assignment back without a rebalance, the path on which
+    # a changed web port once failed Faust's URL check (issue #13; faust_worker).
+    member = {"HELPDESK_SLA_GROUP_INSTANCE_ID": f"{app_id}-0", "HELPDESK_SLA_SESSION_TIMEOUT": "60"}
+    first = worker_factory(app_id, **member)
     first.start()
     await first.wait_ready()
     early = Ticket(producer)  # breached before the kill
@@ -352,9 +366,14 @@ async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
     for internal in (f"{app_id}-sla-state-changelog", f"{app_id}-timer-ticks"):
         assert len(await topic_partitions(kafka_bootstrap, internal)) == 6
 
-    second = worker_factory(app_id)
+    second = worker_factory(app_id, **member)
     second.start()
     await second.wait_ready()
+    # It joined as the same static member (Kafka names the member after the instance id), on
+    # another port, in the generation the killed one had: no rebalance, no session wait.
+    assert second.port != first.port
+    assert f"with member_id {app_id}-0-" in second.log_path.read_text(), second.log_tail()
+    assert joined_generations(second.log_path)[-1:] == joined_generations(first.log_path)[-1:]
     # Its due index came from the timers stored with the states, none worked out again.
     rebuilt = [
         orjson.loads(line)

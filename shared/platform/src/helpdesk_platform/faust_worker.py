@@ -16,6 +16,7 @@ built and any Faust option of its own (:func:`create_app`, :func:`run_worker`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +42,8 @@ __all__ = [
     "prepare",
     "raw_topic",
     "run_worker",
+    "static_member_id",
+    "subscribed_topics",
 ]
 
 #: The ``store`` of the workers' apps: RocksDB tables on the app's ``datadir``.
@@ -59,6 +62,7 @@ class WorkerSettings(Protocol):
     http_host: str
     http_port: int
     log_level: str
+    group_instance_id: str | None
     preload_min_lag: int
 
 
@@ -88,6 +92,9 @@ def create_app(settings: WorkerSettings, paths: Iterable[str], **options: Any) -
         "table_standby_replicas": 0,
         "consumer_auto_offset_reset": "earliest",
         "producer_acks": -1,
+        # Static membership: a restarted replica gets its partitions back at once (issue #13).
+        "consumer_group_instance_id": settings.group_instance_id,
+        **_stable_member_url(settings.group_instance_id),
         "broker_session_timeout": settings.session_timeout,
         "broker_heartbeat_interval": min(3.0, settings.session_timeout / 4),
         "web_enabled": True,
@@ -97,6 +104,49 @@ def create_app(settings: WorkerSettings, paths: Iterable[str], **options: Any) -
         **web_settings(paths),
     }
     return faust.App(settings.app_id, **{**common, **options})
+
+
+def _stable_member_url(group_instance_id: str | None) -> dict[str, Any]:
+    """Faust's ``canonical_url`` for a static member: the same in every incarnation.
+
+    Faust writes each member's URL (by default ``http://<host>:<web port>``) into the group's
+    assignment, and on an assignment it checks that the URL there is its own
+    (``assert metadata.url == str(self._url)`` in ``PartitionAssignor.on_assignment``). A static
+    member that rejoins before its session timeout gets the assignment its previous incarnation
+    was given, unchanged (Kafka does not rebalance for it): with a URL that differs (another
+    port, another host) that assertion ends aiokafka's coordinator task and the worker never
+    gets its partitions - the AssertionError seen with static membership (issue #13). The URL is
+    only an identity here: Faust's router, which would call it, is off (:mod:`faust_web`).
+    """
+    if not group_instance_id:
+        return {}
+    return {"canonical_url": f"http://{group_instance_id}"}
+
+
+def subscribed_topics(app: faust.App) -> list[str]:
+    """The topics the worker's consumer subscribes to: its agents' sources and its tables'
+    changelogs (what Faust subscribes once it starts), sorted."""
+    names: set[str] = set()
+    for agent in app.agents.values():
+        names.update(getattr(agent.channel, "topics", ()))
+    for table in app.tables.values():
+        names.add(table.changelog_topic.get_topic_name())
+    return sorted(names)
+
+
+def static_member_id(app: faust.App, group_instance_id: str) -> str:
+    """The Kafka ``group.instance.id`` of a worker: its replica's name and what it subscribes to.
+
+    A static member that rejoins before its session timeout is given its previous assignment
+    as it was, without a rebalance. After a release that changed what the worker consumes (a
+    new source topic, a new table), that assignment would lack the new topic's partitions (or,
+    for a topic no longer subscribed, make aiokafka's coordinator fail an assertion). With the
+    topology's digest in the id, such a release joins as a new member and the group rebalances
+    (once the old member's session timeout has passed); restarts of the same release rejoin at
+    once.
+    """
+    digest = hashlib.sha256("\n".join(subscribed_topics(app)).encode()).hexdigest()[:8]
+    return f"{group_instance_id}-{digest}"
 
 
 def add_health_pages(app: faust.App, ready: Callable[[], bool], openapi: dict[str, Any]) -> None:
@@ -171,6 +221,10 @@ def run_worker(
     asyncio.set_event_loop(loop)
     loop.run_until_complete(kafka_topics.ensure_topics(settings.kafka_bootstrap, own_topics))
     worker = build()
+    if settings.group_instance_id:
+        worker.app.conf.consumer_group_instance_id = static_member_id(
+            worker.app, settings.group_instance_id
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # An empty or far-behind data directory: the changelogs straight into RocksDB (issue #13).
     loop.run_until_complete(

@@ -23,6 +23,10 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+#: Tracebacks as JSON, without the frames' local variables (they may hold tokens or passwords).
+_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
 _configured = False
 
 
@@ -92,7 +96,7 @@ def setup_logging(service_name: str, level: str | None = None) -> None:
         processors=[
             *shared,
             structlog.processors.EventRenamer("message"),
-            structlog.processors.dict_tracebacks,
+            _TRACEBACKS,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(log_level),
@@ -108,6 +112,8 @@ def setup_logging(service_name: str, level: str | None = None) -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.EventRenamer("message"),
+                # A library's ``log.exception`` (aiokafka's coordinator) keeps its traceback.
+                _TRACEBACKS,
                 structlog.processors.JSONRenderer(),
             ],
         )
