@@ -24,13 +24,15 @@ from typing import Any
 
 import faust
 import orjson
+from faust.types import TP
 
 from helpdesk_events import encode_envelope, kafka_headers
 from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.topics import SLA, TICKETS
-from helpdesk_platform import faust_worker
+from helpdesk_platform import faust_delivery, faust_worker
 from helpdesk_platform.faust_batches import header, send_bytes
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
+from sla_service.service_layer.tick_gate import Tick
 from sla_service.service_layer.tracker import TicketSla
 from sla_service.settings import SlaSettings
 
@@ -65,9 +67,18 @@ def traceparent_of(headers: Any) -> str | None:
     return value.decode() if value else None
 
 
-def tick_key(raw: bytes) -> str:
-    """The ticket id a timer tick is for (``ValueError`` when the tick is not readable)."""
-    return str(uuid.UUID(orjson.loads(raw)["ticket_id"]))
+def read_tick(raw: bytes) -> tuple[str, int | None]:
+    """The ticket id a timer tick is for and the offset of its tickets partition the agent must
+    have processed first (None in a tick sent before that offset was added); ``ValueError`` when
+    the tick is not readable."""
+    try:
+        value = orjson.loads(raw)
+        offset = value.get("offset")
+        if offset is not None and not isinstance(offset, int):
+            raise ValueError(f"tick offset {offset!r}")
+        return str(uuid.UUID(value["ticket_id"])), offset
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"unreadable tick: {error!r}") from error
 
 
 def stored(state: TicketSla, next_timer: datetime | None, digest: str) -> dict[str, Any]:
@@ -195,16 +206,31 @@ class SlaFaustApp:
         ]
         await asyncio.gather(*pending)
 
-    async def send_ticks(self, due: Iterable[tuple[str, int]]) -> None:
-        """A tick for each ``(ticket id, partition)``, on the ticket's partition."""
+    async def send_ticks(self, ticks: Iterable[Tick]) -> None:
+        """Each tick on its ticket's partition, with the offset it waits for."""
         pending = [
             await send_bytes(
                 self.app,
                 self.ticks_topic_name,
-                key.encode(),
-                orjson.dumps({"ticket_id": key}),
-                partition=partition,
+                tick.ticket_id.encode(),
+                orjson.dumps({"ticket_id": tick.ticket_id, "offset": tick.offset}),
+                partition=tick.partition,
             )
-            for key, partition in due
+            for tick in ticks
         ]
         await asyncio.gather(*pending)
+
+    # --- offsets of the tickets topic -----------------------------------------------------------
+
+    async def end_offsets(self, partitions: Iterable[int]) -> dict[int, int]:
+        """The end offsets of these tickets partitions, asked of Kafka now (one ListOffsets
+        request; not the consumer's cached highwater, which is stale while a partition is
+        paused)."""
+        found = await self.app.consumer.highwaters(*(TP(TICKETS, p) for p in set(partitions)))
+        return {tp.partition: offset for tp, offset in found.items()}
+
+    def resume_offsets(self) -> dict[int, int]:
+        """Where each tickets partition resumed at its last seek (everything before it was
+        processed by the group): see :func:`helpdesk_platform.faust_delivery.resume_offsets`."""
+        resumed = faust_delivery.resume_offsets(self.app.consumer)
+        return {tp.partition: offset for tp, offset in list(resumed.items()) if tp.topic == TICKETS}
