@@ -150,6 +150,15 @@ class SlaFaustApp:
         value = self.table.get(key)
         return None if value is None else state_of(value)
 
+    def stored_timer(self, key: str, digest: str) -> tuple[bool, datetime | None]:
+        """``(known, instant)``: the next timer stored with the ticket's state, known when it
+        was worked out under ``digest`` (see :func:`stored`)."""
+        value = self.table.get(key)
+        mark = None if value is None else value.get(TIMER_MARK)
+        if mark is None or not _holds(mark, digest):
+            return False, None
+        return True, _instant(mark)
+
     def states(self) -> list[tuple[str, TicketSla]]:
         """Every ticket state this worker holds (its partitions)."""
         return [(key, state_of(value)) for key, value in list(self.table.items())]

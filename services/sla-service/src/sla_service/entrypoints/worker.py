@@ -143,7 +143,7 @@ class SlaWorker:
         await self.policies.caught_up.wait()  # no ticket is timed before the policies are read
         written: list[Awaitable[Any]] = []  # the changelog records of the batch before
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
-            batch: SlaBatch[Any] = SlaBatch(self.tracker, self.faust.load)
+            batch: SlaBatch[Any] = SlaBatch(self.tracker, self.faust.load, self._stored_timer)
             seen: dict[int, int] = {}  # tickets partition -> offset processed in this batch
             self._resume_gate()
             for event in events:
@@ -163,6 +163,7 @@ class SlaWorker:
                             message.value,
                             message.partition,
                             traceparent_of(message.headers),
+                            now=_now(),
                         )
                 except (ValidationError, ValueError, orjson.JSONDecodeError) as error:
                     skip_unreadable(message, error)
@@ -194,6 +195,9 @@ class SlaWorker:
                 )
 
     # --- timers ---------------------------------------------------------------------------------
+
+    def _stored_timer(self, key: str) -> tuple[bool, datetime | None]:
+        return self.faust.stored_timer(key, self.tracker.timer_digest)
 
     async def _on_assigned(self, *args: Any, **kwargs: Any) -> None:
         self._assigned = True
