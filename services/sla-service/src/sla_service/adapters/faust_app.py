@@ -24,7 +24,7 @@ from typing import Any
 
 import faust
 import orjson
-from faust.types import TP
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from helpdesk_events import encode_envelope, kafka_headers
 from helpdesk_events.envelope import EventEnvelope
@@ -41,6 +41,9 @@ TABLE_NAME = "sla-state"
 #: the due index is read back after a restart without working out every ticket's timers again.
 TIMER_MARK = "_next_timer"
 _MARK_PREFIX = b'{"' + TIMER_MARK.encode() + b'"'
+#: The most a look at the timers waits for the tickets partitions' end offsets; the due tickets
+#: are read again from the table at the next look when it is not enough.
+END_OFFSETS_TIMEOUT_MS = 5_000
 
 
 def ticks_topic_name(settings: SlaSettings) -> str:
@@ -128,6 +131,9 @@ class SlaFaustApp:
     def __init__(self, settings: SlaSettings, openapi_paths: dict[str, Any]) -> None:
         partitions = settings.topic_partitions
         self.app = faust_worker.create_app(settings, openapi_paths)
+        self._bootstrap = settings.kafka_bootstrap
+        self._offsets_client_id = f"{settings.app_id}-end-offsets"
+        self._offsets: AIOKafkaConsumer | None = None  # started at the first use
         self.ticks_topic_name = ticks_topic_name(settings)
         # internal: creates the ticks topic; the tickets topic exists already.
         self.source = faust_worker.raw_topic(
@@ -234,8 +240,28 @@ class SlaFaustApp:
     async def end_offsets(self, partitions: Iterable[int]) -> dict[int, int]:
         """The end offsets of these tickets partitions, asked of Kafka now (one ListOffsets
         request; not the consumer's cached highwater, which is stale while a partition is
-        paused)."""
-        found = await self.app.consumer.highwaters(*(TP(TICKETS, p) for p in set(partitions)))
+        paused).
+
+        Through a client of its own with a short request timeout: through Faust's consumer
+        thread the request waited out aiokafka's 90 s timeout after a Kafka restart (a chaos
+        round: breaches 100-170 s late), and it holds one of the two workers of that thread,
+        which Faust's own fetches and commits go through."""
+        consumer = self._offsets
+        if consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                client_id=self._offsets_client_id,
+                enable_auto_commit=False,
+                group_id=None,
+                request_timeout_ms=END_OFFSETS_TIMEOUT_MS,
+            )
+            try:
+                await consumer.start()
+            except BaseException:
+                await consumer.stop()
+                raise
+            self._offsets = consumer
+        found = await consumer.end_offsets([TopicPartition(TICKETS, p) for p in set(partitions)])
         return {tp.partition: offset for tp, offset in found.items()}
 
     def resume_offsets(self) -> dict[int, int]:
