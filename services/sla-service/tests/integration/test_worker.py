@@ -6,6 +6,7 @@ from the beginning, keeping only its own tickets' events (other tests share the 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -19,6 +20,7 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.partitioner import DefaultPartitioner
 
 from helpdesk_devstack.procs import free_port
 from helpdesk_devstack.tokens import mint_token
@@ -402,4 +404,94 @@ async def test_restart_after_kill_recovers_state_without_duplicates_or_losses(
         response = await client.get(f"http://127.0.0.1:{second.port}/tickets/{early.id}/sla")
     assert response.status_code == 200
     assert response.json()["metrics"]["first_response"]["breached"] is True
+    second.stop()
+
+
+async def _partition_of(producer: AIOKafkaProducer, ticket: Ticket) -> int:
+    """The tickets partition of ``ticket``'s events (the default partitioner, as the relay's)."""
+    partitions = sorted(await producer.partitions_for(TICKETS))
+    partition: int = DefaultPartitioner()(str(ticket.id).encode(), partitions, partitions)
+    return partition
+
+
+async def _backlog(producer: AIOKafkaProducer, partition: int, count: int) -> None:
+    """``count`` ticket events on ``partition`` the worker reads and has nothing to do with
+    (replies on tickets it never tracked): a backlog to process before what comes after it."""
+    sent = []
+    for _ in range(count):
+        envelope = EventEnvelope(
+            event_id=uuid.uuid4(),
+            event_type="MessageAdded",
+            schema_version=1,
+            stream_id=uuid.uuid4(),
+            stream_type="ticket",
+            stream_version=2,
+            occurred_at=datetime.now(UTC),
+            actor=Actor(kind=ActorKind.AGENT, id="agent-1"),
+            correlation_id=uuid.uuid4(),
+            data=MessageAdded(
+                message_id=uuid.uuid4(), visibility=Visibility.PUBLIC, body_html="x", body_text="x"
+            ).model_dump(mode="json"),
+        )
+        sent.append(
+            await producer.send(
+                TICKETS,
+                encode_envelope(envelope),
+                key=str(envelope.stream_id).encode(),
+                partition=partition,
+            )
+        )
+    for future in sent:
+        await future
+
+
+async def test_a_reply_on_kafka_before_the_due_instant_wins_over_the_timer_after_a_restart(
+    worker_factory: Callable[..., WorkerProcess],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+) -> None:
+    """Issue #13, "breach not due": the worker is down when a first response falls due; the
+    agent's reply reached Kafka before that instant, behind a backlog on its partition. When the
+    worker comes back, its timer must not breach the ticket before it has read the reply, while
+    a ticket nobody answered is breached exactly once."""
+    app_id = f"sla-gate-{uuid.uuid4().hex[:8]}"
+    first = worker_factory(app_id)
+    first.start()
+    await first.wait_ready()
+    answered, ignored = Ticket(producer), Ticket(producer)
+    while await _partition_of(producer, ignored) == await _partition_of(producer, answered):
+        ignored = Ticket(producer)
+    # High: first response in 30 min; created so that it falls due 45 s from now (the kill and
+    # the backlog take 5-20 s on a loaded machine).
+    due = datetime.now(UTC) + timedelta(seconds=45)
+    created_at = due - timedelta(minutes=30)
+    for ticket in (answered, ignored):
+        await ticket.create("High", created_at)
+        await sla_events(kafka_bootstrap, ticket, _has("SlaTargetsSet"))
+    first.kill()
+
+    await _backlog(producer, await _partition_of(producer, answered), 10_000)
+    reply = await answered.emit(
+        MessageAdded(
+            message_id=uuid.uuid4(), visibility=Visibility.PUBLIC, body_html="hi", body_text="hi"
+        ),
+        datetime.now(UTC),
+    )
+    assert reply.occurred_at < due, "the reply must reach Kafka before the due instant"
+    await asyncio.sleep((due - datetime.now(UTC)).total_seconds() + 1)
+
+    second = worker_factory(app_id)
+    second.start()
+    await second.wait_ready()
+    events, _ = await sla_events(
+        kafka_bootstrap, ignored, _has("SlaBreached", metric="first_response"), max_wait=90
+    )
+    assert len(_of_type(events, "SlaBreached", metric="first_response")) == 1, events
+    events, _ = await sla_events(
+        kafka_bootstrap, answered, _has("SlaMet", metric="first_response"), max_wait=90
+    )
+    # Whatever the worker derived for the answered ticket before the reply is read comes first.
+    assert _of_type(events, "SlaBreached", metric="first_response") == [], second.log_tail()
+    (met,) = _of_type(events, "SlaMet", metric="first_response")
+    assert met.data["within_target"] is True
     second.stop()

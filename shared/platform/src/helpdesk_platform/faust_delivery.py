@@ -61,7 +61,7 @@ from helpdesk_platform import faust_seek
 
 log = structlog.get_logger("helpdesk_platform.faust_delivery")
 
-__all__ = ["install", "next_offsets"]
+__all__ = ["install", "next_offsets", "resume_offsets"]
 
 _installed = False
 
@@ -72,6 +72,16 @@ def next_offsets(consumer: Any) -> dict[Any, int]:
     if nexts is None:
         nexts = consumer.__dict__["_helpdesk_next_offsets"] = {}
     return nexts
+
+
+def resume_offsets(consumer: Any) -> dict[Any, int]:
+    """Where each source partition of a Faust consumer resumed at its last seek (its committed
+    offset, or its beginning): every record before it was processed by the group. The SLA
+    worker's tick gate starts from it (reliability issue #13, "breach not due")."""
+    resumed: dict[Any, int] | None = consumer.__dict__.get("_helpdesk_resume_offsets")
+    if resumed is None:
+        resumed = consumer.__dict__["_helpdesk_resume_offsets"] = {}
+    return resumed
 
 
 def _sought_back(consumer: Any) -> dict[Any, int]:
@@ -102,6 +112,7 @@ def install() -> None:
         committed: Mapping[Any, int | None] = await self.seek_to_committed()
         starts = faust_seek.start_positions(self._thread)
         nexts, retried = next_offsets(self), _sought_back(self)
+        resumed = resume_offsets(self)
         for tp, offset in committed.items():
             key = TP(tp.topic, tp.partition)
             start = offset if offset is not None and offset > 0 else starts.get(key)
@@ -110,8 +121,9 @@ def install() -> None:
             retried.pop(key, None)
             if start is None or self._is_changelog_tp(key):
                 nexts.pop(key, None)
+                resumed.pop(key, None)
             else:
-                nexts[key] = start
+                nexts[key] = resumed[key] = start
 
     async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109
         nexts, retried = next_offsets(self), _sought_back(self)
@@ -157,8 +169,10 @@ def install() -> None:
 
     async def on_partitions_revoked(self: Any, revoked: set[Any]) -> None:
         nexts, retried = next_offsets(self), _sought_back(self)
+        resumed = resume_offsets(self)
         for tp in revoked:
             nexts.pop(tp, None)
+            resumed.pop(tp, None)
             retried.pop(tp, None)
         await original_revoked(self, revoked)
 

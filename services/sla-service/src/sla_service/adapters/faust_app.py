@@ -24,13 +24,15 @@ from typing import Any
 
 import faust
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from helpdesk_events import encode_envelope, kafka_headers
 from helpdesk_events.envelope import EventEnvelope
 from helpdesk_events.topics import SLA, TICKETS
-from helpdesk_platform import faust_worker
+from helpdesk_platform import faust_delivery, faust_worker
 from helpdesk_platform.faust_batches import header, send_bytes
 from helpdesk_platform.kafka_topics import COMPACTED, TopicSpec
+from sla_service.service_layer.tick_gate import Tick
 from sla_service.service_layer.tracker import TicketSla
 from sla_service.settings import SlaSettings
 
@@ -39,6 +41,9 @@ TABLE_NAME = "sla-state"
 #: the due index is read back after a restart without working out every ticket's timers again.
 TIMER_MARK = "_next_timer"
 _MARK_PREFIX = b'{"' + TIMER_MARK.encode() + b'"'
+#: The most a look at the timers waits for the tickets partitions' end offsets; the due tickets
+#: are read again from the table at the next look when it is not enough.
+END_OFFSETS_TIMEOUT_MS = 5_000
 
 
 def ticks_topic_name(settings: SlaSettings) -> str:
@@ -65,9 +70,18 @@ def traceparent_of(headers: Any) -> str | None:
     return value.decode() if value else None
 
 
-def tick_key(raw: bytes) -> str:
-    """The ticket id a timer tick is for (``ValueError`` when the tick is not readable)."""
-    return str(uuid.UUID(orjson.loads(raw)["ticket_id"]))
+def read_tick(raw: bytes) -> tuple[str, int | None]:
+    """The ticket id a timer tick is for and the offset of its tickets partition the agent must
+    have processed first (None in a tick sent before that offset was added); ``ValueError`` when
+    the tick is not readable."""
+    try:
+        value = orjson.loads(raw)
+        offset = value.get("offset")
+        if offset is not None and not isinstance(offset, int):
+            raise ValueError(f"tick offset {offset!r}")
+        return str(uuid.UUID(value["ticket_id"])), offset
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"unreadable tick: {error!r}") from error
 
 
 def stored(state: TicketSla, next_timer: datetime | None, digest: str) -> dict[str, Any]:
@@ -117,6 +131,9 @@ class SlaFaustApp:
     def __init__(self, settings: SlaSettings, openapi_paths: dict[str, Any]) -> None:
         partitions = settings.topic_partitions
         self.app = faust_worker.create_app(settings, openapi_paths)
+        self._bootstrap = settings.kafka_bootstrap
+        self._offsets_client_id = f"{settings.app_id}-end-offsets"
+        self._offsets: AIOKafkaConsumer | None = None  # started at the first use
         self.ticks_topic_name = ticks_topic_name(settings)
         # internal: creates the ticks topic; the tickets topic exists already.
         self.source = faust_worker.raw_topic(
@@ -138,6 +155,15 @@ class SlaFaustApp:
     def load(self, key: str) -> TicketSla | None:
         value = self.table.get(key)
         return None if value is None else state_of(value)
+
+    def stored_timer(self, key: str, digest: str) -> tuple[bool, datetime | None]:
+        """``(known, instant)``: the next timer stored with the ticket's state, known when it
+        was worked out under ``digest`` (see :func:`stored`)."""
+        value = self.table.get(key)
+        mark = None if value is None else value.get(TIMER_MARK)
+        if mark is None or not _holds(mark, digest):
+            return False, None
+        return True, _instant(mark)
 
     def states(self) -> list[tuple[str, TicketSla]]:
         """Every ticket state this worker holds (its partitions)."""
@@ -195,16 +221,51 @@ class SlaFaustApp:
         ]
         await asyncio.gather(*pending)
 
-    async def send_ticks(self, due: Iterable[tuple[str, int]]) -> None:
-        """A tick for each ``(ticket id, partition)``, on the ticket's partition."""
+    async def send_ticks(self, ticks: Iterable[Tick]) -> None:
+        """Each tick on its ticket's partition, with the offset it waits for."""
         pending = [
             await send_bytes(
                 self.app,
                 self.ticks_topic_name,
-                key.encode(),
-                orjson.dumps({"ticket_id": key}),
-                partition=partition,
+                tick.ticket_id.encode(),
+                orjson.dumps({"ticket_id": tick.ticket_id, "offset": tick.offset}),
+                partition=tick.partition,
             )
-            for key, partition in due
+            for tick in ticks
         ]
         await asyncio.gather(*pending)
+
+    # --- offsets of the tickets topic -----------------------------------------------------------
+
+    async def end_offsets(self, partitions: Iterable[int]) -> dict[int, int]:
+        """The end offsets of these tickets partitions, asked of Kafka now (one ListOffsets
+        request; not the consumer's cached highwater, which is stale while a partition is
+        paused).
+
+        Through a client of its own with a short request timeout: through Faust's consumer
+        thread the request waited out aiokafka's 90 s timeout after a Kafka restart (a chaos
+        round: breaches 100-170 s late), and it holds one of the two workers of that thread,
+        which Faust's own fetches and commits go through."""
+        consumer = self._offsets
+        if consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                client_id=self._offsets_client_id,
+                enable_auto_commit=False,
+                group_id=None,
+                request_timeout_ms=END_OFFSETS_TIMEOUT_MS,
+            )
+            try:
+                await consumer.start()
+            except BaseException:
+                await consumer.stop()
+                raise
+            self._offsets = consumer
+        found = await consumer.end_offsets([TopicPartition(TICKETS, p) for p in set(partitions)])
+        return {tp.partition: offset for tp, offset in found.items()}
+
+    def resume_offsets(self) -> dict[int, int]:
+        """Where each tickets partition resumed at its last seek (everything before it was
+        processed by the group): see :func:`helpdesk_platform.faust_delivery.resume_offsets`."""
+        resumed = faust_delivery.resume_offsets(self.app.consumer)
+        return {tp.partition: offset for tp, offset in list(resumed.items()) if tp.topic == TICKETS}

@@ -16,6 +16,12 @@
   ``SlaBreached`` (a Faust table can only be changed from within a stream). A tick is taken off
   the index before Kafka has it (reliability issue #13): a crash rebuilds the index from the
   table, and a send that fails marks the index for a rebuild, so no due ticket is forgotten.
+* Timers never run ahead of their input (issue #13, "breach not due"): a due ticket's tick is
+  held by the :class:`~sla_service.service_layer.tick_gate.TickGate` until the agent has
+  processed its tickets partition up to the end offset Kafka reported after the due instant,
+  and the agent defers a tick whose offset it has not reached yet (back on the index as due
+  now). After a restart or a flushed backlog, a reply that reached Kafka before the due instant
+  is processed before the breach is decided.
 * SLA configuration: every replica reads ``helpdesk.sla-policies.v1`` from the start through
   :class:`helpdesk_platform.config_log.ConfigLog` and folds it
   (:func:`~sla_service.domain.policies.fold_policies`); the tracker reads the resulting
@@ -46,12 +52,13 @@ from helpdesk_events.envelope import EventEnvelope
 from helpdesk_platform import faust_memory
 from helpdesk_platform.config_log import ConfigLog
 from helpdesk_platform.faust_batches import skip_unreadable, write_tables
-from sla_service.adapters.faust_app import SlaFaustApp, stored, tick_key, traceparent_of
+from sla_service.adapters.faust_app import SlaFaustApp, read_tick, stored, traceparent_of
 from sla_service.domain.known_statuses import KnownStatuses
 from sla_service.domain.policies import PolicyCatalog, SavedPolicies
 from sla_service.domain.selection import PolicyRule
 from sla_service.service_layer.batch import SlaBatch
 from sla_service.service_layer.due_index import DueIndex
+from sla_service.service_layer.tick_gate import TickGate
 from sla_service.service_layer.tracker import SlaTracker
 from sla_service.settings import SlaSettings
 
@@ -95,6 +102,7 @@ class SlaWorker:
         #: The built-in default policy (settings), until a saved policy is the default.
         self.built_in = built_in
         self.index = DueIndex()
+        self.gate = TickGate()
         self._index_dirty = True
         self._index_stale = False  # a rebuild wanted without leaving readiness
         self._assigned = False
@@ -135,18 +143,27 @@ class SlaWorker:
         await self.policies.caught_up.wait()  # no ticket is timed before the policies are read
         written: list[Awaitable[Any]] = []  # the changelog records of the batch before
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
-            batch: SlaBatch[Any] = SlaBatch(self.tracker, self.faust.load)
+            batch: SlaBatch[Any] = SlaBatch(self.tracker, self.faust.load, self._stored_timer)
+            seen: dict[int, int] = {}  # tickets partition -> offset processed in this batch
+            self._resume_gate()
             for event in events:
                 message = event.message
                 try:
                     if message.topic == self.ticks_topic_name:
-                        batch.tick(event, tick_key(message.value), _now())
+                        key, offset = read_tick(message.value)
+                        partition = message.partition
+                        if self.gate.caught_up(partition, offset, seen.get(partition)):
+                            batch.tick(event, key, _now())
+                        else:  # its input is still coming: due again once it is processed
+                            self.index.set(key, partition, _now())
                     else:
+                        seen[message.partition] = message.offset + 1
                         batch.ticket_event(
                             event,
                             message.value,
                             message.partition,
                             traceparent_of(message.headers),
+                            now=_now(),
                         )
                 except (ValidationError, ValueError, orjson.JSONDecodeError) as error:
                     skip_unreadable(message, error)
@@ -166,6 +183,8 @@ class SlaWorker:
             )
             for key, (_, state) in batch.states.items():
                 self.index.set(key, state.partition, timers[key])
+            for partition, offset in seen.items():  # their states are in the table now
+                self.gate.advance(partition, offset)
             for envelope in batch.timer_events:
                 log.info(
                     envelope.event_type,
@@ -177,12 +196,21 @@ class SlaWorker:
 
     # --- timers ---------------------------------------------------------------------------------
 
+    def _stored_timer(self, key: str) -> tuple[bool, datetime | None]:
+        return self.faust.stored_timer(key, self.tracker.timer_digest)
+
     async def _on_assigned(self, *args: Any, **kwargs: Any) -> None:
         self._assigned = True
         self._index_dirty = True
 
     async def _on_revoked(self, *args: Any, **kwargs: Any) -> None:
         self._index_dirty = True
+        self.gate.revoke()  # every partition: Faust revokes the whole assignment, then assigns
+
+    def _resume_gate(self) -> None:
+        """Every record before the offset a partition resumed at was processed by the group."""
+        for partition, offset in self.faust.resume_offsets().items():
+            self.gate.advance(partition, offset)
 
     async def _on_recovered(self) -> None:
         self._index_dirty = True
@@ -211,6 +239,7 @@ class SlaWorker:
                 yield key, partition, instant
 
         self.index.load(entries())
+        self.gate.drop_pending()  # the index holds them again
         self._index_dirty = self._index_stale = False
         log.info(
             "due index rebuilt",
@@ -227,8 +256,16 @@ class SlaWorker:
         if self._index_dirty or self._index_stale:
             self._rebuild_index()
         due = self.index.pop_due(_now())
+        if due:  # the end offsets now cover every record that was on Kafka at their instant
+            try:
+                self.gate.hold(due, await self.faust.end_offsets(p for _, p in due))
+            except (KafkaError, TimeoutError) as error:
+                log.warning("end offsets not read; due tickets wait", error=repr(error))
+                self._index_stale = True  # they are off the index: read again from the table
+                return
         try:
-            await self.faust.send_ticks(due)
+            self._resume_gate()
+            await self.faust.send_ticks(self.gate.release())
         except BaseException:
             # Ticks that did not reach Kafka are off the index: read it again from the table at
             # the next look (the worker stays ready; a tick sent twice fires once).
