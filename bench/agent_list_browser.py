@@ -459,4 +459,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _exit_on_term)  # unwinds: the stack is stopped
+    expect.set_options(timeout=60_000)  # a loaded machine draws the sign-in form in > 5 s
     main()
