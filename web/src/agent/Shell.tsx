@@ -11,7 +11,8 @@ import {
   UnstyledButton,
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { lazy, Suspense, useState, type ReactNode } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { lazy, memo, Suspense, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useSearchParams } from "react-router";
 import { session, type Identity } from "../shared/auth/session";
@@ -19,17 +20,26 @@ import { BrandMark, useAccentStrip } from "./Brand";
 import { useMe, useTeams, useTicketOptions } from "./data";
 import { LanguageSwitch, TimeZoneSwitch } from "./Preferences";
 import { Shortcuts } from "./Shortcuts";
+import { prefetchList } from "./listQuery";
 import { FIXED_VIEWS } from "./views";
 
 const CreateTicketDialog = lazy(() => import("./CreateTicketDialog"));
 const NotificationBell = lazy(() => import("./NotificationBell"));
 
+/** A view's URL: `/` for the ticket list, `/?v=<view>` for the others. */
+function viewSearch(view: string): string {
+  return view === "list" ? "" : `?v=${encodeURIComponent(view)}`;
+}
+
 function ViewLink({ view, label, current }: { view: string; label: string; current: string }) {
+  const queryClient = useQueryClient();
   const active = current === view;
   return (
     <NavLink
       component={Link}
-      to={view === "list" ? "/" : `/?v=${encodeURIComponent(view)}`}
+      to={`/${viewSearch(view)}`}
+      // The view's first page is asked for now, not after React rendered the new URL.
+      onClick={() => prefetchList(queryClient, new URLSearchParams(viewSearch(view)))}
       label={label}
       active={active}
       variant="filled"
@@ -38,12 +48,9 @@ function ViewLink({ view, label, current }: { view: string; label: string; curre
   );
 }
 
-function Navigation() {
+/** The view links: rendered again when the current view changes, not on a filter change. */
+const ViewLinks = memo(function ViewLinks({ current }: { current: string }) {
   const { t } = useTranslation();
-  const [params] = useSearchParams();
-  const location = useLocation();
-  const onList = location.pathname === "/";
-  const current = onList ? (params.get("v") ?? "list") : "";
   const options = useTicketOptions();
   const me = useMe();
   const teams = useTeams();
@@ -76,6 +83,12 @@ function Navigation() {
       ))}
     </nav>
   );
+});
+
+function Navigation() {
+  const [params] = useSearchParams();
+  const onList = useLocation().pathname === "/";
+  return <ViewLinks current={onList ? (params.get("v") ?? "list") : ""} />;
 }
 
 /** Managers only: the admin area (its own chunk, loaded when opened). */

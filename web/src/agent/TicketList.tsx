@@ -12,84 +12,169 @@ import {
   Text,
   TextInput,
   Title,
+  type SelectProps,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { TFunction } from "i18next";
+import { memo, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
-import { api, unwrap, type TicketSummary } from "../shared/api/client";
+import { type TicketSummary } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
+import { useStableCallback } from "../shared/useStableCallback";
 import { BulkActions, type Matching, type Selected } from "./BulkActions";
 import { nameOf, useAgents, useMe, useOptionChoices, useTeams } from "./data";
 import { TOOLS_NS } from "./i18n/register";
+import {
+  listKeyOf,
+  listQueryOf,
+  prefetchList,
+  settleRequested,
+  ticketsQuery,
+  useRequestedList,
+  withChanges,
+  type Filter,
+} from "./listQuery";
 import { SlaDue } from "./SlaDue";
 import { StatusBadge, PriorityBadge } from "./badges";
-import { PAGE_SIZE, SORTS, viewQuery, type TicketQuery } from "./views";
+import { SORTS } from "./views";
 
 // Badges, countdowns and dates keep their width; the subject wraps instead.
 const NOWRAP = { whiteSpace: "nowrap" } as const;
 
-type Filter = "q" | "status" | "priority" | "team" | "assignee" | "tag" | "sort" | "breached";
+const NO_ROWS: ReadonlyMap<string, Selected> = new Map();
 
-function useListQuery(params: URLSearchParams): TicketQuery {
-  const view = params.get("v") ?? "list";
-  const query: TicketQuery = { ...viewQuery(view), page_size: PAGE_SIZE };
-  const get = (key: string) => params.get(key) ?? undefined;
-  if (get("q")) query.q = get("q");
-  if (get("status")) query.status = get("status");
-  if (get("priority")) query.priority = get("priority");
-  if (get("team")) query.team_id = get("team");
-  if (get("assignee")) query.assignee = get("assignee");
-  if (get("tag")) query.tag = get("tag");
-  if (get("sort")) query.sort = get("sort");
-  if (get("breached") === "true") query.breached = true;
-  if (query.status && query.view !== "all") query.view = "all";
-  query.page = Math.max(1, Number(params.get("page") ?? "1") || 1);
-  return query;
-}
+type Pick = (rows: Selected[], on: boolean) => void;
+
+/**
+ * One filter of the list. Memoized with its choices and a stable handler: changing one filter
+ * renders that select again, not all five (each is a whole combobox).
+ */
+const FilterSelect = memo(function FilterSelect({
+  param,
+  onFilter,
+  ...props
+}: Omit<SelectProps, "onChange"> & {
+  param: Filter;
+  onFilter: (param: Filter, value: string | null) => void;
+}) {
+  return <Select {...props} onChange={(value) => onFilter(param, value)} />;
+});
+
+/**
+ * One ticket of the list. Memoized: while the next page loads the previous one stays on
+ * screen unchanged (its rows are not rendered again), and a selection renders only its row.
+ */
+const TicketRow = memo(function TicketRow({
+  ticket,
+  checked,
+  onPick,
+  team,
+  assignee,
+  language,
+  zone,
+  tt,
+}: {
+  ticket: TicketSummary;
+  checked: boolean;
+  onPick: Pick;
+  team: string;
+  assignee: string;
+  language: string;
+  zone: string;
+  tt: TFunction;
+}) {
+  return (
+    <Table.Tr data-testid="ticket-row">
+      <Table.Td>
+        <Checkbox
+          aria-label={tt("bulk.selectRow", { number: ticket.number, subject: ticket.subject })}
+          checked={checked}
+          onChange={(event) => onPick([ticket], event.currentTarget.checked)}
+        />
+      </Table.Td>
+      <Table.Td>{ticket.number}</Table.Td>
+      <Table.Td>
+        <Anchor component={Link} to={`/tickets/${ticket.id}`} fw={500}>
+          {ticket.subject}
+        </Anchor>
+        {ticket.tags.length > 0 && (
+          <Group gap={4} mt={2}>
+            {ticket.tags.map((name) => (
+              <Badge key={name} size="xs" variant="outline" color="gray.8">
+                {name}
+              </Badge>
+            ))}
+          </Group>
+        )}
+      </Table.Td>
+      <Table.Td>{ticket.requester_email ?? "—"}</Table.Td>
+      <Table.Td style={NOWRAP}>
+        <StatusBadge status={ticket.status} category={ticket.status_category} />
+      </Table.Td>
+      <Table.Td style={NOWRAP}>
+        <PriorityBadge priority={ticket.priority} />
+      </Table.Td>
+      <Table.Td>{team}</Table.Td>
+      <Table.Td>{assignee}</Table.Td>
+      <Table.Td style={NOWRAP}>
+        <SlaDue
+          due={ticket.resolution_due ?? ticket.first_response_due}
+          breached={ticket.sla_breached}
+        />
+      </Table.Td>
+      <Table.Td style={NOWRAP}>
+        <time dateTime={ticket.updated_at}>
+          {formatDateTime(ticket.updated_at, language, zone)}
+        </time>
+      </Table.Td>
+    </Table.Tr>
+  );
+});
 
 export function TicketList() {
   const { t, i18n } = useTranslation();
   const { t: tt } = useTranslation(TOOLS_NS);
   const zone = useTimeZone();
+  const queryClient = useQueryClient();
   const [params, setParams] = useSearchParams();
   const view = params.get("v") ?? "list";
-  const query = useListQuery(params);
+  const query = listQueryOf(params);
   const choices = useOptionChoices();
   const agents = useAgents();
   const teams = useTeams();
   const me = useMe();
 
   // Rows picked for a bulk edit, with the version seen when picked (for If-Match); a new
-  // view, filter or page starts a new selection.
-  const listKey = JSON.stringify(query);
-  const [selection, setSelection] = useState<{ key: string; rows: Map<string, Selected> }>(() => ({
-    key: listKey,
-    rows: new Map(),
-  }));
-  if (selection.key !== listKey) setSelection({ key: listKey, rows: new Map() });
-  const selected = [...selection.rows.values()];
+  // view, filter or page starts a new selection (the one kept belongs to another list key).
+  const listKey = listKeyOf(query);
+  const [selection, setSelection] = useState<{
+    key: string;
+    rows: ReadonlyMap<string, Selected>;
+  }>(() => ({ key: listKey, rows: NO_ROWS }));
+  const picked = selection.key === listKey ? selection.rows : NO_ROWS;
+  const selected = [...picked.values()];
   // "Select all N matching this view": the list key it was chosen on (null: not chosen).
   const [allMatching, setAllMatching] = useState<string | null>(null);
-  function pick(rows: Selected[], on: boolean) {
+  const pick = useStableCallback((rows: Selected[], on: boolean) => {
     if (!on) setAllMatching(null); // a row left out: no longer "every ticket of the view"
     setSelection((previous) => {
-      const next = new Map(previous.rows);
+      const next = new Map(previous.key === listKey ? previous.rows : NO_ROWS);
       for (const row of rows) {
         if (on) next.set(row.id, row);
         else next.delete(row.id);
       }
-      return { key: previous.key, rows: next };
+      return { key: listKey, rows: next };
     });
-  }
-
-  const tickets = useQuery({
-    queryKey: ["tickets", query],
-    queryFn: async () => unwrap(await api.GET("/tickets", { params: { query } })),
-    placeholderData: keepPreviousData,
-    refetchInterval: 30_000,
   });
+
+  const tickets = useQuery(ticketsQuery(query));
+  // Busy while fetching, and from a change's click until the list renders what it asked for
+  // (the rows on screen until then answer the previous filters).
+  const requested = useRequestedList();
+  const busy = tickets.isFetching || (requested !== null && requested !== listKey);
+  useEffect(() => settleRequested(listKey), [listKey]);
 
   // Search and tag are typed: apply them to the URL after a short pause.
   const [search, setSearch] = useState(params.get("q") ?? "");
@@ -97,20 +182,16 @@ export function TicketList() {
   const [tag, setTag] = useState(params.get("tag") ?? "");
   const [debouncedTag] = useDebouncedValue(tag, 300);
 
-  function update(changes: Partial<Record<Filter | "page", string | null>>) {
-    setParams(
-      (previous) => {
-        const next = new URLSearchParams(previous);
-        for (const [key, value] of Object.entries(changes)) {
-          if (value) next.set(key, value);
-          else next.delete(key);
-        }
-        if (!("page" in changes)) next.delete("page");
-        return next;
-      },
-      { replace: true },
-    );
-  }
+  // The new page is asked for here, before the URL changes: React renders the new URL as a
+  // transition, and the request no longer waits for that render.
+  const update = useStableCallback((changes: Partial<Record<Filter | "page", string | null>>) => {
+    const next = withChanges(params, changes);
+    prefetchList(queryClient, next);
+    setParams(next, { replace: true });
+  });
+  const onFilter = useStableCallback((param: Filter, value: string | null) =>
+    update({ [param]: value }),
+  );
 
   useEffect(() => {
     if ((params.get("q") ?? "") !== debouncedSearch.trim()) update({ q: debouncedSearch.trim() });
@@ -134,11 +215,24 @@ export function TicketList() {
   const matching: Matching | null =
     allMatching === listKey && page ? { query: { ...query, page: 1 }, total: page.total } : null;
 
-  const assigneeOptions = [
-    { value: "none", label: t("filters.unassigned") },
-    ...(me.data ? [{ value: "me", label: t("filters.me") }] : []),
-    ...(agents.data ?? []).map((agent) => ({ value: agent.id, label: agent.name })),
-  ];
+  // Choices of the selects: the same arrays until their data or the language change.
+  const signedInAgent = !!me.data;
+  const assigneeOptions = useMemo(
+    () => [
+      { value: "none", label: t("filters.unassigned") },
+      ...(signedInAgent ? [{ value: "me", label: t("filters.me") }] : []),
+      ...(agents.data ?? []).map((agent) => ({ value: agent.id, label: agent.name })),
+    ],
+    [t, signedInAgent, agents.data],
+  );
+  const teamOptions = useMemo(
+    () => (teams.data ?? []).map((team) => ({ value: team.id, label: team.name })),
+    [teams.data],
+  );
+  const sortOptions = useMemo(
+    () => SORTS.map((sort) => ({ value: sort, label: t(`sort.${sort}`) })),
+    [t],
+  );
 
   return (
     <Stack gap="md">
@@ -161,36 +255,40 @@ export function TicketList() {
             w={240}
             type="search"
           />
-          <Select
+          <FilterSelect
+            param="status"
+            onFilter={onFilter}
             label={t("fields.status")}
             data={choices.statuses}
             value={params.get("status")}
-            onChange={(value) => update({ status: value })}
             clearable
             w={170}
           />
-          <Select
+          <FilterSelect
+            param="priority"
+            onFilter={onFilter}
             label={t("fields.priority")}
             data={choices.priorities}
             value={params.get("priority")}
-            onChange={(value) => update({ priority: value })}
             clearable
             w={130}
           />
-          <Select
+          <FilterSelect
+            param="team"
+            onFilter={onFilter}
             label={t("fields.team")}
-            data={(teams.data ?? []).map((team) => ({ value: team.id, label: team.name }))}
+            data={teamOptions}
             value={params.get("team")}
-            onChange={(value) => update({ team: value })}
             clearable
             searchable
             w={160}
           />
-          <Select
+          <FilterSelect
+            param="assignee"
+            onFilter={onFilter}
             label={t("fields.assignee")}
             data={assigneeOptions}
             value={params.get("assignee")}
-            onChange={(value) => update({ assignee: value })}
             clearable
             searchable
             w={170}
@@ -201,11 +299,12 @@ export function TicketList() {
             onChange={(event) => setTag(event.currentTarget.value)}
             w={120}
           />
-          <Select
+          <FilterSelect
+            param="sort"
+            onFilter={onFilter}
             label={t("filters.sort")}
-            data={SORTS.map((sort) => ({ value: sort, label: t(`sort.${sort}`) }))}
+            data={sortOptions}
             value={params.get("sort") ?? query.sort ?? "-created_at"}
-            onChange={(value) => update({ sort: value })}
             allowDeselect={false}
             w={200}
           />
@@ -242,7 +341,7 @@ export function TicketList() {
         }}
       />
       <Table.ScrollContainer minWidth={900}>
-        <Table striped highlightOnHover aria-busy={tickets.isFetching} verticalSpacing="xs">
+        <Table striped highlightOnHover aria-busy={busy} verticalSpacing="xs">
           <Table.Caption>{t("list.caption", { view: title })}</Table.Caption>
           <Table.Thead>
             <Table.Tr>
@@ -286,55 +385,17 @@ export function TicketList() {
               </Table.Tr>
             )}
             {page?.items.map((ticket: TicketSummary) => (
-              <Table.Tr key={ticket.id} data-testid="ticket-row">
-                <Table.Td>
-                  <Checkbox
-                    aria-label={tt("bulk.selectRow", {
-                      number: ticket.number,
-                      subject: ticket.subject,
-                    })}
-                    checked={selection.rows.has(ticket.id)}
-                    onChange={(event) => pick([ticket], event.currentTarget.checked)}
-                  />
-                </Table.Td>
-                <Table.Td>{ticket.number}</Table.Td>
-                <Table.Td>
-                  <Anchor component={Link} to={`/tickets/${ticket.id}`} fw={500}>
-                    {ticket.subject}
-                  </Anchor>
-                  {ticket.tags.length > 0 && (
-                    <Group gap={4} mt={2}>
-                      {ticket.tags.map((name) => (
-                        <Badge key={name} size="xs" variant="outline" color="gray.8">
-                          {name}
-                        </Badge>
-                      ))}
-                    </Group>
-                  )}
-                </Table.Td>
-                <Table.Td>{ticket.requester_email ?? "—"}</Table.Td>
-                <Table.Td style={NOWRAP}>
-                  <StatusBadge status={ticket.status} category={ticket.status_category} />
-                </Table.Td>
-                <Table.Td style={NOWRAP}>
-                  <PriorityBadge priority={ticket.priority} />
-                </Table.Td>
-                <Table.Td>{nameOf(teams.data, ticket.team_id) ?? "—"}</Table.Td>
-                <Table.Td>
-                  {nameOf(agents.data, ticket.assignee_id) ?? t("filters.unassigned")}
-                </Table.Td>
-                <Table.Td style={NOWRAP}>
-                  <SlaDue
-                    due={ticket.resolution_due ?? ticket.first_response_due}
-                    breached={ticket.sla_breached}
-                  />
-                </Table.Td>
-                <Table.Td style={NOWRAP}>
-                  <time dateTime={ticket.updated_at}>
-                    {formatDateTime(ticket.updated_at, language, zone)}
-                  </time>
-                </Table.Td>
-              </Table.Tr>
+              <TicketRow
+                key={ticket.id}
+                ticket={ticket}
+                checked={picked.has(ticket.id)}
+                onPick={pick}
+                team={nameOf(teams.data, ticket.team_id) ?? "—"}
+                assignee={nameOf(agents.data, ticket.assignee_id) ?? t("filters.unassigned")}
+                language={language}
+                zone={zone}
+                tt={tt}
+              />
             ))}
           </Table.Tbody>
         </Table>

@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter } from "react-router";
 import { mount } from "../shared/mount";
 import { App } from "./App";
+import { prefetchOnSignIn } from "./firstScreen";
 import { registerAgentTexts } from "./i18n/register";
 
 const queryClient = new QueryClient({
@@ -10,6 +11,7 @@ const queryClient = new QueryClient({
   },
 });
 
+prefetchOnSignIn(queryClient); // before the app subscribes: requests first, render second
 mount(
   <QueryClientProvider client={queryClient}>
     <BrowserRouter basename="/agent">
