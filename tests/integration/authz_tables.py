@@ -249,19 +249,6 @@ TICKET_SERVICE |= {
     ("POST", "/mail/tickets/{ticket_id}/messages"): Route(
         Call(TICKET_A, body=_MAIL, headers=_ONCE, fresh=("unique",)), MAIL_MESSAGES
     ),
-    ("POST", "/mail/tickets/{ticket_id}/deliveries"): Route(
-        Call(
-            TICKET_A,
-            body={
-                "email_message_id": "<out@helpdesk.local>",
-                "state": "sent",
-                "account": "support@helpdesk.local",
-            },
-            headers=_ONCE,
-            fresh=("unique",),
-        ),
-        MAIL_GATEWAY_ONLY,
-    ),
     ("POST", "/mail/deliveries"): Route(
         Call(
             body={

@@ -1,21 +1,12 @@
 /** Agents (managers): invite by email with a role, change role and availability,
- * deactivate and reactivate. The gateway mails the invitation on the AgentInvited event. */
-import {
-  Button,
-  Group,
-  Paper,
-  Select,
-  Stack,
-  Table,
-  TextInput,
-  Title,
-  VisuallyHidden,
-} from "@mantine/core";
-import { useState, type SyntheticEvent } from "react";
+ * deactivate and reactivate (each cell its own change and its own error). The gateway mails the
+ * invitation on the AgentInvited event. */
+import { Button, Group, Select, Stack, TextInput, Title, VisuallyHidden } from "@mantine/core";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Agent, type Schemas } from "../../shared/api/client";
 import { useAgents } from "../data";
-import { SaveResult, useSavingItem } from "./common";
+import { FormCard, ItemsTable, SaveResult, useSavingItem } from "./common";
 
 type Role = Schemas["AgentRole"];
 type Availability = Schemas["Availability"];
@@ -31,8 +22,7 @@ function InviteForm() {
     async (body: Schemas["InviteAgentBody"]) => unwrap(await api.POST("/agents", { body })),
     ["agents"],
   );
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
+  const submit = () =>
     invite.mutate(
       { email, name, role },
       {
@@ -42,12 +32,8 @@ function InviteForm() {
         },
       },
     );
-  };
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit}>
-      <Title order={3} size="h4" mb="sm">
-        {t("admin.agents.invite")}
-      </Title>
+    <FormCard title={t("admin.agents.invite")} onSubmit={submit}>
       <Group align="end">
         <TextInput
           label={t("admin.agents.email")}
@@ -74,19 +60,41 @@ function InviteForm() {
         </Button>
       </Group>
       <SaveResult error={invite.error} done={invite.isSuccess} />
-    </Paper>
+    </FormCard>
   );
 }
 
-function AgentRow({ agent }: { agent: Agent }) {
-  const { t } = useTranslation();
-  const change = useSavingItem(
+/** A change to one agent (role, active); the answer is the agent as saved. */
+function useAgentChange(agent: Agent) {
+  return useSavingItem(
     async (body: Schemas["ChangeAgentBody"]) =>
       unwrap(
         await api.PATCH("/agents/{agent_id}", { params: { path: { agent_id: agent.id } }, body }),
       ),
     ["agents"],
   );
+}
+
+function RoleCell({ agent }: { agent: Agent }) {
+  const { t } = useTranslation();
+  const change = useAgentChange(agent);
+  return (
+    <>
+      <Select
+        aria-label={t("admin.agents.roleOf", { name: agent.name })}
+        data={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+        value={agent.role}
+        allowDeselect={false}
+        onChange={(value) => value && change.mutate({ role: value })}
+        w={150}
+      />
+      {change.error && <SaveResult error={change.error} done={false} />}
+    </>
+  );
+}
+
+function AvailabilityCell({ agent }: { agent: Agent }) {
+  const { t } = useTranslation();
   const available = useSavingItem(
     async (availability: Availability) =>
       unwrap(
@@ -97,50 +105,42 @@ function AgentRow({ agent }: { agent: Agent }) {
       ),
     ["agents"],
   );
-  const error = change.error ?? available.error;
   return (
-    <Table.Tr data-testid="agent-row">
-      <Table.Td>{agent.name}</Table.Td>
-      <Table.Td>{agent.email}</Table.Td>
-      <Table.Td>
-        <Select
-          aria-label={t("admin.agents.roleOf", { name: agent.name })}
-          data={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))}
-          value={agent.role}
-          allowDeselect={false}
-          onChange={(value) => value && change.mutate({ role: value })}
-          w={150}
-        />
-      </Table.Td>
-      <Table.Td>
-        <Select
-          aria-label={t("admin.agents.availabilityOf", { name: agent.name })}
-          data={AVAILABILITIES.map((a) => ({ value: a, label: t(`admin.availability.${a}`) }))}
-          value={agent.availability}
-          allowDeselect={false}
-          onChange={(value) => value && available.mutate(value)}
-          w={150}
-        />
-      </Table.Td>
-      <Table.Td>{agent.active ? t("admin.agents.active") : t("admin.agents.inactive")}</Table.Td>
-      <Table.Td>
-        <Button
-          size="xs"
-          variant="default"
-          loading={change.isPending}
-          aria-label={t(
-            agent.active ? "admin.agents.deactivateName" : "admin.agents.reactivateName",
-            {
-              name: agent.name,
-            },
-          )}
-          onClick={() => change.mutate({ active: !agent.active })}
-        >
-          {agent.active ? t("admin.agents.deactivate") : t("admin.agents.reactivate")}
-        </Button>
-        {error && <SaveResult error={error} done={false} />}
-      </Table.Td>
-    </Table.Tr>
+    <>
+      <Select
+        aria-label={t("admin.agents.availabilityOf", { name: agent.name })}
+        data={AVAILABILITIES.map((a) => ({ value: a, label: t(`admin.availability.${a}`) }))}
+        value={agent.availability}
+        allowDeselect={false}
+        onChange={(value) => value && available.mutate(value)}
+        w={150}
+      />
+      {available.error && <SaveResult error={available.error} done={false} />}
+    </>
+  );
+}
+
+function ActiveCell({ agent }: { agent: Agent }) {
+  const { t } = useTranslation();
+  const change = useAgentChange(agent);
+  return (
+    <>
+      <Button
+        size="xs"
+        variant="default"
+        loading={change.isPending}
+        aria-label={t(
+          agent.active ? "admin.agents.deactivateName" : "admin.agents.reactivateName",
+          {
+            name: agent.name,
+          },
+        )}
+        onClick={() => change.mutate({ active: !agent.active })}
+      >
+        {agent.active ? t("admin.agents.deactivate") : t("admin.agents.reactivate")}
+      </Button>
+      {change.error && <SaveResult error={change.error} done={false} />}
+    </>
   );
 }
 
@@ -153,27 +153,29 @@ export default function AgentsAdmin() {
       <Title order={3} size="h4">
         {t("admin.agents.list")}
       </Title>
-      <Table.ScrollContainer minWidth={720}>
-        <Table striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t("admin.agents.name")}</Table.Th>
-              <Table.Th>{t("admin.agents.email")}</Table.Th>
-              <Table.Th>{t("admin.agents.role")}</Table.Th>
-              <Table.Th>{t("admin.agents.availability")}</Table.Th>
-              <Table.Th>{t("admin.agents.status")}</Table.Th>
-              <Table.Th>
-                <VisuallyHidden>{t("admin.agents.deactivate")}</VisuallyHidden>
-              </Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {(agents.data ?? []).map((agent) => (
-              <AgentRow key={agent.id} agent={agent} />
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <ItemsTable
+        rows={agents.data ?? []}
+        rowKey={(agent) => agent.id}
+        testId="agent-row"
+        columns={[
+          { heading: t("admin.agents.name"), cell: (agent) => agent.name },
+          { heading: t("admin.agents.email"), cell: (agent) => agent.email },
+          { heading: t("admin.agents.role"), cell: (agent) => <RoleCell agent={agent} /> },
+          {
+            heading: t("admin.agents.availability"),
+            cell: (agent) => <AvailabilityCell agent={agent} />,
+          },
+          {
+            heading: t("admin.agents.status"),
+            cell: (agent) => (agent.active ? t("admin.agents.active") : t("admin.agents.inactive")),
+          },
+          {
+            heading: <VisuallyHidden>{t("admin.agents.deactivate")}</VisuallyHidden>,
+            cell: (agent) => <ActiveCell agent={agent} />,
+          },
+        ]}
+        empty={agents.isLoading ? t("common.loading") : t("admin.agents.none")}
+      />
     </Stack>
   );
 }

@@ -8,31 +8,28 @@
  */
 import {
   Badge,
-  Button,
   Checkbox,
   Code,
   Group,
   MultiSelect,
   NumberInput,
-  Paper,
   Select,
   Stack,
-  Table,
   Text,
   TextInput,
-  Title,
 } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
-import { useState, type SyntheticEvent } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { useAgents, useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
 import { AgentCapacity } from "./AgentCapacity";
 import { WEEKDAYS } from "./CalendarFields";
-import { ListTable, noContent, SaveResult, useSaving } from "./common";
-import { ConditionField, DraftProblem, ExpressionField } from "./ConditionField";
-import { FormButtons, RowActions, RuleIdentity, useDraftCheck } from "./editing";
+import { noContent } from "./common";
+import { ConditionField, ExpressionField } from "./ConditionField";
+import { RuleEditorForm, useDraftCheck } from "./editing";
+import { ItemsEditor, type Editing } from "./ItemsEditor";
+import { useVersionedChange, useVersionedRead, type VersionedResource } from "./versioned";
 
 type Rule = AdminSchemas["AssignmentRule"];
 type RuleView = Rule & { saved: boolean; warnings: string[] };
@@ -41,18 +38,16 @@ interface RuleList {
   rules: RuleView[];
 }
 const METHODS: Rule["method"][] = ["round_robin", "load_balancing", "based_on_field"];
-const RULES = ["assignment-rules"];
+const RULES_READ = ["assignment-rules"];
+const RULES: VersionedResource = { name: "assignment-rules", reads: [RULES_READ] };
 
 function useRules() {
-  return useQuery({
-    queryKey: RULES,
-    queryFn: async () => {
-      const result = await adminApi.GET("/rules");
-      // The worker documents no schema for its answers: the shape is GET /rules's.
-      const list = unwrap<unknown>(result) as RuleList;
-      return { list, etag: result.response.headers.get("ETag") ?? "" };
-    },
-  });
+  return useVersionedRead(
+    RULES_READ,
+    () => adminApi.GET("/rules"),
+    // The worker documents no schema for its answers: the shape is GET /rules's.
+    (answer: unknown) => (answer as RuleList).rules,
+  );
 }
 
 function newRule(): Rule {
@@ -90,17 +85,7 @@ function editable(view: RuleView): Rule {
   return rule;
 }
 
-function RuleForm({
-  initial,
-  isNew,
-  etag,
-  onDone,
-}: {
-  initial: Rule;
-  isNew: boolean;
-  etag: string;
-  onDone: () => void;
-}) {
+function RuleForm({ draft: initial, isNew, onDone }: Editing<Rule>) {
   const { t } = useTranslation();
   const teams = useTeams();
   const agents = useAgents();
@@ -118,151 +103,141 @@ function RuleForm({
       }),
     ) as { warnings: string[] };
   });
-  const save = useSaving(
-    async (saved: Rule) =>
-      unwrap<unknown>(
-        await adminApi.PUT("/rules/{rule_id}", {
-          params: { path: { rule_id: saved.rule_id ?? "" }, header: { "If-Match": etag } },
-          body: saved,
-        }),
-      ),
-    [RULES],
+  const save = useVersionedChange(RULES, async (saved: Rule, ifMatch: string) =>
+    unwrap<unknown>(
+      await adminApi.PUT("/rules/{rule_id}", {
+        params: { path: { rule_id: saved.rule_id ?? "" }, header: { "If-Match": ifMatch } },
+        body: saved,
+      }),
+    ),
   );
   const problem = check.isError ? check.error.message : null;
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    save.mutate(rule, { onSuccess: onDone });
-  };
   const teamChoices = (teams.data ?? []).map((team) => ({ value: team.id, label: team.name }));
   const agentChoices = (agents.data ?? []).map((a) => ({ value: a.id, label: a.name }));
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit} aria-label={t("admin.rules.form")}>
-      <Stack>
-        <Title order={3} size="h4">
-          {isNew ? t("admin.rules.create") : t("admin.rules.edit", { name: initial.name })}
-        </Title>
-        <RuleIdentity texts="admin.rules" rule={rule} isNew={isNew} onChange={set} />
-        <ConditionField
-          label={t("admin.rules.condition")}
-          value={rule.assign_condition ?? ""}
-          onChange={(expression) =>
-            set({ assign_condition: expression.trim() ? expression : null })
+    <RuleEditorForm
+      texts="admin.rules"
+      initialName={initial.name}
+      isNew={isNew}
+      rule={rule}
+      onChange={set}
+      problem={problem}
+      saving={save.isPending}
+      error={save.error}
+      onSave={() => save.mutate(rule, { onSuccess: onDone })}
+      onCancel={onDone}
+    >
+      <ConditionField
+        label={t("admin.rules.condition")}
+        value={rule.assign_condition ?? ""}
+        onChange={(expression) => set({ assign_condition: expression.trim() ? expression : null })}
+      />
+      <ExpressionField
+        label={t("admin.rules.unassignCondition")}
+        description={t("admin.rules.unassignHint")}
+        value={rule.unassign_condition ?? ""}
+        onChange={(expression) =>
+          set({ unassign_condition: expression.trim() ? expression : null })
+        }
+      />
+      <ExpressionField
+        label={t("admin.rules.closeCondition")}
+        description={t("admin.rules.closeHint")}
+        value={rule.close_condition ?? ""}
+        onChange={(expression) => set({ close_condition: expression.trim() ? expression : null })}
+      />
+      {schedule && (
+        <Group align="end">
+          <MultiSelect
+            label={t("admin.rules.days")}
+            data={WEEKDAYS.map((day) => ({ value: day, label: t(`admin.weekdays.${day}`) }))}
+            value={schedule.days}
+            onChange={(days) => setSchedule({ days: days })}
+            searchable
+            miw={320}
+          />
+          <TextInput
+            type="time"
+            label={t("admin.rules.from")}
+            value={schedule.start}
+            onChange={(e) => setSchedule({ start: e.currentTarget.value })}
+          />
+          <TextInput
+            type="time"
+            label={t("admin.rules.until")}
+            description={t("admin.rules.untilHint")}
+            value={schedule.end === "24:00" ? "00:00" : schedule.end}
+            onChange={(e) => setSchedule({ end: e.currentTarget.value })}
+          />
+          <TextInput
+            label={t("admin.calendar.timeZone")}
+            value={schedule.time_zone}
+            onChange={(e) => setSchedule({ time_zone: e.currentTarget.value })}
+          />
+        </Group>
+      )}
+      <Group align="end" grow>
+        <Select
+          label={t("admin.rules.method")}
+          data={METHODS.map((m) => ({ value: m, label: t(`admin.rules.methods.${m}`) }))}
+          value={rule.method}
+          allowDeselect={false}
+          onChange={(m) =>
+            m &&
+            set({
+              method: m,
+              assignee_field: m === "based_on_field" ? (rule.assignee_field ?? "") : null,
+            })
           }
         />
-        <ExpressionField
-          label={t("admin.rules.unassignCondition")}
-          description={t("admin.rules.unassignHint")}
-          value={rule.unassign_condition ?? ""}
-          onChange={(expression) =>
-            set({ unassign_condition: expression.trim() ? expression : null })
-          }
-        />
-        <ExpressionField
-          label={t("admin.rules.closeCondition")}
-          description={t("admin.rules.closeHint")}
-          value={rule.close_condition ?? ""}
-          onChange={(expression) => set({ close_condition: expression.trim() ? expression : null })}
-        />
-        {schedule && (
-          <Group align="end">
-            <MultiSelect
-              label={t("admin.rules.days")}
-              data={WEEKDAYS.map((day) => ({ value: day, label: t(`admin.weekdays.${day}`) }))}
-              value={schedule.days}
-              onChange={(days) => setSchedule({ days: days })}
-              searchable
-              miw={320}
-            />
-            <TextInput
-              type="time"
-              label={t("admin.rules.from")}
-              value={schedule.start}
-              onChange={(e) => setSchedule({ start: e.currentTarget.value })}
-            />
-            <TextInput
-              type="time"
-              label={t("admin.rules.until")}
-              description={t("admin.rules.untilHint")}
-              value={schedule.end === "24:00" ? "00:00" : schedule.end}
-              onChange={(e) => setSchedule({ end: e.currentTarget.value })}
-            />
-            <TextInput
-              label={t("admin.calendar.timeZone")}
-              value={schedule.time_zone}
-              onChange={(e) => setSchedule({ time_zone: e.currentTarget.value })}
-            />
-          </Group>
+        {rule.method === "based_on_field" && (
+          <TextInput
+            label={t("admin.rules.assigneeField")}
+            description={t("admin.rules.assigneeFieldHint")}
+            value={rule.assignee_field ?? ""}
+            onChange={(e) => set({ assignee_field: e.currentTarget.value || null })}
+          />
         )}
-        <Group align="end" grow>
-          <Select
-            label={t("admin.rules.method")}
-            data={METHODS.map((m) => ({ value: m, label: t(`admin.rules.methods.${m}`) }))}
-            value={rule.method}
-            allowDeselect={false}
-            onChange={(m) =>
-              m &&
-              set({
-                method: m,
-                assignee_field: m === "based_on_field" ? (rule.assignee_field ?? "") : null,
-              })
-            }
-          />
-          {rule.method === "based_on_field" && (
-            <TextInput
-              label={t("admin.rules.assigneeField")}
-              description={t("admin.rules.assigneeFieldHint")}
-              value={rule.assignee_field ?? ""}
-              onChange={(e) => set({ assignee_field: e.currentTarget.value || null })}
-            />
-          )}
-          <NumberInput
-            label={t("admin.rules.capacity")}
-            description={t("admin.rules.capacityHint")}
-            min={1}
-            value={rule.capacity ?? ""}
-            onChange={(v) => set({ capacity: typeof v === "number" && v > 0 ? v : null })}
-          />
-        </Group>
-        <AgentCapacity
-          value={rule.agent_capacity ?? {}}
-          onChange={(agent_capacity) => set({ agent_capacity })}
+        <NumberInput
+          label={t("admin.rules.capacity")}
+          description={t("admin.rules.capacityHint")}
+          min={1}
+          value={rule.capacity ?? ""}
+          onChange={(v) => set({ capacity: typeof v === "number" && v > 0 ? v : null })}
         />
-        <Group align="end" grow>
-          <MultiSelect
-            label={t("admin.rules.teams")}
-            data={teamChoices}
-            value={rule.teams}
-            onChange={(chosen) => set({ teams: chosen })}
-            searchable
-          />
-          <MultiSelect
-            label={t("admin.rules.agents")}
-            data={agentChoices}
-            value={rule.agents}
-            onChange={(chosen) => set({ agents: chosen })}
-            searchable
-          />
-        </Group>
-        <Checkbox
-          label={t("admin.rules.escalate")}
-          checked={rule.escalate_on_breach}
-          onChange={(e) => set({ escalate_on_breach: e.currentTarget.checked })}
+      </Group>
+      <AgentCapacity
+        value={rule.agent_capacity ?? {}}
+        onChange={(agent_capacity) => set({ agent_capacity })}
+      />
+      <Group align="end" grow>
+        <MultiSelect
+          label={t("admin.rules.teams")}
+          data={teamChoices}
+          value={rule.teams}
+          onChange={(chosen) => set({ teams: chosen })}
+          searchable
         />
-        <DraftProblem problem={problem} />
-        {!problem &&
-          (check.data?.warnings ?? []).map((w) => (
-            <Text size="sm" c="orange.9" key={w}>
-              {w}
-            </Text>
-          ))}
-        <FormButtons
-          saving={save.isPending}
-          invalid={problem !== null}
-          error={save.error}
-          onCancel={onDone}
+        <MultiSelect
+          label={t("admin.rules.agents")}
+          data={agentChoices}
+          value={rule.agents}
+          onChange={(chosen) => set({ agents: chosen })}
+          searchable
         />
-      </Stack>
-    </Paper>
+      </Group>
+      <Checkbox
+        label={t("admin.rules.escalate")}
+        checked={rule.escalate_on_breach}
+        onChange={(e) => set({ escalate_on_breach: e.currentTarget.checked })}
+      />
+      {!problem &&
+        (check.data?.warnings ?? []).map((w) => (
+          <Text size="sm" c="orange.9" key={w}>
+            {w}
+          </Text>
+        ))}
+    </RuleEditorForm>
   );
 }
 
@@ -271,81 +246,60 @@ export default function AssignmentAdmin() {
   const rules = useRules();
   const teams = useTeams();
   const agents = useAgents();
-  const [editing, setEditing] = useState<{ rule: Rule; isNew: boolean } | null>(null);
-  const remove = useSaving(
-    async (ruleId: string) =>
-      noContent(
-        await adminApi.DELETE("/rules/{rule_id}", {
-          params: { path: { rule_id: ruleId }, header: { "If-Match": rules.data?.etag ?? "" } },
-        }),
-      ),
-    [RULES],
+  const remove = useVersionedChange(RULES, async (ruleId: string, ifMatch: string) =>
+    noContent(
+      await adminApi.DELETE("/rules/{rule_id}", {
+        params: { path: { rule_id: ruleId }, header: { "If-Match": ifMatch } },
+      }),
+    ),
   );
   const names = new Map([
     ...(teams.data ?? []).map((team) => [team.id, team.name] as const),
     ...(agents.data ?? []).map((agent) => [agent.id, agent.name] as const),
   ]);
-  const rows = rules.data?.list.rules ?? [];
   return (
     <Stack>
       <Text size="sm">{t("admin.rules.hint")}</Text>
-      <ListTable
-        headings={[
-          t("admin.rules.order"),
-          t("admin.rules.name"),
-          t("admin.rules.condition"),
-          t("admin.rules.method"),
-          t("admin.rules.assignsTo"),
-          t("admin.sla.actions"),
+      <ItemsEditor
+        rows={rules.data?.value ?? []}
+        rowKey={(r) => r.rule_id ?? ""}
+        testId="rule-row"
+        columns={[
+          { heading: t("admin.rules.order"), cell: (r) => r.order },
+          {
+            heading: t("admin.rules.name"),
+            cell: (r) => (
+              <>
+                {r.name} {!r.saved && <Badge variant="light">{t("admin.rules.teamDefault")}</Badge>}
+                {!r.enabled && <Badge variant="outline">{t("admin.rules.off")}</Badge>}
+                {r.warnings.map((w) => (
+                  <Text size="xs" c="orange.9" key={w}>
+                    {w}
+                  </Text>
+                ))}
+              </>
+            ),
+          },
+          {
+            heading: t("admin.rules.condition"),
+            cell: (r) =>
+              r.assign_condition ? <Code>{r.assign_condition}</Code> : t("admin.sla.everyTicket"),
+          },
+          { heading: t("admin.rules.method"), cell: (r) => t(`admin.rules.methods.${r.method}`) },
+          {
+            heading: t("admin.rules.assignsTo"),
+            cell: (r) => [...r.teams, ...r.agents].map((id) => names.get(id) ?? id).join(", "),
+          },
         ]}
         empty={t("admin.rules.none")}
-        count={rows.length}
-      >
-        {rows.map((r) => (
-          <Table.Tr key={r.rule_id} data-testid="rule-row">
-            <Table.Td>{r.order}</Table.Td>
-            <Table.Td>
-              {r.name} {!r.saved && <Badge variant="light">{t("admin.rules.teamDefault")}</Badge>}
-              {!r.enabled && <Badge variant="outline">{t("admin.rules.off")}</Badge>}
-              {r.warnings.map((w) => (
-                <Text size="xs" c="orange.9" key={w}>
-                  {w}
-                </Text>
-              ))}
-            </Table.Td>
-            <Table.Td>
-              {r.assign_condition ? <Code>{r.assign_condition}</Code> : t("admin.sla.everyTicket")}
-            </Table.Td>
-            <Table.Td>{t(`admin.rules.methods.${r.method}`)}</Table.Td>
-            <Table.Td>
-              {[...r.teams, ...r.agents].map((id) => names.get(id) ?? id).join(", ")}
-            </Table.Td>
-            <Table.Td>
-              <RowActions
-                name={r.name}
-                onEdit={() => setEditing({ rule: editable(r), isNew: false })}
-                onDelete={r.saved ? () => remove.mutate(r.rule_id ?? "") : undefined}
-              />
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
-      <SaveResult error={remove.error} done={remove.isSuccess} />
-      {editing ? (
-        <RuleForm
-          key={editing.rule.rule_id || "new"}
-          initial={editing.rule}
-          isNew={editing.isNew}
-          etag={rules.data?.etag ?? ""}
-          onDone={() => setEditing(null)}
-        />
-      ) : (
-        <Group>
-          <Button onClick={() => setEditing({ rule: newRule(), isNew: true })}>
-            {t("admin.rules.create")}
-          </Button>
-        </Group>
-      )}
+        name={(r) => r.name}
+        edit={editable}
+        deletable={(r) => r.saved}
+        remove={remove}
+        newLabel={t("admin.rules.create")}
+        newDraft={newRule}
+        form={(editing) => <RuleForm {...editing} />}
+      />
     </Stack>
   );
 }

@@ -16,10 +16,10 @@ import {
   Title,
 } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type SyntheticEvent } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, authorisedFetch, unwrap, type Schemas } from "../../shared/api/client";
-import { SaveResult, useSaving } from "./common";
+import { FormCard, SaveResult, useSaving } from "./common";
 
 type Branding = Schemas["BrandingView"];
 type ImageKind = "logo" | "favicon";
@@ -53,12 +53,9 @@ function NameAndColour({ branding }: { branding: Branding }) {
     async (body: Schemas["BrandingBody"]) => unwrap(await api.PUT("/branding", { body })),
     [["branding"]],
   );
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    save.mutate({ helpdesk_name: name, accent_color: accent });
-  };
+  const submit = () => save.mutate({ helpdesk_name: name, accent_color: accent });
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit}>
+    <FormCard onSubmit={submit}>
       <Group align="end">
         <TextInput
           label={t("admin.branding.name")}
@@ -80,7 +77,7 @@ function NameAndColour({ branding }: { branding: Branding }) {
         </Button>
       </Group>
       <SaveResult error={save.error} done={save.isSuccess} />
-    </Paper>
+    </FormCard>
   );
 }
 

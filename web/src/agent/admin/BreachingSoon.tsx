@@ -3,7 +3,7 @@
  * chosen window or already breached, soonest first, from the SLA service's
  * /api/sla/breaching-soon, each linking to its ticket (whose subject the ticket service gives).
  */
-import { Anchor, Badge, Group, Select, Stack, Table, Text } from "@mantine/core";
+import { Anchor, Badge, Group, Select, Stack, Text } from "@mantine/core";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -11,7 +11,7 @@ import { Link } from "react-router";
 import { api, unwrap } from "../../shared/api/client";
 import { useAgents, useTeams } from "../data";
 import { adminApi } from "./adminApi";
-import { ListTable } from "./common";
+import { ItemsTable } from "./common";
 import { written } from "./durations";
 
 interface Item {
@@ -85,30 +85,28 @@ export default function BreachingSoon() {
           clearable
         />
       </Group>
-      <ListTable
-        headings={[
-          t("admin.breaching.ticket"),
-          t("admin.breaching.metric"),
-          t("admin.breaching.due"),
-          t("admin.breaching.left"),
-          t("admin.sla.priority"),
-          t("admin.breaching.team"),
-          t("admin.breaching.assignee"),
-        ]}
-        empty={list.isLoading ? t("common.loading") : t("admin.breaching.none")}
-        count={items.length}
-      >
-        {items.map((item) => (
-          <Table.Tr key={`${item.ticket_id}-${item.metric}`} data-testid="breaching-row">
-            <Table.Td>
+      <ItemsTable
+        rows={items}
+        rowKey={(item) => `${item.ticket_id}-${item.metric}`}
+        testId="breaching-row"
+        columns={[
+          {
+            heading: t("admin.breaching.ticket"),
+            cell: (item) => (
               <Anchor component={Link} to={`/tickets/${item.ticket_id}`}>
                 {subjects.get(item.ticket_id) ?? item.ticket_id}
               </Anchor>
-            </Table.Td>
-            <Table.Td>{t(`admin.sla.metrics.${item.metric}`)}</Table.Td>
-            <Table.Td>{when(item.due_at)}</Table.Td>
-            <Table.Td>
-              {item.breached ? (
+            ),
+          },
+          {
+            heading: t("admin.breaching.metric"),
+            cell: (item) => t(`admin.sla.metrics.${item.metric}`),
+          },
+          { heading: t("admin.breaching.due"), cell: (item) => when(item.due_at) },
+          {
+            heading: t("admin.breaching.left"),
+            cell: (item) =>
+              item.breached ? (
                 <Badge color="red">
                   {t("admin.breaching.breached", {
                     by: written(Math.max(60, -item.remaining_seconds)),
@@ -116,16 +114,21 @@ export default function BreachingSoon() {
                 </Badge>
               ) : (
                 written(Math.max(60, item.remaining_seconds))
-              )}
-            </Table.Td>
-            <Table.Td>{item.priority}</Table.Td>
-            <Table.Td>{item.team_id ? (teamName.get(item.team_id) ?? item.team_id) : "—"}</Table.Td>
-            <Table.Td>
-              {item.assignee_id ? (agentName.get(item.assignee_id) ?? item.assignee_id) : "—"}
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
+              ),
+          },
+          { heading: t("admin.sla.priority"), cell: (item) => item.priority },
+          {
+            heading: t("admin.breaching.team"),
+            cell: (item) => (item.team_id ? (teamName.get(item.team_id) ?? item.team_id) : "—"),
+          },
+          {
+            heading: t("admin.breaching.assignee"),
+            cell: (item) =>
+              item.assignee_id ? (agentName.get(item.assignee_id) ?? item.assignee_id) : "—",
+          },
+        ]}
+        empty={list.isLoading ? t("common.loading") : t("admin.breaching.none")}
+      />
     </Stack>
   );
 }

@@ -12,10 +12,11 @@ import { unwrap } from "../../shared/api/client";
 import type { Team } from "../../shared/api/client";
 import { useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
-import { DeleteResult, SharedItems } from "./calendarParts";
+import { sharedColumns } from "./calendarParts";
 import { CalendarFields, officeHours } from "./CalendarFields";
 import { RemoveButton, SaveResult } from "./common";
-import { FormOrNew, NamedItemForm } from "./editing";
+import { NamedItemForm } from "./editing";
+import { ItemsEditor, type Editing } from "./ItemsEditor";
 import { HolidayListsAdmin } from "./HolidayListsAdmin";
 import {
   useCalendars,
@@ -27,15 +28,7 @@ import {
 
 type NamedCalendar = AdminSchemas["CalendarDocument"];
 
-function CalendarForm({
-  initial,
-  isNew,
-  onDone,
-}: {
-  initial: NamedCalendar;
-  isNew: boolean;
-  onDone: () => void;
-}) {
+function CalendarForm({ draft: initial, isNew, onDone }: Editing<NamedCalendar>) {
   const { t } = useTranslation();
   const lists = useHolidayLists();
   const [named, setNamed] = useState<NamedCalendar>(initial);
@@ -47,7 +40,7 @@ function CalendarForm({
       }),
     ),
   );
-  const listChoices = (lists.data?.items ?? []).map((list) => ({
+  const listChoices = (lists.data?.value ?? []).map((list) => ({
     value: list.holiday_list_id,
     label: list.name,
   }));
@@ -152,12 +145,12 @@ function TeamCalendar({
         label={t("admin.calendars.teamCalendar", { team: team.name })}
         placeholder={t("admin.calendars.noCalendar")}
         data={choices}
-        value={current.data?.calendarId ?? null}
+        value={current.data?.value ?? null}
         onChange={(calendarId) => set.mutate(calendarId)}
         disabled={!current.data}
         w={280}
       />
-      {current.data?.calendarId && (
+      {current.data?.value && (
         <RemoveButton
           what={t("admin.calendars.teamCalendar", { team: team.name })}
           onRemove={() => set.mutate(null)}
@@ -171,7 +164,6 @@ function TeamCalendar({
 export default function CalendarsAdmin() {
   const { t } = useTranslation();
   const calendars = useCalendars();
-  const [editing, setEditing] = useState<{ named: NamedCalendar; isNew: boolean } | null>(null);
   const remove = useSlaChange(async (id: string, ifMatch: string) =>
     unwrap(
       await adminApi.DELETE("/calendars/{calendar_id}", {
@@ -179,7 +171,7 @@ export default function CalendarsAdmin() {
       }),
     ),
   );
-  const rows = calendars.data?.items ?? [];
+  const rows = calendars.data?.value ?? [];
   const choices = rows.map((row) => ({ value: row.calendar_id, label: row.name }));
   return (
     <Stack>
@@ -187,43 +179,33 @@ export default function CalendarsAdmin() {
       <Title order={3} size="h4">
         {t("admin.calendars.calendarsTitle")}
       </Title>
-      <SharedItems
+      <ItemsEditor
         rows={rows}
-        rowId={(row) => row.calendar_id}
+        rowKey={(row) => row.calendar_id}
         testId="calendar-row"
-        headings={[
-          t("admin.calendars.timeZone"),
-          t("admin.calendars.hours"),
-          t("admin.calendars.linkedLists"),
-        ]}
-        cells={(row) => [
-          row.calendar.time_zone,
-          hoursOf(row, t("admin.calendars.alwaysOpen")),
-          row.holiday_list_ids.join(", ") || "—",
-        ]}
+        columns={sharedColumns<CalendarView>(t, [
+          { heading: t("admin.calendars.timeZone"), cell: (row) => row.calendar.time_zone },
+          {
+            heading: t("admin.calendars.hours"),
+            cell: (row) => hoursOf(row, t("admin.calendars.alwaysOpen")),
+          },
+          {
+            heading: t("admin.calendars.linkedLists"),
+            cell: (row) => row.holiday_list_ids.join(", ") || "—",
+          },
+        ])}
         empty={t("admin.calendars.noCalendars")}
-        onEdit={(row) => setEditing({ named: editable(row), isNew: false })}
-        onDelete={(id) => remove.mutate(id)}
-      />
-      <DeleteResult error={remove.error} done={remove.isSuccess} />
-      <FormOrNew
-        form={
-          editing && (
-            <CalendarForm
-              key={editing.named.calendar_id || "new"}
-              initial={editing.named}
-              isNew={editing.isNew}
-              onDone={() => setEditing(null)}
-            />
-          )
-        }
+        name={(row) => row.name}
+        edit={editable}
+        remove={remove}
         newLabel={t("admin.calendars.newCalendar")}
-        onNew={() =>
-          setEditing({
-            named: { calendar_id: "", name: "", calendar: officeHours(), holiday_list_ids: [] },
-            isNew: true,
-          })
-        }
+        newDraft={() => ({
+          calendar_id: "",
+          name: "",
+          calendar: officeHours(),
+          holiday_list_ids: [],
+        })}
+        form={(editing) => <CalendarForm {...editing} />}
       />
       <HolidayListsAdmin />
       <TeamCalendars choices={choices} />

@@ -16,7 +16,6 @@ import {
   SimpleGrid,
   Stack,
   Switch,
-  Table,
   Text,
   Textarea,
   TextInput,
@@ -28,7 +27,7 @@ import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
-import { ListTable, noContent, SaveResult, useSaving } from "./common";
+import { FormCard, ItemsTable, noContent, SaveResult, useSaving } from "./common";
 
 type Account = AdminSchemas["AccountView"];
 type AccountBody = AdminSchemas["AccountBody"];
@@ -197,8 +196,7 @@ function AddInbox() {
     async (body: AccountBody) => unwrap(await adminApi.POST("/mail/accounts", { body })),
     [ACCOUNTS],
   );
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
+  const submit = () => {
     add.mutate(bodyOf(draft), {
       onSuccess: () => {
         setDraft(EMPTY);
@@ -212,10 +210,7 @@ function AddInbox() {
     test.mutate(bodyOf(draft));
   };
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit}>
-      <Title order={3} size="h4" mb="sm">
-        {t("admin.mail.add")}
-      </Title>
+    <FormCard title={t("admin.mail.add")} onSubmit={submit}>
       <Stack gap="sm">
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           <TextInput
@@ -267,7 +262,7 @@ function AddInbox() {
         {test.error && <SaveResult error={test.error} done={false} />}
         <SaveResult error={add.error} done={add.isSuccess} />
       </Stack>
-    </Paper>
+    </FormCard>
   );
 }
 
@@ -314,33 +309,30 @@ function Inboxes() {
   );
   const teamName = (id: string | null | undefined) =>
     teams.data?.find((team) => team.id === id)?.name ?? t("admin.none");
-  const rows = accounts.data ?? [];
   return (
     <Stack gap="xs">
       <Title order={3} size="h4">
         {t("admin.mail.inboxes")}
       </Title>
       {accounts.error && <SaveResult error={accounts.error} done={false} />}
-      <ListTable
-        headings={[
-          t("admin.mail.address"),
-          t("admin.mail.team"),
-          t("admin.mail.acknowledgement"),
-          t("admin.mail.connection"),
-          t("admin.remove"),
-        ]}
-        empty={t("admin.mail.noInboxes")}
-        count={rows.length}
-      >
-        {rows.map((account) => (
-          <Table.Tr key={account.account_id} data-testid="inbox-row">
-            <Table.Td>{account.address}</Table.Td>
-            <Table.Td>{teamName(account.team_id)}</Table.Td>
-            <Table.Td>{account.acknowledge ? t("admin.mail.on") : t("admin.mail.off")}</Table.Td>
-            <Table.Td>
-              <Connection account={account} />
-            </Table.Td>
-            <Table.Td>
+      <ItemsTable
+        rows={accounts.data ?? []}
+        rowKey={(account) => account.account_id}
+        testId="inbox-row"
+        columns={[
+          { heading: t("admin.mail.address"), cell: (account) => account.address },
+          { heading: t("admin.mail.team"), cell: (account) => teamName(account.team_id) },
+          {
+            heading: t("admin.mail.acknowledgement"),
+            cell: (account) => (account.acknowledge ? t("admin.mail.on") : t("admin.mail.off")),
+          },
+          {
+            heading: t("admin.mail.connection"),
+            cell: (account) => <Connection account={account} />,
+          },
+          {
+            heading: t("admin.remove"),
+            cell: (account) => (
               <Button
                 size="xs"
                 color="red"
@@ -351,10 +343,11 @@ function Inboxes() {
               >
                 {t("admin.remove")}
               </Button>
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
+            ),
+          },
+        ]}
+        empty={t("admin.mail.noInboxes")}
+      />
       <SaveResult error={remove.error} done={false} />
     </Stack>
   );
@@ -381,7 +374,6 @@ function QuarantineList() {
       ),
     [QUARANTINE],
   );
-  const rows = held.data ?? [];
   const what = (q: Quarantined) => q.subject ?? q.sender ?? q.quarantine_id;
   return (
     <Stack gap="xs">
@@ -389,29 +381,25 @@ function QuarantineList() {
         {t("admin.mail.quarantine")}
       </Title>
       <Text size="sm">{t("admin.mail.quarantineHint")}</Text>
-      <ListTable
-        headings={[
-          t("admin.mail.received"),
-          t("admin.mail.sender"),
-          t("admin.mail.subject"),
-          t("admin.mail.reason"),
-          t("admin.mail.decision"),
-        ]}
-        empty={t("admin.mail.nothingHeld")}
-        count={rows.length}
-      >
-        {rows.map((q) => (
-          <Table.Tr key={q.quarantine_id} data-testid="quarantine-row">
-            <Table.Td>
-              {new Date(q.received_at).toLocaleString(i18n.language, {
+      <ItemsTable
+        rows={held.data ?? []}
+        rowKey={(q) => q.quarantine_id}
+        testId="quarantine-row"
+        columns={[
+          {
+            heading: t("admin.mail.received"),
+            cell: (q) =>
+              new Date(q.received_at).toLocaleString(i18n.language, {
                 dateStyle: "short",
                 timeStyle: "short",
-              })}
-            </Table.Td>
-            <Table.Td>{q.sender ?? "—"}</Table.Td>
-            <Table.Td>{q.subject ?? "—"}</Table.Td>
-            <Table.Td>{q.reason}</Table.Td>
-            <Table.Td>
+              }),
+          },
+          { heading: t("admin.mail.sender"), cell: (q) => q.sender ?? "—" },
+          { heading: t("admin.mail.subject"), cell: (q) => q.subject ?? "—" },
+          { heading: t("admin.mail.reason"), cell: (q) => q.reason },
+          {
+            heading: t("admin.mail.decision"),
+            cell: (q) => (
               <Group gap="xs" wrap="nowrap">
                 <Button
                   size="xs"
@@ -431,10 +419,11 @@ function QuarantineList() {
                   {t("admin.mail.discard")}
                 </Button>
               </Group>
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
+            ),
+          },
+        ]}
+        empty={t("admin.mail.nothingHeld")}
+      />
       <SaveResult error={held.error ?? settle.error} done={settle.isSuccess} />
     </Stack>
   );

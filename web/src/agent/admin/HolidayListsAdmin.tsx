@@ -9,22 +9,15 @@ import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import type { AdminSchemas } from "./adminApi";
 import { adminApi } from "./adminApi";
-import { DeleteResult, SharedItems } from "./calendarParts";
+import { sharedColumns } from "./calendarParts";
 import { HolidayFields } from "./CalendarFields";
-import { FormOrNew, NamedItemForm } from "./editing";
+import { NamedItemForm } from "./editing";
+import { ItemsEditor, type Editing } from "./ItemsEditor";
 import { useHolidayLists, useSlaChange, type HolidayListView } from "./slaConfig";
 
 type HolidayList = AdminSchemas["HolidayListDocument"];
 
-function ListForm({
-  initial,
-  isNew,
-  onDone,
-}: {
-  initial: HolidayList;
-  isNew: boolean;
-  onDone: () => void;
-}) {
+function ListForm({ draft: initial, isNew, onDone }: Editing<HolidayList>) {
   const { t } = useTranslation();
   const [list, setList] = useState<HolidayList>(initial);
   const save = useSlaChange(async (saved: HolidayList, ifMatch: string) =>
@@ -68,7 +61,6 @@ function editable(view: HolidayListView): HolidayList {
 export function HolidayListsAdmin() {
   const { t } = useTranslation();
   const lists = useHolidayLists();
-  const [editing, setEditing] = useState<{ list: HolidayList; isNew: boolean } | null>(null);
   const remove = useSlaChange(async (id: string, ifMatch: string) =>
     unwrap(
       await adminApi.DELETE("/holiday-lists/{holiday_list_id}", {
@@ -76,38 +68,28 @@ export function HolidayListsAdmin() {
       }),
     ),
   );
-  const rows = lists.data?.items ?? [];
   return (
     <Stack>
       <Title order={3} size="h4">
         {t("admin.calendars.holidayLists")}
       </Title>
-      <SharedItems
-        rows={rows}
-        rowId={(row) => row.holiday_list_id}
+      <ItemsEditor
+        rows={lists.data?.value ?? []}
+        rowKey={(row) => row.holiday_list_id}
         testId="holiday-list-row"
-        headings={[t("admin.calendars.holidays")]}
-        cells={(row) => [t("admin.calendars.holidayCount", { count: row.holidays.length })]}
+        columns={sharedColumns<HolidayListView>(t, [
+          {
+            heading: t("admin.calendars.holidays"),
+            cell: (row) => t("admin.calendars.holidayCount", { count: row.holidays.length }),
+          },
+        ])}
         empty={t("admin.calendars.noLists")}
-        onEdit={(row) => setEditing({ list: editable(row), isNew: false })}
-        onDelete={(id) => remove.mutate(id)}
-      />
-      <DeleteResult error={remove.error} done={remove.isSuccess} />
-      <FormOrNew
-        form={
-          editing && (
-            <ListForm
-              key={editing.list.holiday_list_id || "new"}
-              initial={editing.list}
-              isNew={editing.isNew}
-              onDone={() => setEditing(null)}
-            />
-          )
-        }
+        name={(row) => row.name}
+        edit={editable}
+        remove={remove}
         newLabel={t("admin.calendars.newList")}
-        onNew={() =>
-          setEditing({ list: { holiday_list_id: "", name: "", holidays: [] }, isNew: true })
-        }
+        newDraft={() => ({ holiday_list_id: "", name: "", holidays: [] })}
+        form={(editing) => <ListForm {...editing} />}
       />
     </Stack>
   );

@@ -12,46 +12,69 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Schemas, type TicketOptions } from "../../shared/api/client";
-import { RemoveButton, SaveResult, useSaving } from "./common";
+import { RemoveButton, SaveResult } from "./common";
+import { useVersionedChange, useVersionedRead, type VersionedResource } from "./versioned";
 
 type Category = Schemas["StatusCategory"];
 const CATEGORIES: Category[] = ["new", "active", "paused", "resolved", "closed"];
 
-/** The options with their ETag: a save names the version it edits (If-Match; else 428). */
-function useOptionsWithVersion() {
-  return useQuery({
-    queryKey: ["ticket-options", "etag"],
-    queryFn: async () => {
-      const result = await api.GET("/ticket-options");
-      return { options: unwrap(result), etag: result.response.headers.get("ETag") ?? "" };
-    },
-  });
+const OPTIONS: VersionedResource = { name: "ticket-options", reads: [["ticket-options"]] };
+
+/** A section of rows the manager edits in place: each row's fields and "×", then "Add". */
+function EditableRows<R>({
+  title,
+  rows,
+  onChange,
+  blank,
+  addLabel,
+  what,
+  testId,
+  fields,
+}: {
+  title: string;
+  rows: R[];
+  onChange: (rows: R[]) => void;
+  blank: R;
+  addLabel: string;
+  /** What a row's "×" names for screen readers. */
+  what: (row: R, index: number) => string;
+  testId?: string;
+  fields: (row: R, index: number, set: (change: Partial<R>) => void) => ReactNode;
+}) {
+  const set = (index: number) => (change: Partial<R>) =>
+    onChange(rows.map((r, i) => (i === index ? { ...r, ...change } : r)));
+  return (
+    <Paper withBorder p="md">
+      <Title order={3} size="h5" mb="xs">
+        {title}
+      </Title>
+      <Stack gap="xs">
+        {rows.map((row, index) => (
+          <Group key={index} align="end" data-testid={testId}>
+            {fields(row, index, set(index))}
+            <RemoveButton
+              what={what(row, index)}
+              onRemove={() => onChange(rows.filter((_, i) => i !== index))}
+            />
+          </Group>
+        ))}
+        <Button variant="default" w="fit-content" onClick={() => onChange([...rows, blank])}>
+          {addLabel}
+        </Button>
+      </Stack>
+    </Paper>
+  );
 }
 
-function OptionsForm({ options, etag }: { options: TicketOptions; etag: string }) {
+function OptionsForm({ options }: { options: TicketOptions }) {
   const { t } = useTranslation();
   const [draft, setDraft] = useState<TicketOptions>(options);
-  const save = useSaving(
-    async (body: TicketOptions) =>
-      unwrap(await api.PUT("/ticket-options", { body, params: { header: { "if-match": etag } } })),
-    [["ticket-options"]],
+  const save = useVersionedChange(OPTIONS, async (body: TicketOptions, ifMatch: string) =>
+    unwrap(await api.PUT("/ticket-options", { body, params: { header: { "if-match": ifMatch } } })),
   );
-  const statuses = draft.statuses;
-  const units = draft.business_units ?? [];
-  const setStatus = (index: number, change: Partial<(typeof statuses)[number]>) =>
-    setDraft({
-      ...draft,
-      statuses: statuses.map((s, i) => (i === index ? { ...s, ...change } : s)),
-    });
-  const setUnit = (index: number, change: Partial<(typeof units)[number]>) =>
-    setDraft({
-      ...draft,
-      business_units: units.map((u, i) => (i === index ? { ...u, ...change } : u)),
-    });
   return (
     <Stack>
       <Text size="sm">{t("admin.options.hint")}</Text>
@@ -60,44 +83,31 @@ function OptionsForm({ options, etag }: { options: TicketOptions; etag: string }
         value={draft.priorities}
         onChange={(priorities) => setDraft({ ...draft, priorities })}
       />
-      <Paper withBorder p="md">
-        <Title order={3} size="h5" mb="xs">
-          {t("admin.options.statuses")}
-        </Title>
-        <Stack gap="xs">
-          {statuses.map((status, index) => (
-            <Group key={index} align="end" data-testid="status-option">
-              <TextInput
-                label={`${t("admin.options.statusName")} ${index + 1}`}
-                value={status.name}
-                onChange={(e) => setStatus(index, { name: e.currentTarget.value })}
-              />
-              <Select
-                label={`${t("admin.options.category")} ${index + 1}`}
-                data={CATEGORIES.map((c) => ({ value: c, label: t(`admin.category.${c}`) }))}
-                value={status.category}
-                allowDeselect={false}
-                onChange={(value) => value && setStatus(index, { category: value })}
-              />
-              <RemoveButton
-                what={status.name || t("admin.options.statusNumber", { n: index + 1 })}
-                onRemove={() =>
-                  setDraft({ ...draft, statuses: statuses.filter((_, i) => i !== index) })
-                }
-              />
-            </Group>
-          ))}
-          <Button
-            variant="default"
-            w="fit-content"
-            onClick={() =>
-              setDraft({ ...draft, statuses: [...statuses, { name: "", category: "active" }] })
-            }
-          >
-            {t("admin.options.addStatus")}
-          </Button>
-        </Stack>
-      </Paper>
+      <EditableRows<TicketOptions["statuses"][number]>
+        title={t("admin.options.statuses")}
+        rows={draft.statuses}
+        onChange={(statuses) => setDraft({ ...draft, statuses })}
+        blank={{ name: "", category: "active" }}
+        addLabel={t("admin.options.addStatus")}
+        what={(status, index) => status.name || t("admin.options.statusNumber", { n: index + 1 })}
+        testId="status-option"
+        fields={(status, index, set) => (
+          <>
+            <TextInput
+              label={`${t("admin.options.statusName")} ${index + 1}`}
+              value={status.name}
+              onChange={(e) => set({ name: e.currentTarget.value })}
+            />
+            <Select
+              label={`${t("admin.options.category")} ${index + 1}`}
+              data={CATEGORIES.map((c) => ({ value: c, label: t(`admin.category.${c}`) }))}
+              value={status.category}
+              allowDeselect={false}
+              onChange={(value) => value && set({ category: value })}
+            />
+          </>
+        )}
+      />
       <TagsInput
         label={t("admin.options.types")}
         value={draft.types ?? []}
@@ -108,43 +118,29 @@ function OptionsForm({ options, etag }: { options: TicketOptions; etag: string }
         value={draft.categories ?? []}
         onChange={(categories) => setDraft({ ...draft, categories })}
       />
-      <Paper withBorder p="md">
-        <Title order={3} size="h5" mb="xs">
-          {t("admin.options.businessUnits")}
-        </Title>
-        <Stack gap="xs">
-          {units.map((unit, index) => (
-            <Group key={index} align="end">
-              <TextInput
-                label={`${t("admin.options.unitName")} ${index + 1}`}
-                value={unit.name}
-                onChange={(e) => setUnit(index, { name: e.currentTarget.value })}
-              />
-              <TagsInput
-                label={`${t("admin.options.brands")} ${index + 1}`}
-                value={unit.brands ?? []}
-                onChange={(brands) => setUnit(index, { brands })}
-                w={320}
-              />
-              <RemoveButton
-                what={unit.name || t("admin.options.unitNumber", { n: index + 1 })}
-                onRemove={() =>
-                  setDraft({ ...draft, business_units: units.filter((_, i) => i !== index) })
-                }
-              />
-            </Group>
-          ))}
-          <Button
-            variant="default"
-            w="fit-content"
-            onClick={() =>
-              setDraft({ ...draft, business_units: [...units, { name: "", brands: [] }] })
-            }
-          >
-            {t("admin.options.addUnit")}
-          </Button>
-        </Stack>
-      </Paper>
+      <EditableRows
+        title={t("admin.options.businessUnits")}
+        rows={draft.business_units ?? []}
+        onChange={(business_units) => setDraft({ ...draft, business_units })}
+        blank={{ name: "", brands: [] }}
+        addLabel={t("admin.options.addUnit")}
+        what={(unit, index) => unit.name || t("admin.options.unitNumber", { n: index + 1 })}
+        fields={(unit, index, set) => (
+          <>
+            <TextInput
+              label={`${t("admin.options.unitName")} ${index + 1}`}
+              value={unit.name}
+              onChange={(e) => set({ name: e.currentTarget.value })}
+            />
+            <TagsInput
+              label={`${t("admin.options.brands")} ${index + 1}`}
+              value={unit.brands ?? []}
+              onChange={(brands) => set({ brands })}
+              w={320}
+            />
+          </>
+        )}
+      />
       <Group>
         <Button onClick={() => save.mutate(draft)} loading={save.isPending}>
           {t("admin.save")}
@@ -156,9 +152,7 @@ function OptionsForm({ options, etag }: { options: TicketOptions; etag: string }
 }
 
 export default function OptionsAdmin() {
-  const current = useOptionsWithVersion();
+  const current = useVersionedRead(["ticket-options", "etag"], () => api.GET("/ticket-options"));
   if (!current.data) return null;
-  return (
-    <OptionsForm key={current.data.etag} options={current.data.options} etag={current.data.etag} />
-  );
+  return <OptionsForm key={current.data.etag} options={current.data.value} />;
 }

@@ -25,7 +25,7 @@ export function PolicyCalendar({
   const lists = useHolidayLists();
   const choices = [
     { value: OWN, label: t("admin.calendars.ownCalendar") },
-    ...(calendars.data?.items ?? []).map((named) => ({
+    ...(calendars.data?.value ?? []).map((named) => ({
       value: named.calendar_id,
       label: t("admin.calendars.namedCalendar", { name: named.name }),
     })),
@@ -53,7 +53,7 @@ export function PolicyCalendar({
         )}
         <MultiSelect
           label={t("admin.calendars.policyLists")}
-          data={(lists.data?.items ?? []).map((list) => ({
+          data={(lists.data?.value ?? []).map((list) => ({
             value: list.holiday_list_id,
             label: list.name,
           }))}

@@ -12,7 +12,6 @@ import {
   Group,
   Select,
   Stack,
-  Table,
   Text,
   TextInput,
   Title,
@@ -24,44 +23,43 @@ import { Link } from "react-router";
 import { unwrap } from "../../shared/api/client";
 import { useTeams } from "../data";
 import { adminApi } from "./adminApi";
-import { ListTable, RemoveButton, SaveResult, useSaving } from "./common";
-import { FormOrNew, RowActions } from "./editing";
-import { newRoutingRule, ROUTING, RoutingRuleForm, type RoutingRule } from "./RoutingRuleForm";
+import { ItemsTable, RemoveButton, SaveResult } from "./common";
+import { ItemsEditor } from "./ItemsEditor";
+import {
+  newRoutingRule,
+  ROUTING,
+  ROUTING_READ,
+  RoutingRuleForm,
+  UNASSIGNABLE,
+  type RoutingRule,
+} from "./RoutingRuleForm";
+import { useVersionedChange, useVersionedRead } from "./versioned";
 
 const KNOWN_CHANNELS = ["email", "portal", "agent"];
-const UNASSIGNABLE = ["unassignable"];
 
 function useRouting() {
-  return useQuery({
-    queryKey: ROUTING,
-    queryFn: async () => {
-      const result = await adminApi.GET("/routing");
-      return { document: unwrap(result), etag: result.response.headers.get("ETag") ?? "" };
-    },
-  });
+  return useVersionedRead(ROUTING_READ, () => adminApi.GET("/routing"));
 }
 
 function ChannelTeams({
   channelTeams,
-  etag,
   teamChoices,
 }: {
   channelTeams: Record<string, string>;
-  etag: string;
   teamChoices: { value: string; label: string }[];
 }) {
   const { t } = useTranslation();
   const [other, setOther] = useState("");
   const [otherTeam, setOtherTeam] = useState<string | null>(null);
-  const setTeam = useSaving(
-    async ({ channel, team }: { channel: string; team: string | null }) =>
+  const setTeam = useVersionedChange(
+    ROUTING,
+    async ({ channel, team }: { channel: string; team: string | null }, ifMatch: string) =>
       unwrap(
         await adminApi.PUT("/routing/channels/{channel}", {
-          params: { path: { channel }, header: { "If-Match": etag } },
+          params: { path: { channel }, header: { "If-Match": ifMatch } },
           body: { team_id: team },
         }),
       ),
-    [ROUTING, UNASSIGNABLE],
   );
   const channels = [...new Set([...KNOWN_CHANNELS, ...Object.keys(channelTeams)])];
   const channelName = (channel: string) =>
@@ -132,48 +130,51 @@ function Unassignable({ teamName }: { teamName: (id: string | null) => string })
     queryFn: async () => unwrap(await adminApi.GET("/unassignable")).tickets,
     refetchInterval: 30_000,
   });
-  const rows = stuck.data ?? [];
   return (
     <Stack gap="xs">
       <Title order={3} size="h4">
         {t("admin.routing.unassignable")}
       </Title>
       <Text size="sm">{t("admin.routing.unassignableHint")}</Text>
-      <ListTable
-        headings={[
-          t("admin.routing.ticket"),
-          t("admin.routing.team"),
-          t("admin.routing.reason"),
-          t("admin.routing.since"),
+      <ItemsTable
+        rows={stuck.data ?? []}
+        rowKey={(row) => row.ticket_id}
+        testId="unassignable-row"
+        columns={[
+          {
+            heading: t("admin.routing.ticket"),
+            cell: (row) => (
+              <>
+                <Anchor component={Link} to={`/tickets/${row.ticket_id}`}>
+                  {t("admin.routing.openTicket", { id: row.ticket_id.slice(0, 8) })}
+                </Anchor>
+                <Text size="xs" c="dimmed">
+                  {[row.priority, row.status].filter(Boolean).join(" · ")}
+                </Text>
+              </>
+            ),
+          },
+          { heading: t("admin.routing.team"), cell: (row) => teamName(row.team_id) },
+          {
+            heading: t("admin.routing.reason"),
+            cell: (row) => (
+              <>
+                {t(`admin.routing.reasons.${row.reason}`)}
+                {row.detail && (
+                  <Text size="xs" c="dimmed">
+                    {row.detail}
+                  </Text>
+                )}
+              </>
+            ),
+          },
+          {
+            heading: t("admin.routing.since"),
+            cell: (row) => (row.since ? new Date(row.since).toLocaleString(i18n.language) : "—"),
+          },
         ]}
         empty={t("admin.routing.nothingStuck")}
-        count={rows.length}
-      >
-        {rows.map((row) => (
-          <Table.Tr key={row.ticket_id} data-testid="unassignable-row">
-            <Table.Td>
-              <Anchor component={Link} to={`/tickets/${row.ticket_id}`}>
-                {t("admin.routing.openTicket", { id: row.ticket_id.slice(0, 8) })}
-              </Anchor>
-              <Text size="xs" c="dimmed">
-                {[row.priority, row.status].filter(Boolean).join(" · ")}
-              </Text>
-            </Table.Td>
-            <Table.Td>{teamName(row.team_id)}</Table.Td>
-            <Table.Td>
-              {t(`admin.routing.reasons.${row.reason}`)}
-              {row.detail && (
-                <Text size="xs" c="dimmed">
-                  {row.detail}
-                </Text>
-              )}
-            </Table.Td>
-            <Table.Td>
-              {row.since ? new Date(row.since).toLocaleString(i18n.language) : "—"}
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
+      />
     </Stack>
   );
 }
@@ -182,21 +183,16 @@ export default function RoutingAdmin() {
   const { t } = useTranslation();
   const routing = useRouting();
   const teams = useTeams();
-  const [editing, setEditing] = useState<{ rule: RoutingRule; isNew: boolean } | null>(null);
-  const etag = routing.data?.etag ?? "";
-  const remove = useSaving(
-    async (ruleId: string) =>
-      unwrap(
-        await adminApi.DELETE("/routing/rules/{rule_id}", {
-          params: { path: { rule_id: ruleId }, header: { "If-Match": etag } },
-        }),
-      ),
-    [ROUTING, UNASSIGNABLE],
+  const remove = useVersionedChange(ROUTING, async (ruleId: string, ifMatch: string) =>
+    unwrap(
+      await adminApi.DELETE("/routing/rules/{rule_id}", {
+        params: { path: { rule_id: ruleId }, header: { "If-Match": ifMatch } },
+      }),
+    ),
   );
   const teamChoices = (teams.data ?? []).map((team) => ({ value: team.id, label: team.name }));
   const names = new Map(teamChoices.map((team) => [team.value, team.label]));
   const teamName = (id: string | null) => (id ? (names.get(id) ?? id) : "—");
-  const rules = routing.data?.document.rules ?? [];
   const goesTo = (rule: RoutingRule) =>
     rule.by_language
       ? `${t("admin.routing.anyLanguageTeam")}${rule.teams.length ? `: ${rule.teams.map(teamName).join(", ")}` : ""}`
@@ -207,57 +203,38 @@ export default function RoutingAdmin() {
       <Title order={3} size="h4">
         {t("admin.routing.rules")}
       </Title>
-      <ListTable
-        headings={[
-          t("admin.routing.order"),
-          t("admin.routing.name"),
-          t("admin.routing.condition"),
-          t("admin.routing.goesTo"),
-          t("admin.sla.actions"),
+      <ItemsEditor
+        rows={routing.data?.value.rules ?? []}
+        rowKey={(rule) => rule.rule_id ?? ""}
+        testId="routing-row"
+        columns={[
+          { heading: t("admin.routing.order"), cell: (rule) => rule.order },
+          {
+            heading: t("admin.routing.name"),
+            cell: (rule) => (
+              <>
+                {rule.name}{" "}
+                {!rule.enabled && <Badge variant="outline">{t("admin.routing.off")}</Badge>}
+              </>
+            ),
+          },
+          {
+            heading: t("admin.routing.condition"),
+            cell: (rule) =>
+              rule.condition ? <Code>{rule.condition}</Code> : t("admin.sla.everyTicket"),
+          },
+          { heading: t("admin.routing.goesTo"), cell: goesTo },
         ]}
         empty={t("admin.routing.none")}
-        count={rules.length}
-      >
-        {rules.map((rule) => (
-          <Table.Tr key={rule.rule_id} data-testid="routing-row">
-            <Table.Td>{rule.order}</Table.Td>
-            <Table.Td>
-              {rule.name}{" "}
-              {!rule.enabled && <Badge variant="outline">{t("admin.routing.off")}</Badge>}
-            </Table.Td>
-            <Table.Td>
-              {rule.condition ? <Code>{rule.condition}</Code> : t("admin.sla.everyTicket")}
-            </Table.Td>
-            <Table.Td>{goesTo(rule)}</Table.Td>
-            <Table.Td>
-              <RowActions
-                name={rule.name}
-                onEdit={() => setEditing({ rule, isNew: false })}
-                onDelete={() => remove.mutate(rule.rule_id ?? "")}
-              />
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
-      <SaveResult error={remove.error} done={remove.isSuccess} />
-      <FormOrNew
-        form={
-          editing && (
-            <RoutingRuleForm
-              key={editing.rule.rule_id || "new"}
-              initial={editing.rule}
-              isNew={editing.isNew}
-              etag={etag}
-              onDone={() => setEditing(null)}
-            />
-          )
-        }
+        name={(rule) => rule.name}
+        edit={(rule) => rule}
+        remove={remove}
         newLabel={t("admin.routing.create")}
-        onNew={() => setEditing({ rule: newRoutingRule(), isNew: true })}
+        newDraft={newRoutingRule}
+        form={(editing) => <RoutingRuleForm {...editing} />}
       />
       <ChannelTeams
-        channelTeams={routing.data?.document.channel_teams ?? {}}
-        etag={etag}
+        channelTeams={routing.data?.value.channel_teams ?? {}}
         teamChoices={teamChoices}
       />
       <Unassignable teamName={teamName} />

@@ -5,18 +5,26 @@
  * manager types (POST /routing/rules/{id}/check; its 422 message is shown) and a save names the
  * routing version it was decided on (If-Match).
  */
-import { Checkbox, MultiSelect, Paper, Select, Stack, Title } from "@mantine/core";
-import { useState, type SyntheticEvent } from "react";
+import { Checkbox, MultiSelect, Select } from "@mantine/core";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
-import { useSaving } from "./common";
-import { ConditionField, DraftProblem } from "./ConditionField";
-import { FormButtons, RuleIdentity, useDraftCheck } from "./editing";
+import { ConditionField } from "./ConditionField";
+import { RuleEditorForm, useDraftCheck } from "./editing";
+import type { Editing } from "./ItemsEditor";
+import { useVersionedChange, type VersionedResource } from "./versioned";
 
 export type RoutingRule = AdminSchemas["RoutingRule"];
-export const ROUTING = ["routing"];
+export const UNASSIGNABLE = ["unassignable"];
+export const ROUTING_READ = ["routing"];
+/** The routing document (rules and channels' teams); a change to it alters who is unassignable. */
+export const ROUTING: VersionedResource = {
+  name: "routing",
+  reads: [ROUTING_READ],
+  alsoRefresh: [UNASSIGNABLE],
+};
 
 export function newRoutingRule(): RoutingRule {
   return {
@@ -32,17 +40,7 @@ export function newRoutingRule(): RoutingRule {
   };
 }
 
-export function RoutingRuleForm({
-  initial,
-  isNew,
-  etag,
-  onDone,
-}: {
-  initial: RoutingRule;
-  isNew: boolean;
-  etag: string;
-  onDone: () => void;
-}) {
+export function RoutingRuleForm({ draft: initial, isNew, onDone }: Editing<RoutingRule>) {
   const { t } = useTranslation();
   const teams = useTeams();
   const [rule, setRule] = useState<RoutingRule>(initial);
@@ -56,75 +54,61 @@ export function RoutingRuleForm({
       }),
     );
   });
-  const save = useSaving(
-    async (saved: RoutingRule) =>
-      unwrap(
-        await adminApi.PUT("/routing/rules/{rule_id}", {
-          params: { path: { rule_id: saved.rule_id ?? "" }, header: { "If-Match": etag } },
-          body: saved,
-        }),
-      ),
-    [ROUTING],
+  const save = useVersionedChange(ROUTING, async (saved: RoutingRule, ifMatch: string) =>
+    unwrap(
+      await adminApi.PUT("/routing/rules/{rule_id}", {
+        params: { path: { rule_id: saved.rule_id ?? "" }, header: { "If-Match": ifMatch } },
+        body: saved,
+      }),
+    ),
   );
   const problem = check.isError ? check.error.message : null;
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    save.mutate(rule, { onSuccess: onDone });
-  };
   const teamChoices = (teams.data ?? []).map((team) => ({ value: team.id, label: team.name }));
   return (
-    <Paper
-      withBorder
-      p="md"
-      component="form"
-      onSubmit={submit}
-      aria-label={t("admin.routing.form")}
+    <RuleEditorForm
+      texts="admin.routing"
+      initialName={initial.name}
+      isNew={isNew}
+      rule={rule}
+      onChange={set}
+      problem={problem}
+      saving={save.isPending}
+      error={save.error}
+      onSave={() => save.mutate(rule, { onSuccess: onDone })}
+      onCancel={onDone}
     >
-      <Stack>
-        <Title order={3} size="h4">
-          {isNew ? t("admin.routing.create") : t("admin.routing.edit", { name: initial.name })}
-        </Title>
-        <RuleIdentity texts="admin.routing" rule={rule} isNew={isNew} onChange={set} />
-        <ConditionField
-          label={t("admin.routing.condition")}
-          value={rule.condition ?? ""}
-          onChange={(expression) => set({ condition: expression.trim() ? expression : null })}
+      <ConditionField
+        label={t("admin.routing.condition")}
+        value={rule.condition ?? ""}
+        onChange={(expression) => set({ condition: expression.trim() ? expression : null })}
+      />
+      <Checkbox
+        label={t("admin.routing.byLanguage")}
+        checked={rule.by_language}
+        onChange={(e) =>
+          e.currentTarget.checked
+            ? set({ by_language: true, team_id: null })
+            : set({ by_language: false, teams: [] })
+        }
+      />
+      {rule.by_language ? (
+        <MultiSelect
+          label={t("admin.routing.languageTeams")}
+          data={teamChoices}
+          value={rule.teams}
+          onChange={(chosen) => set({ teams: chosen })}
+          searchable
         />
-        <Checkbox
-          label={t("admin.routing.byLanguage")}
-          checked={rule.by_language}
-          onChange={(e) =>
-            e.currentTarget.checked
-              ? set({ by_language: true, team_id: null })
-              : set({ by_language: false, teams: [] })
-          }
+      ) : (
+        <Select
+          label={t("admin.routing.team")}
+          required
+          data={teamChoices}
+          value={rule.team_id}
+          onChange={(team) => set({ team_id: team })}
+          searchable
         />
-        {rule.by_language ? (
-          <MultiSelect
-            label={t("admin.routing.languageTeams")}
-            data={teamChoices}
-            value={rule.teams}
-            onChange={(chosen) => set({ teams: chosen })}
-            searchable
-          />
-        ) : (
-          <Select
-            label={t("admin.routing.team")}
-            required
-            data={teamChoices}
-            value={rule.team_id}
-            onChange={(team) => set({ team_id: team })}
-            searchable
-          />
-        )}
-        <DraftProblem problem={problem} />
-        <FormButtons
-          saving={save.isPending}
-          invalid={problem !== null}
-          error={save.error}
-          onCancel={onDone}
-        />
-      </Stack>
-    </Paper>
+      )}
+    </RuleEditorForm>
   );
 }

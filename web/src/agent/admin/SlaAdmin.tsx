@@ -7,7 +7,6 @@
  */
 import {
   Badge,
-  Button,
   Checkbox,
   Code,
   Group,
@@ -17,24 +16,25 @@ import {
   Table,
   Text,
   TextInput,
-  Title,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useState, type SyntheticEvent } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { useTicketOptions } from "../data";
 import type { paths } from "../../shared/api/admin-services";
 import { adminApi, type AdminSchemas } from "./adminApi";
 import { officeHours } from "./CalendarFields";
-import { ListTable, noContent, SaveResult } from "./common";
+import { noContent } from "./common";
 import { ConditionField, DraftProblem } from "./ConditionField";
-import { FormButtons, RowActions } from "./editing";
+import { EditorForm } from "./editing";
+import { ItemsEditor, type Editing } from "./ItemsEditor";
 import { fromIso, toIso } from "./durations";
 import { StatusRules } from "./SlaStatusRules";
 import { PolicyCalendar } from "./PolicyCalendar";
 import { POLICIES, useSlaChange } from "./slaConfig";
+import { useVersionedRead } from "./versioned";
 
 export type Policy = AdminSchemas["PolicyDocument"];
 /** A listed policy: the built-in default (``saved`` false) has no position. */
@@ -51,16 +51,12 @@ type Metric = (typeof METRICS)[number];
 type Written = Record<string, Record<Metric, string>>;
 
 function usePolicies() {
-  return useQuery({
-    queryKey: POLICIES,
-    queryFn: async () => {
-      const result = await adminApi.GET("/policies");
-      return {
-        list: unwrap<unknown>(result) as PolicyList,
-        etag: result.response.headers.get("ETag") ?? "",
-      };
-    },
-  });
+  return useVersionedRead(
+    POLICIES,
+    () => adminApi.GET("/policies"),
+    // The service documents no schema for the list: the shape is GET /policies's.
+    (answer: unknown) => (answer as PolicyList).policies,
+  );
 }
 
 function localInput(iso: string | null): string {
@@ -150,15 +146,7 @@ function PreviewLines({ preview }: { preview: Preview }) {
   );
 }
 
-function PolicyForm({
-  initial,
-  isNew,
-  onDone,
-}: {
-  initial: Policy;
-  isNew: boolean;
-  onDone: () => void;
-}) {
+function PolicyForm({ draft: initial, isNew, onDone }: Editing<Policy>) {
   const { t } = useTranslation();
   const options = useTicketOptions();
   const priorities = options.data?.priorities ?? Object.keys(initial.targets);
@@ -206,8 +194,7 @@ function PolicyForm({
       : preview.isError
         ? preview.error.message
         : null;
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
+  const submit = () => {
     if ("badTarget" in body) return;
     save.mutate(body, { onSuccess: onDone });
   };
@@ -232,119 +219,116 @@ function PolicyForm({
     />
   );
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit} aria-label={t("admin.sla.form")}>
-      <Stack>
-        <Title order={3} size="h4">
-          {isNew ? t("admin.sla.create") : t("admin.sla.edit", { name: initial.name })}
-        </Title>
-        <Group align="end" grow>
-          <TextInput
-            label={t("admin.sla.id")}
-            description={t("admin.sla.idHint")}
-            required
-            disabled={!isNew}
-            pattern="[A-Za-z0-9][A-Za-z0-9_.:-]*"
-            value={policy.policy_id}
-            onChange={(e) => set({ policy_id: e.currentTarget.value })}
-          />
-          <TextInput
-            label={t("admin.sla.name")}
-            required
-            value={policy.name}
-            onChange={(e) => set({ name: e.currentTarget.value })}
-          />
-          <NumberInput
-            label={t("admin.sla.position")}
-            description={t("admin.sla.positionHint")}
-            value={policy.position}
-            onChange={(v) => set({ position: Number(v) || 0 })}
-          />
-        </Group>
-        <Checkbox
-          label={t("admin.sla.isDefault")}
-          checked={policy.is_default}
-          onChange={(e) => set({ is_default: e.currentTarget.checked })}
+    <EditorForm
+      label={t("admin.sla.form")}
+      title={isNew ? t("admin.sla.create") : t("admin.sla.edit", { name: initial.name })}
+      saving={save.isPending}
+      invalid={problem !== null}
+      error={save.error}
+      onSave={submit}
+      onCancel={onDone}
+    >
+      <Group align="end" grow>
+        <TextInput
+          label={t("admin.sla.id")}
+          description={t("admin.sla.idHint")}
+          required
+          disabled={!isNew}
+          pattern="[A-Za-z0-9][A-Za-z0-9_.:-]*"
+          value={policy.policy_id}
+          onChange={(e) => set({ policy_id: e.currentTarget.value })}
         />
-        <Text size="sm" fw={500}>
-          {t("admin.sla.targets")}
-        </Text>
-        <Text size="sm" c="dimmed">
-          {t("admin.sla.targetsHint")}
-        </Text>
-        <Table.ScrollContainer minWidth={560}>
-          <Table>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t("admin.sla.priority")}</Table.Th>
+        <TextInput
+          label={t("admin.sla.name")}
+          required
+          value={policy.name}
+          onChange={(e) => set({ name: e.currentTarget.value })}
+        />
+        <NumberInput
+          label={t("admin.sla.position")}
+          description={t("admin.sla.positionHint")}
+          value={policy.position}
+          onChange={(v) => set({ position: Number(v) || 0 })}
+        />
+      </Group>
+      <Checkbox
+        label={t("admin.sla.isDefault")}
+        checked={policy.is_default}
+        onChange={(e) => set({ is_default: e.currentTarget.checked })}
+      />
+      <Text size="sm" fw={500}>
+        {t("admin.sla.targets")}
+      </Text>
+      <Text size="sm" c="dimmed">
+        {t("admin.sla.targetsHint")}
+      </Text>
+      <Table.ScrollContainer minWidth={560}>
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t("admin.sla.priority")}</Table.Th>
+              {METRICS.map((m) => (
+                <Table.Th key={m}>{t(`admin.sla.metrics.${m}`)}</Table.Th>
+              ))}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {Object.keys(written).map((priority) => (
+              <Table.Tr key={priority}>
+                <Table.Td>{priority}</Table.Td>
                 {METRICS.map((m) => (
-                  <Table.Th key={m}>{t(`admin.sla.metrics.${m}`)}</Table.Th>
+                  <Table.Td key={m}>{cell(priority, m)}</Table.Td>
                 ))}
               </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {Object.keys(written).map((priority) => (
-                <Table.Tr key={priority}>
-                  <Table.Td>{priority}</Table.Td>
-                  {METRICS.map((m) => (
-                    <Table.Td key={m}>{cell(priority, m)}</Table.Td>
-                  ))}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-        <TextInput
-          label={t("admin.sla.defaultPriority")}
-          description={t("admin.sla.defaultPriorityHint")}
-          value={policy.default_priority}
-          onChange={(e) => set({ default_priority: e.currentTarget.value })}
-          w={260}
-        />
-        <StatusRules policy={policy} onChange={set} />
-        <PolicyCalendar policy={policy} onChange={set} />
-        {!policy.is_default && (
-          <>
-            <ConditionField
-              label={t("admin.sla.condition")}
-              value={policy.condition ?? ""}
-              onChange={(expression) => set({ condition: expression.trim() ? expression : null })}
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      <TextInput
+        label={t("admin.sla.defaultPriority")}
+        description={t("admin.sla.defaultPriorityHint")}
+        value={policy.default_priority}
+        onChange={(e) => set({ default_priority: e.currentTarget.value })}
+        w={260}
+      />
+      <StatusRules policy={policy} onChange={set} />
+      <PolicyCalendar policy={policy} onChange={set} />
+      {!policy.is_default && (
+        <>
+          <ConditionField
+            label={t("admin.sla.condition")}
+            value={policy.condition ?? ""}
+            onChange={(expression) => set({ condition: expression.trim() ? expression : null })}
+          />
+          <Group grow>
+            <TextInput
+              type="datetime-local"
+              label={t("admin.sla.activeFrom")}
+              value={localInput(policy.active_from)}
+              onChange={(e) => set({ active_from: fromLocalInput(e.currentTarget.value) })}
             />
-            <Group grow>
-              <TextInput
-                type="datetime-local"
-                label={t("admin.sla.activeFrom")}
-                value={localInput(policy.active_from)}
-                onChange={(e) => set({ active_from: fromLocalInput(e.currentTarget.value) })}
-              />
-              <TextInput
-                type="datetime-local"
-                label={t("admin.sla.activeTo")}
-                value={localInput(policy.active_to)}
-                onChange={(e) => set({ active_to: fromLocalInput(e.currentTarget.value) })}
-              />
-            </Group>
-          </>
+            <TextInput
+              type="datetime-local"
+              label={t("admin.sla.activeTo")}
+              value={localInput(policy.active_to)}
+              onChange={(e) => set({ active_to: fromLocalInput(e.currentTarget.value) })}
+            />
+          </Group>
+        </>
+      )}
+      <Paper withBorder p="sm" bg="var(--mantine-color-default-hover)">
+        <Text size="sm" fw={500} mb={4}>
+          {t("admin.sla.preview")}
+        </Text>
+        {problem ? (
+          <DraftProblem problem={problem} />
+        ) : preview.data ? (
+          <PreviewLines preview={preview.data} />
+        ) : (
+          <Text size="sm">{t("common.loading")}</Text>
         )}
-        <Paper withBorder p="sm" bg="var(--mantine-color-default-hover)">
-          <Text size="sm" fw={500} mb={4}>
-            {t("admin.sla.preview")}
-          </Text>
-          {problem ? (
-            <DraftProblem problem={problem} />
-          ) : preview.data ? (
-            <PreviewLines preview={preview.data} />
-          ) : (
-            <Text size="sm">{t("common.loading")}</Text>
-          )}
-        </Paper>
-        <FormButtons
-          saving={save.isPending}
-          invalid={problem !== null}
-          error={save.error}
-          onCancel={onDone}
-        />
-      </Stack>
-    </Paper>
+      </Paper>
+    </EditorForm>
   );
 }
 
@@ -352,74 +336,49 @@ export default function SlaAdmin() {
   const { t } = useTranslation();
   const policies = usePolicies();
   const options = useTicketOptions();
-  const [editing, setEditing] = useState<{ policy: Policy; isNew: boolean } | null>(null);
   const remove = useSlaChange(async (policyId: string, ifMatch: string) =>
     noContent(
       await adminApi.DELETE("/policies/{policy_id}", {
-        params: {
-          path: { policy_id: policyId },
-          header: { "If-Match": ifMatch },
-        },
+        params: { path: { policy_id: policyId }, header: { "If-Match": ifMatch } },
       }),
     ),
   );
-  const rows = policies.data?.list.policies ?? [];
   return (
     <Stack>
       <Text size="sm">{t("admin.sla.hint")}</Text>
-      <ListTable
-        headings={[
-          t("admin.sla.position"),
-          t("admin.sla.name"),
-          t("admin.sla.condition"),
-          t("admin.sla.calendarZone"),
-          t("admin.sla.actions"),
+      <ItemsEditor
+        rows={policies.data?.value ?? []}
+        rowKey={(p) => p.policy_id ?? ""}
+        testId="policy-row"
+        columns={[
+          { heading: t("admin.sla.position"), cell: (p) => (p.is_default ? "—" : p.position) },
+          {
+            heading: t("admin.sla.name"),
+            cell: (p) => (
+              <>
+                {p.name} {p.is_default && <Badge variant="light">{t("admin.sla.default")}</Badge>}
+                {!p.saved && <Badge variant="outline">{t("admin.sla.builtIn")}</Badge>}
+              </>
+            ),
+          },
+          {
+            heading: t("admin.sla.condition"),
+            cell: (p) => (p.condition ? <Code>{p.condition}</Code> : t("admin.sla.everyTicket")),
+          },
+          {
+            heading: t("admin.sla.calendarZone"),
+            cell: (p) => p.calendar?.time_zone ?? p.calendar_id ?? "",
+          },
         ]}
         empty={t("admin.sla.none")}
-        count={rows.length}
-      >
-        {rows.map((p) => (
-          <Table.Tr key={p.policy_id} data-testid="policy-row">
-            <Table.Td>{p.is_default ? "—" : p.position}</Table.Td>
-            <Table.Td>
-              {p.name} {p.is_default && <Badge variant="light">{t("admin.sla.default")}</Badge>}
-              {!p.saved && <Badge variant="outline">{t("admin.sla.builtIn")}</Badge>}
-            </Table.Td>
-            <Table.Td>
-              {p.condition ? <Code>{p.condition}</Code> : t("admin.sla.everyTicket")}
-            </Table.Td>
-            <Table.Td>{p.calendar?.time_zone ?? p.calendar_id ?? ""}</Table.Td>
-            <Table.Td>
-              <RowActions
-                name={p.name}
-                onEdit={() => setEditing({ policy: editable(p), isNew: false })}
-                onDelete={
-                  p.saved && !p.is_default ? () => remove.mutate(p.policy_id ?? "") : undefined
-                }
-              />
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
-      <SaveResult error={remove.error} done={remove.isSuccess} />
-      {editing ? (
-        <PolicyForm
-          key={editing.policy.policy_id || "new"}
-          initial={editing.policy}
-          isNew={editing.isNew}
-          onDone={() => setEditing(null)}
-        />
-      ) : (
-        <Group>
-          <Button
-            onClick={() =>
-              setEditing({ policy: newPolicy(options.data?.priorities ?? []), isNew: true })
-            }
-          >
-            {t("admin.sla.create")}
-          </Button>
-        </Group>
-      )}
+        name={(p) => p.name}
+        edit={editable}
+        deletable={(p) => p.saved && !p.is_default}
+        remove={remove}
+        newLabel={t("admin.sla.create")}
+        newDraft={() => newPolicy(options.data?.priorities ?? [])}
+        form={(editing) => <PolicyForm {...editing} />}
+      />
     </Stack>
   );
 }

@@ -13,11 +13,11 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
-import { useState, type SyntheticEvent } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap, type Schemas, type Team } from "../../shared/api/client";
 import { useAgents, useTeams } from "../data";
-import { SaveResult, useSavingItem } from "./common";
+import { FormCard, SaveResult, useSavingItem } from "./common";
 
 const TIERS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -29,18 +29,13 @@ function CreateTeam() {
     async (body: Schemas["CreateTeamBody"]) => unwrap(await api.POST("/teams", { body })),
     ["teams"],
   );
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
+  const submit = () =>
     create.mutate(
       { name, tier: typeof tier === "number" ? tier : null },
       { onSuccess: () => setName("") },
     );
-  };
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit}>
-      <Title order={3} size="h4" mb="sm">
-        {t("admin.teams.create")}
-      </Title>
+    <FormCard title={t("admin.teams.create")} onSubmit={submit}>
       <Group align="end">
         <TextInput
           label={t("admin.teams.name")}
@@ -61,7 +56,7 @@ function CreateTeam() {
         </Button>
       </Group>
       <SaveResult error={create.error} done={create.isSuccess} />
-    </Paper>
+    </FormCard>
   );
 }
 

@@ -13,18 +13,17 @@ import {
   Group,
   Paper,
   Stack,
-  Table,
   TagsInput,
   Text,
   TextInput,
   Title,
 } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { useState, type SyntheticEvent } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { adminApi, type AdminSchemas } from "./adminApi";
-import { ListTable, noContent, SaveResult, useSaving } from "./common";
+import { FormCard, ItemsTable, noContent, SaveResult, useSaving } from "./common";
 
 type Webhook = AdminSchemas["WebhookOut"];
 type Delivery = AdminSchemas["DeliveryOut"];
@@ -83,8 +82,7 @@ function CreateForm({ onSecret }: { onSecret: (secret: string) => void }) {
     async (body: AdminSchemas["WebhookIn"]) => unwrap(await adminApi.POST("/webhooks", { body })),
     [WEBHOOKS],
   );
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
+  const submit = () => {
     create.mutate(
       {
         url,
@@ -103,10 +101,7 @@ function CreateForm({ onSecret }: { onSecret: (secret: string) => void }) {
     );
   };
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit}>
-      <Title order={3} size="h4" mb="sm">
-        {t("admin.webhooks.add")}
-      </Title>
+    <FormCard title={t("admin.webhooks.add")} onSubmit={submit}>
       <Stack gap="xs">
         <Group align="end" grow>
           <TextInput
@@ -146,7 +141,7 @@ function CreateForm({ onSecret }: { onSecret: (secret: string) => void }) {
         </Group>
       </Stack>
       <SaveResult error={create.error} done={false} />
-    </Paper>
+    </FormCard>
   );
 }
 
@@ -176,35 +171,30 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
     at
       ? new Date(at).toLocaleString(i18n.language, { dateStyle: "short", timeStyle: "short" })
       : "—";
-  const rows = deliveries.data ?? [];
   return (
     <Stack gap="xs">
       <Title order={4} size="h5">
         {t("admin.webhooks.deliveriesOf", { url: webhook.url })}
       </Title>
-      <ListTable
-        headings={[
-          t("admin.webhooks.event"),
-          t("admin.webhooks.status"),
-          t("admin.webhooks.attempts"),
-          t("admin.webhooks.lastAnswer"),
-          t("admin.webhooks.created"),
-          t("admin.webhooks.redeliver"),
-        ]}
-        empty={t("admin.webhooks.noDeliveries")}
-        count={rows.length}
-        minWidth={640}
-      >
-        {rows.map((d) => (
-          <Table.Tr key={d.id} data-testid="delivery-row">
-            <Table.Td>{d.event_type}</Table.Td>
-            <Table.Td>
-              {t(`admin.webhooks.states.${d.status}`, { defaultValue: d.status })}
-            </Table.Td>
-            <Table.Td>{d.attempts}</Table.Td>
-            <Table.Td>{d.last_status ?? d.last_error ?? "—"}</Table.Td>
-            <Table.Td>{time(d.created_at)}</Table.Td>
-            <Table.Td>
+      <ItemsTable
+        rows={deliveries.data ?? []}
+        rowKey={(d) => d.id}
+        testId="delivery-row"
+        columns={[
+          { heading: t("admin.webhooks.event"), cell: (d) => d.event_type },
+          {
+            heading: t("admin.webhooks.status"),
+            cell: (d) => t(`admin.webhooks.states.${d.status}`, { defaultValue: d.status }),
+          },
+          { heading: t("admin.webhooks.attempts"), cell: (d) => d.attempts },
+          {
+            heading: t("admin.webhooks.lastAnswer"),
+            cell: (d) => d.last_status ?? d.last_error ?? "—",
+          },
+          { heading: t("admin.webhooks.created"), cell: (d) => time(d.created_at) },
+          {
+            heading: t("admin.webhooks.redeliver"),
+            cell: (d) => (
               <Button
                 size="xs"
                 variant="default"
@@ -214,10 +204,12 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
               >
                 {t("admin.webhooks.redeliver")}
               </Button>
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </ListTable>
+            ),
+          },
+        ]}
+        empty={t("admin.webhooks.noDeliveries")}
+        minWidth={640}
+      />
       <SaveResult error={deliveries.error ?? redeliver.error} done={redeliver.isSuccess} />
     </Stack>
   );

@@ -1,10 +1,10 @@
 /** Small pieces the admin screens share: a save-result line, a row's remove button, a mutation
- * that refreshes, a list's table and a DELETE's outcome. */
-import { ActionIcon, Alert, Table, Text } from "@mantine/core";
+ * that refreshes, a list's table, a form's card and a DELETE's outcome. */
+import { ActionIcon, Alert, Paper, Table, Text, Title } from "@mantine/core";
 import { useMutation, useQueryClient, type QueryKey } from "@tanstack/react-query";
-import type { ReactNode } from "react";
+import type { ReactNode, SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { unwrap } from "../../shared/api/client";
+import { ApiError, unwrap } from "../../shared/api/client";
 
 /** A mutation that refetches the given queries when it succeeds. */
 export function useSaving<V, R = unknown>(run: (vars: V) => Promise<R>, refresh: QueryKey[]) {
@@ -74,35 +74,102 @@ export function RemoveButton({ what, onRemove }: { what: string; onRemove: () =>
   );
 }
 
-/** A striped table of rows under their column headings, or ``empty`` when there are none. */
-export function ListTable({
-  headings,
+/** A column of an ``ItemsTable``: its heading and each row's cell. */
+export interface Column<T> {
+  heading: ReactNode;
+  cell: (row: T) => ReactNode;
+}
+
+/** A striped table of rows (one ``testId`` each) under their columns' headings, or ``empty`` when
+ * there are none; ``actions`` (a row's Edit / Delete buttons, say) adds the column "Actions". */
+export function ItemsTable<T>({
+  rows,
+  rowKey,
+  testId,
+  columns,
   empty,
-  count,
-  children,
+  actions,
   minWidth = 720,
 }: {
-  headings: string[];
+  rows: T[];
+  rowKey: (row: T) => string;
+  testId: string;
+  columns: Column<T>[];
   empty: string;
-  count: number;
-  children: ReactNode;
+  actions?: (row: T) => ReactNode;
   minWidth?: number;
 }) {
-  if (count === 0) return <Text size="sm">{empty}</Text>;
+  const { t } = useTranslation();
+  if (rows.length === 0) return <Text size="sm">{empty}</Text>;
+  const all = actions ? [...columns, { heading: t("admin.sla.actions"), cell: actions }] : columns;
   return (
     <Table.ScrollContainer minWidth={minWidth}>
       <Table striped>
         <Table.Thead>
           <Table.Tr>
-            {headings.map((heading) => (
-              <Table.Th key={heading}>{heading}</Table.Th>
+            {all.map((column, index) => (
+              <Table.Th key={index}>{column.heading}</Table.Th>
             ))}
           </Table.Tr>
         </Table.Thead>
-        <Table.Tbody>{children}</Table.Tbody>
+        <Table.Tbody>
+          {rows.map((row) => (
+            <Table.Tr key={rowKey(row)} data-testid={testId}>
+              {all.map((column, index) => (
+                <Table.Td key={index}>{column.cell(row)}</Table.Td>
+              ))}
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
       </Table>
     </Table.ScrollContainer>
   );
+}
+
+/** A form in a card: its title (if any), its fields and buttons, the outcome of its save. */
+export function FormCard({
+  title,
+  onSubmit,
+  children,
+}: {
+  title?: string;
+  onSubmit: () => void;
+  children: ReactNode;
+}) {
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    onSubmit();
+  };
+  return (
+    <Paper withBorder p="md" component="form" onSubmit={submit}>
+      {title && (
+        <Title order={3} size="h4" mb="sm">
+          {title}
+        </Title>
+      )}
+      {children}
+    </Paper>
+  );
+}
+
+/** A delete's outcome: a 409 that names what still uses the item says so ("Still in use");
+ * any other 409 means the configuration moved on meanwhile, and is shown as such. */
+export function DeleteResult({ error, done }: { error: Error | null; done: boolean }) {
+  const { t } = useTranslation();
+  const inUse =
+    error instanceof ApiError &&
+    error.status === 409 &&
+    typeof error.body === "object" &&
+    error.body !== null &&
+    "used_by" in error.body;
+  if (inUse) {
+    return (
+      <Alert color="red" role="alert" variant="light" title={t("admin.calendars.inUse")}>
+        {error.message}
+      </Alert>
+    );
+  }
+  return <SaveResult error={error} done={done} />;
 }
 
 /** Nothing when a call without an answer body (a DELETE's 204) succeeded; else its ApiError. */

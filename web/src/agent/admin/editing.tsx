@@ -1,6 +1,6 @@
-/** What the SLA policy, assignment rule and routing rule screens share: a form's Save / Cancel
- * with the outcome, a listed item's Edit / Delete buttons, a rule's id, name, order and on/off,
- * and the API's check of a draft as the manager types. */
+/** What the SLA policy, assignment rule, routing rule, calendar and holiday list forms share:
+ * the form's shell (title, Save / Cancel with the outcome), a listed item's Edit / Delete buttons,
+ * a rule's id, name, order and on/off, and the API's check of a draft as the manager types. */
 import {
   Button,
   Checkbox,
@@ -16,6 +16,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ReactNode, SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { SaveResult } from "./common";
+import { DraftProblem } from "./ConditionField";
 
 /** The service's verdict on a draft: asked 400 ms after the last keystroke; the last answer
  * stays shown while the next is asked. A 422 is the query's error (its message). */
@@ -111,47 +112,102 @@ export function FormButtons({
   );
 }
 
-/** "Edit <name>" and "Delete <name>", each when the item may be. */
-export function RowActions({
-  name,
-  onEdit,
-  onDelete,
+/** The shell of an item's form: its title, the item's fields, Save / Cancel and the outcome.
+ * ``level`` 4 for a form within a section of its own (a holiday list's, a calendar's). */
+export function EditorForm({
+  label,
+  title,
+  level = 3,
+  saving,
+  invalid = false,
+  error,
+  onSave,
+  onCancel,
+  children,
 }: {
-  name: string;
-  onEdit?: () => void;
-  onDelete?: () => void;
+  label: string;
+  title: string;
+  level?: 3 | 4;
+  saving: boolean;
+  invalid?: boolean;
+  error: Error | null;
+  onSave: () => void;
+  onCancel: () => void;
+  children: ReactNode;
+}) {
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    onSave();
+  };
+  return (
+    <Paper withBorder p="md" component="form" onSubmit={submit} aria-label={label}>
+      <Stack>
+        <Title order={level} size={level === 3 ? "h4" : "h5"}>
+          {title}
+        </Title>
+        {children}
+        <FormButtons saving={saving} invalid={invalid} error={error} onCancel={onCancel} />
+      </Stack>
+    </Paper>
+  );
+}
+
+/** The form of a rule (an assignment or routing rule): ``texts`` is the i18n prefix whose
+ * ``form``, ``create``, ``edit``, ``id``, ``name``, ``order`` and ``enabled`` label it; the
+ * rule's id, name, order and on/off, then the kind's own fields, then Save / Cancel (disabled
+ * while the API's check of the draft finds a ``problem``). */
+export function RuleEditorForm<R extends RuleIdentityValue>({
+  texts,
+  initialName,
+  isNew,
+  rule,
+  onChange,
+  problem,
+  saving,
+  error,
+  onSave,
+  onCancel,
+  children,
+}: {
+  texts: string;
+  initialName: string;
+  isNew: boolean;
+  rule: R;
+  onChange: (change: Partial<R>) => void;
+  problem: string | null;
+  saving: boolean;
+  error: Error | null;
+  onSave: () => void;
+  onCancel: () => void;
+  children: ReactNode;
 }) {
   const { t } = useTranslation();
   return (
-    <Group gap="xs">
-      {onEdit && (
-        <Button size="xs" variant="default" onClick={onEdit}>
-          {t("admin.sla.editName", { name })}
-        </Button>
-      )}
-      {onDelete && (
-        <Button size="xs" variant="subtle" color="red" onClick={onDelete}>
-          {t("admin.sla.deleteName", { name })}
-        </Button>
-      )}
-    </Group>
+    <EditorForm
+      label={t(`${texts}.form`)}
+      title={isNew ? t(`${texts}.create`) : t(`${texts}.edit`, { name: initialName })}
+      saving={saving}
+      invalid={problem !== null}
+      error={error}
+      onSave={onSave}
+      onCancel={onCancel}
+    >
+      <RuleIdentity texts={texts} rule={rule} isNew={isNew} onChange={onChange} />
+      {children}
+      <DraftProblem problem={problem} />
+    </EditorForm>
   );
 }
 
 /** The form of a named item (a holiday list, a calendar): its id (fixed once saved) and name,
  * the item's own fields, and Save / Cancel. */
 export function NamedItemForm({
-  label,
-  title,
   idLabel,
   item,
   isNew,
   onChange,
-  saving,
-  error,
-  onSave,
-  onCancel,
   children,
+  ...shell
 }: {
   label: string;
   title: string;
@@ -166,54 +222,26 @@ export function NamedItemForm({
   children: ReactNode;
 }) {
   const { t } = useTranslation();
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    onSave();
-  };
   return (
-    <Paper withBorder p="md" component="form" onSubmit={submit} aria-label={label}>
-      <Stack>
-        <Title order={4} size="h5">
-          {title}
-        </Title>
-        <Group grow align="end">
-          <TextInput
-            label={idLabel}
-            description={t("admin.sla.idHint")}
-            required
-            disabled={!isNew}
-            value={item.id}
-            onChange={(e) => onChange({ ...item, id: e.currentTarget.value })}
-          />
-          <TextInput
-            label={t("admin.calendars.name")}
-            required
-            maxLength={200}
-            value={item.name}
-            onChange={(e) => onChange({ ...item, name: e.currentTarget.value })}
-          />
-        </Group>
-        {children}
-        <FormButtons saving={saving} invalid={false} error={error} onCancel={onCancel} />
-      </Stack>
-    </Paper>
-  );
-}
-
-/** A list's form while one item is edited, else the button that starts a new one. */
-export function FormOrNew({
-  form,
-  newLabel,
-  onNew,
-}: {
-  form: ReactNode;
-  newLabel: string;
-  onNew: () => void;
-}) {
-  if (form) return form;
-  return (
-    <Group>
-      <Button onClick={onNew}>{newLabel}</Button>
-    </Group>
+    <EditorForm level={4} {...shell}>
+      <Group grow align="end">
+        <TextInput
+          label={idLabel}
+          description={t("admin.sla.idHint")}
+          required
+          disabled={!isNew}
+          value={item.id}
+          onChange={(e) => onChange({ ...item, id: e.currentTarget.value })}
+        />
+        <TextInput
+          label={t("admin.calendars.name")}
+          required
+          maxLength={200}
+          value={item.name}
+          onChange={(e) => onChange({ ...item, name: e.currentTarget.value })}
+        />
+      </Group>
+      {children}
+    </EditorForm>
   );
 }

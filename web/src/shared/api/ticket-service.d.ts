@@ -364,8 +364,8 @@ export interface paths {
         put?: never;
         /**
          * Record Deliveries
-         * @description The states of many outgoing mails (the send queue's batch) in one request and one
-         *     append; each item once per its ``idempotency_key``, as the single route would.
+         * @description What became of outgoing mails (sending, sent, failed; the send queue's batch), shown on
+         *     the timeline: one request and one append, each item once per its ``idempotency_key``.
          */
         post: operations["record_deliveries_mail_deliveries_post"];
         delete?: never;
@@ -409,26 +409,6 @@ export interface paths {
          * @description A delivery report said a mail of this ticket did not arrive at ``address``.
          */
         post: operations["record_bounce_mail_tickets__ticket_id__bounces_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/mail/tickets/{ticket_id}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Record Delivery
-         * @description What became of an outgoing mail (sending, sent, failed); shown on the timeline.
-         */
-        post: operations["record_delivery_mail_tickets__ticket_id__deliveries_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1633,39 +1613,6 @@ export interface components {
         DeliveriesRecorded: {
             /** Items */
             items: components["schemas"]["DeliveryRecorded"][];
-        };
-        /** DeliveryBody */
-        DeliveryBody: {
-            /** Account */
-            account: string;
-            /**
-             * Attempts
-             * @default 1
-             */
-            attempts: number;
-            /**
-             * Automated
-             * @default false
-             */
-            automated: boolean;
-            /** Cc */
-            cc?: string[];
-            /** Email Message Id */
-            email_message_id: string;
-            /** Error */
-            error?: string | null;
-            /** In Reply To */
-            in_reply_to?: string | null;
-            /** Message Id */
-            message_id?: string | null;
-            state: components["schemas"]["DeliveryState"];
-            /**
-             * Subject
-             * @default
-             */
-            subject: string;
-            /** To */
-            to?: string[];
         };
         /** DeliveryItem */
         DeliveryItem: {
@@ -4927,109 +4874,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["BounceBody"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: boolean;
-                    };
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Precondition Failed */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Precondition Required */
-            428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    record_delivery_mail_tickets__ticket_id__deliveries_post: {
-        parameters: {
-            query?: never;
-            header: {
-                "idempotency-key": string;
-                authorization?: string | null;
-            };
-            path: {
-                ticket_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DeliveryBody"];
             };
         };
         responses: {

@@ -2,7 +2,7 @@
 
 Inbound mail goes in with a customer token for its sender (the ticket service's ownership rules
 apply as for the portal), or an agent's token when the sender is an active agent answering a
-ticket; deliveries, bounces and downloads of attachments with the gateway's
+ticket; delivery states, bounces and downloads of attachments with the gateway's
 own staff token. Every token carries ``via: mail-gateway``, which the ticket service's mail
 routes require before they accept email headers.
 """
@@ -154,13 +154,12 @@ class TicketsApi:
             headers={"Idempotency-Key": key},
         )
 
-    async def record(
-        self, ticket_id: uuid.UUID, what: str, body: dict[str, Any], key: str
-    ) -> Answer:
-        """Record a delivery state (``what`` = ``deliveries``) or a bounce (``bounces``)."""
+    async def record_bounce(self, ticket_id: uuid.UUID, body: dict[str, Any], key: str) -> Answer:
+        """Record a bounce of the ticket's mail (delivery states go in batches:
+        :meth:`record_deliveries`)."""
         return await self._call(
             "POST",
-            f"/mail/tickets/{ticket_id}/{what}",
+            f"/mail/tickets/{ticket_id}/bounces",
             self.minter.gateway(),
             json=body,
             headers={"Idempotency-Key": key},

@@ -349,9 +349,8 @@ class Intake:
                 "report_message_id": mail.message_id,
                 "diagnostic": mail.text[:2000] or None,
             }
-            answer = await self._api.record(
+            answer = await self._api.record_bounce(
                 ticket_id,
-                "bounces",
                 body,
                 idempotency_key(account.address, mail.message_id, address),
             )

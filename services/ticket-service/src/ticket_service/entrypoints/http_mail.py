@@ -208,20 +208,6 @@ async def _gateway_staff(caller: Gateway) -> Principal:
 GatewayStaff = Annotated[Principal, Depends(_gateway_staff)]
 
 
-@router.post("/tickets/{ticket_id}/deliveries", status_code=202, responses=ERRORS)
-async def record_delivery(
-    ticket_id: uuid.UUID,
-    body: DeliveryBody,
-    caller: GatewayStaff,
-    mail: Mail,
-    idempotency_key: IdempotencyKey,
-) -> dict[str, bool]:
-    """What became of an outgoing mail (sending, sent, failed); shown on the timeline."""
-    return await _record(
-        ticket_id, _delivery(body), body, caller, mail, "delivery", idempotency_key
-    )
-
-
 def _delivery(body: DeliveryBody) -> EmailDeliveryRecorded:
     return EmailDeliveryRecorded(
         **body.model_dump(exclude={"to", "cc", "ticket_id", "idempotency_key"}),
@@ -254,8 +240,8 @@ class DeliveriesRecorded(BaseModel):
 async def record_deliveries(
     body: DeliveriesBody, caller: GatewayStaff, mail: Mail
 ) -> DeliveriesRecorded:
-    """The states of many outgoing mails (the send queue's batch) in one request and one
-    append; each item once per its ``idempotency_key``, as the single route would."""
+    """What became of outgoing mails (sending, sent, failed; the send queue's batch), shown on
+    the timeline: one request and one append, each item once per its ``idempotency_key``."""
     with refusals():
         answers = await mail.record_deliveries(
             [(item.ticket_id, _delivery(item), item.idempotency_key) for item in body.items],
