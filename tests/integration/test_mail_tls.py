@@ -1,11 +1,18 @@
-"""The mail gateway over TLS (issue #14), on a real GreenMail with SMTPS and IMAPS.
+"""The mail gateway over TLS (issue #14), on a real GreenMail with SMTPS and IMAPS and a real
+STARTTLS submission server.
 
 Most providers accept only encrypted connections: an inbox on IMAPS (993-style, implicit TLS)
 that sends by SMTPS (465-style) is watched, its mail becomes a ticket, and its replies go out;
 the gateway checks the server's certificate (here a throwaway one it is told to trust through
 ``SSL_CERT_FILE``) and a gateway that does not trust it refuses the server - the connection test
-says why. GreenMail offers no STARTTLS on SMTP (its EHLO does not announce it), so STARTTLS,
-which aiosmtplib does with the same certificate checks, is not exercised here.
+says why.
+
+SMTP's default mode is STARTTLS (587-style submission), which GreenMail does not offer: those
+tests send through :mod:`helpdesk_devstack.submission`, an aiosmtpd server that requires
+STARTTLS before AUTH and MAIL, requires the account's login and relays what it accepts into
+GreenMail, where the customer's mailbox is read as in every other test. Its record of each
+session shows the gateway encrypted before it logged in. A server that does not offer STARTTLS
+(GreenMail's plain port) is refused, never used in plain text.
 """
 
 from __future__ import annotations
@@ -22,8 +29,11 @@ import pytest
 from helpdesk_devstack import mailbox
 from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.procs import free_port
-from helpdesk_devstack.pytest_plugin import running_greenmail
+from helpdesk_devstack.pytest_plugin import running_greenmail, running_submission_server
+from helpdesk_devstack.submission import SubmissionServer
 from helpdesk_devstack.tls import TlsFiles, make_local_certificate
+from mail_gateway.adapters.smtp import SmtpFailed, submit
+from mail_gateway.domain.accounts import Account, AccountSecrets, AccountSettings
 
 from .conftest import ServiceProcess
 from .mail_stack import (
@@ -47,6 +57,21 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 @pytest.fixture(scope="module")
 def tls_mail(request: pytest.FixtureRequest, certificate: TlsFiles) -> Iterator[MailServer]:
     with running_greenmail(request.config, tls=certificate) as server:
+        yield server
+
+
+SUBMISSION_LOGIN = "helpdesk-relay"
+SUBMISSION_PASSWORD = "submission pw 41c2"  # what the STARTTLS server takes, and only that
+
+
+@pytest.fixture(scope="module")
+def submission(
+    request: pytest.FixtureRequest, certificate: TlsFiles, tls_mail: MailServer
+) -> Iterator[SubmissionServer]:
+    with running_submission_server(
+        request.config, tls=certificate, relay_to=tls_mail,
+        login=SUBMISSION_LOGIN, password=SUBMISSION_PASSWORD,
+    ) as server:  # fmt: skip
         yield server
 
 
@@ -85,49 +110,156 @@ def tls_account(mail: MailServer, address: str) -> dict[str, Any]:
     }
 
 
-async def test_an_inbox_on_imaps_and_smtps_works_end_to_end(stack: MailStack) -> None:
-    address = f"secure-{uuid.uuid4().hex[:6]}@helpdesk.local"
-    body = tls_account(stack.mail, address)
+def starttls_account(
+    mail: MailServer,
+    address: str,
+    *,
+    smtp_port: int,
+    smtp_password: str = SUBMISSION_PASSWORD,
+) -> dict[str, Any]:
+    """An inbox on GreenMail's IMAPS that sends through a submission port with STARTTLS."""
+    return {
+        **tls_account(mail, address),
+        "smtp_port": smtp_port,
+        "smtp_tls": "starttls",
+        "smtp_user": SUBMISSION_LOGIN,
+        "secrets": {"imap_password": "secure-pw", "smtp_password": smtp_password},
+    }
+
+
+def replies_in_mailbox(mail: MailServer, customer: str, number: int) -> list[Any]:
+    """What a person wrote to ``customer`` about ticket ``number`` (no acknowledgement)."""
+    return [
+        m
+        for m in mailbox.messages(mail, customer)
+        if f"[#{number}]" in str(m["Subject"]) and m["Auto-Submitted"] is None
+    ]
+
+
+async def a_customer_is_answered_through(
+    stack: MailStack, body: dict[str, Any], *, subject: str, answer_text: str
+) -> str:
+    """The account's connection test passes; once watched, a customer's mail to it becomes a
+    ticket whose agent reply (and acknowledgement) reach the customer from it. The customer."""
+    address = body["address"]
     async with stack.manager() as client:
         checked = await client.post("/accounts/test", json=body)
     assert checked.status_code == 200, checked.text
     assert checked.json() == {"ok": True, "imap_error": None, "smtp_error": None}
     async with mail_account(stack, body):  # IMAPS logged in and IDLE
-        sender = f"dewi-{uuid.uuid4().hex[:6]}@customer.example"
-        message = customer_mail(stack, sender, "Akses VPN", "VPN tidak tersambung.")
+        sender = f"pelanggan-{uuid.uuid4().hex[:6]}@customer.example"
+        message = customer_mail(stack, sender, subject, "Tolong dibantu.")
         message.replace_header("To", address)
         mailbox.send(stack.mail, message, to=[address])
         async with stack.tickets() as tickets:
             (ticket,) = await eventually(lambda: tickets_of(tickets, sender))
             reply = await tickets.post(
-                f"/tickets/{ticket['id']}/messages",
-                json={"body": "<p>Silakan pasang ulang klien VPN.</p>"},
+                f"/tickets/{ticket['id']}/messages", json={"body": f"<p>{answer_text}</p>"}
             )
             assert reply.status_code == 201, reply.text
-
-        def answered() -> list[Any]:
-            return [
-                m
-                for m in mailbox.messages(stack.mail, sender)
-                if f"[#{ticket['number']}]" in str(m["Subject"]) and m["Auto-Submitted"] is None
-            ]
-
-        # The agent's reply went out by SMTPS, from the inbox (as did the acknowledgement).
-        (answer,) = await eventually(lambda: asyncio.to_thread(answered))
+        (answer,) = await eventually(
+            lambda: asyncio.to_thread(replies_in_mailbox, stack.mail, sender, ticket["number"])
+        )
     assert address in str(answer["From"])
-    text = answer.get_body(preferencelist=("plain",)).get_content()
-    assert "Silakan pasang ulang klien VPN." in text
+    assert answer_text in answer.get_body(preferencelist=("plain",)).get_content()
+    return sender
+
+
+async def test_an_inbox_on_imaps_and_smtps_works_end_to_end(stack: MailStack) -> None:
+    body = tls_account(stack.mail, f"secure-{uuid.uuid4().hex[:6]}@helpdesk.local")
+    await a_customer_is_answered_through(
+        stack, body, subject="Akses VPN", answer_text="Silakan pasang ulang klien VPN."
+    )
+
+
+async def test_an_inbox_sending_by_starttls_works_end_to_end(
+    stack: MailStack, submission: SubmissionServer
+) -> None:
+    """SMTP's default mode on a server that requires it: the connection test passes, the
+    acknowledgement and the agent's reply reach the customer through the STARTTLS server, and
+    in every session it saw the gateway encrypted before it logged in and sent."""
+    address = f"starttls-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = starttls_account(stack.mail, address, smtp_port=submission.port)
+    sender = await a_customer_is_answered_through(
+        stack, body, subject="Printer lantai 3", answer_text="Printer sudah diganti tonernya."
+    )
+
+    def both_relayed() -> list[dict[str, Any]]:
+        """The acknowledgement's and the reply's records, once both are there."""
+        relayed = [
+            e for e in submission.events() if e["event"] == "message" and sender in e["rcpt_tos"]
+        ]
+        return relayed if len(relayed) >= 2 else []
+
+    relayed = await eventually(both_relayed)
+    assert len(relayed) == 2, relayed
+    events = submission.events()
+    for message_event in relayed:
+        assert message_event["mail_from"] == address
+        assert message_event["login"] == SUBMISSION_LOGIN
+        session = [e for e in events if e["session"] == message_event["session"]]
+        kinds = [e["event"] for e in session]
+        assert kinds[0] == "starttls", session  # nothing before the upgrade but EHLO
+        assert kinds.index("auth") > 0 and all(e["tls"] for e in session), session
+        assert [e["accepted"] for e in session if e["event"] == "auth"] == [True]
+
+
+async def test_a_wrong_smtp_password_is_reported_as_a_refused_login(
+    stack: MailStack, submission: SubmissionServer
+) -> None:
+    wrong = "not the submission password"
+    body = starttls_account(
+        stack.mail, f"wrongpw-{uuid.uuid4().hex[:6]}@helpdesk.local",
+        smtp_port=submission.port, smtp_password=wrong,
+    )  # fmt: skip
+    seen_before = len(submission.events())
+    async with stack.manager() as client:
+        checked = await client.post("/accounts/test", json=body)
+    assert checked.status_code == 200, checked.text
+    verdict = checked.json()
+    assert verdict["ok"] is False and verdict["imap_error"] is None, verdict
+    assert verdict["smtp_error"].startswith("the SMTP server refused the login (535"), verdict
+    assert "user and password" in verdict["smtp_error"]
+    assert wrong not in checked.text
+    logins = [e for e in submission.events()[seen_before:] if e["event"] == "auth"]
+    assert logins and all(e["tls"] and not e["accepted"] for e in logins), logins
+
+
+async def test_a_server_without_starttls_is_refused_and_gets_nothing_in_plain_text(
+    stack: MailStack,
+) -> None:
+    """GreenMail's plain SMTP port announces no STARTTLS. aiosmtplib's own ``start_tls=True``
+    would refuse it too (with a bare ``SMTPException``); the gateway says what happened, and
+    neither the connection test nor a real submission goes on in plain text."""
+    mail = stack.mail
+    address = f"plain-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = starttls_account(mail, address, smtp_port=mail.smtp_port)
+    async with stack.manager() as client:
+        checked = await client.post("/accounts/test", json=body)
+    assert checked.status_code == 200, checked.text
+    expected = f"the SMTP server {mail.host}:{mail.smtp_port} does not offer STARTTLS: refused"
+    assert checked.json()["smtp_error"].startswith(expected), checked.json()
+
+    customer = f"never-{uuid.uuid4().hex[:6]}@customer.example"
+    settings = AccountSettings.model_validate({k: v for k, v in body.items() if k != "secrets"})
+    account = Account(uuid.uuid4(), 0, settings, AccountSecrets.model_validate(body["secrets"]))
+    message = customer_mail(stack, address, "Must not leave", "Never in plain text.")
+    message.replace_header("To", customer)
+    with pytest.raises(SmtpFailed, match="does not offer STARTTLS"):
+        await submit(account, message, [customer])
+    assert await asyncio.to_thread(mailbox.messages, mail, customer) == []
 
 
 async def test_a_server_whose_certificate_is_not_trusted_is_refused(
     stack: MailStack,
+    submission: SubmissionServer,
     make_database: Callable[[str], str],
     kafka_bootstrap: str,
     dev_keys: tuple[Path, Path],
     start_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
 ) -> None:
-    """The same TLS server to a gateway that was not told to trust its certificate: the
-    connection test fails on both protocols and names the certificate check."""
+    """The same TLS servers to a gateway that was not told to trust their certificate: the
+    connection test fails on IMAPS, SMTPS and SMTP with STARTTLS, and names the certificate."""
     port = free_port()
     env = mail_gateway_env(
         database_url=make_database("mailuntrusted"),
@@ -139,13 +271,21 @@ async def test_a_server_whose_certificate_is_not_trusted_is_refused(
     )
     untrusting = start_service("mail-gateway-untrusting", ["-m", "mail_gateway", "serve"], env)
     untrusting.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=90)
-    body = tls_account(stack.mail, f"secure-{uuid.uuid4().hex[:6]}@helpdesk.local")
+    address = f"secure-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    implicit = tls_account(stack.mail, address)
+    starttls = starttls_account(stack.mail, address, smtp_port=submission.port)
+    logins_before = [e for e in submission.events() if e["event"] == "auth"]
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", headers=stack.headers("manager"), timeout=60
     ) as client:
-        checked = await client.post("/accounts/test", json=body)
-    assert checked.status_code == 200, checked.text
-    verdict = checked.json()
-    assert verdict["ok"] is False
-    for error in (verdict["imap_error"], verdict["smtp_error"]):
-        assert error and "certificate" in error.lower(), verdict
+        verdicts = [(await client.post("/accounts/test", json=b)) for b in (implicit, starttls)]
+    for checked in verdicts:
+        assert checked.status_code == 200, checked.text
+        verdict = checked.json()
+        assert verdict["ok"] is False
+        for error in (verdict["imap_error"], verdict["smtp_error"]):
+            assert error and "certificate" in error.lower(), verdict
+    untrusted_starttls = verdicts[1].json()["smtp_error"]
+    assert untrusted_starttls.startswith("the SMTP server's certificate is not trusted")
+    # The handshake failed before any login: the STARTTLS server saw no AUTH.
+    assert [e for e in submission.events() if e["event"] == "auth"] == logins_before

@@ -259,8 +259,14 @@ class PidFileProcess:
             self._popen = None  # reaped: it exited (or was killed)
         return self.pid is not None
 
-    def _spawn(self, argv: Sequence[str], log_path: Path, cwd: Path) -> None:
-        self._popen = spawn(argv, log_path, cwd=cwd)
+    def _spawn(
+        self,
+        argv: Sequence[str],
+        log_path: Path,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._popen = spawn(argv, log_path, cwd=cwd, env=env)
         write_pid_file(self.pid_path, self._popen.pid, argv)
 
     def stop(self, grace: float | None = None) -> None:

@@ -50,6 +50,7 @@ from helpdesk_devstack.postgres import (
     drop_database,
 )
 from helpdesk_devstack.procs import free_port, run_sync, start_watchdog
+from helpdesk_devstack.submission import LocalSubmissionServer, SubmissionServer
 from helpdesk_devstack.tls import TlsFiles
 from helpdesk_devstack.tokens import ensure_dev_keys
 
@@ -392,6 +393,33 @@ def running_greenmail(
             config,
             f"greenmail smtp {smtp} imap {imap}{secured} api {api} (local process pid "
             f"{server.pid}, {took:.1f}s, log {server.log_path})",
+        )
+        yield server.server
+    finally:
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_submission_server(
+    config: pytest.Config, *, tls: TlsFiles, relay_to: MailServer, login: str, password: str
+) -> Iterator[SubmissionServer]:
+    """A STARTTLS submission server on a free port until the block ends: it presents ``tls``,
+    takes only ``login``/``password`` and relays what it accepts into ``relay_to``'s SMTP
+    (:mod:`helpdesk_devstack.submission`: GreenMail has no SMTP STARTTLS)."""
+    home = _temp_dir("helpdesk-submission-")
+    server = LocalSubmissionServer(
+        home, port=free_port(), tls=tls, relay_to=relay_to, login=login, password=password
+    )
+    start_watchdog(server.pid_path, home)
+    try:
+        took = server.start()
+        _announce(
+            config,
+            f"starttls submission {server.server.port} relaying to smtp {relay_to.smtp_port} "
+            f"(local process pid {server.pid}, {took:.1f}s, log {server.log_path})",
         )
         yield server.server
     finally:

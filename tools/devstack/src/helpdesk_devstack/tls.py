@@ -1,9 +1,12 @@
-"""A throwaway certificate for a local TLS mail server (GreenMail's SMTPS and IMAPS in tests).
+"""A throwaway certificate for a local TLS mail server in tests (GreenMail's SMTPS and IMAPS, the
+STARTTLS submission server of :mod:`helpdesk_devstack.submission`).
 
-Self-signed for ``127.0.0.1`` and ``localhost``, valid for two days: the server gets it as a
-PKCS#12 keystore (what Java reads), clients trust it through its PEM file (``SSL_CERT_FILE`` for a
-service's process, or ``cafile=`` for a test's own connections). Certificate checks stay on
-everywhere: a client that does not trust this file must refuse the server.
+Self-signed for ``127.0.0.1`` and ``localhost``, valid for two days: GreenMail gets it as a
+PKCS#12 keystore (what Java reads), a Python server as a PEM key encrypted with the same password
+(what ``ssl.SSLContext.load_cert_chain`` reads); clients trust it through its PEM file
+(``SSL_CERT_FILE`` for a service's process, or ``cafile=`` for a test's own connections).
+Certificate checks stay on everywhere: a client that does not trust this file must refuse the
+server.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class TlsFiles:
     certificate: Path  # PEM: what clients trust
     keystore: Path  # PKCS#12 with the key and certificate: what the server presents
     password: str
+    private_key: Path  # the same key as PEM, encrypted with ``password`` (Python's ssl)
 
 
 def make_local_certificate(directory: Path) -> TlsFiles:
@@ -65,4 +69,12 @@ def make_local_certificate(directory: Path) -> TlsFiles:
     )
     pem = directory / "mail-server.pem"
     pem.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return TlsFiles(pem, keystore, password)
+    private_key = directory / "mail-server.key"
+    private_key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(password.encode()),
+        )
+    )
+    return TlsFiles(pem, keystore, password, private_key)
