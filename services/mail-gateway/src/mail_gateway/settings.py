@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     message_id_domain: str = Field(
         default="helpdesk.local", description="domain of our Message-IDs (loop detection too)"
     )
+    trusted_authserv_ids: str = Field(
+        default="",
+        description="comma-separated authserv-ids of the inboxes' mail servers (e.g."
+        " mx.google.com) whose Authentication-Results (DKIM, SPF, DMARC) are believed; empty:"
+        " senders are not checked",
+    )
     portal_url: str = Field(
         default="http://127.0.0.1:8080/portal",
         pattern=r"^https?://",
@@ -93,6 +99,11 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO", validation_alias=_alias("HELPDESK_LOG_LEVEL", "HELPDESK_MAIL_LOG_LEVEL")
     )
+
+    def trusted_servers(self) -> frozenset[str]:
+        return frozenset(
+            name.strip().lower() for name in self.trusted_authserv_ids.split(",") if name.strip()
+        )
 
     def fernet_key(self) -> str:
         """The key, from ``HELPDESK_MAIL_SECRET_KEY`` or its file (created if allowed)."""

@@ -8,6 +8,11 @@ it (a Closed ticket, a ticket it does not know), the mail is quarantined - an ag
 becomes a customer's message on someone's ticket. An agent's mail that threads to nothing opens
 a ticket as anyone's does, the agent its requester (an internal request to the team).
 
+Where the operator names the inboxes' mail servers (``HELPDESK_MAIL_TRUSTED_AUTHSERV_IDS``), their
+DKIM/SPF/DMARC verdicts count (:mod:`mail_gateway.domain.sender_auth`): a mail from an agent's
+address they did not authenticate is quarantined, and a customer address they did not
+authenticate cannot join a ticket by its subject token alone.
+
 The caller flags the mail handled on the IMAP server only after :meth:`Intake.handle` returned:
 every write to the ticket service is idempotent by account + Message-ID, so a crash anywhere
 before the flag re-reads the mail and ends with the same single ticket or message.
@@ -44,6 +49,7 @@ from mail_gateway.domain.parsing import (
     parse,
     sender_and_subject,
 )
+from mail_gateway.domain.sender_auth import UNCHECKED, SenderVerdict, judge
 from mail_gateway.domain.threading import (
     TicketThread,
     may_join,
@@ -105,8 +111,10 @@ class Intake:
         limiter: SenderLimiter,
         acknowledge: Acknowledge,
         find_agent: FindAgent = _no_agents,
+        trusted_servers: frozenset[str] = frozenset(),
     ) -> None:
         self._find_agent = find_agent
+        self._trusted_servers = trusted_servers
         self._store = store
         self._api = api
         self._own_domain = own_domain
@@ -146,7 +154,9 @@ class Intake:
             )  # fmt: skip
         else:
             try:
-                outcome = await self._converse(account, mail, automated=kind is Kind.AUTO_REPLY)
+                outcome = await self._converse(
+                    account, mail, automated=kind is Kind.AUTO_REPLY, sender=self._judge(mail)
+                )
             except _Refused as refused:
                 return await self._quarantine(account, uidvalidity, uid, raw, str(refused), mail)
         if outcome.kind != "quarantined":
@@ -161,7 +171,11 @@ class Intake:
         """A manager releases a quarantined mail: it becomes a ticket like any other mail,
         whatever the rate limit or loop rules said (the sender must still be usable)."""
         mail = parse(raw, strict=False)
-        outcome = await self._converse(account, mail, automated=False, original=raw)
+        # The manager vouches for the sender: a mail held for failing sender authentication is
+        # released as if nothing were checked.
+        outcome = await self._converse(
+            account, mail, automated=False, sender=UNCHECKED, original=raw
+        )
         await self._store.record_inbound(
             account.account_id, mail.message_id, None, None, "released", outcome.ticket_id
         )
@@ -176,20 +190,35 @@ class Intake:
             return thread or TicketThread(ticket_id, None, "", None)
         return None
 
-    async def _find_thread(self, mail: ParsedMail) -> TicketThread | None:
+    def _judge(self, mail: ParsedMail) -> SenderVerdict:
+        headers = mail.message.get_all("Authentication-Results", []) if mail.message else []
+        return judge(headers, mail.from_address, self._trusted_servers)
+
+    async def _find_thread(self, mail: ParsedMail, sender: SenderVerdict) -> TicketThread | None:
         thread = await self._answered_thread(mail)
         number = subject_number(mail.subject)
-        if thread is not None or number is None:
+        # A subject token joins a ticket on the strength of From: alone, so not for a sender
+        # the inbox's server could not authenticate (a forged customer address).
+        if thread is not None or number is None or sender.failed:
             return thread
         found = await self._store.threads_by_number(number)
         joinable = [t for t in found if may_join(t, mail.from_address)]
         return (joinable or found)[0] if found else None
 
     async def _converse(
-        self, account: Account, mail: ParsedMail, *, automated: bool, original: bytes = b""
+        self,
+        account: Account,
+        mail: ParsedMail,
+        *,
+        automated: bool,
+        sender: SenderVerdict,
+        original: bytes = b"",
     ) -> Outcome:
         own = self._own_addresses() | {account.address}
         agent = await self._find_agent(mail.from_address)
+        if agent is not None and sender.failed:
+            # An agent's address speaks with an agent's rights: held for a manager to judge.
+            raise _Refused(f"an agent's address that failed sender authentication: {sender.reason}")
         if agent is not None:
             # An agent's reply only when it answers a message of the ticket: a From: header is
             # easily forged, a subject token easily guessed, while the Message-IDs of a thread
@@ -197,7 +226,7 @@ class Intake:
             answered = await self._answered_thread(mail)
             if answered is not None:
                 return await self._agent_reply(account, mail, agent, answered, own, automated)
-        thread = await self._find_thread(mail)
+        thread = await self._find_thread(mail, sender)
         token = self._api.minter.customer(mail.from_address, mail.from_name)
         participants = participants_of(mail, own)
         if thread is not None and may_join(thread, mail.from_address):
