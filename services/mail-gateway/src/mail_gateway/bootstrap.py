@@ -187,6 +187,7 @@ async def build(settings: Settings) -> Gateway:
         limiter=SenderLimiter(settings.sender_limit, settings.sender_window_seconds),
         acknowledge=outbound.acknowledge,
         find_agent=directory.active_agent,
+        reply_keys=settings.reply_keys(),
     )
     gateway = Gateway(settings, pool, store, accounts, api, intake, outbound, directory)
     holder["gateway"] = gateway
