@@ -34,10 +34,9 @@ from .conftest import ServiceProcess, free_port
 from .mail_stack import MailStack, customer_mail, eventually, start_mail_stack, tickets_of
 from .test_mail_gateway import (
     agent_mail,
-    conversation,
     new_agent,
-    one_ticket,
     opened,
+    opened_their_own,
     plain_text,
     replies_to,
     someone,
@@ -187,9 +186,7 @@ async def test_an_agent_answers_a_customer_reply_notification_and_the_customer_g
     stranger = someone("orang")
     forwarded = agent_mail(stack, stranger, f"Re: {notified['Subject']}", "Let me in.", notified)
     mailbox.send(stack.mail, forwarded)
-    theirs = await one_ticket(stack, stranger)
-    assert theirs["id"] != ticket["id"]
-    assert len(await conversation(stack, ticket["id"])) == 3
+    await opened_their_own(stack, stranger, ticket, messages=3)
 
 
 async def test_an_answer_to_a_mention_is_an_internal_note_the_customer_never_gets(
