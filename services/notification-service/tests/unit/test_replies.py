@@ -21,8 +21,16 @@ TICKET = uuid.uuid4()
 
 
 def test_only_a_customer_reply_is_answered_publicly() -> None:
-    assert reply_kind(Kind.CUSTOMER_REPLIED) is ReplyKind.PUBLIC
-    for kind in set(Kind) - {Kind.CUSTOMER_REPLIED}:
+    public = {
+        Kind.CUSTOMER_REPLIED,
+        Kind.ASSIGNED,
+        Kind.TEAM_ROUTED,
+        Kind.SLA_WARNING,
+        Kind.SLA_BREACHED,
+    }
+    for kind in public:
+        assert reply_kind(kind) is ReplyKind.PUBLIC, kind
+    for kind in set(Kind) - public:  # the team's own discussion never reaches the customer
         assert reply_kind(kind) is ReplyKind.INTERNAL, kind
     assert "sent to them" in reply_hint(Kind.CUSTOMER_REPLIED)
     assert "internal note" in reply_hint(Kind.MENTIONED)

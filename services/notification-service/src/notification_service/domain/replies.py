@@ -1,10 +1,12 @@
 """What an agent's answer to a notification mail becomes on the ticket (issue #14), and how the
 mail says so.
 
-Only an answer to "a customer replied" is a public reply: the agent is answering the customer.
-Every other notification (a mention in an internal note, an assignment, an SLA warning, an
-escalation, a status change) is about the team's own work, so an answer to it is an internal
-note - a reply to an internal discussion must never reach the customer. The mail tells the
+A notification that puts the customer's request in front of the agent - a customer replied, a
+ticket assigned or routed to them, its SLA about to breach or breached - is answered to the
+customer: the answer is a public reply, as an agent who presses Reply on it expects (Zendesk
+and Freshdesk do the same). A mention in an internal note, an escalation and a followed
+ticket's status change are the team's own discussion: an answer to them is an internal note -
+a reply to an internal discussion must never reach the customer. The mail tells the
 agent which of the two a reply will be, and carries the ``[#N]`` token in its subject.
 """
 
@@ -20,7 +22,9 @@ from notification_service.domain.kinds import Kind
 MESSAGE_ID_DOMAIN = "notifications.helpdesk.local"
 
 #: Kinds whose answer goes to the customer; all others become internal notes.
-PUBLIC_ANSWER: frozenset[Kind] = frozenset({Kind.CUSTOMER_REPLIED})
+PUBLIC_ANSWER: frozenset[Kind] = frozenset(
+    {Kind.CUSTOMER_REPLIED, Kind.ASSIGNED, Kind.TEAM_ROUTED, Kind.SLA_WARNING, Kind.SLA_BREACHED}
+)
 
 _TOKEN = re.compile(r"\[#\d{1,12}\]")
 
