@@ -65,6 +65,15 @@ async def one_ticket(stack: MailStack, email: str) -> dict[str, Any]:
     return found[0]
 
 
+async def opened_their_own(
+    stack: MailStack, sender: str, ticket: dict[str, Any], *, messages: int = 1
+) -> None:
+    """``sender``'s mail opened a ticket of their own: ``ticket`` kept its ``messages``."""
+    theirs = await one_ticket(stack, sender)
+    assert theirs["id"] != ticket["id"]
+    assert len(await conversation(stack, ticket["id"])) == messages
+
+
 async def conversation(stack: MailStack, ticket_id: str) -> list[dict[str, Any]]:
     async with stack.tickets() as client:
         answer = await client.get(f"/tickets/{ticket_id}/messages")
@@ -185,9 +194,7 @@ async def test_a_stranger_quoting_a_ticket_number_opens_a_ticket_of_their_own(
             headers={"In-Reply-To": ticket["mid"]},
         ),
     )  # fmt: skip
-    theirs = await one_ticket(stack, stranger)
-    assert theirs["id"] != ticket["id"]
-    assert len(await conversation(stack, ticket["id"])) == 1
+    await opened_their_own(stack, stranger, ticket)
 
 
 async def test_cc_participants_are_recorded_and_may_answer(stack: MailStack) -> None:
@@ -825,9 +832,7 @@ async def test_a_deactivated_agents_mail_is_anyones(stack: MailStack) -> None:
                    "I can still answer, can't I?", ticket["mid"]),
     )  # fmt: skip
     # Not the customer, no participant, no agent any more: a ticket of their own (no hijack).
-    theirs = await one_ticket(stack, former)
-    assert theirs["id"] != ticket["id"]
-    assert len(await conversation(stack, ticket["id"])) == 1
+    await opened_their_own(stack, former, ticket)
 
 
 async def test_an_agents_mail_naming_a_ticket_only_by_its_subject_token_is_anyones(
@@ -843,9 +848,7 @@ async def test_an_agents_mail_naming_a_ticket_only_by_its_subject_token_is_anyon
         message_id=make_msgid(domain="staff.example"),
     )  # fmt: skip
     mailbox.send(stack.mail, token_only)
-    theirs = await one_ticket(stack, agent)
-    assert theirs["id"] != ticket["id"]
-    assert len(await conversation(stack, ticket["id"])) == 1
+    await opened_their_own(stack, agent, ticket)
 
 
 async def test_an_agents_mail_the_ticket_service_refuses_is_quarantined(

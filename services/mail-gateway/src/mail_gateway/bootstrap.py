@@ -188,6 +188,7 @@ async def build(settings: Settings) -> Gateway:
         acknowledge=outbound.acknowledge,
         find_agent=directory.active_agent,
         trusted_servers=settings.trusted_servers(),
+        reply_keys=settings.reply_keys(),
     )
     gateway = Gateway(settings, pool, store, accounts, api, intake, outbound, directory)
     holder["gateway"] = gateway

@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from helpdesk_platform.mail_reply import reply_key
+
 
 def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
@@ -58,6 +60,19 @@ class Settings(BaseSettings):
     create_secret_key: bool = Field(
         default=False,
         description="local stack only: write a new key to secret_key_file when it is missing",
+    )
+    reply_key: SecretStr | None = Field(
+        default=None,
+        description="checks the signed reply reference of notification mails, so an agent's "
+        "answer to one lands on its ticket (the notification service signs with the same key); "
+        "unset: such answers follow the ordinary rules",
+    )
+    reply_key_file: Path | None = Field(
+        default=None, description="or: a file holding the key (e.g. a mounted Secret)"
+    )
+    reply_previous_key: SecretStr | None = Field(
+        default=None,
+        description="during a key rotation: the key before, still accepted (not signed with)",
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8004, ge=0, le=65535)
@@ -104,6 +119,16 @@ class Settings(BaseSettings):
         return frozenset(
             name.strip().lower() for name in self.trusted_authserv_ids.split(",") if name.strip()
         )
+
+    def reply_keys(self) -> tuple[bytes, ...]:
+        """The keys a notification's reply reference may be signed with: current, previous."""
+        current = reply_key(
+            self.reply_key.get_secret_value() if self.reply_key else None, self.reply_key_file
+        )
+        previous = reply_key(
+            self.reply_previous_key.get_secret_value() if self.reply_previous_key else None, None
+        )
+        return tuple(key for key in (current, previous) if key is not None)
 
     def fernet_key(self) -> str:
         """The key, from ``HELPDESK_MAIL_SECRET_KEY`` or its file (created if allowed)."""

@@ -33,3 +33,15 @@ def test_the_local_stack_key_is_created_once_readable_by_its_owner_only(tmp_path
     assert box.open(sealed).imap_password.get_secret_value() == "hunter2"
     with pytest.raises(ValueError, match="changed"):
         SecretBox(Fernet.generate_key().decode()).open(sealed)
+
+
+def test_reply_keys_are_the_current_then_the_previous(tmp_path: Path) -> None:
+    assert Settings().reply_keys() == ()
+    file = tmp_path / "reply.key"
+    file.write_text("c" * 32 + "\n")
+    settings = Settings(reply_key_file=file, reply_previous_key="p" * 32)
+    assert settings.reply_keys() == (b"c" * 32, b"p" * 32)
+    with pytest.raises(ValueError, match="at least 32"):
+        Settings(reply_key="short").reply_keys()
+    # A secret: never in the settings' repr (nor, so, in a log of them).
+    assert "p" * 32 not in repr(settings)

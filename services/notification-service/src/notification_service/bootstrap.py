@@ -73,6 +73,8 @@ class Running:
 
 
 async def start(settings: Settings) -> Running:
+    # Read first: a reply key that cannot sign (too short) stops the start, with the reason.
+    reply_key = settings.reply_key()
     pool = await create_pool(
         settings.database_url,
         min_size=settings.db_pool_min,
@@ -108,7 +110,7 @@ async def start(settings: Settings) -> Running:
                     pool=pool,
                     bootstrap=settings.kafka_bootstrap,
                     group_id=settings.consumer_group,
-                    processor=EventProcessor(settings.portal_url),
+                    processor=EventProcessor(settings.portal_url, replies=reply_key is not None),
                     max_records=settings.consumer_max_records,
                 )
             )
@@ -143,6 +145,8 @@ async def start(settings: Settings) -> Running:
             username=settings.smtp_username,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            reply_key=reply_key,
+            reply_to=settings.mail_reply_to,
         )
         running.listeners.append(await listen(settings.database_url, EMAILS_CHANNEL, sender.wake))
         running.tasks.append(

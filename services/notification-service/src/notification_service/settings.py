@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from helpdesk_platform.mail_reply import reply_key
 
 
 class Settings(BaseSettings):
@@ -54,6 +56,21 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = Field(default="Helpdesk <notifications@helpdesk.local>")
+    mail_reply_key: SecretStr | None = Field(
+        default=None,
+        description="signs the reply reference in notification mails about a ticket, so an "
+        "agent's answer lands on it (the mail gateway holds the same key); at least 32 bytes; "
+        "unset: notification mails cannot be answered",
+    )
+    mail_reply_key_file: Path | None = Field(
+        default=None, description="or: a file holding the key (e.g. a mounted Secret)"
+    )
+    mail_reply_to: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Reply-To of notification mails about a ticket that never came by mail "
+        "(a support inbox of the mail gateway); a ticket's own inbox wins when it has one",
+    )
     portal_url: str = Field(
         default="http://127.0.0.1:8080/agent", description="links in emails point here"
     )
@@ -70,3 +87,8 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: float = Field(
         default=24, ge=0, description="hours a rotated-out secret still signs deliveries"
     )
+
+    def reply_key(self) -> bytes | None:
+        """The mail reply key (from its setting or file), or None: no reply references."""
+        value = self.mail_reply_key.get_secret_value() if self.mail_reply_key else None
+        return reply_key(value, self.mail_reply_key_file)

@@ -29,6 +29,7 @@ from helpdesk_events.directory import (
     TeamMemberAdded,
     TeamMemberRemoved,
 )
+from helpdesk_events.mail import EmailReceived
 from helpdesk_events.tickets import FieldChange
 from notification_service.domain.views import (
     DESCRIPTION_KEPT,
@@ -137,3 +138,13 @@ def test_agents_who_write_on_a_ticket_follow_it() -> None:
     assert new_followers(PriorityChanged(from_priority="a", to_priority="b"), "agent", "x") == (
         frozenset()
     )
+
+
+def test_a_mail_on_the_ticket_tells_which_inbox_answers_go_to() -> None:
+    view = TicketView(uuid.uuid4())
+    mail = EmailReceived(
+        email_message_id="<m@x>", account="support@example.com", from_address="c@example.com"
+    )
+    after = apply_ticket_event(view, mail)
+    assert after.mail_account == "support@example.com"
+    assert apply_ticket_event(after, mail) is after  # nothing changed: nothing to store

@@ -155,3 +155,40 @@ async def test_delivery_states_of_a_batch_are_recorded_once_each(
         "/mail/deliveries", json={"items": items}, headers=bearer(mail_token(dev_keys, sender))
     )
     assert portal.status_code in (403, 404)
+
+
+async def test_only_staff_write_an_internal_note_by_mail(
+    api: httpx.AsyncClient, dev_keys: tuple[Path, Path]
+) -> None:
+    """An agent's answer to a notification about an internal note (issue #14) is an internal
+    note: the customer never reads it; a customer token cannot write one."""
+    sender = f"budi-{uuid.uuid4().hex[:6]}@customer.example"
+    opened = await post(
+        api, "/mail/tickets", mail_token(dev_keys, sender), mail_body(sender, subject="Hi")
+    )
+    ticket_id = opened.json()["ticket_id"]
+    path = f"/mail/tickets/{ticket_id}/messages"
+    refused = await post(
+        api, path, mail_token(dev_keys, sender), mail_body(sender, visibility="internal")
+    )
+    assert refused.status_code == 403, refused.text
+    agent_email = f"agen-{uuid.uuid4().hex[:6]}@helpdesk.example"
+    agent = jwt.encode(
+        {"sub": str(uuid.uuid4()), "role": "agent", "via": "mail-gateway", "email": agent_email,
+         "name": "Agen", "iss": "helpdesk-local", "aud": "helpdesk",
+         "iat": int(time.time()), "exp": int(time.time()) + 300},
+        dev_keys[0].read_bytes(), algorithm="RS256",
+    )  # fmt: skip
+    note_body = mail_body(agent_email, visibility="internal")
+    note_body["body_html"] = "<p>Between us: the printer is beyond repair.</p>"
+    noted = await post(api, path, agent, note_body)
+    assert noted.status_code == 201, noted.text
+    timeline = await api.get(f"/tickets/{ticket_id}/timeline", headers=bearer(agent))
+    added = [e for e in timeline.json() if e["event_type"] == "MessageAdded"]
+    assert [m["data"]["visibility"] for m in added] == ["public", "internal"]
+    customer_view = await api.get(
+        f"/tickets/{ticket_id}/timeline", headers=bearer(mail_token(dev_keys, sender))
+    )
+    assert "beyond repair" not in customer_view.text
+    bad = await post(api, path, agent, mail_body(agent_email, visibility="secret"))
+    assert bad.status_code == 422

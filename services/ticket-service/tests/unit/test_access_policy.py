@@ -420,3 +420,11 @@ def test_a_technician_leading_the_team_may_assign_within_it() -> None:
     access.check_edit(technician, routing=True, leads_team=True)
     with pytest.raises(access.Forbidden):
         access.check_edit(person(Role.CUSTOMER), routing=True, leads_team=True)
+
+
+def test_only_staff_write_internal_notes_by_mail() -> None:
+    for role in (Role.AGENT, Role.TECHNICIAN, Role.MANAGER):
+        access.require_mail_visibility(person(role), Visibility.INTERNAL)
+    access.require_mail_visibility(CUSTOMER, Visibility.PUBLIC)
+    with pytest.raises(Forbidden, match="internal notes"):
+        access.require_mail_visibility(CUSTOMER, Visibility.INTERNAL)

@@ -41,7 +41,7 @@ from helpdesk_devstack.procs import (
     write_pid_file,
 )
 from helpdesk_devstack.settings import StackSettings
-from helpdesk_devstack.tokens import ensure_dev_keys
+from helpdesk_devstack.tokens import ensure_dev_keys, ensure_mail_reply_key
 
 Out = Callable[[str], None]
 
@@ -272,6 +272,8 @@ class Stack:
         self._start_greenmail()
         keys = ensure_dev_keys(self.paths.jwt)
         self.out(f"[ok] jwt dev keys {self._rel(keys[1])} (`make token ROLE=agent` mints a token)")
+        reply_key = ensure_mail_reply_key(self.paths.local / "mail")
+        self.out(f"[ok] mail reply key {self._rel(reply_key)} (agents answer notification mails)")
         if infra_only:
             return
         for spec in self.apps:

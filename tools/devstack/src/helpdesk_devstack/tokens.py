@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,24 @@ def _generate_pair(private_path: Path, public_path: Path) -> None:
     # sees half a key, and public after private so "public exists" implies a complete pair.
     _write_atomic(private_path, private_pem, 0o600)
     _write_atomic(public_path, public_pem, 0o644)
+
+
+#: The local stack's mail reply key: the notification service signs the reply reference of its
+#: mails with it, the mail gateway checks it (issue #14).
+MAIL_REPLY_KEY_FILE = "reply.key"
+
+
+def ensure_mail_reply_key(dir: Path) -> Path:
+    """``dir/reply.key``: a random key (64 url-safe characters) generated once, owner-only."""
+    path = Path(dir) / MAIL_REPLY_KEY_FILE
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (path.parent / ".reply-key.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.is_file():
+            _write_atomic(path, secrets.token_urlsafe(48).encode(), 0o600)
+    return path
 
 
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:

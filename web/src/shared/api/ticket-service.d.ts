@@ -426,8 +426,9 @@ export interface paths {
         put?: never;
         /**
          * Add Message
-         * @description A reply by mail from the ticket's customer, a participant of its thread, or an agent.
-         *     Anyone else gets 404 (the gateway then opens a new ticket: no hijack by quoting `[#N]`).
+         * @description A reply by mail from the ticket's customer, a participant of its thread, or an agent
+         *     (an agent's may be an internal note). Anyone else gets 404 (the gateway then opens a new
+         *     ticket: no hijack by quoting `[#N]`); an internal note with a customer token 403.
          */
         post: operations["add_message_mail_tickets__ticket_id__messages_post"];
         delete?: never;
@@ -1802,23 +1803,6 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** MailMessageBody */
-        MailMessageBody: {
-            /** Attachment Ids */
-            attachment_ids?: string[];
-            /**
-             * Body Html
-             * @description sanitised again here
-             * @default
-             */
-            body_html: string;
-            email: components["schemas"]["EmailHeaders"];
-            /**
-             * Participants
-             * @description To/CC besides the support address
-             */
-            participants?: string[];
-        };
         /** MailOutcomeView */
         MailOutcomeView: {
             /** Created */
@@ -1835,6 +1819,28 @@ export interface components {
              * Format: uuid
              */
             ticket_id: string;
+        };
+        /** MailReplyBody */
+        MailReplyBody: {
+            /** Attachment Ids */
+            attachment_ids?: string[];
+            /**
+             * Body Html
+             * @description sanitised again here
+             * @default
+             */
+            body_html: string;
+            email: components["schemas"]["EmailHeaders"];
+            /**
+             * Participants
+             * @description To/CC besides the support address
+             */
+            participants?: string[];
+            /**
+             * @description internal: an agent's answer to a notification about the team's own work (a mention in an internal note) - an internal note, never mailed to the customer; staff tokens only
+             * @default public
+             */
+            visibility: components["schemas"]["Visibility"];
         };
         /** MailTicketBody */
         MailTicketBody: {
@@ -4977,7 +4983,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MailMessageBody"];
+                "application/json": components["schemas"]["MailReplyBody"];
             };
         };
         responses: {

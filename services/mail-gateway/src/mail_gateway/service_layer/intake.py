@@ -5,8 +5,11 @@ A mail from an active agent (the directory's, see :mod:`mail_gateway.domain.agen
 threads to a ticket is the agent's public reply, written with an agent's token: the send queue
 then mails it to the customer like a reply typed in the portal. If the ticket service refuses
 it (a Closed ticket, a ticket it does not know), the mail is quarantined - an agent's mail never
-becomes a customer's message on someone's ticket. An agent's mail that threads to nothing opens
-a ticket as anyone's does, the agent its requester (an internal request to the team).
+becomes a customer's message on someone's ticket. An agent's mail that threads to nothing but
+answers a notification mail (a signed reply reference, :mod:`mail_gateway.domain.
+notification_replies`) is the agent's answer on the notification's ticket: a public reply or an
+internal note, as the reference says. Any other mail of an agent that threads to nothing opens a
+ticket as anyone's does, the agent its requester (an internal request to the team).
 
 Where the operator names the inboxes' mail servers (``HELPDESK_MAIL_TRUSTED_AUTHSERV_IDS``), their
 DKIM/SPF/DMARC verdicts count (:mod:`mail_gateway.domain.sender_auth`): a mail from an agent's
@@ -23,7 +26,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
@@ -32,6 +35,7 @@ from typing import Any
 import structlog
 from flufl.bounce import all_failures
 
+from helpdesk_platform.mail_reply import ReplyKind
 from mail_gateway.adapters.store import MailStore
 from mail_gateway.adapters.tickets_api import (
     Answer,
@@ -42,6 +46,7 @@ from mail_gateway.adapters.tickets_api import (
 from mail_gateway.domain.accounts import Account
 from mail_gateway.domain.agents import Agent
 from mail_gateway.domain.loops import Kind, classify
+from mail_gateway.domain.notification_replies import notification_answer
 from mail_gateway.domain.parsing import (
     ParsedMail,
     Unparsable,
@@ -85,7 +90,8 @@ class SenderLimiter:
 
 @dataclass(frozen=True)
 class Outcome:
-    # created | added | agent-reply | follow-up | note | ignored | bounce | quarantined | duplicate
+    # created | added | agent-reply | agent-note | follow-up | note | ignored | bounce |
+    # quarantined | duplicate
     kind: str
     ticket_id: uuid.UUID | None = None
     detail: str | None = None
@@ -112,9 +118,13 @@ class Intake:
         acknowledge: Acknowledge,
         find_agent: FindAgent = _no_agents,
         trusted_servers: frozenset[str] = frozenset(),
+        reply_keys: Sequence[bytes] = (),
     ) -> None:
+        """``reply_keys``: the keys of notification mails' reply references (none: agents'
+        answers to notification mails follow the ordinary rules)."""
         self._find_agent = find_agent
         self._trusted_servers = trusted_servers
+        self._reply_keys = tuple(reply_keys)
         self._store = store
         self._api = api
         self._own_domain = own_domain
@@ -226,6 +236,16 @@ class Intake:
             answered = await self._answered_thread(mail)
             if answered is not None:
                 return await self._agent_reply(account, mail, agent, answered, own, automated)
+            notification = notification_answer(
+                mail, from_active_agent=True, automated=automated, keys=self._reply_keys
+            )
+            if notification is not None:
+                thread = await self._store.thread(notification.ticket_id)
+                return await self._agent_reply(
+                    account, mail, agent,
+                    thread or TicketThread(notification.ticket_id, None, "", None),
+                    own, automated, internal=notification.kind is ReplyKind.INTERNAL,
+                )  # fmt: skip
         thread = await self._find_thread(mail, sender)
         token = self._api.minter.customer(mail.from_address, mail.from_name)
         participants = participants_of(mail, own)
@@ -265,21 +285,30 @@ class Intake:
         thread: TicketThread,
         own: frozenset[str],
         automated: bool,
+        *,
+        internal: bool = False,
     ) -> Outcome:
         """An agent answers a ticket's mail from their own mailbox: their public reply (an
-        auto-reply from their mailbox: an automated internal note, never sent on). Refused by
-        the ticket service: quarantined, or ignored when it is machine mail."""
+        auto-reply from their mailbox: an automated internal note, never sent on), or with
+        ``internal`` their internal note (an answer to a notification about the team's own
+        work). Refused by the ticket service: quarantined, or ignored when it is machine mail."""
         token = self._api.minter.agent(agent)
-        # The customer is the reply's addressee already; CC'd colleagues join the thread.
-        participants = participants_of(mail, own | {(thread.customer_email or "").lower()})
+        # The customer is the reply's addressee already; CC'd colleagues join the thread - not
+        # through an internal note, whose copies would otherwise turn into public replies.
+        participants = (
+            () if internal else participants_of(mail, own | {(thread.customer_email or "").lower()})
+        )
         html, cut = mail.reply_html()
         body = await self._body(account, mail, token, html, participants, automated, cut)
+        if internal:
+            body["visibility"] = "internal"
         answer = await self._api.add_message(
             token, thread.ticket_id, body, idempotency_key(account.address, mail.message_id)
         )
         if answer.ok:
             outcome = await self._landed(account, mail, answer, participants)
-            return Outcome("agent-reply", outcome.ticket_id, str(agent.agent_id))
+            kind = "agent-note" if internal else "agent-reply"
+            return Outcome(kind, outcome.ticket_id, str(agent.agent_id))
         if automated:
             return Outcome("ignored", detail=f"agent's auto-reply refused: {_detail(answer)}")
         raise _Refused(f"agent {agent.email}'s reply: {_detail(answer)}")

@@ -9,6 +9,11 @@ from the row's id, so mail clients show such a copy once.
 Low-priority kinds a person chose as a digest wait until the oldest has waited
 ``digest_minutes``, and then go as one email listing them all. Every email says
 ``Auto-Submitted: auto-generated`` (RFC 3834), so that auto-responders do not answer it.
+
+With the reply key set, a mail about a ticket can be answered (issue #14): its Message-ID is a
+signed reply reference (:mod:`helpdesk_platform.mail_reply`), its Reply-To the support inbox the
+ticket's mail came in on (else ``HELPDESK_MAIL_REPLY_TO``), its subject carries ``[#N]``. The
+mail gateway reads the answer there and writes it on the ticket as the agent.
 """
 
 from __future__ import annotations
@@ -23,6 +28,13 @@ from typing import Any
 import aiosmtplib
 import asyncpg
 import structlog
+
+from notification_service.domain.kinds import Kind
+from notification_service.domain.replies import (
+    message_id,
+    plain_message_id,
+    subject_with_token,
+)
 
 log = structlog.get_logger("notification_service.email")
 
@@ -41,14 +53,25 @@ def _one_line(value: str) -> str:
 
 
 def build_message(
-    *, sender: str, to: str, subject: str, body: str, message_id: uuid.UUID, now: datetime
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    now: datetime,
+    reply_to: str | None = None,
 ) -> EmailMessage:
+    """``message_id`` with its angle brackets (:func:`~notification_service.domain.replies.
+    message_id`); ``reply_to``: the support inbox an answer goes to."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = _one_line(to)
+    if reply_to:
+        message["Reply-To"] = _one_line(reply_to)
     message["Subject"] = _one_line(subject)
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{message_id}@notifications.helpdesk.local>"
+    message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(body)
@@ -67,7 +90,13 @@ class EmailSender:
         username: str | None = None,
         password: str | None = None,
         starttls: bool = False,
+        reply_key: bytes | None = None,
+        reply_to: str | None = None,
     ) -> None:
+        """``reply_key``: signs the reply reference of mails about a ticket (None: none);
+        ``reply_to``: their Reply-To when the ticket has no inbox of its own."""
+        self._reply_key = reply_key
+        self._reply_to = reply_to
         self._pool = pool
         self._smtp: dict[str, Any] = {
             "hostname": host,
@@ -111,8 +140,10 @@ class EmailSender:
     async def send_due(self) -> int:
         """Send the single (non-digest) emails that are due; how many were handled."""
         rows = await self._pool.fetch(
-            """SELECT e.id, e.subject, e.body, e.attempts, a.email, a.name
+            """SELECT e.id, e.kind, e.ticket_id, e.subject, e.body, e.attempts, a.email, a.name,
+                      t.number, t.mail_account
                FROM emails e LEFT JOIN agents a ON a.agent_id = e.recipient_id
+                    LEFT JOIN tickets t ON t.ticket_id = e.ticket_id
                WHERE e.status = 'pending' AND NOT e.digest AND e.next_attempt_at <= now()
                ORDER BY e.next_attempt_at LIMIT $1""",
             BATCH,
@@ -122,19 +153,25 @@ class EmailSender:
             if not row["email"] or not row["email"].strip():
                 error: str | None = "the recipient's email address is not known (yet)"
             else:
-                error = await self._deliver(
-                    row["email"],
-                    build_message(
-                        sender=self._sender,
-                        to=f"{row['name']} <{row['email']}>",
-                        subject=row["subject"],
-                        body=row["body"],
-                        message_id=row["id"],
-                        now=now,
-                    ),
-                )
+                error = await self._deliver(row["email"], self._single(row, now))
             await self._record(row["id"], row["attempts"], error)
         return len(rows)
+
+    def _single(self, row: asyncpg.Record, now: datetime) -> EmailMessage:
+        """One notification's mail; about a ticket and with the reply key set, an answer to it
+        lands on the ticket: a signed Message-ID, the ticket's inbox (or the configured one) as
+        Reply-To and the ticket's token in the subject."""
+        ticket_id: uuid.UUID | None = row["ticket_id"]
+        signed = self._reply_key is not None and ticket_id is not None
+        return build_message(
+            sender=self._sender,
+            to=f"{row['name']} <{row['email']}>",
+            subject=subject_with_token(row["subject"], row["number"] if signed else None),
+            body=row["body"],
+            message_id=message_id(row["id"], ticket_id, Kind(row["kind"]), self._reply_key),
+            now=now,
+            reply_to=(row["mail_account"] or self._reply_to) if signed else None,
+        )
 
     async def _record(self, email_id: uuid.UUID, attempts: int, error: str | None) -> None:
         if error is None:
@@ -189,7 +226,7 @@ class EmailSender:
                         to=f"{person['name']} <{person['email']}>",
                         subject=f"Helpdesk digest: {len(items)} updates",
                         body="\n".join(lines),
-                        message_id=digest_id,
+                        message_id=plain_message_id(digest_id),
                         now=datetime.now(UTC),
                     ),
                 )

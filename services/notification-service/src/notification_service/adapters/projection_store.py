@@ -116,14 +116,14 @@ async def load_tickets(
 ) -> tuple[dict[uuid.UUID, TicketView], dict[uuid.UUID, set[str]]]:
     """The tickets seen so far among ``ticket_ids`` and their followers, in one read."""
     rows = await connection.fetch(
-        """SELECT ids.id, t.number, t.facts,
+        """SELECT ids.id, t.number, t.facts, t.mail_account,
                   ARRAY(SELECT f.agent_id FROM ticket_followers f WHERE f.ticket_id = ids.id)
                       AS followers
            FROM unnest($1::uuid[]) AS ids(id) LEFT JOIN tickets t ON t.ticket_id = ids.id""",
         list(set(ticket_ids)),
     )
     tickets = {
-        r["id"]: TicketView(r["id"], r["number"], dict(r["facts"]))
+        r["id"]: TicketView(r["id"], r["number"], dict(r["facts"]), r["mail_account"])
         for r in rows
         if r["facts"] is not None
     }
@@ -139,13 +139,15 @@ async def save_tickets(
     changed = list(tickets)
     if changed:
         await connection.execute(
-            """INSERT INTO tickets (ticket_id, number, facts)
-               SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[])
+            """INSERT INTO tickets (ticket_id, number, facts, mail_account)
+               SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[], $4::text[])
                ON CONFLICT (ticket_id) DO UPDATE
-               SET number = EXCLUDED.number, facts = EXCLUDED.facts""",
+               SET number = EXCLUDED.number, facts = EXCLUDED.facts,
+                   mail_account = EXCLUDED.mail_account""",
             [t.ticket_id for t in changed],
             [t.number for t in changed],
             [t.facts for t in changed],
+            [t.mail_account for t in changed],
         )
     followers = list(new_followers)
     if followers:

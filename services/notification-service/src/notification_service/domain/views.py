@@ -33,6 +33,7 @@ from helpdesk_events.directory import (
     TeamMemberAdded,
     TeamMemberRemoved,
 )
+from helpdesk_events.mail import EmailReceived
 from helpdesk_events.registry import DomainEvent
 
 #: Descriptions are kept this long at most: enough for a webhook condition, not a copy of it.
@@ -47,6 +48,8 @@ class TicketView:
     ticket_id: uuid.UUID
     number: int | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    #: The support address its last mail came in on: where answers to its notifications go.
+    mail_account: str | None = None
 
     @property
     def assignee_id(self) -> str | None:
@@ -78,6 +81,10 @@ def _text(value: object) -> str | None:
 
 def apply_ticket_event(view: TicketView, event: DomainEvent) -> TicketView:
     """The ticket after ``event`` (events that change nothing kept here return it as it was)."""
+    if isinstance(event, EmailReceived):
+        if event.account == view.mail_account:
+            return view
+        return replace(view, mail_account=event.account)
     if isinstance(event, TicketCreated):
         return replace(
             view,

@@ -25,6 +25,7 @@ from helpdesk_events.registry import DomainEvent
 from notification_service.adapters import presence_store
 from notification_service.adapters import projection_store as store
 from notification_service.domain.kinds import effective
+from notification_service.domain.replies import reply_hint
 from notification_service.domain.rules import Notification, notifications_for
 from notification_service.domain.views import (
     Agent,
@@ -63,10 +64,14 @@ class BatchResult:
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
-def email_text(notification: Notification, portal_url: str) -> str:
+def email_text(notification: Notification, portal_url: str, replies: bool = False) -> str:
+    """The mail's text; ``replies``: notification mails carry a reply reference (the reply key
+    is set), so one about a ticket says what answering it does."""
     lines = [notification.title, "", notification.body]
     if notification.ticket_id is not None:
         lines += ["", f"Open the ticket: {portal_url.rstrip('/')}/tickets/{notification.ticket_id}"]
+        if replies:
+            lines.append(reply_hint(notification.kind))
     lines += [
         "",
         "--",
@@ -78,8 +83,9 @@ def email_text(notification: Notification, portal_url: str) -> str:
 class EventProcessor:
     """Keeps the directory and parsed subscription conditions between batches."""
 
-    def __init__(self, portal_url: str) -> None:
+    def __init__(self, portal_url: str, *, replies: bool = False) -> None:
         self._portal_url = portal_url
+        self._replies = replies
         self._directory = Directory()
         self._directory_version = -1
         self._conditions: dict[str, Condition | None] = {}
@@ -191,9 +197,8 @@ class EventProcessor:
                 if chosen.channel.in_app:
                     in_app.append(notification)
                 if chosen.channel.email:
-                    emails.append(
-                        (notification, chosen.digest, email_text(notification, self._portal_url))
-                    )
+                    text = email_text(notification, self._portal_url, self._replies)
+                    emails.append((notification, chosen.digest, text))
             woken = await store.store_notifications(connection, in_app)
             result.notifications = len(woken)
             result.emails = await store.store_emails(connection, emails)

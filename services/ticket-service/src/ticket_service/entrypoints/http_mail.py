@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, ConfigDict, Field
 
-from helpdesk_events import Actor, ActorKind
+from helpdesk_events import Actor, ActorKind, Visibility
 from helpdesk_events.mail import DeliveryState, EmailBounced, EmailDeliveryRecorded, EmailReceived
 from helpdesk_platform.auth import Principal
 from helpdesk_platform.telemetry import current_traceparent
@@ -83,6 +83,15 @@ class MailMessageBody(BaseModel):
     )
 
 
+class MailReplyBody(MailMessageBody):
+    visibility: Visibility = Field(
+        default=Visibility.PUBLIC,
+        description="internal: an agent's answer to a notification about the team's own work "
+        "(a mention in an internal note) - an internal note, never mailed to the customer; "
+        "staff tokens only",
+    )
+
+
 class MailTicketBody(MailMessageBody):
     subject: str = Field(min_length=1, max_length=500)
     team_id: uuid.UUID | None = Field(default=None, description="the account's team")
@@ -136,6 +145,7 @@ def _inbound(body: MailMessageBody) -> InboundMail:
         received=body.email.event(),
         attachment_ids=body.attachment_ids,
         participants=tuple(body.participants),
+        visibility=body.visibility if isinstance(body, MailReplyBody) else Visibility.PUBLIC,
     )
 
 
@@ -180,14 +190,15 @@ async def open_ticket(
 )
 async def add_message(
     ticket_id: uuid.UUID,
-    body: MailMessageBody,
+    body: MailReplyBody,
     caller: Gateway,
     mail: Mail,
     idempotency_key: IdempotencyKey,
     x_correlation_id: Annotated[str | None, Header()] = None,
 ) -> MailOutcomeView:
-    """A reply by mail from the ticket's customer, a participant of its thread, or an agent.
-    Anyone else gets 404 (the gateway then opens a new ticket: no hijack by quoting `[#N]`)."""
+    """A reply by mail from the ticket's customer, a participant of its thread, or an agent
+    (an agent's may be an internal note). Anyone else gets 404 (the gateway then opens a new
+    ticket: no hijack by quoting `[#N]`); an internal note with a customer token 403."""
     with refusals():
         outcome, ticket = await mail.add_message(
             caller,

@@ -29,7 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from helpdesk_events import ActorKind, EventEnvelope
+from helpdesk_events import ActorKind, EventEnvelope, Visibility
 from helpdesk_platform.auth import Principal, Role
 from ticket_service.domain.errors import DomainError
 from ticket_service.domain.options import TicketOptions
@@ -478,6 +478,13 @@ def require_gateway_staff(who: Principal) -> None:
     require_mail_gateway(who)
     if not who.is_staff:
         raise Forbidden("deliveries and bounces are recorded with the gateway's token")
+
+
+def require_mail_visibility(who: Principal, visibility: Visibility) -> None:
+    """An internal note by mail is staff's only (an agent answering a notification about an
+    internal note); a customer's mail is always public."""
+    if visibility is Visibility.INTERNAL and not who.is_staff:
+        raise Forbidden("only staff write internal notes by mail")
 
 
 def may_write_by_mail(who: Principal, ticket: Ticket, participants: Collection[str]) -> bool:

@@ -152,9 +152,11 @@ class MailApplication:
         request: IdempotencyRequest,
         *,
         by_customer: bool = True,
+        visibility: Visibility = Visibility.PUBLIC,
     ) -> MailOutcome:
         """A reply by mail. Lands on the parent of a merged ticket; to a Closed ticket it opens
-        a follow-up (an auto-reply is only recorded there); to a Solved ticket it reopens it."""
+        a follow-up (an auto-reply is only recorded there); to a Solved ticket it reopens it.
+        ``visibility`` internal: staff's internal note by mail (never a customer's)."""
         stored = await self._idempotency.lookup(request.scope, request.key, request.fingerprint)
         if stored is not None:
             return MailOutcome.of(stored.body)
@@ -175,8 +177,9 @@ class MailApplication:
                 follow_up_of=ticket.id,
             )  # fmt: skip
         return await self._add(
-            ticket, mail, context, request, by_customer=by_customer and not automated
-        )
+            ticket, mail, context, request, by_customer=by_customer and not automated,
+            visibility=visibility,
+        )  # fmt: skip
 
     async def _add(
         self,
@@ -189,6 +192,7 @@ class MailApplication:
         created: bool = False,
         follow_up_of: uuid.UUID | None = None,
         first: EventEnvelope | None = None,
+        visibility: Visibility = Visibility.PUBLIC,
     ) -> MailOutcome:
         """``first``: the new ticket's ``TicketCreated`` (``ticket`` is not appended yet)."""
 
@@ -206,7 +210,7 @@ class MailApplication:
                             body_html=mail.body_html,
                             # An auto-reply is kept as an automated internal note: it never
                             # reopens the ticket and never counts as the customer's answer.
-                            visibility=Visibility.INTERNAL if automated else Visibility.PUBLIC,
+                            visibility=Visibility.INTERNAL if automated else visibility,
                             by_customer=by_customer,
                             attachments=mail.attachments,
                             channel="email",

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from helpdesk_events import Visibility
 from helpdesk_events.mail import EmailBounced, EmailDeliveryRecorded, EmailReceived
 from ticket_service.domain.errors import TicketNotFound
 from ticket_service.domain.ticket import NewTicket, Ticket, plain_text, sanitise_html
@@ -39,6 +40,8 @@ class InboundMail:
     received: EmailReceived
     attachment_ids: Sequence[uuid.UUID] = ()
     participants: tuple[str, ...] = ()
+    #: Internal: an agent's answer to a notification about an internal note (staff only).
+    visibility: Visibility = Visibility.PUBLIC
 
     def request(self, scope: str, key: str) -> IdempotencyRequest:
         # Attachments are uploaded again when a mail is read again (new ids): the mail's
@@ -87,8 +90,9 @@ class MailRequests:
         context: CommandContext,
         key: str,
     ) -> tuple[MailOutcome, Ticket]:
-        """A reply by mail from the ticket's customer, a participant of its thread, or staff;
-        anyone else learns nothing (:class:`TicketNotFound`)."""
+        """A reply by mail from the ticket's customer, a participant of its thread, or staff
+        (whose may be an internal note); anyone else learns nothing (:class:`TicketNotFound`)."""
+        access.require_mail_visibility(who, inbound.visibility)
         ticket = await self._tickets.get_ticket(ticket_id)
         participants = () if who.is_staff else (await self._mail.thread(ticket_id)).participants
         if not access.may_write_by_mail(who, ticket, participants):
@@ -100,6 +104,7 @@ class MailRequests:
             context,
             inbound.request("message", key),
             by_customer=not who.is_staff,
+            visibility=inbound.visibility,
         )
         return outcome, await self._answered(outcome)
 
