@@ -495,3 +495,46 @@ async def test_a_reply_on_kafka_before_the_due_instant_wins_over_the_timer_after
     (met,) = _of_type(events, "SlaMet", metric="first_response")
     assert met.data["within_target"] is True
     second.stop()
+
+
+async def test_a_reply_an_outage_held_back_is_read_before_a_lagging_workers_breach(
+    worker_factory: Callable[..., WorkerProcess],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+) -> None:
+    """Issue #13, a chaos round with Kafka killed: the reply was made before the due instant
+    but reached Kafka only after it (the relay could not send), while the worker was behind
+    on a backlog. The end offset read at the due instant does not cover the reply; the one read
+    when the worker reached it does, so the tick is held up to that second offset and the reply
+    is read first."""
+    app_id = f"sla-gate2-{uuid.uuid4().hex[:8]}"
+    first = worker_factory(app_id)
+    first.start()
+    await first.wait_ready()
+    answered = Ticket(producer)
+    due = datetime.now(UTC) + timedelta(seconds=15)
+    await answered.create("High", due - timedelta(minutes=30))
+    await sla_events(kafka_bootstrap, answered, _has("SlaTargetsSet"))
+    made_at = datetime.now(UTC)  # the agent answers in time; the outage holds it back
+    first.kill()
+    partition = await _partition_of(producer, answered)
+    await _backlog(producer, partition, 10_000)  # behind it at the due instant
+    await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 1)
+
+    second = worker_factory(app_id)
+    second.start()
+    await second.wait_ready()  # due already: the first end offset is read now
+    await _backlog(producer, partition, 5_000)  # read before the reply, after the first offset
+    await answered.emit(
+        MessageAdded(
+            message_id=uuid.uuid4(), visibility=Visibility.PUBLIC, body_html="hi", body_text="hi"
+        ),
+        made_at,
+    )
+    events, _ = await sla_events(
+        kafka_bootstrap, answered, _has("SlaMet", metric="first_response"), max_wait=90
+    )
+    assert _of_type(events, "SlaBreached", metric="first_response") == [], second.log_tail()
+    (met,) = _of_type(events, "SlaMet", metric="first_response")
+    assert met.data["within_target"] is True
+    second.stop()

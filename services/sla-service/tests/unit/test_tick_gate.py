@@ -146,3 +146,50 @@ def test_revoking_everything_and_dropping_pending() -> None:
     assert gate.processed(0) == 5  # what was processed stays known
     gate.advance(0, 9)
     assert gate.release() == []
+
+
+def test_a_first_hold_is_handed_back_for_a_second_once_reached() -> None:
+    """A reply an outage held back reaches Kafka after the first end offset was read: the
+    tick waits for the end offset read when the first was reached."""
+    gate = TickGate()
+    gate.hold([("a", 0), ("b", 0)], {0: 10}, last=False)
+    gate.advance(0, 9)
+    assert gate.recheck() == [] and gate.release() == []
+    gate.advance(0, 10)
+    assert gate.release() == []  # never released on its first hold
+    assert sorted(gate.recheck()) == [("a", 0), ("b", 0)]
+    assert gate.recheck() == [] and len(gate) == 0  # taken off the gate
+    gate.hold([("a", 0), ("b", 0)], {0: 14})  # the reply came at offset 12
+    assert gate.release() == []
+    gate.advance(0, 14)
+    assert sorted(gate.release(), key=lambda t: t.ticket_id) == [
+        Tick("a", 0, 14),
+        Tick("b", 0, 14),
+    ]
+    assert gate.recheck() == []
+
+
+def test_a_second_hold_on_a_partition_already_processed_releases_at_once() -> None:
+    gate = TickGate()
+    gate.advance(1, 30)
+    gate.hold([("a", 1)], {1: 30}, last=False)
+    assert gate.recheck() == [("a", 1)]
+    gate.hold([("a", 1)], {1: 30})
+    assert gate.release() == [Tick("a", 1, 30)]
+
+
+def test_first_and_last_holds_on_one_partition_are_apart() -> None:
+    gate = TickGate()
+    gate.hold([("first", 2)], {2: 5}, last=False)
+    gate.hold([("last", 2)], {2: 5})
+    gate.advance(2, 5)
+    assert gate.release() == [Tick("last", 2, 5)]
+    assert gate.recheck() == [("first", 2)]
+
+
+def test_revoking_drops_first_holds_too() -> None:
+    gate = TickGate()
+    gate.hold([("a", 0)], {0: 3}, last=False)
+    gate.revoke([0])
+    gate.advance(0, 10)
+    assert gate.recheck() == [] and gate.release() == []

@@ -19,9 +19,10 @@
 * Timers never run ahead of their input (issue #13, "breach not due"): a due ticket's tick is
   held by the :class:`~sla_service.service_layer.tick_gate.TickGate` until the agent has
   processed its tickets partition up to the end offset Kafka reported after the due instant,
-  and the agent defers a tick whose offset it has not reached yet (back on the index as due
-  now). After a restart or a flushed backlog, a reply that reached Kafka before the due instant
-  is processed before the breach is decided.
+  then once more up to the end offset read when that was reached (what a lagging worker can
+  know by then, e.g. a reply an outage held back), and the agent defers a tick whose offset
+  it has not reached yet (back on the index as due now). After a restart or a flushed backlog,
+  a reply that reached Kafka before the due instant is processed before the breach is decided.
 * SLA configuration: every replica reads ``helpdesk.sla-policies.v1`` from the start through
   :class:`helpdesk_platform.config_log.ConfigLog` and folds it
   (:func:`~sla_service.domain.policies.fold_policies`); the tracker reads the resulting
@@ -255,14 +256,18 @@ class SlaWorker:
             return
         if self._index_dirty or self._index_stale:
             self._rebuild_index()
+        self._resume_gate()
         due = self.index.pop_due(_now())
-        if due:  # the end offsets now cover every record that was on Kafka at their instant
+        again = self.gate.recheck()  # first holds reached: what arrived meanwhile counts too
+        if due or again:  # the end offsets now cover every record on Kafka at their instant
             try:
-                self.gate.hold(due, await self.faust.end_offsets(p for _, p in due))
+                offsets = await self.faust.end_offsets(p for _, p in [*due, *again])
             except (KafkaError, TimeoutError) as error:
                 log.warning("end offsets not read; due tickets wait", error=repr(error))
                 self._index_stale = True  # they are off the index: read again from the table
                 return
+            self.gate.hold(due, offsets, last=False)
+            self.gate.hold(again, offsets)
         try:
             self._resume_gate()
             await self.faust.send_ticks(self.gate.release())

@@ -15,6 +15,14 @@ to that offset (a tick sent before a crash and read after the restart, with the 
 still coming, is deferred: the ticket goes back on the due index as due now and is held here
 again).
 
+A tick is held twice. The first end offset is read at the due instant; by the time the agent
+has processed up to it, a lagging worker (a loaded machine, a backlog after an outage) may be
+seconds later, and a reply held back by the outage (made before the due instant, on Kafka only
+after it) may have arrived meanwhile: the tick is then held once more, up to the end offset read
+when the first was reached (a chaos round with Kafka killed: a reply on Kafka 7 s before the
+breach went out). Twice, not until nothing new arrives: under steady traffic that could hold a
+breach for ever.
+
 Pure: the worker hands in end offsets, processed offsets and revocations, and sends what
 :meth:`TickGate.release` gives back. Pending ticks are in memory only: a crash rebuilds the due
 index from the table, which derives them again.
@@ -42,8 +50,9 @@ class TickGate:
     def __init__(self) -> None:
         #: Per partition, the offset before which every record has been processed.
         self._processed: dict[int, int] = {}
-        #: Per partition, the held tickets and the offset each waits for.
-        self._pending: dict[int, dict[str, int]] = {}
+        #: Per partition, the held tickets, the offset each waits for and whether that is the
+        #: last hold (False: the first, after which the end offset is read again).
+        self._pending: dict[int, dict[str, tuple[int, bool]]] = {}
 
     def __len__(self) -> int:
         return sum(len(held) for held in self._pending.values())
@@ -73,21 +82,41 @@ class TickGate:
 
     # --- held ticks -----------------------------------------------------------------------------
 
-    def hold(self, due: Iterable[tuple[str, int]], end_offsets: Mapping[int, int]) -> None:
+    def hold(
+        self,
+        due: Iterable[tuple[str, int]],
+        end_offsets: Mapping[int, int],
+        *,
+        last: bool = True,
+    ) -> None:
         """Hold due ``(ticket id, partition)`` pairs until their partition is processed up to
-        ``end_offsets[partition]`` (read after they fell due). A ticket held already waits for
-        the newer offset (end offsets only grow)."""
+        ``end_offsets[partition]`` (read after they fell due); ``last=False`` for the first
+        hold, after which :meth:`recheck` hands them back for a second. A ticket held already
+        waits for the newer offset (end offsets only grow)."""
         for ticket_id, partition in due:
-            self._pending.setdefault(partition, {})[ticket_id] = end_offsets[partition]
+            self._pending.setdefault(partition, {})[ticket_id] = (end_offsets[partition], last)
+
+    def recheck(self) -> list[tuple[str, int]]:
+        """The first holds whose partition is processed far enough, taken off the gate: the
+        worker reads the end offsets again and holds them a last time."""
+        return [(tick.ticket_id, tick.partition) for tick in self._take(last=False)]
 
     def release(self) -> list[Tick]:
-        """The held ticks whose partition is processed far enough, taken off the gate."""
+        """The ticks on their last hold whose partition is processed far enough, taken off the
+        gate."""
+        return self._take(last=True)
+
+    def _take(self, *, last: bool) -> list[Tick]:
         ready: list[Tick] = []
         for partition, held in list(self._pending.items()):
             done = self._processed.get(partition)
             if done is None:
                 continue
-            go = [(ticket_id, offset) for ticket_id, offset in held.items() if offset <= done]
+            go = [
+                (ticket_id, offset)
+                for ticket_id, (offset, final) in held.items()
+                if offset <= done and final is last
+            ]
             for ticket_id, offset in go:
                 del held[ticket_id]
                 ready.append(Tick(ticket_id, partition, offset))
