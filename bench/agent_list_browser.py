@@ -367,13 +367,24 @@ def report_sign_ins(name: str, runs: list[SignIn], load: str) -> None:
     print(line(name, [r.total for r in runs], load, parts), flush=True)
 
 
-def report_changes(name: str, changes: list[Change], load: str) -> None:
-    parts = p50s(
+def change_parts(changes: list[Change]) -> str:
+    return p50s(
         react=[c.until_request for c in changes],
         list=[c.request for c in changes],
         paint=[c.after_response for c in changes],
     )
-    print(line(name, [c.total for c in changes], load, parts), flush=True)
+
+
+def report_changes(name: str, changes: list[Change], load: str) -> None:
+    print(line(name, [c.total for c in changes], load, change_parts(changes)), flush=True)
+    # View switches apart from the selects' changes: a view mounts a page of other tickets,
+    # a select often keeps most rows of the page it narrows (issue #17's slowest changes).
+    for kind, of in (
+        ("view switches", [c for c in changes if c.control == "view"]),
+        ("select changes", [c for c in changes if c.control != "view"]),
+    ):
+        if of:
+            print(line(f"{name}: {kind}", [c.total for c in of], load, change_parts(of)))
     for control in CONTROLS:
         of = [c for c in changes if c.control == control]
         if of:

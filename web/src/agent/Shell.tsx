@@ -31,9 +31,18 @@ function viewSearch(view: string): string {
   return view === "list" ? "" : `?v=${encodeURIComponent(view)}`;
 }
 
-function ViewLink({ view, label, current }: { view: string; label: string; current: string }) {
+/** One view link. Memoized on `active`: a view switch renders the two links whose state
+ *  changed, not all of them (each is a NavLink: a button, its sections, its styles). */
+const ViewLink = memo(function ViewLink({
+  view,
+  label,
+  active,
+}: {
+  view: string;
+  label: string;
+  active: boolean;
+}) {
   const queryClient = useQueryClient();
-  const active = current === view;
   return (
     <NavLink
       component={Link}
@@ -46,7 +55,7 @@ function ViewLink({ view, label, current }: { view: string; label: string; curre
       aria-current={active ? "page" : undefined}
     />
   );
-}
+});
 
 /** The view links: rendered again when the current view changes, not on a filter change. */
 const ViewLinks = memo(function ViewLinks({ current }: { current: string }) {
@@ -60,14 +69,14 @@ const ViewLinks = memo(function ViewLinks({ current }: { current: string }) {
   return (
     <nav aria-label={t("nav.views")}>
       {FIXED_VIEWS.filter((view) => view !== "mine" || me.data).map((view) => (
-        <ViewLink key={view} view={view} label={t(`views.${view}`)} current={current} />
+        <ViewLink key={view} view={view} label={t(`views.${view}`)} active={current === view} />
       ))}
       {myTeams.map((team) => (
         <ViewLink
           key={team.id}
           view={`team:${team.id}`}
           label={t("views.team", { name: team.name })}
-          current={current}
+          active={current === `team:${team.id}`}
         />
       ))}
       <Text size="xs" fw={700} c="dimmed" tt="uppercase" mt="md" mb={4} px="sm" component="h2">
@@ -78,7 +87,7 @@ const ViewLinks = memo(function ViewLinks({ current }: { current: string }) {
           key={status.name}
           view={`status:${status.name}`}
           label={t(`status.${status.name}`, { defaultValue: status.name })}
-          current={current}
+          active={current === `status:${status.name}`}
         />
       ))}
     </nav>

@@ -1,34 +1,54 @@
-import { Badge, Group, Text, Tooltip } from "@mantine/core";
-import { useTranslation } from "react-i18next";
-import { formatDateTime, formatRelative, useTimeZone } from "../shared/i18n/timezone";
+import type { TFunction } from "i18next";
+import { formatDateTime, formatRelative } from "../shared/i18n/timezone";
 import { WHOLE } from "./badges";
+import { HoverTooltip, PlainBadge, PlainGroup } from "./listCells";
 import { useNow } from "./useNow";
 
-/** The SLA due time as a live countdown, with a breached mark. */
-export function SlaDue({ due, breached }: { due: string | null; breached: boolean }) {
-  const { t, i18n } = useTranslation();
-  const zone = useTimeZone();
+const GAP = "calc(0.375rem * var(--mantine-scale))";
+// As `<Text size="sm">` draws it.
+const SMALL = {
+  fontSize: "var(--mantine-font-size-sm)",
+  lineHeight: "var(--mantine-line-height-sm)",
+} as const;
+const DIMMED = { ...SMALL, color: "var(--mantine-color-dimmed)" } as const;
+const OVERDUE = { ...SMALL, color: "var(--mantine-color-red-9)", fontWeight: 600 } as const;
+
+/**
+ * The SLA due time as a live countdown, with a breached mark; the full date on hover. One per
+ * row of the list: plain elements (`listCells.tsx`), the language, zone and translations from
+ * the list, the tooltip set up on the first hover.
+ */
+export function SlaDue({
+  due,
+  breached,
+  language,
+  zone,
+  t,
+}: {
+  due: string | null;
+  breached: boolean;
+  language: string;
+  zone: string;
+  t: TFunction;
+}) {
   const now = useNow();
-  const language = i18n.resolvedLanguage ?? "en";
   const overdue = due !== null && new Date(due).getTime() < now;
   return (
-    <Group gap={6} wrap="nowrap">
+    <PlainGroup gap={GAP} wrap="nowrap">
       {due ? (
-        <Tooltip label={formatDateTime(due, language, zone)}>
-          <Text size="sm" c={overdue ? "red.9" : undefined} fw={overdue ? 600 : undefined}>
+        <HoverTooltip label={formatDateTime(due, language, zone)}>
+          <span style={overdue ? OVERDUE : SMALL}>
             <time dateTime={due}>{formatRelative(due, language, now)}</time>
-          </Text>
-        </Tooltip>
+          </span>
+        </HoverTooltip>
       ) : (
-        <Text size="sm" c="dimmed">
-          {t("sla.none")}
-        </Text>
+        <span style={DIMMED}>{t("sla.none")}</span>
       )}
       {breached && (
-        <Badge color="red.9" variant="filled" size="sm" style={WHOLE}>
+        <PlainBadge color="red.9" variant="filled" size="sm" style={WHOLE}>
           {t("sla.breached")}
-        </Badge>
+        </PlainBadge>
       )}
-    </Group>
+    </PlainGroup>
   );
 }

@@ -1,7 +1,5 @@
 import {
   Alert,
-  Anchor,
-  Badge,
   Checkbox,
   Group,
   Pagination,
@@ -19,7 +17,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { TFunction } from "i18next";
 import { memo, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useSearchParams } from "react-router";
+import { useHref, useNavigate, useSearchParams } from "react-router";
 import { type TicketSummary } from "../shared/api/client";
 import { formatDateTime, useTimeZone } from "../shared/i18n/timezone";
 import { useStableCallback } from "../shared/useStableCallback";
@@ -36,12 +34,16 @@ import {
   withChanges,
   type Filter,
 } from "./listQuery";
+import { PlainAnchor, PlainBadge, PlainCheckbox, PlainGroup, PlainTd, PlainTr } from "./listCells";
 import { SlaDue } from "./SlaDue";
-import { StatusBadge, PriorityBadge } from "./badges";
+import { priorityColor, statusColor, WHOLE } from "./badges";
 import { SORTS } from "./views";
 
 // Badges, countdowns and dates keep their width; the subject wraps instead.
 const NOWRAP = { whiteSpace: "nowrap" } as const;
+// A row's tags: under the subject, as `<Group gap={4} mt={2}>` placed them.
+const TAG_GAP = "calc(0.25rem * var(--mantine-scale))";
+const TAGS_BELOW = { marginTop: "calc(0.125rem * var(--mantine-scale))" } as const;
 
 const NO_ROWS: ReadonlyMap<string, Selected> = new Map();
 
@@ -65,71 +67,86 @@ const FilterSelect = memo(function FilterSelect({
 /**
  * One ticket of the list. Memoized: while the next page loads the previous one stays on
  * screen unchanged (its rows are not rendered again), and a selection renders only its row.
+ * Drawn with plain elements in Mantine's classes (`listCells.tsx`): a view switch mounts 25
+ * new rows at once.
  */
 const TicketRow = memo(function TicketRow({
   ticket,
   checked,
   onPick,
+  onOpen,
+  ticketHref,
   team,
   assignee,
   language,
   zone,
+  t,
   tt,
 }: {
   ticket: TicketSummary;
   checked: boolean;
   onPick: Pick;
+  onOpen: (ticketId: string) => void;
+  ticketHref: string;
   team: string;
   assignee: string;
   language: string;
   zone: string;
+  t: TFunction;
   tt: TFunction;
 }) {
   return (
-    <Table.Tr data-testid="ticket-row">
-      <Table.Td>
-        <Checkbox
-          aria-label={tt("bulk.selectRow", { number: ticket.number, subject: ticket.subject })}
+    <PlainTr data-testid="ticket-row">
+      <PlainTd>
+        <PlainCheckbox
+          label={tt("bulk.selectRow", { number: ticket.number, subject: ticket.subject })}
           checked={checked}
           onChange={(event) => onPick([ticket], event.currentTarget.checked)}
         />
-      </Table.Td>
-      <Table.Td>{ticket.number}</Table.Td>
-      <Table.Td>
-        <Anchor component={Link} to={`/tickets/${ticket.id}`} fw={500}>
+      </PlainTd>
+      <PlainTd>{ticket.number}</PlainTd>
+      <PlainTd>
+        <PlainAnchor href={`${ticketHref}/${ticket.id}`} onOpen={() => onOpen(ticket.id)}>
           {ticket.subject}
-        </Anchor>
+        </PlainAnchor>
         {ticket.tags.length > 0 && (
-          <Group gap={4} mt={2}>
+          <PlainGroup gap={TAG_GAP} wrap="wrap" style={TAGS_BELOW}>
             {ticket.tags.map((name) => (
-              <Badge key={name} size="xs" variant="outline" color="gray.8">
+              <PlainBadge key={name} size="xs" variant="outline" color="gray.8">
                 {name}
-              </Badge>
+              </PlainBadge>
             ))}
-          </Group>
+          </PlainGroup>
         )}
-      </Table.Td>
-      <Table.Td>{ticket.requester_email ?? "—"}</Table.Td>
-      <Table.Td style={NOWRAP}>
-        <StatusBadge status={ticket.status} category={ticket.status_category} />
-      </Table.Td>
-      <Table.Td style={NOWRAP}>
-        <PriorityBadge priority={ticket.priority} />
-      </Table.Td>
-      <Table.Td>{team}</Table.Td>
-      <Table.Td>{assignee}</Table.Td>
-      <Table.Td style={NOWRAP}>
+      </PlainTd>
+      <PlainTd>{ticket.requester_email ?? "—"}</PlainTd>
+      <PlainTd style={NOWRAP}>
+        <PlainBadge color={statusColor(ticket.status_category)} variant="filled" style={WHOLE}>
+          {t(`status.${ticket.status}`, { defaultValue: ticket.status })}
+        </PlainBadge>
+      </PlainTd>
+      <PlainTd style={NOWRAP}>
+        <PlainBadge color={priorityColor(ticket.priority)} variant="dot" style={WHOLE}>
+          {t(`priority.${ticket.priority}`, { defaultValue: ticket.priority })}
+        </PlainBadge>
+      </PlainTd>
+      <PlainTd>{team}</PlainTd>
+      <PlainTd>{assignee}</PlainTd>
+      <PlainTd style={NOWRAP}>
         <SlaDue
           due={ticket.resolution_due ?? ticket.first_response_due}
           breached={ticket.sla_breached}
+          language={language}
+          zone={zone}
+          t={t}
         />
-      </Table.Td>
-      <Table.Td style={NOWRAP}>
+      </PlainTd>
+      <PlainTd style={NOWRAP}>
         <time dateTime={ticket.updated_at}>
           {formatDateTime(ticket.updated_at, language, zone)}
         </time>
-      </Table.Td>
-    </Table.Tr>
+      </PlainTd>
+    </PlainTr>
   );
 });
 
@@ -169,6 +186,11 @@ export function TicketList() {
     });
   });
 
+  // A ticket's page: its link's address, and the app's navigation on a plain click.
+  const navigate = useNavigate();
+  const ticketHref = useHref("/tickets");
+  const open = useStableCallback((ticketId: string) => void navigate(`/tickets/${ticketId}`));
+
   const tickets = useQuery(ticketsQuery(query));
   // Busy while fetching, and from a change's click until the list renders what it asked for
   // (the rows on screen until then answer the previous filters).
@@ -203,6 +225,7 @@ export function TicketList() {
   }, [debouncedTag]);
 
   const language = i18n.resolvedLanguage ?? "en";
+  const unassigned = t("filters.unassigned");
   const title = view.startsWith("status:")
     ? t("views.status", {
         name: t(`status.${view.slice(7)}`, { defaultValue: view.slice(7) }),
@@ -390,10 +413,13 @@ export function TicketList() {
                 ticket={ticket}
                 checked={picked.has(ticket.id)}
                 onPick={pick}
+                onOpen={open}
+                ticketHref={ticketHref}
                 team={nameOf(teams.data, ticket.team_id) ?? "—"}
-                assignee={nameOf(agents.data, ticket.assignee_id) ?? t("filters.unassigned")}
+                assignee={nameOf(agents.data, ticket.assignee_id) ?? unassigned}
                 language={language}
                 zone={zone}
+                t={t}
                 tt={tt}
               />
             ))}

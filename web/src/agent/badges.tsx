@@ -21,10 +21,20 @@ const PRIORITY_COLORS: Record<string, string> = {
 /** Badges show their whole text (Mantine's would shrink to "NE…" in a narrow table cell). */
 export const WHOLE = { minWidth: "max-content" } as const;
 
+/** A status category's badge color. */
+export function statusColor(category: string): string {
+  return CATEGORY_COLORS[category] ?? "gray.8";
+}
+
+/** A priority's badge color. */
+export function priorityColor(priority: string): string {
+  return PRIORITY_COLORS[priority] ?? "gray.8";
+}
+
 export function StatusBadge({ status, category }: { status: string; category: string }) {
   const { t } = useTranslation();
   return (
-    <Badge color={CATEGORY_COLORS[category] ?? "gray.8"} variant="filled" style={WHOLE}>
+    <Badge color={statusColor(category)} variant="filled" style={WHOLE}>
       {t(`status.${status}`, { defaultValue: status })}
     </Badge>
   );
@@ -33,7 +43,7 @@ export function StatusBadge({ status, category }: { status: string; category: st
 export function PriorityBadge({ priority }: { priority: string }) {
   const { t } = useTranslation();
   return (
-    <Badge color={PRIORITY_COLORS[priority] ?? "gray.8"} variant="dot" style={WHOLE}>
+    <Badge color={priorityColor(priority)} variant="dot" style={WHOLE}>
       {t(`priority.${priority}`, { defaultValue: priority })}
     </Badge>
   );
