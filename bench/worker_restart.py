@@ -162,8 +162,8 @@ async def main() -> None:
     parser.add_argument(
         "--static",
         action="store_true",
-        help="as a Kafka static member (HELPDESK_SLA_GROUP_INSTANCE_ID; off by default, as "
-        "deployed: without it a restart after kill -9 waits out the session timeout)",
+        help="as a Kafka static member (HELPDESK_SLA_GROUP_INSTANCE_ID, as deployed: the pod's "
+        "name); without it a restart after kill -9 waits out the session timeout",
     )
     args = parser.parse_args()
     print(describe())

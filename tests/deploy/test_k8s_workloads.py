@@ -7,6 +7,7 @@ Shared loading and parsing helpers: :mod:`tests.deploy.manifests`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,15 @@ def test_workload_environment_is_what_the_service_reads(monkeypatch: pytest.Monk
     assert checked == len(TICKET_WORKLOADS)
 
 
+def env_value(var: dict[str, Any], workload: dict[str, Any]) -> str:
+    """A container variable's value; the pod's name (``valueFrom.fieldRef``) as the first pod of
+    the StatefulSet has it."""
+    if "value" in var:
+        return str(var["value"])
+    assert var["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", var
+    return f"{workload['metadata']['name']}-0"
+
+
 def test_sla_workload_environment_is_what_the_worker_reads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -116,8 +126,10 @@ def test_sla_workload_environment_is_what_the_worker_reads(
     env: dict[str, str] = {}
     for var in container.get("env", []):
         assert var["name"].upper() in sla_env_names(), f"{var['name']} is not an SLA setting"
-        env[var["name"]] = var["value"]
+        env[var["name"]] = env_value(var, deployment)
     settings = sla_settings_from(monkeypatch, {**dockerfile_env(SLA), **env})
+    # Static membership: each pod is its own stable member (issue #13).
+    assert settings.group_instance_id == f"{deployment['metadata']['name']}-0"
     assert settings.kafka_bootstrap == kafka_bootstrap
     assert settings.http_host == "0.0.0.0"
     assert settings.http_port == SLA_HTTP_PORT
@@ -174,8 +186,9 @@ def test_assignment_workload_environment_is_what_the_worker_reads(
     env: dict[str, str] = {}
     for var in container.get("env", []):
         assert var["name"].upper() in assignment_env_names(), f"{var['name']} is not a setting"
-        env[var["name"]] = var["value"]
+        env[var["name"]] = env_value(var, deployment)
     settings = assignment_settings_from(monkeypatch, {**dockerfile_env(ASSIGNMENT), **env})
+    assert settings.group_instance_id == f"{deployment['metadata']['name']}-0"
     assert settings.kafka_bootstrap == (
         f"{kafka_cluster()['metadata']['name']}-kafka-bootstrap:{plain_listener()['port']}"
     )

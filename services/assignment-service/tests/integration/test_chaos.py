@@ -22,6 +22,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from helpdesk_devstack.kafka_events import publish
 from helpdesk_devstack.procs import free_port
@@ -35,7 +38,7 @@ from helpdesk_events import (
     decode_envelope,
 )
 from helpdesk_events.directory import AgentInvited, AgentRole, TeamCreated, TeamMemberAdded
-from helpdesk_events.topics import DIRECTORY, TICKET_COMMANDS, TICKETS
+from helpdesk_events.topics import ASSIGNMENT, DIRECTORY, TICKET_COMMANDS, TICKETS
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +60,7 @@ def start_worker(
     started: list[WorkerProcess] = []
     app_id = f"assignment-chaos-{uuid.uuid4().hex[:8]}"
 
-    def start(crash_at: str | None = None) -> WorkerProcess:
+    def start(crash_at: str | None = None, instance_id: str | None = None) -> WorkerProcess:
         env = {
             **os.environ,
             "HELPDESK_KAFKA_BOOTSTRAP": kafka_bootstrap,
@@ -70,6 +73,10 @@ def start_worker(
         }
         if crash_at:
             env["HELPDESK_ASSIGNMENT_CRASH_AT"] = crash_at
+        if instance_id:
+            # Restarted long before its session ends: it rejoins without a rebalance.
+            env["HELPDESK_ASSIGNMENT_GROUP_INSTANCE_ID"] = instance_id
+            env["HELPDESK_ASSIGNMENT_SESSION_TIMEOUT"] = "45"
         process = WorkerProcess("assignment_service", env, tmp_path / f"{app_id}.log", port)
         process.start()
         started.append(process)
@@ -149,6 +156,7 @@ async def decisions(
     return mine(records)
 
 
+@pytest.mark.parametrize("membership", ["dynamic", "static"])
 @pytest.mark.parametrize(
     "crash_at",
     [
@@ -164,10 +172,14 @@ async def test_a_crash_at_any_point_of_a_stage_loses_no_assignment(
     producer: AIOKafkaProducer,
     kafka_bootstrap: str,
     crash_at: str,
+    membership: str,
 ) -> None:
+    # A static member (the same instance id in both incarnations) is restarted well within its
+    # session timeout: Kafka gives it its previous assignment back without a rebalance.
+    instance_id = "assignment-0" if membership == "static" else None
     start = await end_offsets(kafka_bootstrap, TICKET_COMMANDS)
     team_id = await make_team(producer, 3)
-    first = start_worker(crash_at)
+    first = start_worker(crash_at, instance_id)
     # The worker may reach the crash point while it catches up with the earlier tests' tickets
     # (a new consumer group reads the shared topic from the start), before /readyz was polled:
     # then the restarted worker decides every ticket below, which is checked all the same.
@@ -175,6 +187,8 @@ async def test_a_crash_at_any_point_of_a_stage_loses_no_assignment(
         await first.wait_ready()
     except AssertionError:
         assert first.proc is not None and first.proc.poll() == 137, first.log_tail()
+    burst_start = await end_offsets(kafka_bootstrap, TICKETS)
+    blocked_start = await end_offsets(kafka_bootstrap, ASSIGNMENT)
     tickets: list[uuid.UUID] = []
     for _ in range(BURST):  # a steady 50 tickets/s
         tickets.append(await create_ticket(producer, team_id))
@@ -185,14 +199,60 @@ async def test_a_crash_at_any_point_of_a_stage_loses_no_assignment(
         await asyncio.sleep(0.1)
     assert first.proc is not None and first.proc.returncode == 137, first.log_tail()
 
-    second = start_worker()
+    second = start_worker(instance_id=instance_id)
     await second.wait_ready()
     wanted = set(tickets)
     found = await decisions(kafka_bootstrap, wanted, lambda d: set(d) >= wanted, start)
     missing = wanted - set(found)
-    assert not missing, f"{len(missing)} tickets never decided\n{second.log_tail()}"
+    if missing:
+        where = await _where_missing(kafka_bootstrap, second, missing, burst_start, blocked_start)
+        raise AssertionError(f"{len(missing)} tickets never decided; {where}\n{second.log_tail()}")
     twice = {ticket: ids for ticket, ids in found.items() if len(ids) != 1}
     assert not twice, f"tickets with two different decisions: {twice}"
+
+
+async def _where_missing(
+    bootstrap: str,
+    worker: WorkerProcess,
+    missing: set[uuid.UUID],
+    burst_start: dict[Any, int],
+    blocked_start: dict[TopicPartition, int],
+) -> str:
+    """Where the undecided tickets are: per tickets partition, how many, where the burst began
+    and where the worker's group has committed to - past the burst's start means records
+    committed unprocessed, at or before it means never read (a stalled partition) - and why the
+    team stage held back those it has seen (``AssignmentBlocked``)."""
+    events = await read_topic(
+        bootstrap, ASSIGNMENT, lambda records: False, max_wait=5, start=blocked_start
+    )
+    blocked = Counter(
+        str(envelope.data.get("reason"))
+        for envelope in (decode_envelope(record.value) for record in events if record.value)
+        if envelope.event_type == "AssignmentBlocked" and envelope.stream_id in missing
+    )
+    partitions = sorted(tp.partition for tp in burst_start)
+    partition_of = DefaultPartitioner()
+    count = Counter(
+        partition_of(str(ticket).encode(), partitions, partitions) for ticket in missing
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(worker.env["HELPDESK_ASSIGNMENT_APP_ID"])
+    except KafkaError as error:  # no commit anywhere yet: no group coordinator to ask
+        offsets = {}
+        unread = f"committed offsets not read: {error!r}; "
+    else:
+        unread = ""
+    finally:
+        await admin.close()
+    committed = {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == TICKETS}
+    begun = {tp.partition: offset for tp, offset in burst_start.items()}
+    where = ", ".join(
+        f"partition {p}: {n} missing, burst from {begun.get(p)}, committed {committed.get(p)}"
+        for p, n in sorted(count.items())
+    )
+    return f"{unread}{where}; blocked: {dict(blocked)}"
 
 
 async def test_a_decision_that_can_no_longer_apply_is_made_again(

@@ -51,7 +51,7 @@ Changelog partitions are left as Faust reads them (compacted: gaps are normal th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -92,6 +92,13 @@ def _sought_back(consumer: Any) -> dict[Any, int]:
     return retried
 
 
+def _report(
+    method: Callable[..., Any], message: str, tp: Any, offset: int, expected: int | None
+) -> None:
+    """Log a record of a source partition that is not delivered as it came (issue #13)."""
+    method(message, topic=tp.topic, partition=tp.partition, offset=offset, expected=expected)
+
+
 def install() -> None:
     """Patch Faust's consumer (idempotent); call before the Faust app starts. Installs
     :mod:`helpdesk_platform.faust_seek` too, which gives uncommitted partitions their start."""
@@ -128,6 +135,7 @@ def install() -> None:
     async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109
         nexts, retried = next_offsets(self), _sought_back(self)
         dropped: set[Any] = set()
+        passed_over: set[Any] = set()
         async for tp, message in original_getmany(self, timeout):
             if tp in dropped:
                 continue
@@ -139,25 +147,29 @@ def install() -> None:
             if expected is None:
                 # Not sought since its assignment: the seek at the end of the recovery reads
                 # it again from the committed offset.
+                _report(log.info, "records of a partition not sought yet; left for the seek",
+                        tp, offset, None)  # fmt: skip
                 dropped.add(tp)
                 continue
             if offset < expected:
+                if tp not in passed_over:
+                    passed_over.add(tp)
+                    _report(log.info, "records before the next offset passed over",
+                            tp, offset, expected)  # fmt: skip
                 continue  # read before a seek back
             if offset > expected and retried.get(tp) != expected:
                 dropped.add(tp)
                 retried[tp] = expected
-                log.warning(
-                    "records taken but not delivered; seeking back",
-                    topic=tp.topic,
-                    partition=tp.partition,
-                    expected=expected,
-                    offset=offset,
-                )
+                _report(log.warning, "records taken but not delivered; seeking back",
+                        tp, offset, expected)  # fmt: skip
                 try:
                     await self.seek_wait({tp: expected})
                 except Exception as error:  # revoked meanwhile: the next assignment seeks it
                     log.info("seek back failed", topic=tp.topic, error=repr(error))
                 continue
+            if offset > expected:
+                _report(log.warning, "a jump past the next offset again after a seek back: "
+                        "the offsets in between count as a gap", tp, offset, expected)  # fmt: skip
             retried.pop(tp, None)
             nexts[tp] = offset + 1
             # Faust's read offset as if the record before it was the last one read: no stale

@@ -46,11 +46,16 @@ async def seek_to_committed_or_beginning(
     committed: Mapping[TopicPartition, int | None] = await consumer.seek_to_committed()
     uncommitted = [tp for tp, offset in committed.items() if offset is None or offset <= 0]
     if uncommitted:
-        await consumer.seek_to_beginning(*uncommitted)
+        # The beginning is asked of Kafka and sought to, not read back with ``position()`` after
+        # ``seek_to_beginning``: Faust's fetcher calls ``getmany`` on the same consumer meanwhile,
+        # and a fetch it took between the reset and that read would have moved the position on -
+        # the records before it would then count as read and never be delivered.
+        beginnings = await consumer.beginning_offsets(uncommitted)
+        for tp in uncommitted:
+            consumer.seek(tp, beginnings[tp])
         log.debug("seeked uncommitted partitions to the beginning", partitions=len(uncommitted))
         if starts is not None:
-            for tp in uncommitted:
-                starts[tp] = await consumer.position(tp)
+            starts.update({tp: beginnings[tp] for tp in uncommitted})
     return committed
 
 
@@ -68,11 +73,15 @@ def install() -> None:
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
     async def seek_to_committed(self: Any) -> Mapping[TopicPartition, int | None]:
+        # Filled aside and swapped in at once: a seek that runs while another is under way must
+        # not find the starts half cleared (its partitions would be left without a start).
+        found: dict[TopicPartition, int] = {}
+        result: Mapping[TopicPartition, int | None] = await self.call_thread(
+            seek_to_committed_or_beginning, self._ensure_consumer(), found
+        )
         starts = start_positions(self)
         starts.clear()
-        result: Mapping[TopicPartition, int | None] = await self.call_thread(
-            seek_to_committed_or_beginning, self._ensure_consumer(), starts
-        )
+        starts.update(found)
         return result
 
     AIOKafkaConsumerThread.seek_to_committed = seek_to_committed  # type: ignore[method-assign,assignment]
