@@ -20,11 +20,12 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.partitioner import DefaultPartitioner
 
 from helpdesk_devstack.procs import free_port
 from helpdesk_devstack.tokens import mint_token
-from helpdesk_devstack.topic_reader import read_topic, topic_partitions
+from helpdesk_devstack.topic_reader import end_offsets, read_topic, topic_partitions
 from helpdesk_devstack.worker_process import WorkerProcess
 from helpdesk_events import (
     Actor,
@@ -81,6 +82,22 @@ def worker_process(
     return WorkerProcess(
         "sla_service", env, data_dir / f"worker-{app_id}-{time.monotonic_ns()}.log", port
     )
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def backlogs_dropped_afterwards(kafka_bootstrap: str) -> AsyncIterator[None]:
+    """The backlog tests leave tens of thousands of records on the session's tickets topic;
+    every later test that starts a service reading it from the start (the notification and
+    mail stacks) would wade through them first. Everything on it is deleted after this module
+    (no later test reads what an earlier module wrote)."""
+    yield
+    ends = await end_offsets(kafka_bootstrap, TICKETS)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_records({tp: RecordsToDelete(end) for tp, end in ends.items() if end})
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="module")
@@ -523,9 +540,12 @@ async def test_a_reply_an_outage_held_back_is_read_before_a_lagging_workers_brea
     but reached Kafka only after it (the relay could not send), while the worker was behind
     on a backlog. The end offset read at the due instant does not cover the reply; the one read
     when the worker reached it does, so the tick is held up to that second offset and the reply
-    is read first."""
+    is read first. The worker lags on demand (a pause after each batch of 500 events: 3,000
+    records ahead of the first offset take it >= 1.8 s, 1,500 between that and the reply
+    >= 0.9 s, more than a tick's round trip), so the order does not depend on the machine."""
     app_id = f"sla-gate2-{uuid.uuid4().hex[:8]}"
-    first = worker_factory(app_id)
+    lagging = {"HELPDESK_SLA_TEST_BATCH_PAUSE": "0.3"}
+    first = worker_factory(app_id, **lagging)
     first.start()
     await first.wait_ready()
     answered = Ticket(producer)
@@ -535,13 +555,13 @@ async def test_a_reply_an_outage_held_back_is_read_before_a_lagging_workers_brea
     made_at = datetime.now(UTC)  # the agent answers in time; the outage holds it back
     first.kill()
     partition = await _partition_of(producer, answered)
-    await _backlog(producer, partition, 10_000)  # behind it at the due instant
+    await _backlog(producer, partition, 3_000)  # behind it at the due instant
     await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 1)
 
-    second = worker_factory(app_id)
+    second = worker_factory(app_id, **lagging)
     second.start()
     await second.wait_ready()  # due already: the first end offset is read now
-    await _backlog(producer, partition, 5_000)  # read before the reply, after the first offset
+    await _backlog(producer, partition, 1_500)  # read before the reply, after the first offset
     await answered.emit(
         MessageAdded(
             message_id=uuid.uuid4(), visibility=Visibility.PUBLIC, body_html="hi", body_text="hi"
