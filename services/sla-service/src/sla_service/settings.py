@@ -102,13 +102,6 @@ class SlaSettings(BaseSettings):
     timer_interval: float = Field(
         default=0.2, gt=0, le=5, description="seconds between looks at the due index"
     )
-    test_batch_pause: float = Field(
-        default=0.0,
-        ge=0,
-        le=5,
-        description="tests only: seconds the worker pauses after each batch of events, to make it"
-        " lag behind its input on demand (0: never)",
-    )
     session_timeout: float = Field(
         default=30.0, ge=6, description="seconds before Kafka gives a dead worker's partitions away"
     )

@@ -194,8 +194,6 @@ class SlaWorker:
                     due_at=envelope.data.get("due_at"),
                     event_id=str(envelope.event_id),
                 )
-            if self.settings.test_batch_pause:  # a test's lagging worker; never in production
-                await asyncio.sleep(self.settings.test_batch_pause)
 
     # --- timers ---------------------------------------------------------------------------------
 
