@@ -44,8 +44,8 @@ from .test_mail_gateway import (
     wait_messages,
 )
 
-# Opt-in (HELPDESK_MAIL_REPLY_E2E=1) until a cause is found: both tests pass alone and after
-# the SLA worker tests (5 runs, 2026-12-07), but inside the whole `make test` run the agent's
+# Opt-in (HELPDESK_MAIL_REPLY_E2E=1) until a cause is found: both tests passed alone and after
+# the SLA worker tests (3 runs, 2026-12-07), but inside the whole `make test` run the agent's
 # notification mail did not reach GreenMail within 60 s (twice in two fresh-clone runs). The
 # rules they cover are unit-tested (shared/platform/tests/test_mail_reply.py, the gateway's
 # test_notification_replies.py, the notification service's test_replies.py).
