@@ -18,7 +18,6 @@ import {
   Text,
   TextInput,
 } from "@mantine/core";
-import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { useAgents, useTeams } from "../data";
@@ -27,7 +26,7 @@ import { AgentCapacity } from "./AgentCapacity";
 import { WEEKDAYS } from "./CalendarFields";
 import { noContent } from "./common";
 import { ConditionField, ExpressionField } from "./ConditionField";
-import { RuleEditorForm, useDraftCheck } from "./editing";
+import { RuleEditorForm, useRuleDraft } from "./editing";
 import { ItemsEditor, type Editing } from "./ItemsEditor";
 import { useVersionedChange, useVersionedRead, type VersionedResource } from "./versioned";
 
@@ -89,44 +88,35 @@ function RuleForm({ draft: initial, isNew, onDone }: Editing<Rule>) {
   const { t } = useTranslation();
   const teams = useTeams();
   const agents = useAgents();
-  const [rule, setRule] = useState<Rule>(initial);
-  const set = (change: Partial<Rule>) => setRule({ ...rule, ...change });
+  const { rule, set, checked, form } = useRuleDraft({
+    initial,
+    isNew,
+    onDone,
+    texts: "admin.rules",
+    checkKey: "rule-check",
+    resource: RULES,
+    check: async (ruleId, draft: Rule) =>
+      unwrap<unknown>(
+        await adminApi.POST("/rules/{rule_id}/check", {
+          params: { path: { rule_id: ruleId } },
+          body: draft,
+        }),
+      ) as { warnings: string[] },
+    save: async (ruleId, saved, ifMatch) =>
+      unwrap<unknown>(
+        await adminApi.PUT("/rules/{rule_id}", {
+          params: { path: { rule_id: ruleId }, header: { "If-Match": ifMatch } },
+          body: saved,
+        }),
+      ),
+  });
   const schedule = rule.schedule ?? newRule().schedule;
   const setSchedule = (change: Partial<NonNullable<Rule["schedule"]>>) =>
     schedule && set({ schedule: { ...schedule, ...change } });
-  const check = useDraftCheck("rule-check", rule, async (draft) => {
-    const checkId = draft.rule_id || "draft";
-    return unwrap<unknown>(
-      await adminApi.POST("/rules/{rule_id}/check", {
-        params: { path: { rule_id: checkId } },
-        body: { ...draft, rule_id: checkId },
-      }),
-    ) as { warnings: string[] };
-  });
-  const save = useVersionedChange(RULES, async (saved: Rule, ifMatch: string) =>
-    unwrap<unknown>(
-      await adminApi.PUT("/rules/{rule_id}", {
-        params: { path: { rule_id: saved.rule_id ?? "" }, header: { "If-Match": ifMatch } },
-        body: saved,
-      }),
-    ),
-  );
-  const problem = check.isError ? check.error.message : null;
   const teamChoices = (teams.data ?? []).map((team) => ({ value: team.id, label: team.name }));
   const agentChoices = (agents.data ?? []).map((a) => ({ value: a.id, label: a.name }));
   return (
-    <RuleEditorForm
-      texts="admin.rules"
-      initialName={initial.name}
-      isNew={isNew}
-      rule={rule}
-      onChange={set}
-      problem={problem}
-      saving={save.isPending}
-      error={save.error}
-      onSave={() => save.mutate(rule, { onSuccess: onDone })}
-      onCancel={onDone}
-    >
+    <RuleEditorForm {...form}>
       <ConditionField
         label={t("admin.rules.condition")}
         value={rule.assign_condition ?? ""}
@@ -231,8 +221,8 @@ function RuleForm({ draft: initial, isNew, onDone }: Editing<Rule>) {
         checked={rule.escalate_on_breach}
         onChange={(e) => set({ escalate_on_breach: e.currentTarget.checked })}
       />
-      {!problem &&
-        (check.data?.warnings ?? []).map((w) => (
+      {!form.problem &&
+        (checked.data?.warnings ?? []).map((w) => (
           <Text size="sm" c="orange.9" key={w}>
             {w}
           </Text>

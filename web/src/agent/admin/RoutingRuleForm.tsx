@@ -6,15 +6,14 @@
  * routing version it was decided on (If-Match).
  */
 import { Checkbox, MultiSelect, Select } from "@mantine/core";
-import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../shared/api/client";
 import { useTeams } from "../data";
 import { adminApi, type AdminSchemas } from "./adminApi";
 import { ConditionField } from "./ConditionField";
-import { RuleEditorForm, useDraftCheck } from "./editing";
+import { RuleEditorForm, useRuleDraft } from "./editing";
 import type { Editing } from "./ItemsEditor";
-import { useVersionedChange, type VersionedResource } from "./versioned";
+import { type VersionedResource } from "./versioned";
 
 export type RoutingRule = AdminSchemas["RoutingRule"];
 export const UNASSIGNABLE = ["unassignable"];
@@ -43,40 +42,31 @@ export function newRoutingRule(): RoutingRule {
 export function RoutingRuleForm({ draft: initial, isNew, onDone }: Editing<RoutingRule>) {
   const { t } = useTranslation();
   const teams = useTeams();
-  const [rule, setRule] = useState<RoutingRule>(initial);
-  const set = (change: Partial<RoutingRule>) => setRule({ ...rule, ...change });
-  const check = useDraftCheck("routing-check", rule, async (draft) => {
-    const checkId = draft.rule_id || "draft";
-    return unwrap(
-      await adminApi.POST("/routing/rules/{rule_id}/check", {
-        params: { path: { rule_id: checkId } },
-        body: { ...draft, rule_id: checkId },
-      }),
-    );
+  const { rule, set, form } = useRuleDraft({
+    initial,
+    isNew,
+    onDone,
+    texts: "admin.routing",
+    checkKey: "routing-check",
+    resource: ROUTING,
+    check: async (ruleId, draft: RoutingRule) =>
+      unwrap(
+        await adminApi.POST("/routing/rules/{rule_id}/check", {
+          params: { path: { rule_id: ruleId } },
+          body: draft,
+        }),
+      ),
+    save: async (ruleId, saved, ifMatch) =>
+      unwrap(
+        await adminApi.PUT("/routing/rules/{rule_id}", {
+          params: { path: { rule_id: ruleId }, header: { "If-Match": ifMatch } },
+          body: saved,
+        }),
+      ),
   });
-  const save = useVersionedChange(ROUTING, async (saved: RoutingRule, ifMatch: string) =>
-    unwrap(
-      await adminApi.PUT("/routing/rules/{rule_id}", {
-        params: { path: { rule_id: saved.rule_id ?? "" }, header: { "If-Match": ifMatch } },
-        body: saved,
-      }),
-    ),
-  );
-  const problem = check.isError ? check.error.message : null;
   const teamChoices = (teams.data ?? []).map((team) => ({ value: team.id, label: team.name }));
   return (
-    <RuleEditorForm
-      texts="admin.routing"
-      initialName={initial.name}
-      isNew={isNew}
-      rule={rule}
-      onChange={set}
-      problem={problem}
-      saving={save.isPending}
-      error={save.error}
-      onSave={() => save.mutate(rule, { onSuccess: onDone })}
-      onCancel={onDone}
-    >
+    <RuleEditorForm {...form}>
       <ConditionField
         label={t("admin.routing.condition")}
         value={rule.condition ?? ""}

@@ -13,10 +13,11 @@ import {
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import type { ReactNode, SyntheticEvent } from "react";
+import { useState, type ReactNode, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { SaveResult } from "./common";
 import { DraftProblem } from "./ConditionField";
+import { useVersionedChange, type VersionedResource } from "./versioned";
 
 /** The service's verdict on a draft: asked 400 ms after the last keystroke; the last answer
  * stays shown while the next is asked. A 422 is the query's error (its message). */
@@ -197,6 +198,53 @@ export function RuleEditorForm<R extends RuleIdentityValue>({
       <DraftProblem problem={problem} />
     </EditorForm>
   );
+}
+
+/** A rule form's state (an assignment or routing rule): the draft, the API's ``check`` of it as
+ * the manager types (under the rule's id, or "draft" before it has one) and its ``save`` on the
+ * newest version of ``resource`` this page knows; ``form`` is what {@link RuleEditorForm} takes
+ * besides its children. The two kinds differ only in their typed API paths, passed in. */
+export function useRuleDraft<R extends RuleIdentityValue, C>({
+  initial,
+  isNew,
+  onDone,
+  texts,
+  checkKey,
+  resource,
+  check,
+  save,
+}: {
+  initial: R;
+  isNew: boolean;
+  onDone: () => void;
+  texts: string;
+  checkKey: string;
+  resource: VersionedResource;
+  check: (ruleId: string, draft: R) => Promise<C>;
+  save: (ruleId: string, rule: R, ifMatch: string) => Promise<unknown>;
+}) {
+  const [rule, setRule] = useState<R>(initial);
+  const set = (change: Partial<R>) => setRule({ ...rule, ...change });
+  const checked = useDraftCheck(checkKey, rule, (draft) => {
+    const checkId = draft.rule_id || "draft";
+    return check(checkId, { ...draft, rule_id: checkId });
+  });
+  const saving = useVersionedChange(resource, (saved: R, ifMatch: string) =>
+    save(saved.rule_id ?? "", saved, ifMatch),
+  );
+  const form = {
+    texts,
+    initialName: initial.name,
+    isNew,
+    rule,
+    onChange: set,
+    problem: checked.isError ? checked.error.message : null,
+    saving: saving.isPending,
+    error: saving.error,
+    onSave: () => saving.mutate(rule, { onSuccess: onDone }),
+    onCancel: onDone,
+  };
+  return { rule, set, checked, form };
 }
 
 /** The form of a named item (a holiday list, a calendar): its id (fixed once saved) and name,

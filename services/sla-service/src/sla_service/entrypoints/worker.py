@@ -256,7 +256,7 @@ class SlaWorker:
             return
         if self._index_dirty or self._index_stale:
             self._rebuild_index()
-        self._resume_gate()
+        self._resume_gate()  # before recheck(): a hold the group has passed since is reached
         due = self.index.pop_due(_now())
         again = self.gate.recheck()  # first holds reached: what arrived meanwhile counts too
         if due or again:  # the end offsets now cover every record on Kafka at their instant
@@ -269,7 +269,7 @@ class SlaWorker:
             self.gate.hold(due, offsets, last=False)
             self.gate.hold(again, offsets)
         try:
-            self._resume_gate()
+            self._resume_gate()  # again: the end-offset read above awaited, the group went on
             await self.faust.send_ticks(self.gate.release())
         except BaseException:
             # Ticks that did not reach Kafka are off the index: read it again from the table at
