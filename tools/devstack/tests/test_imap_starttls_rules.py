@@ -66,9 +66,10 @@ def test_a_plain_front_relays_everything_a_login_too() -> None:
     assert before_tls(b'A10 LOGIN "me" "secret"\r\n', offers_starttls=False).command == "LOGIN"
 
 
-def test_what_is_not_a_command_goes_to_greenmail_unnamed() -> None:
-    assert before_tls(b"\r\n").command == ""
-    assert before_tls(b"garbage\r\n").answer is None
+def test_what_is_not_a_command_is_answered_bad_by_the_front() -> None:
+    for line in (b"\r\n", b"garbage\r\n"):
+        verdict = before_tls(line)
+        assert verdict.command == "" and verdict.answer == b"* BAD not an IMAP command\r\n"
 
 
 def test_an_answer_ends_with_its_tagged_line_or_a_closed_connection_not_a_bye() -> None:

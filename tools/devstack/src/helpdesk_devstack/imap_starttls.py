@@ -99,7 +99,8 @@ def advertise_starttls(line: bytes) -> bytes:
 @dataclass(frozen=True)
 class Verdict:
     """What the front does with a client's command before TLS: relay it to GreenMail
-    (``answer`` None), or answer it itself and upgrade to TLS after that if ``upgrade``."""
+    (``answer`` None), or answer it itself (a refusal) and upgrade to TLS after that if
+    ``upgrade``."""
 
     command: str
     answer: bytes | None = None
@@ -116,7 +117,7 @@ def before_tls(line: bytes, *, offers_starttls: bool = True) -> Verdict:
     """The front's answer to one command line of a client that has not upgraded yet."""
     found = _COMMAND.match(line)
     if found is None:
-        return Verdict("")  # GreenMail says BAD to what is not a command
+        return Verdict("", b"* BAD not an IMAP command\r\n")  # no tag to wait for GreenMail's by
     tag, command = found.group(1), found.group(2).decode().upper()
     if not offers_starttls:
         return Verdict(command)
