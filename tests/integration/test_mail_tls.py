@@ -13,6 +13,12 @@ STARTTLS before AUTH and MAIL, requires the account's login and relays what it a
 GreenMail, where the customer's mailbox is read as in every other test. Its record of each
 session shows the gateway encrypted before it logged in. A server that does not offer STARTTLS
 (GreenMail's plain port) is refused, never used in plain text.
+
+IMAP with STARTTLS (port 143 upgraded, Dovecot's and Exchange's way) has no GreenMail server
+either: those tests read the inbox through :mod:`helpdesk_devstack.imap_starttls`, a front that
+offers STARTTLS, refuses LOGIN before it and then relays to GreenMail's plain IMAP. Its record
+shows which commands the gateway sent before TLS; the same front with ``plain`` offers no
+STARTTLS and relays everything, so a test sees that the gateway refused it without a LOGIN.
 """
 
 from __future__ import annotations
@@ -28,10 +34,16 @@ import pytest
 
 from helpdesk_devstack import mailbox
 from helpdesk_devstack.greenmail import MailServer
+from helpdesk_devstack.imap_starttls import ImapStartTlsFront
 from helpdesk_devstack.procs import free_port
-from helpdesk_devstack.pytest_plugin import running_greenmail, running_submission_server
+from helpdesk_devstack.pytest_plugin import (
+    running_greenmail,
+    running_imap_starttls_front,
+    running_submission_server,
+)
 from helpdesk_devstack.submission import SubmissionServer
 from helpdesk_devstack.tls import TlsFiles, make_local_certificate
+from mail_gateway.adapters.imap import check_inbox
 from mail_gateway.adapters.smtp import SmtpFailed, submit
 from mail_gateway.domain.accounts import Account, AccountSecrets, AccountSettings
 
@@ -289,3 +301,123 @@ async def test_a_server_whose_certificate_is_not_trusted_is_refused(
     assert untrusted_starttls.startswith("the SMTP server's certificate is not trusted")
     # The handshake failed before any login: the STARTTLS server saw no AUTH.
     assert [e for e in submission.events() if e["event"] == "auth"] == logins_before
+
+
+# --- IMAP STARTTLS ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def imap_starttls(
+    request: pytest.FixtureRequest, certificate: TlsFiles, tls_mail: MailServer
+) -> Iterator[ImapStartTlsFront]:
+    with running_imap_starttls_front(request.config, tls=certificate, relay_to=tls_mail) as front:
+        yield front
+
+
+@pytest.fixture(scope="module")
+def imap_without_starttls(
+    request: pytest.FixtureRequest, certificate: TlsFiles, tls_mail: MailServer
+) -> Iterator[ImapStartTlsFront]:
+    """GreenMail's plain IMAP behind a front that records what the client sent."""
+    with running_imap_starttls_front(
+        request.config, tls=certificate, relay_to=tls_mail, plain=True
+    ) as front:
+        yield front
+
+
+def imap_starttls_account(mail: MailServer, address: str, host: str, port: int) -> dict[str, Any]:
+    """An inbox read with STARTTLS on ``host:port`` that sends by GreenMail's SMTPS."""
+    return {**tls_account(mail, address), "imap_host": host, "imap_port": port,
+            "imap_tls": "starttls"}  # fmt: skip
+
+
+def commands_before_tls(front: ImapStartTlsFront, since: int) -> list[str]:
+    """The commands the front saw in plain text in the sessions after its first ``since``
+    events."""
+    return [e["command"] for e in front.events()[since:] if e["event"] == "command"]
+
+
+async def test_an_inbox_read_with_imap_starttls_works_end_to_end(
+    stack: MailStack, imap_starttls: ImapStartTlsFront
+) -> None:
+    """The connection test passes through the STARTTLS front; a customer's mail delivered to
+    GreenMail becomes a ticket through it and is answered; in every session the gateway said
+    only CAPABILITY and STARTTLS in plain text and logged in over TLS."""
+    seen_before = len(imap_starttls.events())
+    address = f"imapstarttls-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = imap_starttls_account(stack.mail, address, imap_starttls.host, imap_starttls.port)
+    await a_customer_is_answered_through(
+        stack, body, subject="Surel lewat STARTTLS", answer_text="Kotak masuk sudah dibaca."
+    )
+    events = imap_starttls.events()[seen_before:]
+    sessions = {e["session"] for e in events}
+    assert len(sessions) >= 2, events  # the connection test's and the watcher's
+    upgraded = {e["session"] for e in events if e["event"] == "tls"}
+    assert upgraded == sessions, events
+    assert set(commands_before_tls(imap_starttls, seen_before)) == {"CAPABILITY", "STARTTLS"}
+    assert all(e["answer"] != "refused" for e in events if e["event"] == "command"), events
+
+
+async def test_an_imap_server_without_starttls_is_refused_before_any_login(
+    stack: MailStack, imap_without_starttls: ImapStartTlsFront
+) -> None:
+    """GreenMail's plain IMAP offers no STARTTLS: the connection test says so (directly and
+    through the recording front), a saved account's watcher never connects, and the front saw
+    no LOGIN: the password never went out in plain text."""
+    mail = stack.mail
+    plain = imap_without_starttls
+    seen_before = len(plain.events())
+    address = f"imapplain-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    direct = imap_starttls_account(mail, address, mail.host, mail.imap_port)
+    recorded = imap_starttls_account(mail, address, plain.host, plain.port)
+    async with stack.manager() as client:
+        verdicts = [
+            (await client.post("/accounts/test", json=b)).json() for b in (direct, recorded)
+        ]
+        for verdict, port in zip(verdicts, (mail.imap_port, plain.port), strict=True):
+            assert verdict["ok"] is False and verdict["smtp_error"] is None, verdict
+            expected = f"the IMAP server {mail.host}:{port} does not offer STARTTLS: refused"
+            assert expected in verdict["imap_error"], verdict
+            assert "secure-pw" not in str(verdict)
+
+        created = await client.post("/accounts", json=recorded)
+        assert created.status_code == 201, created.text
+        account_id = created.json()["account_id"]
+
+        async def refused() -> dict[str, Any] | None:
+            status = (await client.get(f"/accounts/{account_id}/status")).json()
+            return status if "does not offer STARTTLS" in (status["last_error"] or "") else None
+
+        try:
+            status = await eventually(refused)
+            assert status["connected"] is False, status
+        finally:
+            version = (await client.get(f"/accounts/{account_id}")).headers["ETag"]
+            await client.delete(f"/accounts/{account_id}", headers={"If-Match": version})
+    commands = commands_before_tls(plain, seen_before)
+    assert "CAPABILITY" in commands and "LOGIN" not in commands and "AUTHENTICATE" not in commands
+    assert not any(e["tls"] for e in plain.events()[seen_before:])
+
+
+async def test_an_imap_starttls_server_whose_certificate_is_not_trusted_is_refused(
+    stack: MailStack, imap_starttls: ImapStartTlsFront, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same front to the gateway's IMAP adapter in a process not told to trust its
+    certificate: the upgrade fails, the check names the certificate and no LOGIN was sent."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    seen_before = len(imap_starttls.events())
+    body = imap_starttls_account(
+        stack.mail, f"untrusted-{uuid.uuid4().hex[:6]}@helpdesk.local",
+        imap_starttls.host, imap_starttls.port,
+    )  # fmt: skip
+    settings = AccountSettings.model_validate({k: v for k, v in body.items() if k != "secrets"})
+    account = Account(uuid.uuid4(), 0, settings, AccountSecrets.model_validate(body["secrets"]))
+    error = await check_inbox(account)
+    assert error is not None and "the IMAP server's certificate is not trusted" in error, error
+
+    def handshake_outcomes() -> list[str]:
+        """What the front saw of the upgrade (it notices the client's alert a moment later)."""
+        return [e["event"] for e in imap_starttls.events()[seen_before:] if e["event"] != "command"]
+
+    assert await eventually(handshake_outcomes) == ["handshake_failed"]
+    assert commands_before_tls(imap_starttls, seen_before) == ["CAPABILITY", "STARTTLS"]

@@ -33,6 +33,7 @@ from helpdesk_devstack.greenmail import (
     greenmail_installed,
     install_greenmail,
 )
+from helpdesk_devstack.imap_starttls import ImapStartTlsFront, LocalImapStartTlsFront
 from helpdesk_devstack.kafka import (
     KAFKA_IMAGE,
     LocalKafka,
@@ -425,6 +426,32 @@ def running_submission_server(
     finally:
         try:
             server.stop()
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_imap_starttls_front(
+    config: pytest.Config, *, tls: TlsFiles, relay_to: MailServer, plain: bool = False
+) -> Iterator[ImapStartTlsFront]:
+    """An IMAP STARTTLS front on a free port until the block ends: it presents ``tls`` after
+    STARTTLS and relays to ``relay_to``'s plain IMAP (:mod:`helpdesk_devstack.imap_starttls`:
+    GreenMail has no IMAP STARTTLS); ``plain``: it offers no STARTTLS and relays everything."""
+    home = _temp_dir("helpdesk-imap-starttls-")
+    front = LocalImapStartTlsFront(home, port=free_port(), tls=tls, relay_to=relay_to, plain=plain)
+    start_watchdog(front.pid_path, home)
+    try:
+        took = front.start()
+        mode = "plain (no STARTTLS)" if plain else "STARTTLS"
+        _announce(
+            config,
+            f"imap {mode} front {front.server.port} relaying to imap {relay_to.imap_port} "
+            f"(local process pid {front.pid}, {took:.1f}s, log {front.log_path})",
+        )
+        yield front.server
+    finally:
+        try:
+            front.stop()
         finally:
             shutil.rmtree(home, ignore_errors=True)
 

@@ -17,9 +17,9 @@ server (a maintained SMTP server library) that behaves like a provider's submiss
   password: a test checks that the client did STARTTLS before it logged in.
 
 It runs as a process of its own (``python -m helpdesk_devstack.submission``, started by
-:class:`LocalSubmissionServer`), like GreenMail, so that the client under test and the server
-share no event loop. The password and the key's passphrase come through the environment, not the
-command line. A test stand-in, never part of the product.
+:class:`LocalSubmissionServer`; :mod:`helpdesk_devstack.mail_front`), like GreenMail, so that the
+client under test and the server share no event loop. The password and the key's passphrase come
+through the environment, not the command line. A test stand-in, never part of the product.
 """
 
 from __future__ import annotations
@@ -28,26 +28,26 @@ import argparse
 import asyncio
 import hmac
 import itertools
-import json
 import logging
 import os
-import signal
 import smtplib
-import ssl
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpdesk_devstack.errors import DevstackError
 from helpdesk_devstack.greenmail import MailServer
-from helpdesk_devstack.procs import PidFileProcess, ensure_port_free, indent_tail, port_in_use
+from helpdesk_devstack.mail_front import (
+    LocalMailFront,
+    append_record,
+    front_arguments,
+    read_record,
+    run_until_signalled,
+    server_tls_context,
+)
 from helpdesk_devstack.tls import TlsFiles
 
 _LOGIN_ENV = "HELPDESK_SUBMISSION_LOGIN"
 _PASSWORD_ENV = "HELPDESK_SUBMISSION_PASSWORD"  # noqa: S105 - the variable's name, not a password
-_KEY_PASSWORD_ENV = "HELPDESK_SUBMISSION_KEY_PASSWORD"  # noqa: S105 - likewise
 
 
 @dataclass(frozen=True)
@@ -69,18 +69,14 @@ def session_events(record: Path) -> list[dict[str, Any]]:
     "session": n, "tls": bool, ...}``; ``session`` numbers the connections, ``auth`` adds
     ``login``, ``mechanism`` and ``accepted``, ``message`` adds ``login``, ``mail_from`` and
     ``rcpt_tos``."""
-    try:
-        lines = record.read_text().splitlines()
-    except FileNotFoundError:
-        return []
-    return [json.loads(line) for line in lines if line.strip()]
+    return read_record(record)
 
 
-class LocalSubmissionServer(PidFileProcess):
+class LocalSubmissionServer(LocalMailFront):
     """One submission server process on loopback whose pid, log and record live in ``home``."""
 
+    module = "helpdesk_devstack.submission"
     _display_name = "STARTTLS submission server"
-    _stop_grace = 5.0
 
     def __init__(
         self,
@@ -92,66 +88,14 @@ class LocalSubmissionServer(PidFileProcess):
         login: str,
         password: str,
     ) -> None:
-        self.home = Path(home).resolve()
-        self.tls = tls
-        self.relay_to = relay_to
-        self.server = SubmissionServer(
-            relay_to.host, port, login, password, self.home / "sessions.jsonl"
-        )
-        super().__init__(lambda _: None)
+        super().__init__(home, port=port, tls=tls, relay_to=relay_to)
+        self.server = SubmissionServer(self.host, port, login, password, self.record)
 
-    @property
-    def log_path(self) -> Path:
-        return self.home / "submission.log"
+    def relay_port(self) -> int:
+        return self.relay_to.smtp_port
 
-    @property
-    def pid_path(self) -> Path:
-        return self.home / "submission.pid"
-
-    def argv(self) -> list[str]:
-        return [
-            sys.executable, "-m", "helpdesk_devstack.submission",
-            "--host", self.server.host,
-            "--port", str(self.server.port),
-            "--certificate", str(self.tls.certificate),
-            "--key", str(self.tls.private_key),
-            "--relay-host", self.relay_to.host,
-            "--relay-port", str(self.relay_to.smtp_port),
-            "--record", str(self.server.record),
-        ]  # fmt: skip
-
-    def start(self, timeout: float = 60.0) -> float:
-        """Start the server and wait until it listens; seconds taken."""
-        if self.is_running():
-            return 0.0
-        began = time.monotonic()
-        ensure_port_free(self.server.port, self._display_name, "(a free port is picked)")
-        self.home.mkdir(parents=True, exist_ok=True)
-        secrets = {
-            _LOGIN_ENV: self.server.login,
-            _PASSWORD_ENV: self.server.password,
-            _KEY_PASSWORD_ENV: self.tls.password,
-        }
-        self._spawn(self.argv(), self.log_path, cwd=self.home, env={**os.environ, **secrets})
-        try:
-            while not port_in_use(self.server.port, self.server.host):
-                if not self.is_running():
-                    raise DevstackError(
-                        f"the {self._display_name} exited during start",
-                        "read the log below",
-                        indent_tail(self.log_path),
-                    )
-                if time.monotonic() > began + timeout:
-                    raise DevstackError(
-                        f"the {self._display_name} did not listen on port {self.server.port}",
-                        "read the log below",
-                        indent_tail(self.log_path),
-                    )
-                time.sleep(0.05)
-        except BaseException:
-            self.kill()
-            raise
-        return time.monotonic() - began
+    def secrets(self) -> dict[str, str]:
+        return {_LOGIN_ENV: self.server.login, _PASSWORD_ENV: self.server.password}
 
 
 # --- the server process -------------------------------------------------------------------------
@@ -171,8 +115,7 @@ class _Recorder:
             "tls": session.ssl is not None,
             **fields,
         }
-        with self._path.open("a") as record:
-            record.write(json.dumps(line) + "\n")
+        append_record(self._path, line)
 
 
 async def serve(arguments: argparse.Namespace, stop: asyncio.Event) -> None:
@@ -182,10 +125,7 @@ async def serve(arguments: argparse.Namespace, stop: asyncio.Event) -> None:
 
     login = os.environ[_LOGIN_ENV].encode()
     password = os.environ[_PASSWORD_ENV].encode()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(
-        arguments.certificate, arguments.key, password=os.environ[_KEY_PASSWORD_ENV]
-    )
+    context = server_tls_context(arguments)
     recorder = _Recorder(Path(arguments.record))
 
     def relay(envelope: Envelope) -> None:
@@ -253,26 +193,8 @@ def _text(value: bytes | str | None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--certificate", required=True, help="PEM certificate it presents")
-    parser.add_argument("--key", required=True, help="PEM key, its passphrase in the environment")
-    parser.add_argument("--relay-host", required=True)
-    parser.add_argument("--relay-port", type=int, required=True)
-    parser.add_argument("--record", required=True, help="JSON lines file of what it saw")
-    arguments = parser.parse_args(argv)
-    # INFO, not DEBUG: aiosmtpd's debug lines would show the AUTH exchange.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await serve(arguments, stop)
-
-    asyncio.run(run())
+    parser = front_arguments(__doc__.splitlines()[0] if __doc__ else None)
+    run_until_signalled(serve, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

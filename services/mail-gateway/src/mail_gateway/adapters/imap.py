@@ -51,6 +51,52 @@ class AccountStatus:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def server_tls_context() -> ssl.SSLContext:
+    """How every TLS connection to an IMAP server is checked (implicit TLS and STARTTLS alike):
+    the system's trust store (``SSL_CERT_FILE`` for a private CA, as the tests use) and the host
+    name."""
+    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+
+
+async def upgrade_to_tls(
+    imap: aioimaplib.IMAP4, host: str, port: int, context: ssl.SSLContext
+) -> None:
+    """STARTTLS (RFC 3501 §6.2.1) on a connection that has just been greeted in plain text.
+
+    aioimaplib knows the command but cannot upgrade its connection, so the upgrade is done here
+    under it: its protocol object stays the same and only gets the TLS transport asyncio's
+    ``loop.start_tls`` makes of its plain one. Refused (``ImapError``), never logged in to in
+    plain text: a server whose capabilities lack ``STARTTLS``, a ``PREAUTH`` greeting (already
+    logged in before any TLS), a ``STARTTLS`` answered other than ``OK``, a partial line left
+    after that ``OK`` (the handshake would start in the middle of plain text), a certificate
+    not trusted. Nothing said in plain text counts after the upgrade: the capabilities are
+    forgotten and asked again over TLS, so a response injected before the handshake is not
+    believed.
+    """
+    protocol = imap.protocol
+    where = f"the IMAP server {host}:{port}"
+    if protocol.state != aioimaplib.NONAUTH:
+        raise ImapError(f"{where} greeted as already logged in (PREAUTH) before STARTTLS: refused")
+    if "STARTTLS" not in {offered.upper() for offered in protocol.capabilities}:
+        raise ImapError(
+            f"{where} does not offer STARTTLS: refused rather than sending the password "
+            "unencrypted (use TLS mode ssl if the server has implicit TLS)"
+        )
+    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+    _ok(await protocol.execute(command), "STARTTLS")
+    if protocol.incomplete_line:
+        raise ImapError(f"{where} sent data after its STARTTLS answer in plain text: refused")
+    try:
+        protocol.transport = await protocol.loop.start_tls(
+            protocol.transport, protocol, context, server_hostname=host
+        )
+    except ssl.SSLCertVerificationError as error:
+        why = error.verify_message or error.strerror or str(error)
+        raise ImapError(f"the IMAP server's certificate is not trusted: {why}") from None
+    protocol.capabilities = set()
+    await protocol.capability()
+
+
 def _ok(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
     if response.result != "OK":
         raise ImapError(f"{what}: {response.result} {response.lines[-1:]!r}")
@@ -105,13 +151,16 @@ class InboxWatcher:
         if s.imap_tls == "ssl":
             imap: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
                 s.imap_host, s.imap_port, timeout=self._timeout,
-                ssl_context=ssl.create_default_context(),
+                ssl_context=server_tls_context(),
             )  # fmt: skip
         else:
             imap = aioimaplib.IMAP4(s.imap_host, s.imap_port, timeout=self._timeout)
         await asyncio.wait_for(imap.wait_hello_from_server(), self._timeout)
         if s.imap_tls == "starttls":
-            raise ImapError("STARTTLS for IMAP is not supported: use ssl (port 993) or none")
+            await asyncio.wait_for(
+                upgrade_to_tls(imap, s.imap_host, s.imap_port, server_tls_context()),
+                self._timeout,
+            )
         password = self.account.secrets.imap_password.get_secret_value()
         _ok(await asyncio.wait_for(imap.login(s.imap_user, password), self._timeout), "LOGIN")
         selected = _ok(await asyncio.wait_for(imap.select(s.imap_folder), self._timeout), "SELECT")
