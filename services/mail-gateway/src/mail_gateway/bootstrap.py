@@ -87,7 +87,10 @@ class Gateway:
         for account_id, account in accounts.items():
             if account.settings.enabled and account_id not in self.watchers:
                 watcher = InboxWatcher(
-                    account, self.intake.handle, renew_seconds=self.settings.idle_renew_seconds
+                    account,
+                    self.intake.handle,
+                    renew_seconds=self.settings.idle_renew_seconds,
+                    handle_batch=self.intake.handle_batch,
                 )
                 stop = asyncio.Event()
                 task = asyncio.create_task(watcher.run(stop), name=f"imap-{account.address}")
@@ -187,6 +190,8 @@ async def build(settings: Settings) -> Gateway:
         limiter=SenderLimiter(settings.sender_limit, settings.sender_window_seconds),
         acknowledge=outbound.acknowledge,
         find_agent=directory.active_agent,
+        agent_addresses=directory.active_addresses,
+        acknowledge_many=outbound.acknowledge_many,
         trusted_servers=settings.trusted_servers(),
         reply_keys=settings.reply_keys(),
     )

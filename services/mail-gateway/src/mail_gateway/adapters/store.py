@@ -123,6 +123,36 @@ MARK_SENT = (
     f" WHERE outbound_id = $3), {LINK}"
 )
 
+#: A mail's landing as :meth:`MailStore.landed_many` takes it: ticket, number, subject,
+#: customer email, Message-ID, participants, sender.
+LandedRow = tuple[uuid.UUID, int | None, str | None, str | None, str, Iterable[str], str]
+#: :meth:`MailStore.landed` for many rows ($1: a jsonb array of them; $2: the account), with
+#: the same rules: the ticket upserted, each Message-ID linked, participants merged, each
+#: sender no longer bouncing.
+LANDED_MANY = (
+    "WITH landed AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ticket_id uuid,"
+    " number bigint, subject text, customer_email text, email_message_id text,"
+    " participants text[], sender text)),"
+    " linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
+    " SELECT email_message_id, ticket_id FROM landed ON CONFLICT DO NOTHING"
+    " RETURNING email_message_id, ticket_id),"
+    " cleared AS (DELETE FROM mail_bouncing WHERE address IN (SELECT sender FROM landed))"
+    " INSERT INTO mail_tickets AS t (ticket_id, number, subject, customer_email,"
+    " account_id, participants, refs)"
+    " SELECT r.ticket_id, r.number, coalesce(r.subject, ''), r.customer_email, $2,"
+    " ARRAY(SELECT DISTINCT unnest(r.participants)),"
+    " ARRAY(SELECT l.email_message_id FROM linked l WHERE l.ticket_id = r.ticket_id)"
+    " FROM landed r"
+    " ON CONFLICT (ticket_id) DO UPDATE SET"
+    " number = coalesce(EXCLUDED.number, t.number),"
+    " subject = CASE WHEN EXCLUDED.subject = '' THEN t.subject ELSE EXCLUDED.subject END,"
+    " customer_email = coalesce(EXCLUDED.customer_email, t.customer_email),"
+    " account_id = coalesce(t.account_id, EXCLUDED.account_id),"
+    " participants = ARRAY(SELECT DISTINCT unnest(t.participants || EXCLUDED.participants)),"
+    " refs = t.refs || EXCLUDED.refs"
+    " RETURNING *"
+)
+
 
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     async def init(connection: asyncpg.Connection) -> None:
@@ -174,6 +204,36 @@ class MailStore:
             account_id,
             email_message_id,
         )
+
+    async def handled_many(
+        self, account_id: uuid.UUID, email_message_ids: Iterable[str]
+    ) -> dict[str, asyncpg.Record]:
+        """:meth:`handled` for a batch, in one statement: Message-ID -> its record."""
+        rows = await self.pool.fetch(
+            "SELECT email_message_id, outcome, ticket_id FROM mail_inbound"
+            " WHERE account_id = $1 AND email_message_id = ANY($2::text[])",
+            account_id,
+            list(email_message_ids),
+        )
+        return {row["email_message_id"]: row for row in rows}
+
+    async def record_inbound_many(
+        self,
+        account_id: uuid.UUID,
+        records: Iterable[tuple[str, int | None, int | None, str, uuid.UUID | None]],
+    ) -> None:
+        """:meth:`record_inbound` for a batch ``(Message-ID, uidvalidity, uid, outcome,
+        ticket)``, in one statement."""
+        rows = list(records)
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        await self.pool.execute(
+            "INSERT INTO mail_inbound (account_id, email_message_id, uidvalidity, uid, outcome,"
+            " ticket_id) SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[],"
+            " $5::text[], $6::uuid[]) ON CONFLICT DO NOTHING",
+            account_id, *(list(c) for c in columns),
+        )  # fmt: skip
 
     async def record_inbound(
         self,
@@ -266,6 +326,19 @@ class MailStore:
         rows = await self.pool.fetch("SELECT * FROM mail_tickets WHERE number = $1", number)
         return [thread_of(row) for row in rows]
 
+    async def threads_by_numbers(self, numbers: Iterable[int]) -> dict[int, list[TicketThread]]:
+        """:meth:`threads_by_number` for a batch's subject tokens, in one statement."""
+        wanted = list(numbers)
+        if not wanted:
+            return {}
+        rows = await self.pool.fetch(
+            "SELECT * FROM mail_tickets WHERE number = ANY($1::bigint[])", wanted
+        )
+        found: dict[int, list[TicketThread]] = {}
+        for row in rows:
+            found.setdefault(row["number"], []).append(thread_of(row))
+        return found
+
     async def upsert_ticket(
         self,
         ticket_id: uuid.UUID,
@@ -326,6 +399,38 @@ class MailStore:
         assert row is not None
         return thread_of(row)
 
+    async def landed_many(
+        self,
+        account_id: uuid.UUID,
+        landed: Iterable[LandedRow],
+    ) -> dict[uuid.UUID, TicketThread]:
+        """:meth:`landed` for a batch of mails of one account ``(ticket, number, subject,
+        customer email, Message-ID, participants, sender)``, in one statement per distinct
+        ticket set (a statement may not update a row twice: a ticket's second mail of the same
+        batch goes in the next)."""
+        pending = list(landed)
+        threads: dict[uuid.UUID, TicketThread] = {}
+        while pending:
+            this: list[LandedRow] = []
+            later: list[LandedRow] = []
+            seen: set[uuid.UUID] = set()
+            for row in pending:
+                (later if row[0] in seen else this).append(row)
+                seen.add(row[0])
+            rows = [
+                {
+                    "ticket_id": str(ticket_id), "number": number, "subject": subject,
+                    "customer_email": customer_email, "email_message_id": message_id,
+                    "participants": list(participants), "sender": sender,
+                }
+                for ticket_id, number, subject, customer_email, message_id, participants, sender
+                in this
+            ]  # fmt: skip
+            for row in await self.pool.fetch(LANDED_MANY, rows, account_id):
+                threads[row["ticket_id"]] = thread_of(row)
+            pending = later
+        return threads
+
     async def received(
         self, ticket_id: uuid.UUID, email_message_id: str, account_address: str
     ) -> None:
@@ -362,6 +467,25 @@ class MailStore:
         )
 
     # --- outbound ----------------------------------------------------------------------------
+
+    async def enqueue_many(
+        self, rows: Iterable[tuple[uuid.UUID, uuid.UUID, str, str, dict[str, Any]]]
+    ) -> None:
+        """:meth:`enqueue` for many ``(outbound id, ticket, kind, Message-ID, payload)``, in
+        one statement (each once)."""
+        items = [
+            {"outbound_id": str(o), "ticket_id": str(t), "kind": k, "email_message_id": m,
+             "payload": p}
+            for o, t, k, m, p in rows
+        ]  # fmt: skip
+        if items:
+            await self.pool.execute(
+                "INSERT INTO mail_outbound (outbound_id, ticket_id, kind, email_message_id,"
+                " payload) SELECT outbound_id, ticket_id, kind, email_message_id, payload"
+                " FROM jsonb_to_recordset($1::jsonb) AS r(outbound_id uuid, ticket_id uuid,"
+                " kind text, email_message_id text, payload jsonb) ON CONFLICT DO NOTHING",
+                items,
+            )
 
     async def enqueue(
         self,

@@ -12,7 +12,7 @@ which mail clients show once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -159,13 +159,23 @@ class Outbound:
             )
 
     async def acknowledge(self, account: Account, thread: TicketThread, mail: ParsedMail) -> None:
+        await self._store.enqueue(*self._acknowledgement(thread))
+
+    async def acknowledge_many(self, account: Account, threads: Sequence[TicketThread]) -> None:
+        """:meth:`acknowledge` for a batch's new tickets, queued in one statement."""
+        await self._store.enqueue_many(self._acknowledgement(thread) for thread in threads)
+
+    def _acknowledgement(
+        self, thread: TicketThread
+    ) -> tuple[uuid.UUID, uuid.UUID, str, str, dict[str, Any]]:
+        """The queued acknowledgement of a new ticket: once per ticket (its id is the key)."""
         outbound_id = uuid.uuid5(ACK_NAMESPACE, str(thread.ticket_id))
         label = f"#{thread.number}" if thread.number is not None else "your request"
         text = (
             f"Thank you for writing to us. We received your request and opened ticket {label}; "
             "we will answer as soon as we can. Reply to this mail to add to it."
         )
-        await self._store.enqueue(
+        return (
             outbound_id,
             thread.ticket_id,
             "ack",
