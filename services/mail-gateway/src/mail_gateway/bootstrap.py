@@ -14,7 +14,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
-from helpdesk_events import decode_envelope
+from helpdesk_events import EventEnvelope, decode_envelope
 from helpdesk_events.topics import DIRECTORY, TICKETS
 from helpdesk_platform.mail_branding import BrandingReader
 from mail_gateway.adapters.accounts import AccountEventPublisher, AccountStore, SecretBox
@@ -115,6 +115,7 @@ class Gateway:
                 while not stop.is_set():
                     batches = await consumer.getmany(timeout_ms=500, max_records=500)
                     for records in batches.values():
+                        envelopes: list[EventEnvelope] = []
                         for record in records:
                             if record.value is None:
                                 continue
@@ -125,7 +126,9 @@ class Gateway:
                             if record.topic == DIRECTORY:
                                 await self.directory.on_event(envelope)
                             else:
-                                await self.outbound.on_event(envelope)
+                                envelopes.append(envelope)
+                        # A partition's ticket events in order, the common writes gathered.
+                        await self.outbound.on_events(envelopes)
                     if batches:
                         await consumer.commit()
             except (KafkaError, OSError) as error:

@@ -153,6 +153,45 @@ LANDED_MANY = (
     " RETURNING *"
 )
 
+#: :meth:`MailStore.upsert_ticket` of many created tickets ($1: a jsonb array, a ticket once).
+UPSERT_CREATED = (
+    "INSERT INTO mail_tickets AS t (ticket_id, number, subject, customer_email, team_id)"
+    " SELECT ticket_id, number, coalesce(subject, ''), customer_email, team_id"
+    " FROM jsonb_to_recordset($1::jsonb) AS r(ticket_id uuid, number bigint, subject text,"
+    " customer_email text, team_id uuid)"
+    " ON CONFLICT (ticket_id) DO UPDATE SET"
+    " number = coalesce(EXCLUDED.number, t.number),"
+    " subject = CASE WHEN EXCLUDED.subject = '' THEN t.subject ELSE EXCLUDED.subject END,"
+    " customer_email = coalesce(EXCLUDED.customer_email, t.customer_email),"
+    " team_id = coalesce(EXCLUDED.team_id, t.team_id)"
+)
+#: Many Message-IDs into their tickets' threads ($1: a jsonb array of ticket, Message-ID and
+#: the account address a mail came in on, if any): each linked once; a ticket's refs gain the
+#: newly linked ones in the order given, its account the first known one if it had none.
+LINK_MANY = (
+    "WITH given AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)"
+    " AS (ticket_id uuid, email_message_id text, account text)) WITH ORDINALITY"
+    " AS r(ticket_id, email_message_id, account, n)),"
+    " firsts AS (SELECT DISTINCT ON (email_message_id) email_message_id, ticket_id, n"
+    " FROM given ORDER BY email_message_id, n),"
+    " linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
+    " SELECT email_message_id, ticket_id FROM firsts"
+    " ON CONFLICT DO NOTHING RETURNING email_message_id, ticket_id),"
+    " per_ticket AS (SELECT g.ticket_id, min(g.account) AS account,"
+    " coalesce(array_agg(l.email_message_id ORDER BY g.n)"
+    " FILTER (WHERE l.email_message_id IS NOT NULL), '{}') AS refs"
+    " FROM given g LEFT JOIN firsts f ON f.email_message_id = g.email_message_id AND f.n = g.n"
+    " LEFT JOIN linked l ON l.email_message_id = f.email_message_id"
+    " AND l.ticket_id = f.ticket_id"
+    " GROUP BY g.ticket_id)"
+    " INSERT INTO mail_tickets AS t (ticket_id, account_id, refs)"
+    " SELECT p.ticket_id, a.account_id, p.refs FROM per_ticket p"
+    " LEFT JOIN mail_accounts a ON a.address = p.account"
+    " ON CONFLICT (ticket_id) DO UPDATE SET"
+    " account_id = coalesce(t.account_id, EXCLUDED.account_id),"
+    " refs = t.refs || EXCLUDED.refs"
+)
+
 
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     async def init(connection: asyncpg.Connection) -> None:
@@ -447,6 +486,34 @@ class MailStore:
             " refs = t.refs || EXCLUDED.refs",
             ticket_id, email_message_id, account_address,
         )  # fmt: skip
+
+    async def upsert_tickets(
+        self,
+        tickets: Iterable[tuple[uuid.UUID, int | None, str | None, str | None, uuid.UUID | None]],
+    ) -> None:
+        """:meth:`upsert_ticket` of created tickets ``(ticket, number, subject, customer email,
+        team)`` in one statement (a ticket once: the last row for it counts)."""
+        rows = {
+            ticket_id: {
+                "ticket_id": str(ticket_id), "number": number, "subject": subject,
+                "customer_email": customer_email,
+                "team_id": str(team_id) if team_id else None,
+            }
+            for ticket_id, number, subject, customer_email, team_id in tickets
+        }  # fmt: skip
+        if rows:
+            await self.pool.execute(UPSERT_CREATED, list(rows.values()))
+
+    async def link_many(self, links: Iterable[tuple[uuid.UUID, str, str | None]]) -> None:
+        """:meth:`received` (with an account address) or :meth:`link_message_id` (without) for
+        many ``(ticket, Message-ID, account address)``, in one statement: each Message-ID
+        joins its ticket's thread once, refs appended in the order given."""
+        rows = [
+            {"ticket_id": str(t), "email_message_id": m, "account": (a or "").lower() or None}
+            for t, m, a in links
+        ]
+        if rows:
+            await self.pool.execute(LINK_MANY, rows)
 
     async def add_participants(self, ticket_id: uuid.UUID, addresses: Iterable[str]) -> None:
         await self.pool.execute(
