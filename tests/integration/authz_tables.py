@@ -249,6 +249,20 @@ TICKET_SERVICE |= {
     ("POST", "/mail/tickets/{ticket_id}/messages"): Route(
         Call(TICKET_A, body=_MAIL, headers=_ONCE, fresh=("unique",)), MAIL_MESSAGES
     ),
+    # Customers' mails of a batch with the gateway's own token, each item for its sender (a
+    # customer's own mail token may not act for others: 403).
+    ("POST", "/mail/tickets/batch"): Route(
+        Call(
+            body={
+                "items": [
+                    _MAIL
+                    | {"subject": "By mail, batched", "idempotency_key": "batch-matrix-{unique}"}
+                ]
+            },
+            fresh=("unique",),
+        ),
+        MAIL_GATEWAY_ONLY,
+    ),
     ("POST", "/mail/deliveries"): Route(
         Call(
             body={

@@ -14,7 +14,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
-from helpdesk_events import decode_envelope
+from helpdesk_events import EventEnvelope, decode_envelope
 from helpdesk_events.topics import DIRECTORY, TICKETS
 from helpdesk_platform.mail_branding import BrandingReader
 from mail_gateway.adapters.accounts import AccountEventPublisher, AccountStore, SecretBox
@@ -87,7 +87,10 @@ class Gateway:
         for account_id, account in accounts.items():
             if account.settings.enabled and account_id not in self.watchers:
                 watcher = InboxWatcher(
-                    account, self.intake.handle, renew_seconds=self.settings.idle_renew_seconds
+                    account,
+                    self.intake.handle,
+                    renew_seconds=self.settings.idle_renew_seconds,
+                    handle_batch=self.intake.handle_batch,
                 )
                 stop = asyncio.Event()
                 task = asyncio.create_task(watcher.run(stop), name=f"imap-{account.address}")
@@ -112,6 +115,7 @@ class Gateway:
                 while not stop.is_set():
                     batches = await consumer.getmany(timeout_ms=500, max_records=500)
                     for records in batches.values():
+                        envelopes: list[EventEnvelope] = []
                         for record in records:
                             if record.value is None:
                                 continue
@@ -122,7 +126,9 @@ class Gateway:
                             if record.topic == DIRECTORY:
                                 await self.directory.on_event(envelope)
                             else:
-                                await self.outbound.on_event(envelope)
+                                envelopes.append(envelope)
+                        # A partition's ticket events in order, the common writes gathered.
+                        await self.outbound.on_events(envelopes)
                     if batches:
                         await consumer.commit()
             except (KafkaError, OSError) as error:
@@ -187,6 +193,8 @@ async def build(settings: Settings) -> Gateway:
         limiter=SenderLimiter(settings.sender_limit, settings.sender_window_seconds),
         acknowledge=outbound.acknowledge,
         find_agent=directory.active_agent,
+        agent_addresses=directory.active_addresses,
+        acknowledge_many=outbound.acknowledge_many,
         trusted_servers=settings.trusted_servers(),
         reply_keys=settings.reply_keys(),
     )

@@ -192,3 +192,106 @@ async def test_only_staff_write_an_internal_note_by_mail(
     assert "beyond repair" not in customer_view.text
     bad = await post(api, path, agent, mail_body(agent_email, visibility="secret"))
     assert bad.status_code == 422
+
+
+def gateway_token(dev_keys: tuple[Path, Path], subject: str = "mail-gateway") -> str:
+    """The gateway's own staff token (``subject``: another staff token the gateway minted)."""
+    now = int(time.time())
+    claims = {
+        "sub": subject, "role": "agent", "via": "mail-gateway", "iss": "helpdesk-local",
+        "aud": "helpdesk", "iat": now, "exp": now + 300,
+    }  # fmt: skip
+    return jwt.encode(claims, dev_keys[0].read_bytes(), algorithm="RS256")
+
+
+async def test_a_batch_of_mails_answers_each_as_the_single_routes_and_changes_nothing_twice(
+    api: httpx.AsyncClient, dev_keys: tuple[Path, Path]
+) -> None:
+    """``POST /mail/tickets/batch``: new tickets and messages of many senders in one request
+    of the gateway's own token; each item as its single route would answer it (a stranger's
+    message refused 404, the rest go on), one sender's in order, and the batch sent again
+    changes nothing."""
+    gateway = gateway_token(dev_keys)
+    senders = [f"batch-{i}-{uuid.uuid4().hex[:6]}@customer.example" for i in range(3)]
+    opened = await post(
+        api, "/mail/tickets", mail_token(dev_keys, senders[0]), mail_body(senders[0], subject="Old")
+    )
+    old_ticket = opened.json()["ticket_id"]
+    stranger = f"orang-{uuid.uuid4().hex[:6]}@elsewhere.example"
+
+    def item(body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return body | {"idempotency_key": f"key-{body['email']['email_message_id']}"} | extra
+
+    new_one = item(mail_body(senders[1], subject="Printer on fire"))
+    answer_to_old = item(mail_body(senders[0]), ticket_id=old_ticket)
+    not_theirs = item(mail_body(stranger), ticket_id=old_ticket)
+    second_new = item(mail_body(senders[2], subject="Scanner too", participants=[stranger]))
+    later_of_same = item(mail_body(senders[1], subject="And the fax"))
+    items = [new_one, answer_to_old, not_theirs, second_new, later_of_same]
+
+    first = await api.post("/mail/tickets/batch", json={"items": items}, headers=bearer(gateway))
+    assert first.status_code == 200, first.text
+    answers = first.json()["items"]
+    assert [a["status"] for a in answers] == [201, 201, 404, 201, 201]
+    assert answers[2]["outcome"] is None and answers[2]["detail"]
+    created = [a["outcome"] for a in answers if a["outcome"] and a["outcome"]["created"]]
+    assert len(created) == 3
+    assert answers[1]["outcome"]["ticket_id"] == old_ticket
+    assert answers[1]["outcome"]["created"] is False
+    assert answers[0]["outcome"]["ticket"]["requester_email"] == senders[1]
+    assert answers[0]["outcome"]["ticket"]["channel"] == "email"
+    # One sender's mails land in the order given.
+    assert answers[0]["outcome"]["ticket"]["number"] < answers[4]["outcome"]["ticket"]["number"]
+
+    # A mail of the batch through the single route with its key, and the batch again: nothing
+    # new.
+    alone = dict(new_one)
+    key = alone.pop("idempotency_key")
+    replay_alone = await api.post(
+        "/mail/tickets",
+        json=alone,
+        headers={**bearer(mail_token(dev_keys, senders[1])), "Idempotency-Key": key},
+    )
+    assert replay_alone.status_code == 201, replay_alone.text
+    assert replay_alone.json()["ticket_id"] == answers[0]["outcome"]["ticket_id"]
+    assert replay_alone.json()["replayed"] is True
+    again = await api.post("/mail/tickets/batch", json={"items": items}, headers=bearer(gateway))
+    assert [a["status"] for a in again.json()["items"]] == [201, 201, 404, 201, 201]
+    assert all(a["outcome"]["replayed"] for a in again.json()["items"] if a["outcome"])
+    assert [a["outcome"]["ticket_id"] for a in again.json()["items"] if a["outcome"]] == [
+        a["outcome"]["ticket_id"] for a in answers if a["outcome"]
+    ]
+    timeline = await api.get(f"/tickets/{old_ticket}/timeline", headers=bearer(gateway))
+    assert [e["event_type"] for e in timeline.json()].count("EmailReceived") == 2
+    for answer, subject in ((answers[0], "Printer on fire"), (answers[4], "And the fax")):
+        ticket_id = answer["outcome"]["ticket_id"]
+        mine = await api.get(
+            f"/tickets/{ticket_id}", headers=bearer(mail_token(dev_keys, senders[1]))
+        )
+        assert mine.status_code == 200, mine.text
+        assert mine.json()["subject"] == subject
+
+
+async def test_only_the_gateways_own_token_sends_a_batch(
+    api: httpx.AsyncClient, dev_keys: tuple[Path, Path]
+) -> None:
+    sender = f"budi-{uuid.uuid4().hex[:6]}@customer.example"
+    body = mail_body(sender, subject="Hi") | {"idempotency_key": f"key-{uuid.uuid4()}"}
+    for token in (
+        mail_token(dev_keys, sender),  # the sender's own customer token
+        gateway_token(dev_keys, subject=str(uuid.uuid4())),  # an agent's token the gateway minted
+        mail_token(dev_keys, sender, via=None),  # a portal token
+    ):
+        refused = await api.post(
+            "/mail/tickets/batch", json={"items": [body]}, headers=bearer(token)
+        )
+        assert refused.status_code == 403, refused.text
+    no_subject = {k: v for k, v in body.items() if k != "subject"}
+    bad = await api.post(
+        "/mail/tickets/batch", json={"items": [no_subject]}, headers=bearer(gateway_token(dev_keys))
+    )
+    assert bad.status_code == 422
+    empty = await api.post(
+        "/mail/tickets/batch", json={"items": []}, headers=bearer(gateway_token(dev_keys))
+    )
+    assert empty.status_code == 422

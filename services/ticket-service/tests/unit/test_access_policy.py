@@ -428,3 +428,26 @@ def test_only_staff_write_internal_notes_by_mail() -> None:
     access.require_mail_visibility(CUSTOMER, Visibility.PUBLIC)
     with pytest.raises(Forbidden, match="internal notes"):
         access.require_mail_visibility(CUSTOMER, Visibility.INTERNAL)
+
+
+def test_only_the_gateways_own_token_acts_for_a_mails_sender() -> None:
+    """``POST /mail/tickets/batch``: the gateway's own staff token acts for each mail's sender,
+    as the customer token it would mint for it; nobody else's token may."""
+    gateway = Principal("mail-gateway", Role.AGENT, name="Mail gateway", via="mail-gateway")
+    sender = access.mail_sender(gateway, "Budi@Customer.Example", "Budi")
+    assert sender == Principal(
+        "mail:budi@customer.example", Role.CUSTOMER, name="Budi",
+        email="budi@customer.example", via="mail-gateway",
+    )  # fmt: skip
+    nameless = access.mail_sender(gateway, "budi@customer.example", None)
+    assert nameless.name == "mail:budi@customer.example"  # as the minted token's name
+    access.require_mail_sender(sender, "budi@customer.example")  # the single route's rule holds
+    refused = [
+        replace(gateway, subject=str(uuid.uuid4())),  # an agent's token the gateway minted
+        replace(gateway, via=None),  # a portal agent
+        sender,  # a customer's mail token
+        Principal("mail-gateway", Role.AGENT),  # the name without the gateway's claim
+    ]
+    for who in refused:
+        with pytest.raises(Forbidden):
+            access.mail_sender(who, "budi@customer.example", "Budi")

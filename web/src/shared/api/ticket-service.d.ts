@@ -395,6 +395,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mail/tickets/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail Batch
+         * @description Customers' mails of one inbox batch in one request, with the gateway's own token: each
+         *     item as `POST /mail/tickets` (no `ticket_id`) or `POST /mail/tickets/{id}/messages` would
+         *     take it with its sender's customer token and its `idempotency_key`, and answered alone
+         *     (created / added, or refused with the single route's status and reason).
+         */
+        post: operations["mail_batch_mail_tickets_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/mail/tickets/{ticket_id}/bounces": {
         parameters: {
             query?: never;
@@ -1802,6 +1825,62 @@ export interface components {
             page_size: number;
             /** Total */
             total: number;
+        };
+        /** MailBatchAnswer */
+        MailBatchAnswer: {
+            /** Detail */
+            detail?: string | null;
+            outcome?: components["schemas"]["MailOutcomeView"] | null;
+            /**
+             * Status
+             * @description what the single route would have answered: 201, 4xx
+             */
+            status: number;
+        };
+        /** MailBatchAnswers */
+        MailBatchAnswers: {
+            /** Items */
+            items: components["schemas"]["MailBatchAnswer"][];
+        };
+        /** MailBatchBody */
+        MailBatchBody: {
+            /** Items */
+            items: components["schemas"]["MailBatchItem"][];
+        };
+        /**
+         * MailBatchItem
+         * @description A customer's mail of a batch: a new ticket (no ``ticket_id``; ``subject`` required) or
+         *     a message on ``ticket_id``, for the mail's sender (``email.from_address``).
+         */
+        MailBatchItem: {
+            /** Attachment Ids */
+            attachment_ids?: string[];
+            /**
+             * Body Html
+             * @description sanitised again here
+             * @default
+             */
+            body_html: string;
+            email: components["schemas"]["EmailHeaders"];
+            /** Idempotency Key */
+            idempotency_key: string;
+            /**
+             * Participants
+             * @description To/CC besides the support address
+             */
+            participants?: string[];
+            /** Subject */
+            subject?: string | null;
+            /**
+             * Team Id
+             * @description the account's team
+             */
+            team_id?: string | null;
+            /**
+             * Ticket Id
+             * @description a message on this ticket
+             */
+            ticket_id?: string | null;
         };
         /** MailOutcomeView */
         MailOutcomeView: {
@@ -4789,6 +4868,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MailOutcomeView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mail_batch_mail_tickets_batch_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailBatchBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailBatchAnswers"];
                 };
             };
             /** @description Bad Request */

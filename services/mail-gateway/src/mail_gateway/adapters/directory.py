@@ -70,6 +70,18 @@ class AgentDirectory:
         )
         return _agent(row) if row else None
 
+    async def active_addresses(self, emails: Iterable[str]) -> set[str]:
+        """Which of these addresses are an active agent's (lower case), in one statement: the
+        batch's question of :meth:`active_agent`."""
+        wanted = list({e.lower() for e in emails})
+        if not wanted:
+            return set()
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT email FROM mail_agents WHERE email = ANY($1::text[]) AND active",
+            wanted,
+        )
+        return {row["email"] for row in rows}
+
     async def emails(self, agent_ids: Iterable[str]) -> dict[str, str]:
         """The addresses of these agents (ids as the events' actors carry them), active or
         not: an author is left out of their own reply's recipients either way."""

@@ -16,9 +16,10 @@ import asyncio
 import contextlib
 import re
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 import aioimaplib
 import structlog
@@ -33,6 +34,20 @@ BATCH = 100
 CONCURRENCY = 8
 
 Handler = Callable[[Account, int, int, bytes], Awaitable[object]]
+
+
+class Handled(Protocol):
+    """What a batch handler reports: the UIDs to flag, and the error that stopped it."""
+
+    @property
+    def handled(self) -> list[int]: ...
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+
+#: A whole fetched batch ``(uid, raw)`` handled at once (the intake's batched path).
+BatchHandler = Callable[[Account, int, Sequence[tuple[int, bytes]]], Awaitable[Handled]]
 
 
 class ImapError(Exception):
@@ -111,10 +126,14 @@ class InboxWatcher:
         *,
         renew_seconds: float = 25 * 60,
         connect_timeout: float = 15.0,
+        handle_batch: BatchHandler | None = None,
     ) -> None:
+        """``handle_batch``: a fetched batch is handled by it as a whole, else mail by mail
+        with ``handle`` (one sender's in order)."""
         self.account = account
         self.status = AccountStatus()
         self._handle = handle
+        self._handle_batch = handle_batch
         self._renew = renew_seconds
         self._timeout = connect_timeout
         self._imap: aioimaplib.IMAP4 | None = None
@@ -229,6 +248,13 @@ class InboxWatcher:
         )
         raws = fetched_messages(fetched.lines)
         uidvalidity = self.status.uidvalidity or 0
+        if self._handle_batch is not None:
+            done = await self._handle_batch(self.account, uidvalidity, raws)
+            self.status.handled += len(done.handled)
+            await self._flag_seen(imap, done.handled)
+            if done.error is not None:
+                raise done.error  # the rest stays unseen: reconnect, catch up again
+            return len(uids) > len(batch)
         handled: list[int] = []
         by_sender: dict[bytes, list[tuple[int, bytes]]] = {}
         for uid, raw in raws:
@@ -245,16 +271,20 @@ class InboxWatcher:
         results = await asyncio.gather(
             *(one_sender(m) for m in by_sender.values()), return_exceptions=True
         )
+        await self._flag_seen(imap, handled)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # the rest stays unseen: reconnect, catch up again
+        return len(uids) > len(batch)
+
+    async def _flag_seen(self, imap: aioimaplib.IMAP4, handled: list[int]) -> None:
+        """Flag the handled mails ``\\Seen`` on the server, in one command."""
         if handled:
             uid_set = ",".join(str(u) for u in sorted(handled))
             _ok(
                 await asyncio.wait_for(imap.uid("store", uid_set, "+FLAGS.SILENT (\\Seen)"), 60),
                 "UID STORE",
             )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result  # the rest stays unseen: reconnect, catch up again
-        return len(uids) > len(batch)
 
     async def probe(self) -> None:
         """Connect, log in and select the folder once, then log out: the managers' connection

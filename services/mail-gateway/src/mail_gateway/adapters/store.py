@@ -123,6 +123,75 @@ MARK_SENT = (
     f" WHERE outbound_id = $3), {LINK}"
 )
 
+#: A mail's landing as :meth:`MailStore.landed_many` takes it: ticket, number, subject,
+#: customer email, Message-ID, participants, sender.
+LandedRow = tuple[uuid.UUID, int | None, str | None, str | None, str, Iterable[str], str]
+#: :meth:`MailStore.landed` for many rows ($1: a jsonb array of them; $2: the account), with
+#: the same rules: the ticket upserted, each Message-ID linked, participants merged, each
+#: sender no longer bouncing.
+LANDED_MANY = (
+    "WITH landed AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ticket_id uuid,"
+    " number bigint, subject text, customer_email text, email_message_id text,"
+    " participants text[], sender text)),"
+    " linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
+    " SELECT email_message_id, ticket_id FROM landed ON CONFLICT DO NOTHING"
+    " RETURNING email_message_id, ticket_id),"
+    " cleared AS (DELETE FROM mail_bouncing WHERE address IN (SELECT sender FROM landed))"
+    " INSERT INTO mail_tickets AS t (ticket_id, number, subject, customer_email,"
+    " account_id, participants, refs)"
+    " SELECT r.ticket_id, r.number, coalesce(r.subject, ''), r.customer_email, $2,"
+    " ARRAY(SELECT DISTINCT unnest(r.participants)),"
+    " ARRAY(SELECT l.email_message_id FROM linked l WHERE l.ticket_id = r.ticket_id)"
+    " FROM landed r"
+    " ON CONFLICT (ticket_id) DO UPDATE SET"
+    " number = coalesce(EXCLUDED.number, t.number),"
+    " subject = CASE WHEN EXCLUDED.subject = '' THEN t.subject ELSE EXCLUDED.subject END,"
+    " customer_email = coalesce(EXCLUDED.customer_email, t.customer_email),"
+    " account_id = coalesce(t.account_id, EXCLUDED.account_id),"
+    " participants = ARRAY(SELECT DISTINCT unnest(t.participants || EXCLUDED.participants)),"
+    " refs = t.refs || EXCLUDED.refs"
+    " RETURNING *"
+)
+
+#: :meth:`MailStore.upsert_ticket` of many created tickets ($1: a jsonb array, a ticket once).
+UPSERT_CREATED = (
+    "INSERT INTO mail_tickets AS t (ticket_id, number, subject, customer_email, team_id)"
+    " SELECT ticket_id, number, coalesce(subject, ''), customer_email, team_id"
+    " FROM jsonb_to_recordset($1::jsonb) AS r(ticket_id uuid, number bigint, subject text,"
+    " customer_email text, team_id uuid)"
+    " ON CONFLICT (ticket_id) DO UPDATE SET"
+    " number = coalesce(EXCLUDED.number, t.number),"
+    " subject = CASE WHEN EXCLUDED.subject = '' THEN t.subject ELSE EXCLUDED.subject END,"
+    " customer_email = coalesce(EXCLUDED.customer_email, t.customer_email),"
+    " team_id = coalesce(EXCLUDED.team_id, t.team_id)"
+)
+#: Many Message-IDs into their tickets' threads ($1: a jsonb array of ticket, Message-ID and
+#: the account address a mail came in on, if any): each linked once; a ticket's refs gain the
+#: newly linked ones in the order given, its account the first known one if it had none.
+LINK_MANY = (
+    "WITH given AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)"
+    " AS (ticket_id uuid, email_message_id text, account text)) WITH ORDINALITY"
+    " AS r(ticket_id, email_message_id, account, n)),"
+    " firsts AS (SELECT DISTINCT ON (email_message_id) email_message_id, ticket_id, n"
+    " FROM given ORDER BY email_message_id, n),"
+    " linked AS (INSERT INTO mail_threads (email_message_id, ticket_id)"
+    " SELECT email_message_id, ticket_id FROM firsts"
+    " ON CONFLICT DO NOTHING RETURNING email_message_id, ticket_id),"
+    " per_ticket AS (SELECT g.ticket_id, min(g.account) AS account,"
+    " coalesce(array_agg(l.email_message_id ORDER BY g.n)"
+    " FILTER (WHERE l.email_message_id IS NOT NULL), '{}') AS refs"
+    " FROM given g LEFT JOIN firsts f ON f.email_message_id = g.email_message_id AND f.n = g.n"
+    " LEFT JOIN linked l ON l.email_message_id = f.email_message_id"
+    " AND l.ticket_id = f.ticket_id"
+    " GROUP BY g.ticket_id)"
+    " INSERT INTO mail_tickets AS t (ticket_id, account_id, refs)"
+    " SELECT p.ticket_id, a.account_id, p.refs FROM per_ticket p"
+    " LEFT JOIN mail_accounts a ON a.address = p.account"
+    " ON CONFLICT (ticket_id) DO UPDATE SET"
+    " account_id = coalesce(t.account_id, EXCLUDED.account_id),"
+    " refs = t.refs || EXCLUDED.refs"
+)
+
 
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     async def init(connection: asyncpg.Connection) -> None:
@@ -174,6 +243,36 @@ class MailStore:
             account_id,
             email_message_id,
         )
+
+    async def handled_many(
+        self, account_id: uuid.UUID, email_message_ids: Iterable[str]
+    ) -> dict[str, asyncpg.Record]:
+        """:meth:`handled` for a batch, in one statement: Message-ID -> its record."""
+        rows = await self.pool.fetch(
+            "SELECT email_message_id, outcome, ticket_id FROM mail_inbound"
+            " WHERE account_id = $1 AND email_message_id = ANY($2::text[])",
+            account_id,
+            list(email_message_ids),
+        )
+        return {row["email_message_id"]: row for row in rows}
+
+    async def record_inbound_many(
+        self,
+        account_id: uuid.UUID,
+        records: Iterable[tuple[str, int | None, int | None, str, uuid.UUID | None]],
+    ) -> None:
+        """:meth:`record_inbound` for a batch ``(Message-ID, uidvalidity, uid, outcome,
+        ticket)``, in one statement."""
+        rows = list(records)
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        await self.pool.execute(
+            "INSERT INTO mail_inbound (account_id, email_message_id, uidvalidity, uid, outcome,"
+            " ticket_id) SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[],"
+            " $5::text[], $6::uuid[]) ON CONFLICT DO NOTHING",
+            account_id, *(list(c) for c in columns),
+        )  # fmt: skip
 
     async def record_inbound(
         self,
@@ -266,6 +365,19 @@ class MailStore:
         rows = await self.pool.fetch("SELECT * FROM mail_tickets WHERE number = $1", number)
         return [thread_of(row) for row in rows]
 
+    async def threads_by_numbers(self, numbers: Iterable[int]) -> dict[int, list[TicketThread]]:
+        """:meth:`threads_by_number` for a batch's subject tokens, in one statement."""
+        wanted = list(numbers)
+        if not wanted:
+            return {}
+        rows = await self.pool.fetch(
+            "SELECT * FROM mail_tickets WHERE number = ANY($1::bigint[])", wanted
+        )
+        found: dict[int, list[TicketThread]] = {}
+        for row in rows:
+            found.setdefault(row["number"], []).append(thread_of(row))
+        return found
+
     async def upsert_ticket(
         self,
         ticket_id: uuid.UUID,
@@ -326,6 +438,38 @@ class MailStore:
         assert row is not None
         return thread_of(row)
 
+    async def landed_many(
+        self,
+        account_id: uuid.UUID,
+        landed: Iterable[LandedRow],
+    ) -> dict[uuid.UUID, TicketThread]:
+        """:meth:`landed` for a batch of mails of one account ``(ticket, number, subject,
+        customer email, Message-ID, participants, sender)``, in one statement per distinct
+        ticket set (a statement may not update a row twice: a ticket's second mail of the same
+        batch goes in the next)."""
+        pending = list(landed)
+        threads: dict[uuid.UUID, TicketThread] = {}
+        while pending:
+            this: list[LandedRow] = []
+            later: list[LandedRow] = []
+            seen: set[uuid.UUID] = set()
+            for row in pending:
+                (later if row[0] in seen else this).append(row)
+                seen.add(row[0])
+            rows = [
+                {
+                    "ticket_id": str(ticket_id), "number": number, "subject": subject,
+                    "customer_email": customer_email, "email_message_id": message_id,
+                    "participants": list(participants), "sender": sender,
+                }
+                for ticket_id, number, subject, customer_email, message_id, participants, sender
+                in this
+            ]  # fmt: skip
+            for row in await self.pool.fetch(LANDED_MANY, rows, account_id):
+                threads[row["ticket_id"]] = thread_of(row)
+            pending = later
+        return threads
+
     async def received(
         self, ticket_id: uuid.UUID, email_message_id: str, account_address: str
     ) -> None:
@@ -342,6 +486,34 @@ class MailStore:
             " refs = t.refs || EXCLUDED.refs",
             ticket_id, email_message_id, account_address,
         )  # fmt: skip
+
+    async def upsert_tickets(
+        self,
+        tickets: Iterable[tuple[uuid.UUID, int | None, str | None, str | None, uuid.UUID | None]],
+    ) -> None:
+        """:meth:`upsert_ticket` of created tickets ``(ticket, number, subject, customer email,
+        team)`` in one statement (a ticket once: the last row for it counts)."""
+        rows = {
+            ticket_id: {
+                "ticket_id": str(ticket_id), "number": number, "subject": subject,
+                "customer_email": customer_email,
+                "team_id": str(team_id) if team_id else None,
+            }
+            for ticket_id, number, subject, customer_email, team_id in tickets
+        }  # fmt: skip
+        if rows:
+            await self.pool.execute(UPSERT_CREATED, list(rows.values()))
+
+    async def link_many(self, links: Iterable[tuple[uuid.UUID, str, str | None]]) -> None:
+        """:meth:`received` (with an account address) or :meth:`link_message_id` (without) for
+        many ``(ticket, Message-ID, account address)``, in one statement: each Message-ID
+        joins its ticket's thread once, refs appended in the order given."""
+        rows = [
+            {"ticket_id": str(t), "email_message_id": m, "account": (a or "").lower() or None}
+            for t, m, a in links
+        ]
+        if rows:
+            await self.pool.execute(LINK_MANY, rows)
 
     async def add_participants(self, ticket_id: uuid.UUID, addresses: Iterable[str]) -> None:
         await self.pool.execute(
@@ -362,6 +534,25 @@ class MailStore:
         )
 
     # --- outbound ----------------------------------------------------------------------------
+
+    async def enqueue_many(
+        self, rows: Iterable[tuple[uuid.UUID, uuid.UUID, str, str, dict[str, Any]]]
+    ) -> None:
+        """:meth:`enqueue` for many ``(outbound id, ticket, kind, Message-ID, payload)``, in
+        one statement (each once)."""
+        items = [
+            {"outbound_id": str(o), "ticket_id": str(t), "kind": k, "email_message_id": m,
+             "payload": p}
+            for o, t, k, m, p in rows
+        ]  # fmt: skip
+        if items:
+            await self.pool.execute(
+                "INSERT INTO mail_outbound (outbound_id, ticket_id, kind, email_message_id,"
+                " payload) SELECT outbound_id, ticket_id, kind, email_message_id, payload"
+                " FROM jsonb_to_recordset($1::jsonb) AS r(outbound_id uuid, ticket_id uuid,"
+                " kind text, email_message_id text, payload jsonb) ON CONFLICT DO NOTHING",
+                items,
+            )
 
     async def enqueue(
         self,

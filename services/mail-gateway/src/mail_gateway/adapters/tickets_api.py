@@ -143,6 +143,20 @@ class TicketsApi:
             "POST", "/mail/tickets", token, json=body, headers={"Idempotency-Key": key}
         )
 
+    async def mail_batch(self, items: list[dict[str, Any]]) -> list[Answer] | None:
+        """Customers' mails of a batch in one request with the gateway's own token (each item
+        with its key and, for a message, its ``ticket_id``): each item's answer as the single
+        route would give it. None: the request as a whole was refused (4xx; send them alone)."""
+        answer = await self._call(
+            "POST", "/mail/tickets/batch", self.minter.gateway(), json={"items": items}
+        )
+        if not answer.ok:
+            return None
+        return [
+            Answer(item["status"], item.get("outcome") or {"detail": item.get("detail") or ""})
+            for item in answer.body["items"]
+        ]
+
     async def add_message(
         self, token: str, ticket_id: uuid.UUID, body: dict[str, Any], key: str
     ) -> Answer:

@@ -23,11 +23,12 @@ before the flag re-reads the mail and ends with the same single ticket or messag
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from typing import Any
@@ -45,6 +46,7 @@ from mail_gateway.adapters.tickets_api import (
 )
 from mail_gateway.domain.accounts import Account
 from mail_gateway.domain.agents import Agent
+from mail_gateway.domain.batching import batchable, chosen_thread, first_answered, in_rounds
 from mail_gateway.domain.loops import Kind, classify
 from mail_gateway.domain.notification_replies import notification_answer
 from mail_gateway.domain.parsing import (
@@ -97,13 +99,44 @@ class Outcome:
     detail: str | None = None
 
 
+@dataclass
+class BatchResult:
+    """What :meth:`Intake.handle_batch` did: the UIDs handled (to flag), and the outage that
+    stopped it, if one did (the rest stays unflagged and is read again)."""
+
+    handled: list[int] = field(default_factory=list)
+    error: TicketServiceUnavailable | None = None
+
+
 Acknowledge = Callable[[Account, TicketThread, ParsedMail], Awaitable[None]]
+#: Acknowledge the new tickets of a batch at once (one statement).
+AcknowledgeMany = Callable[[Account, Sequence[TicketThread]], Awaitable[None]]
 #: The active agent with an address, or None (anyone else, or a deactivated agent).
 FindAgent = Callable[[str], Awaitable[Agent | None]]
+#: Which of these addresses are active agents' (lower case).
+AgentAddresses = Callable[[Iterable[str]], Awaitable[set[str]]]
+
+#: A batch's per-mail rest (rare kinds, refusals to redo alone) handled this many at once.
+CONCURRENCY = 8
 
 
 async def _no_agents(address: str) -> None:
     return None
+
+
+async def _no_agent_addresses(addresses: Iterable[str]) -> set[str]:
+    return set()
+
+
+@dataclass(frozen=True)
+class _Batched:
+    """A mail of a batch bound for ``POST /mail/tickets/batch``, and what its answer needs."""
+
+    uid: int
+    raw: bytes
+    mail: ParsedMail
+    item: dict[str, Any]
+    participants: tuple[str, ...]
 
 
 class Intake:
@@ -117,12 +150,16 @@ class Intake:
         limiter: SenderLimiter,
         acknowledge: Acknowledge,
         find_agent: FindAgent = _no_agents,
+        agent_addresses: AgentAddresses = _no_agent_addresses,
+        acknowledge_many: AcknowledgeMany | None = None,
         trusted_servers: frozenset[str] = frozenset(),
         reply_keys: Sequence[bytes] = (),
     ) -> None:
         """``reply_keys``: the keys of notification mails' reply references (none: agents'
         answers to notification mails follow the ordinary rules)."""
         self._find_agent = find_agent
+        self._agent_addresses = agent_addresses
+        self._acknowledge_many = acknowledge_many
         self._trusted_servers = trusted_servers
         self._reply_keys = tuple(reply_keys)
         self._store = store
@@ -177,6 +214,203 @@ class Intake:
             )  # fmt: skip
         return outcome
 
+    async def handle_batch(
+        self, account: Account, uidvalidity: int, mails: Sequence[tuple[int, bytes]]
+    ) -> BatchResult:
+        """Handle a fetched batch ``(uid, raw)``: customers' plain mails in one request to the
+        ticket service and a few statements per round (:mod:`mail_gateway.domain.batching`),
+        the rest one by one as :meth:`handle`. A sender's mails stay in order: round by round,
+        and an outage stops at its round (the rest is read again)."""
+        result = BatchResult()
+        parsed: list[tuple[int, bytes, ParsedMail]] = []
+        for uid, raw in mails:
+            try:
+                parsed.append((uid, raw, parse(raw)))
+            except Exception:  # quarantined (or whatever else) by the path that reads it alone
+                parsed.append((uid, raw, _unreadable(raw)))
+        for round_ in in_rounds(parsed, lambda p: p[2].from_address):
+            try:
+                await self._round(account, uidvalidity, round_, result.handled)
+            except TicketServiceUnavailable as error:
+                result.error = error
+                break
+        return result
+
+    async def _round(
+        self,
+        account: Account,
+        uidvalidity: int,
+        mails: list[tuple[int, bytes, ParsedMail]],
+        handled: list[int],
+    ) -> None:
+        alone: list[tuple[int, bytes]] = []
+        try:
+            batched, alone = await self._plan(account, uidvalidity, mails, handled)
+            if batched:
+                alone += await self._send_batch(account, uidvalidity, batched, handled)
+        except TicketServiceUnavailable:
+            raise
+        except Exception:
+            # Whatever broke the batch, each mail alone either works or is quarantined.
+            log.exception("batch failed, mail by mail", account=account.address)
+            done = set(handled)
+            alone = [(uid, raw) for uid, raw, _ in mails if uid not in done]
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(uid: int, raw: bytes) -> None:
+            async with limit:
+                await self.handle(account, uidvalidity, uid, raw)
+                handled.append(uid)
+
+        results = await asyncio.gather(*(one(u, r) for u, r in alone), return_exceptions=True)
+        for failed in results:
+            if isinstance(failed, BaseException):
+                raise failed
+
+    async def _plan(
+        self,
+        account: Account,
+        uidvalidity: int,
+        mails: list[tuple[int, bytes, ParsedMail]],
+        handled: list[int],
+    ) -> tuple[list[_Batched], list[tuple[int, bytes]]]:
+        """The round's mails for the batch request; the rest to handle alone. Duplicates (read
+        before) are done here; a sender over the rate limit is quarantined."""
+        readable = [m for m in mails if m[2].message_id]
+        done = await self._store.handled_many(
+            account.account_id, [mail.message_id for _, _, mail in readable]
+        )
+        agents = await self._agent_addresses({mail.from_address for _, _, mail in readable})
+        alone = [(uid, raw) for uid, raw, mail in mails if not mail.message_id]
+        candidates: list[tuple[int, bytes, ParsedMail]] = []
+        seen: set[str] = set()
+        for uid, raw, mail in readable:
+            if mail.message_id in done:
+                handled.append(uid)
+                continue
+            kind, _ = classify(mail, self._own_domain)
+            if mail.message_id in seen or not batchable(
+                mail, kind, from_agent=mail.from_address in agents
+            ):
+                alone.append((uid, raw))
+                continue
+            seen.add(mail.message_id)
+            if not self._limiter.allow(account.account_id, mail.from_address):
+                await self._quarantine(
+                    account, uidvalidity, uid, raw, f"rate limit: more than "
+                    f"{self._limiter.limit} mails from {mail.from_address} in "
+                    f"{self._limiter.window:.0f}s", mail,
+                )  # fmt: skip
+                handled.append(uid)
+                continue
+            candidates.append((uid, raw, mail))
+        chains = {mail.message_id: reference_chain(mail) for _, _, mail in candidates}
+        known = dict(
+            await self._store.ticket_for_message_ids(
+                dict.fromkeys(i for chain in chains.values() for i in chain)
+            )
+        )
+        threads = await self._store.threads(set(known.values())) if known else {}
+        numbers = {subject_number(mail.subject) for _, _, mail in candidates} - {None}
+        by_number = await self._store.threads_by_numbers(n for n in numbers if n is not None)
+        own = self._own_addresses() | {account.address}
+        batched: list[_Batched] = []
+        for uid, raw, mail in candidates:
+            sender = self._judge(mail)
+            number = subject_number(mail.subject)
+            thread = chosen_thread(
+                first_answered(chains[mail.message_id], known, threads),
+                by_number.get(number, []) if number is not None else [],
+                mail.from_address,
+                sender_failed=sender.failed,
+            )
+            participants = participants_of(mail, own)
+            key = idempotency_key(account.address, mail.message_id)
+            if thread is not None and may_join(thread, mail.from_address):
+                html, cut = mail.reply_html()
+                if cut:  # the original is kept as a file: an upload first, alone
+                    alone.append((uid, raw))
+                    continue
+                item = self._fields(account, mail, html, participants, automated=False)
+                item |= {"ticket_id": str(thread.ticket_id), "idempotency_key": key}
+            else:
+                item = self._fields(account, mail, mail.body_html, participants, automated=False)
+                item |= {"subject": (mail.subject or "(no subject)")[:500], "idempotency_key": key}
+                if account.settings.team_id is not None:
+                    item["team_id"] = str(account.settings.team_id)
+            batched.append(_Batched(uid, raw, mail, item, participants))
+        return batched, alone
+
+    async def _send_batch(
+        self, account: Account, uidvalidity: int, batched: list[_Batched], handled: list[int]
+    ) -> list[tuple[int, bytes]]:
+        """One request for the round's batch, then its answers written through in a few
+        statements; the mails to handle alone (a message the ticket service would not take
+        from this sender: alone, it opens a new ticket instead)."""
+        answers = await self._api.mail_batch([b.item for b in batched])
+        if answers is None:  # the request as a whole refused (e.g. a body too large): alone
+            return [(b.uid, b.raw) for b in batched]
+        alone: list[tuple[int, bytes]] = []
+        landed: list[tuple[_Batched, Answer]] = []
+        unavailable: TicketServiceUnavailable | None = None
+        for one, answer in zip(batched, answers, strict=True):
+            if answer.ok:
+                landed.append((one, answer))
+            elif answer.status == 409 or answer.status >= 500:
+                unavailable = TicketServiceUnavailable(f"batch item: {answer.status}")
+            elif answer.status == 404 and "ticket_id" in one.item:
+                alone.append((one.uid, one.raw))
+            else:
+                await self._quarantine(
+                    account, uidvalidity, one.uid, one.raw, _detail(answer), one.mail
+                )
+                handled.append(one.uid)
+        if landed:
+            await self._landed_batch(account, uidvalidity, landed)
+            handled.extend(one.uid for one, _ in landed)
+        if unavailable is not None:
+            raise unavailable
+        return alone
+
+    async def _landed_batch(
+        self, account: Account, uidvalidity: int, landed: list[tuple[_Batched, Answer]]
+    ) -> None:
+        """As :meth:`_landed` and :meth:`handle`'s record, for a batch: the tickets written
+        through, new tickets acknowledged, the mails recorded - a statement each."""
+        threads = await self._store.landed_many(
+            account.account_id,
+            [
+                (
+                    uuid.UUID(answer.body["ticket_id"]),
+                    answer.body["ticket"].get("number"),
+                    answer.body["ticket"].get("subject"),
+                    (answer.body["ticket"].get("requester_email") or "").lower() or None,
+                    one.mail.message_id,
+                    one.participants,
+                    one.mail.from_address,
+                )
+                for one, answer in landed
+            ],
+        )
+        records: list[tuple[str, int | None, int | None, str, uuid.UUID | None]] = []
+        new: list[tuple[TicketThread, ParsedMail]] = []
+        for one, answer in landed:
+            created = bool(answer.body.get("created"))
+            kind = (
+                "follow-up" if answer.body.get("follow_up_of") else "created" if created
+                else "added"
+            )  # fmt: skip
+            thread = threads[uuid.UUID(answer.body["ticket_id"])]
+            if created and account.settings.acknowledge and not answer.body.get("replayed"):
+                new.append((thread, one.mail))
+            records.append((one.mail.message_id, uidvalidity, one.uid, kind, thread.ticket_id))
+        if new and self._acknowledge_many is not None:
+            await self._acknowledge_many(account, [thread for thread, _ in new])
+        else:
+            for thread, mail in new:
+                await self._acknowledge(account, thread, mail)
+        await self._store.record_inbound_many(account.account_id, records)
+
     async def release(self, account: Account, raw: bytes) -> Outcome:
         """A manager releases a quarantined mail: it becomes a ticket like any other mail,
         whatever the rate limit or loop rules said (the sender must still be usable)."""
@@ -201,19 +435,20 @@ class Intake:
         return None
 
     def _judge(self, mail: ParsedMail) -> SenderVerdict:
+        if not self._trusted_servers:  # no server's verdict counts: nothing to read
+            return UNCHECKED
         headers = mail.message.get_all("Authentication-Results", []) if mail.message else []
         return judge(headers, mail.from_address, self._trusted_servers)
 
     async def _find_thread(self, mail: ParsedMail, sender: SenderVerdict) -> TicketThread | None:
-        thread = await self._answered_thread(mail)
+        answered = await self._answered_thread(mail)
         number = subject_number(mail.subject)
-        # A subject token joins a ticket on the strength of From: alone, so not for a sender
-        # the inbox's server could not authenticate (a forged customer address).
-        if thread is not None or number is None or sender.failed:
-            return thread
-        found = await self._store.threads_by_number(number)
-        joinable = [t for t in found if may_join(t, mail.from_address)]
-        return (joinable or found)[0] if found else None
+        found = (
+            await self._store.threads_by_number(number)
+            if answered is None and number is not None and not sender.failed
+            else []
+        )
+        return chosen_thread(answered, found, mail.from_address, sender_failed=sender.failed)
 
     async def _converse(
         self,
@@ -365,9 +600,21 @@ class Intake:
                 + ", ".join(_escape(n) for n in skipped)
                 + ". The original mail keeps them.</em></p>"
             )
+        return self._fields(account, mail, html, participants, automated, ids)
+
+    @staticmethod
+    def _fields(
+        account: Account,
+        mail: ParsedMail,
+        html: str,
+        participants: tuple[str, ...],
+        automated: bool,
+        attachment_ids: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """A mail as the ticket service's mail routes take it (files uploaded before)."""
         return {
             "body_html": html,
-            "attachment_ids": ids,
+            "attachment_ids": list(attachment_ids),
             "participants": list(participants),
             "email": {
                 "email_message_id": mail.message_id,
@@ -443,6 +690,13 @@ class _Refused(Exception):
 
 def _detail(answer: Answer) -> str:
     return f"ticket service answered {answer.status}: {answer.body.get('detail', '')}"[:1000]
+
+
+def _unreadable(raw: bytes) -> ParsedMail:
+    """A stand-in for a mail that did not parse: no Message-ID, so it goes alone (and is
+    quarantined there); its raw From: still orders it with its sender's other mails."""
+    sender, _ = sender_and_subject(raw)
+    return ParsedMail("", (sender or "").lower(), None, (), (), "", None, (), {}, "", None)
 
 
 def _escape(text: str) -> str:

@@ -12,7 +12,7 @@ which mail clients show once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,6 +86,21 @@ class _Batch:
         return None
 
 
+def _ticket_event(envelope: EventEnvelope) -> object | None:
+    """The event of a ticket stream's envelope; None for other streams or unknown events."""
+    if envelope.stream_type != "ticket":
+        return None
+    try:
+        return envelope.payload()
+    except Exception:
+        return None
+
+
+def _agent_reply(envelope: EventEnvelope, event: MessageAdded) -> bool:
+    """An agent's public reply: the one message the gateway mails out."""
+    return event.visibility == "public" and not event.automated and envelope.actor.kind == "agent"
+
+
 class Outbound:
     def __init__(
         self,
@@ -109,6 +124,42 @@ class Outbound:
         self._max_attempts = max_attempts
 
     # --- the projection ----------------------------------------------------------------------
+
+    async def on_events(self, envelopes: Iterable[EventEnvelope]) -> None:
+        """:meth:`on_event` for a batch from the topic, in order - except that the commonest
+        writes (a ticket created, a mail received or delivered: its Message-ID in the thread)
+        are gathered and written a statement each per run of them. They commute with each
+        other (different columns, refs appended in order); any other event writes what was
+        gathered first."""
+        created: list[tuple[uuid.UUID, int | None, str | None, str | None, uuid.UUID | None]]
+        created = []
+        links: list[tuple[uuid.UUID, str, str | None]] = []
+
+        async def flush() -> None:
+            if created:
+                await self._store.upsert_tickets(created)
+            if links:
+                await self._store.link_many(links)
+            created.clear()
+            links.clear()
+
+        for envelope in envelopes:
+            event = _ticket_event(envelope)
+            if isinstance(event, TicketCreated):
+                customer = (event.requester_email or "").lower() or None
+                created.append(
+                    (envelope.stream_id, event.number, event.subject, customer, event.team_id)
+                )
+            elif isinstance(event, EmailReceived):
+                links.append((envelope.stream_id, event.email_message_id, event.account))
+            elif isinstance(event, EmailDeliveryRecorded):
+                links.append((envelope.stream_id, event.email_message_id, None))
+            elif isinstance(event, MessageAdded) and not _agent_reply(envelope, event):
+                continue  # a customer's message: nothing for the gateway to write
+            elif event is not None:
+                await flush()
+                await self.on_event(envelope)
+        await flush()
 
     async def on_event(self, envelope: EventEnvelope) -> None:
         if envelope.stream_type != "ticket":
@@ -138,12 +189,7 @@ class Outbound:
             await self._ask_for_rating(ticket_id, envelope.stream_version)
         elif isinstance(event, EmailDeliveryRecorded):
             await self._store.link_message_id(event.email_message_id, ticket_id)
-        elif (
-            isinstance(event, MessageAdded)
-            and event.visibility == "public"
-            and not event.automated
-            and envelope.actor.kind == "agent"
-        ):
+        elif isinstance(event, MessageAdded) and _agent_reply(envelope, event):
             await self._store.enqueue(
                 event.message_id,
                 ticket_id,
@@ -159,13 +205,23 @@ class Outbound:
             )
 
     async def acknowledge(self, account: Account, thread: TicketThread, mail: ParsedMail) -> None:
+        await self._store.enqueue(*self._acknowledgement(thread))
+
+    async def acknowledge_many(self, account: Account, threads: Sequence[TicketThread]) -> None:
+        """:meth:`acknowledge` for a batch's new tickets, queued in one statement."""
+        await self._store.enqueue_many(self._acknowledgement(thread) for thread in threads)
+
+    def _acknowledgement(
+        self, thread: TicketThread
+    ) -> tuple[uuid.UUID, uuid.UUID, str, str, dict[str, Any]]:
+        """The queued acknowledgement of a new ticket: once per ticket (its id is the key)."""
         outbound_id = uuid.uuid5(ACK_NAMESPACE, str(thread.ticket_id))
         label = f"#{thread.number}" if thread.number is not None else "your request"
         text = (
             f"Thank you for writing to us. We received your request and opened ticket {label}; "
             "we will answer as soon as we can. Reply to this mail to add to it."
         )
-        await self._store.enqueue(
+        return (
             outbound_id,
             thread.ticket_id,
             "ack",

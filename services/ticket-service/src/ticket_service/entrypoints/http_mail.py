@@ -14,7 +14,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from helpdesk_events import Actor, ActorKind, Visibility
 from helpdesk_events.mail import DeliveryState, EmailBounced, EmailDeliveryRecorded, EmailReceived
@@ -22,13 +22,19 @@ from helpdesk_platform.auth import Principal
 from helpdesk_platform.telemetry import current_traceparent
 from ticket_service.domain.ticket import Ticket
 from ticket_service.entrypoints.dependencies import Caller, Mail, command_context
-from ticket_service.entrypoints.errors import refusals
+from ticket_service.entrypoints.errors import http_error, refusals
 from ticket_service.entrypoints.http_common import ERRORS
 from ticket_service.entrypoints.ticket_schemas import TicketView
 from ticket_service.service_layer import access
 from ticket_service.service_layer.context import CommandContext
 from ticket_service.service_layer.mail import MailOutcome
-from ticket_service.service_layer.mail_requests import GATEWAY, InboundMail, MailRequests
+from ticket_service.service_layer.mail_requests import (
+    GATEWAY,
+    BatchAnswer,
+    BatchedMail,
+    InboundMail,
+    MailRequests,
+)
 
 router = APIRouter(prefix="/mail", tags=["mail"])
 
@@ -208,6 +214,68 @@ async def add_message(
             idempotency_key,
         )
     return _view(outcome, ticket)
+
+
+class MailBatchItem(MailMessageBody):
+    """A customer's mail of a batch: a new ticket (no ``ticket_id``; ``subject`` required) or
+    a message on ``ticket_id``, for the mail's sender (``email.from_address``)."""
+
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    ticket_id: uuid.UUID | None = Field(default=None, description="a message on this ticket")
+    subject: str | None = Field(default=None, min_length=1, max_length=500)
+    team_id: uuid.UUID | None = Field(default=None, description="the account's team")
+
+    @model_validator(mode="after")
+    def _new_ticket_has_subject(self) -> MailBatchItem:
+        if self.ticket_id is None and self.subject is None:
+            raise ValueError("a new ticket (no ticket_id) needs a subject")
+        return self
+
+
+class MailBatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[MailBatchItem] = Field(min_length=1, max_length=200)
+
+
+class MailBatchAnswer(BaseModel):
+    status: int = Field(description="what the single route would have answered: 201, 4xx")
+    outcome: MailOutcomeView | None = None
+    detail: str | None = None
+
+
+class MailBatchAnswers(BaseModel):
+    items: list[MailBatchAnswer]
+
+
+def _batch_answer(answer: BatchAnswer) -> MailBatchAnswer:
+    if isinstance(answer, tuple):
+        return MailBatchAnswer(status=201, outcome=_view(*answer))
+    refused = http_error(answer)
+    return MailBatchAnswer(status=refused.status_code, detail=str(refused.detail))
+
+
+@router.post("/tickets/batch", status_code=200, response_model=MailBatchAnswers, responses=ERRORS)
+async def mail_batch(body: MailBatchBody, caller: Gateway, mail: Mail) -> MailBatchAnswers:
+    """Customers' mails of one inbox batch in one request, with the gateway's own token: each
+    item as `POST /mail/tickets` (no `ticket_id`) or `POST /mail/tickets/{id}/messages` would
+    take it with its sender's customer token and its `idempotency_key`, and answered alone
+    (created / added, or refused with the single route's status and reason)."""
+    with refusals():
+        answers = await mail.batch(
+            caller,
+            [
+                BatchedMail(
+                    _inbound(item),
+                    item.idempotency_key,
+                    ticket_id=item.ticket_id,
+                    subject=item.subject or "",
+                    team_id=item.team_id,
+                )
+                for item in body.items
+            ],
+            lambda sender: command_context(sender, None),
+        )
+    return MailBatchAnswers(items=[_batch_answer(answer) for answer in answers])
 
 
 async def _gateway_staff(caller: Gateway) -> Principal:

@@ -480,6 +480,27 @@ def require_gateway_staff(who: Principal) -> None:
         raise Forbidden("deliveries and bounces are recorded with the gateway's token")
 
 
+def mail_sender(gateway: Principal, from_address: str, from_name: str | None) -> Principal:
+    """Whom the mail gateway's own token acts for in a batch of mails: each mail's sender, as
+    the customer token the gateway would mint for it (``POST /mail/tickets`` per mail). Only
+    the gateway's own staff token may (not an agent's token it minted, not a customer's), and
+    only through the mail routes; the ticket's ownership rules then apply to the sender."""
+    require_gateway_itself(gateway)
+    address = from_address.lower()
+    subject = f"mail:{address}"
+    return Principal(
+        subject=subject, role=Role.CUSTOMER, name=from_name or subject, email=address,
+        via=MAIL_GATEWAY,
+    )  # fmt: skip
+
+
+def require_gateway_itself(who: Principal) -> None:
+    """The gateway's own token: staff, minted by the gateway, with the gateway as subject."""
+    require_gateway_staff(who)
+    if who.subject != MAIL_GATEWAY:
+        raise Forbidden("only the mail gateway's own token acts for the senders of mails")
+
+
 def require_mail_visibility(who: Principal, visibility: Visibility) -> None:
     """An internal note by mail is staff's only (an agent answering a notification about an
     internal note); a customer's mail is always public."""

@@ -7,18 +7,19 @@ gateway, who may write by mail); the routes in ``entrypoints/http_mail.py`` only
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from helpdesk_events import Visibility
 from helpdesk_events.mail import EmailBounced, EmailDeliveryRecorded, EmailReceived
-from ticket_service.domain.errors import TicketNotFound
+from ticket_service.domain.errors import DomainError, TicketNotFound
 from ticket_service.domain.ticket import NewTicket, Ticket, plain_text, sanitise_html
 from ticket_service.service_layer import access
 from ticket_service.service_layer.attachments import AttachmentFiles
 from ticket_service.service_layer.context import CommandContext
-from ticket_service.service_layer.idempotency import IdempotencyRequest
+from ticket_service.service_layer.idempotency import IdempotencyKeyReused, IdempotencyRequest
 from ticket_service.service_layer.mail import (
     EmailMessage,
     MailApplication,
@@ -27,9 +28,16 @@ from ticket_service.service_layer.mail import (
 )
 from ticket_service.service_layer.tickets import TicketApplication
 
-__all__ = ["InboundMail", "MailRequests"]
+__all__ = ["BatchedMail", "InboundMail", "MailRequests"]
 
 GATEWAY = access.MAIL_GATEWAY
+
+#: Senders of one batch handled at once (each sender's mails in order): the appends of
+#: different tickets overlap their round trips to PostgreSQL.
+BATCH_CONCURRENCY = 8
+
+#: What one mail of a batch came to: where it landed, or why it was refused.
+BatchAnswer = tuple[MailOutcome, Ticket] | DomainError | IdempotencyKeyReused
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,18 @@ class InboundMail:
         return IdempotencyRequest.of(
             f"{GATEWAY}:{scope}", key, [self.received.account, self.received.email_message_id]
         )
+
+
+@dataclass(frozen=True)
+class BatchedMail:
+    """One customer mail of a batch: a new ticket (``ticket_id`` None, with its ``subject``)
+    or a message on ``ticket_id``, for the mail's sender, under its own idempotency key."""
+
+    inbound: InboundMail
+    key: str
+    ticket_id: uuid.UUID | None = None
+    subject: str = ""
+    team_id: uuid.UUID | None = None
 
 
 class MailRequests:
@@ -107,6 +127,51 @@ class MailRequests:
             visibility=inbound.visibility,
         )
         return outcome, await self._answered(outcome)
+
+    async def batch(
+        self,
+        gateway: access.Principal,
+        mails: Sequence[BatchedMail],
+        context_for: Callable[[access.Principal], CommandContext],
+    ) -> list[BatchAnswer]:
+        """Customers' mails of one inbox batch in one request of the gateway's own token: each
+        exactly as :meth:`open_ticket` or :meth:`add_message` would take it with the sender's
+        customer token, under its own key, with its own answer (a refusal refuses that mail
+        only). One sender's mails go in the order given; different senders' at once."""
+        access.require_gateway_itself(gateway)
+        answers: list[BatchAnswer | None] = [None] * len(mails)
+        by_sender: dict[str, list[int]] = {}
+        for index, mail in enumerate(mails):
+            sender = mail.inbound.received.from_address.lower()
+            by_sender.setdefault(sender, []).append(index)
+        limit = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+        async def one_sender(indexes: list[int]) -> None:
+            async with limit:
+                for index in indexes:
+                    answers[index] = await self._one(gateway, mails[index], context_for)
+
+        await asyncio.gather(*(one_sender(indexes) for indexes in by_sender.values()))
+        return [answer for answer in answers if answer is not None]
+
+    async def _one(
+        self,
+        gateway: access.Principal,
+        mail: BatchedMail,
+        context_for: Callable[[access.Principal], CommandContext],
+    ) -> BatchAnswer:
+        received = mail.inbound.received
+        try:
+            who = access.mail_sender(gateway, received.from_address, received.from_name)
+            if mail.ticket_id is None:
+                return await self.open_ticket(
+                    who, mail.subject, mail.team_id, mail.inbound, context_for(who), mail.key
+                )
+            return await self.add_message(
+                who, mail.ticket_id, mail.inbound, context_for(who), mail.key
+            )
+        except (DomainError, IdempotencyKeyReused) as refused:
+            return refused
 
     async def _answered(self, outcome: MailOutcome) -> Ticket:
         """The ticket to answer with: as the append left it, or read (a replayed request)."""
