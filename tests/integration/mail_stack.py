@@ -1,6 +1,10 @@
 """The mail gateway on the real stack for the mail tests: GreenMail, Kafka, PostgreSQL, the
 ticket service (API + outbox relay) and the gateway, each a real process started with its own
-command line. Customers write with ``helpdesk_devstack.mailbox``; tests read the ticket API."""
+command line. Customers write with ``helpdesk_devstack.mailbox``; tests read the ticket API.
+
+Each mail test module gets its stack from :func:`mail_stack_fixture` (``stack =
+mail_stack_fixture(...)``): the modules differ only in the mail server and the gateway's extra
+settings, and one place decides how the stack is started and in which order it stops."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 
 from helpdesk_devstack.greenmail import MailServer
@@ -28,6 +33,8 @@ from ticket_service.adapters.migrate import upgrade
 from .conftest import ServiceProcess, free_port
 
 Start = Callable[[str, list[str], dict[str, str]], ServiceProcess]
+#: The gateway's extra settings, made from the test's request when they need other fixtures.
+ExtraEnv = Callable[[pytest.FixtureRequest], dict[str, str]]
 
 
 @dataclass
@@ -133,6 +140,41 @@ def start_mail_stack(
         private_key=dev_keys[0].read_bytes(),
         gateway=gateway,
     )
+
+
+def mail_stack_fixture(
+    *,
+    server: str = "mail_server",
+    extra_env: dict[str, str] | ExtraEnv | None = None,
+    name: str = "stack",
+) -> Any:
+    """A module-scoped fixture called ``name`` that starts the mail stack (:func:`start_mail_stack`)
+    on the mail server the fixture ``server`` gives (the session's GreenMail, or a module's own),
+    with a support address of its own and ``extra_env`` in the gateway's settings.
+
+    The services are started after the mail server is set up, so they stop before it does."""
+
+    @pytest.fixture(scope="module", name=name)
+    def stack(
+        request: pytest.FixtureRequest,
+        make_database: Callable[[str], str],
+        kafka_bootstrap: str,
+        dev_keys: tuple[Path, Path],
+    ) -> MailStack:
+        mail_server: MailServer = request.getfixturevalue(server)
+        env = extra_env(request) if callable(extra_env) else extra_env
+        start_service: Start = request.getfixturevalue("start_module_service")
+        return start_mail_stack(
+            make_database=make_database,
+            kafka_bootstrap=kafka_bootstrap,
+            mail_server=mail_server,
+            dev_keys=dev_keys,
+            start_service=start_service,
+            support=f"support-{uuid.uuid4().hex[:6]}@helpdesk.local",
+            extra_env=env,
+        )
+
+    return stack
 
 
 def customer_mail(

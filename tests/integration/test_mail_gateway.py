@@ -10,48 +10,30 @@ import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
 from helpdesk_devstack import mailbox
-from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.images import png
 from helpdesk_devstack.topic_reader import read_topic
 from helpdesk_events.topics import MAIL_ACCOUNTS
 
-from .conftest import ServiceProcess
 from .mail_stack import (
     MailStack,
     customer_mail,
     eventually,
     mail_account,
+    mail_stack_fixture,
     send_raw,
-    start_mail_stack,
     tickets_of,
 )
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def stack(
-    make_database: Callable[[str], str],
-    kafka_bootstrap: str,
-    mail_server: MailServer,
-    dev_keys: tuple[Path, Path],
-    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> MailStack:
-    return start_mail_stack(
-        make_database=make_database,
-        kafka_bootstrap=kafka_bootstrap,
-        mail_server=mail_server,
-        dev_keys=dev_keys,
-        start_service=start_module_service,
-        support=f"support-{uuid.uuid4().hex[:6]}@helpdesk.local",
-    )
+stack = mail_stack_fixture()
 
 
 def someone(name: str = "budi") -> str:

@@ -8,18 +8,13 @@ is what the gateway makes of it."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
 from helpdesk_devstack import mailbox
-from helpdesk_devstack.greenmail import MailServer
 
-from .conftest import ServiceProcess
-from .mail_stack import MailStack, customer_mail, eventually, start_mail_stack, tickets_of
+from .mail_stack import MailStack, customer_mail, eventually, mail_stack_fixture, tickets_of
 from .test_mail_gateway import (
     agent_mail,
     conversation,
@@ -35,23 +30,9 @@ pytestmark = pytest.mark.integration
 SERVER = "mx.helpdesk.local"
 
 
-@pytest.fixture(scope="module")
-def stack(
-    make_database: Callable[[str], str],
-    kafka_bootstrap: str,
-    mail_server: MailServer,
-    dev_keys: tuple[Path, Path],
-    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> MailStack:
-    return start_mail_stack(
-        make_database=make_database,
-        kafka_bootstrap=kafka_bootstrap,
-        mail_server=mail_server,
-        dev_keys=dev_keys,
-        start_service=start_module_service,
-        support=f"support-{uuid.uuid4().hex[:6]}@helpdesk.local",
-        extra_env={"HELPDESK_MAIL_TRUSTED_AUTHSERV_IDS": f"other.example, {SERVER}"},
-    )
+stack = mail_stack_fixture(
+    extra_env={"HELPDESK_MAIL_TRUSTED_AUTHSERV_IDS": f"other.example, {SERVER}"}
+)
 
 
 def vouched(mail: EmailMessage, results: str) -> EmailMessage:

@@ -54,7 +54,7 @@ from .mail_stack import (
     eventually,
     mail_account,
     mail_gateway_env,
-    start_mail_stack,
+    mail_stack_fixture,
     tickets_of,
 )
 
@@ -87,24 +87,13 @@ def submission(
         yield server
 
 
-@pytest.fixture(scope="module")
-def stack(
-    make_database: Callable[[str], str],
-    kafka_bootstrap: str,
-    tls_mail: MailServer,
-    certificate: TlsFiles,
-    dev_keys: tuple[Path, Path],
-    start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
-) -> MailStack:
-    return start_mail_stack(
-        make_database=make_database,
-        kafka_bootstrap=kafka_bootstrap,
-        mail_server=tls_mail,
-        dev_keys=dev_keys,
-        start_service=start_module_service,
-        support=f"support-{uuid.uuid4().hex[:6]}@helpdesk.local",
-        extra_env={"SSL_CERT_FILE": str(certificate.certificate)},  # trust the test's server
-    )
+def _trusting_the_certificate(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The gateway trusts the test's server (a throwaway certificate)."""
+    certificate: TlsFiles = request.getfixturevalue("certificate")
+    return {"SSL_CERT_FILE": str(certificate.certificate)}
+
+
+stack = mail_stack_fixture(server="tls_mail", extra_env=_trusting_the_certificate)
 
 
 def tls_account(mail: MailServer, address: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ same Message-ID opens a ticket of their own.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import uuid
 from collections.abc import Callable
@@ -26,13 +25,12 @@ import asyncpg
 import pytest
 
 from helpdesk_devstack import mailbox
-from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.kafka_events import follow_from_now
 from helpdesk_events.topics import DIRECTORY, SLA, TICKETS
 from notification_service.adapters.migrate import upgrade as upgrade_notifications
 
 from .conftest import ServiceProcess, free_port
-from .mail_stack import MailStack, customer_mail, eventually, start_mail_stack, tickets_of
+from .mail_stack import MailStack, customer_mail, eventually, mail_stack_fixture, tickets_of
 from .test_mail_gateway import (
     agent_mail,
     new_agent,
@@ -44,19 +42,7 @@ from .test_mail_gateway import (
     wait_messages,
 )
 
-# Opt-in (HELPDESK_MAIL_REPLY_E2E=1) until a cause is found: both tests passed alone and after
-# the SLA worker tests (3 runs, 2026-12-07), but inside the whole `make test` run the agent's
-# notification mail did not reach GreenMail within 60 s (twice in two fresh-clone runs). The
-# rules they cover are unit-tested (shared/platform/tests/test_mail_reply.py, the gateway's
-# test_notification_replies.py, the notification service's test_replies.py).
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        os.environ.get("HELPDESK_MAIL_REPLY_E2E") != "1",
-        reason="notification-mail replies end to end: set HELPDESK_MAIL_REPLY_E2E=1 (it misses "
-        "its 60 s wait inside the full suite; cause not found yet)",
-    ),
-]
+pytestmark = pytest.mark.integration
 
 
 @dataclass
@@ -67,23 +53,27 @@ class ReplyStack(MailStack):
 
 
 @pytest.fixture(scope="module")
+def reply_key() -> str:
+    """The key the mail gateway and the notification service share."""
+    return secrets.token_urlsafe(48)
+
+
+mail_stack = mail_stack_fixture(
+    name="mail_stack",
+    extra_env=lambda request: {"HELPDESK_MAIL_REPLY_KEY": request.getfixturevalue("reply_key")},
+)
+
+
+@pytest.fixture(scope="module")
 def stack(
+    mail_stack: MailStack,
+    reply_key: str,
     make_database: Callable[[str], str],
     kafka_bootstrap: str,
-    mail_server: MailServer,
     dev_keys: tuple[Path, Path],
     start_module_service: Callable[[str, list[str], dict[str, str]], ServiceProcess],
 ) -> ReplyStack:
-    reply_key = secrets.token_urlsafe(48)
-    mail = start_mail_stack(
-        make_database=make_database,
-        kafka_bootstrap=kafka_bootstrap,
-        mail_server=mail_server,
-        dev_keys=dev_keys,
-        start_service=start_module_service,
-        support=f"support-{uuid.uuid4().hex[:6]}@helpdesk.local",
-        extra_env={"HELPDESK_MAIL_REPLY_KEY": reply_key},
-    )
+    """The mail stack and, beside it, the notification service, following the topics from now."""
     database = make_database("notifyreplies")
     upgrade_notifications(database)
     group = f"notify-replies-{uuid.uuid4().hex[:8]}"
@@ -98,13 +88,13 @@ def stack(
             "HELPDESK_JWT_PUBLIC_KEY_FILE": str(dev_keys[1]),
             "HELPDESK_HTTP_PORT": str(port),
             "HELPDESK_CONSUMER_GROUP": group,
-            "HELPDESK_SMTP_HOST": mail_server.host,
-            "HELPDESK_SMTP_PORT": str(mail_server.smtp_port),
+            "HELPDESK_SMTP_HOST": mail_stack.mail.host,
+            "HELPDESK_SMTP_PORT": str(mail_stack.mail.smtp_port),
             "HELPDESK_MAIL_REPLY_KEY": reply_key,
         },
     )
     notify.wait_http(f"http://127.0.0.1:{port}/readyz")
-    return ReplyStack(**vars(mail), notifications_db=database)
+    return ReplyStack(**vars(mail_stack), notifications_db=database)
 
 
 async def notifications_know(stack: ReplyStack, agent_id: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -13,6 +14,11 @@ from helpdesk_devstack.greenmail import MailServer
 from helpdesk_events import StatusChanged, TicketAssigned, TicketCreated
 from notification_service.adapters.database import create_pool
 from notification_service.adapters.email_sender import EmailSender
+from notification_service.adapters.migrate import upgrade
+from notification_service.adapters.projection_store import save_directory, store_emails
+from notification_service.domain.kinds import Kind
+from notification_service.domain.rules import Notification, notification_id
+from notification_service.domain.views import Agent
 
 from .conftest import Harness, bearer, eventually
 
@@ -108,3 +114,66 @@ async def test_low_priority_kinds_chosen_as_a_digest_come_in_one_email(
     assert [r["status"] for r in statuses] == ["sent", "sent"]
     # nothing in the app: the choice was email only
     assert (await api.get("/notifications", headers=bearer(agent))).json()["items"] == []
+
+
+def _queued(recipient_id: str, title: str) -> tuple[Notification, bool, str]:
+    """A ``customer_replied`` email as the consumer queues it (no ticket: a plain mail)."""
+    event_id = uuid.uuid4()
+    notification = Notification(
+        id=notification_id(event_id, recipient_id, Kind.CUSTOMER_REPLIED),
+        recipient_id=recipient_id,
+        kind=Kind.CUSTOMER_REPLIED,
+        title=title,
+        body="Still broken.",
+        ticket_id=None,
+        ticket_number=None,
+        event_id=event_id,
+        event_type="MessageAdded",
+        occurred_at=datetime.now(UTC),
+    )
+    return notification, False, f"{title}\n\nStill broken."
+
+
+async def test_an_email_that_cannot_go_yet_is_retried_later_and_holds_up_no_other(
+    make_database: Callable[[str], str], mail_server: MailServer
+) -> None:
+    """An email to someone whose address is not known (yet) - an assignee from before the
+    service started - gets its failure recorded and a later attempt; the queue goes on. (The
+    failure's UPDATE once could not be prepared: the sender failed on that row every 5 s and
+    never reached the emails after it - no notification mail went out any more.)"""
+    database_url = make_database("emailretry")
+    upgrade(database_url)
+    reader = f"reader-{uuid.uuid4().hex[:8]}@staff.example"
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as connection:
+            await save_directory(connection, [Agent("known", "Known Reader", reader, "agent")])
+            # The unknown recipient's row first: the sender meets it before the other one.
+            await store_emails(connection, [_queued("unknown", "Ticket of a stranger")])
+            await connection.execute("UPDATE emails SET next_attempt_at = now() - interval '1s'")
+            await store_emails(connection, [_queued("known", "Ticket of the reader")])
+        sender = EmailSender(
+            pool,
+            host=mail_server.host,
+            port=mail_server.smtp_port,
+            sender="Helpdesk <notifications@example.com>",
+            digest_interval=timedelta(minutes=60),
+        )
+        assert await sender.send_due() == 2
+        rows = {
+            row["recipient_id"]: row
+            for row in await pool.fetch(
+                "SELECT recipient_id, status, attempts, last_error, "
+                "next_attempt_at > now() + interval '20 seconds' AS later FROM emails"
+            )
+        }
+    finally:
+        await pool.close()
+    assert rows["known"]["status"] == "sent"
+    unknown = rows["unknown"]
+    assert (unknown["status"], unknown["attempts"], unknown["later"]) == ("pending", 1, True)
+    assert "not known" in unknown["last_error"]
+    message = await asyncio.to_thread(
+        mailbox.wait_for, mail_server, reader, lambda m: "reader" in str(m["Subject"])
+    )
+    assert message["Subject"] == "Ticket of the reader"

@@ -55,15 +55,22 @@ async def publish(
 
 
 async def topic_ends(bootstrap: str, topics: tuple[str, ...]) -> dict[TopicPartition, int]:
-    """The next offset of every partition of ``topics``: where an event written now will go."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """The next offset of every partition of ``topics``: where an event written now will go.
+
+    The consumer subscribes to ``topics`` (no group: nothing is joined or committed) so that its
+    start waits for their metadata. Without it the client knew no topic yet, every topic seemed
+    to have partition 0 only, and a group following "from now" read partitions 1-5 of the
+    ticket topic from their beginning: every earlier test's events.
+    """
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in sorted(consumer.partitions_for_topic(topic) or {0})
-        ]
+        partitions: list[TopicPartition] = []
+        for topic in topics:
+            known = consumer.partitions_for_topic(topic)
+            if not known:
+                raise LookupError(f"Kafka at {bootstrap} has no topic {topic!r}")
+            partitions += [TopicPartition(topic, partition) for partition in sorted(known)]
         return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()

@@ -182,9 +182,12 @@ class EmailSender:
             )
             return
         attempts += 1
+        # The casts are needed: left to itself PostgreSQL reads ``$2 >= $4`` as text and
+        # ``attempts = $2`` as integer, and cannot prepare the statement at all.
         await self._pool.execute(
-            """UPDATE emails SET attempts = $2, last_error = $3,
-                      status = CASE WHEN $2 >= $4 THEN 'failed' ELSE 'pending' END,
+            """UPDATE emails SET attempts = $2::integer, last_error = $3,
+                      status = CASE WHEN $2::integer >= $4::integer
+                                    THEN 'failed' ELSE 'pending' END,
                       next_attempt_at = now() + $5::interval
                WHERE id = $1""",
             email_id,
