@@ -51,10 +51,15 @@ class Target:
     #: service name → pid (the throwaway stack only): CPU seconds per mail are reported, a
     #: number the other load on a shared machine does not change much, unlike the latencies.
     pids: dict[str, int] = field(default_factory=dict)
+    #: what shares the machine with them (the throwaway stack only): PostgreSQL, Kafka,
+    #: GreenMail and this bench (sender and watcher); their CPU per mail is printed gross, to
+    #: show where a 2-core machine's capacity goes besides the helpdesk's own services.
+    beside: dict[str, int] = field(default_factory=dict)
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (uvicorn workers), from /proc."""
+    """User + system CPU of a process and its children (uvicorn workers), from /proc; for
+    this bench's own process its own only (the throwaway stack's processes are its children)."""
     total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     pending = [pid]
@@ -65,7 +70,8 @@ def cpu_seconds(pid: int) -> float:
             total += (int(fields[11]) + int(fields[12])) / tick
             for task in Path(f"/proc/{current}/task").iterdir():
                 children = (task / "children").read_text().split()
-                pending.extend(int(c) for c in children)
+                if current != os.getpid():
+                    pending.extend(int(c) for c in children)
     return total
 
 
@@ -157,6 +163,14 @@ def throwaway_stack(profile: Path | None = None, ticket_workers: int = 1) -> Ite
                 ("127.0.0.1", smtp), "support@helpdesk.local",
                 f"http://127.0.0.1:{tickets_port}", private.read_bytes(),
                 {n: p.pid for n, p in zip(names, processes, strict=True)},
+                {
+                    name: pid
+                    for name, pid in (
+                        ("postgresql", postgres.pid), ("kafka", kafka.pid),
+                        ("greenmail", mail.pid), ("bench", os.getpid()),
+                    )
+                    if pid is not None
+                },
             )  # fmt: skip
         finally:
             for process in processes:
@@ -280,6 +294,7 @@ async def measure(target: Target, count: int, rate: float | None) -> None:
     run = uuid.uuid4().hex[:8]
     idle = await idle_cpu(target) if target.pids else {}
     cpu_before = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
+    beside_before = {name: cpu_seconds(pid) for name, pid in target.beside.items()}
     cpu_began = time.monotonic()
     polls = Polls()
     watching = asyncio.create_task(watch(target, run, count, seconds=count / 2 + 120, polls=polls))
@@ -305,9 +320,17 @@ async def measure(target: Target, count: int, rate: float | None) -> None:
         # the CPU per mail counts each mail's whole work, whatever the rate was.
         await settled(target, "mail-gateway", idle["mail-gateway"])
         used = {n: (cpu_seconds(p) - cpu_before[n]) * 1000 / count for n, p in target.pids.items()}
+        beside = {
+            n: (cpu_seconds(p) - beside_before[n]) * 1000 / count for n, p in target.beside.items()
+        }
         seconds = time.monotonic() - cpu_began
         print(
             "        CPU ms per mail: " + ", ".join(f"{n} {ms:.1f}" for n, ms in used.items()),
+            flush=True,
+        )
+        print(
+            "        beside them (gross): "
+            + ", ".join(f"{n} {ms:.1f}" for n, ms in beside.items()),
             flush=True,
         )
         # What a longer run costs per mail without doing more for it: each service's idle CPU
