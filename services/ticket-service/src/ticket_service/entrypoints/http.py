@@ -27,6 +27,7 @@ from ticket_service.entrypoints import (
     http_custom_fields,
     http_customers,
     http_mail,
+    http_mail_deliveries,
     http_merges,
     http_messages,
     http_options,
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http_reports.router)
     app.include_router(http_activity_reports.router)
     app.include_router(http_mail.router)
+    app.include_router(http_mail_deliveries.router)
     app.include_router(http_custom_fields.router)
     app.include_router(http_portal.router)
     app.include_router(http_branding.router)
