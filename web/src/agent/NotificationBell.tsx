@@ -64,6 +64,12 @@ function useLiveNotifications(): boolean {
           unread_count: page.unread_count + (notification.read ? 0 : 1),
         };
       });
+      // A read of the page under way may have been answered before this notification was
+      // stored; its answer would undo the count above, so it is asked again (the old one is
+      // cancelled).
+      if (queryClient.isFetching({ queryKey: KEY }) > 0) {
+        void queryClient.invalidateQueries({ queryKey: KEY });
+      }
       if (notification.ticket_id) {
         void queryClient.invalidateQueries({ queryKey: ["ticket", notification.ticket_id] });
         void queryClient.invalidateQueries({ queryKey: ["tickets"] });
