@@ -88,9 +88,8 @@ class Gateway:
             if account.settings.enabled and account_id not in self.watchers:
                 watcher = InboxWatcher(
                     account,
-                    self.intake.handle,
+                    self.intake.handle_batch,
                     renew_seconds=self.settings.idle_renew_seconds,
-                    handle_batch=self.intake.handle_batch,
                 )
                 stop = asyncio.Event()
                 task = asyncio.create_task(watcher.run(stop), name=f"imap-{account.address}")

@@ -31,9 +31,6 @@ log = structlog.get_logger("mail_gateway.imap")
 UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 FETCH_UID = re.compile(rb"UID (\d+)")
 BATCH = 100
-CONCURRENCY = 8
-
-Handler = Callable[[Account, int, int, bytes], Awaitable[object]]
 
 
 class Handled(Protocol):
@@ -46,7 +43,8 @@ class Handled(Protocol):
     def error(self) -> BaseException | None: ...
 
 
-#: A whole fetched batch ``(uid, raw)`` handled at once (the intake's batched path).
+#: A whole fetched batch ``(uid, raw)`` handled at once (``Intake.handle_batch``: one sender's
+#: mails in order, the rest at once).
 BatchHandler = Callable[[Account, int, Sequence[tuple[int, bytes]]], Awaitable[Handled]]
 
 
@@ -122,17 +120,13 @@ class InboxWatcher:
     def __init__(
         self,
         account: Account,
-        handle: Handler,
+        handle_batch: BatchHandler,
         *,
         renew_seconds: float = 25 * 60,
         connect_timeout: float = 15.0,
-        handle_batch: BatchHandler | None = None,
     ) -> None:
-        """``handle_batch``: a fetched batch is handled by it as a whole, else mail by mail
-        with ``handle`` (one sender's in order)."""
         self.account = account
         self.status = AccountStatus()
-        self._handle = handle
         self._handle_batch = handle_batch
         self._renew = renew_seconds
         self._timeout = connect_timeout
@@ -248,33 +242,11 @@ class InboxWatcher:
         )
         raws = fetched_messages(fetched.lines)
         uidvalidity = self.status.uidvalidity or 0
-        if self._handle_batch is not None:
-            done = await self._handle_batch(self.account, uidvalidity, raws)
-            self.status.handled += len(done.handled)
-            await self._flag_seen(imap, done.handled)
-            if done.error is not None:
-                raise done.error  # the rest stays unseen: reconnect, catch up again
-            return len(uids) > len(batch)
-        handled: list[int] = []
-        by_sender: dict[bytes, list[tuple[int, bytes]]] = {}
-        for uid, raw in raws:
-            by_sender.setdefault(_sender_key(raw), []).append((uid, raw))
-        limit = asyncio.Semaphore(CONCURRENCY)
-
-        async def one_sender(mails: list[tuple[int, bytes]]) -> None:
-            async with limit:
-                for uid, raw in mails:  # one sender's mails in order: threads stay in order
-                    await self._handle(self.account, uidvalidity, uid, raw)
-                    handled.append(uid)
-                    self.status.handled += 1
-
-        results = await asyncio.gather(
-            *(one_sender(m) for m in by_sender.values()), return_exceptions=True
-        )
-        await self._flag_seen(imap, handled)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result  # the rest stays unseen: reconnect, catch up again
+        done = await self._handle_batch(self.account, uidvalidity, raws)
+        self.status.handled += len(done.handled)
+        await self._flag_seen(imap, done.handled)
+        if done.error is not None:
+            raise done.error  # the rest stays unseen: reconnect, catch up again
         return len(uids) > len(batch)
 
     async def _flag_seen(self, imap: aioimaplib.IMAP4, handled: list[int]) -> None:
@@ -319,15 +291,7 @@ def fetched_messages(lines: list[bytes | bytearray]) -> list[tuple[int, bytes]]:
     return sorted(found)
 
 
-def _sender_key(raw: bytes) -> bytes:
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    for line in head.splitlines():
-        if line[:5].lower() == b"from:":
-            return line[5:].strip().lower()
-    return b""
-
-
-async def _never(account: Account, uidvalidity: int, uid: int, raw: bytes) -> None:
+async def _never(account: Account, uidvalidity: int, mails: Sequence[tuple[int, bytes]]) -> Handled:
     raise AssertionError("a connection test handles no mail")
 
 
