@@ -84,7 +84,10 @@ class LocalGreenMail(PidFileProcess):
         api_port: int = 3080,
         users: Sequence[str] = (f"support:{SUPPORT_PASSWORD}@helpdesk.local",),
         libs: Path,
-        heap: str = "128m",
+        # GreenMail keeps every mail in memory, a message several times over while it takes it
+        # in: 128m ran out on one mail with a 21 MB file (providers take 25 MB). The JVM takes
+        # only what it uses.
+        heap: str = "512m",
         progress: Progress = no_progress,
         tls: TlsFiles | None = None,
         smtps_port: int = 0,
