@@ -200,6 +200,22 @@ def customer_mail(
     return message
 
 
+def account_body(stack: MailStack, address: str, **more: Any) -> dict[str, Any]:
+    """A mail account on the test's GreenMail (plain IMAP and SMTP)."""
+    return {
+        "address": address,
+        "display_name": "Billing",
+        "imap_host": stack.mail.host,
+        "imap_port": stack.mail.imap_port,
+        "imap_tls": "none",
+        "imap_user": address,
+        "smtp_host": stack.mail.host,
+        "smtp_port": stack.mail.smtp_port,
+        "smtp_tls": "none",
+        **more,
+    }
+
+
 def send_raw(stack: MailStack, raw: bytes, *, envelope_from: str) -> None:
     """Deliver raw bytes as they are (broken MIME, no From header, a delivery report)."""
     with smtplib.SMTP(stack.mail.host, stack.mail.smtp_port, timeout=10) as smtp:

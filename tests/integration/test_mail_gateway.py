@@ -22,6 +22,7 @@ from helpdesk_events.topics import MAIL_ACCOUNTS
 
 from .mail_stack import (
     MailStack,
+    account_body,
     customer_mail,
     eventually,
     mail_account,
@@ -551,22 +552,6 @@ async def test_an_agent_reply_reaches_the_customer_threaded_and_the_answer_comes
     assert "Restarted, works now." in last["body_text"]
     assert "Please restart the printer" not in last["body_text"]  # quoted history stripped
     assert [a["filename"] for a in last["attachments"]] == ["original.eml"]
-
-
-def account_body(stack: MailStack, address: str, **more: Any) -> dict[str, Any]:
-    """A mail account on the test's GreenMail (plain IMAP and SMTP)."""
-    return {
-        "address": address,
-        "display_name": "Billing",
-        "imap_host": stack.mail.host,
-        "imap_port": stack.mail.imap_port,
-        "imap_tls": "none",
-        "imap_user": address,
-        "smtp_host": stack.mail.host,
-        "smtp_port": stack.mail.smtp_port,
-        "smtp_tls": "none",
-        **more,
-    }
 
 
 async def test_a_mail_accounts_team_is_the_team_of_its_new_tickets(stack: MailStack) -> None:

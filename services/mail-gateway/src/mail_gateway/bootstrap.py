@@ -90,6 +90,7 @@ class Gateway:
                     account,
                     self.intake.handle_batch,
                     renew_seconds=self.settings.idle_renew_seconds,
+                    fetch_bytes=self.settings.imap_fetch_max_bytes,
                 )
                 stop = asyncio.Event()
                 task = asyncio.create_task(watcher.run(stop), name=f"imap-{account.address}")

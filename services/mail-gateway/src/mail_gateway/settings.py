@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from helpdesk_platform.mail_reply import reply_key
+from mail_gateway.domain.fetching import FETCH_BYTES
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -98,6 +99,11 @@ class Settings(BaseSettings):
     )
     consumer_group: str = "mail-gateway"
     idle_renew_seconds: float = Field(default=25 * 60, gt=0)
+    imap_fetch_max_bytes: int = Field(
+        default=FETCH_BYTES,
+        ge=64 * 1024,
+        description="the most bytes of mail one IMAP fetch takes (a larger mail comes alone)",
+    )
     send_interval: float = Field(default=0.2, gt=0, description="seconds between queue looks")
     max_send_attempts: int = Field(default=8, ge=1)
     sender_limit: int = Field(default=30, ge=1, description="mails per sender per window")

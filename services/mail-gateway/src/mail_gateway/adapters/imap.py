@@ -25,12 +25,18 @@ import aioimaplib
 import structlog
 
 from mail_gateway.domain.accounts import Account
+from mail_gateway.domain.fetching import (
+    FETCH_BYTES,
+    FETCH_COUNT,
+    fetch_timeout,
+    message_sizes,
+    next_fetch,
+)
 
 log = structlog.get_logger("mail_gateway.imap")
 
 UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 FETCH_UID = re.compile(rb"UID (\d+)")
-BATCH = 100
 
 
 class Handled(Protocol):
@@ -124,12 +130,14 @@ class InboxWatcher:
         *,
         renew_seconds: float = 25 * 60,
         connect_timeout: float = 15.0,
+        fetch_bytes: int = FETCH_BYTES,
     ) -> None:
         self.account = account
         self.status = AccountStatus()
         self._handle_batch = handle_batch
         self._renew = renew_seconds
         self._timeout = connect_timeout
+        self._fetch_bytes = fetch_bytes
         self._imap: aioimaplib.IMAP4 | None = None
         #: An ``EXISTS`` came since the last search. aioimaplib drops untagged responses that
         #: arrive while no command is pending (between the catch-up and IDLE): without this,
@@ -232,11 +240,12 @@ class InboxWatcher:
         self.status.last_fetch = datetime.now(UTC)
         if not uids:
             return False
-        batch = sorted(uids)[:BATCH]
+        batch, total = await self._next_fetch(imap, uids)
         # One command for the whole batch: a round trip per message costs ~45 ms (delayed ACKs).
         fetched = _ok(
             await asyncio.wait_for(
-                imap.uid("fetch", ",".join(map(str, batch)), "(UID BODY.PEEK[])"), 120
+                imap.uid("fetch", ",".join(map(str, batch)), "(UID BODY.PEEK[])"),
+                fetch_timeout(total),
             ),
             "UID FETCH",
         )
@@ -248,6 +257,23 @@ class InboxWatcher:
         if done.error is not None:
             raise done.error  # the rest stays unseen: reconnect, catch up again
         return len(uids) > len(batch)
+
+    async def _next_fetch(self, imap: aioimaplib.IMAP4, uids: list[int]) -> tuple[list[int], int]:
+        """The UIDs the next fetch takes (``domain.fetching``: by count and bytes) and their
+        size. A lone unseen mail is fetched without asking its size first, as the common case at
+        a quiet inbox is."""
+        if len(uids) == 1:
+            return uids, self._fetch_bytes  # its size unknown: the time a full fetch gets
+        candidates = sorted(uids)[:FETCH_COUNT]
+        sized = _ok(
+            await asyncio.wait_for(
+                imap.uid("fetch", ",".join(map(str, candidates)), "(UID RFC822.SIZE)"), 60
+            ),
+            "UID FETCH RFC822.SIZE",
+        )
+        sizes = message_sizes(sized.lines)
+        batch = next_fetch(candidates, sizes, max_bytes=self._fetch_bytes)
+        return batch, sum(sizes.get(uid, 0) for uid in batch)
 
     async def _flag_seen(self, imap: aioimaplib.IMAP4, handled: list[int]) -> None:
         """Flag the handled mails ``\\Seen`` on the server, in one command."""
