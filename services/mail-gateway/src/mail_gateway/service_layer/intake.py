@@ -139,6 +139,11 @@ class _Batched:
     participants: tuple[str, ...]
 
 
+#: A mail of a batch to handle alone: ``(uid, raw, parsed)``, ``parsed`` None when it did not
+#: parse (:meth:`Intake.handle` parses it again, to quarantine it with the parser's reason).
+_Alone = tuple[int, bytes, ParsedMail | None]
+
+
 class Intake:
     def __init__(
         self,
@@ -169,11 +174,19 @@ class Intake:
         self._limiter = limiter
         self._acknowledge = acknowledge
 
-    async def handle(self, account: Account, uidvalidity: int, uid: int, raw: bytes) -> Outcome:
-        """Handle one mail; only a ticket service outage raises (the mail stays unhandled and
-        is read again). Anything else unexpected quarantines the mail: never an error loop."""
+    async def handle(
+        self,
+        account: Account,
+        uidvalidity: int,
+        uid: int,
+        raw: bytes,
+        mail: ParsedMail | None = None,
+    ) -> Outcome:
+        """Handle one mail (``mail``: ``raw`` already parsed, as a batch's mails are); only a
+        ticket service outage raises (the mail stays unhandled and is read again). Anything else
+        unexpected quarantines the mail: never an error loop."""
         try:
-            return await self._handle(account, uidvalidity, uid, raw)
+            return await self._handle(account, uidvalidity, uid, raw, mail)
         except TicketServiceUnavailable:
             raise
         except Exception as error:
@@ -181,11 +194,14 @@ class Intake:
             reason = f"internal error: {type(error).__name__}: {error}"[:1000]
             return await self._quarantine(account, uidvalidity, uid, raw, reason)
 
-    async def _handle(self, account: Account, uidvalidity: int, uid: int, raw: bytes) -> Outcome:
-        try:
-            mail = parse(raw)
-        except Unparsable as error:
-            return await self._quarantine(account, uidvalidity, uid, raw, str(error))
+    async def _handle(
+        self, account: Account, uidvalidity: int, uid: int, raw: bytes, mail: ParsedMail | None
+    ) -> Outcome:
+        if mail is None:
+            try:
+                mail = parse(raw)
+            except Unparsable as error:
+                return await self._quarantine(account, uidvalidity, uid, raw, str(error))
         done = await self._store.handled(account.account_id, mail.message_id)
         if done is not None:
             return Outcome("duplicate", done["ticket_id"], done["outcome"])
@@ -243,7 +259,7 @@ class Intake:
         mails: list[tuple[int, bytes, ParsedMail]],
         handled: list[int],
     ) -> None:
-        alone: list[tuple[int, bytes]] = []
+        alone: list[_Alone] = []
         try:
             batched, alone = await self._plan(account, uidvalidity, mails, handled)
             if batched:
@@ -254,15 +270,15 @@ class Intake:
             # Whatever broke the batch, each mail alone either works or is quarantined.
             log.exception("batch failed, mail by mail", account=account.address)
             done = set(handled)
-            alone = [(uid, raw) for uid, raw, _ in mails if uid not in done]
+            alone = [_alone(uid, raw, mail) for uid, raw, mail in mails if uid not in done]
         limit = asyncio.Semaphore(CONCURRENCY)
 
-        async def one(uid: int, raw: bytes) -> None:
+        async def one(uid: int, raw: bytes, mail: ParsedMail | None) -> None:
             async with limit:
-                await self.handle(account, uidvalidity, uid, raw)
+                await self.handle(account, uidvalidity, uid, raw, mail)
                 handled.append(uid)
 
-        results = await asyncio.gather(*(one(u, r) for u, r in alone), return_exceptions=True)
+        results = await asyncio.gather(*(one(*a) for a in alone), return_exceptions=True)
         for failed in results:
             if isinstance(failed, BaseException):
                 raise failed
@@ -273,7 +289,7 @@ class Intake:
         uidvalidity: int,
         mails: list[tuple[int, bytes, ParsedMail]],
         handled: list[int],
-    ) -> tuple[list[_Batched], list[tuple[int, bytes]]]:
+    ) -> tuple[list[_Batched], list[_Alone]]:
         """The round's mails for the batch request; the rest to handle alone. Duplicates (read
         before) are done here; a sender over the rate limit is quarantined."""
         readable = [m for m in mails if m[2].message_id]
@@ -281,7 +297,7 @@ class Intake:
             account.account_id, [mail.message_id for _, _, mail in readable]
         )
         agents = await self._agent_addresses({mail.from_address for _, _, mail in readable})
-        alone = [(uid, raw) for uid, raw, mail in mails if not mail.message_id]
+        alone = [_alone(uid, raw, mail) for uid, raw, mail in mails if not mail.message_id]
         candidates: list[tuple[int, bytes, ParsedMail]] = []
         seen: set[str] = set()
         for uid, raw, mail in readable:
@@ -292,7 +308,7 @@ class Intake:
             if mail.message_id in seen or not batchable(
                 mail, kind, from_agent=mail.from_address in agents
             ):
-                alone.append((uid, raw))
+                alone.append((uid, raw, mail))
                 continue
             seen.add(mail.message_id)
             if not self._limiter.allow(account.account_id, mail.from_address):
@@ -329,7 +345,7 @@ class Intake:
             if thread is not None and may_join(thread, mail.from_address):
                 html, cut = mail.reply_html()
                 if cut:  # the original is kept as a file: an upload first, alone
-                    alone.append((uid, raw))
+                    alone.append((uid, raw, mail))
                     continue
                 item = self._fields(account, mail, html, participants, automated=False)
                 item |= {"ticket_id": str(thread.ticket_id), "idempotency_key": key}
@@ -343,14 +359,14 @@ class Intake:
 
     async def _send_batch(
         self, account: Account, uidvalidity: int, batched: list[_Batched], handled: list[int]
-    ) -> list[tuple[int, bytes]]:
+    ) -> list[_Alone]:
         """One request for the round's batch, then its answers written through in a few
         statements; the mails to handle alone (a message the ticket service would not take
         from this sender: alone, it opens a new ticket instead)."""
         answers = await self._api.mail_batch([b.item for b in batched])
         if answers is None:  # the request as a whole refused (e.g. a body too large): alone
-            return [(b.uid, b.raw) for b in batched]
-        alone: list[tuple[int, bytes]] = []
+            return [(b.uid, b.raw, b.mail) for b in batched]
+        alone: list[_Alone] = []
         landed: list[tuple[_Batched, Answer]] = []
         unavailable: TicketServiceUnavailable | None = None
         for one, answer in zip(batched, answers, strict=True):
@@ -359,7 +375,7 @@ class Intake:
             elif answer.status == 409 or answer.status >= 500:
                 unavailable = TicketServiceUnavailable(f"batch item: {answer.status}")
             elif answer.status == 404 and "ticket_id" in one.item:
-                alone.append((one.uid, one.raw))
+                alone.append((one.uid, one.raw, one.mail))
             else:
                 await self._quarantine(
                     account, uidvalidity, one.uid, one.raw, _detail(answer), one.mail
@@ -690,6 +706,12 @@ class _Refused(Exception):
 
 def _detail(answer: Answer) -> str:
     return f"ticket service answered {answer.status}: {answer.body.get('detail', '')}"[:1000]
+
+
+def _alone(uid: int, raw: bytes, mail: ParsedMail) -> _Alone:
+    """A mail to handle alone, with what it parsed to - none for :func:`_unreadable`'s
+    stand-in, which :meth:`Intake.handle` parses again to quarantine with the parser's reason."""
+    return uid, raw, (mail if mail.message_id else None)
 
 
 def _unreadable(raw: bytes) -> ParsedMail:
