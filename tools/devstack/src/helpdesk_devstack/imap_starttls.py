@@ -47,9 +47,9 @@ from typing import Any
 from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.mail_front import (
     LocalMailFront,
+    RecordingFront,
     append_record,
     front_arguments,
-    read_record,
     run_until_signalled,
     server_tls_context,
 )
@@ -62,8 +62,8 @@ _COMMAND = re.compile(rb"^(\S+) +([A-Za-z]+)")
 _PLAIN_TEXT_LOGINS = {"LOGIN", "AUTHENTICATE"}
 
 
-@dataclass(frozen=True)
-class ImapStartTlsFront:
+@dataclass(frozen=True, kw_only=True)
+class ImapStartTlsFront(RecordingFront):
     """Where a running front listens, whether it offers STARTTLS and where it records.
 
     Its :meth:`events`, oldest first: ``{"event": "command" | "tls" | "handshake_failed",
@@ -71,13 +71,7 @@ class ImapStartTlsFront:
     before TLS) adds ``command`` (its name) and ``answer`` (``relayed``, ``refused`` or
     ``starttls``), ``handshake_failed`` adds ``error``."""
 
-    host: str
-    port: int
-    offers_starttls: bool
-    record: Path
-
-    def events(self) -> list[dict[str, Any]]:
-        return read_record(self.record)
+    offers_starttls: bool = True
 
 
 # --- the rules before TLS (pure) ----------------------------------------------------------------
@@ -249,7 +243,9 @@ class LocalImapStartTlsFront(LocalMailFront):
         self, home: Path, *, port: int, tls: TlsFiles, relay_to: MailServer, plain: bool = False
     ) -> None:
         super().__init__(home, port=port, tls=tls, relay_to=relay_to)
-        self.server = ImapStartTlsFront(self.host, port, not plain, self.record)
+        self.server = ImapStartTlsFront(
+            host=self.host, port=port, record=self.record, offers_starttls=not plain
+        )
 
     def relay_port(self) -> int:
         return self.relay_to.imap_port
