@@ -18,7 +18,9 @@ IMAP with STARTTLS (port 143 upgraded, Dovecot's and Exchange's way) has no Gree
 either: those tests read the inbox through :mod:`helpdesk_devstack.imap_starttls`, a front that
 offers STARTTLS, refuses LOGIN before it and then relays to GreenMail's plain IMAP. Its record
 shows which commands the gateway sent before TLS; the same front with ``plain`` offers no
-STARTTLS and relays everything, so a test sees that the gateway refused it without a LOGIN.
+STARTTLS and relays everything, so a test sees that the gateway refused it without a LOGIN, and
+with a ``misbehaviour`` it is a hostile or broken server (a ``PREAUTH`` greeting, STARTTLS
+answered ``NO``, plain text injected after STARTTLS's ``OK``) that the gateway refuses too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import pytest
 
 from helpdesk_devstack import mailbox
 from helpdesk_devstack.greenmail import MailServer
-from helpdesk_devstack.imap_starttls import ImapStartTlsFront
+from helpdesk_devstack.imap_starttls import ImapStartTlsFront, Misbehaviour
 from helpdesk_devstack.procs import free_port
 from helpdesk_devstack.pytest_plugin import (
     running_greenmail,
@@ -326,6 +328,19 @@ def commands_before_tls(front: ImapStartTlsFront, since: int) -> list[str]:
     return [e["command"] for e in front.events()[since:] if e["event"] == "command"]
 
 
+async def sessions_over(front: ImapStartTlsFront, since: int) -> list[dict[str, Any]]:
+    """The front's events after its first ``since``, once every session among them has closed
+    (what a client sends after a refusal comes a moment after the refusal is reported)."""
+
+    def all_closed() -> list[dict[str, Any]]:
+        events = front.events()[since:]
+        closed = {e["session"] for e in events if e["event"] == "closed"}
+        return events if closed and closed == {e["session"] for e in events} else []
+
+    events: list[dict[str, Any]] = await eventually(all_closed)
+    return events
+
+
 async def test_an_inbox_read_with_imap_starttls_works_end_to_end(
     stack: MailStack, imap_starttls: ImapStartTlsFront
 ) -> None:
@@ -404,9 +419,66 @@ async def test_an_imap_starttls_server_whose_certificate_is_not_trusted_is_refus
     error = await check_inbox(account)
     assert error is not None and "the IMAP server's certificate is not trusted" in error, error
 
-    def handshake_outcomes() -> list[str]:
-        """What the front saw of the upgrade (it notices the client's alert a moment later)."""
-        return [e["event"] for e in imap_starttls.events()[seen_before:] if e["event"] != "command"]
-
-    assert await eventually(handshake_outcomes) == ["handshake_failed"]
+    events = await sessions_over(imap_starttls, seen_before)  # the client's alert comes later
+    outcomes = [e["event"] for e in events if e["event"] != "command"]
+    assert outcomes == ["handshake_failed", "closed"], events
     assert commands_before_tls(imap_starttls, seen_before) == ["CAPABILITY", "STARTTLS"]
+
+
+@pytest.mark.parametrize(
+    ("misbehaviour", "reason", "said_before_refusal"),
+    [
+        (
+            Misbehaviour.PREAUTH,
+            "greeted as already logged in (PREAUTH) before STARTTLS: refused",
+            ["CAPABILITY"],
+        ),
+        (
+            Misbehaviour.REFUSE_STARTTLS,
+            "answered STARTTLS with NO: refused",
+            ["CAPABILITY", "STARTTLS"],
+        ),
+        (
+            Misbehaviour.INJECT_AFTER_OK,
+            "sent data after its STARTTLS answer in plain text: refused",
+            ["CAPABILITY", "STARTTLS"],
+        ),
+        (
+            Misbehaviour.INJECT_PARTIAL_AFTER_OK,
+            "sent data after its STARTTLS answer in plain text: refused",
+            ["CAPABILITY", "STARTTLS"],
+        ),
+    ],
+)
+async def test_a_misbehaving_imap_starttls_server_is_refused_before_any_login(
+    stack: MailStack,
+    request: pytest.FixtureRequest,
+    certificate: TlsFiles,
+    tls_mail: MailServer,
+    misbehaviour: Misbehaviour,
+    reason: str,
+    said_before_refusal: list[str],
+) -> None:
+    """A server that greets ``PREAUTH``, answers STARTTLS ``NO`` or injects plain text after
+    its ``OK`` (a whole line or the start of one): the connection test names why it refused,
+    the front never got to TLS, and the gateway sent no LOGIN or AUTHENTICATE: nothing at all
+    after the refusal, it closed the connection (not even a LOGOUT)."""
+    with running_imap_starttls_front(
+        request.config, tls=certificate, relay_to=tls_mail, misbehaviour=misbehaviour
+    ) as front:
+        body = imap_starttls_account(
+            stack.mail, f"{misbehaviour}-{uuid.uuid4().hex[:6]}@helpdesk.local",
+            front.host, front.port,
+        )  # fmt: skip
+        async with stack.manager() as client:
+            checked = await client.post("/accounts/test", json=body)
+        assert checked.status_code == 200, checked.text
+        verdict = checked.json()
+        assert verdict["ok"] is False and verdict["smtp_error"] is None, verdict
+        expected = f"the IMAP server {front.host}:{front.port} {reason}"
+        assert expected in verdict["imap_error"], verdict
+        assert "secure-pw" not in checked.text
+        events = await sessions_over(front, 0)
+    assert len({e["session"] for e in events}) == 1, events
+    assert not any(e["tls"] or e["event"] == "tls" for e in events), events
+    assert [e["command"] for e in events if e["event"] == "command"] == said_before_refusal, events

@@ -16,12 +16,28 @@ and leaves the mailboxes to GreenMail:
 - after TLS it relays bytes both ways unchanged (GreenMail's own capabilities, without
   ``STARTTLS``, as RFC 3501 §6.2.1 wants after the upgrade);
 - it records, as JSON lines (:meth:`ImapStartTlsFront.events`), every command it saw before TLS
-  (its name only, never its arguments: no password), the upgrade and a failed handshake, so a
-  test checks that the client never logged in in plain text.
+  (its name only, never its arguments: no password), the upgrade, a failed handshake and the
+  end of the session, so a test checks that the client never logged in in plain text.
 
 ``--plain`` turns it into a server that does not offer STARTTLS: it relays everything (a
 ``LOGIN`` too) unchanged and records the commands, so a test sees that a client asked to use
 STARTTLS refused such a server without sending its login.
+
+``--misbehave MODE`` (:class:`Misbehaviour`) makes it a hostile or broken STARTTLS server, each
+mode what such a server (or a man in the middle) really puts on the wire, so a test sees that the
+client refuses it before any login:
+
+- ``preauth``: it greets ``* PREAUTH`` instead of ``* OK`` (logged in before any TLS), still
+  offering STARTTLS;
+- ``refuse-starttls``: it answers ``STARTTLS`` with ``<tag> NO`` and stays in plain text;
+- ``inject-after-ok``: it answers ``STARTTLS`` with ``<tag> OK Begin TLS negotiation now`` and,
+  in the same write, a whole plain-text line (``* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN]``,
+  capabilities without STARTTLS and LOGINDISABLED) before it expects the handshake: a response
+  injection, the mirror image of the command injection of CVE-2011-0411;
+- ``inject-partial-after-ok``: the same with the start of that line only (no CRLF), which a
+  client that buffers lines would read as the first thing said over TLS.
+
+It records what it saw as an honest front does, so the test also checks that no LOGIN came.
 
 It runs as a process of its own (``python -m helpdesk_devstack.imap_starttls``, started by
 :class:`LocalImapStartTlsFront`; :mod:`helpdesk_devstack.mail_front`), like GreenMail and
@@ -41,15 +57,16 @@ import logging
 import re
 import ssl
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.mail_front import (
     LocalMailFront,
+    RecordingFront,
     append_record,
     front_arguments,
-    read_record,
     run_until_signalled,
     server_tls_context,
 )
@@ -60,24 +77,40 @@ _CAPABILITY_LINE = re.compile(rb"^(\* CAPABILITY )([^\r\n]*)", re.IGNORECASE)
 _CAPABILITY_CODE = re.compile(rb"(\[CAPABILITY )([^\]]*)(\])", re.IGNORECASE)
 _COMMAND = re.compile(rb"^(\S+) +([A-Za-z]+)")
 _PLAIN_TEXT_LOGINS = {"LOGIN", "AUTHENTICATE"}
+_GREETING_OK = re.compile(rb"^\* OK ", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ImapStartTlsFront:
-    """Where a running front listens, whether it offers STARTTLS and where it records.
+class Misbehaviour(StrEnum):
+    """How a hostile or broken STARTTLS server departs from RFC 3501 (``--misbehave``)."""
 
-    Its :meth:`events`, oldest first: ``{"event": "command" | "tls" | "handshake_failed",
-    "session": n, "tls": bool, ...}``; ``session`` numbers the connections, ``command`` (one
-    before TLS) adds ``command`` (its name) and ``answer`` (``relayed``, ``refused`` or
-    ``starttls``), ``handshake_failed`` adds ``error``."""
+    PREAUTH = "preauth"
+    REFUSE_STARTTLS = "refuse-starttls"
+    INJECT_AFTER_OK = "inject-after-ok"
+    INJECT_PARTIAL_AFTER_OK = "inject-partial-after-ok"
 
-    host: str
-    port: int
-    offers_starttls: bool
-    record: Path
 
-    def events(self) -> list[dict[str, Any]]:
-        return read_record(self.record)
+#: What an injecting front sends in plain text right after its ``OK`` to ``STARTTLS``: the
+#: capabilities a man in the middle would like the client to believe (a login without TLS).
+INJECTED_AFTER_OK = {
+    Misbehaviour.INJECT_AFTER_OK: b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n",
+    Misbehaviour.INJECT_PARTIAL_AFTER_OK: b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN]",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImapStartTlsFront(RecordingFront):
+    """Where a running front listens, whether it offers STARTTLS, how it misbehaves (None: it
+    does not) and where it records.
+
+    Its :meth:`events`, oldest first: ``{"event": "command" | "tls" | "handshake_failed" |
+    "closed", "session": n, "tls": bool, ...}``; ``session`` numbers the connections,
+    ``command`` (one before TLS) adds ``command`` (its name) and ``answer`` (``relayed``,
+    ``refused`` or ``starttls``), ``handshake_failed`` adds ``error``; ``closed`` is a session's
+    last event (a test waits for it to know it saw all). A connection that sent nothing (the
+    start's check that the port listens) is not recorded."""
+
+    offers_starttls: bool = True
+    misbehaviour: Misbehaviour | None = None
 
 
 # --- the rules before TLS (pure) ----------------------------------------------------------------
@@ -113,7 +146,17 @@ class Verdict:
         return "relayed" if self.answer is None else "refused"
 
 
-def before_tls(line: bytes, *, offers_starttls: bool = True) -> Verdict:
+def greeting(line: bytes, misbehaviour: Misbehaviour | None = None) -> bytes:
+    """GreenMail's greeting as the front passes it on: ``* PREAUTH`` for ``* OK`` when it
+    misbehaves so, else unchanged (:func:`advertise_starttls` adds STARTTLS after this)."""
+    if misbehaviour is Misbehaviour.PREAUTH:
+        return _GREETING_OK.sub(b"* PREAUTH ", line, count=1)
+    return line
+
+
+def before_tls(
+    line: bytes, *, offers_starttls: bool = True, misbehaviour: Misbehaviour | None = None
+) -> Verdict:
     """The front's answer to one command line of a client that has not upgraded yet."""
     found = _COMMAND.match(line)
     if found is None:
@@ -122,7 +165,11 @@ def before_tls(line: bytes, *, offers_starttls: bool = True) -> Verdict:
     if not offers_starttls:
         return Verdict(command)
     if command == "STARTTLS":
-        return Verdict(command, tag + b" OK Begin TLS negotiation now\r\n", upgrade=True)
+        if misbehaviour is Misbehaviour.REFUSE_STARTTLS:
+            return Verdict(command, tag + b" NO STARTTLS is not available now\r\n")
+        injected = INJECTED_AFTER_OK.get(misbehaviour, b"") if misbehaviour else b""
+        answer = tag + b" OK Begin TLS negotiation now\r\n" + injected
+        return Verdict(command, answer, upgrade=True)
     if command in _PLAIN_TEXT_LOGINS:
         refusal = b" NO [PRIVACYREQUIRED] %s is disabled before STARTTLS\r\n" % command.encode()
         return Verdict(command, tag + refusal)
@@ -153,20 +200,26 @@ class _Front:
     def __init__(self, arguments: argparse.Namespace, context: ssl.SSLContext) -> None:
         self._relay = (arguments.relay_host, arguments.relay_port)
         self._offers_starttls = not arguments.plain
+        self._misbehaviour = Misbehaviour(arguments.misbehave) if arguments.misbehave else None
         self._context = context
         self._record = Path(arguments.record)
         self._sessions = itertools.count(1)
+        self._talking: set[int] = set()  # the sessions that sent a command: they are recorded
 
     async def connection(
         self, client: asyncio.StreamReader, to_client: asyncio.StreamWriter
     ) -> None:
         session = next(self._sessions)
         to_greenmail: asyncio.StreamWriter | None = None
+        upgraded = False
         try:
             greenmail, to_greenmail = await asyncio.open_connection(*self._relay)
-            greeting = await greenmail.readline()
-            to_client.write(self._rewrite(greeting))
-            if await self._until_upgraded(session, client, to_client, greenmail, to_greenmail):
+            first_line = await greenmail.readline()
+            to_client.write(self._rewrite(greeting(first_line, self._misbehaviour)))
+            upgraded = await self._until_upgraded(
+                session, client, to_client, greenmail, to_greenmail
+            )
+            if upgraded:
                 await asyncio.gather(_pipe(client, to_greenmail), _pipe(greenmail, to_client))
         except (ConnectionError, OSError) as error:
             logging.getLogger("helpdesk_devstack.imap_starttls").info(
@@ -178,8 +231,12 @@ class _Front:
                     writer.close()
                     with contextlib.suppress(Exception):
                         await writer.wait_closed()
+            if session in self._talking:  # not a connection that only checked the port listens
+                self._note("closed", session, upgraded)
+                self._talking.discard(session)
 
     def _note(self, event: str, session: int, tls: bool, **fields: Any) -> None:
+        self._talking.add(session)
         append_record(self._record, {"event": event, "session": session, "tls": tls, **fields})
 
     def _rewrite(self, line: bytes) -> bytes:
@@ -196,7 +253,9 @@ class _Front:
         """Serve the plain-text part of a session; True once the client's side is TLS (False:
         it went away, or in ``--plain`` mode logged in: then the rest is relayed unchanged)."""
         while line := await client.readline():
-            verdict = before_tls(line, offers_starttls=self._offers_starttls)
+            verdict = before_tls(
+                line, offers_starttls=self._offers_starttls, misbehaviour=self._misbehaviour
+            )
             self._note("command", session, False, command=verdict.command, answer=verdict.kind)
             if verdict.answer is not None:
                 to_client.write(verdict.answer)
@@ -230,10 +289,12 @@ class _Front:
 async def serve(arguments: argparse.Namespace, stop: asyncio.Event) -> None:
     front = _Front(arguments, server_tls_context(arguments))
     server = await asyncio.start_server(front.connection, arguments.host, arguments.port)
+    mode = "plain" if arguments.plain else "STARTTLS"
+    if arguments.misbehave:
+        mode += f", misbehaving: {arguments.misbehave}"
     logging.getLogger("helpdesk_devstack.imap_starttls").info(
         "listening on %s:%s (%s), relaying to %s:%s",
-        arguments.host, arguments.port, "plain" if arguments.plain else "STARTTLS",
-        arguments.relay_host, arguments.relay_port,
+        arguments.host, arguments.port, mode, arguments.relay_host, arguments.relay_port,
     )  # fmt: skip
     async with server:
         await stop.wait()
@@ -246,21 +307,42 @@ class LocalImapStartTlsFront(LocalMailFront):
     _display_name = "IMAP STARTTLS front"
 
     def __init__(
-        self, home: Path, *, port: int, tls: TlsFiles, relay_to: MailServer, plain: bool = False
+        self,
+        home: Path,
+        *,
+        port: int,
+        tls: TlsFiles,
+        relay_to: MailServer,
+        plain: bool = False,
+        misbehaviour: Misbehaviour | None = None,
     ) -> None:
+        if plain and misbehaviour is not None:
+            raise ValueError("a plain front offers no STARTTLS to misbehave with")
         super().__init__(home, port=port, tls=tls, relay_to=relay_to)
-        self.server = ImapStartTlsFront(self.host, port, not plain, self.record)
+        self.server = ImapStartTlsFront(
+            host=self.host, port=port, record=self.record,
+            offers_starttls=not plain, misbehaviour=misbehaviour,
+        )  # fmt: skip
 
     def relay_port(self) -> int:
         return self.relay_to.imap_port
 
     def more_arguments(self) -> list[str]:
-        return [] if self.server.offers_starttls else ["--plain"]
+        if not self.server.offers_starttls:
+            return ["--plain"]
+        if self.server.misbehaviour is not None:
+            return ["--misbehave", self.server.misbehaviour.value]
+        return []
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = front_arguments(__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--plain", action="store_true", help="offer no STARTTLS: relay all")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--plain", action="store_true", help="offer no STARTTLS: relay all")
+    modes.add_argument(
+        "--misbehave", choices=[mode.value for mode in Misbehaviour],
+        help="act as a hostile or broken STARTTLS server (see the module's description)",
+    )  # fmt: skip
     run_until_signalled(serve, parser.parse_args(argv))
 
 

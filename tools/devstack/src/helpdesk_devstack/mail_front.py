@@ -11,7 +11,8 @@ started, told where to listen and what to present, and read back in the same way
   listens; the private key's passphrase goes through the environment, not the command line;
 - :func:`front_arguments`, :func:`server_tls_context` and :func:`run_until_signalled`: the
   process's side of the same command line, its TLS context and its life until SIGTERM;
-- :func:`append_record` and :func:`read_record`: what a front recorded.
+- :class:`RecordingFront`, :func:`append_record` and :func:`read_record`: where a running front
+  listens and what it recorded.
 
 Test stand-ins, never part of the product.
 """
@@ -28,6 +29,7 @@ import ssl
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,6 +54,20 @@ def append_record(record: Path, event: dict[str, Any]) -> None:
     """Add ``event`` to ``record`` (one JSON line, written at once: a test may read it now)."""
     with record.open("a") as lines:
         lines.write(json.dumps(event) + "\n")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingFront:
+    """Where a running front listens and the file of what it saw (a front adds what it was told
+    to do: the login it takes, whether it offers STARTTLS, how it misbehaves)."""
+
+    host: str
+    port: int
+    record: Path
+
+    def events(self) -> list[dict[str, Any]]:
+        """What the front recorded, oldest first (each front documents its events)."""
+        return read_record(self.record)
 
 
 class LocalMailFront(PidFileProcess):

@@ -33,7 +33,11 @@ from helpdesk_devstack.greenmail import (
     greenmail_installed,
     install_greenmail,
 )
-from helpdesk_devstack.imap_starttls import ImapStartTlsFront, LocalImapStartTlsFront
+from helpdesk_devstack.imap_starttls import (
+    ImapStartTlsFront,
+    LocalImapStartTlsFront,
+    Misbehaviour,
+)
 from helpdesk_devstack.kafka import (
     KAFKA_IMAGE,
     LocalKafka,
@@ -432,17 +436,25 @@ def running_submission_server(
 
 @contextlib.contextmanager
 def running_imap_starttls_front(
-    config: pytest.Config, *, tls: TlsFiles, relay_to: MailServer, plain: bool = False
+    config: pytest.Config,
+    *,
+    tls: TlsFiles,
+    relay_to: MailServer,
+    plain: bool = False,
+    misbehaviour: Misbehaviour | None = None,
 ) -> Iterator[ImapStartTlsFront]:
     """An IMAP STARTTLS front on a free port until the block ends: it presents ``tls`` after
     STARTTLS and relays to ``relay_to``'s plain IMAP (:mod:`helpdesk_devstack.imap_starttls`:
-    GreenMail has no IMAP STARTTLS); ``plain``: it offers no STARTTLS and relays everything."""
+    GreenMail has no IMAP STARTTLS); ``plain``: it offers no STARTTLS and relays everything;
+    ``misbehaviour``: it acts as that hostile or broken STARTTLS server."""
     home = _temp_dir("helpdesk-imap-starttls-")
-    front = LocalImapStartTlsFront(home, port=free_port(), tls=tls, relay_to=relay_to, plain=plain)
+    front = LocalImapStartTlsFront(
+        home, port=free_port(), tls=tls, relay_to=relay_to, plain=plain, misbehaviour=misbehaviour
+    )
     start_watchdog(front.pid_path, home)
     try:
         took = front.start()
-        mode = "plain (no STARTTLS)" if plain else "STARTTLS"
+        mode = "plain (no STARTTLS)" if plain else f"STARTTLS {misbehaviour or ''}".strip()
         _announce(
             config,
             f"imap {mode} front {front.server.port} relaying to imap {relay_to.imap_port} "

@@ -13,8 +13,8 @@ server (a maintained SMTP server library) that behaves like a provider's submiss
   GreenMail's plain SMTP port and says ``250`` only once GreenMail took it, so a test reads the mail
   from the recipient's GreenMail mailbox as it reads any other;
 - it records every STARTTLS, AUTH attempt and accepted message as a JSON line
-  (:func:`session_events`) with whether that session was encrypted at the time, and never the
-  password: a test checks that the client did STARTTLS before it logged in.
+  (:meth:`SubmissionServer.events`) with whether that session was encrypted at the time, and
+  never the password: a test checks that the client did STARTTLS before it logged in.
 
 It runs as a process of its own (``python -m helpdesk_devstack.submission``, started by
 :class:`LocalSubmissionServer`; :mod:`helpdesk_devstack.mail_front`), like GreenMail, so that the
@@ -38,9 +38,9 @@ from typing import Any
 from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.mail_front import (
     LocalMailFront,
+    RecordingFront,
     append_record,
     front_arguments,
-    read_record,
     run_until_signalled,
     server_tls_context,
 )
@@ -50,26 +50,16 @@ _LOGIN_ENV = "HELPDESK_SUBMISSION_LOGIN"
 _PASSWORD_ENV = "HELPDESK_SUBMISSION_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
 
-@dataclass(frozen=True)
-class SubmissionServer:
-    """Where a running submission server listens, the login it takes and where it records."""
+@dataclass(frozen=True, kw_only=True)
+class SubmissionServer(RecordingFront):
+    """Where a running submission server listens, the login it takes and where it records.
 
-    host: str
-    port: int
+    Its :meth:`events`, oldest first: ``{"event": "starttls" | "auth" | "message", "session": n,
+    "tls": bool, ...}``; ``session`` numbers the connections, ``auth`` adds ``login``,
+    ``mechanism`` and ``accepted``, ``message`` adds ``login``, ``mail_from`` and ``rcpt_tos``."""
+
     login: str
     password: str
-    record: Path
-
-    def events(self) -> list[dict[str, Any]]:
-        return session_events(self.record)
-
-
-def session_events(record: Path) -> list[dict[str, Any]]:
-    """What the server recorded, oldest first: ``{"event": "starttls" | "auth" | "message",
-    "session": n, "tls": bool, ...}``; ``session`` numbers the connections, ``auth`` adds
-    ``login``, ``mechanism`` and ``accepted``, ``message`` adds ``login``, ``mail_from`` and
-    ``rcpt_tos``."""
-    return read_record(record)
 
 
 class LocalSubmissionServer(LocalMailFront):
@@ -89,7 +79,9 @@ class LocalSubmissionServer(LocalMailFront):
         password: str,
     ) -> None:
         super().__init__(home, port=port, tls=tls, relay_to=relay_to)
-        self.server = SubmissionServer(self.host, port, login, password, self.record)
+        self.server = SubmissionServer(
+            host=self.host, port=port, record=self.record, login=login, password=password
+        )
 
     def relay_port(self) -> int:
         return self.relay_to.smtp_port

@@ -84,27 +84,23 @@ async def upgrade_to_tls(
 
     aioimaplib knows the command but cannot upgrade its connection, so the upgrade is done here
     under it: its protocol object stays the same and only gets the TLS transport asyncio's
-    ``loop.start_tls`` makes of its plain one. Refused (``ImapError``), never logged in to in
+    ``loop.start_tls`` makes of its plain one. Refused (``ImapError``, and the connection is
+    closed at once: a refused server gets nothing more, a LOGOUT neither), never logged in to in
     plain text: a server whose capabilities lack ``STARTTLS``, a ``PREAUTH`` greeting (already
-    logged in before any TLS), a ``STARTTLS`` answered other than ``OK``, a partial line left
-    after that ``OK`` (the handshake would start in the middle of plain text), a certificate
-    not trusted. Nothing said in plain text counts after the upgrade: the capabilities are
-    forgotten and asked again over TLS, so a response injected before the handshake is not
-    believed.
+    logged in before any TLS), a ``STARTTLS`` answered other than ``OK``, any byte after that
+    ``OK`` before the handshake (a response injection: a whole line as much as a partial one,
+    which aioimaplib would otherwise drop in plain text or read as said over TLS), a
+    certificate not trusted. Nothing said in plain text counts after the upgrade: the
+    capabilities are forgotten and asked again over TLS.
     """
     protocol = imap.protocol
     where = f"the IMAP server {host}:{port}"
-    if protocol.state != aioimaplib.NONAUTH:
-        raise ImapError(f"{where} greeted as already logged in (PREAUTH) before STARTTLS: refused")
-    if "STARTTLS" not in {offered.upper() for offered in protocol.capabilities}:
-        raise ImapError(
-            f"{where} does not offer STARTTLS: refused rather than sending the password "
-            "unencrypted (use TLS mode ssl if the server has implicit TLS)"
-        )
-    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
-    _ok(await protocol.execute(command), "STARTTLS")
-    if protocol.incomplete_line:
-        raise ImapError(f"{where} sent data after its STARTTLS answer in plain text: refused")
+    try:
+        _refuse_before_starttls(protocol, where)
+        await _starttls_answered_alone(protocol, where)
+    except BaseException:
+        protocol.transport.close()
+        raise
     try:
         protocol.transport = await protocol.loop.start_tls(
             protocol.transport, protocol, context, server_hostname=host
@@ -114,6 +110,56 @@ async def upgrade_to_tls(
         raise ImapError(f"the IMAP server's certificate is not trusted: {why}") from None
     protocol.capabilities = set()
     await protocol.capability()
+
+
+def _refuse_before_starttls(protocol: aioimaplib.IMAP4ClientProtocol, where: str) -> None:
+    """Refuse a greeting that leaves nothing to upgrade: PREAUTH, or no STARTTLS offered."""
+    if protocol.state != aioimaplib.NONAUTH:
+        raise ImapError(f"{where} greeted as already logged in (PREAUTH) before STARTTLS: refused")
+    if "STARTTLS" not in {offered.upper() for offered in protocol.capabilities}:
+        raise ImapError(
+            f"{where} does not offer STARTTLS: refused rather than sending the password "
+            "unencrypted (use TLS mode ssl if the server has implicit TLS)"
+        )
+
+
+async def _starttls_answered_alone(protocol: aioimaplib.IMAP4ClientProtocol, where: str) -> None:
+    """Send ``STARTTLS``; refused unless it is answered ``OK`` and nothing follows that answer.
+
+    aioimaplib acts on a whole line after the ``OK`` at once (an untagged one it drops, leaving
+    no trace) and keeps only a partial one (``incomplete_line``), so every line it handles until
+    then is noted on its way in. That is its ``_handle_line`` (looked up on each read), not
+    ``data_received``: uvloop, which the service runs on, keeps the transport's first binding of
+    that one. No await lies between the check and ``loop.start_tls`` pausing the reading, so
+    nothing can arrive unnoted in between.
+    """
+    handled: list[bytes] = []
+    handle_line = protocol._handle_line
+
+    def noting(line: bytes, current: aioimaplib.Command | None) -> aioimaplib.Command | None:
+        handled.append(bytes(line))
+        return handle_line(line, current)
+
+    protocol._handle_line = noting
+    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+    try:
+        response = await protocol.execute(command)
+    finally:
+        del protocol._handle_line  # aioimaplib's own method again
+    if response.result != "OK":
+        said = bytes(response.lines[-1]).decode(errors="replace")[:200] if response.lines else ""
+        raise ImapError(f"{where} answered STARTTLS with {response.result}: refused ({said})")
+    if lines_after_tagged_answer(handled, command.tag) or protocol.incomplete_line:
+        raise ImapError(f"{where} sent data after its STARTTLS answer in plain text: refused")
+
+
+def lines_after_tagged_answer(lines: Sequence[bytes], tag: str) -> list[bytes]:
+    """The lines a server sent after the one that answers the command ``tag`` (``[]``: none);
+    all of them when no line answers it (nothing in them is explained)."""
+    for index, line in enumerate(lines):
+        if line.startswith(tag.encode() + b" "):
+            return list(lines[index + 1 :])
+    return list(lines)
 
 
 def _ok(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
