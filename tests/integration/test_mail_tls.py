@@ -482,3 +482,23 @@ async def test_a_misbehaving_imap_starttls_server_is_refused_before_any_login(
     assert len({e["session"] for e in events}) == 1, events
     assert not any(e["tls"] or e["event"] == "tls" for e in events), events
     assert [e["command"] for e in events if e["event"] == "command"] == said_before_refusal, events
+
+
+async def test_a_connection_that_fails_after_tls_is_closed_at_once(
+    stack: MailStack, imap_starttls: ImapStartTlsFront
+) -> None:
+    """A folder that does not exist: the upgrade and the login work, SELECT fails. The
+    connection test names the folder's refusal, and the connection is closed then and there,
+    not left open until the client happens to be collected."""
+    seen_before = len(imap_starttls.events())
+    body = imap_starttls_account(
+        stack.mail, f"nofolder-{uuid.uuid4().hex[:6]}@helpdesk.local",
+        imap_starttls.host, imap_starttls.port,
+    ) | {"imap_folder": "NoSuchFolder"}  # fmt: skip
+    async with stack.manager() as client:
+        checked = await client.post("/accounts/test", json=body)
+    assert checked.status_code == 200, checked.text
+    verdict = checked.json()
+    assert verdict["ok"] is False and verdict["imap_error"].startswith("ImapError: SELECT: NO")
+    events = await sessions_over(imap_starttls, seen_before)
+    assert [e["event"] for e in events if e["event"] in ("tls", "closed")] == ["tls", "closed"]

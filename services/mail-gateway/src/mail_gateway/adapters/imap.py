@@ -162,6 +162,17 @@ def lines_after_tagged_answer(lines: Sequence[bytes], tag: str) -> list[bytes]:
     return list(lines)
 
 
+def _abandon(imap: aioimaplib.IMAP4) -> None:
+    """Drop a connection that failed before it was kept (refused greeting, TLS, login or
+    folder): the socket is closed now, not whenever the client is collected, and a connect
+    still under way is cancelled."""
+    if not imap._client_task.done():
+        imap._client_task.cancel()
+    transport = imap.protocol.transport if imap.protocol is not None else None
+    if transport is not None:
+        transport.close()
+
+
 def _ok(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
     if response.result != "OK":
         raise ImapError(f"{what}: {response.result} {response.lines[-1:]!r}")
@@ -222,6 +233,16 @@ class InboxWatcher:
             )  # fmt: skip
         else:
             imap = aioimaplib.IMAP4(s.imap_host, s.imap_port, timeout=self._timeout)
+        try:
+            await self._open(imap)
+        except BaseException:
+            _abandon(imap)
+            raise
+        return imap
+
+    async def _open(self, imap: aioimaplib.IMAP4) -> None:
+        """Greeting, TLS, login and folder on a new connection."""
+        s = self.account.settings
         await asyncio.wait_for(imap.wait_hello_from_server(), self._timeout)
         if s.imap_tls == "starttls":
             await asyncio.wait_for(
@@ -244,7 +265,6 @@ class InboxWatcher:
             return untagged(line)
 
         protocol._untagged_response = noting_exists
-        return imap
 
     async def _session(self, stop: asyncio.Event) -> None:
         self.status.state = "connecting"
