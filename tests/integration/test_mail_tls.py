@@ -502,3 +502,42 @@ async def test_a_connection_that_fails_after_tls_is_closed_at_once(
     assert verdict["ok"] is False and verdict["imap_error"].startswith("ImapError: SELECT: NO")
     events = await sessions_over(imap_starttls, seen_before)
     assert [e["event"] for e in events if e["event"] in ("tls", "closed")] == ["tls", "closed"]
+
+
+async def test_a_dropped_connection_is_noticed_at_once_and_mail_keeps_coming(
+    stack: MailStack, request: pytest.FixtureRequest, certificate: TlsFiles, tls_mail: MailServer
+) -> None:
+    """The server drops the gateway's connection in the middle of IDLE, without a BYE (a crash,
+    a restart; GreenMail's own issue #343 under load). The watcher notices at once and
+    reconnects, and a mail delivered right after becomes a ticket within seconds - not when the
+    25-minute IDLE would have run out, as aioimaplib alone would have it."""
+    with running_imap_starttls_front(request.config, tls=certificate, relay_to=tls_mail) as front:
+        address = f"dropped-{uuid.uuid4().hex[:6]}@helpdesk.local"
+        body = imap_starttls_account(stack.mail, address, front.host, front.port)
+        async with mail_account(stack, body) as account_id, stack.manager() as client:
+
+            async def status() -> dict[str, Any]:
+                answer = await client.get(f"/accounts/{account_id}/status")
+                return answer.json()  # type: ignore[no-any-return]
+
+            await eventually(lambda: _when(status(), lambda s: s["state"] == "idle"))
+            front.drop_connections()
+            back = await eventually(
+                lambda: _when(status(), lambda s: s["reconnects"] >= 1 and s["state"] == "idle"),
+                timeout=10,
+            )
+            assert back["connected"] is True, back
+            sender = f"pelanggan-{uuid.uuid4().hex[:6]}@customer.example"
+            message = customer_mail(stack, sender, "Setelah putus", "Masih sampai?")
+            message.replace_header("To", address)
+            mailbox.send(stack.mail, message, to=[address])
+            async with stack.tickets() as tickets:
+                (ticket,) = await eventually(lambda: tickets_of(tickets, sender), timeout=10)
+        assert ticket["subject"] == "Setelah putus"
+        dropped = [e for e in front.events() if e["event"] == "dropped"]
+        assert dropped and all(e["tls"] for e in dropped), dropped
+
+
+async def _when(probe: Any, accept: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+    found: dict[str, Any] = await probe
+    return found if accept(found) else None

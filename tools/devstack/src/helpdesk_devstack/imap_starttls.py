@@ -39,6 +39,11 @@ client refuses it before any login:
 
 It records what it saw as an honest front does, so the test also checks that no LOGIN came.
 
+``SIGUSR1`` (:meth:`ImapStartTlsFront.drop_connections`) drops every client's connection at
+once, without a ``BYE`` or a TLS close: what a server crash, a restart or a middlebox does to
+a client in the middle of IDLE or of a command. GreenMail itself does that now and then under
+load (its issue #343), which is how the gateway's blindness to it was found.
+
 It runs as a process of its own (``python -m helpdesk_devstack.imap_starttls``, started by
 :class:`LocalImapStartTlsFront`; :mod:`helpdesk_devstack.mail_front`), like GreenMail and
 :mod:`helpdesk_devstack.submission`, so that the client under test and the server share no event
@@ -54,13 +59,16 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import re
+import signal
 import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from helpdesk_devstack.errors import DevstackError
 from helpdesk_devstack.greenmail import MailServer
 from helpdesk_devstack.mail_front import (
     LocalMailFront,
@@ -70,6 +78,7 @@ from helpdesk_devstack.mail_front import (
     run_until_signalled,
     server_tls_context,
 )
+from helpdesk_devstack.procs import live_pid
 from helpdesk_devstack.tls import TlsFiles
 
 ADDED_CAPABILITIES = b"STARTTLS LOGINDISABLED"
@@ -103,14 +112,23 @@ class ImapStartTlsFront(RecordingFront):
     does not) and where it records.
 
     Its :meth:`events`, oldest first: ``{"event": "command" | "tls" | "handshake_failed" |
-    "closed", "session": n, "tls": bool, ...}``; ``session`` numbers the connections,
-    ``command`` (one before TLS) adds ``command`` (its name) and ``answer`` (``relayed``,
-    ``refused`` or ``starttls``), ``handshake_failed`` adds ``error``; ``closed`` is a session's
-    last event (a test waits for it to know it saw all). A connection that sent nothing (the
-    start's check that the port listens) is not recorded."""
+    "dropped" | "closed", "session": n, "tls": bool, ...}``; ``session`` numbers the
+    connections, ``command`` (one before TLS) adds ``command`` (its name) and ``answer``
+    (``relayed``, ``refused`` or ``starttls``), ``handshake_failed`` adds ``error``;
+    ``dropped``: :meth:`drop_connections` cut it; ``closed`` is a session's last event (a test
+    waits for it to know it saw all). A connection that sent nothing (the start's check that the
+    port listens) is not recorded."""
 
     offers_starttls: bool = True
     misbehaviour: Misbehaviour | None = None
+    pid_path: Path | None = None
+
+    def drop_connections(self) -> None:
+        """Drop every client's connection now (``SIGUSR1``); each is recorded ``dropped``."""
+        pid = live_pid(self.pid_path) if self.pid_path is not None else None
+        if pid is None:
+            raise DevstackError("the IMAP front is not running: nothing to drop")
+        os.kill(pid, signal.SIGUSR1)
 
 
 # --- the rules before TLS (pure) ----------------------------------------------------------------
@@ -205,6 +223,14 @@ class _Front:
         self._record = Path(arguments.record)
         self._sessions = itertools.count(1)
         self._talking: set[int] = set()  # the sessions that sent a command: they are recorded
+        self._clients: dict[int, asyncio.StreamWriter] = {}
+        self._secured: set[int] = set()  # the sessions upgraded to TLS
+
+    def drop_all(self) -> None:
+        """Cut every client's connection at once (an abort: no BYE, no TLS close)."""
+        for session, to_client in list(self._clients.items()):
+            self._note("dropped", session, session in self._secured)
+            to_client.transport.abort()
 
     async def connection(
         self, client: asyncio.StreamReader, to_client: asyncio.StreamWriter
@@ -212,6 +238,7 @@ class _Front:
         session = next(self._sessions)
         to_greenmail: asyncio.StreamWriter | None = None
         upgraded = False
+        self._clients[session] = to_client
         try:
             greenmail, to_greenmail = await asyncio.open_connection(*self._relay)
             first_line = await greenmail.readline()
@@ -226,6 +253,8 @@ class _Front:
                 "session %s ended: %s", session, type(error).__name__
             )
         finally:
+            self._clients.pop(session, None)
+            self._secured.discard(session)
             for writer in (to_client, to_greenmail):
                 if writer is not None:
                     writer.close()
@@ -283,12 +312,14 @@ class _Front:
             self._note("handshake_failed", session, False, error=type(error).__name__)
             return False
         self._note("tls", session, True)
+        self._secured.add(session)
         return True
 
 
 async def serve(arguments: argparse.Namespace, stop: asyncio.Event) -> None:
     front = _Front(arguments, server_tls_context(arguments))
     server = await asyncio.start_server(front.connection, arguments.host, arguments.port)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, front.drop_all)
     mode = "plain" if arguments.plain else "STARTTLS"
     if arguments.misbehave:
         mode += f", misbehaving: {arguments.misbehave}"
@@ -321,7 +352,7 @@ class LocalImapStartTlsFront(LocalMailFront):
         super().__init__(home, port=port, tls=tls, relay_to=relay_to)
         self.server = ImapStartTlsFront(
             host=self.host, port=port, record=self.record,
-            offers_starttls=not plain, misbehaviour=misbehaviour,
+            offers_starttls=not plain, misbehaviour=misbehaviour, pid_path=self.pid_path,
         )  # fmt: skip
 
     def relay_port(self) -> int:

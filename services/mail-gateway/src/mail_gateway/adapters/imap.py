@@ -1,9 +1,13 @@
 """One long-lived IMAP connection per account (aioimaplib): IDLE with a watchdog.
 
-- ``idle_start`` is wrapped in ``asyncio.wait_for`` (it can hang when the server says BYE,
-  aioimaplib #110); IDLE is renewed every ``renew_seconds`` (~25 min: RFC 2177 servers drop at
-  29);
-- a dropped socket or BYE reconnects with exponential backoff (1 s … 60 s);
+- ``idle_start`` has a timeout (it can hang when the server says BYE, aioimaplib #110); IDLE
+  is renewed every ``renew_seconds`` (~25 min: RFC 2177 servers drop at 29);
+- a dropped socket or BYE reconnects: a connection that had caught up is tried again after
+  0.1 s, then 1 s doubling with each failure in a row up to 60 s. aioimaplib notices a
+  lost connection but lets a pending command (and IDLE) wait for its own timeout, up to the
+  25 minutes of an IDLE; so every wait of a session also ends when the connection is lost
+  (:meth:`InboxWatcher._within`), and mail delivered meanwhile is read after the reconnect
+  within about a second, not minutes later;
 - after every (re)connect and every push, a catch-up by UID fetches every message not yet
   flagged ``\\Seen``; UIDVALIDITY is read on every SELECT and kept with what was read, so a
   mailbox rebuilt by the server is read again (idempotency keys make that harmless);
@@ -19,7 +23,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import aioimaplib
 import structlog
@@ -37,6 +41,10 @@ log = structlog.get_logger("mail_gateway.imap")
 
 UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 FETCH_UID = re.compile(rb"UID (\d+)")
+#: The pause before reconnecting after a connection that had caught up ended: at once, nearly
+#: (a server restart or a dropped socket); each failure in a row doubles it, from 1 s to 60 s.
+FIRST_RETRY = 0.1
+T = TypeVar("T")
 
 
 class Handled(Protocol):
@@ -200,14 +208,16 @@ class InboxWatcher:
         #: arrive while no command is pending (between the catch-up and IDLE): without this,
         #: a mail delivered in that gap would wait for the next one.
         self._exists = False
-        self._delay = 1.0
+        #: Set when the current connection is lost (aioimaplib's ``conn_lost_cb``).
+        self._lost = asyncio.Event()
+        self._delay = FIRST_RETRY
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._delay = 1.0
+        self._delay = FIRST_RETRY
         while not stop.is_set():
             try:
                 await self._session(stop)
-                self._delay = 1.0
+                self._delay = FIRST_RETRY
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -221,18 +231,21 @@ class InboxWatcher:
                 await self._close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._delay)
-            self._delay = min(self._delay * 2, 60.0)
+            self._delay = min(max(self._delay * 2, 1.0), 60.0)
         self.status.state = "stopped"
 
     async def _connect(self) -> aioimaplib.IMAP4:
         s = self.account.settings
-        if s.imap_tls == "ssl":
-            imap: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                s.imap_host, s.imap_port, timeout=self._timeout,
-                ssl_context=server_tls_context(),
-            )  # fmt: skip
-        else:
-            imap = aioimaplib.IMAP4(s.imap_host, s.imap_port, timeout=self._timeout)
+        lost = self._lost = asyncio.Event()  # this connection's
+
+        def noting_the_loss(error: Exception | None) -> None:
+            lost.set()
+
+        # IMAP4 with a TLS context is implicit TLS: IMAP4_SSL would not take the callback.
+        imap = aioimaplib.IMAP4(
+            s.imap_host, s.imap_port, timeout=self._timeout, conn_lost_cb=noting_the_loss,
+            ssl_context=server_tls_context() if s.imap_tls == "ssl" else None,
+        )  # fmt: skip
         try:
             await self._open(imap)
         except BaseException:
@@ -243,15 +256,15 @@ class InboxWatcher:
     async def _open(self, imap: aioimaplib.IMAP4) -> None:
         """Greeting, TLS, login and folder on a new connection."""
         s = self.account.settings
-        await asyncio.wait_for(imap.wait_hello_from_server(), self._timeout)
+        await self._within(imap.wait_hello_from_server(), self._timeout)
         if s.imap_tls == "starttls":
-            await asyncio.wait_for(
+            await self._within(
                 upgrade_to_tls(imap, s.imap_host, s.imap_port, server_tls_context()),
                 self._timeout,
             )
         password = self.account.secrets.imap_password.get_secret_value()
-        _ok(await asyncio.wait_for(imap.login(s.imap_user, password), self._timeout), "LOGIN")
-        selected = _ok(await asyncio.wait_for(imap.select(s.imap_folder), self._timeout), "SELECT")
+        _ok(await self._within(imap.login(s.imap_user, password), self._timeout), "LOGIN")
+        selected = _ok(await self._within(imap.select(s.imap_folder), self._timeout), "SELECT")
         for line in selected.lines:
             found = UIDVALIDITY.search(bytes(line))
             if found:
@@ -275,19 +288,25 @@ class InboxWatcher:
             self.status.state = "fetching"
             while await self._catch_up(imap):
                 pass
-            self._delay = 1.0  # caught up: the next failure retries soon again
+            self._delay = FIRST_RETRY  # caught up: the next failure retries soon again
             self.status.state = "idle"
-            idle = await asyncio.wait_for(imap.idle_start(timeout=self._renew), self._timeout)
+            idle = await self._within(imap.idle_start(timeout=self._renew), self._timeout)
             if self._exists:  # mail came between the last search and IDLE: fetch it now
                 imap.idle_done()
-                await asyncio.wait_for(idle, self._timeout)
+                await self._within(idle, self._timeout)
                 continue
             waiting = asyncio.ensure_future(imap.wait_server_push(timeout=self._renew))
             stopping = asyncio.ensure_future(stop.wait())
+            losing = asyncio.ensure_future(self._lost.wait())
             done, _ = await asyncio.wait(
-                {waiting, stopping}, timeout=self._renew + 5, return_when=asyncio.FIRST_COMPLETED
-            )
+                {waiting, stopping, losing}, timeout=self._renew + 5,
+                return_when=asyncio.FIRST_COMPLETED,
+            )  # fmt: skip
             stopping.cancel()
+            losing.cancel()
+            if self._lost.is_set():
+                waiting.cancel()
+                raise ImapError("the IMAP server closed the connection")
             if waiting in done:
                 pushed = waiting.result()
                 if isinstance(pushed, list) and any(b"BYE" in bytes(x) for x in pushed):
@@ -296,12 +315,30 @@ class InboxWatcher:
                 waiting.cancel()
             if imap.has_pending_idle():
                 imap.idle_done()
-            await asyncio.wait_for(idle, self._timeout)
+            await self._within(idle, self._timeout)
+
+    async def _within(self, step: Awaitable[T], seconds: float) -> T:
+        """``step``'s result within ``seconds`` (``TimeoutError`` after), or ``ImapError`` as
+        soon as the connection is lost: aioimaplib would let the step wait for its timeout."""
+        doing = asyncio.ensure_future(step)
+        losing = asyncio.ensure_future(self._lost.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {doing, losing}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            losing.cancel()
+        if doing in done:
+            return doing.result()
+        doing.cancel()
+        if losing in done:
+            raise ImapError("the IMAP server closed the connection")
+        raise TimeoutError(f"no answer from the IMAP server within {seconds:.0f} s")
 
     async def _catch_up(self, imap: aioimaplib.IMAP4) -> bool:
         """Handle every unseen message (up to a batch); True when there may be more."""
         self._exists = False
-        found = _ok(await asyncio.wait_for(imap.uid_search("UNSEEN"), 60), "UID SEARCH")
+        found = _ok(await self._within(imap.uid_search("UNSEEN"), 60), "UID SEARCH")
         uids = [int(u) for u in bytes(found.lines[0]).split() if u.isdigit()] if found.lines else []
         self.status.last_fetch = datetime.now(UTC)
         if not uids:
@@ -309,7 +346,7 @@ class InboxWatcher:
         batch, total = await self._next_fetch(imap, uids)
         # One command for the whole batch: a round trip per message costs ~45 ms (delayed ACKs).
         fetched = _ok(
-            await asyncio.wait_for(
+            await self._within(
                 imap.uid("fetch", ",".join(map(str, batch)), "(UID BODY.PEEK[])"),
                 fetch_timeout(total),
             ),
@@ -332,7 +369,7 @@ class InboxWatcher:
             return uids, self._fetch_bytes  # its size unknown: the time a full fetch gets
         candidates = sorted(uids)[:FETCH_COUNT]
         sized = _ok(
-            await asyncio.wait_for(
+            await self._within(
                 imap.uid("fetch", ",".join(map(str, candidates)), "(UID RFC822.SIZE)"), 60
             ),
             "UID FETCH RFC822.SIZE",
@@ -346,7 +383,7 @@ class InboxWatcher:
         if handled:
             uid_set = ",".join(str(u) for u in sorted(handled))
             _ok(
-                await asyncio.wait_for(imap.uid("store", uid_set, "+FLAGS.SILENT (\\Seen)"), 60),
+                await self._within(imap.uid("store", uid_set, "+FLAGS.SILENT (\\Seen)"), 60),
                 "UID STORE",
             )
 
