@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import Address, HeaderRegistry
+from email.message import EmailMessage
 
-from mail_gateway.domain.outgoing import OutgoingMail, compose
+import pytest
+
+from mail_gateway.domain.outgoing import OutgoingMail, compose, mailbox
 from mail_gateway.domain.parsing import PARSE_ONCE, HeaderClassesOnce, parse
 
 RAW = (
@@ -105,3 +108,18 @@ def test_a_composed_mail_flattens_as_with_the_stdlibs_classes() -> None:
     ours = compose(outgoing, datetime(2026, 12, 7, tzinfo=UTC))
     plain = message_from_bytes(ours.as_bytes(), policy=policy.default)
     assert ours.as_bytes(policy=policy.SMTP) == plain.as_bytes(policy=policy.SMTP)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Helpdesk Support", "Doe, John", 'Say "hi"', "Layanan Pelanggan \u2713", "", "a\\b",
+     "\u00dcn\u00efcode, with comma", "tab\there", "x" * 120],
+)  # fmt: skip
+def test_a_from_written_once_is_the_header_an_address_makes(name: str) -> None:
+    made = EmailMessage(policy=policy.default)
+    made["From"] = Address(name, addr_spec="support@helpdesk.local")
+    for _ in range(2):  # the second time from the cache
+        ours = EmailMessage(policy=PARSE_ONCE)
+        ours["From"] = mailbox(name, "support@helpdesk.local")
+        assert ours.as_bytes(policy=policy.SMTP) == made.as_bytes(policy=policy.SMTP)
+        assert ours["From"].addresses == made["From"].addresses
