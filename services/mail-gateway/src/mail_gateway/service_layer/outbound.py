@@ -51,7 +51,9 @@ SOLVED_NAMESPACE = uuid.UUID("5b0c2a53-6f0e-4d53-9a35-2f7b1e3c8d41")
 AUTOMATED_KINDS = ("ack", "solved")
 #: Mails sent per pass of the queue: what a pass reads once (threads, accounts, bouncing
 #: addresses), its SMTP session and its one request of delivery states are shared by as many.
-SEND_BATCH = 100
+#: 100 saved a little CPU but its larger delivery appends may delay the intake behind them in
+#: the ticket service (p50/p99 at 100 mails/s not better, within noise: docs/benchmarks.md).
+SEND_BATCH = 20
 
 
 async def _default_branding() -> MailBranding:
