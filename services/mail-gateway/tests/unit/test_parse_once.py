@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from email.headerregistry import Address, HeaderRegistry
+from email.message import EmailMessage
 
-from mail_gateway.domain.outgoing import OutgoingMail, compose
-from mail_gateway.domain.parsing import PARSE_ONCE, parse
+import pytest
+
+from mail_gateway.domain.outgoing import OutgoingMail, compose, mailbox
+from mail_gateway.domain.parsing import PARSE_ONCE, HeaderClassesOnce, parse
 
 RAW = (
     b"Return-Path: <siti@customer.example>\r\n"
@@ -76,3 +80,46 @@ def test_a_composed_mail_reads_back_the_same() -> None:
         assert str(read["Auto-Submitted"]) == "auto-replied"
         assert str(read["References"]) == "<a1@customer.example>"
         assert read.get_body(preferencelist=("plain",)).get_content().startswith("Halo")
+
+
+def test_header_classes_are_built_once_and_are_the_stdlibs() -> None:
+    registry = HeaderClassesOnce()
+    assert registry["Subject"] is registry["subject"]
+    assert registry["To"] is not registry["Subject"]
+    stdlib = HeaderRegistry()
+    for name, value in [
+        ("Subject", "Re: [#7] Tidak bisa masuk \u2713"),
+        ("To", "Siti <siti@customer.example>, ana@customer.example"),
+        ("Content-Type", 'text/plain; charset="utf-8"'),
+        ("Date", "Mon, 07 Dec 2026 20:00:00 +0000"),
+    ]:
+        ours, theirs = registry(name, value), stdlib(name, value)
+        assert type(ours).__mro__[1:] == type(theirs).__mro__[1:]
+        assert str(ours) == str(theirs)
+        assert ours.fold(policy=policy.SMTP) == theirs.fold(policy=policy.SMTP)
+
+
+def test_a_composed_mail_flattens_as_with_the_stdlibs_classes() -> None:
+    outgoing = OutgoingMail(
+        from_address="support@helpdesk.local", from_name="Desk", to=("siti@customer.example",),
+        cc=(), subject="Re: [#7] Printer", body_html="<p>Halo</p>", body_text="Halo",
+        message_id="<m8@helpdesk.local>", automated=True,
+    )  # fmt: skip
+    ours = compose(outgoing, datetime(2026, 12, 7, tzinfo=UTC))
+    plain = message_from_bytes(ours.as_bytes(), policy=policy.default)
+    assert ours.as_bytes(policy=policy.SMTP) == plain.as_bytes(policy=policy.SMTP)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Helpdesk Support", "Doe, John", 'Say "hi"', "Layanan Pelanggan \u2713", "", "a\\b",
+     "\u00dcn\u00efcode, with comma", "tab\there", "x" * 120],
+)  # fmt: skip
+def test_a_from_written_once_is_the_header_an_address_makes(name: str) -> None:
+    made = EmailMessage(policy=policy.default)
+    made["From"] = Address(name, addr_spec="support@helpdesk.local")
+    for _ in range(2):  # the second time from the cache
+        ours = EmailMessage(policy=PARSE_ONCE)
+        ours["From"] = mailbox(name, "support@helpdesk.local")
+        assert ours.as_bytes(policy=policy.SMTP) == made.as_bytes(policy=policy.SMTP)
+        assert ours["From"].addresses == made["From"].addresses

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 
 from helpdesk_platform.mail_branding import MailBranding, add_branded_html
 from mail_gateway.domain.parsing import PARSE_ONCE
@@ -44,11 +45,26 @@ def new_message_id(domain: str, seed: uuid.UUID) -> str:
     return f"<{seed.hex}@{domain}>"
 
 
+@lru_cache(maxsize=256)
+def _mailbox_text(name: str, address: str) -> str:
+    return str(Address(name, addr_spec=address))
+
+
+def mailbox(name: str, address: str) -> str | Address:
+    """``Name <address>`` for a From header: the stdlib's :class:`Address` written out (quoted
+    where needed), once per account - as text the header is parsed once too (the policy's
+    cache), where an ``Address`` is parsed on every mail. A name with a control character
+    stays an ``Address`` (the stdlib encodes it; as text it is no header value)."""
+    if not name.isprintable():
+        return Address(name, addr_spec=address)
+    return _mailbox_text(name, address)
+
+
 def compose(
     mail: OutgoingMail, now: datetime | None = None, branding: MailBranding | None = None
 ) -> EmailMessage:
     message = EmailMessage(policy=PARSE_ONCE)
-    message["From"] = Address(mail.from_name or "", addr_spec=mail.from_address)
+    message["From"] = mailbox(mail.from_name, mail.from_address)
     message["To"] = ", ".join(mail.to)
     if mail.cc:
         message["Cc"] = ", ".join(mail.cc)

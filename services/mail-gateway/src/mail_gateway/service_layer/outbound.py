@@ -1,12 +1,13 @@
 """Outgoing mail: the projection of ``helpdesk.tickets.v1`` the gateway threads with, and the
 send queue of agents' public replies and acknowledgements.
 
-A send is recorded before (``sending``, attempt counted) and after (``sent``) in the gateway's
-store; the queue row is keyed by the helpdesk message id, so a replayed event never queues a
-second mail. SMTP failures are retried with exponential backoff and reported on the ticket
-(``EmailDeliveryRecorded`` failed) when they give up. If the gateway dies between the SMTP
-server's acceptance and the ``sent`` record, the mail is sent again with the same Message-ID,
-which mail clients show once.
+A send is recorded before (``sending``, attempt counted: for a pass's whole batch in one
+statement before its first mail goes out) and after (``sent``, each mail as soon as the SMTP
+server accepted it) in the gateway's store; the queue row is keyed by the helpdesk message id,
+so a replayed event never queues a second mail. SMTP failures are retried with exponential
+backoff and reported on the ticket (``EmailDeliveryRecorded`` failed) when they give up. If the
+gateway dies between the SMTP server's acceptance and the ``sent`` record, the mail is sent
+again with the same Message-ID, which mail clients show once.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ ACK_NAMESPACE = uuid.UUID("0d7c1f4e-6a8b-4f57-bb7a-0e5b0f6b9a11")
 SOLVED_NAMESPACE = uuid.UUID("5b0c2a53-6f0e-4d53-9a35-2f7b1e3c8d41")
 #: Automatic mails (not a person's reply): marked Auto-Submitted, never a first response.
 AUTOMATED_KINDS = ("ack", "solved")
+#: Mails sent per pass of the queue: what a pass reads once (threads, accounts, bouncing
+#: addresses), its SMTP session and its one request of delivery states are shared by as many.
+#: 100 saved a little CPU but its larger delivery appends may delay the intake behind them in
+#: the ticket service (p50/p99 at 100 mails/s not better, within noise: docs/benchmarks.md).
+SEND_BATCH = 20
 
 
 async def _default_branding() -> MailBranding:
@@ -73,6 +79,15 @@ class _Batch:
     authors: dict[str, str] = field(default_factory=dict)
     #: Delivery states to record on the tickets once the batch is sent.
     reports: list[dict[str, Any]] = field(default_factory=list)
+
+    def sender(self, ticket_id: uuid.UUID) -> tuple[Account, str] | None:
+        """The account to send the ticket's mail from and the customer to send it to; None
+        when it is no mail thread (not known here, no account for it, or no customer)."""
+        thread = self.threads.get(ticket_id)
+        account = self.account_for(thread) if thread else None
+        if thread is None or account is None or not thread.customer_email:
+            return None
+        return account, thread.customer_email
 
     def account_for(self, thread: TicketThread) -> Account | None:
         """The account the ticket came in on, else the first enabled one of its team."""
@@ -249,9 +264,10 @@ class Outbound:
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Send what is due, as one batch: the threads, accounts and bouncing addresses read
-        once for it, and one SMTP session per account across its mails."""
+        once for it, the batch's mails recorded ``sending`` in one statement before the first
+        goes out, and one SMTP session per account across its mails."""
         now = now or datetime.now(UTC)
-        rows = await self._store.due(now)
+        rows = await self._store.due(now, limit=SEND_BATCH)
         if not rows:
             return 0
         threads = await self._store.threads({row["ticket_id"] for row in rows})
@@ -261,9 +277,24 @@ class Outbound:
         authors = {row["payload"].get("author_id") for row in rows} - {None}
         if authors:
             batch.authors = await self._agent_emails(authors)
+        sendable: list[tuple[Any, tuple[Account, str]]] = []
+        for row in rows:
+            sender = batch.sender(row["ticket_id"])
+            if sender is None:
+                # Not a mail thread (a portal ticket whose team has no account): nothing to send.
+                await self._store.mark(row["outbound_id"], "skipped",
+                                       error="no email account or customer")  # fmt: skip
+            else:
+                sendable.append((row, sender))
+        # Recorded before: each mail is `sending` (its attempt counted) before any of them is
+        # handed to SMTP - the record comes earlier than mail by mail did, never later, so a
+        # crash still leaves every mail that may have gone out in `sending` (sent again with
+        # the same Message-ID). A mail the crash kept from being tried has an attempt counted
+        # that it did not make; it is sent on the next pass all the same.
+        await self._store.mark_sending([(r["outbound_id"], r["attempts"] + 1) for r, _ in sendable])
         async with SmtpSessions() as sessions:
-            for row in rows:
-                await self._send(row, now, batch, sessions)
+            for row, (account, customer) in sendable:
+                await self._send(row, account, customer, now, batch, sessions)
         await self._record(batch.reports)
         return len(rows)
 
@@ -281,14 +312,19 @@ class Outbound:
             log.warning("delivery states refused", mails=len(reports), status=answer.status,
                         detail=str(answer.body.get("detail", ""))[:500])  # fmt: skip
 
-    async def _send(self, row: Any, now: datetime, batch: _Batch, sessions: SmtpSessions) -> None:
+    async def _send(
+        self,
+        row: Any,
+        account: Account,
+        customer: str,
+        now: datetime,
+        batch: _Batch,
+        sessions: SmtpSessions,
+    ) -> None:
+        """Send one mail of the batch (already recorded ``sending``) and record it ``sent``
+        as soon as the SMTP server has accepted it."""
         outbound_id = row["outbound_id"]
-        thread = batch.threads.get(row["ticket_id"])
-        account = batch.account_for(thread) if thread else None
-        if thread is None or account is None or not thread.customer_email:
-            # Not a mail thread (a portal ticket whose team has no account): nothing to send.
-            await self._store.mark(outbound_id, "skipped", error="no email account or customer")
-            return
+        thread = batch.threads[row["ticket_id"]]  # as this batch has sent on it so far
         payload = row["payload"]
         author = batch.authors.get(payload.get("author_id") or "")
         own = {a.address for a in batch.accounts}
@@ -309,7 +345,7 @@ class Outbound:
             from_address=account.address,
             # An inbox without a display name of its own sends in the helpdesk's name.
             from_name=account.settings.display_name or branding.helpdesk_name,
-            to=(thread.customer_email,),
+            to=(customer,),
             cc=cc,
             subject=reply_subject(thread.number, thread.subject),
             body_html=payload["body_html"],
@@ -321,7 +357,6 @@ class Outbound:
             automated=row["kind"] in AUTOMATED_KINDS,
             attachments=tuple(files),
         )
-        await self._store.mark(outbound_id, "sending", attempts=attempts)
         try:
             await sessions.submit(account, compose(mail, now, branding), [*mail.to, *mail.cc])
         except SmtpFailed as error:
