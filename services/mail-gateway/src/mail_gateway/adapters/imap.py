@@ -92,23 +92,19 @@ async def upgrade_to_tls(
 
     aioimaplib knows the command but cannot upgrade its connection, so the upgrade is done here
     under it: its protocol object stays the same and only gets the TLS transport asyncio's
-    ``loop.start_tls`` makes of its plain one. Refused (``ImapError``, and the connection is
-    closed at once: a refused server gets nothing more, a LOGOUT neither), never logged in to in
-    plain text: a server whose capabilities lack ``STARTTLS``, a ``PREAUTH`` greeting (already
-    logged in before any TLS), a ``STARTTLS`` answered other than ``OK``, any byte after that
-    ``OK`` before the handshake (a response injection: a whole line as much as a partial one,
-    which aioimaplib would otherwise drop in plain text or read as said over TLS), a
-    certificate not trusted. Nothing said in plain text counts after the upgrade: the
-    capabilities are forgotten and asked again over TLS.
+    ``loop.start_tls`` makes of its plain one. Refused (``ImapError``; the caller closes the
+    connection at once, :func:`_abandon`: a refused server gets nothing more, a LOGOUT neither),
+    never logged in to in plain text: a server whose capabilities lack ``STARTTLS``, a
+    ``PREAUTH`` greeting (already logged in before any TLS), a ``STARTTLS`` answered other than
+    ``OK``, any byte after that ``OK`` before the handshake (a response injection: a whole line
+    as much as a partial one, which aioimaplib would otherwise drop in plain text or read as
+    said over TLS), a certificate not trusted. Nothing said in plain text counts after the
+    upgrade: the capabilities are forgotten and asked again over TLS.
     """
     protocol = imap.protocol
     where = f"the IMAP server {host}:{port}"
-    try:
-        _refuse_before_starttls(protocol, where)
-        await _starttls_answered_alone(protocol, where)
-    except BaseException:
-        protocol.transport.close()
-        raise
+    _refuse_before_starttls(protocol, where)
+    await _starttls_answered_alone(protocol, where)
     try:
         protocol.transport = await protocol.loop.start_tls(
             protocol.transport, protocol, context, server_hostname=host
