@@ -420,6 +420,9 @@ class InboxWatcher:
         self.status.connected = False
         if imap is None:
             return
+        if self._lost.is_set():  # nobody to say LOGOUT to: it would wait its 5 s for an answer
+            _abandon(imap)
+            return
         with contextlib.suppress(Exception):
             if imap.has_pending_idle():
                 imap.idle_done()
