@@ -11,7 +11,8 @@ relay) and the mail gateway started on free ports for this run and stopped after
 prints the CPU each service spent per mail (steadier than latencies on a shared machine: counted
 until the trailing acknowledgements are sent), the same less each service's idle CPU over the
 run and the ticket service's cost of the watcher's own polls, and ``--profile DIR`` runs each
-service under cProfile.
+service under cProfile. ``--archive-folder NAME`` has the support account move handled mail
+there (through the gateway's accounts API) instead of leaving it in the inbox, read.
 """
 
 from __future__ import annotations
