@@ -2,8 +2,8 @@
 manager: webhooks (the real notification service: add one, its secret shown once and verifying
 the real deliveries a local receiver gets, rotate it, redeliver, delete) and email accounts (the
 real mail gateway on the session's GreenMail: a connection test that fails and one that works,
-add the inbox with its team, signature and acknowledgement off, then release and discard mail it
-quarantined). Each step checks the API's state; axe-core on every screen."""
+add the inbox with its team, signature, archive folder and acknowledgement off, then release and
+discard mail it quarantined). Each step checks the API's state; axe-core on every screen."""
 
 from __future__ import annotations
 
@@ -166,6 +166,7 @@ def test_a_manager_adds_an_inbox_and_settles_its_quarantine(
     pick(page, page.locator("form"), "Team", "Support L1")
     page.get_by_label("Signature").fill("Salam, Tim Support")
     page.get_by_role("switch", name="Acknowledge new tickets").uncheck()
+    page.get_by_label(re.compile(r"^Move handled mail to folder")).fill("Diproses")
 
     # The connection test: the IMAP port is wrong, SMTP answers; then both work
     page.get_by_role("button", name="Test connection").click()
@@ -190,6 +191,7 @@ def test_a_manager_adds_an_inbox_and_settles_its_quarantine(
     added = accounts[0]
     assert added["address"] == address and added["team_id"] == ticket_stack.team_id
     assert added["signature"] == "Salam, Tim Support" and added["acknowledge"] is False
+    assert added["archive_folder"] == "Diproses"
     assert "secrets" not in added and "inbox password" not in json.dumps(added)
     row = page.get_by_test_id("inbox-row").filter(has_text=address)
     expect(row).to_contain_text("Support L1")

@@ -576,6 +576,35 @@ async def test_a_mail_accounts_team_is_the_team_of_its_new_tickets(stack: MailSt
         assert ticket["team_id"] == team_id
 
 
+async def test_handled_mail_moves_to_the_accounts_archive_folder(stack: MailStack) -> None:
+    """An account with an archive folder: each mail, once its ticket is in, is moved there
+    (the folder is made when missing), so the inbox keeps only mail not yet handled."""
+    address = f"archive-{uuid.uuid4().hex[:6]}@helpdesk.local"
+    body = account_body(
+        stack, address, archive_folder="Helpdesk/Handled", secrets={"imap_password": "pw"}
+    )
+    async with stack.manager() as client:
+        same = await client.post("/accounts", json=body | {"archive_folder": "inbox"})
+        assert same.status_code == 422, same.text
+        assert "archive_folder must differ from imap_folder" in same.text
+    async with mail_account(stack, body):
+        senders = [someone("wulan"), someone("yudi")]
+        for sender in senders:
+            message = customer_mail(stack, sender, "Arsip", f"Dari {sender}.")
+            message.replace_header("To", address)
+            mailbox.send(stack.mail, message, to=[address])
+        for sender in senders:
+            await one_ticket(stack, sender)
+
+        def archived() -> list[EmailMessage] | None:
+            inbox = mailbox.messages(stack.mail, address)
+            moved = mailbox.messages(stack.mail, address, "Helpdesk/Handled")
+            return moved if not inbox and len(moved) == len(senders) else None
+
+        moved = await eventually(archived, timeout=20)
+        assert sorted(str(m["From"]) for m in moved) == sorted(senders)
+
+
 async def test_mail_goes_out_in_the_helpdesks_branding(stack: MailStack) -> None:
     """Issue #18: outgoing mail shows the branding a manager set - the logo inline and the
     accent colour in the HTML part; an inbox without a display name of its own sends in the

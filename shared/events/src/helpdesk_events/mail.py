@@ -104,6 +104,11 @@ class EmailAccountSaved(DomainEvent):
     imap_tls: str = Field(max_length=20)
     imap_user: str = Field(max_length=320)
     imap_folder: str = Field(max_length=200)
+    archive_folder: str | None = Field(
+        default=None,
+        max_length=200,
+        description="where handled mail is moved; none: it stays in imap_folder, marked read",
+    )
     smtp_host: str = Field(max_length=255)
     smtp_port: int = Field(ge=1, le=65535)
     smtp_tls: str = Field(max_length=20)

@@ -48,6 +48,7 @@ interface Draft {
   imap_user: string;
   imap_password: string;
   imap_folder: string;
+  archive_folder: string;
   smtp_host: string;
   smtp_port: number;
   smtp_tls: Tls;
@@ -67,6 +68,7 @@ const EMPTY: Draft = {
   imap_user: "",
   imap_password: "",
   imap_folder: "INBOX",
+  archive_folder: "",
   smtp_host: "",
   smtp_port: 587,
   smtp_tls: "starttls",
@@ -86,6 +88,7 @@ function bodyOf(d: Draft): AccountBody {
     imap_tls: d.imap_tls,
     imap_user: d.imap_user.trim() || d.address.trim(),
     imap_folder: d.imap_folder || "INBOX",
+    archive_folder: d.archive_folder.trim() || null,
     smtp_host: d.smtp_host.trim(),
     smtp_port: d.smtp_port,
     smtp_tls: d.smtp_tls,
@@ -159,6 +162,14 @@ function ServerFields({
             label={t("admin.mail.folder")}
             value={draft.imap_folder}
             onChange={(e) => set({ imap_folder: e.currentTarget.value })}
+          />
+        )}
+        {kind === "imap" && (
+          <TextInput
+            label={t("admin.mail.archiveFolder")}
+            description={t("admin.mail.archiveFolderHint")}
+            value={draft.archive_folder}
+            onChange={(e) => set({ archive_folder: e.currentTarget.value })}
           />
         )}
       </SimpleGrid>

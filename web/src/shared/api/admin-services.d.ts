@@ -2301,6 +2301,11 @@ export interface components {
              */
             address: string;
             /**
+             * Archive Folder
+             * @description move handled mail to this folder (created when missing; the server must support MOVE); none: handled mail stays in the inbox folder, marked read
+             */
+            archive_folder?: string | null;
+            /**
              * Display Name
              * @default
              */
@@ -2414,6 +2419,11 @@ export interface components {
              * @description the address customers write to
              */
             address: string;
+            /**
+             * Archive Folder
+             * @description move handled mail to this folder (created when missing; the server must support MOVE); none: handled mail stays in the inbox folder, marked read
+             */
+            archive_folder?: string | null;
             /**
              * Display Name
              * @default

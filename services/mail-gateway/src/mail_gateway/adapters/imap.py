@@ -11,7 +11,9 @@
 - after every (re)connect and every push, a catch-up by UID fetches every message not yet
   flagged ``\\Seen``; UIDVALIDITY is read on every SELECT and kept with what was read, so a
   mailbox rebuilt by the server is read again (idempotency keys make that harmless);
-- a mail is flagged ``\\Seen`` only after the intake handled it (the ticket service answered).
+- a mail is flagged ``\\Seen`` only after the intake handled it (the ticket service answered),
+  and then moved to the account's archive folder if it has one. A crash between the two
+  leaves it in the inbox, read: it is handled either way.
 """
 
 from __future__ import annotations
@@ -260,7 +262,12 @@ class InboxWatcher:
             )
         password = self.account.secrets.imap_password.get_secret_value()
         _ok(await self._within(imap.login(s.imap_user, password), self._timeout), "LOGIN")
-        selected = _ok(await self._within(imap.select(s.imap_folder), self._timeout), "SELECT")
+        if s.archive_folder is not None:
+            await self._prepare_archive(imap, s.archive_folder)
+        selected = _ok(
+            await self._within(imap.select(aioimaplib.quoted(s.imap_folder)), self._timeout),
+            "SELECT",
+        )
         for line in selected.lines:
             found = UIDVALIDITY.search(bytes(line))
             if found:
@@ -274,6 +281,18 @@ class InboxWatcher:
             return untagged(line)
 
         protocol._untagged_response = noting_exists
+
+    async def _prepare_archive(self, imap: aioimaplib.IMAP4, folder: str) -> None:
+        """The archive folder exists (created when missing) and the server can move mail."""
+        if not imap.has_capability("MOVE"):
+            raise ImapError(
+                "the IMAP server cannot move mail (no MOVE, RFC 6851): leave the archive folder"
+                " empty to keep handled mail in the inbox, marked read"
+            )
+        name = aioimaplib.quoted(folder)
+        listed = _ok(await self._within(imap.list('""', name), self._timeout), "LIST")
+        if len(listed.lines) < 2:  # only the completion line: no such folder
+            _ok(await self._within(imap.create(name), self._timeout), "CREATE archive folder")
 
     async def _session(self, stop: asyncio.Event) -> None:
         self.status.state = "connecting"
@@ -352,7 +371,7 @@ class InboxWatcher:
         uidvalidity = self.status.uidvalidity or 0
         done = await self._handle_batch(self.account, uidvalidity, raws)
         self.status.handled += len(done.handled)
-        await self._flag_seen(imap, done.handled)
+        await self._file_handled(imap, done.handled)
         if done.error is not None:
             raise done.error  # the rest stays unseen: reconnect, catch up again
         return len(uids) > len(batch)
@@ -374,14 +393,21 @@ class InboxWatcher:
         batch = next_fetch(candidates, sizes, max_bytes=self._fetch_bytes)
         return batch, sum(sizes.get(uid, 0) for uid in batch)
 
-    async def _flag_seen(self, imap: aioimaplib.IMAP4, handled: list[int]) -> None:
-        """Flag the handled mails ``\\Seen`` on the server, in one command."""
-        if handled:
-            uid_set = ",".join(str(u) for u in sorted(handled))
-            _ok(
-                await self._within(imap.uid("store", uid_set, "+FLAGS.SILENT (\\Seen)"), 60),
-                "UID STORE",
-            )
+    async def _file_handled(self, imap: aioimaplib.IMAP4, handled: list[int]) -> None:
+        """Flag the handled mails ``\\Seen`` on the server, in one command, and move them to
+        the account's archive folder when it has one (one more): the inbox then holds only
+        mail not yet handled, which keeps every later command cheap on any server."""
+        if not handled:
+            return
+        uid_set = ",".join(str(u) for u in sorted(handled))
+        _ok(
+            await self._within(imap.uid("store", uid_set, "+FLAGS.SILENT (\\Seen)"), 60),
+            "UID STORE",
+        )
+        archive = self.account.settings.archive_folder
+        if archive is not None:
+            moved = imap.uid("move", uid_set, aioimaplib.quoted(archive))
+            _ok(await self._within(moved, 60), "UID MOVE")
 
     async def probe(self) -> None:
         """Connect, log in and select the folder once, then log out: the managers' connection
@@ -393,6 +419,9 @@ class InboxWatcher:
         imap, self._imap = self._imap, None
         self.status.connected = False
         if imap is None:
+            return
+        if self._lost.is_set():  # nobody to say LOGOUT to: it would wait its 5 s for an answer
+            _abandon(imap)
             return
         with contextlib.suppress(Exception):
             if imap.has_pending_idle():

@@ -10,9 +10,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 TlsMode = Literal["none", "starttls", "ssl"]
+
+#: Not in an archive folder's name: IMAP's wildcards, quote and backslash. With printable ASCII
+#: only, the name needs no modified UTF-7 and is quoted alike on every server.
+ARCHIVE_FOLDER_FORBIDS = frozenset('*%"\\')
 
 
 class AccountSettings(BaseModel):
@@ -28,6 +32,13 @@ class AccountSettings(BaseModel):
     imap_tls: TlsMode = "ssl"
     imap_user: str = Field(min_length=1, max_length=320)
     imap_folder: str = Field(default="INBOX", min_length=1, max_length=200)
+    archive_folder: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="move handled mail to this folder (created when missing; the server must"
+        " support MOVE); none: handled mail stays in the inbox folder, marked read",
+    )
     smtp_host: str = Field(min_length=1, max_length=255)
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_tls: TlsMode = "starttls"
@@ -38,6 +49,30 @@ class AccountSettings(BaseModel):
     signature: str = Field(default="", max_length=5000)
     acknowledge: bool = Field(default=True, description="answer a new ticket automatically")
     enabled: bool = True
+
+    @field_validator("archive_folder")
+    @classmethod
+    def _archive_name(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        if name != name.strip() or not all(" " <= c <= "~" for c in name):
+            raise ValueError("use printable ASCII, without spaces at either end")
+        if ARCHIVE_FOLDER_FORBIDS & set(name):
+            raise ValueError('a folder name cannot hold *, %, " or \\')
+        return name
+
+    @model_validator(mode="after")
+    def _archive_apart(self) -> AccountSettings:
+        """Moving handled mail into the folder it is read from would read it again."""
+        if self.archive_folder is not None and _same_folder(self.archive_folder, self.imap_folder):
+            raise ValueError("archive_folder must differ from imap_folder (or be left empty)")
+        return self
+
+
+def _same_folder(a: str, b: str) -> bool:
+    """INBOX is case-insensitive in IMAP; other names are compared as given."""
+    a, b = a.strip(), b.strip()
+    return a == b or (a.upper() == "INBOX" and b.upper() == "INBOX")
 
 
 class AccountSecrets(BaseModel):

@@ -2,8 +2,10 @@
 
 A :class:`Projection` turns events into rows of its tables. The :class:`Projector` feeds every
 projection each event in global log order, one transaction per batch together with its
-checkpoint, so a crash never applies a batch twice or skips one. ``rebuild`` empties the tables
-and replays the whole log through the same code (``ticket-service projections rebuild``).
+checkpoint, so a crash never applies a batch twice or skips one. A :class:`BatchProjection`
+takes the batch at once, to write a row once for all the batch's events that change it.
+``rebuild`` empties the tables and replays the whole log through the same code
+(``ticket-service projections rebuild``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import asyncpg
 import structlog
@@ -34,6 +36,26 @@ class Projection(Protocol):
     tables: tuple[str, ...]
 
     async def apply(self, connection: asyncpg.Connection, event: RecordedEvent) -> None: ...
+
+
+@runtime_checkable
+class BatchProjection(Projection, Protocol):
+    """A projection that takes a whole batch at once (to write each row once per batch)."""
+
+    async def apply_batch(
+        self, connection: asyncpg.Connection, events: Sequence[RecordedEvent]
+    ) -> None: ...
+
+
+async def apply_all(
+    projection: Projection, connection: asyncpg.Connection, events: Sequence[RecordedEvent]
+) -> None:
+    """``events`` in log order through ``projection``."""
+    if isinstance(projection, BatchProjection):
+        await projection.apply_batch(connection, events)
+        return
+    for event in events:
+        await projection.apply(connection, event)
 
 
 class Projector:
@@ -79,9 +101,9 @@ class Projector:
                 batch = await self._store.read_after(
                     checkpoint, self._batch_size, connection=connection
                 )
-                for event in batch:
-                    for projection in self._projections:
-                        await projection.apply(connection, event)
+                # Projection by projection: each keeps its own tables, none reads another's.
+                for projection in self._projections:
+                    await apply_all(projection, connection, batch)
                 if batch:
                     await self._store.save_checkpoint(
                         self._checkpoint_name, batch[-1].log_position, connection=connection

@@ -1,6 +1,10 @@
 """Ticket read models: ``ticket_views`` (one row a ticket, for lists and search) and
 ``ticket_messages`` (the conversation), projected from ticket events.
 
+A batch of events (the projector's, one transaction) writes each ticket's row once for the
+column changes of all its events (``_RowChanges``): a mail's ticket is three events in one
+append and a fourth when its acknowledgement is recorded, and was four updates of the row.
+
 ``resolved_at`` is when the ticket's current resolution began: set when it moves into a solved
 or closed status from an open one, kept while it stays solved or closed (Solved → Closed keeps
 the time it was solved), cleared when it is reopened. The reports count solved tickets per day
@@ -10,6 +14,8 @@ from it, whether or not an SLA policy measured them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +67,37 @@ async def _track_resolution(
     )
 
 
+@dataclass
+class _RowChanges:
+    """What a batch's events change in one ticket's row: columns set (the last event's value
+    wins, as applied in order) and messages added."""
+
+    columns: dict[str, Any] = field(default_factory=dict)
+    messages: int = 0
+
+
+class _PendingRows(dict[uuid.UUID, _RowChanges]):
+    """The rows a batch changed, written at its end (or before a statement that reads them)."""
+
+    def change(self, ticket_id: uuid.UUID, columns: dict[str, Any], messages: int = 0) -> None:
+        row = self.setdefault(ticket_id, _RowChanges())
+        row.columns |= columns
+        row.messages += messages
+
+    async def write(self, connection: asyncpg.Connection) -> None:
+        for ticket_id, row in self.items():
+            columns = list(row.columns)
+            assignments = [f"{column} = ${i}" for i, column in enumerate(columns, start=3)]
+            await connection.execute(
+                f"UPDATE ticket_views SET message_count = message_count + $2,"  # noqa: S608 - our column names
+                f" {', '.join(assignments)} WHERE ticket_id = $1",
+                ticket_id,
+                row.messages,
+                *row.columns.values(),
+            )
+        self.clear()
+
+
 class TicketsProjection:
     name: str = "tickets"
     tables: tuple[str, ...] = ("ticket_messages", "ticket_views")
@@ -80,18 +117,31 @@ class TicketsProjection:
         return TicketOptions.from_event(TicketOptionsConfigured.model_validate(data))
 
     async def apply(self, connection: asyncpg.Connection, recorded: RecordedEvent) -> None:
-        if self._options is None:
-            self._options = await self._load_options(connection)
-        await self._apply(connection, recorded, self._options)
+        await self.apply_batch(connection, [recorded])
+
+    async def apply_batch(
+        self, connection: asyncpg.Connection, events: Sequence[RecordedEvent]
+    ) -> None:
+        pending = _PendingRows()
+        for recorded in events:
+            if self._options is None:
+                self._options = await self._load_options(connection)
+            await self._apply(connection, recorded, self._options, pending)
+        await pending.write(connection)
 
     async def _apply(
-        self, connection: asyncpg.Connection, recorded: RecordedEvent, options: TicketOptions
+        self,
+        connection: asyncpg.Connection,
+        recorded: RecordedEvent,
+        options: TicketOptions,
+        pending: _PendingRows,
     ) -> None:
         envelope = recorded.envelope
         if envelope.stream_type == "config":
             event = envelope.payload()
             if isinstance(event, TicketOptionsConfigured):
                 self._options = TicketOptions.from_event(event)
+                await pending.write(connection)  # the ranks below follow the rows' priorities
                 await connection.execute(
                     "UPDATE ticket_views SET priority_rank ="
                     " coalesce(array_position($1::text[], priority) - 1, -1)",
@@ -173,19 +223,8 @@ class TicketsProjection:
                 event.automated,
                 at,
             )
-            await connection.execute(
-                "UPDATE ticket_views SET message_count = message_count + 1, last_message_at = $2"
-                " WHERE ticket_id = $1",
-                ticket_id,
-                at,
-            )
-        changes |= {"version": envelope.stream_version, "updated_at": at}
-        assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
-        await connection.execute(
-            f"UPDATE ticket_views SET {assignments} WHERE ticket_id = $1",  # noqa: S608 - column names are ours
-            ticket_id,
-            *changes.values(),
-        )
+            pending.change(ticket_id, {"last_message_at": at}, messages=1)
+        pending.change(ticket_id, changes | {"version": envelope.stream_version, "updated_at": at})
 
     async def _created(
         self,
