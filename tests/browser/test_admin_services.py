@@ -195,6 +195,7 @@ def test_a_manager_adds_an_inbox_and_settles_its_quarantine(
     assert "secrets" not in added and "inbox password" not in json.dumps(added)
     row = page.get_by_test_id("inbox-row").filter(has_text=address)
     expect(row).to_contain_text("Support L1")
+    expect(row).to_contain_text("Moved to Diproses")
     expect(row).to_contain_text("Connected")
 
     # Two mails the gateway cannot make tickets of as they are: both are quarantined

@@ -338,6 +338,13 @@ function Inboxes() {
             cell: (account) => (account.acknowledge ? t("admin.mail.on") : t("admin.mail.off")),
           },
           {
+            heading: t("admin.mail.handledMail"),
+            cell: (account) =>
+              account.archive_folder
+                ? t("admin.mail.movedTo", { folder: account.archive_folder })
+                : t("admin.mail.keptRead"),
+          },
+          {
             heading: t("admin.mail.connection"),
             cell: (account) => <Connection account={account} />,
           },
