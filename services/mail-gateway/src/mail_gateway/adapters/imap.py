@@ -169,9 +169,9 @@ def lines_after_tagged_answer(lines: Sequence[bytes], tag: str) -> list[bytes]:
 
 
 def _abandon(imap: aioimaplib.IMAP4) -> None:
-    """Drop a connection that failed before it was kept (refused greeting, TLS, login or
-    folder): the socket is closed now, not whenever the client is collected, and a connect
-    still under way is cancelled."""
+    """Drop a connection without a LOGOUT: one that failed before it was kept (refused
+    greeting, TLS, login or folder) or that the server already closed. The socket is closed
+    now, not whenever the client is collected, and a connect still under way is cancelled."""
     if not imap._client_task.done():
         imap._client_task.cancel()
     transport = imap.protocol.transport if imap.protocol is not None else None
